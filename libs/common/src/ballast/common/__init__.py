@@ -1,0 +1,1 @@
+"""Ballast shared bus contract and service glue."""

@@ -1,0 +1,1 @@
+"""Private pytest plugin: real NATS, Postgres and anvil for tests."""
