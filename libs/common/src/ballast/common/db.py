@@ -1,0 +1,97 @@
+"""Postgres: an asyncpg pool factory and a small migration runner.
+
+Why a small runner rather than alembic or yoyo: services talk to Postgres through asyncpg only,
+migrations are plain ordered SQL files per service, and the one hard requirement, that several
+replicas starting at once apply each migration exactly once, is a transaction-scoped advisory
+lock plus a versions table. That is forty lines; a framework would add a second driver and a
+synchronous engine to every service.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+
+log = logging.getLogger("ballast.db")
+
+_MIGRATION_FILE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+_LOCK_KEY = 0x0BA11A57  # one advisory lock for all Ballast migrations
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+    @property
+    def checksum(self) -> str:
+        return hashlib.sha256(self.sql.encode()).hexdigest()
+
+
+def load_migrations(directory: Path) -> list[Migration]:
+    """Files named `NNNN_name.sql`, in version order. Any other .sql name is an error."""
+    found: list[Migration] = []
+    for path in sorted(directory.glob("*.sql")):
+        match = _MIGRATION_FILE.match(path.name)
+        if not match:
+            raise ValueError(f"migration file name must be NNNN_name.sql: {path.name}")
+        found.append(Migration(int(match.group(1)), match.group(2), path.read_text()))
+    versions = [mig.version for mig in found]
+    if len(set(versions)) != len(versions):
+        raise ValueError(f"duplicate migration versions in {directory}")
+    return found
+
+
+async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
+    return await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size)
+
+
+async def migrate(conn: asyncpg.Connection, service: str, migrations: list[Migration]) -> list[int]:
+    """Apply pending migrations of `service` exactly once, even with concurrent runners.
+
+    Everything runs in one transaction holding a transaction-scoped advisory lock: a second
+    runner waits, then sees the versions the first recorded and applies nothing. A migration
+    whose file changed after it was applied is an error (checksums are recorded).
+    """
+    applied_now: list[int] = []
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", _LOCK_KEY)
+        await conn.execute(
+            """CREATE TABLE IF NOT EXISTS ballast_migrations (
+                   service text NOT NULL,
+                   version integer NOT NULL,
+                   name text NOT NULL,
+                   checksum text NOT NULL,
+                   applied_at timestamptz NOT NULL DEFAULT now(),
+                   PRIMARY KEY (service, version))"""
+        )
+        rows = await conn.fetch(
+            "SELECT version, checksum FROM ballast_migrations WHERE service = $1", service
+        )
+        done = {int(r["version"]): str(r["checksum"]) for r in rows}
+        for mig in migrations:
+            if mig.version in done:
+                if done[mig.version] != mig.checksum:
+                    raise RuntimeError(
+                        f"migration {service}/{mig.version:04d}_{mig.name} changed after it was "
+                        "applied; add a new migration instead"
+                    )
+                continue
+            await conn.execute(mig.sql)
+            await conn.execute(
+                "INSERT INTO ballast_migrations (service, version, name, checksum) "
+                "VALUES ($1, $2, $3, $4)",
+                service,
+                mig.version,
+                mig.name,
+                mig.checksum,
+            )
+            applied_now.append(mig.version)
+            log.info("migration applied", extra={"service": service, "version": mig.version})
+    return applied_now
