@@ -52,7 +52,11 @@ async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asy
     return await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size)
 
 
-async def migrate(conn: asyncpg.Connection, service: str, migrations: list[Migration]) -> list[int]:
+async def migrate(
+    conn: asyncpg.Connection | asyncpg.pool.PoolConnectionProxy,
+    service: str,
+    migrations: list[Migration],
+) -> list[int]:
     """Apply pending migrations of `service` exactly once, even with concurrent runners.
 
     Everything runs in one transaction holding a transaction-scoped advisory lock: a second

@@ -1,0 +1,176 @@
+"""The inside of every service process: one composition, the same start and stop.
+
+A service's `main.py` builds its settings, then `Service(...)`, registers its subscribers on
+`service.bus` and its periodic jobs with `service.every(...)`, and calls `service.run()`.
+Start order: logging, tracing, HTTP ops port, Postgres pool and migrations (under an advisory
+lock), the bus (streams, then subscribers), heartbeat and jobs. SIGTERM/SIGINT stop in reverse
+order, letting in-flight handlers finish (FastStream's graceful timeout).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import asyncpg
+from opentelemetry import trace
+from prometheus_client import CollectorRegistry
+
+from ballast.common.bus import Bus, BusConfig
+from ballast.common.db import create_pool, load_migrations, migrate
+from ballast.common.heartbeat import heartbeat_loop
+from ballast.common.observability import OpsServer, build_tracer_provider, configure_logging
+from ballast.common.settings import ServiceSettings
+from ballast.common.subjects import Namespace
+
+log = logging.getLogger("ballast.service")
+
+Job = Callable[[], Awaitable[None]]
+
+
+class Service:
+    """Composition root helpers shared by all services (DESIGN.md "Inside a service")."""
+
+    def __init__(
+        self,
+        name: str,
+        settings: ServiceSettings,
+        *,
+        version: str = "0.1.0",
+        migrations_dir: Path | None = None,
+        registry: CollectorRegistry | None = None,
+    ) -> None:
+        self.name = name
+        self.settings = settings
+        self.version = version
+        self.migrations_dir = migrations_dir
+        self.registry = registry or CollectorRegistry()
+        self.tracer_provider = build_tracer_provider(name, settings.otlp_endpoint)
+        self.tracer = self.tracer_provider.get_tracer(f"ballast.{name}")
+        self.bus = Bus(
+            BusConfig(
+                service=name,
+                nats_url=settings.nats_url,
+                namespace=Namespace(settings.bus_prefix),
+                credentials_file=(
+                    str(settings.nats_credentials_file) if settings.nats_credentials_file else None
+                ),
+            ),
+            registry=self.registry,
+            tracer_provider=self.tracer_provider,
+        )
+        self.pool: asyncpg.Pool | None = None
+        self.ops = OpsServer(
+            self.registry,
+            {"nats": lambda: self.bus.connected, "postgres": self._db_ready},
+            settings.http_host,
+            settings.http_port,
+        )
+        self._jobs: list[tuple[str, float, Job]] = []
+        self._on_start: list[Job] = []
+        self._on_stop: list[Job] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = asyncio.Event()
+
+    # ------------------------------------------------------------------ registration
+    def every(self, seconds: float, name: str) -> Callable[[Job], Job]:
+        """Decorator: run `job` every `seconds` while the service runs (errors are logged)."""
+
+        def register(job: Job) -> Job:
+            self._jobs.append((name, seconds, job))
+            return job
+
+        return register
+
+    def on_start(self, hook: Job) -> Job:
+        """Run after Postgres and the bus connect, before subscribers receive messages."""
+        self._on_start.append(hook)
+        return hook
+
+    def on_stop(self, hook: Job) -> Job:
+        self._on_stop.append(hook)
+        return hook
+
+    @property
+    def db(self) -> asyncpg.Pool:
+        if self.pool is None:
+            raise RuntimeError("the Postgres pool is not open yet")
+        return self.pool
+
+    def _db_ready(self) -> bool:
+        return self.pool is not None and not self.pool.is_closing()
+
+    # ------------------------------------------------------------------ lifecycle
+    async def start(self) -> None:
+        configure_logging(self.name, self.settings.log_level)
+        trace.set_tracer_provider(self.tracer_provider)
+        await self.ops.start()
+        self.pool = await create_pool(self.settings.database_url.get_secret_value())
+        if self.migrations_dir is not None:
+            async with self.pool.acquire() as conn:
+                await migrate(conn, self.name, load_migrations(self.migrations_dir))
+        await self.bus.broker.connect()
+        for hook in self._on_start:
+            await hook()
+        await self.bus.start()
+        self._tasks.append(
+            asyncio.create_task(
+                heartbeat_loop(
+                    self.bus,
+                    self.name,
+                    self.version,
+                    self.ops.readiness,
+                    self.settings.heartbeat_interval_seconds,
+                ),
+                name="heartbeat",
+            )
+        )
+        for name, seconds, job in self._jobs:
+            self._tasks.append(asyncio.create_task(self._repeat(name, seconds, job), name=name))
+        log.info("service started", extra={"http_port": self.ops.bound_port})
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        for hook in reversed(self._on_stop):
+            try:
+                await hook()
+            except Exception:
+                log.exception("stop hook failed")
+        await self.bus.stop()
+        if self.pool is not None:
+            await self.pool.close()
+            self.pool = None
+        await self.ops.stop()
+        self.tracer_provider.shutdown()
+        log.info("service stopped")
+
+    async def run(self) -> None:
+        """Start, wait for SIGTERM or SIGINT, stop."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self._stopping.set)
+        await self.start()
+        try:
+            await self._stopping.wait()
+        finally:
+            await self.stop()
+
+    def request_stop(self) -> None:
+        self._stopping.set()
+
+    async def _repeat(self, name: str, seconds: float, job: Job) -> None:
+        while True:
+            try:
+                await job()
+            except Exception:
+                log.exception("job failed", extra={"job": name})
+            await asyncio.sleep(seconds)
