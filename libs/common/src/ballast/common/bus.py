@@ -205,7 +205,7 @@ class Bus:
         self, message: NatsMessage, error: BaseException, deliveries: int
     ) -> None:
         raw = message.raw_message
-        original = self.ns.strip(raw.subject)
+        original = self.ns.unprefix(raw.subject)
         letter = DeadLetter(
             original_subject=original,
             service=self.config.service,

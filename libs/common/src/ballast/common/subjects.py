@@ -207,7 +207,7 @@ class Namespace:
     def subject(self, subject: str) -> str:
         return f"{self.prefix}.{subject}" if self.prefix else subject
 
-    def strip(self, subject: str) -> str:
+    def unprefix(self, subject: str) -> str:
         """The un-prefixed subject of a received message."""
         if self.prefix and subject.startswith(self.prefix + "."):
             return subject[len(self.prefix) + 1 :]
