@@ -1,0 +1,162 @@
+"""The common bus path against a real NATS with JetStream: dead letters, dedup, streams."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import nats
+import pytest
+from prometheus_client import CollectorRegistry
+
+from ballast.common.bus import Bus, BusConfig, ensure_streams
+from ballast.common.messages import ConsensusPrice, ConsensusStatus, DeadLetter
+from ballast.common.subjects import Namespace, prices_consensus
+
+pytestmark = pytest.mark.integration
+
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+
+
+def consensus(price: str, seq: int) -> ConsensusPrice:
+    return ConsensusPrice(
+        symbol="PSTR",
+        price=Decimal(price),
+        status=ConsensusStatus.OK,
+        sources=[],
+        sources_used=3,
+        computed_at=NOW,
+        sequence=seq,
+    )
+
+
+async def wait_for(predicate: Any, within: float = 10.0) -> None:
+    async with asyncio.timeout(within):
+        while not predicate():
+            await asyncio.sleep(0.02)
+
+
+def make_bus(url: str, prefix: str, registry: CollectorRegistry, **config: Any) -> Bus:
+    return Bus(
+        BusConfig(service="test", nats_url=url, namespace=Namespace(prefix), **config),
+        registry=registry,
+    )
+
+
+@pytest.fixture
+async def raw_nats(nats_server: Any) -> AsyncIterator[nats.NATS]:
+    nc = await nats.connect(nats_server.url)
+    yield nc
+    await nc.drain()
+
+
+async def collect_dead_letters(nc: nats.NATS, ns: Namespace) -> list[DeadLetter]:
+    letters: list[DeadLetter] = []
+
+    async def on_letter(msg: Any) -> None:
+        letters.append(DeadLetter.model_validate_json(msg.data))
+
+    await nc.subscribe(ns.subject("deadletter.>"), cb=on_letter)
+    return letters
+
+
+async def test_bus__malformed_payload__dead_lettered_counted_and_next_message_handled(
+    nats_server: Any, bus_namespace: str, raw_nats: nats.NATS
+) -> None:
+    registry = CollectorRegistry()
+    bus = make_bus(nats_server.url, bus_namespace, registry)
+    handled: list[ConsensusPrice] = []
+
+    @bus.subscriber("prices.consensus.*", durable="dl-test")
+    async def on_consensus(price: ConsensusPrice) -> None:
+        handled.append(price)
+
+    letters = await collect_dead_letters(raw_nats, bus.ns)
+    await bus.start()
+    try:
+        js = raw_nats.jetstream()
+        malformed = json.dumps({"symbol": "PSTR", "price": 1.5, "status": "OK"}).encode()
+        await js.publish(bus.ns.subject(prices_consensus("PSTR")), malformed)
+        await bus.publish(consensus("1.25", 1), prices_consensus("PSTR"), msg_id="c-1")
+        await wait_for(lambda: handled and letters)
+    finally:
+        await bus.stop()
+
+    assert [p.price for p in handled] == [Decimal("1.25")]
+    assert len(letters) == 1
+    letter = letters[0]
+    assert letter.original_subject == "prices.consensus.PSTR"
+    assert letter.service == "test"
+    assert "never float" in letter.error and "sources" in letter.error
+    assert base64.b64decode(letter.payload_b64) == malformed
+    count = registry.get_sample_value(
+        "ballast_deadletter_total", {"subject": "prices.consensus.PSTR"}
+    )
+    assert count == 1.0
+
+
+async def test_bus__handler_keeps_failing__dead_lettered_after_max_deliveries(
+    nats_server: Any, bus_namespace: str, raw_nats: nats.NATS
+) -> None:
+    registry = CollectorRegistry()
+    bus = make_bus(
+        nats_server.url, bus_namespace, registry, max_deliver=3, redelivery_backoff_seconds=0.05
+    )
+    attempts: list[int] = []
+
+    @bus.subscriber("prices.consensus.*", durable="poison")
+    async def on_consensus(price: ConsensusPrice) -> None:
+        attempts.append(price.sequence)
+        raise RuntimeError("downstream is broken")
+
+    letters = await collect_dead_letters(raw_nats, bus.ns)
+    await bus.start()
+    try:
+        await bus.publish(consensus("2", 7), prices_consensus("PSTR"), msg_id="poison-7")
+        await wait_for(lambda: letters)
+    finally:
+        await bus.stop()
+
+    assert attempts == [7, 7, 7]
+    assert letters[0].deliveries == 3
+    assert "downstream is broken" in letters[0].error
+
+
+async def test_bus__same_msg_id_twice__stream_keeps_one(
+    nats_server: Any, bus_namespace: str, raw_nats: nats.NATS
+) -> None:
+    bus = make_bus(nats_server.url, bus_namespace, CollectorRegistry())
+    await bus.start()
+    try:
+        for _ in range(3):
+            await bus.publish(consensus("3", 9), prices_consensus("PSTR"), msg_id="dup-9")
+        info = await raw_nats.jetstream().stream_info(bus.ns.stream("PRICES"))
+    finally:
+        await bus.stop()
+    assert info.state.messages == 1
+
+
+async def test_ensure_streams__run_twice_and_concurrently__idempotent(
+    nats_server: Any, bus_namespace: str, raw_nats: nats.NATS
+) -> None:
+    js = raw_nats.jetstream()
+    ns = Namespace(bus_namespace)
+    await asyncio.gather(ensure_streams(js, ns), ensure_streams(js, ns))
+    await ensure_streams(js, ns)
+    info = await js.stream_info(ns.stream("STATE"))
+    assert info.config.subjects == [
+        ns.subject(s)
+        for s in (
+            "treasury.state",
+            "health.score",
+            "risk.report",
+            "liquidity.state",
+            "performance.report",
+        )
+    ]
+    assert info.config.duplicate_window == 120

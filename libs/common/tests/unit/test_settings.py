@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+from pydantic_settings import SettingsConfigDict
+
+from ballast.common.settings import ServiceSettings, load_settings
+
+pytestmark = pytest.mark.unit
+
+
+class ProbeSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="BALLAST_PROBE_", extra="ignore", frozen=True)
+    service_name: ClassVar[str] = "probe"
+
+
+def test_load_settings__missing_database_url__one_line_naming_the_key(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("BALLAST_PROBE_DATABASE_URL", raising=False)
+    with pytest.raises(SystemExit) as exit_info:
+        load_settings(ProbeSettings)
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2
+    assert err.count("\n") == 1
+    assert "BALLAST_PROBE_DATABASE_URL is required but not set" in err
+
+
+def test_load_settings__bad_value__names_key_and_reason(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("BALLAST_PROBE_DATABASE_URL", "postgresql://x")
+    monkeypatch.setenv("BALLAST_PROBE_HTTP_PORT", "99999")
+    with pytest.raises(SystemExit):
+        load_settings(ProbeSettings)
+    err = capsys.readouterr().err
+    assert "BALLAST_PROBE_HTTP_PORT" in err and "65535" in err
+
+
+def test_settings__secret_from_file__read_and_never_shown(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    secret = tmp_path / "dsn"
+    secret.write_text("postgresql://user:hunter2@db/ballast\n")
+    monkeypatch.delenv("BALLAST_PROBE_DATABASE_URL", raising=False)
+    monkeypatch.setenv("BALLAST_PROBE_DATABASE_URL_FILE", str(secret))
+    settings = ProbeSettings()  # pyright: ignore[reportCallIssue]
+    assert settings.database_url.get_secret_value() == "postgresql://user:hunter2@db/ballast"
+    assert "hunter2" not in repr(settings) and "hunter2" not in str(settings.model_dump())
+
+
+def test_settings__secret_file_unreadable__one_line_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.delenv("BALLAST_PROBE_DATABASE_URL", raising=False)
+    monkeypatch.setenv("BALLAST_PROBE_DATABASE_URL_FILE", str(tmp_path / "missing"))
+    with pytest.raises(SystemExit):
+        load_settings(ProbeSettings)
+    err = capsys.readouterr().err
+    assert "BALLAST_PROBE_DATABASE_URL_FILE" in err and err.count("\n") == 1
