@@ -1,0 +1,233 @@
+"""Bus benchmark: a typed message through the common bus path next to raw nats-py.
+
+Both paths use the same JetStream stream semantics (publish awaiting the stream ack, durable
+pull consumer, explicit ack) and the same payload bytes (a ConsensusPrice with three sources).
+The common path adds what every service gets: pydantic encode/validate, FastStream, Prometheus
+and OpenTelemetry middlewares, the dead-letter guard.
+
+Prints messages/s (N messages published with a window of concurrent publishes, until the last
+one is handled) and publish->handled latency p50/p99 at a fixed rate. Figures, not a verdict.
+
+    .venv/bin/python bench/bus.py            # NATS_URL, else a private nats-server
+    BENCH_MESSAGES=20000 .venv/bin/python bench/bus.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import nats
+from nats.js.api import AckPolicy, ConsumerConfig
+from prometheus_client import CollectorRegistry
+
+from ballast.common.bus import Bus, BusConfig, ensure_streams
+from ballast.common.messages import ConsensusPrice, ConsensusStatus, SourceReading
+from ballast.common.subjects import Namespace, prices_consensus
+
+MESSAGES = int(os.environ.get("BENCH_MESSAGES", "5000"))
+WINDOW = 256
+RATE = int(os.environ.get("BENCH_RATE", "500"))
+SECONDS = float(os.environ.get("BENCH_SECONDS", "3"))
+
+
+def payload(seq: int) -> ConsensusPrice:
+    now = datetime.now(UTC)
+    return ConsensusPrice(
+        symbol="PSTR",
+        price=Decimal("1.2345"),
+        confidence=Decimal("0.0012"),
+        status=ConsensusStatus.OK,
+        sources=[
+            SourceReading(source=s, price=Decimal("1.2345"), published_at=now, used=True,
+                          deviation=Decimal("0.001"))
+            for s in ("pyth", "switchboard", "chainlink")
+        ],
+        sources_used=3,
+        max_deviation=Decimal("0.001"),
+        computed_at=now,
+        sequence=seq,
+    )
+
+
+def percentile(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else 0
+
+
+def start_private_nats(workdir: Path) -> tuple[str, subprocess.Popen[bytes]]:
+    binary = shutil.which("nats-server", path=str(Path(sys.executable).parent)) or "nats-server"
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = subprocess.Popen(
+        [binary, "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(workdir)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.05).close()
+            break
+        except OSError:
+            time.sleep(0.02)
+    return f"nats://127.0.0.1:{port}", proc
+
+
+async def run_windowed(count: int, publish: Callable[[int], Awaitable[None]]) -> None:
+    for start in range(0, count, WINDOW):
+        await asyncio.gather(*(publish(i) for i in range(start, min(start + WINDOW, count))))
+
+
+async def paced(publish: Callable[[int], Awaitable[None]]) -> int:
+    total = int(RATE * SECONDS)
+    start = time.perf_counter()
+    for i in range(total):
+        delay = start + i / RATE - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        await publish(i)
+    return total
+
+
+async def bench_common(url: str) -> tuple[float, list[float]]:
+    ns = Namespace("bench" + uuid.uuid4().hex[:6])
+    bus = Bus(BusConfig(service="bench", nats_url=url, namespace=ns), CollectorRegistry())
+    sent: dict[int, float] = {}
+    latencies: list[float] = []
+    received = 0
+    done = asyncio.Event()
+    target = MESSAGES
+
+    @bus.subscriber("prices.consensus.*", durable="bench", batch_size=256)
+    async def handle(price: ConsensusPrice) -> None:
+        nonlocal received
+        received += 1
+        if price.sequence in sent:
+            latencies.append(time.perf_counter() - sent.pop(price.sequence))
+        if received >= target:
+            done.set()
+
+    await bus.start()
+    try:
+        t0 = time.perf_counter()
+        await run_windowed(MESSAGES, lambda i: bus.publish(payload(i), prices_consensus("PSTR")))
+        await asyncio.wait_for(done.wait(), 120)
+        rate = MESSAGES / (time.perf_counter() - t0)
+
+        received, latencies[:] = 0, []
+        done.clear()
+
+        async def timed(i: int) -> None:
+            seq = 10_000_000 + i
+            sent[seq] = time.perf_counter()
+            await bus.publish(payload(seq), prices_consensus("PSTR"))
+
+        target = int(RATE * SECONDS)
+        await paced(timed)
+        await asyncio.wait_for(done.wait(), 60)
+    finally:
+        await bus.stop()
+        await _drop_streams(url, ns)
+    return rate, latencies
+
+
+async def bench_raw(url: str) -> tuple[float, list[float]]:
+    ns = Namespace("benchraw" + uuid.uuid4().hex[:6])
+    nc = await nats.connect(url)
+    js = nc.jetstream()
+    await ensure_streams(js, ns)
+    subject = ns.subject(prices_consensus("PSTR"))
+    sub = await js.pull_subscribe(
+        subject, durable="raw", config=ConsumerConfig(ack_policy=AckPolicy.EXPLICIT)
+    )
+    bodies = {i: payload(i).model_dump_json().encode() for i in range(MESSAGES)}
+    sent: dict[bytes, float] = {}
+    latencies: list[float] = []
+
+    async def consume(count: int) -> None:
+        got = 0
+        while got < count:
+            try:
+                batch = await sub.fetch(256, timeout=1)
+            except nats.errors.TimeoutError:
+                continue
+            for msg in batch:
+                key = msg.headers.get("seq") if msg.headers else None
+                if key is not None:
+                    latencies.append(time.perf_counter() - sent.pop(key.encode()))
+                await msg.ack()
+                got += 1
+
+    try:
+        consumer = asyncio.create_task(consume(MESSAGES))
+        t0 = time.perf_counter()
+        await run_windowed(MESSAGES, lambda i: js.publish(subject, bodies[i]))
+        await asyncio.wait_for(consumer, 120)
+        rate = MESSAGES / (time.perf_counter() - t0)
+
+        body = bodies[0]
+
+        async def timed(i: int) -> None:
+            key = str(i)
+            sent[key.encode()] = time.perf_counter()
+            await js.publish(subject, body, headers={"seq": key})
+
+        consumer = asyncio.create_task(consume(int(RATE * SECONDS)))
+        await paced(timed)
+        await asyncio.wait_for(consumer, 60)
+    finally:
+        await nc.drain()
+        await _drop_streams(url, ns)
+    return rate, latencies
+
+
+async def _drop_streams(url: str, ns: Namespace) -> None:
+    nc = await nats.connect(url)
+    js = nc.jetstream()
+    for info in await js.streams_info():
+        if info.config.name and info.config.name.startswith(ns.stream("")):
+            await js.delete_stream(info.config.name)
+    await nc.close()
+
+
+def report(name: str, rate: float, latencies: list[float]) -> None:
+    ms = [x * 1000 for x in latencies]
+    print(
+        f"{name:<34} {rate:>10,.0f} msg/s   latency @ {RATE}/s: "
+        f"p50 {percentile(ms, 50):6.2f} ms  p99 {percentile(ms, 99):6.2f} ms  (n={len(ms)})"
+    )
+
+
+async def main() -> None:
+    url = os.environ.get("NATS_URL")
+    proc = None
+    workdir = Path(tempfile.mkdtemp(prefix="bench-nats-"))
+    if not url:
+        url, proc = start_private_nats(workdir)
+    try:
+        size = len(payload(0).model_dump_json())
+        print(f"bus benchmark: {MESSAGES} messages of {size} bytes, window {WINDOW}, "
+              f"NATS at {url}")
+        report("raw nats-py (JetStream, no model)", *await bench_raw(url))
+        report("common bus (typed, FastStream)", *await bench_common(url))
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(5)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
