@@ -1,0 +1,198 @@
+#!/usr/bin/env node
+// Compile every contracts/src/**/*.sol (plus the Pyth SDK's MockPyth) with solc-js standard JSON
+// and write one artifact per contract, so the Python side (deployer, tests, services) loads plain
+// JSON and never needs node_modules or a compiler at run time (DESIGN.md "Chain").
+//
+//   node scripts/compile.mjs            -> contracts/artifacts/
+//   node scripts/compile.mjs --out DIR  -> DIR/ (used by tests/test_artifacts.py to detect drift)
+//
+// Output: <out>/<ContractName>.json = {abi, bytecode, contractName, deployedBytecode, sourceName}
+// and <out>/uniswap/<Name>.json copied from the Uniswap V2 npm builds. Keys are sorted and the
+// formatting is fixed so that a recompile of unchanged sources is byte-identical.
+// Any compiler error fails the run (exit 1); warnings are counted and summarised.
+
+import { createRequire } from 'node:module';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const require = createRequire(import.meta.url);
+const solc = require('solc');
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const NODE_MODULES = path.join(ROOT, 'node_modules');
+
+/** Settings that change bytecode. Changing any of them means recommitting all artifacts. */
+const SETTINGS = {
+  // Core DAO documents Shanghai as its EVM target; anvil runs later forks and accepts it too.
+  evmVersion: 'shanghai',
+  optimizer: { enabled: true, runs: 200 },
+  outputSelection: {
+    '*': { '*': ['abi', 'evm.bytecode.object', 'evm.bytecode.linkReferences', 'evm.deployedBytecode.object'] },
+  },
+};
+
+/** Sources outside src/ that we compile because their packages ship source only. */
+const EXTRA_SOURCES = ['@pythnetwork/pyth-sdk-solidity/MockPyth.sol'];
+
+/** Prebuilt artifacts copied verbatim (abi + bytecode) from the Uniswap V2 npm packages. */
+const UNISWAP = [
+  ['UniswapV2Factory', '@uniswap/v2-core/build/UniswapV2Factory.json', '@uniswap/v2-core/contracts/UniswapV2Factory.sol'],
+  ['UniswapV2Pair', '@uniswap/v2-core/build/UniswapV2Pair.json', '@uniswap/v2-core/contracts/UniswapV2Pair.sol'],
+  ['UniswapV2Router02', '@uniswap/v2-periphery/build/UniswapV2Router02.json', '@uniswap/v2-periphery/contracts/UniswapV2Router02.sol'],
+  ['WETH9', '@uniswap/v2-periphery/build/WETH9.json', '@uniswap/v2-periphery/contracts/test/WETH9.sol'],
+];
+
+function parseArgs(argv) {
+  let out = path.join(ROOT, 'artifacts');
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--out') {
+      if (!argv[i + 1]) throw new Error('--out needs a directory');
+      out = path.resolve(argv[++i]);
+    } else if (argv[i].startsWith('--out=')) {
+      out = path.resolve(argv[i].slice('--out='.length));
+    } else {
+      throw new Error(`unknown argument ${argv[i]} (usage: compile.mjs [--out DIR])`);
+    }
+  }
+  return { out };
+}
+
+/** All .sol files under src/, as POSIX paths relative to contracts/, sorted. */
+function findSources(dir) {
+  const found = [];
+  const walk = (d) => {
+    for (const entry of fs.readdirSync(d, { withFileTypes: true })) {
+      const full = path.join(d, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (entry.isFile() && entry.name.endsWith('.sol')) {
+        found.push(path.relative(ROOT, full).split(path.sep).join('/'));
+      }
+    }
+  };
+  walk(dir);
+  return found.sort();
+}
+
+/** solc import callback: project paths from contracts/, package paths from node_modules/. */
+function findImport(sourceName) {
+  for (const base of [ROOT, NODE_MODULES]) {
+    const candidate = path.join(base, sourceName);
+    if (candidate.startsWith(base + path.sep) && fs.existsSync(candidate)) {
+      return { contents: fs.readFileSync(candidate, 'utf8') };
+    }
+  }
+  return { error: `import not found: ${sourceName} (looked in contracts/ and contracts/node_modules/)` };
+}
+
+/** Recursively sort object keys so JSON.stringify is stable regardless of solc's key order. */
+function sortKeys(value) {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys(value[k])]));
+  }
+  return value;
+}
+
+function writeJson(file, obj) {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, JSON.stringify(sortKeys(obj), null, 2) + '\n');
+}
+
+const hex = (s) => (s ? (s.startsWith('0x') ? s : `0x${s}`) : '0x');
+
+/** Remove artifacts this script wrote earlier, so a deleted contract does not linger. */
+function removeStale(out) {
+  for (const dir of [out, path.join(out, 'uniswap')]) {
+    if (!fs.existsSync(dir)) continue;
+    for (const name of fs.readdirSync(dir)) {
+      if (!name.endsWith('.json')) continue;
+      const file = path.join(dir, name);
+      try {
+        const data = JSON.parse(fs.readFileSync(file, 'utf8'));
+        if (data && typeof data === 'object' && 'contractName' in data && 'abi' in data) fs.unlinkSync(file);
+      } catch {
+        // not ours: leave it alone
+      }
+    }
+  }
+}
+
+function compile() {
+  const ownSources = findSources(path.join(ROOT, 'src'));
+  const sources = {};
+  for (const name of [...ownSources, ...EXTRA_SOURCES]) {
+    const found = findImport(name);
+    if (found.error) throw new Error(found.error);
+    sources[name] = { content: found.contents };
+  }
+  const input = { language: 'Solidity', sources, settings: SETTINGS };
+  const output = JSON.parse(solc.compile(JSON.stringify(input), { import: findImport }));
+
+  const errors = (output.errors || []).filter((e) => e.severity === 'error');
+  const warnings = (output.errors || []).filter((e) => e.severity !== 'error');
+  for (const w of warnings) process.stderr.write(`warning: ${w.formattedMessage || w.message}\n`);
+  if (errors.length) {
+    for (const e of errors) process.stderr.write(`ERROR: ${e.formattedMessage || e.message}\n`);
+    throw new Error(`solc ${solc.version()}: ${errors.length} error(s)`);
+  }
+  return { output, ownSources, warnings };
+}
+
+function main() {
+  const { out } = parseArgs(process.argv.slice(2));
+  const started = Date.now();
+  const { output, ownSources, warnings } = compile();
+  const wanted = new Set([...ownSources, ...EXTRA_SOURCES]);
+
+  const artifacts = new Map();
+  for (const sourceName of Object.keys(output.contracts || {}).sort()) {
+    if (!wanted.has(sourceName)) continue; // libraries pulled in by imports (OpenZeppelin, ...)
+    for (const [contractName, c] of Object.entries(output.contracts[sourceName])) {
+      const previous = artifacts.get(contractName);
+      if (previous) {
+        throw new Error(`duplicate contract name ${contractName} in ${previous.sourceName} and ${sourceName}`);
+      }
+      const links = c.evm?.bytecode?.linkReferences || {};
+      if (Object.keys(links).length) {
+        throw new Error(`${contractName} needs linked libraries (${Object.keys(links)}); use internal library functions`);
+      }
+      artifacts.set(contractName, {
+        abi: c.abi,
+        bytecode: hex(c.evm?.bytecode?.object),
+        contractName,
+        deployedBytecode: hex(c.evm?.deployedBytecode?.object),
+        sourceName,
+      });
+    }
+  }
+
+  fs.mkdirSync(out, { recursive: true });
+  removeStale(out);
+  for (const [name, artifact] of artifacts) writeJson(path.join(out, `${name}.json`), artifact);
+
+  for (const [name, buildPath, sourceName] of UNISWAP) {
+    const build = JSON.parse(fs.readFileSync(path.join(NODE_MODULES, buildPath), 'utf8'));
+    writeJson(path.join(out, 'uniswap', `${name}.json`), {
+      abi: build.abi,
+      bytecode: hex(build.evm?.bytecode?.object || build.bytecode),
+      contractName: name,
+      deployedBytecode: hex(build.evm?.deployedBytecode?.object),
+      sourceName,
+    });
+  }
+
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  console.log(
+    `solc ${solc.version()}: ${artifacts.size} contracts from ${ownSources.length} sources ` +
+      `(+${EXTRA_SOURCES.length} SDK), ${UNISWAP.length} Uniswap artifacts, ` +
+      `${warnings.length} warning(s), ${seconds}s -> ${path.relative(process.cwd(), out) || '.'}`,
+  );
+}
+
+try {
+  main();
+} catch (err) {
+  process.stderr.write(`compile failed: ${err.message}\n`);
+  process.exit(1);
+}
