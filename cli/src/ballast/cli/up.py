@@ -1,0 +1,258 @@
+"""`ballast up`: the whole system on one machine, and `ballast status` for a running one.
+
+Order: nats-server (JetStream, data in .ballast/nats), Postgres (DATABASE_URL, else embedded
+under .ballast/postgres), anvil (+ the devnet deployment when the deployer is installed), then
+every registered service as its own process, then the live view. Ctrl-C (or SIGTERM) stops the
+services first, then anvil, Postgres and NATS. `.ballast/stack.json` records the running stack
+for `ballast status`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import json
+import os
+import signal
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.live import Live
+
+from ballast.cli.infra import (
+    Child,
+    EmbeddedPostgres,
+    pick_port,
+    port_free,
+    repo_root,
+    start_anvil,
+    start_nats,
+)
+from ballast.cli.registry import ServiceSpec, installed_services
+from ballast.cli.view import BusWatcher, InfraRow, render
+
+console = Console(stderr=True)
+
+
+@dataclass
+class Stack:
+    root: Path
+    data_dir: Path
+    nats_url: str = ""
+    database_url: str = ""
+    rpc_url: str = ""
+    children: list[Child] = field(default_factory=list[Child])
+    services: list[tuple[ServiceSpec, int, Child]] = field(
+        default_factory=list[tuple[ServiceSpec, int, Child]]
+    )
+    postgres: EmbeddedPostgres | None = None
+    deployment: Path | None = None
+
+    def state_file(self) -> Path:
+        return self.data_dir / "stack.json"
+
+    def save(self) -> None:
+        state = {
+            "nats_url": self.nats_url,
+            "database_url": self.database_url,
+            "rpc_url": self.rpc_url,
+            "pid": os.getpid(),
+            "services": [
+                {"name": spec.name, "port": port, "pid": child.proc.pid if child.proc else None}
+                for spec, port, child in self.services
+            ],
+            "infra_pids": [child.proc.pid for child in self.children if child.proc],
+        }
+        self.state_file().write_text(json.dumps(state, indent=2))
+
+    def stop(self) -> None:
+        for _, _, child in reversed(self.services):
+            child.stop()
+        for child in reversed(self.children):
+            child.stop()
+        if self.postgres is not None:
+            self.postgres.stop()
+        with contextlib.suppress(FileNotFoundError):
+            self.state_file().unlink()
+
+
+def data_dir_for(root: Path) -> Path:
+    """`.ballast/` in the workspace, or BALLAST_DATA_DIR (tests, several stacks side by side)."""
+    return Path(os.environ.get("BALLAST_DATA_DIR") or root / ".ballast")
+
+
+def service_env(stack: Stack, spec: ServiceSpec, port: int) -> dict[str, str]:
+    env = dict(os.environ)
+    p = spec.env_prefix
+    env.update(
+        {
+            f"{p}NATS_URL": stack.nats_url,
+            f"{p}DATABASE_URL": stack.database_url,
+            f"{p}HTTP_PORT": str(port),
+            f"{p}HTTP_HOST": "127.0.0.1",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    if spec.needs_chain and stack.rpc_url:
+        env[f"{p}RPC_URL"] = stack.rpc_url
+    if stack.deployment is not None:
+        env[f"{p}DEPLOYMENT_FILE"] = str(stack.deployment)
+    return env
+
+
+def start_stack(root: Path, *, with_services: bool = True) -> Stack:
+    data_dir = data_dir_for(root)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    stack = Stack(root=root, data_dir=data_dir)
+    if stack.state_file().exists():
+        pid = json.loads(stack.state_file().read_text()).get("pid")
+        if _alive(pid):
+            raise SystemExit(f"a stack is already up here (pid {pid}): see `ballast status`")
+    try:
+        t0 = time.monotonic()
+        nats_port = pick_port(4222)
+        stack.children.append(start_nats(data_dir, nats_port, pick_port(8222)))
+        stack.nats_url = f"nats://127.0.0.1:{nats_port}"
+        console.print(f"nats-server  {stack.nats_url}  ({time.monotonic() - t0:.2f}s)")
+
+        t0 = time.monotonic()
+        if os.environ.get("DATABASE_URL"):
+            stack.database_url = os.environ["DATABASE_URL"]
+            console.print("postgres     DATABASE_URL from the environment")
+        else:
+            stack.postgres = EmbeddedPostgres(data_dir)
+            stack.database_url = stack.postgres.start()
+            console.print(f"postgres     embedded, {stack.postgres.pgdata}  "
+                          f"({time.monotonic() - t0:.2f}s)")
+
+        t0 = time.monotonic()
+        anvil_port = pick_port(8545)
+        stack.children.append(start_anvil(root, data_dir, anvil_port))
+        stack.rpc_url = f"http://127.0.0.1:{anvil_port}"
+        console.print(f"anvil        {stack.rpc_url}  ({time.monotonic() - t0:.2f}s)")
+        stack.deployment = deploy_devnet(stack)
+
+        if with_services:
+            for offset, spec in enumerate(installed_services()):
+                port = spec.http_port if port_free(spec.http_port) else pick_port(19100 + offset)
+                child = Child(
+                    spec.name,
+                    [sys.executable, "-m", spec.module],
+                    data_dir / "logs" / f"{spec.name}.log",
+                    env=service_env(stack, spec, port),
+                ).start()
+                stack.services.append((spec, port, child))
+        stack.save()
+    except BaseException:
+        stack.stop()
+        raise
+    return stack
+
+
+def deploy_devnet(stack: Stack) -> Path | None:
+    """Deploy the devnet contracts when the deployer is installed (ballast.cli.devnet)."""
+    try:
+        deployer: Any = importlib.import_module("ballast.cli.devnet")
+    except ImportError:
+        console.print("devnet       deployer not installed yet: chain has no contracts")
+        return None
+    t0 = time.monotonic()
+    path = stack.data_dir / "deployment.json"
+    deployer.deploy(stack.rpc_url, path)
+    console.print(f"devnet       deployed, {path}  ({time.monotonic() - t0:.2f}s)")
+    return path
+
+
+async def live_view(stack: Stack, watcher: BusWatcher, stop: asyncio.Event) -> None:
+    infra = [
+        InfraRow("nats-server", stack.nats_url, lambda: watcher.connected),
+        InfraRow("postgres", stack.database_url.split("?")[0], lambda: True),
+        InfraRow("anvil", stack.rpc_url, lambda: stack.children[-1].running),
+    ]
+    services = [(spec, port, (lambda c=child: c.running)) for spec, port, child in stack.services]
+    with Live(render(infra, services, watcher), console=console, refresh_per_second=2) as live:
+        while not stop.is_set():
+            live.update(render(infra, services, watcher))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 0.5)
+
+
+def up(*, with_services: bool = True) -> int:
+    root = repo_root()
+    t0 = time.monotonic()
+    stack = start_stack(root, with_services=with_services)
+    console.print(f"stack up in {time.monotonic() - t0:.1f}s")
+    for spec, port, _ in stack.services:
+        console.print(f"  {spec.name:<18} http://127.0.0.1:{port}/metrics")
+    if not stack.services:
+        console.print("  (no services installed yet: showing infrastructure and heartbeats)")
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # HUP: terminal closed
+            loop.add_signal_handler(sig, stop.set)
+        watcher = BusWatcher(stack.nats_url)
+        await watcher.start()
+        try:
+            await live_view(stack, watcher, stop)
+        finally:
+            await watcher.stop()
+
+    try:
+        asyncio.run(run())
+    finally:
+        # stop before printing: after SIGHUP the terminal is gone and printing raises
+        with contextlib.suppress(OSError):
+            console.print("stopping services and infrastructure...")
+        stack.stop()
+        with contextlib.suppress(OSError):
+            console.print("stopped: no process left behind.")
+    return 0
+
+
+def status(seconds: float = 2.0) -> int:
+    root = repo_root()
+    state_file = data_dir_for(root) / "stack.json"
+    if not state_file.exists():
+        console.print("no stack is up here (start one with `make run` or `ballast up`)")
+        return 1
+    state = json.loads(state_file.read_text())
+    from ballast.cli.registry import SERVICES  # noqa: PLC0415
+
+    by_name = {spec.name: spec for spec in SERVICES}
+    services = [
+        (by_name[s["name"]], int(s["port"]), (lambda pid=s["pid"]: _alive(pid)))
+        for s in state["services"]
+        if s["name"] in by_name
+    ]
+    watcher = BusWatcher(state["nats_url"])
+
+    async def snapshot() -> None:
+        await watcher.start()
+        await asyncio.sleep(seconds)
+        await watcher.stop()
+
+    asyncio.run(snapshot())
+    infra = [
+        InfraRow("nats-server", state["nats_url"], lambda: watcher.connected),
+        InfraRow("postgres", str(state["database_url"]).split("?")[0], lambda: True),
+        InfraRow("anvil", state["rpc_url"], lambda: _alive(state["pid"])),
+    ]
+    Console().print(render(infra, services, watcher))
+    return 0
+
+
+def _alive(pid: int | None) -> bool:
+    if pid is None:
+        return False
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True

@@ -1,0 +1,147 @@
+"""The live terminal view of a running stack: infrastructure, services, latest message per subject.
+
+It listens to the whole bus (`>` under the stack's namespace) on core NATS, so it sees every fact
+without creating consumers, and polls each service's /readyz.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import nats
+from rich.console import Group
+from rich.table import Table
+
+from ballast.cli.registry import ServiceSpec
+
+SUMMARY_FIELDS = (
+    "status", "price", "tier", "reserve_ratio", "level", "score", "action", "state", "severity",
+    "ready", "nav_per_share", "summary", "error",
+)
+
+
+@dataclass
+class Seen:
+    count: int = 0
+    last_at: float = 0.0
+    summary: str = ""
+
+
+@dataclass
+class BusWatcher:
+    """Latest message per subject and latest heartbeat per service."""
+
+    nats_url: str
+    prefix: str = ""
+    subjects: dict[str, Seen] = field(default_factory=dict[str, Seen])
+    heartbeats: dict[str, dict[str, Any]] = field(default_factory=dict[str, dict[str, Any]])
+    connected: bool = False
+    _nc: Any = None
+
+    async def start(self) -> None:
+        self._nc = await nats.connect(self.nats_url, max_reconnect_attempts=-1)
+        self.connected = True
+        await self._nc.subscribe(f"{self.prefix}.>" if self.prefix else ">", cb=self._on_msg)
+
+    async def stop(self) -> None:
+        if self._nc is not None:
+            await self._nc.close()
+
+    async def _on_msg(self, msg: Any) -> None:
+        subject = msg.subject
+        if subject.startswith("_INBOX") or subject.startswith("$JS"):
+            return
+        if self.prefix:
+            subject = subject[len(self.prefix) + 1 :]
+        seen = self.subjects.setdefault(subject, Seen())
+        seen.count += 1
+        seen.last_at = time.time()
+        try:
+            body = json.loads(msg.data)
+        except ValueError:
+            seen.summary = f"<{len(msg.data)} bytes, not JSON>"
+            return
+        if isinstance(body, dict):
+            seen.summary = summarise(body)
+            if subject.startswith("heartbeat."):
+                self.heartbeats[subject.removeprefix("heartbeat.")] = body
+
+
+def summarise(body: dict[str, Any]) -> str:
+    parts = [f"{k}={body[k]}" for k in SUMMARY_FIELDS if k in body and body[k] is not None]
+    if "symbol" in body:
+        parts.insert(0, str(body["symbol"]))
+    return " ".join(parts)[:80]
+
+
+def readyz(port: int) -> str:
+    try:
+        with urllib.request.urlopen(  # noqa: S310 - our own local ops port
+            f"http://127.0.0.1:{port}/readyz", timeout=0.5
+        ) as response:
+            return "ready" if response.status == 200 else f"http {response.status}"
+    except urllib.error.HTTPError as err:
+        return "not ready" if err.code == 503 else f"http {err.code}"
+    except OSError:
+        return "down"
+
+
+@dataclass(frozen=True)
+class InfraRow:
+    name: str
+    address: str
+    up: Callable[[], bool]
+
+
+def render(
+    infra: list[InfraRow],
+    services: list[tuple[ServiceSpec, int, Callable[[], bool]]],
+    watcher: BusWatcher,
+) -> Group:
+    now = time.time()
+    infra_table = Table(title="Infrastructure", expand=True)
+    for col in ("component", "address", "state"):
+        infra_table.add_column(col)
+    for row in infra:
+        state = "[green]up[/]" if row.up() else "[red]down[/]"
+        infra_table.add_row(row.name, row.address, state)
+
+    svc_table = Table(title="Services", expand=True)
+    for col in ("service", "process", "/readyz", "heartbeat", "metrics"):
+        svc_table.add_column(col)
+    for spec, port, alive in services:
+        beat = watcher.heartbeats.get(spec.name)
+        beat_text = "[yellow]none yet[/]"
+        if beat is not None:
+            sent = datetime.fromisoformat(str(beat.get("sent_at"))).timestamp()
+            beat_text = f"{now - sent:4.0f}s ago, up {beat.get('uptime_seconds')}s"
+        svc_table.add_row(
+            spec.name,
+            "[green]running[/]" if alive() else "[red]exited[/]",
+            readyz(port),
+            beat_text,
+            f"http://127.0.0.1:{port}/metrics",
+        )
+
+    bus_table = Table(title="Latest message per subject", expand=True)
+    for col in ("subject", "count", "age", "latest"):
+        bus_table.add_column(col)
+    for subject in sorted(watcher.subjects):
+        seen = watcher.subjects[subject]
+        bus_table.add_row(subject, str(seen.count), f"{now - seen.last_at:.0f}s", seen.summary)
+    stamp = datetime.now(UTC).strftime("%H:%M:%S UTC")
+    caption = f"{stamp}  Ctrl-C stops everything"
+    return Group(infra_table, svc_table, bus_table, caption)
+
+
+async def collect(watcher: BusWatcher, seconds: float) -> None:
+    await watcher.start()
+    await asyncio.sleep(seconds)
