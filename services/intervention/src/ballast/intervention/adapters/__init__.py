@@ -1,0 +1,1 @@
+"""I/O: Postgres repository, chain client, signer, lease."""

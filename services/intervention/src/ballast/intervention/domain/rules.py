@@ -1,0 +1,256 @@
+"""Whether to intervene, and with how much: PSTR seed section 3 (Intervention Engine) and 5.
+
+Every condition of the seed must hold; each one that fails adds a reason and the evaluation is
+BLOCKED. The treasury's own tier, drawdown and safety mode are not trusted blindly: the drawdown and
+the tier are recomputed here from the price and the VWAP the state carries (defence in depth), and
+a disagreement blocks, because a state that contradicts itself is not one to spend money on.
+
+Conditions (seed wording in quotes):
+- consensus: "Multi-oracle consensus check": the state and every consensus input it used are OK
+  and fresh.
+- trigger: "PSTR price drops below 85% of 30-day VWAP": price < trigger_threshold x vwap_30d
+  (strictly; equal does not trigger).
+- tier: "Drawdown >= 15% -> Tier 1 ..." (inclusive thresholds).
+- reserve: "Emergency stop if reserve ratio < 1.5" (1.5 itself passes); "Automatic deployment
+  reduction if reserve ratio < 2.0" (2.0 itself is not reduced).
+- cooldown: "Minimum 48-hour cooldown" (exactly 48 h passes).
+- daily: "max 1 per day", per UTC day.
+- concentration: "Maximum 80% PUMP concentration" (0.80 itself passes).
+- max_deployment: "Maximum single intervention size" 40%: the share is capped, never exceeded.
+- paused: an operator pause blocks everything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import ROUND_DOWN, Decimal
+
+from ballast.common.messages import (
+    ConsensusStatus,
+    DecisionAction,
+    DecisionInputs,
+    ExecutionMode,
+    InterventionDecision,
+    SafetyMode,
+    StateStatus,
+    TreasuryState,
+)
+from ballast.intervention.domain.policy import Policy
+
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class History:
+    """What Postgres knows, read in the same transaction that records the decision."""
+
+    last_intervention_at: datetime | None
+    interventions_today: int
+
+
+@dataclass(frozen=True)
+class Sizing:
+    share: Decimal
+    amount_usd: Decimal
+    amount_in_raw: int
+
+
+def consensus_status(state: TreasuryState) -> ConsensusStatus:
+    """The worst status among the state's consensus inputs; no input at all is HALTED."""
+    if not state.inputs:
+        return ConsensusStatus.HALTED
+    order = [ConsensusStatus.OK, ConsensusStatus.DEGRADED, ConsensusStatus.HALTED]
+    worst = max((i.status for i in state.inputs), key=order.index)
+    if worst is ConsensusStatus.OK and any(i.stale for i in state.inputs):
+        return ConsensusStatus.DEGRADED
+    return worst
+
+
+def recompute_drawdown(price: Decimal | None, vwap: Decimal | None) -> Decimal | None:
+    if price is None or vwap is None or vwap <= 0 or price <= 0:
+        return None
+    return 1 - price / vwap
+
+
+def _check_freshness(state: TreasuryState, policy: Policy, now: datetime) -> list[str]:
+    reasons: list[str] = []
+    if state.status is not StateStatus.OK:
+        reasons.append(f"state: treasury state status is {state.status.value}")
+    status = consensus_status(state)
+    if status is not ConsensusStatus.OK:
+        reasons.append(f"consensus: input status is {status.value}, only OK may be acted on")
+    age = (now - state.computed_at).total_seconds()
+    if age > policy.max_state_age_seconds:
+        reasons.append(f"state: {age:.0f}s old > {policy.max_state_age_seconds}s")
+    return reasons
+
+
+def _check_price(state: TreasuryState, policy: Policy) -> list[str]:
+    price, vwap = state.pstr_price, state.vwap_30d
+    if price is None or vwap is None or price <= 0 or vwap <= 0:
+        return ["trigger: price or 30-day VWAP missing"]
+    trigger = policy.trigger_threshold * vwap
+    if not price < trigger:
+        return [f"trigger: price {price} >= {policy.trigger_threshold} x VWAP {vwap} = {trigger}"]
+    return []
+
+
+def _check_tier(state: TreasuryState, policy: Policy, drawdown: Decimal | None) -> list[str]:
+    if drawdown is None:
+        return []  # already reported by the trigger rule
+    tier = policy.tier_for(drawdown)
+    level = tier.level if tier else 0
+    reasons: list[str] = []
+    if tier is None:
+        reasons.append(f"tier: drawdown {drawdown:.4f} below every tier threshold")
+    if state.tier != level:
+        reasons.append(f"tier: treasury says tier {state.tier}, recomputed tier {level}")
+    return reasons
+
+
+def _check_reserve(state: TreasuryState, policy: Policy) -> list[str]:
+    rr = state.reserve_ratio
+    if rr is None:
+        return ["reserve: reserve ratio unknown"]
+    reasons: list[str] = []
+    if rr < policy.min_rr_threshold:
+        reasons.append(f"reserve: ratio {rr} < {policy.min_rr_threshold} (emergency stop)")
+    if state.safety_mode is SafetyMode.EMERGENCY_STOP:
+        reasons.append("reserve: treasury safety mode is emergency_stop")
+    return reasons
+
+
+def _check_limits(policy: Policy, history: History, now: datetime) -> list[str]:
+    reasons: list[str] = []
+    if history.last_intervention_at is not None:
+        since = now - history.last_intervention_at
+        if since < timedelta(hours=float(policy.cooldown_hours)):
+            hours = Decimal(since.total_seconds()) / 3600
+            reasons.append(
+                f"cooldown: {hours:.2f}h since the last intervention < {policy.cooldown_hours}h"
+            )
+    if history.interventions_today >= policy.max_daily_interventions:
+        reasons.append(
+            f"daily: {history.interventions_today} intervention(s) today, "
+            f"max {policy.max_daily_interventions} per UTC day"
+        )
+    return reasons
+
+
+def _check_concentration(state: TreasuryState, policy: Policy) -> list[str]:
+    conc = state.pump_concentration
+    if conc is None:
+        return ["concentration: PUMP concentration unknown"]
+    if conc > policy.max_pump_concentration:
+        return [f"concentration: PUMP {conc} > max {policy.max_pump_concentration}"]
+    return []
+
+
+def size(
+    state: TreasuryState, policy: Policy, drawdown: Decimal | None
+) -> tuple[Sizing, list[str]]:
+    """Tier share x capacity, reduced under RR 2.0, capped at max_deployment; in PUMP units."""
+    zero = Sizing(Decimal(0), Decimal(0), 0)
+    tier = policy.tier_for(drawdown) if drawdown is not None else None
+    if tier is None:
+        return zero, []
+    share = tier.share
+    rr = state.reserve_ratio
+    if rr is not None and rr < policy.reduced_rr_threshold:
+        share = share * policy.reduced_deployment_factor
+    share = min(share, policy.max_deployment)
+    capacity = state.intervention_capacity_usd
+    if capacity is None or capacity <= 0:
+        return zero, ["capacity: intervention capacity unknown or zero"]
+    amount_usd = (share * capacity).quantize(CENT, rounding=ROUND_DOWN)
+    pump = next((h for h in state.holdings if h.symbol == policy.pump_symbol), None)
+    if pump is None or pump.price_usd is None or pump.price_usd <= 0:
+        return Sizing(share, amount_usd, 0), [f"capacity: no {policy.pump_symbol} price to size"]
+    raw = int((amount_usd / pump.price_usd * (Decimal(10) ** pump.decimals)).to_integral_value(
+        rounding=ROUND_DOWN
+    ))
+    raw = min(raw, pump.amount_raw)
+    if raw <= 0:
+        return Sizing(share, amount_usd, 0), ["capacity: amount rounds to zero PUMP"]
+    return Sizing(share, amount_usd, raw), []
+
+
+def blocked_decision_id(policy: Policy, state: TreasuryState) -> str:
+    """Deterministic per state, so a redelivered state republishes the same id (dedup)."""
+    digest = hashlib.sha256(state.model_dump_json().encode()).hexdigest()[:12]
+    return f"{policy.strategy}-{state.computed_at:%Y%m%dT%H%M%S}-{digest}-blocked"
+
+
+def act_decision_id(policy: Policy, now: datetime, slot: int) -> str:
+    """One per (strategy, UTC day, slot): the key Postgres keeps unique."""
+    return f"{policy.strategy}-{now:%Y%m%d}-{slot}"
+
+
+def evaluate(
+    state: TreasuryState,
+    policy: Policy,
+    history: History,
+    *,
+    now: datetime,
+    paused: bool,
+    mode: ExecutionMode,
+) -> InterventionDecision:
+    """Decide from data only. `now` is timezone-aware UTC; the UTC day is taken from it."""
+    drawdown = recompute_drawdown(state.pstr_price, state.vwap_30d)
+    reasons: list[str] = []
+    if paused:
+        reasons.append("paused: an operator paused interventions")
+    reasons += _check_freshness(state, policy, now)
+    reasons += _check_price(state, policy)
+    reasons += _check_tier(state, policy, drawdown)
+    reasons += _check_reserve(state, policy)
+    reasons += _check_limits(policy, history, now)
+    reasons += _check_concentration(state, policy)
+    sizing, size_reasons = size(state, policy, drawdown)
+    reasons += size_reasons
+    act = not reasons
+    tier = policy.tier_for(drawdown) if drawdown is not None else None
+    inputs = DecisionInputs(
+        consensus_status=consensus_status(state),
+        price=state.pstr_price,
+        vwap_30d=state.vwap_30d,
+        trigger_threshold=policy.trigger_threshold,
+        drawdown=drawdown,
+        tier=tier.level if tier else 0,
+        reserve_ratio=state.reserve_ratio,
+        intervention_capacity_usd=state.intervention_capacity_usd,
+        pump_concentration=state.pump_concentration,
+        last_intervention_at=history.last_intervention_at,
+        interventions_today=history.interventions_today,
+        paused=paused,
+    )
+    if act:
+        reasons = [
+            f"trigger: price {state.pstr_price} < {policy.trigger_threshold}"
+            f" x VWAP {state.vwap_30d}",
+            f"tier: {inputs.tier} (drawdown {drawdown:.4f}), share {sizing.share}",
+        ]
+    requires_approval = (
+        act
+        and policy.approval_threshold_usd is not None
+        and sizing.amount_usd > policy.approval_threshold_usd
+    )
+    return InterventionDecision(
+        decision_id=(
+            act_decision_id(policy, now, history.interventions_today)
+            if act
+            else blocked_decision_id(policy, state)
+        ),
+        strategy=policy.strategy,
+        action=DecisionAction.ACT if act else DecisionAction.BLOCKED,
+        reasons=reasons,
+        inputs=inputs,
+        deployment_share=sizing.share if act else Decimal(0),
+        amount_usd=sizing.amount_usd if act else Decimal(0),
+        amount_in_raw=sizing.amount_in_raw if act else 0,
+        mode=mode,
+        requires_approval=requires_approval,
+        decided_at=now,
+    )
