@@ -47,7 +47,7 @@ contracts: $(NPM_DONE)
 	cd contracts && node scripts/compile.mjs
 
 docs: setup
-	$(BIN)/python -m ballast.cli.asyncapi > docs/asyncapi.yaml
+	$(BIN)/python -m ballast.common.asyncapi > docs/asyncapi.yaml
 
 bench: setup
 	for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ballast.common.asyncapi import render_yaml
+from ballast.common.subjects import PAYLOADS
+
+pytestmark = pytest.mark.unit
+
+COMMITTED = Path(__file__).resolve().parents[4] / "docs" / "asyncapi.yaml"
+
+
+def test_asyncapi__committed_document__matches_the_code() -> None:
+    assert COMMITTED.read_text() == render_yaml(), (
+        "docs/asyncapi.yaml is stale: run `make docs` and commit it"
+    )
+
+
+def test_asyncapi__every_subject__is_a_channel_with_its_payload_schema() -> None:
+    doc = yaml.safe_load(render_yaml())
+    channels = doc["channels"]
+    for pattern, model in PAYLOADS.items():
+        channel = next(c for c in channels.values() if c["address"] == pattern)
+        assert channel["messages"], pattern
+        assert model.__name__ in doc["components"]["schemas"], model.__name__
+    assert doc["components"]["schemas"]["PriceObservation"]["properties"]["price"]
