@@ -1,0 +1,1 @@
+"""Ballast oracle: multi-source price consensus, DEX trades and price history (issue #4)."""
