@@ -1,0 +1,40 @@
+"""The tier rule and the unit-test network block (ballast.testing.markers)."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+import pytest
+
+from ballast.testing.markers import tier_problem
+
+pytestmark = pytest.mark.unit
+
+
+def test_tier_problem__exactly_one_tier__none() -> None:
+    assert tier_problem(["unit"]) is None
+    assert tier_problem(["integration", "slow", "parametrize"]) is None
+
+
+def test_tier_problem__no_tier__says_so() -> None:
+    assert tier_problem(["slow"]) == "no tier marker"
+
+
+def test_tier_problem__two_tiers__names_both() -> None:
+    assert tier_problem(["unit", "e2e", "unit"]) == "several tier markers (e2e, unit)"
+
+
+def test_unit_test__socket_connect__fails_with_explanation() -> None:
+    with pytest.raises(pytest.fail.Exception, match="unit tests get no network"):
+        socket.create_connection(("127.0.0.1", 4222), timeout=1)
+    with (
+        socket.socket(socket.AF_UNIX) as sock,
+        pytest.raises(pytest.fail.Exception, match="unit tests get no network"),
+    ):
+        sock.connect_ex("/nonexistent.sock")
+
+
+async def test_unit_test__asyncio_connection__fails_with_explanation() -> None:
+    with pytest.raises(pytest.fail.Exception, match="unit tests get no network"):
+        await asyncio.open_connection("127.0.0.1", 5432)
