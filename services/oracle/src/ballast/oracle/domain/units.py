@@ -31,7 +31,12 @@ def fixed(value: int, decimals: int) -> Decimal:
 
 
 def parse_decimal(text: object) -> Decimal:
-    """A finite decimal from a JSON string or int (never a float: floats are not exact)."""
+    """A finite decimal from a JSON string, int or Decimal (JSON parsed with
+    `parse_float=Decimal`); never a float: floats are not exact."""
+    if isinstance(text, Decimal):
+        if not text.is_finite():
+            raise BadValue(f"not finite: {text!r}")
+        return text
     if isinstance(text, bool) or not isinstance(text, str | int):
         raise BadValue(f"expected a decimal string, got {type(text).__name__}")
     try:

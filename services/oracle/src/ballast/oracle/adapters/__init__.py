@@ -1,0 +1,1 @@
+"""I/O: one class per HTTP API or contract, the runners that drive them, the repository."""
