@@ -1,0 +1,1 @@
+"""I/O: Postgres repository and on-chain readers."""

@@ -1,0 +1,1 @@
+"""Pure treasury formulas: data in, data out (DESIGN.md "Inside a service")."""
