@@ -193,8 +193,12 @@ def chain(
 
 
 @pytest.fixture(scope="module")
-def core(chain: Chain) -> dict[str, Contract]:
-    return {name: chain.install(name, address) for name, address in STANDIN_ADDRESSES.items()}
+def core(chain: Chain) -> Iterator[dict[str, Contract]]:
+    """The four stand-ins at their system addresses; removed again after the module (the anvil
+    may be shared by the whole session)."""
+    snapshot = chain.rpc("evm_snapshot")
+    yield {name: chain.install(name, address) for name, address in STANDIN_ADDRESSES.items()}
+    chain.rpc("evm_revert", snapshot)
 
 
 @pytest.fixture(autouse=True)
@@ -385,7 +389,7 @@ def test_candidate_hub__round_tag_offset__follows_block_time_plus_offset(
     chain.send(hub.functions.setRoundTagOffset(7))
     assert chain.view(CANDIDATE_HUB, "getRoundTag()") == chain.timestamp() // ROUND + 7
     chain.send(hub.functions.turnRound())
-    chain.rpc("evm_increaseTime", ROUND)
+    chain.rpc("evm_setNextBlockTimestamp", chain.timestamp() + ROUND)
     chain.send(hub.functions.turnRound())  # a day later: time alone advances the tag
     assert chain.view(CANDIDATE_HUB, "getRoundTag()") == chain.timestamp() // ROUND + 8
 
