@@ -28,8 +28,9 @@ def test_anvil__snapshot_then_transfer_then_revert__balance_restored(anvil: Anvi
     before = anvil.balance(receiver)
     snapshot = anvil.snapshot()
 
-    anvil.rpc("eth_sendTransaction", {"from": sender, "to": receiver, "value": hex(ONE_ETH)})
-    assert anvil.balance(receiver) == before + ONE_ETH  # automined
+    receipt = anvil.send_transaction({"from": sender, "to": receiver, "value": hex(ONE_ETH)})
+    assert receipt["status"] == "0x1"
+    assert anvil.balance(receiver) == before + ONE_ETH
 
     anvil.revert(snapshot)
     assert anvil.balance(receiver) == before

@@ -11,6 +11,7 @@ assertions (snapshot, revert, mine, warp time), not for the code under test, whi
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Generator, Sequence
@@ -92,6 +93,19 @@ class Anvil:
         self.rpc("evm_increaseTime", seconds)
         if mine:
             self.mine()
+
+    def send_transaction(self, tx: dict[str, Any], timeout: float = 10.0) -> dict[str, Any]:
+        """eth_sendTransaction from one of the (unlocked) default accounts; returns the receipt.
+
+        anvil answers with the hash before the automined block exists, so this waits for it.
+        """
+        tx_hash = str(self.rpc("eth_sendTransaction", tx))
+        deadline = time.monotonic() + timeout
+        while (receipt := self.rpc("eth_getTransactionReceipt", tx_hash)) is None:
+            if time.monotonic() > deadline:
+                raise RpcError(f"no receipt for {tx_hash} after {timeout}s")
+            time.sleep(0.005)
+        return cast(dict[str, Any], receipt)
 
     def block_number(self) -> int:
         return int(self.rpc("eth_blockNumber"), 16)
