@@ -14,6 +14,16 @@ pytestmark = pytest.mark.integration
 
 
 @pytest_asyncio.fixture(loop_scope="session")
+async def still_open() -> AsyncGenerator[list[asyncpg.Connection]]:
+    """Connections a test leaves open on purpose, closed after `database_url` dropped their
+    database under them."""
+    conns: list[asyncpg.Connection] = []
+    yield conns
+    for conn in conns:
+        conn.terminate()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
 async def gone_after(postgres: str) -> AsyncGenerator[list[str]]:
     """Requested before `database_url`, so this teardown runs after its drop: the databases the
     test lists here must no longer exist."""
@@ -28,11 +38,11 @@ async def gone_after(postgres: str) -> AsyncGenerator[list[str]]:
 
 
 async def test_database_url__fresh__empty_and_named_for_this_test(
-    gone_after: list[str], database_url: str
+    still_open: list[asyncpg.Connection], gone_after: list[str], database_url: str
 ) -> None:
     gone_after.append(database_name(database_url))
     conn = await asyncpg.connect(database_url)
-    # left open on purpose: the drop must end this session itself
+    still_open.append(conn)  # the drop must end this session itself
     tables = await conn.fetchval(
         "SELECT count(*) FROM information_schema.tables "
         "WHERE table_schema NOT IN ('pg_catalog', 'information_schema')"
