@@ -19,7 +19,7 @@ from eth_abi import decode, encode
 from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_address
 from web3 import Web3
 from web3.contract import Contract
-from web3.exceptions import ContractCustomError
+from web3.exceptions import ContractCustomError, ContractLogicError
 
 pytestmark = pytest.mark.integration
 
@@ -567,3 +567,25 @@ def test_test_token__usdc_six_decimals__owner_mints_and_others_cannot(chain: Cha
     unauthorized = keccak(text="OwnableUnauthorizedAccount(address)")[:4].hex()
     with pytest.raises(ContractCustomError, match=unauthorized):
         usdc.functions.mint(holder, 1).transact({"from": holder})
+
+
+@pytest.mark.parametrize(
+    ("name", "call", "reason"),
+    [
+        ("CoreValidatorSet", lambda c: c.functions.misdemeanor(_addr(1)), "slash contract"),
+        ("CoreValidatorSet", lambda c: c.functions.felony(_addr(1), 2, 0), "slash contract"),
+        (
+            "CoreValidatorSet",
+            lambda c: c.functions.updateValidatorSet([], [], [], []),
+            "candidate contract",
+        ),
+        ("CoreCandidateHub", lambda c: c.functions.jailValidator(_addr(1), 2, 0), "validatorSet"),
+        ("CoreSlashIndicator", lambda c: c.functions.clean(), "candidate contract"),
+    ],
+    ids=["misdemeanor", "felony", "updateValidatorSet", "jailValidator", "clean"],
+)
+def test_core_standins__system_entry_point_called_directly__reverts_like_core(
+    chain: Chain, core: dict[str, Contract], name: str, call: Any, reason: str
+) -> None:
+    with pytest.raises(ContractLogicError, match=reason):
+        call(core[name]).transact({"from": chain.accounts[0]})
