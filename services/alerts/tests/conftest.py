@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from aiohttp import web
 
 from ballast.common import messages as m
 
@@ -186,3 +190,74 @@ class Facts:
 @pytest.fixture
 def facts() -> type[Facts]:
     return Facts
+
+
+class WebhookReceiver:
+    """A local aiohttp webhook that can really go down and come back on the same port.
+
+    Records every POST: the `Idempotency-Key` header (comma-separated ids of a digest) and body.
+    """
+
+    def __init__(self, status: int = 200) -> None:
+        self.port = 0
+        self.status = status
+        self.requests: list[dict[str, Any]] = []
+        self.arrived = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+
+    @property
+    def url(self) -> str:
+        return f"json://127.0.0.1:{self.port}/hook"
+
+    @property
+    def ids(self) -> list[str]:
+        return [i for r in self.requests for i in r["ids"]]
+
+    async def _hook(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        header = request.headers.get("Idempotency-Key", "")
+        self.requests.append(
+            {"ids": [i for i in header.split(",") if i], "body": body, "at": time.perf_counter()}
+        )
+        self.arrived.set()
+        return web.Response(status=self.status)
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_post("/hook", self._hook)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port, reuse_address=True)
+        await site.start()
+        if self.port == 0:
+            self.port = int(self._runner.addresses[0][1])
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+
+@pytest.fixture
+async def webhook() -> AsyncIterator[WebhookReceiver]:
+    receiver = WebhookReceiver()
+    await receiver.start()
+    yield receiver
+    await receiver.stop()
+
+
+async def wait_for(predicate: Any, within: float = 10.0, what: str = "condition") -> None:
+    async with asyncio.timeout(within):
+        while not await _maybe_await(predicate()):
+            await asyncio.sleep(0.02)
+
+
+async def _maybe_await(value: Any) -> Any:
+    if asyncio.iscoroutine(value):
+        return await value
+    return value
+
+
+@pytest.fixture
+def waiter() -> Any:
+    return wait_for

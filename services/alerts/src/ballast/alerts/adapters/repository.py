@@ -1,0 +1,287 @@
+"""Postgres for alerts: lifecycle records, history, the delivery outbox, attempts, silences.
+
+The outbox row is unique per (alert key, notification sequence, channel): saving the same
+transitions twice (a replayed fact, a retried handler) inserts nothing the second time, so a
+notification is delivered once per channel however often the path above it runs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import asyncpg
+
+from ballast.alerts.adapters.channels import Channels
+from ballast.alerts.domain.model import AlertRecord, Notification, Silence, Transitions
+from ballast.common.messages import AlertState, Severity
+
+Conn = asyncpg.Pool | asyncpg.Connection | asyncpg.pool.PoolConnectionProxy
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    key: str
+    sequence: int
+    channel: str
+    notification_id: str
+    severity: str
+    payload: dict[str, Any]
+    attempts: int
+    created_at: datetime
+    expires_at: datetime
+
+
+def notification_payload(n: Notification) -> dict[str, Any]:
+    return {
+        "id": n.id,
+        "sequence": n.sequence,
+        "reason": n.reason,
+        "route": n.route,
+        "alert": n.alert.model_dump(mode="json"),
+    }
+
+
+def _text(value: Decimal | str | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _value(text: str | None) -> Decimal | str | None:
+    if text is None:
+        return None
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        return text
+
+
+_UPSERT = """
+INSERT INTO alerts_state (key, rule, base_severity, severity, labels, state, summary, description,
+    value, starts_at, ends_at, last_seen_at, sequence, notified_state, notified_severity,
+    last_notified_at, last_notified_value, escalated, acknowledged, acknowledged_by,
+    acknowledged_at, route, family, send_resolved, updated_at)
+VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+    $19, $20, $21, $22, $23, $24, now())
+ON CONFLICT (key) DO UPDATE SET
+    severity = EXCLUDED.severity, base_severity = EXCLUDED.base_severity,
+    labels = EXCLUDED.labels, state = EXCLUDED.state, summary = EXCLUDED.summary,
+    description = EXCLUDED.description, value = EXCLUDED.value, starts_at = EXCLUDED.starts_at,
+    ends_at = EXCLUDED.ends_at, last_seen_at = EXCLUDED.last_seen_at,
+    sequence = GREATEST(alerts_state.sequence, EXCLUDED.sequence),
+    notified_state = EXCLUDED.notified_state, notified_severity = EXCLUDED.notified_severity,
+    last_notified_at = EXCLUDED.last_notified_at,
+    last_notified_value = EXCLUDED.last_notified_value, escalated = EXCLUDED.escalated,
+    acknowledged = EXCLUDED.acknowledged, acknowledged_by = EXCLUDED.acknowledged_by,
+    acknowledged_at = EXCLUDED.acknowledged_at, route = EXCLUDED.route,
+    family = EXCLUDED.family, send_resolved = EXCLUDED.send_resolved, updated_at = now()
+"""
+
+_HISTORY = """
+INSERT INTO alerts_history (key, sequence, notification_id, rule, severity, state, reason, route,
+    payload, notified_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10)
+ON CONFLICT (key, sequence) DO NOTHING
+"""
+
+_OUTBOX = """
+INSERT INTO alerts_outbox (key, sequence, channel, notification_id, severity, payload,
+    next_attempt_at, created_at, expires_at)
+VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $7, $8)
+ON CONFLICT (key, sequence, channel) DO NOTHING
+"""
+
+
+def _record_args(r: AlertRecord) -> tuple[Any, ...]:
+    return (
+        r.key, r.rule, r.base_severity.value, r.severity.value, json.dumps(r.labels),
+        r.state.value, r.summary, r.description, _text(r.value), r.starts_at, r.ends_at,
+        r.last_seen_at, r.sequence, r.notified_state.value if r.notified_state else None,
+        r.notified_severity.value if r.notified_severity else None, r.last_notified_at,
+        _text(r.last_notified_value), r.escalated, r.acknowledged, r.acknowledged_by,
+        r.acknowledged_at, r.route, r.family, r.send_resolved,
+    )  # fmt: skip
+
+
+def _record(row: asyncpg.Record) -> AlertRecord:
+    return AlertRecord(
+        key=row["key"],
+        rule=row["rule"],
+        base_severity=Severity(row["base_severity"]),
+        severity=Severity(row["severity"]),
+        labels=json.loads(row["labels"]),
+        state=AlertState(row["state"]),
+        summary=row["summary"],
+        description=row["description"],
+        value=_value(row["value"]),
+        starts_at=row["starts_at"],
+        last_seen_at=row["last_seen_at"],
+        ends_at=row["ends_at"],
+        sequence=row["sequence"],
+        notified_state=AlertState(row["notified_state"]) if row["notified_state"] else None,
+        notified_severity=Severity(row["notified_severity"]) if row["notified_severity"] else None,
+        last_notified_at=row["last_notified_at"],
+        last_notified_value=_value(row["last_notified_value"]),
+        escalated=row["escalated"],
+        acknowledged=row["acknowledged"],
+        acknowledged_by=row["acknowledged_by"],
+        acknowledged_at=row["acknowledged_at"],
+        route=row["route"],
+        family=row["family"],
+        send_resolved=row["send_resolved"],
+    )
+
+
+class AlertsRepository:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    # ------------------------------------------------------------------ transitions
+    async def save(
+        self, out: Transitions, channels: Channels, now: datetime, expiry: timedelta
+    ) -> int:
+        """Records, history and outbox rows in one transaction. Returns outbox rows inserted."""
+        if not out.changed and not out.notifications:
+            return 0
+        inserted = 0
+        async with self.pool.acquire() as conn, conn.transaction():
+            if out.changed:
+                await conn.executemany(_UPSERT, [_record_args(r) for r in out.changed.values()])
+            for n in out.notifications:
+                payload = json.dumps(notification_payload(n))
+                await conn.execute(
+                    _HISTORY, n.key, n.sequence, n.id, n.alert.rule, n.alert.severity.value,
+                    n.alert.state.value, n.reason, n.route, payload, n.alert.notified_at,
+                )  # fmt: skip
+                for channel in channels.for_route(n.route):
+                    status = await conn.execute(
+                        _OUTBOX, n.key, n.sequence, channel.id, n.id, n.alert.severity.value,
+                        payload, now, now + expiry,
+                    )  # fmt: skip
+                    inserted += int(status.rsplit(" ", 1)[-1])
+        return inserted
+
+    async def save_records(self, records: Iterable[AlertRecord]) -> None:
+        rows = [_record_args(r) for r in records]
+        if rows:
+            await self.pool.executemany(_UPSERT, rows)
+
+    async def load_records(self) -> list[AlertRecord]:
+        return [_record(r) for r in await self.pool.fetch("SELECT * FROM alerts_state")]
+
+    async def list_alerts(self, *, firing_only: bool = True) -> list[AlertRecord]:
+        where = "WHERE state = 'firing'" if firing_only else ""
+        rows = await self.pool.fetch(f"SELECT * FROM alerts_state {where} ORDER BY starts_at")  # noqa: S608
+        return [_record(r) for r in rows]
+
+    async def history(self, limit: int = 100) -> list[dict[str, Any]]:
+        rows = await self.pool.fetch(
+            "SELECT payload FROM alerts_history ORDER BY id DESC LIMIT $1", limit
+        )
+        return [json.loads(r["payload"]) for r in rows]
+
+    # ------------------------------------------------------------------ silences
+    async def save_silence(self, s: Silence) -> None:
+        await self.pool.execute(
+            """INSERT INTO alerts_silences (id, matchers, starts_at, expires_at, created_by, reason)
+               VALUES ($1, $2::jsonb, $3, $4, $5, $6)
+               ON CONFLICT (id) DO UPDATE SET matchers = EXCLUDED.matchers,
+                   starts_at = EXCLUDED.starts_at, expires_at = EXCLUDED.expires_at""",
+            s.id, json.dumps(dict(s.matchers)), s.starts_at, s.expires_at, s.created_by, s.reason,
+        )  # fmt: skip
+
+    async def load_silences(self, now: datetime) -> list[Silence]:
+        rows = await self.pool.fetch("SELECT * FROM alerts_silences WHERE expires_at > $1", now)
+        return [
+            Silence(
+                id=r["id"],
+                matchers=json.loads(r["matchers"]),
+                starts_at=r["starts_at"],
+                expires_at=r["expires_at"],
+                created_by=r["created_by"],
+                reason=r["reason"],
+            )
+            for r in rows
+        ]
+
+    # ------------------------------------------------------------------ outbox
+    async def claim_due(self, now: datetime, lease: timedelta, limit: int) -> list[OutboxRow]:
+        """Lease due rows (SKIP LOCKED: replicas never take the same row)."""
+        rows = await self.pool.fetch(
+            """UPDATE alerts_outbox SET lease_until = $2, attempts = attempts + 1
+               WHERE id IN (
+                   SELECT id FROM alerts_outbox
+                   WHERE status = 'pending' AND next_attempt_at <= $1
+                     AND (lease_until IS NULL OR lease_until < $1)
+                   ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
+               RETURNING id, key, sequence, channel, notification_id, severity, payload,
+                         attempts, created_at, expires_at""",
+            now, now + lease, limit,
+        )  # fmt: skip
+        found = [
+            OutboxRow(
+                id=r["id"],
+                key=r["key"],
+                sequence=r["sequence"],
+                channel=r["channel"],
+                notification_id=r["notification_id"],
+                severity=r["severity"],
+                payload=json.loads(r["payload"]),
+                attempts=r["attempts"],
+                created_at=r["created_at"],
+                expires_at=r["expires_at"],
+            )
+            for r in rows
+        ]
+        return sorted(found, key=lambda row: row.id)
+
+    async def delivered(self, ids: Sequence[int], now: datetime) -> None:
+        await self.pool.execute(
+            """UPDATE alerts_outbox SET status = 'delivered', delivered_at = $2,
+                   lease_until = NULL, last_error = NULL
+               WHERE id = ANY($1::bigint[])""",
+            list(ids), now,
+        )  # fmt: skip
+
+    async def failed(self, ids: Sequence[int], error: str, next_at: datetime) -> None:
+        await self.pool.execute(
+            """UPDATE alerts_outbox SET next_attempt_at = $2, lease_until = NULL, last_error = $3
+               WHERE id = ANY($1::bigint[]) AND status = 'pending'""",
+            list(ids), next_at, error[:2000],
+        )  # fmt: skip
+
+    async def expire(self, now: datetime) -> int:
+        status = await self.pool.execute(
+            """UPDATE alerts_outbox SET status = 'expired', lease_until = NULL
+               WHERE status = 'pending' AND expires_at <= $1""",
+            now,
+        )
+        return int(status.rsplit(" ", 1)[-1])
+
+    async def record_attempt(
+        self,
+        channel: str,
+        ids: Sequence[int],
+        ok: bool,
+        error: str | None,
+        at: datetime,
+        duration_ms: float,
+    ) -> None:
+        await self.pool.execute(
+            """INSERT INTO alerts_deliveries (channel, outbox_ids, ok, error, attempted_at,
+                   duration_ms) VALUES ($1, $2::bigint[], $3, $4, $5, $6)""",
+            channel, list(ids), ok, error, at, duration_ms,
+        )  # fmt: skip
+
+    async def next_due(self) -> datetime | None:
+        return await self.pool.fetchval(
+            "SELECT min(next_attempt_at) FROM alerts_outbox WHERE status = 'pending'"
+        )
+
+    async def outbox_counts(self) -> dict[str, int]:
+        rows = await self.pool.fetch("SELECT status, count(*) AS n FROM alerts_outbox GROUP BY 1")
+        return {r["status"]: int(r["n"]) for r in rows}

@@ -1,0 +1,159 @@
+"""The delivery loop over the Postgres outbox: a channel that is down loses nothing.
+
+Each pass leases the due rows (SKIP LOCKED, so replicas share the work), sends them per channel,
+one message per row or one digest when several wait for the same channel (a burst or a channel
+coming back after an outage is batched, never dropped or rate-limited away), then marks them
+delivered, or schedules the next attempt with exponential backoff until the row expires.
+A new notification wakes the loop at once; otherwise it sleeps until the next row is due.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from ballast.alerts.adapters.channels import Channel, Channels
+from ballast.alerts.adapters.notifier import Notifier
+from ballast.alerts.adapters.repository import AlertsRepository, OutboxRow
+from ballast.alerts.metrics import AlertsMetrics
+
+log = logging.getLogger("ballast.alerts.delivery")
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    backoff_base: timedelta = timedelta(seconds=1)
+    backoff_max: timedelta = timedelta(seconds=60)
+    lease: timedelta = timedelta(seconds=60)
+    digest_max: int = 50
+    claim_limit: int = 500
+    idle_poll: timedelta = timedelta(seconds=5)
+
+    def backoff(self, attempts: int) -> timedelta:
+        exponent = min(max(attempts - 1, 0), 20)
+        return min(self.backoff_base * (2**exponent), self.backoff_max)
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        repo: AlertsRepository,
+        channels: Channels,
+        notifier: Notifier,
+        clock: Clock,
+        policy: DeliveryPolicy | None = None,
+        metrics: AlertsMetrics | None = None,
+    ) -> None:
+        self.repo = repo
+        self.channels = channels
+        self.notifier = notifier
+        self.clock = clock
+        self.policy = policy or DeliveryPolicy()
+        self.metrics = metrics
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Until cancelled. A database error is logged and retried on the next pass."""
+        while True:
+            self._wake.clear()
+            try:
+                await self.drain_once()
+                timeout = await self._sleep_for()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("delivery pass failed")
+                timeout = self.policy.backoff_base.total_seconds()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=timeout)
+
+    async def _sleep_for(self) -> float:
+        due = await self.repo.next_due()
+        idle = self.policy.idle_poll.total_seconds()
+        if due is None:
+            return idle
+        return min(max((due - self.clock()).total_seconds(), 0.0), idle)
+
+    async def drain_once(self) -> int:
+        """One pass: expire, lease what is due, send. Returns the rows delivered."""
+        now = self.clock()
+        expired = await self.repo.expire(now)
+        if expired:
+            log.warning("notifications expired undelivered", extra={"rows": expired})
+            if self.metrics:
+                self.metrics.expired_rows.inc(expired)
+        rows = await self.repo.claim_due(now, self.policy.lease, self.policy.claim_limit)
+        if not rows:
+            return 0
+        per_channel: dict[str, list[OutboxRow]] = {}
+        for row in rows:
+            per_channel.setdefault(row.channel, []).append(row)
+        results = await asyncio.gather(
+            *(self._send_channel(channel, batch) for channel, batch in per_channel.items())
+        )
+        return sum(results)
+
+    async def _send_channel(self, channel_id: str, rows: list[OutboxRow]) -> int:
+        channel = self.channels.by_id.get(channel_id)
+        if channel is None:
+            # removed from the configuration: nothing can send it; let it expire
+            ids = [r.id for r in rows]
+            await self.repo.failed(ids, "channel not configured", rows[0].expires_at)
+            return 0
+        delivered = 0
+        step = self.policy.digest_max
+        for start in range(0, len(rows), step):
+            chunk = rows[start : start + step]
+            if await self._send(channel.id, channel, chunk):
+                delivered += len(chunk)
+            else:
+                # keep order: the rest waits for the same retry
+                rest = rows[start + step :]
+                if rest:
+                    attempts = max(r.attempts for r in rest)
+                    await self.repo.failed(
+                        [r.id for r in rest], "earlier batch failed", self._retry_at(attempts)
+                    )
+                break
+        return delivered
+
+    async def _send(self, channel_id: str, channel: Channel, rows: Sequence[OutboxRow]) -> bool:
+        ids = [r.id for r in rows]
+        started = time.perf_counter()
+        try:
+            error = await self.notifier.send(channel, rows)
+        except Exception as err:  # noqa: BLE001 - any failure of a channel is a retry
+            error = f"{type(err).__name__}: {err}"
+        elapsed = time.perf_counter() - started
+        now = self.clock()
+        if error is None:
+            await self.repo.delivered(ids, now)
+        else:
+            attempts = max(r.attempts for r in rows)
+            await self.repo.failed(ids, error, self._retry_at(attempts))
+            log.warning(
+                "delivery failed, will retry",
+                extra={"channel": channel.redacted, "rows": len(ids), "attempts": attempts,
+                       "error": error},
+            )  # fmt: skip
+        await self.repo.record_attempt(channel_id, ids, error is None, error, now, elapsed * 1000)
+        if self.metrics:
+            result = "ok" if error is None else "failed"
+            self.metrics.deliveries.labels(channel_id, result).inc()
+            self.metrics.delivery_seconds.labels(channel_id).observe(elapsed)
+            if error is None:
+                self.metrics.delivered_rows.labels(channel_id).inc(len(ids))
+        return error is None
+
+    def _retry_at(self, attempts: int) -> datetime:
+        return self.clock() + self.policy.backoff(attempts)

@@ -1,0 +1,154 @@
+"""The outbox against real Postgres and a real local webhook that goes down and comes back."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import dataclasses
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+
+from ballast.alerts.adapters.channels import Channels
+from ballast.alerts.adapters.notifier import AppriseNotifier
+from ballast.alerts.adapters.repository import AlertsRepository
+from ballast.alerts.adapters.rules_file import load_rules
+from ballast.alerts.delivery import DeliveryPolicy, DeliveryWorker
+from ballast.alerts.domain.config import Grouping
+from ballast.alerts.domain.engine import AlertEngine
+from ballast.alerts.domain.model import Transitions
+from ballast.common.db import load_migrations, migrate
+
+pytestmark = pytest.mark.integration
+
+MIGRATIONS = Path(__file__).resolve().parents[2] / "src/ballast/alerts/migrations"
+EXPIRY = timedelta(hours=1)
+FAST = DeliveryPolicy(
+    backoff_base=timedelta(seconds=0.1),
+    backoff_max=timedelta(seconds=0.5),
+    idle_poll=timedelta(seconds=0.5),
+)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+@pytest.fixture
+async def repo(database_url: str) -> AsyncIterator[AlertsRepository]:
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=5)
+    async with pool.acquire() as conn:
+        await migrate(conn, "alerts", load_migrations(MIGRATIONS))
+    yield AlertsRepository(pool)
+    await pool.close()
+
+
+def engine() -> AlertEngine:
+    config = load_rules()
+    return AlertEngine(dataclasses.replace(config, grouping=Grouping(timedelta(0), timedelta(0))))
+
+
+def operator(i: int) -> str:
+    return "0x" + f"{i:040x}"
+
+
+async def outage_scenario(
+    repo: AlertsRepository, webhook: Any, facts: Any, outage: float
+) -> None:
+    channels = Channels({"critical": [webhook.url]})
+    worker = DeliveryWorker(repo, channels, AppriseNotifier(), now, FAST)
+    alerts = engine()
+    expected: list[str] = []
+
+    async def fire(i: int) -> None:
+        subject, fact = facts.validator(jailed=True, operator=operator(i))
+        out = alerts.on_fact(subject, fact, now())
+        expected.extend(n.id for n in out.notifications)
+        await repo.save(out, channels, now(), EXPIRY)
+        worker.wake()
+
+    task = asyncio.create_task(worker.run())
+    try:
+        await webhook.stop()  # the channel is down
+        started = asyncio.get_running_loop().time()
+        i = 0
+        while asyncio.get_running_loop().time() - started < outage:
+            await fire(i)
+            i += 1
+            await asyncio.sleep(min(0.5, outage / 6))
+        failed_attempts = await repo.pool.fetchval(
+            "SELECT count(*) FROM alerts_deliveries WHERE NOT ok"
+        )
+        assert webhook.requests == [] and failed_attempts > 0
+        await webhook.start()  # same port: the channel is back
+        await fire(i + 1)  # and one more after it came back
+
+        async def all_delivered() -> bool:
+            counts = await repo.outbox_counts()
+            return counts.get("delivered", 0) == len(expected)
+
+        async with asyncio.timeout(15):
+            while not await all_delivered():
+                await asyncio.sleep(0.05)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    received = collections.Counter(webhook.ids)
+    assert set(received) == set(expected)
+    assert all(count == 1 for count in received.values()), received.most_common(3)
+    # the backlog came back as a digest, not one request per notification
+    assert len(webhook.requests) < len(expected)
+
+
+async def test_delivery__webhook_down_3s_then_up__every_notification_exactly_once(
+    repo: AlertsRepository, webhook: Any, facts: Any
+) -> None:
+    await outage_scenario(repo, webhook, facts, outage=3.0)
+
+
+@pytest.mark.slow
+async def test_delivery__webhook_down_30s_then_up__every_notification_exactly_once(
+    repo: AlertsRepository, webhook: Any, facts: Any
+) -> None:
+    await outage_scenario(repo, webhook, facts, outage=30.0)
+
+
+async def test_repository__same_transitions_saved_twice__one_outbox_row_per_channel(
+    repo: AlertsRepository, facts: Any
+) -> None:
+    channels = Channels({"critical": ["json://127.0.0.1:9/a", "json://127.0.0.1:9/b"]})
+    subject, fact = facts.validator(jailed=True)
+    out = engine().on_fact(subject, fact, now())
+    assert len(out.notifications) == 1
+    assert await repo.save(out, channels, now(), EXPIRY) == 2
+    assert await repo.save(out, channels, now(), EXPIRY) == 0
+    assert await repo.pool.fetchval("SELECT count(*) FROM alerts_outbox") == 2
+    assert await repo.pool.fetchval("SELECT count(*) FROM alerts_history") == 1
+
+
+async def test_repository__records_saved__load_back_equal(
+    repo: AlertsRepository, facts: Any
+) -> None:
+    alerts = engine()
+    subject, fact = facts.treasury(rr="1.4")
+    out = alerts.on_fact(subject, fact, now())
+    await repo.save(out, Channels({}), now(), EXPIRY)
+    loaded = {r.key: r for r in await repo.load_records()}
+    for key, record in alerts.lifecycle.records.items():
+        assert loaded[key] == record
+
+
+async def test_delivery__row_past_expiry__expired_not_sent(
+    repo: AlertsRepository, facts: Any
+) -> None:
+    channels = Channels({"critical": ["json://127.0.0.1:9/hook"]})
+    subject, fact = facts.validator(jailed=True)
+    out: Transitions = engine().on_fact(subject, fact, now())
+    await repo.save(out, channels, now() - timedelta(hours=2), EXPIRY)
+    worker = DeliveryWorker(repo, channels, AppriseNotifier(), now, FAST)
+    assert await worker.drain_once() == 0
+    assert await repo.outbox_counts() == {"expired": 1}
