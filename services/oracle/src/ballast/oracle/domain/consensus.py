@@ -43,6 +43,7 @@ class SourceInput:
     policy: SourcePolicy
     reading: PriceObservation | None = None
     down: str | None = None  # why the last attempt failed; None when the source is up
+    head_block: int | None = None  # the source chain's newest block, for min_confirmations
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ def reading_flags(
 ) -> list[SourceFlag]:
     """Why a reading may not enter the median (empty list: it may)."""
     reading, policy = item.reading, item.policy
+    head_block = item.head_block if item.head_block is not None else head_block
     if item.down is not None or reading is None:
         return [SourceFlag.DOWN]
     flags: list[SourceFlag] = []

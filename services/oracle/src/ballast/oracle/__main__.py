@@ -1,0 +1,3 @@
+from ballast.oracle.main import main
+
+main()

@@ -1,0 +1,217 @@
+"""The oracle's application core: latest reading per source, consensus rounds, publication.
+
+Adapters call `observe` / `source_down` / `head` / `trade` (plain method calls, no I/O); a
+single pump task publishes what they produced and runs consensus for the symbols that changed,
+so a burst of readings costs one consensus round per symbol per pump cycle (the batching that
+lets one instance take 20,000 readings/s), while a lone reading is published within a loop
+iteration (latency). A periodic `tick` re-evaluates every symbol, so staleness turns into
+DEGRADED/HALTED even when a source goes silent, and republishes unchanged consensus as a
+heartbeat (issue #4: "on every change and as a periodic heartbeat").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from ballast.common.messages import ConsensusPrice, PriceObservation, Trade, utcnow
+from ballast.oracle.domain.consensus import SourceInput, compute, same_outcome
+from ballast.oracle.domain.jump_guard import JumpState
+from ballast.oracle.domain.policy import ConsensusConfig, SourcePolicy
+from ballast.oracle.metrics import OracleMetrics
+
+log = logging.getLogger("ballast.oracle.engine")
+
+
+class Publisher(Protocol):
+    async def observations(self, batch: Sequence[PriceObservation]) -> None: ...
+    async def consensus(self, price: ConsensusPrice) -> None: ...
+    async def trade(self, trade: Trade) -> None: ...
+
+
+class History(Protocol):
+    def add_observation(self, o: PriceObservation) -> None: ...
+    def add_consensus(self, c: ConsensusPrice) -> None: ...
+    def add_trade(self, t: Trade) -> None: ...
+
+
+@dataclass(frozen=True)
+class SymbolSpec:
+    consensus: ConsensusConfig
+    sources: Mapping[str, SourcePolicy]
+
+
+@dataclass
+class _Source:
+    policy: SourcePolicy
+    reading: PriceObservation | None = None
+    down: str | None = None
+    head_block: int | None = None
+
+
+@dataclass
+class _Symbol:
+    config: ConsensusConfig
+    sources: dict[str, _Source]
+    jump: JumpState = field(default_factory=JumpState)
+    sequence: int = 0
+    last: ConsensusPrice | None = None
+    last_published: float = float("-inf")
+
+
+class OracleEngine:
+    def __init__(
+        self,
+        symbols: Mapping[str, SymbolSpec],
+        publisher: Publisher,
+        metrics: OracleMetrics,
+        history: History | None = None,
+        *,
+        heartbeat_seconds: float = 30.0,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.publisher, self.metrics, self.history = publisher, metrics, history
+        self.heartbeat_seconds = heartbeat_seconds
+        self.clock = clock
+        self._symbols = {
+            name: _Symbol(spec.consensus, {s: _Source(p) for s, p in spec.sources.items()})
+            for name, spec in symbols.items()
+        }
+        self._observations: list[PriceObservation] = []
+        self._trades: list[Trade] = []
+        self._dirty: set[str] = set()
+        self._wake = asyncio.Event()
+        self._lock = asyncio.Lock()
+        self._unknown: set[tuple[str, str]] = set()
+
+    # ------------------------------------------------------------------ inputs (sync, no I/O)
+    def observe(self, observation: PriceObservation) -> None:
+        source = self._source(observation.source, observation.symbol)
+        if source is None:
+            return
+        previous = source.reading
+        was_down, source.down = source.down, None
+        if (previous is not None and previous.published_at == observation.published_at
+                and previous.price == observation.price
+                and previous.block_number == observation.block_number):
+            if was_down:
+                self._mark(observation.symbol)
+            return  # the same reading again (a REST poll between two publishes)
+        source.reading = observation
+        self._observations.append(observation)
+        self._mark(observation.symbol)
+
+    def source_down(self, source: str, symbol: str, reason: str) -> None:
+        state = self._source(source, symbol)
+        if state is not None and state.down != reason:
+            state.down = reason
+            self._mark(symbol)
+
+    def head(self, source: str, symbol: str, block: int) -> None:
+        """The newest block of a chain source (for the same-block rule)."""
+        state = self._source(source, symbol)
+        if state is not None and state.head_block != block:
+            state.head_block = block
+            self._mark(symbol)
+
+    def trade(self, trade: Trade) -> None:
+        self._trades.append(trade)
+        self._wake.set()
+
+    def set_sequences(self, sequences: Mapping[str, int]) -> None:
+        """Continue each symbol's sequence after a restart (from Postgres, the record)."""
+        for name, seq in sequences.items():
+            if name in self._symbols:
+                self._symbols[name].sequence = max(self._symbols[name].sequence, seq)
+
+    def latest(self, symbol: str) -> ConsensusPrice | None:
+        return self._symbols[symbol].last
+
+    def _source(self, source: str, symbol: str) -> _Source | None:
+        state = self._symbols.get(symbol)
+        found = None if state is None else state.sources.get(source)
+        if found is None and (source, symbol) not in self._unknown:
+            self._unknown.add((source, symbol))
+            log.warning("reading for an unconfigured source ignored",
+                        extra={"source": source, "symbol": symbol})
+        return found
+
+    def _mark(self, symbol: str) -> None:
+        self._dirty.add(symbol)
+        self._wake.set()
+
+    # ------------------------------------------------------------------ the pump
+    async def run(self) -> None:
+        """Publish and evaluate whatever arrived, forever (one task per service)."""
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            await self.drain()
+
+    async def drain(self) -> None:
+        observations, self._observations = self._observations, []
+        trades, self._trades = self._trades, []
+        if observations:
+            if self.history is not None:
+                for o in observations:
+                    self.history.add_observation(o)
+            try:
+                await self.publisher.observations(observations)
+            except Exception as err:  # noqa: BLE001 - the bus may be away; Postgres has them
+                log.warning("observation publish failed", extra={"error": repr(err),
+                                                                 "count": len(observations)})
+        for trade in trades:
+            await self._publish_trade(trade)
+        dirty, self._dirty = self._dirty, set()
+        for symbol in dirty:
+            await self.evaluate(symbol)
+
+    async def tick(self) -> None:
+        """Periodic: re-evaluate every symbol; republish as a heartbeat when due."""
+        if self._trades:
+            self._wake.set()
+        for symbol in self._symbols:
+            await self.evaluate(symbol, heartbeat=True)
+
+    async def evaluate(self, symbol: str, *, heartbeat: bool = False) -> ConsensusPrice | None:
+        async with self._lock:
+            state = self._symbols[symbol]
+            inputs = [SourceInput(name, s.policy, s.reading, s.down, s.head_block)
+                      for name, s in state.sources.items()]
+            now = self.clock()
+            result = compute(symbol, inputs, state.config, now, state.jump,
+                             sequence=state.sequence + 1)
+            state.jump = result.jump
+            due = time.monotonic() - state.last_published >= self.heartbeat_seconds
+            if same_outcome(state.last, result.price) and not (heartbeat and due):
+                return None
+            try:
+                await self.publisher.consensus(result.price)
+            except Exception as err:  # noqa: BLE001 - retried on the next round (same id)
+                log.warning("consensus publish failed", extra={"symbol": symbol,
+                                                               "error": repr(err)})
+                return None
+            state.sequence += 1
+            state.last = result.price
+            state.last_published = time.monotonic()
+            self.metrics.consensus_published.labels(symbol).inc()
+            self.metrics.record_consensus(result.price, now)
+            if self.history is not None:
+                self.history.add_consensus(result.price)
+            return result.price
+
+    async def _publish_trade(self, trade: Trade) -> None:
+        try:
+            await self.publisher.trade(trade)
+        except Exception as err:  # noqa: BLE001 - kept: re-queued for the next cycle
+            log.warning("trade publish failed", extra={"tx": trade.tx_hash, "error": repr(err)})
+            self._trades.append(trade)
+            return
+        self.metrics.trades.labels(trade.venue, trade.pair).inc()
+        if self.history is not None:
+            self.history.add_trade(trade)
