@@ -1,0 +1,153 @@
+"""The engine with fakes for the bus and the history (no I/O): what gets published when."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from prometheus_client import CollectorRegistry
+
+from ballast.common.messages import (
+    ConsensusPrice,
+    ConsensusStatus,
+    PriceObservation,
+    SourceFlag,
+    Trade,
+)
+from ballast.oracle.domain.policy import ConsensusConfig, SourcePolicy
+from ballast.oracle.engine import OracleEngine, SymbolSpec
+from ballast.oracle.metrics import OracleMetrics
+from ballast.oracle.settings import OracleSettings
+
+pytestmark = pytest.mark.unit
+
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+
+
+class FakePublisher:
+    def __init__(self) -> None:
+        self.got_observed: list[PriceObservation] = []
+        self.got_consensus: list[ConsensusPrice] = []
+        self.got_trades: list[Trade] = []
+        self.fail = False
+
+    async def observations(self, batch: Sequence[PriceObservation]) -> None:
+        self.got_observed.extend(batch)
+
+    async def consensus(self, price: ConsensusPrice) -> None:
+        if self.fail:
+            raise ConnectionError("nats away")
+        self.got_consensus.append(price)
+
+    async def trade(self, trade: Trade) -> None:
+        self.got_trades.append(trade)
+
+
+def engine(publisher: FakePublisher, registry: CollectorRegistry | None = None) -> OracleEngine:
+    spec = SymbolSpec(ConsensusConfig(min_sources=2),
+                      {"pyth": SourcePolicy(), "switchboard": SourcePolicy()})
+    return OracleEngine({"PSTR": spec}, publisher, OracleMetrics(registry or CollectorRegistry()),
+                        heartbeat_seconds=0.0, clock=lambda: NOW)
+
+
+def obs(source: str, price: str, second: int = 0) -> PriceObservation:
+    return PriceObservation(source=source, symbol="PSTR", price=Decimal(price),
+                            published_at=NOW - timedelta(seconds=10 - second), observed_at=NOW)
+
+
+async def test_engine__burst_of_readings__one_round_per_drain_and_all_published() -> None:
+    pub = FakePublisher()
+    eng = engine(pub)
+    for i in range(50):
+        eng.observe(obs("pyth", f"1.{i:02d}", i % 10))
+        eng.observe(obs("switchboard", f"1.{i:02d}", i % 10))
+    await eng.drain()
+    assert len(pub.got_observed) == 100
+    assert len(pub.got_consensus) == 1 and pub.got_consensus[0].status is ConsensusStatus.OK
+    assert pub.got_consensus[0].sequence == 1
+
+
+async def test_engine__same_reading_again__not_republished() -> None:
+    pub = FakePublisher()
+    eng = engine(pub)
+    eng.observe(obs("pyth", "1"))
+    eng.observe(obs("pyth", "1"))
+    await eng.drain()
+    assert len(pub.got_observed) == 1
+
+
+async def test_engine__source_down__flagged_degraded_then_recovers() -> None:
+    pub = FakePublisher()
+    eng = engine(pub)
+    eng.observe(obs("pyth", "1"))
+    eng.observe(obs("switchboard", "1"))
+    await eng.drain()
+    eng.source_down("switchboard", "PSTR", "timeout")
+    await eng.drain()
+    down = pub.got_consensus[-1]
+    assert down.status is ConsensusStatus.DEGRADED
+    assert next(s for s in down.sources if s.source == "switchboard").flags == [SourceFlag.DOWN]
+    eng.observe(obs("switchboard", "1"))  # same reading: clears the down flag
+    await eng.drain()
+    assert pub.got_consensus[-1].status is ConsensusStatus.OK
+    assert [c.sequence for c in pub.got_consensus] == [1, 2, 3]
+
+
+async def test_engine__tick__heartbeat_republishes_unchanged() -> None:
+    pub = FakePublisher()
+    eng = engine(pub)
+    eng.observe(obs("pyth", "1"))
+    await eng.drain()
+    await eng.tick()
+    assert len(pub.got_consensus) == 2 and pub.got_consensus[0].price == pub.got_consensus[1].price
+
+
+async def test_engine__publish_fails__retried_with_next_sequence_unchanged() -> None:
+    pub, registry = FakePublisher(), CollectorRegistry()
+    eng = engine(pub, registry)
+    pub.fail = True
+    eng.observe(obs("pyth", "1"))
+    await eng.drain()
+    pub.fail = False
+    await eng.tick()
+    assert [c.sequence for c in pub.got_consensus] == [1]
+    assert registry.get_sample_value("ballast_oracle_consensus_sources_used",
+                                     {"symbol": "PSTR"}) == 1
+
+
+async def test_engine__unconfigured_source__ignored() -> None:
+    pub = FakePublisher()
+    eng = engine(pub)
+    eng.observe(PriceObservation(source="other", symbol="PSTR", price=Decimal(1),
+                                 published_at=NOW, observed_at=NOW))
+    await eng.drain()
+    assert pub.got_observed == [] and pub.got_consensus == []
+
+
+def test_oracle_settings__symbols_json_in_env__parsed_with_policies(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("BALLAST_ORACLE_DATABASE_URL", "postgresql://db")
+    monkeypatch.setenv("BALLAST_ORACLE_SYMBOLS", """{"PSTR": {"min_sources": 3, "sources": [
+        {"kind": "pyth_hermes", "feed_id": "0xFEED"},
+        {"kind": "chainlink", "rpc_url": "http://rpc", "heartbeat_seconds": 3600,
+         "address": "0x0000000000000000000000000000000000000001"}]}}""".replace("FEED", "ab" * 32))
+    settings = OracleSettings()  # type: ignore[call-arg]
+    spec = settings.symbols["PSTR"]
+    assert spec.consensus().min_sources == 3
+    assert spec.consensus().max_price_deviation == Decimal("0.05")
+    assert spec.consensus().confidence_weight == Decimal("0.3")
+    assert [s.label for s in spec.sources] == ["pyth", "chainlink"]
+    assert spec.sources[1].policy().max_age == timedelta(seconds=3660)
+
+
+def test_oracle_settings__duplicate_source_names__rejected(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("BALLAST_ORACLE_DATABASE_URL", "postgresql://db")
+    source = '{"kind": "switchboard_crossbar", "feed_hash": "0x' + "ab" * 32 + '"}'
+    monkeypatch.setenv("BALLAST_ORACLE_SYMBOLS", f'{{"PSTR": {{"sources": [{source}, {source}]}}}}')
+    with pytest.raises(ValueError, match="unique"):
+        OracleSettings()  # type: ignore[call-arg]
