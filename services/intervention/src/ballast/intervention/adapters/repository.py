@@ -118,6 +118,7 @@ class Repository:
         mode: ExecutionMode,
         now: datetime,
         amount_usd: Decimal,
+        strategy: str | None = None,
         amount_in_raw: int,
         payload: Message,
         budget_usd: Decimal | None = None,
@@ -141,7 +142,7 @@ class Repository:
                 """INSERT INTO intervention_decisions
                      (decision_id, kind, strategy, action, utc_day, mode, decided_at,
                       amount_usd, amount_in_raw, payload, decided_published)
-                   VALUES ($1, $2, $2, 'act', $3, $4, $5, $6, $7, $8, true)
+                   VALUES ($1, $2, $9, 'act', $3, $4, $5, $6, $7, $8, true)
                    ON CONFLICT DO NOTHING RETURNING 1""",
                 decision_id,
                 kind,
@@ -151,8 +152,20 @@ class Repository:
                 amount_usd,
                 Decimal(amount_in_raw),
                 payload.model_dump_json(),
+                strategy or kind,
             )
             return inserted is not None, None if inserted else "duplicate"
+
+    async def open_of_kind(self, kind: str, strategy: str) -> str | None:
+        """The id of an unfinished execution of this kind and strategy, if any."""
+        value = await self.pool.fetchval(
+            """SELECT decision_id FROM intervention_decisions
+               WHERE kind = $1 AND strategy = $2 AND action = 'act' AND published_at IS NULL
+               ORDER BY decided_at LIMIT 1""",
+            kind,
+            strategy,
+        )
+        return None if value is None else str(value)
 
     async def unpublished_decisions(self) -> list[InterventionDecision]:
         rows = await self.pool.fetch(

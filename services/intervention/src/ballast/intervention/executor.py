@@ -1,0 +1,478 @@
+"""Drives every open execution to a published terminal outcome, one step at a time.
+
+Each step reads the Postgres record, asks the pure state machine (domain/execution.py) what to do,
+does that one piece of I/O, and writes the result before the next side effect. The process may be
+killed between any two lines here; a restart resumes from the record (`crash` marks the named
+points the crash-matrix test kills at).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, Protocol
+
+from eth_account.typed_transactions.typed_transaction import TypedTransaction
+from eth_utils.address import to_checksum_address
+from hexbytes import HexBytes
+
+from ballast.common import subjects
+from ballast.common.messages import (
+    AutomationAction,
+    AutomationKind,
+    ExecutionMode,
+    ExecutionStatus,
+    InterventionExecuted,
+    Message,
+    utcnow,
+)
+from ballast.intervention.adapters.chain import Chain
+from ballast.intervention.adapters.repository import Record, Repository
+from ballast.intervention.adapters.signer import Signer
+from ballast.intervention.domain.execution import (
+    Attempt,
+    ChainView,
+    Fees,
+    Phase,
+    PollVerdict,
+    SendOutcome,
+    SendVerdict,
+    Step,
+    after_poll,
+    after_send,
+    amount_out_min,
+    bumped_fees,
+    initial_fees,
+    next_step,
+    swap_result,
+)
+
+log = logging.getLogger("ballast.intervention.executor")
+
+SWAP_KINDS = ("intervention", "accumulate")
+BASKET_KINDS = ("rebalance", "compound")
+
+
+class Publish(Protocol):
+    def __call__(
+        self, payload: Message, subject: str, *, msg_id: str | None = None
+    ) -> Awaitable[None]: ...
+
+
+def no_crash(point: str) -> None:
+    """The production crash hook: does nothing."""
+
+
+@dataclass(frozen=True)
+class ExecConfig:
+    router: str
+    pump: str
+    pstr: str
+    accumulate_token: str | None = None
+    basket: str | None = None
+    max_slippage: Decimal = Decimal("0.02")
+    deadline_seconds: int = 600
+    max_fee_per_gas_wei: int = 200 * 10**9
+    max_priority_fee_wei: int = 2 * 10**9
+    confirmations: int = 3
+    stuck_after: timedelta = timedelta(minutes=3)
+    approval_delay: timedelta | None = None
+    gas_margin: Decimal = Decimal("1.25")
+    gas_headroom: int = 60_000
+    """Added to every estimate: a Uniswap V2 pair's first trade in a new block also writes the
+    price accumulators (two fresh storage slots), which an estimate against the current block
+    does not see. Unused gas is refunded."""
+
+
+@dataclass(frozen=True)
+class TxPlan:
+    to: str
+    data: bytes
+    token_in: str | None = None
+    token_out: str | None = None
+    quoted_out: int | None = None
+    min_out: int | None = None
+    deadline: int | None = None
+
+
+class Executor:
+    def __init__(
+        self,
+        repo: Repository,
+        chain: Chain,
+        signer: Signer | None,
+        publish: Publish,
+        config: ExecConfig,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        crash: Callable[[str], None] = no_crash,
+    ) -> None:
+        self.repo = repo
+        self.chain = chain
+        self.signer = signer
+        self.publish = publish
+        self.config = config
+        self.clock = clock
+        self.crash = crash
+        self._decimals: dict[str, int] = {}
+
+    # ------------------------------------------------------------------ loop
+    async def run_once(self) -> None:
+        """Publish decisions not yet published, then move every open execution forward."""
+        for decision in await self.repo.unpublished_decisions():
+            await self.publish(
+                decision, subjects.INTERVENTION_DECIDED, msg_id=f"decided-{decision.decision_id}"
+            )
+            await self.repo.mark_decided_published(decision.decision_id)
+        paused = await self.repo.paused()
+        for decision_id in await self.repo.open_executions():
+            await self.drive(decision_id, paused=paused)
+
+    async def drive(self, decision_id: str, *, paused: bool = False, max_steps: int = 12) -> None:
+        for _ in range(max_steps):
+            record = await self.repo.load(decision_id)
+            step = next_step(
+                record.execution,
+                now=self.clock(),
+                paused=paused,
+                approval_delay=self.config.approval_delay,
+            )
+            if step in (Step.DONE, Step.WAIT_APPROVAL, Step.WAIT_PAUSED):
+                return
+            progressed = await self._do(step, record)
+            if not progressed:
+                return
+
+    async def _do(self, step: Step, record: Record) -> bool:
+        if step is Step.SIMULATE:
+            await self._simulate(record)
+        elif step is Step.RESERVE_NONCE:
+            return await self._reserve(record)
+        elif step is Step.SIGN:
+            return await self._sign(record)
+        elif step is Step.BROADCAST:
+            await self._broadcast(record)
+        elif step is Step.POLL:
+            return await self._poll(record)
+        elif step is Step.PUBLISH:
+            await self._publish(record)
+        return True
+
+    # ------------------------------------------------------------------ steps
+    @property
+    def account(self) -> str:
+        if self.signer is None:
+            raise RuntimeError("live execution needs a signer (dry-run signs nothing)")
+        return self.signer.address
+
+    async def _simulate(self, record: Record) -> None:
+        """Paper mode: decided, priced and recorded; nothing is signed."""
+        ex = record.execution
+        await self._load_decimals()
+        plan = await self._plan(record, "0x" + "00" * 20)
+        outcome = self._outcome(
+            record,
+            ExecutionStatus.DRY_RUN,
+            amount_out=plan.quoted_out or 0,
+            min_out=plan.min_out or 0,
+            quoted_out=plan.quoted_out or 0,
+            reason="dry run: quoted, not signed",
+        )
+        await self.repo.finalize(ex.decision_id, Phase.DRY_RUN, outcome)
+
+    async def _reserve(self, record: Record) -> bool:
+        account = self.account
+        if record.execution.kind in SWAP_KINDS:
+            token_in = self._path(record.execution.kind)[0]
+            allowance = await self.chain.allowance(token_in, account, self.config.router)
+            if allowance < record.amount_in_raw:
+                await self._ensure_approval(token_in)
+                return False
+        pending = await self.chain.nonce(account, "pending")
+        return await self.repo.reserve_nonce(record.execution.decision_id, account, pending)
+
+    async def _ensure_approval(self, token: str) -> None:
+        open_id = await self.repo.open_of_kind("approve", token.lower())
+        if open_id is None:
+            now = self.clock()
+            open_id = f"approve-{token.lower()}-{now:%Y%m%dT%H%M%S%f}"
+            payload = AutomationAction(
+                action_id=open_id,
+                kind=AutomationKind.ACCUMULATE,
+                status=ExecutionStatus.DRY_RUN,
+                mode=ExecutionMode.LIVE,
+                details={"token": token, "spender": self.config.router},
+                executed_at=now,
+            )
+            await self.repo.create_automation(
+                open_id, "approve", strategy=token.lower(), mode=ExecutionMode.LIVE, now=now,
+                amount_usd=Decimal(0), amount_in_raw=0, payload=payload,
+            )
+        await self.drive(open_id)
+
+    async def _sign(self, record: Record) -> bool:
+        ex = record.execution
+        assert ex.nonce is not None
+        account = self.account
+        plan = await self._plan(record, account)
+        _, _, base_fee = await self.chain.latest_block()
+        tip = min(await self.chain.priority_fee(), self.config.max_priority_fee_wei)
+        fees = initial_fees(base_fee, tip, self.config.max_fee_per_gas_wei)
+        if fees is None:
+            log.warning("base fee above the cap, waiting", extra={"decision_id": ex.decision_id})
+            return False
+        try:
+            gas = await self.chain.estimate_gas(account, plan.to, plan.data)
+        except Exception as err:  # noqa: BLE001 - a revert now means it would revert on-chain
+            outcome = self._outcome(record, ExecutionStatus.FAILED, reason=f"would revert: {err}")
+            await self.repo.finalize(ex.decision_id, Phase.FAILED, outcome, release_nonce=True)
+            return True
+        gas_limit = int(Decimal(gas) * self.config.gas_margin) + self.config.gas_headroom
+        tx = self._tx(plan, ex.nonce, gas_limit, fees)
+        tx["chainId"] = await self.chain.chain_id()
+        signed = await self.signer.sign(tx) if self.signer else None
+        assert signed is not None
+        attempt = Attempt(1, ex.nonce, signed.tx_hash, signed.raw, *_fee_fields(fees))
+        stored = await self.repo.record_signed(
+            ex.decision_id,
+            attempt,
+            expected=Phase.NONCE_RESERVED,
+            quoted_out_raw=plan.quoted_out,
+            amount_out_min_raw=plan.min_out,
+            deadline=plan.deadline,
+        )
+        self.crash("after_sign_persist")
+        return stored
+
+    async def _broadcast(self, record: Record) -> None:
+        ex = record.execution
+        attempt = ex.latest
+        assert attempt is not None
+        result = await self.chain.send_raw(attempt.raw)
+        own_mined = False
+        if result.outcome is SendOutcome.NONCE_TOO_LOW:
+            own_mined = any([await self.chain.receipt(h) is not None for h in ex.hashes])
+        verdict = after_send(result.outcome, own_hash_mined=own_mined)
+        if verdict is SendVerdict.SENT or (verdict is SendVerdict.REJECTED and attempt.attempt > 1):
+            await self.repo.mark_broadcast(ex.decision_id, attempt.attempt, self.clock())
+            self.crash("after_broadcast")
+            return
+        if verdict is SendVerdict.FOREIGN_NONCE:
+            reason = f"nonce {attempt.nonce} was used by a transaction that is not ours"
+            await self.repo.finalize(
+                ex.decision_id, Phase.FAILED, self._outcome(record, ExecutionStatus.FAILED,
+                                                            reason=reason)
+            )
+            return
+        pending = await self.chain.nonce(self.account, "pending")
+        outcome = self._outcome(
+            record, ExecutionStatus.FAILED, reason=f"rejected by the node: {result.message}"
+        )
+        await self.repo.finalize(
+            ex.decision_id, Phase.FAILED, outcome, release_nonce=pending <= attempt.nonce
+        )
+
+    async def _poll(self, record: Record) -> bool:
+        ex = record.execution
+        assert ex.nonce is not None
+        mined_nonce = await self.chain.nonce(self.account, "latest")
+        receipt = None
+        for tx_hash in reversed(ex.hashes):
+            receipt = await self.chain.receipt(tx_hash)
+            if receipt is not None:
+                break
+        view = ChainView(mined_nonce, receipt, await self.chain.head())
+        verdict = after_poll(
+            ex,
+            view,
+            now=self.clock(),
+            confirmations=self.config.confirmations,
+            stuck_after=self.config.stuck_after,
+        )
+        seen_before = ex.phase is Phase.MINED and ex.mined_hash == (receipt and receipt.tx_hash)
+        if receipt is not None and not seen_before:
+            await self.repo.mark_mined(ex.decision_id, receipt.tx_hash, receipt.block_number)
+            self.crash("after_receipt")
+        if verdict is PollVerdict.CONFIRMED and receipt is not None:
+            await self._confirmed(record, receipt.tx_hash, receipt.block_number, receipt.gas_used,
+                                  receipt.effective_gas_price)
+            return True
+        if verdict is PollVerdict.REVERTED and receipt is not None:
+            reason = await self.chain.revert_reason(receipt.tx_hash, receipt.gas_used)
+            outcome = self._outcome(
+                record, ExecutionStatus.FAILED, tx_hash=receipt.tx_hash,
+                block=receipt.block_number, gas_used=receipt.gas_used,
+                gas_price=receipt.effective_gas_price, reason=f"reverted: {reason}",
+            )
+            await self.repo.finalize(ex.decision_id, Phase.FAILED, outcome)
+            return True
+        if verdict is PollVerdict.REORGED:
+            await self.repo.mark_reorged(ex.decision_id)
+            return True
+        if verdict is PollVerdict.FOREIGN_NONCE:
+            outcome = self._outcome(
+                record, ExecutionStatus.FAILED,
+                reason=f"nonce {ex.nonce} was used by a transaction that is not ours",
+            )
+            await self.repo.finalize(ex.decision_id, Phase.FAILED, outcome)
+            return True
+        if verdict is PollVerdict.REPLACE:
+            return await self._replace(record)
+        return False
+
+    async def _replace(self, record: Record) -> bool:
+        """Same nonce, same call, fees bumped; persisted before it is broadcast."""
+        ex = record.execution
+        latest = ex.latest
+        assert latest is not None and ex.nonce is not None
+        _, _, base_fee = await self.chain.latest_block()
+        tip = min(await self.chain.priority_fee(), self.config.max_priority_fee_wei)
+        old = Fees(latest.max_fee_per_gas, latest.max_priority_fee_per_gas)
+        fees = bumped_fees(old, base_fee, tip, self.config.max_fee_per_gas_wei)
+        if fees is None:
+            log.warning("cannot bump fees under the cap", extra={"decision_id": ex.decision_id})
+            return False
+        fields = TypedTransaction.from_bytes(HexBytes(latest.raw)).as_dict()
+        tx: dict[str, Any] = {
+            k: fields[k] for k in ("chainId", "nonce", "to", "value", "data", "gas")
+        }
+        tx.update(type=2, maxFeePerGas=fees.max_fee_per_gas,
+                  maxPriorityFeePerGas=fees.max_priority_fee_per_gas)
+        assert self.signer is not None
+        signed = await self.signer.sign(tx)
+        attempt = Attempt(latest.attempt + 1, ex.nonce, signed.tx_hash, signed.raw,
+                          *_fee_fields(fees))
+        return await self.repo.record_signed(ex.decision_id, attempt, expected=Phase.BROADCAST)
+
+    async def _confirmed(
+        self, record: Record, tx_hash: str, block: int, gas_used: int, gas_price: int
+    ) -> None:
+        ex = record.execution
+        await self._load_decimals()
+        amount_out = 0
+        if ex.kind in SWAP_KINDS:
+            token_in, token_out = self._path(ex.kind)
+            flows = await self.chain.token_flows(tx_hash, self.account, token_in, token_out)
+            amount_out = flows.amount_out
+        outcome = self._outcome(
+            record, ExecutionStatus.CONFIRMED, tx_hash=tx_hash, block=block, gas_used=gas_used,
+            gas_price=gas_price, amount_out=amount_out, min_out=record.amount_out_min_raw or 0,
+            quoted_out=record.quoted_out_raw or 0,
+        )
+        await self.repo.finalize(ex.decision_id, Phase.CONFIRMED, outcome)
+
+    async def _publish(self, record: Record) -> None:
+        ex = record.execution
+        self.crash("before_publish")
+        assert record.outcome is not None
+        if ex.kind == "intervention":
+            message: Message = InterventionExecuted.model_validate(record.outcome)
+            await self.publish(message, subjects.INTERVENTION_EXECUTED,
+                               msg_id=f"executed-{ex.decision_id}")
+        elif ex.kind != "approve":
+            message = AutomationAction.model_validate(record.outcome)
+            await self.publish(message, subjects.AUTOMATION_EXECUTED,
+                               msg_id=f"executed-{ex.decision_id}")
+        await self.repo.mark_published(ex.decision_id)
+
+    # ------------------------------------------------------------------ building
+    def _path(self, kind: str) -> tuple[str, str]:
+        if kind == "intervention":
+            return self.config.pump, self.config.pstr
+        if self.config.accumulate_token is None:
+            raise RuntimeError("accumulation needs accumulate_token configured")
+        return self.config.accumulate_token, self.config.pump
+
+    async def _plan(self, record: Record, account: str) -> TxPlan:
+        kind = record.execution.kind
+        if kind in SWAP_KINDS:
+            token_in, token_out = self._path(kind)
+            quoted = await self.chain.quote(self.config.router, record.amount_in_raw,
+                                            [token_in, token_out])
+            min_out = amount_out_min(quoted, self.config.max_slippage)
+            _, timestamp, _ = await self.chain.latest_block()
+            deadline = timestamp + self.config.deadline_seconds
+            data = self.chain.swap_calldata(self.config.router, record.amount_in_raw, min_out,
+                                            [token_in, token_out], account, deadline)
+            return TxPlan(self.config.router, data, token_in, token_out, quoted, min_out, deadline)
+        if kind in BASKET_KINDS:
+            if self.config.basket is None:
+                raise RuntimeError(f"{kind} needs the StakeBasket address configured")
+            return TxPlan(self.config.basket, self.chain.basket_calldata(self.config.basket, kind))
+        if kind == "approve":
+            token = str(record.payload["details"]["token"])
+            return TxPlan(token, self.chain.approve_calldata(token, self.config.router))
+        raise ValueError(f"unknown execution kind {kind!r}")
+
+    @staticmethod
+    def _tx(plan: TxPlan, nonce: int, gas: int, fees: Fees) -> dict[str, Any]:
+        return {
+            "type": 2,
+            "nonce": nonce,
+            "to": to_checksum_address(plan.to),
+            "value": 0,
+            "data": plan.data,
+            "gas": gas,
+            "maxFeePerGas": fees.max_fee_per_gas,
+            "maxPriorityFeePerGas": fees.max_priority_fee_per_gas,
+        }
+
+    async def _load_decimals(self) -> None:
+        for token in (self.config.pump, self.config.pstr):
+            if token not in self._decimals:
+                self._decimals[token] = await self.chain.decimals(token)
+
+    def _outcome(
+        self,
+        record: Record,
+        status: ExecutionStatus,
+        *,
+        tx_hash: str | None = None,
+        block: int | None = None,
+        gas_used: int | None = None,
+        gas_price: int | None = None,
+        amount_out: int = 0,
+        min_out: int = 0,
+        quoted_out: int = 0,
+        reason: str | None = None,
+    ) -> Message:
+        ex = record.execution
+        now = self.clock()
+        gas_cost = gas_used * gas_price if gas_used is not None and gas_price is not None else None
+        if ex.kind == "intervention":
+            result = swap_result(
+                amount_in=record.amount_in_raw, amount_out=amount_out, quoted_out=quoted_out,
+                decimals_in=self._decimals.get(self.config.pump, 18),
+                decimals_out=self._decimals.get(self.config.pstr, 18),
+                gas_used=gas_used or 0, effective_gas_price=gas_price or 0,
+            )
+            return InterventionExecuted(
+                decision_id=ex.decision_id, status=status, mode=ex.mode, tx_hash=tx_hash,
+                nonce=ex.nonce if status is not ExecutionStatus.DRY_RUN else None,
+                amount_in_raw=record.amount_in_raw, amount_out_raw=amount_out,
+                amount_out_min_raw=min_out,
+                effective_price=result.effective_price if amount_out else None,
+                slippage=result.slippage if amount_out and quoted_out else None,
+                gas_used=gas_used, gas_cost_wei=gas_cost, block_number=block, reason=reason,
+                executed_at=now,
+            )
+        details = {"decision_id": ex.decision_id}
+        if ex.nonce is not None:
+            details["nonce"] = str(ex.nonce)
+        if gas_cost is not None:
+            details["gas_cost_wei"] = str(gas_cost)
+        if min_out:
+            details["amount_out_min_raw"] = str(min_out)
+        kind = AutomationKind(ex.kind) if ex.kind != "approve" else AutomationKind.ACCUMULATE
+        return AutomationAction(
+            action_id=ex.decision_id, kind=kind, status=status, mode=ex.mode, tx_hash=tx_hash,
+            amount_in_raw=record.amount_in_raw, amount_out_raw=amount_out, details=details,
+            reason=reason, executed_at=now,
+        )
+
+
+def _fee_fields(fees: Fees) -> tuple[int, int]:
+    return fees.max_fee_per_gas, fees.max_priority_fee_per_gas

@@ -1,0 +1,196 @@
+"""The executor on anvil with the real Uniswap V2 contracts: swap, revert, replace, dry run."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from ballast.common import subjects
+from ballast.common.messages import (
+    ControlCommand,
+    ControlVerb,
+    ExecutionMode,
+    ExecutionStatus,
+    InterventionExecuted,
+)
+from ballast.intervention.domain.execution import Phase
+
+pytestmark = pytest.mark.integration
+
+NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+
+
+def executed(harness: Any) -> list[InterventionExecuted]:
+    return [
+        m for m in harness.published.on(subjects.INTERVENTION_EXECUTED)
+        if isinstance(m, InterventionExecuted)
+    ]
+
+
+async def test_executor__live_decision__one_swap_confirmed_and_published(harness: Any) -> None:
+    dex = harness.dex
+    decision = await harness.decide(NOW)
+    await harness.settle()
+    swaps = dex.swaps()
+    (outcome,) = executed(harness)
+    assert len(swaps) == 1
+    assert outcome.decision_id == decision.decision_id
+    assert outcome.status is ExecutionStatus.CONFIRMED
+    assert outcome.amount_in_raw == decision.amount_in_raw == 50 * 10**18
+    assert outcome.amount_out_raw > 0 and outcome.amount_out_raw >= outcome.amount_out_min_raw
+    assert outcome.slippage == Decimal(0)  # nothing moved between quote and execution
+    price = outcome.effective_price  # PUMP per PSTR: 2 in the pool, plus the 0.3% fee
+    assert price is not None and Decimal(2) < price < Decimal("2.01")
+    assert outcome.gas_used and outcome.gas_cost_wei and outcome.tx_hash
+    assert [m.decision_id for m in harness.published.on(subjects.INTERVENTION_DECIDED)] == [
+        decision.decision_id
+    ]
+    assert harness.published.sent[-1].msg_id == f"executed-{decision.decision_id}"
+    record = await harness.repo.load(decision.decision_id)
+    assert record.execution.phase is Phase.CONFIRMED and record.execution.published
+
+
+async def test_executor__price_moves_over_2pct_after_quote__reverts_failed_not_retried(
+    harness: Any,
+) -> None:
+    dex = harness.dex
+    decision = await harness.decide(NOW)
+    await harness.settle()  # approval first, so the nonce count below is the swap's alone
+
+    def move_price(point: str) -> None:
+        if point == "after_sign_persist":
+            dex.move_price(10**24)  # 10% of the pool's PUMP: PSTR per PUMP drops ~17%
+
+    decision2 = await harness.decide(NOW + timedelta(days=3))
+    nonce_before = dex.nonce(dex.treasury)
+    await harness.settle(harness.executor(crash=move_price))
+    await harness.settle()  # a second pass must not retry
+    outcome = executed(harness)[-1]
+    record = await harness.repo.load(decision2.decision_id)
+    assert decision.decision_id != decision2.decision_id
+    assert outcome.decision_id == decision2.decision_id
+    assert outcome.status is ExecutionStatus.FAILED
+    assert outcome.reason == (
+        "reverted: execution reverted: UniswapV2Router: INSUFFICIENT_OUTPUT_AMOUNT"
+    )
+    assert len(record.execution.attempts) == 1
+    assert dex.nonce(dex.treasury) == nonce_before + 1  # one transaction, reverted, no retry
+    assert len(dex.swaps()) == 2, [(m.status, m.reason) for m in executed(harness)]
+
+
+async def test_executor__stuck_transaction__replaced_same_nonce_with_fee_bump(
+    harness: Any,
+) -> None:
+    dex = harness.dex
+    await harness.decide(NOW, mode=ExecutionMode.LIVE)
+    # approval mined first with automine on
+    executor = harness.executor(stuck_after=timedelta(0))
+    decision_id = (await harness.repo.open_executions())[0]
+    await executor.run_once()  # approve + swap signed
+    dex.node.rpc("evm_setAutomine", False)
+    await executor.run_once()
+    await executor.run_once()
+    record = await harness.repo.load(decision_id)
+    attempts = record.execution.attempts
+    assert len(attempts) >= 2
+    assert len({a.nonce for a in attempts}) == 1
+    assert attempts[1].max_fee_per_gas >= attempts[0].max_fee_per_gas * 1.125
+    assert attempts[1].max_priority_fee_per_gas >= attempts[0].max_priority_fee_per_gas * 1.125
+    dex.node.mine(1)
+    dex.node.rpc("evm_setAutomine", True)
+    await harness.settle(harness.executor())
+    record = await harness.repo.load(decision_id)
+    assert record.execution.phase is Phase.CONFIRMED
+    assert record.execution.mined_hash in record.execution.hashes
+    assert len(dex.swaps()) == 1
+
+
+async def test_executor__confirmation_depth__confirmed_only_when_deep_enough(
+    harness: Any,
+) -> None:
+    dex = harness.dex
+    decision = await harness.decide(NOW)
+    executor = harness.executor(confirmations=3)
+    for _ in range(4):
+        await executor.run_once()
+    record = await harness.repo.load(decision.decision_id)
+    assert record.execution.phase is Phase.MINED
+    dex.node.mine(2)
+    await executor.run_once()
+    record = await harness.repo.load(decision.decision_id)
+    assert record.execution.phase is Phase.CONFIRMED
+
+
+async def test_executor__dry_run__priced_and_recorded_nothing_signed(harness: Any) -> None:
+    dex = harness.dex
+    nonce_before = dex.nonce(dex.treasury)
+    decision = await harness.decide(NOW, mode=ExecutionMode.DRY_RUN)
+    await harness.settle(harness.executor(live=False))
+    (outcome,) = executed(harness)
+    assert outcome.status is ExecutionStatus.DRY_RUN and outcome.mode is ExecutionMode.DRY_RUN
+    assert outcome.amount_out_raw > 0 and outcome.amount_out_min_raw > 0
+    assert outcome.tx_hash is None
+    assert dex.nonce(dex.treasury) == nonce_before  # no transaction from the treasury account
+    assert dex.swaps() == []
+    record = await harness.repo.load(decision.decision_id)
+    assert record.execution.attempts == () and record.execution.nonce is None
+
+
+async def test_executor__two_executors_at_once__one_swap(harness: Any) -> None:
+    dex = harness.dex
+    decision = await harness.decide(NOW)
+    first, second = harness.executor(), harness.executor()
+    for _ in range(6):
+        await asyncio.gather(first.run_once(), second.run_once())
+    record = await harness.repo.load(decision.decision_id)
+    assert record.execution.phase is Phase.CONFIRMED
+    assert len(dex.swaps()) == 1
+    assert len(record.execution.attempts) == 1
+
+
+async def test_executor__nonce_taken_by_another_transaction__failed_not_resigned(
+    harness: Any,
+) -> None:
+    dex = harness.dex
+    decision = await harness.decide(NOW)
+
+    class Stop(Exception):
+        pass
+
+    def stop(point: str) -> None:
+        if point == "after_sign_persist":
+            raise Stop
+
+    await harness.settle()  # nothing yet: first settle approves and swaps; use a second decision
+    decision2 = await harness.decide(NOW + timedelta(days=3))
+    with pytest.raises(Stop):
+        await harness.executor(crash=stop).run_once()
+    # someone else spends the reserved nonce with the same key
+    w3 = dex.w3
+    w3.eth.send_transaction({"from": dex.treasury, "to": dex.deployer, "value": 1})
+    await harness.settle()
+    record = await harness.repo.load(decision2.decision_id)
+    outcome = executed(harness)[-1]
+    assert decision.decision_id != decision2.decision_id
+    assert record.execution.phase is Phase.FAILED
+    assert outcome.reason is not None and "not ours" in outcome.reason
+    assert len(record.execution.attempts) == 1
+    assert len(dex.swaps()) == 1
+
+
+async def test_executor__paused_before_signing__waits_then_resumes(harness: Any) -> None:
+    dex = harness.dex
+    decision = await harness.decide(NOW)
+    cmd = ControlCommand(command_id="p1", command=ControlVerb.PAUSE, issued_by="ops",
+                         issued_at=NOW)
+    await harness.repo.set_paused(True, cmd)
+    await harness.settle(passes=2)
+    assert (await harness.repo.load(decision.decision_id)).execution.phase is Phase.DECIDED
+    await harness.repo.set_paused(False, cmd.model_copy(update={"command": ControlVerb.RESUME}))
+    await harness.settle()
+    assert (await harness.repo.load(decision.decision_id)).execution.phase is Phase.CONFIRMED
+    assert len(dex.swaps()) == 1
