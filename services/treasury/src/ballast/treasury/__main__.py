@@ -1,0 +1,3 @@
+from ballast.treasury.main import main
+
+main()

@@ -1,0 +1,144 @@
+"""On-chain reads: the treasury account's balances, PSTR total supply and LP positions.
+
+Every call of one read is pinned to one block, so balances, supply and reserves agree. Addresses
+come from the devnet deployer's deployment.json (`tokens`, `pools`, `treasury`), or the same
+shape for another chain. Native CORE is read with eth_getBalance and listed as "CORE".
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Protocol
+
+from web3 import AsyncHTTPProvider, AsyncWeb3
+
+from ballast.common.messages import utcnow
+from ballast.treasury.domain.liquidity import PoolReading
+from ballast.treasury.domain.state import ChainSnapshot, TokenBalance
+
+ERC20_ABI: list[dict[str, Any]] = [
+    {"name": "balanceOf", "type": "function", "stateMutability": "view",
+     "inputs": [{"name": "a", "type": "address"}], "outputs": [{"name": "", "type": "uint256"}]},
+    {"name": "totalSupply", "type": "function", "stateMutability": "view", "inputs": [],
+     "outputs": [{"name": "", "type": "uint256"}]},
+]
+PAIR_ABI: list[dict[str, Any]] = [
+    *ERC20_ABI,
+    {"name": "getReserves", "type": "function", "stateMutability": "view", "inputs": [],
+     "outputs": [{"name": "r0", "type": "uint112"}, {"name": "r1", "type": "uint112"},
+                 {"name": "t", "type": "uint32"}]},
+]
+LP_DECIMALS = 18
+NATIVE = "CORE"
+
+
+class ChainReader(Protocol):
+    """What the treasury needs from a chain (the integration tests swap in a fake)."""
+
+    async def snapshot(self) -> ChainSnapshot: ...
+
+    async def pools(self) -> list[PoolReading]: ...
+
+
+@dataclass(frozen=True)
+class Token:
+    symbol: str
+    address: str
+    decimals: int
+
+
+@dataclass(frozen=True)
+class Pool:
+    name: str
+    pair: str
+    token0: Token
+    token1: Token
+
+
+@dataclass(frozen=True)
+class ChainLayout:
+    treasury: str
+    tokens: tuple[Token, ...]
+    pools: tuple[Pool, ...]
+    pstr: Token
+
+    @classmethod
+    def from_deployment(
+        cls, path: Path, treasury: str | None = None, symbols: tuple[str, ...] = ()
+    ) -> ChainLayout:
+        """Read deployment.json: `treasury`, `tokens` {symbol: {address, decimals}} and `pools`
+        {"A-B": {pair, token0, token1}} (token addresses in the pair's order)."""
+        doc = json.loads(path.read_text())
+        tokens = {
+            s: Token(s, t["address"], int(t["decimals"])) for s, t in doc["tokens"].items()
+        }
+        by_address = {t.address.lower(): t for t in tokens.values()}
+        pools = tuple(
+            Pool(name, p["pair"], by_address[p["token0"].lower()], by_address[p["token1"].lower()])
+            for name, p in doc.get("pools", {}).items()
+        )
+        held = tuple(t for s, t in tokens.items() if not symbols or s in symbols)
+        return cls(treasury or doc["treasury"], held, pools, tokens["PSTR"])
+
+
+class Web3ChainReader:
+    """ChainReader over JSON-RPC with web3.py's async client."""
+
+    def __init__(self, rpc_url: str, layout: ChainLayout, clock: Any = utcnow) -> None:
+        self.w3 = AsyncWeb3(AsyncHTTPProvider(rpc_url))
+        self.layout = layout
+        self.clock = clock
+
+    def _erc20(self, address: str) -> Any:
+        return self.w3.eth.contract(address=self.w3.to_checksum_address(address), abi=ERC20_ABI)
+
+    async def snapshot(self) -> ChainSnapshot:
+        block = await self.w3.eth.block_number
+        owner = self.w3.to_checksum_address(self.layout.treasury)
+        balances: list[TokenBalance] = []
+        for token in self.layout.tokens:
+            raw = await self._erc20(token.address).functions.balanceOf(owner).call(
+                block_identifier=block
+            )
+            balances.append(TokenBalance(token.symbol, int(raw), token.decimals))
+        native = await self.w3.eth.get_balance(owner, block_identifier=block)
+        balances.append(TokenBalance(NATIVE, int(native), 18))
+        supply = await self._erc20(self.layout.pstr.address).functions.totalSupply().call(
+            block_identifier=block
+        )
+        return ChainSnapshot(
+            balances=tuple(balances), pstr_total_supply_raw=int(supply),
+            pstr_decimals=self.layout.pstr.decimals, read_at=self._now(), block_number=block,
+        )
+
+    async def pools(self) -> list[PoolReading]:
+        block = await self.w3.eth.block_number
+        owner = self.w3.to_checksum_address(self.layout.treasury)
+        out: list[PoolReading] = []
+        for pool in self.layout.pools:
+            pair = self.w3.eth.contract(
+                address=self.w3.to_checksum_address(pool.pair), abi=PAIR_ABI
+            )
+            r0, r1, _ = await pair.functions.getReserves().call(block_identifier=block)
+            supply = await pair.functions.totalSupply().call(block_identifier=block)
+            held = await pair.functions.balanceOf(owner).call(block_identifier=block)
+            out.append(
+                PoolReading(
+                    pool=pool.pair, pair=pool.name, token0=pool.token0.symbol,
+                    token1=pool.token1.symbol,
+                    reserve0=Decimal(int(r0)).scaleb(-pool.token0.decimals),
+                    reserve1=Decimal(int(r1)).scaleb(-pool.token1.decimals),
+                    lp_supply=Decimal(int(supply)).scaleb(-LP_DECIMALS),
+                    lp_balance=Decimal(int(held)).scaleb(-LP_DECIMALS),
+                    lp_balance_raw=int(held),
+                )
+            )
+        return out
+
+    def _now(self) -> datetime:
+        now: datetime = self.clock()
+        return now

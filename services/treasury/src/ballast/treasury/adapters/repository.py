@@ -1,0 +1,222 @@
+"""The treasury's Postgres record (migrations/0001_treasury.sql), over an asyncpg pool."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import asyncpg
+
+from ballast.common.db import load_migrations, migrate
+from ballast.common.messages import (
+    ConsensusPrice,
+    HealthScore,
+    InterventionDecision,
+    InterventionExecuted,
+    TreasuryState,
+)
+from ballast.treasury.domain.liquidity import PoolEntry
+from ballast.treasury.domain.performance import InterventionRecord
+from ballast.treasury.domain.vwap import Bucket
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+class Repository:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def migrate(self) -> None:
+        async with self.pool.acquire() as conn:
+            await migrate(conn, "treasury", load_migrations(MIGRATIONS))
+
+    # ------------------------------------------------------------------ VWAP
+    async def record_trade(
+        self, tx_hash: str, log_index: int, symbol: str, bucket: Bucket
+    ) -> bool:
+        """Count a trade once: False when this (tx_hash, log_index) was already counted."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            inserted = await conn.fetchval(
+                "INSERT INTO treasury_vwap_trades (tx_hash, log_index, symbol, minute) "
+                "VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING 1",
+                tx_hash, log_index, symbol, bucket.minute,
+            )
+            if inserted is None:
+                return False
+            await conn.execute(
+                "INSERT INTO treasury_vwap_bars (symbol, minute, pv_units, volume_units) "
+                "VALUES ($1, $2, $3, $4) ON CONFLICT (symbol, minute) DO UPDATE SET "
+                "pv_units = treasury_vwap_bars.pv_units + EXCLUDED.pv_units, "
+                "volume_units = treasury_vwap_bars.volume_units + EXCLUDED.volume_units",
+                symbol, bucket.minute, Decimal(bucket.pv_units), Decimal(bucket.volume_units),
+            )
+            return True
+
+    async def write_buckets(self, symbol: str, buckets: list[Bucket]) -> None:
+        """Bulk load of minute bars (benchmarks and tests)."""
+        async with self.pool.acquire() as conn:
+            await conn.copy_records_to_table(
+                "treasury_vwap_bars",
+                records=[(symbol, b.minute, Decimal(b.pv_units), Decimal(b.volume_units))
+                         for b in buckets],
+                columns=["symbol", "minute", "pv_units", "volume_units"],
+            )
+
+    async def load_buckets(self, symbol: str, after_minute: int) -> list[Bucket]:
+        rows = await self.pool.fetch(
+            "SELECT minute, pv_units::text AS pv, volume_units::text AS v "
+            "FROM treasury_vwap_bars WHERE symbol = $1 AND minute > $2 ORDER BY minute",
+            symbol, after_minute,
+        )
+        return [Bucket(int(r["minute"]), int(r["pv"]), int(r["v"])) for r in rows]
+
+    async def prune(self, before_minute: int) -> None:
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute("DELETE FROM treasury_vwap_bars WHERE minute <= $1", before_minute)
+            await conn.execute("DELETE FROM treasury_vwap_trades WHERE minute <= $1", before_minute)
+
+    # ------------------------------------------------------------------ prices
+    async def save_price(self, price: ConsensusPrice) -> None:
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                "INSERT INTO treasury_latest_prices (symbol, computed_at, message) "
+                "VALUES ($1, $2, $3::jsonb) ON CONFLICT (symbol) DO UPDATE SET "
+                "computed_at = EXCLUDED.computed_at, message = EXCLUDED.message "
+                "WHERE treasury_latest_prices.computed_at <= EXCLUDED.computed_at",
+                price.symbol, price.computed_at, price.model_dump_json(),
+            )
+            if price.price is not None:
+                minute = price.computed_at.replace(second=0, microsecond=0)
+                await conn.execute(
+                    "INSERT INTO treasury_price_minutes (symbol, minute, price) "
+                    "VALUES ($1, $2, $3) ON CONFLICT (symbol, minute) DO UPDATE "
+                    "SET price = EXCLUDED.price",
+                    price.symbol, minute, price.price,
+                )
+
+    async def latest_prices(self) -> dict[str, ConsensusPrice]:
+        rows = await self.pool.fetch("SELECT message::text AS m FROM treasury_latest_prices")
+        out = [ConsensusPrice.model_validate_json(r["m"]) for r in rows]
+        return {p.symbol: p for p in out}
+
+    async def daily_closes(
+        self, symbols: list[str], since: datetime
+    ) -> dict[str, dict[date, Decimal]]:
+        rows = await self.pool.fetch(
+            "SELECT DISTINCT ON (symbol, (minute AT TIME ZONE 'UTC')::date) symbol, "
+            "(minute AT TIME ZONE 'UTC')::date AS day, price FROM treasury_price_minutes "
+            "WHERE symbol = ANY($1) AND minute >= $2 "
+            "ORDER BY symbol, (minute AT TIME ZONE 'UTC')::date, minute DESC",
+            symbols, since,
+        )
+        out: dict[str, dict[date, Decimal]] = defaultdict(dict)
+        for r in rows:
+            out[r["symbol"]][r["day"]] = r["price"]
+        return dict(out)
+
+    async def price_series(self, symbol: str, since: datetime) -> list[tuple[datetime, Decimal]]:
+        rows = await self.pool.fetch(
+            "SELECT minute, price FROM treasury_price_minutes WHERE symbol = $1 AND minute >= $2 "
+            "ORDER BY minute",
+            symbol, since,
+        )
+        return [(r["minute"], r["price"]) for r in rows]
+
+    # ------------------------------------------------------------------ snapshots
+    async def save_snapshot(self, state: TreasuryState, health: HealthScore | None) -> None:
+        await self.pool.execute(
+            "INSERT INTO treasury_snapshots (computed_at, status, treasury_value_usd, "
+            "reserve_ratio, tier, safety_mode, health_score, health_level, state, health) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::jsonb)",
+            state.computed_at, state.status.value, state.treasury_value_usd, state.reserve_ratio,
+            state.tier, state.safety_mode.value, health.score if health else None,
+            health.level.value if health else None, state.model_dump_json(),
+            health.model_dump_json() if health else None,
+        )
+
+    async def latest_snapshot(self) -> tuple[TreasuryState, HealthScore | None] | None:
+        row = await self.pool.fetchrow(
+            "SELECT state::text AS s, health::text AS h FROM treasury_snapshots "
+            "ORDER BY computed_at DESC, id DESC LIMIT 1"
+        )
+        if row is None:
+            return None
+        health = HealthScore.model_validate_json(row["h"]) if row["h"] else None
+        return TreasuryState.model_validate_json(row["s"]), health
+
+    async def value_series(self, since: datetime) -> list[tuple[datetime, Decimal]]:
+        rows = await self.pool.fetch(
+            "SELECT computed_at, treasury_value_usd FROM treasury_snapshots "
+            "WHERE computed_at >= $1 AND treasury_value_usd IS NOT NULL ORDER BY computed_at",
+            since,
+        )
+        return [(r["computed_at"], r["treasury_value_usd"]) for r in rows]
+
+    # ------------------------------------------------------------------ interventions
+    async def record_decision(self, d: InterventionDecision) -> None:
+        trigger = None
+        if d.inputs.vwap_30d is not None:
+            trigger = d.inputs.trigger_threshold * d.inputs.vwap_30d
+        await self.pool.execute(
+            "INSERT INTO treasury_interventions (decision_id, decided_at, action, trigger_price, "
+            "amount_usd) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (decision_id) DO UPDATE SET "
+            "decided_at = EXCLUDED.decided_at, action = EXCLUDED.action, "
+            "trigger_price = EXCLUDED.trigger_price, amount_usd = EXCLUDED.amount_usd",
+            d.decision_id, d.decided_at, d.action.value, trigger, d.amount_usd,
+        )
+
+    async def record_execution(self, e: InterventionExecuted) -> None:
+        await self.pool.execute(
+            "INSERT INTO treasury_interventions (decision_id, executed_at, status, slippage, "
+            "gas_cost_wei) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (decision_id) DO UPDATE SET "
+            "executed_at = EXCLUDED.executed_at, status = EXCLUDED.status, "
+            "slippage = EXCLUDED.slippage, gas_cost_wei = EXCLUDED.gas_cost_wei",
+            e.decision_id, e.executed_at, e.status.value, e.slippage,
+            None if e.gas_cost_wei is None else Decimal(e.gas_cost_wei),
+        )
+
+    async def confirmed_interventions(self, since: datetime) -> list[InterventionRecord]:
+        rows = await self.pool.fetch(
+            "SELECT executed_at, trigger_price, amount_usd, slippage, gas_cost_wei "
+            "FROM treasury_interventions WHERE status = 'confirmed' AND executed_at >= $1 "
+            "ORDER BY executed_at",
+            since,
+        )
+        return [
+            InterventionRecord(
+                executed_at=r["executed_at"], trigger_price=r["trigger_price"],
+                amount_usd=r["amount_usd"] or Decimal(0), slippage=r["slippage"],
+                gas_cost_wei=None if r["gas_cost_wei"] is None else int(r["gas_cost_wei"]),
+            )
+            for r in rows
+        ]
+
+    # ------------------------------------------------------------------ accumulation
+    async def claim_accumulation(
+        self, hour: datetime, request_id: str, amount: Decimal, now: datetime
+    ) -> bool:
+        """True for the first claim of an hour; a restart or a second replica gets False."""
+        got = await self.pool.fetchval(
+            "INSERT INTO treasury_accumulation_requests (hour, request_id, amount_usd, "
+            "requested_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING 1",
+            hour, request_id, amount, now,
+        )
+        return got is not None
+
+    # ------------------------------------------------------------------ liquidity
+    async def pool_entry(self, pool: str, centre: Decimal, g: Decimal, now: datetime) -> PoolEntry:
+        """The stored entry of a pool, created at today's price on first sight."""
+        row = await self.pool.fetchrow(
+            "INSERT INTO treasury_pool_entries (pool, centre_price, liquidity_per_lp, entered_at) "
+            "VALUES ($1, $2, $3, $4) ON CONFLICT (pool) DO UPDATE SET pool = EXCLUDED.pool "
+            "RETURNING centre_price, liquidity_per_lp",
+            pool, centre, g, now,
+        )
+        assert row is not None
+        return PoolEntry(row["centre_price"], row["liquidity_per_lp"])
+
+    async def reset_pool_entries(self) -> None:
+        """After a rebalance the positions are re-entered: the next reading sets new centres."""
+        await self.pool.execute("DELETE FROM treasury_pool_entries")

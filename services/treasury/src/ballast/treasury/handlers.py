@@ -1,0 +1,306 @@
+"""The treasury's handlers and jobs: typed message -> domain -> record and publish.
+
+Fetch first (messages, chain reads, Postgres), decide second (domain/), act third (Postgres
+snapshot, then publish). State lives in memory for speed and in Postgres for restarts: `start`
+restores the latest consensus per symbol and the VWAP's minute buckets from Postgres; the
+durable consumers then continue the streams where they stopped. Nothing is recomputed from the
+chain's history.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from ballast.common.bus import Bus
+from ballast.common.messages import (
+    AutomationAction,
+    AutomationKind,
+    AutomationRequest,
+    ConsensusPrice,
+    ExecutionStatus,
+    HealthScore,
+    InterventionDecision,
+    InterventionExecuted,
+    LiquidityState,
+    PerformanceReport,
+    RiskReport,
+    SafetyMode,
+    StateStatus,
+    Trade,
+    TreasuryState,
+    utcnow,
+)
+from ballast.common.subjects import (
+    HEALTH_SCORE,
+    LIQUIDITY_STATE,
+    PERFORMANCE_REPORT,
+    RISK_REPORT,
+    TREASURY_STATE,
+    automation_requested,
+)
+from ballast.treasury.adapters.chain import ChainReader
+from ballast.treasury.adapters.repository import Repository
+from ballast.treasury.domain import liquidity as lq
+from ballast.treasury.domain import treasury as f
+from ballast.treasury.domain.health import build_health
+from ballast.treasury.domain.performance import build_performance
+from ballast.treasury.domain.risk import build_risk
+from ballast.treasury.domain.state import ChainSnapshot, build_state
+from ballast.treasury.domain.vwap import (
+    WINDOW_MINUTES,
+    Bucket,
+    RollingVwap,
+    minute_of,
+    pstr_usd_leg,
+    to_units,
+)
+from ballast.treasury.metrics import TreasuryMetrics
+from ballast.treasury.settings import TreasurySettings
+
+log = logging.getLogger("ballast.treasury")
+Clock = Callable[[], datetime]
+
+
+class Treasury:
+    """One per process; see the module docstring."""
+
+    def __init__(
+        self,
+        settings: TreasurySettings,
+        bus: Bus,
+        metrics: TreasuryMetrics,
+        chain: ChainReader | None,
+        clock: Clock = utcnow,
+    ) -> None:
+        self.settings = settings
+        self.params = settings.params()
+        self.symbols = settings.symbols()
+        self.bus = bus
+        self.metrics = metrics
+        self.chain = chain
+        self.clock = clock
+        self.prices: dict[str, ConsensusPrice] = {}
+        self.vwap = RollingVwap()
+        self.chain_snapshot: ChainSnapshot | None = None
+        self.last_state: TreasuryState | None = None
+        self.last_health: HealthScore | None = None
+        self._repo: Repository | None = None
+        self._debounce: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+
+    @property
+    def repo(self) -> Repository:
+        if self._repo is None:
+            raise RuntimeError("treasury not started")
+        return self._repo
+
+    # ------------------------------------------------------------------ start / stop
+    async def start(self, repo: Repository) -> None:
+        """Restore from Postgres (prices, VWAP buckets) and read the chain once."""
+        self._repo = repo
+        now = self.clock()
+        self.prices = await repo.latest_prices()
+        buckets = await repo.load_buckets(self.symbols.pstr, minute_of(now) - WINDOW_MINUTES)
+        self.vwap.restore(buckets)
+        await self.refresh_chain()
+        log.info("treasury restored", extra={"prices": len(self.prices), "bars": len(buckets)})
+
+    async def stop(self) -> None:
+        if self._debounce is not None:
+            self._debounce.cancel()
+
+    # ------------------------------------------------------------------ inputs
+    async def on_consensus(self, price: ConsensusPrice) -> None:
+        known = self.prices.get(price.symbol)
+        if known is not None and known.computed_at > price.computed_at:
+            return  # an older consensus redelivered: the newer one stays
+        self.prices[price.symbol] = price
+        await self.repo.save_price(price)
+        self.schedule_recompute()
+
+    async def on_trade(self, trade: Trade) -> None:
+        leg = pstr_usd_leg(trade, self.symbols.pstr, self.settings.usd_quote_symbols)
+        if leg is None:
+            return
+        price, volume = leg
+        bucket = Bucket(minute_of(trade.timestamp), to_units(price * volume), to_units(volume))
+        if await self.repo.record_trade(
+            trade.tx_hash, trade.log_index, self.symbols.pstr, bucket
+        ):
+            self.vwap.add_units(bucket.minute, bucket.pv_units, bucket.volume_units)
+            self.metrics.trades.inc()
+
+    async def on_decision(self, decision: InterventionDecision) -> None:
+        await self.repo.record_decision(decision)
+
+    async def on_execution(self, executed: InterventionExecuted) -> None:
+        await self.repo.record_execution(executed)
+
+    async def on_automation(self, action: AutomationAction) -> None:
+        if action.kind is AutomationKind.REBALANCE and action.status is ExecutionStatus.CONFIRMED:
+            await self.repo.reset_pool_entries()
+
+    async def refresh_chain(self) -> None:
+        if self.chain is None:
+            return
+        try:
+            self.chain_snapshot = await self.chain.snapshot()
+        except Exception as err:  # noqa: BLE001 - a failed read keeps the last snapshot
+            self.metrics.chain_errors.inc()
+            log.warning("chain read failed", extra={"error": repr(err)})
+
+    # ------------------------------------------------------------------ treasury.state
+    def schedule_recompute(self) -> None:
+        """Debounce: a burst of consensus updates gives one recompute after the quiet period."""
+        if self._debounce is not None and not self._debounce.done():
+            return
+
+        async def later() -> None:
+            await asyncio.sleep(self.settings.state_debounce_seconds)
+            try:
+                await self.recompute()
+            except Exception:
+                log.exception("state recompute failed")
+
+        self._debounce = asyncio.create_task(later(), name="treasury-state-debounce")
+
+    async def recompute(self) -> TreasuryState:
+        async with self._lock:
+            started = time.perf_counter()
+            now = self.clock()
+            state = build_state(
+                self.chain_snapshot, self.prices, self.vwap.value(now), self.params, now,
+                timedelta(seconds=self.settings.max_price_age_seconds), self.symbols,
+            )
+            health = build_health(state, self.params)
+            await self.repo.save_snapshot(state, health)
+            stamp = now.isoformat()
+            await self.bus.publish(state, TREASURY_STATE, msg_id=f"treasury-state-{stamp}")
+            if health is not None:
+                await self.bus.publish(health, HEALTH_SCORE, msg_id=f"health-{stamp}")
+            self.last_state, self.last_health = state, health
+            self._observe(state, health, time.perf_counter() - started)
+            return state
+
+    def _observe(self, state: TreasuryState, health: HealthScore | None, took: float) -> None:
+        m = self.metrics
+        m.recompute_seconds.observe(took)
+        m.tier.set(state.tier)
+        for status in StateStatus:
+            m.state_status.labels(status.value).set(1 if state.status is status else 0)
+        for mode in SafetyMode:
+            m.safety_mode.labels(mode.value).set(1 if state.safety_mode is mode else 0)
+        for gauge, value in ((m.reserve_ratio, state.reserve_ratio),
+                             (m.treasury_value, state.treasury_value_usd),
+                             (m.drawdown, state.drawdown), (m.vwap, state.vwap_30d),
+                             (m.health, health.score if health else None)):
+            if value is not None:
+                gauge.set(float(value))
+        m.published.labels(TREASURY_STATE).inc()
+
+    # ------------------------------------------------------------------ accumulation
+    async def accumulate(self) -> AutomationRequest | None:
+        """Hourly purchase request (seed "Hourly accumulation"); none in emergency stop.
+
+        The hour's row in Postgres is claimed first, so a restart or a second replica never asks
+        twice for the same hour; the request id is also the Nats-Msg-Id.
+        """
+        state = await self.recompute()
+        amount = f.hourly_accumulation(state.daily_budget_usd, state.safety_mode)
+        if amount <= 0:
+            log.info("accumulation skipped", extra={"safety_mode": state.safety_mode.value})
+            return None
+        now = self.clock()
+        period = int(self.settings.accumulation_interval_seconds)
+        start = datetime.fromtimestamp(int(now.timestamp()) // period * period, UTC)
+        request_id = f"accumulate-{start:%Y%m%dT%H%M}"
+        if not await self.repo.claim_accumulation(start, request_id, amount, now):
+            return None
+        request = AutomationRequest(
+            request_id=request_id, kind=AutomationKind.ACCUMULATE, amount_usd=amount,
+            reason=f"hourly share of the daily budget {state.daily_budget_usd:.2f} USD "
+                   f"(safety mode {state.safety_mode.value})",
+            requested_at=now,
+        )
+        subject = automation_requested(AutomationKind.ACCUMULATE.value)
+        await self.bus.publish(request, subject, msg_id=request_id)
+        self.metrics.published.labels(subject).inc()
+        return request
+
+    # ------------------------------------------------------------------ reports
+    def _price(self, symbol: str) -> Decimal | None:
+        found = self.prices.get(symbol) or self.prices.get(
+            self.symbols.price_aliases.get(symbol, "")
+        )
+        return None if found is None else found.price
+
+    async def risk_report(self) -> RiskReport:
+        state = self.last_state or await self.recompute()
+        values = {
+            h.symbol: h.value_usd for h in state.holdings
+            if h.symbol != self.symbols.pstr and h.value_usd is not None
+        }
+        now = self.clock()
+        lookup = {s: [s, self.symbols.price_aliases.get(s, s)] for s in values}
+        closes = await self.repo.daily_closes(
+            sorted({x for v in lookup.values() for x in v}), now - timedelta(days=400)
+        )
+        by_symbol: dict[str, dict[date, Decimal]] = {}
+        for s, names in lookup.items():
+            for name in names:
+                if name in closes:
+                    by_symbol[s] = closes[name]
+                    break
+        report = build_risk(
+            values, by_symbol, state.pump_concentration, now, self.settings.risk_min_samples
+        )
+        await self.bus.publish(report, RISK_REPORT, msg_id=f"risk-{now.isoformat()}")
+        self.metrics.published.labels(RISK_REPORT).inc()
+        return report
+
+    async def liquidity_report(self) -> LiquidityState | None:
+        if self.chain is None:
+            return None
+        readings = await self.chain.pools()
+        now = self.clock()
+        prices = {s: self._price(s) for r in readings for s in (r.token0, r.token1)}
+        items: list[tuple[lq.PoolReading, lq.PoolEntry, Decimal]] = []
+        for r in readings:
+            target = self.settings.liquidity_targets.get(r.pair, Decimal(0))
+            if (target == 0 and r.lp_balance_raw == 0) or r.reserve0 <= 0 or r.lp_supply <= 0:
+                continue
+            g = lq.liquidity_per_lp(r.reserve0, r.reserve1, r.lp_supply)
+            entry = await self.repo.pool_entry(r.pool, r.reserve1 / r.reserve0, g, now)
+            items.append((r, entry, target))
+        state = lq.build_liquidity(items, prices, now)
+        await self.bus.publish(state, LIQUIDITY_STATE, msg_id=f"liquidity-{now.isoformat()}")
+        self.metrics.published.labels(LIQUIDITY_STATE).inc()
+        return state
+
+    async def performance_report(self) -> PerformanceReport:
+        now = self.clock()
+        values = await self.repo.value_series(now - timedelta(days=31))
+        daily: dict[date, Decimal] = {}
+        for t, v in values:
+            daily[t.astimezone(UTC).date()] = v
+        window = timedelta(hours=self.settings.success_window_hours)
+        report = build_performance(
+            values=values,
+            daily_values=[daily[d] for d in sorted(daily)][-31:],
+            interventions=await self.repo.confirmed_interventions(now - timedelta(days=30)),
+            pstr_prices=await self.repo.price_series(self.symbols.pstr, now - timedelta(days=31)),
+            native_price=self._price("CORE"),
+            window=window,
+            now=now,
+        )
+        await self.bus.publish(report, PERFORMANCE_REPORT, msg_id=f"perf-{now.isoformat()}")
+        self.metrics.published.labels(PERFORMANCE_REPORT).inc()
+        return report
+
+    async def prune(self) -> None:
+        await self.repo.prune(minute_of(self.clock()) - WINDOW_MINUTES)

@@ -1,0 +1,147 @@
+"""Composition root: `build_app(settings)` wires the treasury into a ballast Service.
+
+    python -m ballast.treasury        (settings from BALLAST_TREASURY_* environment variables)
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from aiohttp import web
+from faststream.nats import DeliverPolicy
+from prometheus_client import CollectorRegistry
+
+from ballast.common.messages import (
+    AutomationAction,
+    ConsensusPrice,
+    InterventionDecision,
+    InterventionExecuted,
+    Trade,
+    utcnow,
+)
+from ballast.common.service import Service
+from ballast.common.settings import load_settings
+from ballast.common.subjects import (
+    AUTOMATION_EXECUTED,
+    INTERVENTION_DECIDED,
+    INTERVENTION_EXECUTED,
+    PRICES_CONSENSUS_ALL,
+    TRADES_ALL,
+)
+from ballast.treasury.adapters.chain import ChainLayout, ChainReader, Web3ChainReader
+from ballast.treasury.adapters.repository import Repository
+from ballast.treasury.handlers import Clock, Treasury
+from ballast.treasury.metrics import TreasuryMetrics
+from ballast.treasury.settings import TreasurySettings
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+ACCUMULATION_CHECK_SECONDS = 60.0
+
+
+class TreasuryService(Service):
+    """A Service that also exposes its Treasury (for tests and the on-demand risk route)."""
+
+    treasury: Treasury
+
+
+def default_chain(settings: TreasurySettings) -> ChainReader | None:
+    if not (settings.rpc_url and settings.deployment_file):
+        return None
+    layout = ChainLayout.from_deployment(
+        settings.deployment_file, settings.treasury_address,
+        symbols=(settings.pstr_symbol, settings.pump_symbol, *settings.usd_quote_symbols, "WCORE"),
+    )
+    return Web3ChainReader(settings.rpc_url, layout)
+
+
+def build_app(
+    settings: TreasurySettings,
+    *,
+    chain: ChainReader | None = None,
+    registry: CollectorRegistry | None = None,
+    clock: Clock = utcnow,
+) -> TreasuryService:
+    service = TreasuryService(
+        "treasury", settings, migrations_dir=MIGRATIONS, registry=registry
+    )
+    treasury = Treasury(
+        settings, service.bus, TreasuryMetrics(service.registry),
+        chain if chain is not None else default_chain(settings), clock,
+    )
+    service.treasury = treasury
+
+    async def start() -> None:
+        await treasury.start(Repository(service.db))
+
+    service.on_start(start)
+    service.on_stop(treasury.stop)
+    subscribe(service, treasury)
+    schedule(service, treasury, settings)
+
+    async def risk_on_demand(_: web.Request) -> web.Response:
+        """POST /reports/risk: compute and publish a risk.report now, return it."""
+        report = await treasury.risk_report()
+        return web.Response(text=report.model_dump_json(), content_type="application/json")
+
+    service.ops.app.router.add_post("/reports/risk", risk_on_demand)
+    return service
+
+
+def subscribe(service: Service, treasury: Treasury) -> None:
+    bus = service.bus
+
+    @bus.subscriber(
+        PRICES_CONSENSUS_ALL, durable="treasury-consensus",
+        deliver_policy=DeliverPolicy.LAST_PER_SUBJECT,
+    )
+    async def on_consensus(price: ConsensusPrice) -> None:
+        await treasury.on_consensus(price)
+
+    @bus.subscriber(TRADES_ALL, durable="treasury-trades", batch_size=64)
+    async def on_trade(trade: Trade) -> None:
+        await treasury.on_trade(trade)
+
+    @bus.subscriber(INTERVENTION_DECIDED, durable="treasury-decisions")
+    async def on_decision(decision: InterventionDecision) -> None:
+        await treasury.on_decision(decision)
+
+    @bus.subscriber(INTERVENTION_EXECUTED, durable="treasury-executions")
+    async def on_execution(executed: InterventionExecuted) -> None:
+        await treasury.on_execution(executed)
+
+    @bus.subscriber(AUTOMATION_EXECUTED, durable="treasury-automation")
+    async def on_automation(action: AutomationAction) -> None:
+        await treasury.on_automation(action)
+
+
+def schedule(service: Service, treasury: Treasury, settings: TreasurySettings) -> None:
+    async def state_job() -> None:
+        await treasury.recompute()
+
+    async def accumulate_job() -> None:
+        await treasury.accumulate()
+
+    async def risk_job() -> None:
+        await treasury.risk_report()
+
+    async def liquidity_job() -> None:
+        await treasury.liquidity_report()
+
+    async def performance_job() -> None:
+        await treasury.performance_report()
+
+    service.every(settings.chain_interval_seconds, "chain")(treasury.refresh_chain)
+    service.every(settings.state_interval_seconds, "state")(state_job)
+    service.every(
+        min(ACCUMULATION_CHECK_SECONDS, settings.accumulation_interval_seconds), "accumulate"
+    )(accumulate_job)
+    service.every(settings.risk_interval_seconds, "risk")(risk_job)
+    service.every(settings.liquidity_interval_seconds, "liquidity")(liquidity_job)
+    service.every(settings.performance_interval_seconds, "performance")(performance_job)
+    service.every(86_400, "prune")(treasury.prune)
+
+
+def main() -> None:
+    settings = load_settings(TreasurySettings)
+    asyncio.run(build_app(settings).run())

@@ -1,0 +1,45 @@
+"""Treasury Prometheus metrics, built against the service's injected registry."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+class TreasuryMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.reserve_ratio = Gauge(
+            "ballast_treasury_reserve_ratio", "Treasury value / PSTR market cap", registry=registry
+        )
+        self.treasury_value = Gauge(
+            "ballast_treasury_value_usd", "Treasury value in USD (PSTR excluded)", registry=registry
+        )
+        self.drawdown = Gauge(
+            "ballast_treasury_drawdown", "1 - PSTR price / 30-day VWAP", registry=registry
+        )
+        self.vwap = Gauge("ballast_treasury_vwap_30d", "30-day PSTR VWAP", registry=registry)
+        self.tier = Gauge("ballast_treasury_tier", "Deployment tier 0-3", registry=registry)
+        self.health = Gauge("ballast_treasury_health_score", "Health score", registry=registry)
+        self.state_status = Gauge(
+            "ballast_treasury_state_status", "1 for the current state status", ["status"],
+            registry=registry,
+        )
+        self.safety_mode = Gauge(
+            "ballast_treasury_safety_mode", "1 for the current safety mode", ["mode"],
+            registry=registry,
+        )
+        self.recompute_seconds = Histogram(
+            "ballast_treasury_state_recompute_seconds",
+            "Time to compute, store and publish one treasury.state",
+            buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0),
+            registry=registry,
+        )
+        self.trades = Counter(
+            "ballast_treasury_vwap_trades", "Trades counted in the VWAP", registry=registry
+        )
+        self.published = Counter(
+            "ballast_treasury_published", "Messages published, by subject", ["subject"],
+            registry=registry,
+        )
+        self.chain_errors = Counter(
+            "ballast_treasury_chain_read_errors", "Failed on-chain reads", registry=registry
+        )
