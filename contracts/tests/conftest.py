@@ -11,16 +11,18 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-
-from ballast.testing.chain import Anvil
 
 # Test modules import the suite helpers as a plain module (pytest runs with --import-mode=importlib,
 # which does not put test directories on sys.path).
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from etf_suite import Etf, deploy_etf  # noqa: E402
+
+if TYPE_CHECKING:  # the `anvil` fixture of ballast.testing: only its interface is used
+    from ballast.testing.chain import Anvil
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from eth_utils import function_signature_to_4byte_selector, to_checksum_address
@@ -23,7 +23,9 @@ from web3.exceptions import ContractCustomError, ContractLogicError
 from web3.logs import DISCARD
 from web3.types import TxReceipt
 
-from ballast.testing.chain import Anvil
+if TYPE_CHECKING:  # the `anvil` fixture of ballast.testing: only its interface is used
+    from ballast.testing.chain import Anvil
+
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 

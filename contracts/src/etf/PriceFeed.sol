@@ -74,13 +74,16 @@ contract PriceFeed is Ownable {
         bool hasAgg = config.aggregator != address(0);
         bool hasPyth = config.pythId != bytes32(0);
         if (symbol == bytes32(0) || (!hasAgg && !hasPyth)) revert InvalidFeedConfig(symbol);
+        // A feed address without code would make getPrice revert outright (ABI decoding of empty
+        // return data cannot be caught), so it is refused here rather than discovered later.
         if (hasAgg && (config.aggregatorMaxAge == 0 || config.aggregatorMin > config.aggregatorMax)) {
             revert InvalidFeedConfig(symbol);
         }
+        if (hasAgg && config.aggregator.code.length == 0) revert InvalidFeedConfig(symbol);
         if (hasPyth && (config.pythMaxAge == 0 || config.pythMin > config.pythMax)) {
             revert InvalidFeedConfig(symbol);
         }
-        if (hasPyth && address(pyth) == address(0)) revert InvalidFeedConfig(symbol);
+        if (hasPyth && address(pyth).code.length == 0) revert InvalidFeedConfig(symbol);
         if (!_isConfigured(symbol)) _symbols.push(symbol);
         _feeds[symbol] = config;
         emit FeedConfigured(symbol, config);
