@@ -121,7 +121,15 @@ class Treasury:
             return  # an older consensus redelivered: the newer one stays
         self.prices[price.symbol] = price
         await self.repo.save_price(price)
-        self.schedule_recompute()
+        if self._changes_state(known, price):
+            self.schedule_recompute()
+
+    def _changes_state(self, known: ConsensusPrice | None, price: ConsensusPrice) -> bool:
+        """A new price or status, or a fresh copy of an input the last state called stale."""
+        if known is None or (known.price, known.status) != (price.price, price.status):
+            return True
+        last = self.last_state
+        return last is None or any(i.stale and i.symbol == price.symbol for i in last.inputs)
 
     async def on_trade(self, trade: Trade) -> None:
         leg = pstr_usd_leg(trade, self.symbols.pstr, self.settings.usd_quote_symbols)
