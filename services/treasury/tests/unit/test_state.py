@@ -17,7 +17,9 @@ AGE = timedelta(minutes=5)
 P = StrategyParams()
 
 
-def chain(pump: int = 2_400_000, usdc: int = 600_000, core: int = 0) -> ChainSnapshot:
+def chain(
+    pump: int = 2_400_000, usdc: int = 600_000, core: int = 0, read_at: datetime = NOW
+) -> ChainSnapshot:
     return ChainSnapshot(
         balances=(
             TokenBalance("PUMP", pump * 10**18, 18),
@@ -27,7 +29,7 @@ def chain(pump: int = 2_400_000, usdc: int = 600_000, core: int = 0) -> ChainSna
         ),
         pstr_total_supply_raw=1_000_000 * 10**18,
         pstr_decimals=18,
-        read_at=NOW,
+        read_at=read_at,
     )
 
 
@@ -101,6 +103,12 @@ def test_build_state__stale_price__stale_input_flagged() -> None:
     assert state.status is StateStatus.STALE_INPUT
     usdc = next(i for i in state.inputs if i.symbol == "USDC")
     assert usdc.stale and usdc.computed_at == old
+
+
+def test_build_state__old_chain_snapshot__stale_input_and_said() -> None:
+    state = build_state(chain(read_at=NOW - timedelta(minutes=6)), prices(), D(1), P, NOW, AGE)
+    assert state.status is StateStatus.STALE_INPUT
+    assert any("chain: balance snapshot is stale" in r for r in state.reasons)
 
 
 def test_build_state__no_vwap__missing_input_tier0() -> None:

@@ -218,14 +218,18 @@ class Treasury:
         The hour's row in Postgres is claimed first, so a restart or a second replica never asks
         twice for the same hour; the request id is also the Nats-Msg-Id.
         """
-        state = await self.recompute()
+        now = self.clock()
+        period = int(self.settings.accumulation_interval_seconds)
+        start = datetime.fromtimestamp(int(now.timestamp()) // period * period, UTC)
+        if await self.repo.accumulation_claimed(start):
+            return None
+        state = self.last_state
+        if state is None or now - state.computed_at > timedelta(minutes=1):
+            state = await self.recompute()
         amount = f.hourly_accumulation(state.daily_budget_usd, state.safety_mode)
         if amount <= 0:
             log.info("accumulation skipped", extra={"safety_mode": state.safety_mode.value})
             return None
-        now = self.clock()
-        period = int(self.settings.accumulation_interval_seconds)
-        start = datetime.fromtimestamp(int(now.timestamp()) // period * period, UTC)
         request_id = f"accumulate-{start:%Y%m%dT%H%M}"
         if not await self.repo.claim_accumulation(start, request_id, amount, now):
             return None

@@ -194,6 +194,12 @@ class Repository:
         ]
 
     # ------------------------------------------------------------------ accumulation
+    async def accumulation_claimed(self, hour: datetime) -> bool:
+        found = await self.pool.fetchval(
+            "SELECT 1 FROM treasury_accumulation_requests WHERE hour = $1", hour
+        )
+        return found is not None
+
     async def claim_accumulation(
         self, hour: datetime, request_id: str, amount: Decimal, now: datetime
     ) -> bool:

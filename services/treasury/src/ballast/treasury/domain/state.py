@@ -92,10 +92,10 @@ def price_input(
     )
 
 
-def _status(inputs: list[InputStatus], missing_other: bool) -> StateStatus:
+def _status(inputs: list[InputStatus], missing_other: bool, stale_chain: bool) -> StateStatus:
     if missing_other or any(i.price is None for i in inputs):
         return StateStatus.MISSING_INPUT
-    if any(i.stale for i in inputs):
+    if stale_chain or any(i.stale for i in inputs):
         return StateStatus.STALE_INPUT
     if any(i.status is not ConsensusStatus.OK for i in inputs):
         return StateStatus.DEGRADED
@@ -127,6 +127,7 @@ def build_state(  # noqa: C901 - one straight assembly of the seed's formulas
 ) -> TreasuryState:
     """Seed 2 and 5 in one message. Treasury value counts every holding except PSTR itself.
 
+    A chain snapshot older than `max_price_age` makes the state STALE_INPUT, like a price.
     PSTR held by the treasury is listed and valued but is not a reserve: a reserve ratio that
     counted the token it backs would be circular. Liquidity positions are reported separately
     in `liquidity.state` (the seed's liquidity allocation, not the treasury allocation).
@@ -144,9 +145,12 @@ def build_state(  # noqa: C901 - one straight assembly of the seed's formulas
     holdings: list[Holding] = []
     treasury_value: Decimal | None = None
     pump_value = Decimal(0)
+    stale_chain = chain is not None and now - chain.read_at > max_price_age
     if chain is None:
         reasons.append("chain: no balance snapshot read yet")
     else:
+        if stale_chain:
+            reasons.append(f"chain: balance snapshot is stale (read at {chain.read_at})")
         treasury_value = Decimal(0)
         for b in chain.balances:
             price = by_symbol[b.symbol].price if b.symbol in by_symbol else None
@@ -192,7 +196,7 @@ def build_state(  # noqa: C901 - one straight assembly of the seed's formulas
 
     return TreasuryState(
         computed_at=now,
-        status=_status(inputs, chain is None or vwap_30d is None or rr is None),
+        status=_status(inputs, chain is None or vwap_30d is None or rr is None, stale_chain),
         holdings=holdings,
         treasury_value_usd=treasury_value,
         pstr_price=pstr_price,
