@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -125,3 +126,89 @@ async def fake_sources() -> AsyncIterator[FakeSources]:
     state.url = f"http://127.0.0.1:{port}"
     yield state
     await runner.cleanup()
+
+
+# ----------------------------------------------------------------------------- chain
+ARTIFACTS = Path(__file__).resolve().parents[3] / "contracts" / "artifacts"
+LOCAL_ARTIFACTS = Path(__file__).resolve().parent / "contracts"
+
+
+def artifact(name: str) -> dict[str, Any]:
+    for path in (ARTIFACTS / f"{name}.json", ARTIFACTS / "uniswap" / f"{name}.json",
+                 LOCAL_ARTIFACTS / f"{name}.json"):
+        if path.exists():
+            return json.loads(path.read_text())
+    raise FileNotFoundError(name)
+
+
+class Chain:
+    """Sync web3 over the session anvil: deploy artifacts and send transactions from the first
+    (unlocked) account. Test set-up only; the adapters under test use AsyncWeb3."""
+
+    def __init__(self, rpc_url: str) -> None:
+        from web3 import Web3  # noqa: PLC0415 - only chain tests pay for the import
+
+        self.w3 = Web3(Web3.HTTPProvider(rpc_url))
+        self.me = self.w3.eth.accounts[0]
+
+    def deploy(self, name: str, *args: Any) -> Any:
+        spec = artifact(name)
+        factory = self.w3.eth.contract(abi=spec["abi"], bytecode=spec["bytecode"])
+        receipt = self.wait(factory.constructor(*args).transact({"from": self.me}))
+        return self.w3.eth.contract(address=receipt["contractAddress"], abi=spec["abi"])
+
+    def at(self, name: str, address: str) -> Any:
+        return self.w3.eth.contract(address=address, abi=artifact(name)["abi"])
+
+    def send(self, call: Any) -> Any:
+        return self.wait(call.transact({"from": self.me}))
+
+    def wait(self, tx_hash: Any) -> Any:
+        return self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=10, poll_latency=0.01)
+
+
+@dataclass
+class Dex:
+    chain: Chain
+    router: Any
+    base: Any   # 18 decimals ("PSTR")
+    quote: Any  # 6 decimals ("USDC")
+    pair: Any
+
+    def swap(self, amount_in: int, *, sell_base: bool = True) -> Any:
+        path = ([self.base.address, self.quote.address] if sell_base
+                else [self.quote.address, self.base.address])
+        deadline = self.chain.w3.eth.get_block("latest")["timestamp"] + 3600
+        return self.chain.send(self.router.functions.swapExactTokensForTokens(
+            amount_in, 0, path, self.chain.me, deadline))
+
+
+def deploy_dex(chain: Chain) -> Dex:
+    """WETH9, factory, router, two TestTokens and a pair priced at 2.5 USDC per PSTR."""
+    weth = chain.deploy("WETH9")
+    factory = chain.deploy("UniswapV2Factory", chain.me)
+    router = chain.deploy("UniswapV2Router02", factory.address, weth.address)
+    base = chain.deploy("TestToken", "Pstr", "PSTR", 18)
+    quote = chain.deploy("TestToken", "Usd Coin", "USDC", 6)
+    for token, amount in ((base, 10**9 * 10**18), (quote, 10**9 * 10**6)):
+        chain.send(token.functions.mint(chain.me, amount))
+        chain.send(token.functions.approve(router.address, 2**256 - 1))
+    deadline = chain.w3.eth.get_block("latest")["timestamp"] + 3600
+    chain.send(router.functions.addLiquidity(
+        base.address, quote.address, 1_000_000 * 10**18, 2_500_000 * 10**6, 0, 0, chain.me,
+        deadline))
+    pair_address = factory.functions.getPair(base.address, quote.address).call()
+    return Dex(chain, router, base, quote, chain.at("UniswapV2Pair", pair_address))
+
+
+@pytest.fixture(scope="module")
+def chain(anvil: Any) -> Iterator[Chain]:
+    """Web3 over the session anvil for one module; the chain is put back afterwards."""
+    before = anvil.snapshot()
+    yield Chain(anvil.rpc_url)
+    anvil.revert(before)
+
+
+@pytest.fixture(scope="module")
+def dex(chain: Chain) -> Dex:
+    return deploy_dex(chain)

@@ -1,18 +1,74 @@
-"""On-chain sources (EVM): built lazily so HTTP-only deployments never touch web3."""
+"""On-chain sources (EVM): built lazily so HTTP-only deployments never import web3."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Coroutine
 from typing import Any
 
+from ballast.oracle.adapters.evm import (
+    ChainlinkFeed,
+    PythOnchainFeed,
+    SwitchboardOnchainFeed,
+    connect,
+)
+from ballast.oracle.adapters.runner import run_polled, run_trade_scanner
+from ballast.oracle.adapters.uniswap import SwapScanner, UniswapTwapFeed, UniswapV2Pair
 from ballast.oracle.metrics import OracleMetrics
-from ballast.oracle.settings import SourceSettings
+from ballast.oracle.settings import (
+    ChainlinkSource,
+    PythOnchainSource,
+    SourceSettings,
+    SwitchboardOnchainSource,
+    UniswapV2Source,
+)
 
 log = logging.getLogger("ballast.oracle.sources")
 
 
 def chain_job(symbol: str, source: SourceSettings, sink: Any,
               metrics: OracleMetrics) -> Coroutine[Any, Any, None] | None:
-    log.error("source kind not supported yet", extra={"symbol": symbol, "kind": source.kind})
-    return None
+    """The task of one on-chain source (None for a kind this module does not handle)."""
+    if isinstance(source, ChainlinkSource):
+        feed: Any = ChainlinkFeed(connect(source.rpc_url, source.timeout_seconds),
+                                  source.address, symbol, source.label)
+    elif isinstance(source, PythOnchainSource):
+        feed = PythOnchainFeed(connect(source.rpc_url, source.timeout_seconds), source.address,
+                               source.feed_id, symbol, source.label)
+    elif isinstance(source, SwitchboardOnchainSource):
+        feed = SwitchboardOnchainFeed(connect(source.rpc_url, source.timeout_seconds),
+                                      source.address, source.feed_id, symbol, source.label)
+    elif isinstance(source, UniswapV2Source):
+        return _uniswap(symbol, source, sink, metrics)
+    else:
+        log.error("unknown source kind", extra={"symbol": symbol, "kind": source.kind})
+        return None
+    return run_polled(feed, sink, metrics, source.poll_seconds)
+
+
+async def _uniswap(symbol: str, source: UniswapV2Source, sink: Any,
+                   metrics: OracleMetrics) -> None:
+    pair = UniswapV2Pair(connect(source.rpc_url, source.timeout_seconds), source.pair,
+                         source.base_token)
+    twap = UniswapTwapFeed(pair, symbol, window_seconds=source.window_seconds,
+                           min_confirmations=source.min_confirmations, source=source.label,
+                           on_head=sink.head)
+    pair_name = source.pair_name or f"{symbol}-{source.quote_symbol}"
+    jobs = [run_polled(twap, sink, metrics, source.poll_seconds)]
+    if source.trades:
+        scanner = SwapScanner(
+            pair, venue=source.venue, pair_name=pair_name, base_symbol=symbol,
+            quote_symbol=source.quote_symbol, confirmations=source.trade_confirmations,
+            on_reorg=lambda block: _reorg(metrics, source.venue, pair_name, block))
+        jobs.append(run_trade_scanner(scanner, sink, metrics, source.poll_seconds,
+                                      label=f"{source.label}_trades", symbol=symbol))
+    async with asyncio.TaskGroup() as group:
+        for job in jobs:
+            group.create_task(job)
+
+
+def _reorg(metrics: OracleMetrics, venue: str, pair: str, block: int) -> None:
+    metrics.reorgs.labels(venue, pair).inc()
+    log.warning("reorg below the confirmation depth: rescanning",
+                extra={"venue": venue, "pair": pair, "from_block": block + 1})

@@ -13,12 +13,16 @@ import random
 import time
 from typing import Protocol
 
-from ballast.common.messages import PriceObservation
+from ballast.common.messages import PriceObservation, Trade
 from ballast.oracle.adapters.base import PolledFeed, SourceError, StreamedFeed
 from ballast.oracle.domain.backoff import backoff_delay
 from ballast.oracle.metrics import OracleMetrics
 
 log = logging.getLogger("ballast.oracle.sources")
+
+
+class TradeScanner(Protocol):
+    async def poll(self) -> list[Trade]: ...
 
 
 class ObservationSink(Protocol):
@@ -96,3 +100,28 @@ async def run_streamed(feed: StreamedFeed, sink: ObservationSink, metrics: Oracl
             log.exception("stream raised unexpectedly", extra={"source": feed.source})
             failures.fail(SourceError("error", f"{type(err).__name__}: {err}"))
         await asyncio.sleep(restart_delay)
+
+
+class TradeSink(Protocol):
+    def trade(self, trade: Trade) -> None: ...
+
+
+async def run_trade_scanner(
+    scanner: TradeScanner, sink: TradeSink, metrics: OracleMetrics, interval: float, *,
+    label: str, symbol: str, backoff_cap: float = 60.0,
+) -> None:
+    """Poll a trade scanner until cancelled; failures are logged, counted and backed off."""
+    failures = 0
+    while True:
+        try:
+            for trade in await scanner.poll():
+                sink.trade(trade)
+            failures = 0
+        except Exception as err:  # noqa: BLE001 - see run_polled
+            failures += 1
+            kind = err.kind if isinstance(err, SourceError) else "error"
+            metrics.source_errors.labels(label, symbol, kind).inc()
+            log.warning("trade scan failed", extra={"source": label, "error": str(err)})
+        delay = interval if not failures else max(
+            interval, backoff_delay(failures, cap=backoff_cap, rand=random.random()))
+        await asyncio.sleep(delay)
