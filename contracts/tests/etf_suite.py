@@ -141,10 +141,18 @@ class Etf:
         self.send(self.btc_agg.functions.setAnswer(price8), self.admin)
         self.push_pyth(BTC_PYTH_ID, price8)
 
-    def push_pyth(
-        self, price_id: bytes, price8: int, conf8: int = 0, publish_time: int = 0
-    ) -> None:
-        when = publish_time or self.now()
+    def push_pyth(self, price_id: bytes, price8: int, conf8: int = 0) -> None:
+        """Publish a Pyth price stamped now. MockPyth ignores an update that is not newer than
+        the stored one, so when the chain clock has not moved since the last update the update
+        goes into a block one second later."""
+        latest = self.now()
+        try:
+            last = int(self.pyth.functions.getPriceUnsafe(price_id).call()[3])
+        except (ContractCustomError, ContractLogicError):
+            last = 0
+        when = max(latest, last + 1)
+        if when > latest:
+            self.anvil.rpc("evm_setNextBlockTimestamp", when)
         data = self.pyth.functions.createPriceFeedUpdateData(
             price_id, price8, conf8, -8, price8, conf8, when, when - 1
         ).call()
