@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,7 +29,17 @@ def alive(pid: int) -> bool:
         return False
 
 
-def test_up__ctrl_c__stops_nats_postgres_anvil_and_leaves_no_process(tmp_path: Path) -> None:
+@pytest.fixture
+def stack_dir() -> Iterator[Path]:
+    """Not pytest's tmp_path: that is 0700 root, and Postgres runs as the `postgres` user."""
+    path = Path(tempfile.mkdtemp(prefix="ballast-up-"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def test_up__ctrl_c__stops_nats_postgres_anvil_and_leaves_no_process(stack_dir: Path) -> None:
+    tmp_path = stack_dir
     env = dict(os.environ, BALLAST_DATA_DIR=str(tmp_path / "stack"))
     env.pop("DATABASE_URL", None)
     proc = subprocess.Popen(
@@ -45,8 +58,6 @@ def test_up__ctrl_c__stops_nats_postgres_anvil_and_leaves_no_process(tmp_path: P
             time.sleep(0.05)
         state = json.loads(state_file.read_text())
         pids = list(state["infra_pids"])
-        postmaster = tmp_path / "stack" / "postgres" / "postmaster.pid"
-        pids.append(int(postmaster.read_text().split()[0]))
         assert len(pids) == 3 and all(alive(p) for p in pids)
     finally:
         proc.send_signal(signal.SIGINT)

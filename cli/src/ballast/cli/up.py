@@ -24,17 +24,13 @@ from typing import Any
 from rich.console import Console
 from rich.live import Live
 
-from ballast.cli.infra import (
-    Child,
-    EmbeddedPostgres,
-    pick_port,
-    port_free,
-    repo_root,
-    start_anvil,
-    start_nats,
-)
+from ballast.cli.infra import pick_port, port_free
 from ballast.cli.registry import ServiceSpec, installed_services
 from ballast.cli.view import BusWatcher, InfraRow, render
+from ballast.devstack.anvil import run_anvil
+from ballast.devstack.nats import run_nats_server
+from ballast.devstack.postgres import EmbeddedPostgres
+from ballast.devstack.processes import ManagedProcess, repo_root, start_process
 
 console = Console(stderr=True)
 
@@ -46,11 +42,12 @@ class Stack:
     nats_url: str = ""
     database_url: str = ""
     rpc_url: str = ""
-    children: list[Child] = field(default_factory=list[Child])
-    services: list[tuple[ServiceSpec, int, Child]] = field(
-        default_factory=list[tuple[ServiceSpec, int, Child]]
+    infra: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
+    infra_pids: list[int] = field(default_factory=list[int])
+    services: list[tuple[ServiceSpec, int, ManagedProcess]] = field(
+        default_factory=list[tuple[ServiceSpec, int, ManagedProcess]]
     )
-    postgres: EmbeddedPostgres | None = None
+    anvil_running: bool = False
     deployment: Path | None = None
 
     def state_file(self) -> Path:
@@ -63,20 +60,17 @@ class Stack:
             "rpc_url": self.rpc_url,
             "pid": os.getpid(),
             "services": [
-                {"name": spec.name, "port": port, "pid": child.proc.pid if child.proc else None}
-                for spec, port, child in self.services
+                {"name": spec.name, "port": port, "pid": proc.pid}
+                for spec, port, proc in self.services
             ],
-            "infra_pids": [child.proc.pid for child in self.children if child.proc],
+            "infra_pids": self.infra_pids,
         }
         self.state_file().write_text(json.dumps(state, indent=2))
 
     def stop(self) -> None:
-        for _, _, child in reversed(self.services):
-            child.stop()
-        for child in reversed(self.children):
-            child.stop()
-        if self.postgres is not None:
-            self.postgres.stop()
+        for _, _, proc in reversed(self.services):
+            proc.stop(timeout=15)
+        self.infra.close()  # anvil, Postgres, NATS: the reverse of their start
         with contextlib.suppress(FileNotFoundError):
             self.state_file().unlink()
 
@@ -87,17 +81,15 @@ def data_dir_for(root: Path) -> Path:
 
 
 def service_env(stack: Stack, spec: ServiceSpec, port: int) -> dict[str, str]:
-    env = dict(os.environ)
+    """What a service needs to join this stack (added to the inherited environment)."""
     p = spec.env_prefix
-    env.update(
-        {
-            f"{p}NATS_URL": stack.nats_url,
-            f"{p}DATABASE_URL": stack.database_url,
-            f"{p}HTTP_PORT": str(port),
-            f"{p}HTTP_HOST": "127.0.0.1",
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
+    env = {
+        f"{p}NATS_URL": stack.nats_url,
+        f"{p}DATABASE_URL": stack.database_url,
+        f"{p}HTTP_PORT": str(port),
+        f"{p}HTTP_HOST": "127.0.0.1",
+        "PYTHONUNBUFFERED": "1",
+    }
     if spec.needs_chain and stack.rpc_url:
         env[f"{p}RPC_URL"] = stack.rpc_url
     if stack.deployment is not None:
@@ -115,9 +107,11 @@ def start_stack(root: Path, *, with_services: bool = True) -> Stack:
             raise SystemExit(f"a stack is already up here (pid {pid}): see `ballast status`")
     try:
         t0 = time.monotonic()
-        nats_port = pick_port(4222)
-        stack.children.append(start_nats(data_dir, nats_port, pick_port(8222)))
-        stack.nats_url = f"nats://127.0.0.1:{nats_port}"
+        nats = stack.infra.enter_context(
+            run_nats_server(data_dir / "nats", port=pick_port(4222), die_with_parent=True)
+        )
+        stack.nats_url = nats.url
+        stack.infra_pids += [nats.pid] if nats.pid else []
         console.print(f"nats-server  {stack.nats_url}  ({time.monotonic() - t0:.2f}s)")
 
         t0 = time.monotonic()
@@ -125,28 +119,37 @@ def start_stack(root: Path, *, with_services: bool = True) -> Stack:
             stack.database_url = os.environ["DATABASE_URL"]
             console.print("postgres     DATABASE_URL from the environment")
         else:
-            stack.postgres = EmbeddedPostgres(data_dir)
-            stack.database_url = stack.postgres.start()
-            console.print(f"postgres     embedded, {stack.postgres.pgdata}  "
+            postgres = EmbeddedPostgres(
+                data_dir / "postgres", port=pick_port(5432), die_with_parent=True
+            )
+            stack.database_url = postgres.start().dsn
+            stack.infra.callback(postgres.stop)
+            if postgres.process is not None:
+                stack.infra_pids.append(postgres.process.pid)
+            console.print(f"postgres     embedded, {stack.database_url}  "
                           f"({time.monotonic() - t0:.2f}s)")
 
         t0 = time.monotonic()
-        anvil_port = pick_port(8545)
-        stack.children.append(start_anvil(root, data_dir, anvil_port))
-        stack.rpc_url = f"http://127.0.0.1:{anvil_port}"
+        anvil = stack.infra.enter_context(
+            run_anvil(data_dir / "anvil", port=pick_port(8545), die_with_parent=True)
+        )
+        stack.rpc_url = anvil.rpc_url
+        stack.infra_pids += [anvil.pid] if anvil.pid else []
+        stack.anvil_running = True
         console.print(f"anvil        {stack.rpc_url}  ({time.monotonic() - t0:.2f}s)")
         stack.deployment = deploy_devnet(stack)
 
         if with_services:
             for offset, spec in enumerate(installed_services()):
                 port = spec.http_port if port_free(spec.http_port) else pick_port(19100 + offset)
-                child = Child(
-                    spec.name,
+                proc = start_process(
                     [sys.executable, "-m", spec.module],
-                    data_dir / "logs" / f"{spec.name}.log",
+                    name=spec.name,
+                    log_path=data_dir / "logs" / f"{spec.name}.log",
                     env=service_env(stack, spec, port),
-                ).start()
-                stack.services.append((spec, port, child))
+                    die_with_parent=True,
+                )
+                stack.services.append((spec, port, proc))
         stack.save()
     except BaseException:
         stack.stop()
@@ -172,9 +175,9 @@ async def live_view(stack: Stack, watcher: BusWatcher, stop: asyncio.Event) -> N
     infra = [
         InfraRow("nats-server", stack.nats_url, lambda: watcher.connected),
         InfraRow("postgres", stack.database_url.split("?")[0], lambda: True),
-        InfraRow("anvil", stack.rpc_url, lambda: stack.children[-1].running),
+        InfraRow("anvil", stack.rpc_url, lambda: stack.anvil_running),
     ]
-    services = [(spec, port, (lambda c=child: c.running)) for spec, port, child in stack.services]
+    services = [(spec, port, (lambda p=proc: p.running)) for spec, port, proc in stack.services]
     with Live(render(infra, services, watcher), console=console, refresh_per_second=2) as live:
         while not stop.is_set():
             live.update(render(infra, services, watcher))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ballast.testing.processes import (
+from ballast.devstack.processes import (
     ProcessDiedError,
     ProcessGroup,
     free_port,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ballast.testing import pg
+from ballast.devstack import postgres as pg
 
 pytestmark = pytest.mark.unit
 

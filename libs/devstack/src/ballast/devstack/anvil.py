@@ -1,4 +1,4 @@
-"""anvil, the local EVM node (npm `@foundry-rs/anvil`), for tests: start it and poke it.
+"""anvil, the local EVM node (npm `@foundry-rs/anvil`): start it and poke it.
 
 anvil comes from `contracts/node_modules` (`make setup` runs `npm ci` there), never from a global
 install, so every machine tests against the version in contracts/package-lock.json. It automines
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-from ballast.testing.processes import free_port, repo_root, start_process
+from ballast.devstack.processes import free_port, repo_root, start_process
 
 CHAIN_ID = 31337
 DEFAULT_MNEMONIC = "test test test test test test test test test test test junk"
@@ -68,6 +68,7 @@ class Anvil:
     chain_id: int
     accounts: list[str]
     private_keys: list[str]
+    pid: int | None = None  # the anvil process, when we started it
 
     def rpc(self, method: str, *params: Any) -> Any:
         """Any JSON-RPC method (eth_*, evm_*, anvil_*)."""
@@ -143,15 +144,23 @@ def _chain_id(url: str) -> int | None:
 
 @contextmanager
 def run_anvil(
-    workdir: Path, *, binary: Path | None = None, timeout: float = 10.0
+    workdir: Path,
+    *,
+    binary: Path | None = None,
+    port: int | None = None,
+    timeout: float = 10.0,
+    die_with_parent: bool = False,
 ) -> Generator[Anvil]:
-    """Start anvil on a free loopback port (chain 31337, default mnemonic, automine)."""
-    port = free_port()
+    """Start anvil on `port` or a free loopback one (chain 31337, default mnemonic, automine)."""
+    port = port or free_port()
     url = f"http://127.0.0.1:{port}"
     argv = [binary or anvil_binary(), "--host", "127.0.0.1", "--port", str(port)]
     argv += ["--chain-id", str(CHAIN_ID), "--accounts", "10", "--mnemonic", DEFAULT_MNEMONIC]
     argv += ["--silent"]
-    with start_process(argv, name="anvil", log_path=workdir / "anvil.log") as proc:
+    log_path = workdir / "anvil.log"
+    with start_process(
+        argv, name="anvil", log_path=log_path, die_with_parent=die_with_parent
+    ) as proc:
         proc.wait_until(
             lambda: _chain_id(url) is not None, what=f"eth_chainId at {url}", timeout=timeout
         )
@@ -161,4 +170,5 @@ def run_anvil(
             chain_id=CHAIN_ID,
             accounts=accounts,
             private_keys=list(DEFAULT_PRIVATE_KEYS[: len(accounts)]),
+            pid=proc.pid,
         )

@@ -1,6 +1,6 @@
 """Run a server or a service as a real child process, and always get rid of it again.
 
-Tests here start real binaries (nats-server, postgres, anvil) and, in e2e tests, the Ballast
+Tests and `ballast up` start real binaries (nats-server, postgres, anvil) and the Ballast
 services themselves. Three things make that bearable:
 
 * each child starts in a new process group, so stopping it also stops whatever it spawned
@@ -16,11 +16,13 @@ group is only signalled while its leader is still un-reaped, so its id cannot ha
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import pwd
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +31,7 @@ from types import TracebackType
 from typing import Self
 
 TAIL_LINES = 40
+PR_SET_PDEATHSIG = 1
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -64,6 +67,12 @@ def tail(path: Path, lines: int = TAIL_LINES) -> str:
     except FileNotFoundError:
         return ""
     return "\n".join(text.splitlines()[-lines:])
+
+
+def _set_parent_death_signal() -> None:
+    """prctl(PR_SET_PDEATHSIG, SIGTERM), in the child between fork and exec (Linux only)."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class ProcessDiedError(RuntimeError):
@@ -158,11 +167,13 @@ def start_process(
     cwd: Path | None = None,
     user: str | None = None,
     stop_signal: int = signal.SIGTERM,
+    die_with_parent: bool = False,
 ) -> ManagedProcess:
     """Start `argv` in a new process group with stdout+stderr appended to `log_path`.
 
     `env` is added to (not substituted for) the current environment. `user` runs it as that
-    system user (only possible as root; Postgres refuses to run as root).
+    system user (only possible as root; Postgres refuses to run as root). `die_with_parent`
+    asks Linux to SIGTERM the child when this process dies, even by SIGKILL (`ballast up`).
     """
     args = tuple(os.fspath(a) for a in argv)
     full_env = {**os.environ, **(env or {})}
@@ -186,6 +197,7 @@ def start_process(
             user=uid,
             group=gid,
             extra_groups=extra_groups,
+            preexec_fn=_set_parent_death_signal if die_with_parent else None,  # noqa: PLW1509
         )
     return ManagedProcess(name or Path(args[0]).name, args, popen, log_path, stop_signal)
 

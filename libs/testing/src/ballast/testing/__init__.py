@@ -4,10 +4,10 @@ The fixtures live in `ballast.testing.plugin` (loaded by the root pyproject's `-
 below are for tests that start servers or services themselves.
 """
 
-from ballast.testing.chain import Anvil
-from ballast.testing.natsserver import NatsServer
-from ballast.testing.pg import PostgresServer
-from ballast.testing.processes import (
+from ballast.devstack.anvil import Anvil
+from ballast.devstack.nats import NatsServer
+from ballast.devstack.postgres import PostgresServer
+from ballast.devstack.processes import (
     ManagedProcess,
     ProcessDiedError,
     ProcessGroup,

