@@ -38,7 +38,15 @@ from ballast.intervention.adapters.signer import LocalSigner
 from ballast.intervention.domain.policy import Policy
 from ballast.intervention.domain.rules import History, evaluate
 from ballast.intervention.executor import ExecConfig, Executor, no_crash
-from ballast.testing.chain import Anvil, anvil_binary, run_anvil
+
+try:  # the anvil helpers are moving from ballast.testing to ballast.devstack
+    from ballast.devstack.anvil import Anvil, anvil_binary, run_anvil
+except ImportError:  # pragma: no cover - before the move lands
+    from ballast.testing.chain import (  # type: ignore[no-redef]
+        Anvil,
+        anvil_binary,
+        run_anvil,
+    )
 
 MIGRATIONS = Path(__file__).parents[1] / "src" / "ballast" / "intervention" / "migrations"
 
@@ -304,3 +312,8 @@ async def harness(repo: Repository, dex: Dex, tmp_path: Path) -> AsyncGenerator[
     yield Harness(repo, dex, chain, keystore_signer(tmp_path, dex.treasury_key), Recorder(),
                   config)
     await chain.close()
+
+
+@pytest.fixture
+def recorder() -> Recorder:
+    return Recorder()

@@ -385,15 +385,19 @@ class Repository:
         return inserted is not None
 
     async def set_paused(self, paused: bool, cmd: ControlCommand) -> None:
+        """Persisted; the newest command (by issued_at) wins even if redelivered out of order."""
         await self.pool.execute(
-            """INSERT INTO intervention_control (scope, paused, command_id, issued_by, reason)
-               VALUES ('global', $1, $2, $3, $4)
+            """INSERT INTO intervention_control
+                   (scope, paused, command_id, issued_by, reason, issued_at)
+               VALUES ('global', $1, $2, $3, $4, $5)
                ON CONFLICT (scope) DO UPDATE SET paused = $1, command_id = $2, issued_by = $3,
-                   reason = $4, updated_at = now()""",
+                   reason = $4, issued_at = $5, updated_at = now()
+               WHERE intervention_control.issued_at <= $5""",
             paused,
             cmd.command_id,
             cmd.issued_by,
             cmd.reason,
+            cmd.issued_at,
         )
 
     async def approve(self, decision_id: str, by: str, at: datetime) -> bool:

@@ -66,6 +66,7 @@ CREATE TABLE intervention_control (
     command_id  text NOT NULL,
     issued_by   text NOT NULL,
     reason      text NOT NULL DEFAULT '',
+    issued_at   timestamptz NOT NULL,             -- a redelivered older command never wins
     updated_at  timestamptz NOT NULL DEFAULT now()
 );
 
