@@ -1,0 +1,3 @@
+from ballast.intervention.main import main
+
+main()

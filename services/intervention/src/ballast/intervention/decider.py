@@ -1,0 +1,197 @@
+"""From bus facts to recorded decisions: treasury.state, automation requests, etf.metrics, control.
+
+Fetch first, decide second, act third (DESIGN.md): the history and the pause flag are read and
+the decision recorded in one Postgres transaction (Repository.decide), then published. The signing
+and sending happen later, in the executor, from the record; nothing here touches the chain.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import ROUND_DOWN, Decimal
+
+from ballast.common import subjects
+from ballast.common.messages import (
+    AutomationAction,
+    AutomationKind,
+    AutomationRequest,
+    ControlCommand,
+    ControlVerb,
+    DecisionAction,
+    EtfMetrics,
+    ExecutionMode,
+    ExecutionStatus,
+    InterventionDecision,
+    TreasuryState,
+    utcnow,
+)
+from ballast.intervention.adapters.repository import Repository
+from ballast.intervention.domain.policy import Policy
+from ballast.intervention.domain.rules import History, evaluate
+from ballast.intervention.executor import Publish, no_crash
+from ballast.intervention.metrics import InterventionMetrics
+
+log = logging.getLogger("ballast.intervention.decider")
+
+
+@dataclass(frozen=True)
+class AutomationConfig:
+    hourly_budget_usd: Decimal = Decimal(0)
+    token_price_usd: Decimal = Decimal(1)
+    token_decimals: int = 6
+    rebalance_deviation_bps: int = 1000
+
+
+class Decider:
+    def __init__(
+        self,
+        repo: Repository,
+        policy: Policy,
+        mode: ExecutionMode,
+        publish: Publish,
+        *,
+        automation: AutomationConfig | None = None,
+        operators: tuple[str, ...] = (),
+        metrics: InterventionMetrics | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        crash: Callable[[str], None] = no_crash,
+    ) -> None:
+        self.repo = repo
+        self.policy = policy
+        self.mode = mode
+        self.publish = publish
+        self.automation = automation or AutomationConfig()
+        self.operators = frozenset(operators)
+        self.metrics = metrics
+        self.clock = clock
+        self.crash = crash
+
+    # ------------------------------------------------------------------ interventions
+    async def on_state(self, state: TreasuryState) -> InterventionDecision:
+        started = time.perf_counter()
+        now = self.clock()
+
+        def run(history: History, paused: bool) -> InterventionDecision:
+            return evaluate(state, self.policy, history, now=now, paused=paused, mode=self.mode)
+
+        decision, created = await self.repo.decide(self.policy.strategy, now, run)
+        self.crash("after_decision_commit")
+        await self.publish(
+            decision, subjects.INTERVENTION_DECIDED, msg_id=f"decided-{decision.decision_id}"
+        )
+        if decision.action is DecisionAction.ACT and created:
+            await self.repo.mark_decided_published(decision.decision_id)
+        if self.metrics is not None:
+            rule = decision.reasons[0].split(":")[0] if decision.reasons else ""
+            acted = decision.action is DecisionAction.ACT
+            self.metrics.decisions.labels(decision.action.value, "" if acted else rule).inc()
+            self.metrics.decision_seconds.observe(time.perf_counter() - started)
+        log.info(
+            "decided",
+            extra={"decision_id": decision.decision_id, "action": decision.action.value,
+                   "reasons": decision.reasons},
+        )
+        return decision
+
+    # ------------------------------------------------------------------ automation
+    async def on_automation(self, request: AutomationRequest) -> bool:
+        now = self.clock()
+        decision_id = f"{request.kind.value}-{request.request_id}"
+        amount_in_raw = 0
+        budget: Decimal | None = None
+        if request.kind is AutomationKind.ACCUMULATE:
+            budget = self.automation.hourly_budget_usd
+            amount_in_raw = int(
+                (request.amount_usd / self.automation.token_price_usd
+                 * Decimal(10) ** self.automation.token_decimals)
+                .to_integral_value(rounding=ROUND_DOWN)
+            )
+        return await self._automation(
+            decision_id, request.kind, now, request.amount_usd, amount_in_raw, request, budget
+        )
+
+    async def on_etf_metrics(self, metrics: EtfMetrics) -> bool:
+        """StakeBasket seed: every 60 minutes, rebalance if allocation deviates more than 10%."""
+        if metrics.max_allocation_deviation_bps <= self.automation.rebalance_deviation_bps:
+            return False
+        now = self.clock()
+        request = AutomationRequest(
+            request_id=f"{now:%Y%m%d%H}",
+            kind=AutomationKind.REBALANCE,
+            amount_usd=Decimal(0),
+            reason=(
+                f"allocation deviation {metrics.max_allocation_deviation_bps} bps > "
+                f"{self.automation.rebalance_deviation_bps} bps at block {metrics.block_number}"
+            ),
+            requested_at=now,
+        )
+        return await self._automation(
+            f"rebalance-{request.request_id}", AutomationKind.REBALANCE, now, Decimal(0), 0,
+            request, None,
+        )
+
+    async def _automation(
+        self,
+        decision_id: str,
+        kind: AutomationKind,
+        now: datetime,
+        amount_usd: Decimal,
+        amount_in_raw: int,
+        request: AutomationRequest,
+        budget: Decimal | None,
+    ) -> bool:
+        hour = now.replace(minute=0, second=0, microsecond=0)
+        created, refused = await self.repo.create_automation(
+            decision_id, kind.value, mode=self.mode, now=now, amount_usd=amount_usd,
+            amount_in_raw=amount_in_raw, payload=request, budget_usd=budget,
+            budget_since=hour if budget is not None else None,
+        )
+        if self.metrics is not None:
+            self.metrics.automation.labels(kind.value, str(created).lower()).inc()
+        if refused and refused != "duplicate":
+            action = AutomationAction(
+                action_id=decision_id, kind=kind, status=ExecutionStatus.FAILED, mode=self.mode,
+                reason=refused, executed_at=now,
+            )
+            await self.publish(
+                action, subjects.AUTOMATION_EXECUTED, msg_id=f"refused-{decision_id}"
+            )
+        return created
+
+    # ------------------------------------------------------------------ control
+    async def on_control(self, cmd: ControlCommand) -> str:
+        """Apply pause, resume or approve from an operator. Anything else is not ours."""
+        if cmd.command not in (ControlVerb.PAUSE, ControlVerb.RESUME, ControlVerb.APPROVE):
+            return "ignored: not an intervention command"
+        if cmd.target not in (None, "intervention", self.policy.strategy):
+            return "ignored: another target"
+        if cmd.issued_by not in self.operators:
+            await self.repo.record_command(cmd, False, "not an operator identity")
+            log.warning("control command refused", extra={"command_id": cmd.command_id,
+                                                          "issued_by": cmd.issued_by})
+            self._count(cmd, False)
+            return "refused: not an operator identity"
+        if cmd.command is ControlVerb.APPROVE:
+            if not cmd.decision_id:
+                return "refused: approve needs a decision_id"
+            applied = await self.repo.approve(cmd.decision_id, cmd.issued_by, cmd.issued_at)
+            detail = "approved" if applied else "nothing to approve"
+        else:
+            paused = cmd.command is ControlVerb.PAUSE
+            await self.repo.set_paused(paused, cmd)
+            if self.metrics is not None:
+                self.metrics.paused.set(1 if await self.repo.paused() else 0)
+            detail = "paused" if paused else "resumed"
+        await self.repo.record_command(cmd, True, detail)
+        self._count(cmd, True)
+        log.info("control command applied", extra={"command_id": cmd.command_id,
+                                                   "detail": detail})
+        return detail
+
+    def _count(self, cmd: ControlCommand, accepted: bool) -> None:
+        if self.metrics is not None:
+            self.metrics.control.labels(cmd.command.value, str(accepted).lower()).inc()

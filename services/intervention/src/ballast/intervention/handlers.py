@@ -1,0 +1,67 @@
+"""Subscribers: typed message -> Decider -> publish. Thin (DESIGN.md "Inside a service")."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ballast.common import subjects
+from ballast.common.bus import Bus
+from ballast.common.messages import (
+    AutomationAction,
+    AutomationRequest,
+    ControlCommand,
+    EtfMetrics,
+    InterventionDecision,
+    InterventionExecuted,
+    TreasuryState,
+)
+from ballast.intervention.decider import Decider
+
+DURABLE_PREFIX = "intervention"
+
+
+def register(bus: Bus, decider: Callable[[], Decider], batch_size: int = 16) -> dict[str, Any]:
+    """Durable consumers for the four inputs; publishers declared for the AsyncAPI document.
+
+    `decider` is called per message: it exists once Postgres is open (Service.on_start), which
+    is before any subscriber receives.
+    """
+
+    @bus.subscriber(
+        subjects.TREASURY_STATE,
+        f"{DURABLE_PREFIX}_state",
+        batch_size=batch_size,
+        description="evaluate every rule; record and publish intervention.decided",
+    )
+    async def on_state(state: TreasuryState) -> None:
+        await decider().on_state(state)
+
+    @bus.subscriber(
+        subjects.AUTOMATION_REQUESTED_ALL,
+        f"{DURABLE_PREFIX}_automation",
+        description="accumulate (hourly budget), rebalance, compound",
+    )
+    async def on_automation(request: AutomationRequest) -> None:
+        await decider().on_automation(request)
+
+    @bus.subscriber(
+        subjects.ETF_METRICS,
+        f"{DURABLE_PREFIX}_etf",
+        description="StakeBasket rebalance when allocation deviates more than 10%",
+    )
+    async def on_etf(metrics: EtfMetrics) -> None:
+        await decider().on_etf_metrics(metrics)
+
+    @bus.subscriber(
+        subjects.CONTROL_ALL,
+        f"{DURABLE_PREFIX}_control",
+        description="pause, resume, approve from operator identities",
+    )
+    async def on_control(cmd: ControlCommand) -> None:
+        await decider().on_control(cmd)
+
+    bus.publisher(subjects.INTERVENTION_DECIDED, InterventionDecision, "act, or blocked and why")
+    bus.publisher(subjects.INTERVENTION_EXECUTED, InterventionExecuted, "terminal outcome")
+    bus.publisher(subjects.AUTOMATION_EXECUTED, AutomationAction, "automation outcome")
+    return {"state": on_state, "automation": on_automation, "etf": on_etf, "control": on_control}

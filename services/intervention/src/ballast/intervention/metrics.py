@@ -1,0 +1,43 @@
+"""Prometheus metrics of the intervention service, built against an injected registry."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+class InterventionMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.decisions = Counter(
+            "ballast_intervention_decisions",
+            "Evaluations of treasury.state, by action (act, blocked) and first blocking rule",
+            ["action", "rule"],
+            registry=registry,
+        )
+        self.decision_seconds = Histogram(
+            "ballast_intervention_decision_seconds",
+            "From a treasury.state handled to intervention.decided published",
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0),
+            registry=registry,
+        )
+        self.automation = Counter(
+            "ballast_intervention_automation_requests",
+            "Automation requests (accumulate, rebalance, compound), by kind and whether accepted",
+            ["kind", "accepted"],
+            registry=registry,
+        )
+        self.control = Counter(
+            "ballast_intervention_control_commands",
+            "Operator commands, by verb and whether accepted",
+            ["command", "accepted"],
+            registry=registry,
+        )
+        self.paused = Gauge(
+            "ballast_intervention_paused",
+            "1 while an operator pause is in force",
+            registry=registry,
+        )
+        self.lease_held = Gauge(
+            "ballast_intervention_executor_lease",
+            "1 while this process is the active executor",
+            registry=registry,
+        )

@@ -1,0 +1,133 @@
+"""Intervention settings: BALLAST_INTERVENTION_* (PSTR seed keys and defaults, plus execution).
+
+Paper (dry-run) mode is the default. Live mode needs `mode=live` AND a signing key: a keystore file
+with its password file, or a remote signer URL with the account address. Anything missing stops
+the service at start with one line naming the key (ballast.common.settings.load_settings).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import ClassVar
+
+from pydantic import Field, model_validator
+from pydantic_settings import SettingsConfigDict
+
+from ballast.common.messages import ExecutionMode
+from ballast.common.settings import ServiceSettings
+from ballast.intervention.domain.policy import Policy
+from ballast.intervention.executor import ExecConfig
+
+ADDRESS = r"^0x[0-9a-fA-F]{40}$"
+
+
+class InterventionSettings(ServiceSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="BALLAST_INTERVENTION_", extra="ignore", frozen=True
+    )
+    service_name: ClassVar[str] = "intervention"
+
+    # --- PSTR seed: "Configuration Parameters" and "Risk Management Settings"
+    strategy: str = Field(default="pstr", pattern=r"^[a-z0-9_\-]+$")
+    trigger_threshold: Decimal = Field(default=Decimal("0.85"), gt=0, lt=1)
+    cooldown_hours: Decimal = Field(default=Decimal(48), ge=0)
+    max_daily_interventions: int = Field(default=1, ge=0)
+    max_deployment: Decimal = Field(default=Decimal("0.40"), gt=0, le=1)
+    min_rr_threshold: Decimal = Field(default=Decimal("1.5"), ge=0)
+    reduced_rr_threshold: Decimal = Field(default=Decimal("2.0"), ge=0)
+    reduced_deployment_factor: Decimal = Field(default=Decimal("0.5"), ge=0, le=1)
+    max_pump_concentration: Decimal = Field(default=Decimal("0.80"), gt=0, le=1)
+    max_state_age_seconds: int = Field(default=900, gt=0)
+    pump_symbol: str = "PUMP"
+
+    # --- execution
+    mode: ExecutionMode = ExecutionMode.DRY_RUN
+    max_slippage: Decimal = Field(default=Decimal("0.02"), ge=0, lt=1)
+    rpc_url: str = "http://127.0.0.1:8545"
+    private_rpc_url: str | None = Field(default=None, description="MEV-protected submission RPC")
+    keystore_path: Path | None = None
+    keystore_password_file: Path | None = None
+    remote_signer_url: str | None = None
+    remote_signer_address: str | None = Field(default=None, pattern=ADDRESS)
+    router_address: str | None = Field(default=None, pattern=ADDRESS)
+    pump_address: str | None = Field(default=None, pattern=ADDRESS)
+    pstr_address: str | None = Field(default=None, pattern=ADDRESS)
+    accumulate_token_address: str | None = Field(default=None, pattern=ADDRESS)
+    basket_address: str | None = Field(default=None, pattern=ADDRESS)
+    max_fee_per_gas_gwei: Decimal = Field(default=Decimal(200), gt=0)
+    max_priority_fee_gwei: Decimal = Field(default=Decimal(2), ge=0)
+    confirmations: int = Field(default=3, ge=1)
+    deadline_seconds: int = Field(default=600, gt=0)
+    stuck_after_seconds: int = Field(default=180, gt=0)
+    executor_interval_seconds: float = Field(default=2.0, gt=0)
+    approval_threshold_usd: Decimal | None = Field(default=None, ge=0)
+    approval_delay_seconds: int | None = Field(default=None, ge=0)
+
+    # --- automation (StakeBasket seed AutomationEngine; PSTR seed "Hourly accumulation")
+    accumulation_hourly_budget_usd: Decimal = Field(default=Decimal(0), ge=0)
+    accumulate_token_price_usd: Decimal = Field(default=Decimal(1), gt=0)
+    accumulate_token_decimals: int = Field(default=6, ge=0, le=36)
+    rebalance_deviation_bps: int = Field(default=1000, ge=0, description="10% from target")
+    rebalance_interval_seconds: int = Field(default=3600, gt=0)
+
+    # --- control
+    operator_identities: tuple[str, ...] = Field(
+        default=(), description="issued_by values allowed to send control.* (with NATS perms)"
+    )
+    crash_at: str | None = Field(default=None, description="tests only: SIGKILL at this point")
+
+    @model_validator(mode="after")
+    def _live_needs_key_and_contracts(self) -> InterventionSettings:
+        if self.mode is not ExecutionMode.LIVE:
+            return self
+        keystore = self.keystore_path is not None and self.keystore_password_file is not None
+        remote = self.remote_signer_url is not None and self.remote_signer_address is not None
+        if not (keystore or remote):
+            raise ValueError(
+                "mode=live needs KEYSTORE_PATH and KEYSTORE_PASSWORD_FILE, or REMOTE_SIGNER_URL "
+                "and REMOTE_SIGNER_ADDRESS"
+            )
+        for name in ("router_address", "pump_address", "pstr_address"):
+            if getattr(self, name) is None:
+                raise ValueError(f"mode=live needs {name.upper()}")
+        return self
+
+    def policy(self) -> Policy:
+        return Policy(
+            strategy=self.strategy,
+            trigger_threshold=self.trigger_threshold,
+            cooldown_hours=self.cooldown_hours,
+            max_daily_interventions=self.max_daily_interventions,
+            max_deployment=self.max_deployment,
+            min_rr_threshold=self.min_rr_threshold,
+            reduced_rr_threshold=self.reduced_rr_threshold,
+            reduced_deployment_factor=self.reduced_deployment_factor,
+            max_pump_concentration=self.max_pump_concentration,
+            max_state_age_seconds=self.max_state_age_seconds,
+            approval_threshold_usd=self.approval_threshold_usd,
+            pump_symbol=self.pump_symbol,
+        )
+
+    def exec_config(self) -> ExecConfig:
+        zero = "0x" + "00" * 20
+        gwei = Decimal(10**9)
+        return ExecConfig(
+            router=self.router_address or zero,
+            pump=self.pump_address or zero,
+            pstr=self.pstr_address or zero,
+            accumulate_token=self.accumulate_token_address,
+            basket=self.basket_address,
+            max_slippage=self.max_slippage,
+            deadline_seconds=self.deadline_seconds,
+            max_fee_per_gas_wei=int(self.max_fee_per_gas_gwei * gwei),
+            max_priority_fee_wei=int(self.max_priority_fee_gwei * gwei),
+            confirmations=self.confirmations,
+            stuck_after=timedelta(seconds=self.stuck_after_seconds),
+            approval_delay=(
+                timedelta(seconds=self.approval_delay_seconds)
+                if self.approval_delay_seconds is not None
+                else None
+            ),
+        )

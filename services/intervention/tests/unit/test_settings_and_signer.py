@@ -1,0 +1,98 @@
+"""Settings (paper mode by default, live needs a key) and the signer (the key never shows)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from eth_account import Account
+
+from ballast.common.messages import ExecutionMode
+from ballast.common.settings import load_settings
+from ballast.intervention.adapters.signer import KeystoreError, LocalSigner
+from ballast.intervention.settings import InterventionSettings
+
+pytestmark = pytest.mark.unit
+
+KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"  # anvil #1, public
+ADDRESS = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+DB = "postgresql://u@h/db"
+
+
+def keystore(tmp_path: Path, password: str = "s3cret") -> tuple[Path, Path]:  # noqa: S107
+    path, pw = tmp_path / "key.json", tmp_path / "pw"
+    path.write_text(json.dumps(Account.encrypt(KEY, password, iterations=2)))
+    pw.write_text(password + "\n")
+    return path, pw
+
+
+def test_settings__defaults__paper_mode_with_seed_values() -> None:
+    s = InterventionSettings(database_url=DB)  # type: ignore[arg-type]
+    policy = s.policy()
+    assert s.mode is ExecutionMode.DRY_RUN
+    assert s.max_slippage == Decimal("0.02")
+    assert (policy.trigger_threshold, policy.cooldown_hours, policy.max_daily_interventions) == (
+        Decimal("0.85"), Decimal(48), 1
+    )
+    assert (policy.max_deployment, policy.min_rr_threshold, policy.max_pump_concentration) == (
+        Decimal("0.40"), Decimal("1.5"), Decimal("0.80")
+    )
+
+
+def test_load_settings__live_without_key__one_line_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("BALLAST_INTERVENTION_DATABASE_URL", DB)
+    monkeypatch.setenv("BALLAST_INTERVENTION_MODE", "live")
+    with pytest.raises(SystemExit):
+        load_settings(InterventionSettings)
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "KEYSTORE_PATH" in err
+
+
+def test_load_settings__live_with_keystore_and_contracts__accepted(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    path, pw = keystore(tmp_path)
+    env = {
+        "DATABASE_URL": DB, "MODE": "live", "KEYSTORE_PATH": str(path),
+        "KEYSTORE_PASSWORD_FILE": str(pw), "ROUTER_ADDRESS": ADDRESS, "PUMP_ADDRESS": ADDRESS,
+        "PSTR_ADDRESS": ADDRESS,
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(f"BALLAST_INTERVENTION_{key}", value)
+    s = load_settings(InterventionSettings)
+    assert s.mode is ExecutionMode.LIVE and s.exec_config().router == ADDRESS
+
+
+def test_local_signer__from_keystore__address_only_in_repr(tmp_path: Path) -> None:
+    signer = LocalSigner.from_keystore(*keystore(tmp_path))
+    assert signer.address == ADDRESS
+    text = repr(signer) + str(signer)
+    assert KEY[2:] not in text.lower() and ADDRESS in text
+
+
+def test_local_signer__wrong_password__error_without_key_or_password(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path, pw = keystore(tmp_path)
+    pw.write_text("wrong")
+    with caplog.at_level(logging.DEBUG), pytest.raises(KeystoreError) as info:
+        LocalSigner.from_keystore(path, pw)
+    message = str(info.value)
+    assert info.value.__cause__ is None and info.value.__context__ is not None
+    assert "s3cret" not in message and KEY[2:] not in message.lower()
+    assert KEY[2:] not in caplog.text.lower()
+
+
+async def test_local_signer__sign__raw_and_hash_only(tmp_path: Path) -> None:
+    signer = LocalSigner.from_keystore(*keystore(tmp_path))
+    signed = await signer.sign({
+        "type": 2, "chainId": 31337, "nonce": 0, "to": ADDRESS, "value": 0, "data": b"",
+        "gas": 21000, "maxFeePerGas": 10**9, "maxPriorityFeePerGas": 10**9,
+    })
+    assert signed.tx_hash.startswith("0x") and len(signed.tx_hash) == 66
+    assert KEY[2:] not in signed.raw.hex()
