@@ -38,7 +38,8 @@ def test_deploy_liquidity__core_and_btc__delegated_by_weight_and_lst_minted(etf:
     assert etf.lst_btc.functions.balanceOf(etf.manager.address).call() == 10_000_000
     assert etf.core_btc.functions.balanceOf(etf.basket.address).call() == 0
     breakdown = etf.basket.functions.aumBreakdown().call()
-    assert list(breakdown[2:6]) == [100 * E18, 6_000 * E18, 0, 0]  # staked, lstBTC, rewards, liquidity
+    # staked, lstBTC, rewards, liquidity
+    assert list(breakdown[2:6]) == [100 * E18, 6_000 * E18, 0, 0]
     assert etf.aum() == aum
     assert etf.nav() == E18
 
