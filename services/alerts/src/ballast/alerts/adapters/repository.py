@@ -210,13 +210,21 @@ class AlertsRepository:
 
     # ------------------------------------------------------------------ outbox
     async def claim_due(self, now: datetime, lease: timedelta, limit: int) -> list[OutboxRow]:
-        """Lease due rows (SKIP LOCKED: replicas never take the same row)."""
+        """Lease every pending row of each channel that has a due row.
+
+        A channel is retried as a whole: rows that piled up while it was down leave together
+        (as one digest) once it is back. SKIP LOCKED: replicas never take the same row.
+        """
         rows = await self.pool.fetch(
             """UPDATE alerts_outbox SET lease_until = $2, attempts = attempts + 1
                WHERE id IN (
                    SELECT id FROM alerts_outbox
-                   WHERE status = 'pending' AND next_attempt_at <= $1
+                   WHERE status = 'pending'
                      AND (lease_until IS NULL OR lease_until < $1)
+                     AND channel IN (
+                         SELECT DISTINCT channel FROM alerts_outbox
+                         WHERE status = 'pending' AND next_attempt_at <= $1
+                           AND (lease_until IS NULL OR lease_until < $1))
                    ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
                RETURNING id, key, sequence, channel, notification_id, severity, payload,
                          attempts, created_at, expires_at""",

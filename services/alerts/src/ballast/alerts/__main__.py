@@ -1,0 +1,3 @@
+from ballast.alerts.main import main
+
+main()
