@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -12,6 +13,21 @@ def build_parser() -> argparse.ArgumentParser:
     up = sub.add_parser("up", help="run NATS, Postgres, anvil and every service, with a live view")
     up.add_argument("--no-services", action="store_true", help="infrastructure only")
     sub.add_parser("status", help="print the view of a stack that is already up, once")
+    deploy = sub.add_parser("deploy", help="deploy contracts").add_subparsers(
+        dest="target", required=True)
+    devnet = deploy.add_parser("devnet", help="the local market on anvil -> deployment.json")
+    devnet.add_argument("--rpc-url", help="default: the running stack's anvil, else :8545")
+    devnet.add_argument("--out", type=Path, help="default: .ballast/deployment.json")
+    scenario = sub.add_parser("scenario", help="drive the devnet market: calm, crash, slow-bleed, "
+                              "flash-spike, oracle-attack, stale-feed")
+    scenario.add_argument("name")
+    scenario.add_argument("--rpc-url", help="default: the running stack's anvil, else :8545")
+    scenario.add_argument("--deployment", type=Path, help="default: .ballast/deployment.json")
+    scenario.add_argument("--seed", type=int, default=0)
+    scenario.add_argument("--speed", type=float, default=60.0,
+                          help="chain seconds per wall second (0: no waiting)")
+    scenario.add_argument("--steps", type=int, help="default: per scenario")
+    scenario.add_argument("--interval", type=int, default=60, help="chain seconds per step")
     return parser
 
 
@@ -23,6 +39,16 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(up.up(with_services=not args.no_services))
     if args.command == "status":
         sys.exit(up.status())
+    if args.command == "deploy":
+        from ballast.cli.devnet.command import deploy_devnet  # noqa: PLC0415
+
+        sys.exit(deploy_devnet(args.rpc_url, args.out))
+    if args.command == "scenario":
+        from ballast.cli.scenarios.command import scenario_command  # noqa: PLC0415
+
+        sys.exit(scenario_command(args.name, rpc_url=args.rpc_url, deployment=args.deployment,
+                                  seed=args.seed, speed=args.speed, steps=args.steps,
+                                  interval=args.interval))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,59 @@
+"""The committed compiler output (contracts/artifacts/*.json, contracts/artifacts/uniswap/*.json).
+
+The deployer needs no compiler and no node_modules: `node contracts/scripts/compile.mjs` wrote
+one JSON per contract with `abi`, `bytecode` (creation code) and `deployedBytecode` (runtime
+code, what `anvil_setCode` installs at the Core system addresses).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Artifact:
+    name: str
+    abi: list[dict[str, Any]]
+    bytecode: str
+    deployed_bytecode: str
+
+
+def workspace_root() -> Path:
+    """The workspace (the directory with uv.lock) holding this package, else the working
+    directory's."""
+    for start in (Path(__file__).resolve(), Path.cwd().resolve()):
+        for candidate in (start, *start.parents):
+            if (candidate / "uv.lock").is_file() and (candidate / "contracts").is_dir():
+                return candidate
+    raise FileNotFoundError("not inside the Ballast workspace (no uv.lock and contracts/ above)")
+
+
+def default_artifacts_dir() -> Path:
+    """contracts/artifacts of the workspace."""
+    return workspace_root() / "contracts" / "artifacts"
+
+
+@cache
+def _read(path: Path) -> Artifact:
+    data = json.loads(path.read_text())
+    return Artifact(
+        name=str(data.get("contractName", path.stem)),
+        abi=data["abi"],
+        bytecode=str(data["bytecode"]),
+        deployed_bytecode=str(data.get("deployedBytecode", "0x")),
+    )
+
+
+def load_artifact(name: str, directory: Path | None = None) -> Artifact:
+    """`<dir>/<name>.json`, or `<dir>/uniswap/<name>.json` for the Uniswap V2 builds."""
+    base = directory or default_artifacts_dir()
+    for path in (base / f"{name}.json", base / "uniswap" / f"{name}.json"):
+        if path.is_file():
+            return _read(path)
+    raise FileNotFoundError(
+        f"artifact {name} not found in {base} (or {base / 'uniswap'}): run `make contracts`"
+    )

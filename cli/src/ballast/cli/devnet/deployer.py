@@ -1,0 +1,388 @@
+"""`ballast deploy devnet`: the whole local market on an anvil, from the committed artifacts.
+
+What goes on chain (numbers and their reasons: prices.py):
+
+1. tokens: PSTR, PUMP (18 decimals), USDC (6) as TestToken; WCORE as Uniswap's WETH9; coreBTC;
+2. Uniswap V2 factory + router (npm build artifacts) and four funded pools: PSTR/PUMP, PSTR/USDC,
+   PUMP/WCORE, WCORE/USDC, all at the reference prices;
+3. price sources for CORE, BTC, PSTR, PUMP in USD: a TestAggregator each and one MockPyth;
+4. the Core system stand-ins installed with `anvil_setCode` at their real addresses (REFERENCE.md),
+   five validators registered in CandidateHub with scores in StakeHub and elected by one
+   `turnRound()`, and MockCoreAgent at CoreAgent's address 0x...1011;
+5. the StakeBasket suite wired to them (PriceFeed reads the CORE and BTC aggregators and Pyth ids);
+6. governance: gPSTR (PSTR wrapped 1:1), PstrGovernor (square-root power, staked 1.5x, typed
+   quorum/approval: the PSTR seed's "Governance Integration") behind a PstrTimelock;
+7. Multicall3 at its canonical address; the treasury and the scenario trader funded.
+
+Accounts are anvil's default, public test keys: 0 deploys and administers, 1 is the treasury,
+2 is the trader the market scenarios use. Never use these keys on a real chain.
+
+Idempotent: when `out` already describes this chain (same chain id, and the recorded addresses
+still carry the recorded code) nothing is sent and the recorded deployment is returned.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
+from web3 import Web3
+from web3.contract import Contract
+
+from ballast.cli.devnet import prices as P
+from ballast.cli.devnet.artifacts import Artifact, default_artifacts_dir, load_artifact
+from ballast.cli.devnet.chain import Pipe, Sender, code_check, connect, contract, rpc
+from ballast.cli.devnet.schema import (
+    CoreSystemInfo,
+    Deployment,
+    EtfInfo,
+    FeedInfo,
+    GovernanceInfo,
+    PoolInfo,
+    TokenInfo,
+    UniswapInfo,
+    ValidatorInfo,
+)
+
+# anvil's default accounts (mnemonic "test test ... junk"): public test keys, devnet only.
+DEPLOYER_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+TREASURY_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
+TRADER_KEY = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a"
+
+MULTICALL3 = "0xcA11bde05977b3631167028862bE2a173976CA11"
+CORE_SYSTEM = {
+    "validator_set": ("CoreValidatorSet", "0x0000000000000000000000000000000000001000"),
+    "slash_indicator": ("CoreSlashIndicator", "0x0000000000000000000000000000000000001001"),
+    "candidate_hub": ("CoreCandidateHub", "0x0000000000000000000000000000000000001005"),
+    "stake_hub": ("CoreStakeHub", "0x0000000000000000000000000000000000001010"),
+    "core_agent": ("MockCoreAgent", "0x0000000000000000000000000000000000001011"),
+}
+VALIDATORS = 5
+MAX_UINT = 2**256 - 1
+DEADLINE = 2**40
+ETH = 10**18
+
+# Governance on a devnet: short delays so a proposal can go through in a test.
+VOTING_DELAY_BLOCKS = 1
+VOTING_PERIOD_BLOCKS = 50
+TIMELOCK_DELAY_SECONDS = 60
+PROPOSAL_THRESHOLD_POWER = math.isqrt(1_000 * ETH)  # 1,000 gPSTR of weight (power is a sqrt)
+
+FEED_MAX_AGE = 3600
+ETF_UNBONDING_SECONDS = 7 * 86400
+
+
+def devnet_address(label: str) -> str:
+    """A fixed, keyless address for a devnet role (validator operators and consensus keys)."""
+    return to_checksum_address(keccak(text=f"ballast.devnet.{label}")[12:])
+
+
+def pyth_id(symbol: str) -> str:
+    return P.PYTH_IDS.get(symbol) or "0x" + keccak(text=f"ballast.devnet.pyth.{symbol}/USD").hex()
+
+
+def validators() -> list[ValidatorInfo]:
+    return [
+        ValidatorInfo(
+            operator=devnet_address(f"validator.{i}.operator"),
+            consensus=devnet_address(f"validator.{i}.consensus"),
+            fee=devnet_address(f"validator.{i}.fee"),
+            commission_thousandths=50 + 25 * i,
+        )
+        for i in range(VALIDATORS)
+    ]
+
+
+def deploy(rpc_url: str, out: Path, *, artifacts: Path | None = None) -> Deployment:
+    """Deploy the devnet to `rpc_url` and write `out` (deployment.json); idempotent."""
+    w3 = connect(rpc_url)
+    existing = current_deployment(w3, out)
+    if existing is not None:
+        return existing
+    deployment = _Deployer(w3, artifacts or default_artifacts_dir()).run()
+    deployment.save(out)
+    return deployment
+
+
+def current_deployment(w3: Web3, out: Path) -> Deployment | None:
+    """The deployment in `out` if it is live on this chain, else None."""
+    if not out.is_file():
+        return None
+    try:
+        recorded = Deployment.load(out)
+    except ValueError:
+        return None
+    if recorded.chain_id != w3.eth.chain_id or not recorded.code_check:
+        return None
+    addresses = list(recorded.contract_addresses().values())
+    if any(len(w3.eth.get_code(to_checksum_address(a))) == 0 for a in addresses):
+        return None
+    if code_check(w3, addresses) != recorded.code_check:
+        return None
+    return recorded
+
+
+class _Deployer:
+    def __init__(self, w3: Web3, artifacts: Path) -> None:
+        self.w3 = w3
+        self.dir = artifacts
+        self.pipe = Pipe(w3)
+        self.admin = Sender(w3, DEPLOYER_KEY, self.pipe)
+        self.treasury = Sender(w3, TREASURY_KEY, self.pipe)
+        self.trader = Sender(w3, TRADER_KEY, self.pipe)
+        self.tokens: dict[str, TokenInfo] = {}
+
+    # ------------------------------------------------------------------ helpers
+    def art(self, name: str) -> Artifact:
+        return load_artifact(name, self.dir)
+
+    def at(self, name: str, address: str) -> Contract:
+        """A contract handle; waits for the last send, so reads through it see every send."""
+        self.pipe.wait()
+        return contract(self.w3, self.art(name), address)
+
+    def token(self, symbol: str) -> Contract:
+        name = {"WCORE": "WETH9", "coreBTC": "MockCoreBTC", "lstBTC": "MockLstBTC"}.get(symbol)
+        return self.at(name or "TestToken", self.tokens[symbol].address)
+
+    def units(self, symbol: str, whole: int | Decimal) -> int:
+        return int(Decimal(whole) * 10 ** self.tokens[symbol].decimals)
+
+    # ------------------------------------------------------------------ steps
+    def run(self) -> Deployment:
+        for account in (self.admin, self.trader):
+            rpc(self.w3, "anvil_setBalance", account.address, hex(100_000_000 * ETH))
+        # gas money only: the treasury's value is its PUMP and USDC (prices.py)
+        rpc(self.w3, "anvil_setBalance", self.treasury.address, hex(P.TREASURY_CORE * ETH))
+        self.deploy_tokens()
+        uniswap = self.deploy_uniswap()
+        pools = self.seed_pools(uniswap)
+        pyth, feeds = self.deploy_feeds()
+        core_system, vals = self.install_core_system()
+        etf = self.deploy_etf(pyth, feeds, core_system, vals)
+        governance = self.deploy_governance()
+        multicall = self.install_multicall()
+        self.fund_accounts(uniswap, etf)
+        for sender in (self.admin, self.treasury, self.trader):
+            sender.settle()
+        deployment = Deployment(
+            chain_id=self.w3.eth.chain_id,
+            block=self.w3.eth.block_number,
+            deployer=self.admin.address,
+            treasury=self.treasury.address,
+            trader=self.trader.address,
+            tokens=self.tokens,
+            uniswap=uniswap,
+            pools=pools,
+            feeds=feeds,
+            pyth=pyth,
+            etf=etf,
+            core_system=core_system,
+            validators=vals,
+            governance=governance,
+            multicall3=multicall,
+            reference_prices=dict(P.PRICES_USD),
+        )
+        check = code_check(self.w3, list(deployment.contract_addresses().values()))
+        return deployment.model_copy(update={"code_check": check})
+
+    def deploy_tokens(self) -> None:
+        a = self.admin
+        for symbol, name, decimals in (
+            ("PSTR", "Pstr", 18),
+            ("PUMP", "Pump", 18),
+            ("USDC", "USD Coin (devnet)", 6),
+        ):
+            address = a.deploy(self.art("TestToken"), name, symbol, decimals)
+            self.tokens[symbol] = TokenInfo(address=address, decimals=decimals)
+        self.tokens["WCORE"] = TokenInfo(address=a.deploy(self.art("WETH9")), decimals=18)
+        self.tokens["coreBTC"] = TokenInfo(address=a.deploy(self.art("MockCoreBTC")), decimals=8)
+
+    def deploy_uniswap(self) -> UniswapInfo:
+        a = self.admin
+        factory = a.deploy(self.art("UniswapV2Factory"), a.address)
+        weth = self.tokens["WCORE"].address
+        router = a.deploy(self.art("UniswapV2Router02"), factory, weth)
+        return UniswapInfo(factory=factory, router=router, weth=weth)
+
+    def seed_pools(self, uniswap: UniswapInfo) -> dict[str, PoolInfo]:
+        a = self.admin
+        router = self.at("UniswapV2Router02", uniswap.router)
+        need: dict[str, int] = {"PSTR": 0, "PUMP": 0, "USDC": 0}
+        for _, (s0, n0), (s1, n1) in P.POOLS:
+            for symbol, amount in ((s0, n0), (s1, n1)):
+                if symbol in need:
+                    need[symbol] += amount
+        for symbol, amount in need.items():
+            a.call(self.token(symbol), "mint", a.address, self.units(symbol, amount))
+            a.call(self.token(symbol), "approve", uniswap.router, MAX_UINT)
+        factory = self.at("UniswapV2Factory", uniswap.factory)
+        pools: dict[str, PoolInfo] = {}
+        for name, (s0, n0), (s1, n1) in P.POOLS:
+            if "WCORE" in (s0, s1):
+                other, amount = (s1, n1) if s0 == "WCORE" else (s0, n0)
+                core = n0 if s0 == "WCORE" else n1
+                a.call(router, "addLiquidityETH", self.tokens[other].address,
+                       self.units(other, amount), 0, 0, a.address, DEADLINE, value=core * ETH)
+            else:
+                a.call(router, "addLiquidity", self.tokens[s0].address, self.tokens[s1].address,
+                       self.units(s0, n0), self.units(s1, n1), 0, 0, a.address, DEADLINE)
+            t0, t1 = sorted((self.tokens[s0].address, self.tokens[s1].address), key=str.lower)
+            pair = factory.functions.getPair(t0, t1).call()
+            pools[name] = PoolInfo(pair=to_checksum_address(pair), token0=t0, token1=t1)
+        return pools
+
+    def deploy_feeds(self) -> tuple[str, dict[str, FeedInfo]]:
+        a = self.admin
+        pyth = a.deploy(self.art("MockPyth"), FEED_MAX_AGE, 1)
+        feeds: dict[str, FeedInfo] = {}
+        for symbol, price in P.PRICES_USD.items():
+            aggregator = a.deploy(self.art("TestAggregator"), P.FEED_DECIMALS, f"{symbol} / USD",
+                                  P.usd_units(price))
+            feeds[symbol] = FeedInfo(aggregator=aggregator, pyth_id=pyth_id(symbol),
+                                     decimals=P.FEED_DECIMALS, pyth_expo=P.PYTH_EXPO)
+        mock = self.at("MockPyth", pyth)
+        publish = int(self.w3.eth.get_block("latest")["timestamp"])  # pyright: ignore[reportTypedDictNotRequiredAccess]
+        updates = [
+            pyth_update_data(mock, feeds[s].pyth_id, p, publish) for s, p in P.PRICES_USD.items()
+        ]
+        fee = int(mock.functions.getUpdateFee(updates).call())
+        a.call(mock, "updatePriceFeeds", updates, value=fee)
+        return pyth, feeds
+
+    def install_core_system(self) -> tuple[CoreSystemInfo, list[ValidatorInfo]]:
+        for name, address in CORE_SYSTEM.values():
+            rpc(self.w3, "anvil_setCode", address, self.art(name).deployed_bytecode)
+        addresses = {key: address for key, (_, address) in CORE_SYSTEM.items()}
+        a = self.admin
+        hub = self.at("CoreCandidateHub", addresses["candidate_hub"])
+        stake_hub = self.at("CoreStakeHub", addresses["stake_hub"])
+        a.call(self.at("CoreSlashIndicator", addresses["slash_indicator"]), "init")
+        a.call(hub, "init")
+        vals = validators()
+        for i, v in enumerate(vals):
+            if hub.functions.operateMap(v.operator).call() == 0:
+                a.call(hub, "registerCandidate", v.operator, v.consensus, v.fee,
+                       v.commission_thousandths, 20_000 * ETH, 1)
+            a.call(stake_hub, "setCandidateScores", v.operator, (1_000_000 - 100_000 * i) * ETH,
+                   1_000 * ETH, (500 - 50 * i) * ETH)
+        a.call(hub, "turnRound")
+        agent = self.at("MockCoreAgent", addresses["core_agent"])
+        a.call(agent, "setRewardRatePerRound", 10**14)  # 0.01% a round, ~3.7% a year
+        rpc(self.w3, "anvil_setBalance", addresses["core_agent"], hex(1_000_000 * ETH))
+        return CoreSystemInfo(**addresses), vals
+
+    def deploy_etf(
+        self,
+        pyth: str,
+        feeds: dict[str, FeedInfo],
+        core: CoreSystemInfo,
+        vals: list[ValidatorInfo],
+    ) -> EtfInfo:
+        a = self.admin
+        corebtc = self.tokens["coreBTC"].address
+        lstbtc = a.deploy(self.art("MockLstBTC"), corebtc)
+        self.tokens["lstBTC"] = TokenInfo(address=lstbtc, decimals=8)
+        price_feed = a.deploy(self.art("PriceFeed"), a.address, pyth)
+        manager = a.deploy(self.art("StakingManager"), a.address, core.core_agent, corebtc, lstbtc)
+        queue = a.deploy(self.art("UnbondingQueue"), a.address, ETF_UNBONDING_SECONDS)
+        token = a.deploy(self.art("StakeBasketToken"), "StakeBasket ETF", "BASKET")
+        basket = a.deploy(self.art("StakeBasket"), a.address, token, price_feed, manager, queue,
+                          corebtc)
+        self.tokens["BASKET"] = TokenInfo(address=token, decimals=18)
+        bounds = {
+            "CORE": (Decimal("0.01"), Decimal(1_000)),
+            "BTC": (Decimal(1_000), Decimal(10**7)),
+        }
+        pf = self.at("PriceFeed", price_feed)
+        for symbol, (low, high) in bounds.items():
+            lo, hi = int(low * ETH), int(high * ETH)
+            config = (feeds[symbol].aggregator, FEED_MAX_AGE, lo, hi, feeds[symbol].pyth_id,
+                      FEED_MAX_AGE, lo, hi, 200, 0)
+            a.call(pf, "setFeed", symbol.encode().ljust(32, b"\0"), config)
+        a.call(self.at("StakeBasketToken", token), "bindBasket", basket)
+        sm = self.at("StakingManager", manager)
+        a.call(sm, "setBasket", basket)
+        weights = [2000] * len(vals)
+        a.call(sm, "setValidatorTargets", [v.operator for v in vals], weights)
+        a.call(sm, "setAssetTargets", 6000, 4000)
+        uq = self.at("UnbondingQueue", queue)
+        a.call(uq, "grantRole", uq.functions.BASKET_ROLE().call(), basket)
+        sb = self.at("StakeBasket", basket)
+        for role in ("OPERATOR_ROLE", "PAUSER_ROLE"):
+            role_id = getattr(sb.functions, role)().call()
+            for holder in (a.address, self.treasury.address):
+                a.call(sb, "grantRole", role_id, holder)
+        return EtfInfo(stake_basket=basket, token=token, staking_manager=manager,
+                       price_feed=price_feed, unbonding_queue=queue, core_agent=core.core_agent,
+                       lstbtc=lstbtc, corebtc=corebtc)
+
+    def deploy_governance(self) -> GovernanceInfo:
+        a = self.admin
+        gpstr = a.deploy(self.art("GovernanceToken"), self.tokens["PSTR"].address)
+        timelock = a.deploy(self.art("PstrTimelock"), TIMELOCK_DELAY_SECONDS, [],
+                            ["0x" + "00" * 20], a.address)
+        governor = a.deploy(self.art("PstrGovernor"), gpstr, timelock, VOTING_DELAY_BLOCKS,
+                            VOTING_PERIOD_BLOCKS, PROPOSAL_THRESHOLD_POWER)
+        tl = self.at("PstrTimelock", timelock)
+        for role in ("PROPOSER_ROLE", "CANCELLER_ROLE"):
+            a.call(tl, "grantRole", getattr(tl.functions, role)().call(), governor)
+        a.call(tl, "renounceRole", b"\0" * 32, a.address)
+        self.tokens["gPSTR"] = TokenInfo(address=gpstr, decimals=18)
+        # The deployer wraps part of the float and stakes half of it, so votes exist from block one.
+        amount = self.units("PSTR", P.GOVERNANCE_PSTR)
+        a.call(self.token("PSTR"), "mint", a.address, amount)
+        a.call(self.token("PSTR"), "approve", gpstr, amount)
+        gov_token = self.at("GovernanceToken", gpstr)
+        a.call(gov_token, "depositFor", a.address, amount)
+        a.call(gov_token, "stake", amount // 2)
+        return GovernanceInfo(token=gpstr, governor=governor, timelock=timelock)
+
+    def install_multicall(self) -> str:
+        if len(self.w3.eth.get_code(to_checksum_address(MULTICALL3))) == 0:
+            rpc(self.w3, "anvil_setCode", MULTICALL3, self.art("Multicall3").deployed_bytecode)
+        return MULTICALL3
+
+    def fund_accounts(self, uniswap: UniswapInfo, etf: EtfInfo) -> None:
+        """Treasury PUMP + USDC; trader tokens and approvals; the rest of the PSTR float."""
+        a, t = self.admin, self.trader
+        for symbol, amount in (("PUMP", P.TREASURY_PUMP), ("USDC", P.TREASURY_USDC)):
+            a.call(self.token(symbol), "mint", self.treasury.address, self.units(symbol, amount))
+        for symbol, amount in (("PSTR", P.TRADER_PSTR), ("PUMP", P.TRADER_PUMP),
+                               ("USDC", P.TRADER_USDC)):
+            a.call(self.token(symbol), "mint", t.address, self.units(symbol, amount))
+        minted = sum(n for _, (s0, n0), (s1, n1) in P.POOLS for s, n in ((s0, n0), (s1, n1))
+                     if s == "PSTR")
+        rest = P.PSTR_SUPPLY - minted - P.TRADER_PSTR - P.GOVERNANCE_PSTR
+        a.call(self.token("PSTR"), "mint", a.address, self.units("PSTR", rest))
+        t.call(self.token("WCORE"), "deposit", value=P.TRADER_WCORE * ETH)
+        for symbol in ("PSTR", "PUMP", "USDC", "WCORE"):
+            t.call(self.token(symbol), "approve", uniswap.router, MAX_UINT)
+        # A first ETF position so NAV, AUM and staking are not all zero: the trader deposits CORE
+        # and coreBTC, and the operator stakes most of it.
+        basket = self.at("StakeBasket", etf.stake_basket)
+        t.call(basket, "deposit", 0, value=10_000 * ETH)
+        t.call(self.token("coreBTC"), "mint", t.address, 10**8)
+        t.call(self.token("coreBTC"), "approve", etf.stake_basket, MAX_UINT)
+        t.call(basket, "depositCoreBTC", 10**8, 0)
+        a.call(basket, "deployLiquidity", 8_000 * ETH, 8 * 10**7)
+
+
+def pyth_update_data(mock: Contract, feed_id: str, price: Decimal, publish_time: int) -> bytes:
+    """MockPyth's own encoding of one price update (price = ema, conf = PYTH_CONF_BPS)."""
+    value = P.usd_units(price, -P.PYTH_EXPO)
+    conf = value * P.PYTH_CONF_BPS // 10_000
+    data: Any = mock.functions.createPriceFeedUpdateData(
+        bytes.fromhex(feed_id[2:]), value, conf, P.PYTH_EXPO, value, conf, publish_time,
+        max(publish_time - 1, 0),
+    ).call()
+    return bytes(data)
+
+
+def elapsed(t0: float) -> str:
+    return f"{time.monotonic() - t0:.2f}s"

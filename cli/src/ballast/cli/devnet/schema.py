@@ -1,0 +1,163 @@
+"""deployment.json: what the devnet deployer wrote, read by every service through its settings.
+
+The schema is a contract between `ballast deploy devnet` and the services (each gets the file's
+path as `BALLAST_<SERVICE>_DEPLOYMENT_FILE` from `ballast up`). Keep it stable: add fields, never
+rename or drop them, and bump `schema_version` on an incompatible change.
+
+    schema_version  1
+    chain_id, block chain id, and the block at which the deployment was complete
+    deployer        anvil default account 0: deploys, owns the test tokens, admin of everything
+    treasury        anvil default account 1: holds the treasury's PUMP and USDC (see prices.py)
+    trader          anvil default account 2: the market scenarios trade and move feeds from it
+    tokens          {symbol: {address, decimals}}  PSTR, PUMP, USDC, WCORE, coreBTC, lstBTC, gPSTR,
+                    BASKET
+    uniswap         {factory, router, weth, fee_bps}  Uniswap V2 from the npm build artifacts
+    pools           {"PSTR-PUMP": {pair, token0, token1}, ...}; token0 < token1 as the pair has them
+    feeds           {symbol: {aggregator, pyth_id, decimals, pyth_expo}}: CORE, BTC, PSTR, PUMP
+    pyth            the MockPyth contract (Pyth's on-chain interface; ids in `feeds`)
+    etf             the StakeBasket suite and its mocks
+    core_system     the Core DAO system-contract stand-ins, at their real addresses
+    validators      the registered candidates (operator and consensus addresses)
+    governance      {token (gPSTR), governor, timelock}
+    multicall3      at the canonical address 0xcA11bde05977b3631167028862bE2a173976CA11
+    reference_prices  the USD prices the deployment started from (strings, exact decimals)
+    code_check      keccak of every recorded address with its code hash: the idempotence check
+
+There is no Switchboard stand-in in contracts/ yet, so there is no `switchboard` key; services
+that read Switchboard use its HTTP API (REFERENCE.md) or skip the source on the devnet.
+
+The private keys of the three accounts are anvil's public default test keys
+(`test test ... junk` mnemonic): known to everyone, for a local chain only.
+"""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+SCHEMA_VERSION = 1
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class TokenInfo(_Model):
+    address: str
+    decimals: int
+
+
+class UniswapInfo(_Model):
+    factory: str
+    router: str
+    weth: str
+    fee_bps: int = 30
+    """Uniswap V2 takes 0.30% of the input (997/1000); forks differ, so services read it here."""
+
+
+class PoolInfo(_Model):
+    pair: str
+    token0: str
+    token1: str
+
+
+class FeedInfo(_Model):
+    aggregator: str
+    """TestAggregator (Chainlink AggregatorV3 interface), USD answer with `decimals` decimals."""
+    pyth_id: str
+    """0x-prefixed 32-byte id on `Deployment.pyth`; CORE and BTC use Pyth's real ids."""
+    decimals: int
+    pyth_expo: int = -8
+
+
+class EtfInfo(_Model):
+    stake_basket: str
+    token: str
+    staking_manager: str
+    price_feed: str
+    unbonding_queue: str
+    core_agent: str
+    lstbtc: str
+    corebtc: str
+
+
+class CoreSystemInfo(_Model):
+    validator_set: str
+    candidate_hub: str
+    slash_indicator: str
+    stake_hub: str
+    core_agent: str
+
+
+class ValidatorInfo(_Model):
+    operator: str
+    consensus: str
+    fee: str
+    commission_thousandths: int
+
+
+class GovernanceInfo(_Model):
+    token: str
+    governor: str
+    timelock: str
+
+
+class Deployment(_Model):
+    """Everything the devnet deployer put on chain (see the module docstring for each key)."""
+
+    schema_version: int = SCHEMA_VERSION
+    chain_id: int
+    block: int
+    deployer: str
+    treasury: str
+    trader: str
+    tokens: dict[str, TokenInfo]
+    uniswap: UniswapInfo
+    pools: dict[str, PoolInfo]
+    feeds: dict[str, FeedInfo]
+    pyth: str
+    etf: EtfInfo
+    core_system: CoreSystemInfo
+    validators: list[ValidatorInfo]
+    governance: GovernanceInfo
+    multicall3: str
+    reference_prices: dict[str, Decimal]
+    code_check: str = ""
+
+    @classmethod
+    def load(cls, path: Path | str) -> Deployment:
+        return cls.model_validate_json(Path(path).read_text())
+
+    def save(self, path: Path | str) -> None:
+        """Write atomically (a reader never sees half a file)."""
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        tmp.write_text(self.model_dump_json(indent=2) + "\n")
+        tmp.replace(target)
+
+    def contract_addresses(self) -> dict[str, str]:
+        """Every recorded contract, by a dotted name (`tokens.PSTR`, `pools.PSTR-USDC`, ...)."""
+        found: dict[str, str] = {}
+        for symbol, token in self.tokens.items():
+            found[f"tokens.{symbol}"] = token.address
+        for name in ("factory", "router", "weth"):
+            found[f"uniswap.{name}"] = getattr(self.uniswap, name)
+        for name, pool in self.pools.items():
+            found[f"pools.{name}"] = pool.pair
+        for symbol, feed in self.feeds.items():
+            found[f"feeds.{symbol}"] = feed.aggregator
+        found["pyth"] = self.pyth
+        for group in ("etf", "core_system", "governance"):
+            for name, address in getattr(self, group).model_dump().items():
+                found[f"{group}.{name}"] = address
+        found["multicall3"] = self.multicall3
+        return found
+
+
+def load(path: Path | str) -> Deployment:
+    """Read a deployment.json written by `ballast deploy devnet`."""
+    return Deployment.load(path)

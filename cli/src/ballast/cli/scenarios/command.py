@@ -1,0 +1,77 @@
+"""`ballast scenario <name>`, and the background runner `ballast up` starts after the deploy."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from ballast.cli.devnet.command import default_deployment_path, default_rpc_url
+from ballast.cli.devnet.schema import Deployment
+
+
+def scenario_command(
+    name: str,
+    *,
+    rpc_url: str | None,
+    deployment: Path | None,
+    seed: int,
+    speed: float,
+    steps: int | None,
+    interval: int,
+) -> int:
+    from ballast.cli.scenarios import SCENARIOS, run  # noqa: PLC0415
+
+    if name not in SCENARIOS:
+        print(f"unknown scenario {name!r}; known: {', '.join(SCENARIOS)}", file=sys.stderr)
+        return 2
+    path = deployment or default_deployment_path()
+    if not path.is_file():
+        print(f"no deployment at {path}: run `ballast deploy devnet` first", file=sys.stderr)
+        return 2
+
+    def out(line: str) -> None:
+        print(f"{time.strftime('%H:%M:%S')}  {line}", flush=True)
+
+    try:
+        run(rpc_url or default_rpc_url(), Deployment.load(path), name, seed=seed, speed=speed,
+            steps=steps, interval=interval, out=out)
+    except KeyboardInterrupt:
+        print("stopped", file=sys.stderr)
+        return 130
+    return 0
+
+
+def start_background(
+    rpc_url: str, deployment: Path, name: str, log_path: Path, *, speed: float = 60.0
+) -> Callable[[], None]:
+    """Run scenario `name` over and over in a daemon thread, one line per step into `log_path`;
+    returns the function that stops it (and waits for the step in flight to finish)."""
+    from ballast.cli.scenarios import run_forever  # noqa: PLC0415
+
+    stop = threading.Event()
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+
+    def target() -> None:
+        with log_path.open("a", buffering=1) as log:
+            def out(line: str) -> None:
+                log.write(f"{time.strftime('%H:%M:%S')}  {line}\n")
+
+            try:
+                run_forever(rpc_url, Deployment.load(deployment), name, speed=speed, out=out,
+                            stop=stop.is_set)
+            except Exception as exc:  # a stopped anvil ends the thread; say why in the log
+                with contextlib.suppress(OSError):
+                    log.write(f"scenario {name} stopped: {exc!r}\n")
+
+    thread = threading.Thread(target=target, name=f"scenario-{name}", daemon=True)
+    thread.start()
+
+    def stopper() -> None:
+        stop.set()
+        thread.join(timeout=10)
+
+    return stopper

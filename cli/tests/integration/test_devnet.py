@@ -1,0 +1,143 @@
+"""`ballast deploy devnet` on anvil: everything it records is on chain, at the reference market,
+and a second run sends nothing."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Generator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from ballast.cli.devnet import Deployment, deploy, load
+from ballast.cli.devnet import prices as P
+from ballast.cli.devnet.artifacts import load_artifact
+from ballast.cli.devnet.chain import connect, contract
+from ballast.cli.scenarios.driver import Market
+from ballast.testing.chain import Anvil
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def deployed(
+    anvil: Anvil, tmp_path_factory: pytest.TempPathFactory
+) -> Generator[tuple[Deployment, Path, float]]:
+    """One deployment for the module, undone afterwards (the anvil is the session's)."""
+    snapshot = anvil.snapshot()
+    out = tmp_path_factory.mktemp("devnet") / "deployment.json"
+    t0 = time.monotonic()
+    deployment = deploy(anvil.rpc_url, out)
+    seconds = time.monotonic() - t0
+    print(f"\ndevnet deploy: {seconds:.2f}s, {deployment.block} blocks")
+    yield deployment, out, seconds
+    anvil.revert(snapshot)
+
+
+def test_deploy__on_anvil__every_recorded_address_has_code(
+    anvil: Anvil, deployed: tuple[Deployment, Path, float]
+) -> None:
+    deployment, out, _ = deployed
+    w3 = connect(anvil.rpc_url)
+    addresses = deployment.contract_addresses()
+    assert len(addresses) >= 30
+    empty = [name for name, address in addresses.items() if len(w3.eth.get_code(address)) == 0]
+    assert empty == []
+    assert load(out) == deployment
+    assert deployment.chain_id == anvil.chain_id
+    assert {"PSTR-PUMP", "PSTR-USDC", "PUMP-WCORE", "WCORE-USDC"} <= set(deployment.pools)
+    assert set(deployment.feeds) == {"PSTR", "PUMP", "CORE", "BTC"}
+    assert deployment.multicall3 == "0xcA11bde05977b3631167028862bE2a173976CA11"
+    assert deployment.core_system.candidate_hub == "0x0000000000000000000000000000000000001005"
+
+
+def test_deploy__rerun_on_same_chain__sends_nothing_and_returns_the_record(
+    anvil: Anvil, deployed: tuple[Deployment, Path, float]
+) -> None:
+    deployment, out, _ = deployed
+    before = anvil.block_number()
+    text = out.read_text()
+    again = deploy(anvil.rpc_url, out)
+    assert again == deployment
+    assert anvil.block_number() == before
+    assert out.read_text() == text
+
+
+def test_deploy__record_whose_code_changed__deploys_afresh(
+    anvil_snapshot: Anvil, deployed: tuple[Deployment, Path, float], tmp_path: Path
+) -> None:
+    deployment, out, _ = deployed
+    stale = tmp_path / "deployment.json"
+    doc = json.loads(out.read_text())
+    doc["code_check"] = "0x" + "00" * 32
+    stale.write_text(json.dumps(doc))
+    before = anvil_snapshot.block_number()
+    fresh = deploy(anvil_snapshot.rpc_url, stale)
+    assert anvil_snapshot.block_number() > before
+    assert fresh.tokens["PSTR"].address != deployment.tokens["PSTR"].address
+    assert load(stale) == fresh
+
+
+def test_deploy__reference_market__every_source_agrees_and_reserve_ratio_is_3(
+    anvil: Anvil, deployed: tuple[Deployment, Path, float]
+) -> None:
+    deployment, _, _ = deployed
+    w3 = connect(anvil.rpc_url)
+    market = Market(w3, deployment)
+    dex = market.dex_prices()
+    for symbol, price in P.PRICES_USD.items():
+        assert market.aggregator(symbol)[0] == price
+        assert market.pyth_price(symbol)[0] == price
+        if symbol in dex:
+            assert abs(dex[symbol] / price - 1) < Decimal("1e-9")
+    assert market.pool_price("PSTR-PUMP") in (Decimal(2), Decimal("0.5"))
+
+    erc20 = load_artifact("TestToken")
+
+    def balance(symbol: str, holder: str) -> Decimal:
+        token = contract(w3, erc20, deployment.tokens[symbol].address)
+        raw = token.functions.balanceOf(holder).call()
+        return Decimal(raw).scaleb(-deployment.tokens[symbol].decimals)
+
+    pstr = contract(w3, erc20, deployment.tokens["PSTR"].address)
+    supply = Decimal(pstr.functions.totalSupply().call()).scaleb(-18)
+    assert supply == P.PSTR_SUPPLY
+    treasury_value = (balance("PUMP", deployment.treasury) * P.PRICES_USD["PUMP"]
+                      + balance("USDC", deployment.treasury))
+    assert treasury_value / (supply * P.PRICES_USD["PSTR"]) == Decimal(3)
+
+
+def test_deploy__core_system__five_validators_elected_with_both_address_kinds(
+    anvil: Anvil, deployed: tuple[Deployment, Path, float]
+) -> None:
+    deployment, _, _ = deployed
+    w3 = connect(anvil.rpc_url)
+    vset = contract(w3, load_artifact("CoreValidatorSet"), deployment.core_system.validator_set)
+    hub = contract(w3, load_artifact("CoreCandidateHub"), deployment.core_system.candidate_hub)
+    consensus = set(vset.functions.getValidators().call())
+    operators = set(vset.functions.getValidatorOps().call())
+    for v in deployment.validators:
+        assert v.consensus in consensus and v.operator in operators
+        index = hub.functions.operateMap(v.operator).call() - 1
+        assert hub.functions.candidateSet(index).call()[5] == 17  # status: validator
+
+
+def test_deploy__etf_and_governance__wired_to_the_feeds_and_the_timelock(
+    anvil: Anvil, deployed: tuple[Deployment, Path, float]
+) -> None:
+    deployment, _, _ = deployed
+    w3 = connect(anvil.rpc_url)
+    basket = contract(w3, load_artifact("StakeBasket"), deployment.etf.stake_basket)
+    assert basket.functions.navPerShare().call() == 10**18
+    # 10,000 CORE at $1.20 + 1 coreBTC at $65,000, deposited by the trader at deploy time
+    assert basket.functions.totalAUM().call() == (12_000 + 65_000) * 10**18
+    governor = contract(w3, load_artifact("PstrGovernor"), deployment.governance.governor)
+    assert governor.functions.timelock().call() == deployment.governance.timelock
+    assert governor.functions.token().call() == deployment.governance.token
+    assert "power=sqrt" in governor.functions.COUNTING_MODE().call()
+    timelock = contract(w3, load_artifact("PstrTimelock"), deployment.governance.timelock)
+    proposer = timelock.functions.PROPOSER_ROLE().call()
+    assert timelock.functions.hasRole(proposer, deployment.governance.governor).call()
+    assert not timelock.functions.hasRole(b"\0" * 32, deployment.deployer).call()
