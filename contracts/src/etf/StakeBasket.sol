@@ -227,6 +227,9 @@ contract StakeBasket is AccessControl, Pausable, ReentrancyGuard {
         emit Compounded(reward, before, stakingManager.totalStaked());
     }
 
+    /// @notice Stop deposits, withdrawals, claims and liquidity deployment. Recalls, rebalance
+    ///         and compound stay available on purpose: during an incident operators must still be
+    ///         able to pull stake back and de-risk, and none of them moves value to users.
     function pause() external onlyRole(PAUSER_ROLE) {
         _pause();
     }
