@@ -12,6 +12,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     up = sub.add_parser("up", help="run NATS, Postgres, anvil and every service, with a live view")
     up.add_argument("--no-services", action="store_true", help="infrastructure only")
+    up.add_argument("--scenario", default="calm",
+                    help="market scenario driving the devnet (default calm; 'none' for none)")
     sub.add_parser("status", help="print the view of a stack that is already up, once")
     deploy = sub.add_parser("deploy", help="deploy contracts").add_subparsers(
         dest="target", required=True)
@@ -36,7 +38,8 @@ def main(argv: list[str] | None = None) -> None:
     from ballast.cli import up  # noqa: PLC0415 - keep `ballast --help` fast
 
     if args.command == "up":
-        sys.exit(up.up(with_services=not args.no_services))
+        scenario = None if args.scenario == "none" else args.scenario
+        sys.exit(up.up(with_services=not args.no_services, scenario=scenario))
     if args.command == "status":
         sys.exit(up.status())
     if args.command == "deploy":

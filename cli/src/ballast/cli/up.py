@@ -17,6 +17,7 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -171,6 +172,18 @@ def deploy_devnet(stack: Stack) -> Path | None:
     return path
 
 
+def start_scenario(stack: Stack, name: str | None) -> Callable[[], None]:
+    """Drive the devnet market with scenario `name` in a background thread (log:
+    .ballast/logs/scenario.log); returns its stopper. No deployment or no name: nothing runs."""
+    if not name or stack.deployment is None:
+        return lambda: None
+    from ballast.cli.scenarios.command import start_background  # noqa: PLC0415
+
+    log = stack.data_dir / "logs" / "scenario.log"
+    console.print(f"scenario     {name}, one step per second of wall time, log {log}")
+    return start_background(stack.rpc_url, stack.deployment, name, log)
+
+
 async def live_view(stack: Stack, watcher: BusWatcher, stop: asyncio.Event) -> None:
     infra = [
         InfraRow("nats-server", stack.nats_url, lambda: watcher.connected),
@@ -185,11 +198,12 @@ async def live_view(stack: Stack, watcher: BusWatcher, stop: asyncio.Event) -> N
                 await asyncio.wait_for(stop.wait(), 0.5)
 
 
-def up(*, with_services: bool = True) -> int:
+def up(*, with_services: bool = True, scenario: str | None = "calm") -> int:
     root = repo_root()
     t0 = time.monotonic()
     stack = start_stack(root, with_services=with_services)
     console.print(f"stack up in {time.monotonic() - t0:.1f}s")
+    stop_scenario = start_scenario(stack, scenario)
     for spec, port, _ in stack.services:
         console.print(f"  {spec.name:<18} http://127.0.0.1:{port}/metrics")
     if not stack.services:
@@ -213,6 +227,7 @@ def up(*, with_services: bool = True) -> int:
         # stop before printing: after SIGHUP the terminal is gone and printing raises
         with contextlib.suppress(OSError):
             console.print("stopping services and infrastructure...")
+        stop_scenario()
         stack.stop()
         with contextlib.suppress(OSError):
             console.print("stopped: no process left behind.")
