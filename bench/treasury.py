@@ -1,8 +1,10 @@
 """Treasury benchmark: state recompute per consensus update, and the 30-day rolling VWAP.
 
 Prints figures, never a verdict (goals from issue #5 are shown beside them):
-- state recompute latency per consensus update, p50/p99: build_state + build_health, and the
-  same plus encoding both messages to JSON (what the handler publishes);
+- state recompute latency per consensus update, p50/p99: build_state + build_health, the same
+  plus encoding both messages to JSON, and the whole service path over real NATS and Postgres
+  (ConsensusPrice published -> handler -> Postgres snapshot -> treasury.state received), when
+  NATS (NATS_URL, default the local 4222) and Postgres are reachable;
 - 30-day VWAP cold start from 43,200 minute bars (goal <= 200 ms): in memory from bucket rows,
   and, when Postgres is reachable (BENCH_DATABASE_URL, default the local trust socket), the whole
   restart path: the repository query over 43,200 rows plus the ring restore;
@@ -21,6 +23,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from ballast.common.messages import (
     ConsensusPrice,
@@ -30,12 +33,14 @@ from ballast.common.messages import (
     TreasuryState,
 )
 from ballast.treasury.domain.health import build_health
+from ballast.treasury.domain.liquidity import PoolReading
 from ballast.treasury.domain.params import StrategyParams
 from ballast.treasury.domain.state import ChainSnapshot, TokenBalance, build_state
 from ballast.treasury.domain.vwap import WINDOW_MINUTES, Bucket, RollingVwap, minute_of, to_units
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5000"))
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+DSN = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 def percentiles(samples: list[float]) -> str:
@@ -93,6 +98,78 @@ def bench_state() -> None:
           f"{percentiles(timed(recompute_and_encode, ROUNDS))}")
 
 
+class BenchChain:
+    """The devnet's starting treasury, without a chain."""
+
+    async def snapshot(self) -> ChainSnapshot:
+        return ChainSnapshot(
+            (TokenBalance("PUMP", 45_000_000 * 10**18, 18),
+             TokenBalance("USDC", 7_500_000 * 10**6, 6)),
+            10_000_000 * 10**18, 18, datetime.now(UTC),
+        )
+
+    async def pools(self) -> list[PoolReading]:
+        return []
+
+
+async def bench_service_path(dsn: str) -> None:
+    import asyncpg  # noqa: PLC0415 - optional part of the benchmark
+    import nats  # noqa: PLC0415
+
+    from ballast.treasury.main import build_app  # noqa: PLC0415
+    from ballast.treasury.settings import TreasurySettings  # noqa: PLC0415
+
+    nats_url = os.environ.get("NATS_URL", "nats://127.0.0.1:4222")
+    try:
+        nc = await nats.connect(nats_url, connect_timeout=2, max_reconnect_attempts=0)
+        admin = await asyncpg.connect(dsn, timeout=3)
+    except Exception as err:  # noqa: BLE001 - report and go on
+        print(f"service path: skipped ({err!r})")
+        return
+    name, prefix = f"bench_treasury_e2e_{os.getpid()}", f"bench{os.getpid()}"
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    settings = TreasurySettings(
+        nats_url=nats_url, bus_prefix=prefix,
+        database_url=dsn.rsplit("/", 1)[0] + "/" + name,  # type: ignore[arg-type]
+        http_port=0, http_host="127.0.0.1", state_debounce_seconds=0, log_level="WARNING",
+    )
+    service = build_app(settings, chain=BenchChain())
+    states: asyncio.Queue[TreasuryState] = asyncio.Queue()
+
+    async def on_state(msg: Any) -> None:
+        states.put_nowait(TreasuryState.model_validate_json(msg.data))
+
+    js = nc.jetstream()
+    try:
+        await service.start()
+        await nc.subscribe(f"{prefix}.treasury.state", cb=on_state)
+
+        async def send(symbol: str, price: str) -> None:
+            payload = consensus(symbol, price).model_copy(update={"computed_at": datetime.now(UTC)})
+            subject = f"{prefix}.prices.consensus.{symbol}"
+            await js.publish(subject, payload.model_dump_json().encode())
+
+        await send("PUMP", "0.5")
+        await send("USDC", "1")
+        samples: list[float] = []
+        for i in range(min(ROUNDS, 500)):
+            price = Decimal(f"0.{60 + i % 40}{i % 10}")
+            t = time.perf_counter()
+            await send("PSTR", str(price))
+            while (await states.get()).pstr_price != price:
+                pass
+            samples.append(time.perf_counter() - t)
+        print(f"  ... whole service path (NATS + Postgres)  {percentiles(samples[20:])}")
+    finally:
+        await service.stop()
+        for info in await js.streams_info():
+            if info.config.name and info.config.name.startswith(prefix.upper() + "_"):
+                await js.delete_stream(info.config.name)
+        await nc.close()
+        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        await admin.close()
+
+
 def minute_bars(n: int = WINDOW_MINUTES) -> list[Bucket]:
     rng = random.Random(2)
     start = minute_of(NOW) - n + 1
@@ -123,7 +200,7 @@ async def bench_vwap_cold_start_postgres(bars: list[Bucket]) -> None:
 
     from ballast.treasury.adapters.repository import Repository  # noqa: PLC0415
 
-    dsn = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    dsn = DSN
     try:
         admin = await asyncpg.connect(dsn, timeout=3)
     except (OSError, asyncpg.PostgresError) as err:
@@ -175,11 +252,9 @@ def bench_vwap_update() -> None:
 
 def main() -> None:
     bench_state()
+    asyncio.run(bench_service_path(DSN))
     bars = bench_vwap_cold_start()
-    try:
-        asyncio.run(bench_vwap_cold_start_postgres(bars))
-    except ImportError:
-        print("VWAP cold start from Postgres: skipped (repository not built yet)")
+    asyncio.run(bench_vwap_cold_start_postgres(bars))
     bench_vwap_update()
 
 

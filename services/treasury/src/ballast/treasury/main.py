@@ -37,6 +37,7 @@ from ballast.treasury.settings import TreasurySettings
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 ACCUMULATION_CHECK_SECONDS = 60.0
+CONSENSUS_BATCH = 1  # low-rate and latency-bound: a batch of 16 waits for company (bench)
 
 
 class TreasuryService(Service):
@@ -93,7 +94,7 @@ def subscribe(service: Service, treasury: Treasury) -> None:
 
     @bus.subscriber(
         PRICES_CONSENSUS_ALL, durable="treasury-consensus",
-        deliver_policy=DeliverPolicy.LAST_PER_SUBJECT,
+        deliver_policy=DeliverPolicy.LAST_PER_SUBJECT, batch_size=CONSENSUS_BATCH,
     )
     async def on_consensus(price: ConsensusPrice) -> None:
         await treasury.on_consensus(price)

@@ -70,7 +70,7 @@ class Repository:
             "FROM treasury_vwap_bars WHERE symbol = $1 AND minute > $2 ORDER BY minute",
             symbol, after_minute,
         )
-        return [Bucket(int(r["minute"]), int(r["pv"]), int(r["v"])) for r in rows]
+        return [Bucket(r[0], int(r[1]), int(r[2])) for r in rows]
 
     async def prune(self, before_minute: int) -> None:
         async with self.pool.acquire() as conn, conn.transaction():
