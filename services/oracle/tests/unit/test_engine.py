@@ -64,6 +64,7 @@ async def test_engine__burst_of_readings__one_round_per_drain_and_all_published(
         eng.observe(obs("pyth", f"1.{i:02d}", i % 10))
         eng.observe(obs("switchboard", f"1.{i:02d}", i % 10))
     await eng.drain()
+    await eng.settle()
     assert len(pub.got_observed) == 100
     assert len(pub.got_consensus) == 1 and pub.got_consensus[0].status is ConsensusStatus.OK
     assert pub.got_consensus[0].sequence == 1
@@ -75,6 +76,7 @@ async def test_engine__same_reading_again__not_republished() -> None:
     eng.observe(obs("pyth", "1"))
     eng.observe(obs("pyth", "1"))
     await eng.drain()
+    await eng.settle()
     assert len(pub.got_observed) == 1
 
 
@@ -84,13 +86,16 @@ async def test_engine__source_down__flagged_degraded_then_recovers() -> None:
     eng.observe(obs("pyth", "1"))
     eng.observe(obs("switchboard", "1"))
     await eng.drain()
+    await eng.settle()
     eng.source_down("switchboard", "PSTR", "timeout")
     await eng.drain()
+    await eng.settle()
     down = pub.got_consensus[-1]
     assert down.status is ConsensusStatus.DEGRADED
     assert next(s for s in down.sources if s.source == "switchboard").flags == [SourceFlag.DOWN]
     eng.observe(obs("switchboard", "1"))  # same reading: clears the down flag
     await eng.drain()
+    await eng.settle()
     assert pub.got_consensus[-1].status is ConsensusStatus.OK
     assert [c.sequence for c in pub.got_consensus] == [1, 2, 3]
 
@@ -100,19 +105,23 @@ async def test_engine__tick__heartbeat_republishes_unchanged() -> None:
     eng = engine(pub)
     eng.observe(obs("pyth", "1"))
     await eng.drain()
+    await eng.settle()
     await eng.tick()
+    await eng.settle()
     assert len(pub.got_consensus) == 2 and pub.got_consensus[0].price == pub.got_consensus[1].price
 
 
-async def test_engine__publish_fails__retried_with_next_sequence_unchanged() -> None:
+async def test_engine__publish_fails__republished_on_the_next_round() -> None:
     pub, registry = FakePublisher(), CollectorRegistry()
     eng = engine(pub, registry)
     pub.fail = True
     eng.observe(obs("pyth", "1"))
     await eng.drain()
+    await eng.settle()
     pub.fail = False
     await eng.tick()
-    assert [c.sequence for c in pub.got_consensus] == [1]
+    await eng.settle()
+    assert [c.sequence for c in pub.got_consensus] == [2]
     assert registry.get_sample_value("ballast_oracle_consensus_sources_used",
                                      {"symbol": "PSTR"}) == 1
 
@@ -123,6 +132,7 @@ async def test_engine__unconfigured_source__ignored() -> None:
     eng.observe(PriceObservation(source="other", symbol="PSTR", price=Decimal(1),
                                  published_at=NOW, observed_at=NOW))
     await eng.drain()
+    await eng.settle()
     assert pub.got_observed == [] and pub.got_consensus == []
 
 

@@ -86,7 +86,8 @@ class OracleEngine:
         self._trades: list[Trade] = []
         self._dirty: set[str] = set()
         self._wake = asyncio.Event()
-        self._lock = asyncio.Lock()
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self.max_in_flight = 256
         self._unknown: set[tuple[str, str]] = set()
 
     # ------------------------------------------------------------------ inputs (sync, no I/O)
@@ -179,31 +180,51 @@ class OracleEngine:
             await self.evaluate(symbol, heartbeat=True)
 
     async def evaluate(self, symbol: str, *, heartbeat: bool = False) -> ConsensusPrice | None:
-        async with self._lock:
-            state = self._symbols[symbol]
-            inputs = [SourceInput(name, s.policy, s.reading, s.down, s.head_block)
-                      for name, s in state.sources.items()]
-            now = self.clock()
-            result = compute(symbol, inputs, state.config, now, state.jump,
-                             sequence=state.sequence + 1)
-            state.jump = result.jump
-            due = time.monotonic() - state.last_published >= self.heartbeat_seconds
-            if same_outcome(state.last, result.price) and not (heartbeat and due):
-                return None
-            try:
-                await self.publisher.consensus(result.price)
-            except Exception as err:  # noqa: BLE001 - retried on the next round (same id)
-                log.warning("consensus publish failed", extra={"symbol": symbol,
-                                                               "error": repr(err)})
-                return None
-            state.sequence += 1
-            state.last = result.price
-            state.last_published = time.monotonic()
-            self.metrics.consensus_published.labels(symbol).inc()
-            self.metrics.record_consensus(result.price, now)
-            if self.history is not None:
-                self.history.add_consensus(result.price)
-            return result.price
+        """One consensus round; publish when it says something new or a heartbeat is due.
+
+        The publish (a JetStream publish awaiting the stream's ack) runs as its own task, so the
+        next round does not wait for this ack: NATS keeps the order of one connection's
+        publishes, and tasks start in creation order. A failed publish clears `last`, so the
+        next round publishes again (with the next sequence).
+        """
+        state = self._symbols[symbol]
+        inputs = [SourceInput(name, s.policy, s.reading, s.down, s.head_block)
+                  for name, s in state.sources.items()]
+        now = self.clock()
+        result = compute(symbol, inputs, state.config, now, state.jump,
+                         sequence=state.sequence + 1)
+        state.jump = result.jump
+        due = time.monotonic() - state.last_published >= self.heartbeat_seconds
+        if same_outcome(state.last, result.price) and not (heartbeat and due):
+            return None
+        state.sequence += 1
+        state.last = result.price
+        state.last_published = time.monotonic()
+        self.metrics.record_consensus(result.price, now)
+        task = asyncio.create_task(self._send_consensus(state, result.price))
+        self._in_flight.add(task)
+        task.add_done_callback(self._in_flight.discard)
+        if len(self._in_flight) > self.max_in_flight:
+            await asyncio.wait(set(self._in_flight), return_when=asyncio.FIRST_COMPLETED)
+        return result.price
+
+    async def _send_consensus(self, state: _Symbol, price: ConsensusPrice) -> None:
+        try:
+            await self.publisher.consensus(price)
+        except Exception as err:  # noqa: BLE001 - republished by the next round
+            log.warning("consensus publish failed", extra={"symbol": price.symbol,
+                                                           "error": repr(err)})
+            if state.last is price:
+                state.last = None
+            return
+        self.metrics.consensus_published.labels(price.symbol).inc()
+        if self.history is not None:
+            self.history.add_consensus(price)
+
+    async def settle(self) -> None:
+        """Wait for the consensus publishes in flight (tests, shutdown)."""
+        while self._in_flight:
+            await asyncio.gather(*set(self._in_flight), return_exceptions=True)
 
     async def _publish_trade(self, trade: Trade) -> None:
         try:

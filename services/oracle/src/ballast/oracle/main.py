@@ -69,6 +69,7 @@ def build_app(settings: OracleSettings, *, run_feeds: bool = True) -> OracleApp:
     @service.on_stop
     async def close_history() -> None:
         await engine.drain()
+        await engine.settle()
         if app.history is not None:
             await app.history.flush()
 
