@@ -1,0 +1,1 @@
+"""Ballast validator monitor: the Core DAO validators the StakeBasket ETF delegates to."""

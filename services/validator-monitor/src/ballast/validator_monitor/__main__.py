@@ -1,0 +1,3 @@
+from ballast.validator_monitor.main import main
+
+main()

@@ -1,0 +1,71 @@
+"""Estimated APY of our delegation to one validator, from its income of the last full round.
+
+On Core (REFERENCE.md; core-genesis-contract ValidatorSet/StakeHub) a validator's round income
+is split at the round turn: `commissionThousandths / 1000` to the validator, the rest to its
+delegators, shared between the staked assets (CORE, hash power, BTC) by their part of the
+candidate's hybrid score, and within CORE pro rata to stake. So one CORE staked earns, per round,
+
+    income * (1000 - commission) / 1000 * (core_score / total_score) / core_stake
+
+and a round is one day (roundTag = timestamp / 86400), so the APY of a delegation that is
+compounded every round is (1 + r) ** 365 - 1. Where CoreAgent.candidateMap is not available the
+CORE score stands in for the CORE stake (the CORE factor is 1). It is an estimate: it assumes the
+last full round repeats, and it ignores the dual-staking bonus grades.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, localcontext
+
+ROUNDS_PER_YEAR = 365
+_QUANTUM = Decimal("0.00000001")
+
+
+def per_round_rate(
+    income_raw: int,
+    commission_thousandths: int,
+    *,
+    core_stake_raw: int | None,
+    score_total: int,
+    score_core: int,
+) -> Decimal | None:
+    """Reward per unit of CORE staked over one round, or None when it cannot be known."""
+    if not 0 <= commission_thousandths <= 1000:
+        raise ValueError(f"commission out of range: {commission_thousandths}")
+    stake = core_stake_raw if core_stake_raw else score_core
+    if stake <= 0:
+        return None
+    delegators = Decimal(income_raw) * (1000 - commission_thousandths) / 1000
+    if score_total > 0:
+        delegators = delegators * Decimal(score_core) / Decimal(score_total)
+    return delegators / Decimal(stake)
+
+
+def estimate_apy(
+    income_raw: int | None,
+    commission_thousandths: int,
+    *,
+    core_stake_raw: int | None,
+    score_total: int,
+    score_core: int,
+    rounds_per_year: int = ROUNDS_PER_YEAR,
+) -> Decimal | None:
+    """(1 + per_round_rate) ** rounds_per_year - 1, to 8 places; None without a full round."""
+    if income_raw is None:
+        return None
+    rate = per_round_rate(income_raw, commission_thousandths, core_stake_raw=core_stake_raw,
+                          score_total=score_total, score_core=score_core)
+    if rate is None:
+        return None
+    with localcontext() as ctx:
+        ctx.prec = 40
+        return ((1 + rate) ** rounds_per_year - 1).quantize(_QUANTUM)
+
+
+def weighted_apy(parts: list[tuple[int, Decimal]]) -> Decimal | None:
+    """APY of the whole delegation: each validator's APY weighted by our stake there."""
+    total = sum(weight for weight, _ in parts)
+    if total <= 0:
+        return None
+    weighted = sum((Decimal(w) * apy for w, apy in parts), Decimal(0))
+    return (weighted / total).quantize(_QUANTUM)
