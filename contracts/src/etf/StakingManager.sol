@@ -268,6 +268,9 @@ contract StakingManager is AccessControl, ReentrancyGuard {
 
     // ------------------------------------------------------------------ internals
 
+    /// @dev Splits by target weight; the last validator takes the rounding remainder. Core's real
+    ///      CoreAgent refuses delegations below `requiredCoinDeposit` (1 CORE), so on mainnet the
+    ///      automation must deploy and compound in lots large enough that every part clears it.
     function _delegateByTarget(uint256 amount) private {
         uint256 n = _validators.length;
         if (n == 0) revert NoValidators();
