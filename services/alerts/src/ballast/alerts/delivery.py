@@ -58,9 +58,35 @@ class DeliveryWorker:
         self.policy = policy or DeliveryPolicy()
         self.metrics = metrics
         self._wake = asyncio.Event()
+        self._inflight: set[asyncio.Task[None]] = set()
 
     def wake(self) -> None:
         self._wake.set()
+
+    def deliver_now(self, rows: Sequence[OutboxRow]) -> None:
+        """The fast path: rows just inserted already leased, sent without waiting for a pass.
+
+        A failure settles them with a retry time, and the loop takes over from there.
+        """
+        if not rows:
+            return
+        task = asyncio.create_task(self._deliver(list(rows)), name="alerts-deliver-now")
+        self._inflight.add(task)
+        task.add_done_callback(self._inflight.discard)
+
+    async def _deliver(self, rows: list[OutboxRow]) -> None:
+        per_channel: dict[str, list[OutboxRow]] = {}
+        for row in rows:
+            per_channel.setdefault(row.channel, []).append(row)
+        try:
+            await asyncio.gather(*(self._send_channel(c, b) for c, b in per_channel.items()))
+        except Exception:
+            log.exception("immediate delivery failed; the loop retries when the lease ends")
+
+    async def close(self) -> None:
+        """Let sends in flight finish (they are short: one HTTP request each)."""
+        if self._inflight:
+            await asyncio.wait(self._inflight, timeout=10)
 
     async def run(self) -> None:
         """Until cancelled. A database error is logged and retried on the next pass."""
@@ -136,17 +162,16 @@ class DeliveryWorker:
             error = f"{type(err).__name__}: {err}"
         elapsed = time.perf_counter() - started
         now = self.clock()
-        if error is None:
-            await self.repo.delivered(ids, now)
-        else:
+        retry_at = None
+        if error is not None:
             attempts = max(r.attempts for r in rows)
-            await self.repo.failed(ids, error, self._retry_at(attempts))
+            retry_at = self._retry_at(attempts)
             log.warning(
                 "delivery failed, will retry",
                 extra={"channel": channel.redacted, "rows": len(ids), "attempts": attempts,
                        "error": error},
             )  # fmt: skip
-        await self.repo.record_attempt(channel_id, ids, error is None, error, now, elapsed * 1000)
+        await self.repo.settle(channel_id, ids, error, now, retry_at, elapsed * 1000)
         if self.metrics:
             result = "ok" if error is None else "failed"
             self.metrics.deliveries.labels(channel_id, result).inc()

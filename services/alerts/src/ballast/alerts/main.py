@@ -115,6 +115,8 @@ class AlertsApp:
         self.hub.close()
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
+        if self.worker is not None:
+            await self.worker.close()
         if self._worker_task is not None:
             self._worker_task.cancel()
             await asyncio.gather(self._worker_task, return_exceptions=True)
@@ -194,8 +196,12 @@ class AlertsApp:
         """Postgres first (the record), then the stream, the bus and the delivery loop."""
         while self._unsaved:
             out = self._unsaved[0]
-            await self.repo.save(out, self.channels, self.clock(), self.expiry)
+            rows = await self.repo.save(
+                out, self.channels, self.clock(), self.expiry, lease=self.policy.lease
+            )
             self._unsaved.pop(0)
+            if self.worker is not None:
+                self.worker.deliver_now(rows)
             for n in out.notifications:
                 alert = n.alert
                 self.metrics.notifications.labels(
@@ -203,8 +209,6 @@ class AlertsApp:
                 ).inc()
                 self.hub.publish("alert", notification_payload(n))
                 self._unpublished.append(n)
-            if out.notifications and self.worker is not None:
-                self.worker.wake()
         while self._unpublished:
             n = self._unpublished[0]
             await self.service.bus.publish(

@@ -90,9 +90,12 @@ ON CONFLICT (key, sequence) DO NOTHING
 
 _OUTBOX = """
 INSERT INTO alerts_outbox (key, sequence, channel, notification_id, severity, payload,
-    next_attempt_at, created_at, expires_at)
-VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $7, $8)
+    next_attempt_at, created_at, expires_at, lease_until, attempts)
+VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $7, $8, $9::timestamptz,
+    CASE WHEN $9::timestamptz IS NULL THEN 0 ELSE 1 END)
 ON CONFLICT (key, sequence, channel) DO NOTHING
+RETURNING id, key, sequence, channel, notification_id, severity, payload, attempts, created_at,
+    expires_at
 """
 
 
@@ -136,18 +139,43 @@ def _record(row: asyncpg.Record) -> AlertRecord:
     )
 
 
+def _outbox_row(r: asyncpg.Record) -> OutboxRow:
+    return OutboxRow(
+        id=r["id"],
+        key=r["key"],
+        sequence=r["sequence"],
+        channel=r["channel"],
+        notification_id=r["notification_id"],
+        severity=r["severity"],
+        payload=json.loads(r["payload"]),
+        attempts=r["attempts"],
+        created_at=r["created_at"],
+        expires_at=r["expires_at"],
+    )
+
+
 class AlertsRepository:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
 
     # ------------------------------------------------------------------ transitions
     async def save(
-        self, out: Transitions, channels: Channels, now: datetime, expiry: timedelta
-    ) -> int:
-        """Records, history and outbox rows in one transaction. Returns outbox rows inserted."""
+        self,
+        out: Transitions,
+        channels: Channels,
+        now: datetime,
+        expiry: timedelta,
+        lease: timedelta | None = None,
+    ) -> list[OutboxRow]:
+        """Records, history and outbox rows in one transaction. Returns the rows inserted.
+
+        With `lease`, the new rows come back already leased (attempt 1) for the caller to send
+        at once; should that send never report, the lease runs out and the loop retries them.
+        """
         if not out.changed and not out.notifications:
-            return 0
-        inserted = 0
+            return []
+        inserted: list[OutboxRow] = []
+        lease_until = None if lease is None else now + lease
         async with self.pool.acquire() as conn, conn.transaction():
             if out.changed:
                 await conn.executemany(_UPSERT, [_record_args(r) for r in out.changed.values()])
@@ -158,11 +186,12 @@ class AlertsRepository:
                     n.alert.state.value, n.reason, n.route, payload, n.alert.notified_at,
                 )  # fmt: skip
                 for channel in channels.for_route(n.route):
-                    status = await conn.execute(
+                    row = await conn.fetchrow(
                         _OUTBOX, n.key, n.sequence, channel.id, n.id, n.alert.severity.value,
-                        payload, now, now + expiry,
+                        payload, now, now + expiry, lease_until,
                     )  # fmt: skip
-                    inserted += int(status.rsplit(" ", 1)[-1])
+                    if row is not None:
+                        inserted.append(_outbox_row(row))
         return inserted
 
     async def save_records(self, records: Iterable[AlertRecord]) -> None:
@@ -230,30 +259,44 @@ class AlertsRepository:
                          attempts, created_at, expires_at""",
             now, now + lease, limit,
         )  # fmt: skip
-        found = [
-            OutboxRow(
-                id=r["id"],
-                key=r["key"],
-                sequence=r["sequence"],
-                channel=r["channel"],
-                notification_id=r["notification_id"],
-                severity=r["severity"],
-                payload=json.loads(r["payload"]),
-                attempts=r["attempts"],
-                created_at=r["created_at"],
-                expires_at=r["expires_at"],
-            )
-            for r in rows
-        ]
-        return sorted(found, key=lambda row: row.id)
+        return sorted((_outbox_row(r) for r in rows), key=lambda row: row.id)
 
-    async def delivered(self, ids: Sequence[int], now: datetime) -> None:
-        await self.pool.execute(
-            """UPDATE alerts_outbox SET status = 'delivered', delivered_at = $2,
-                   lease_until = NULL, last_error = NULL
-               WHERE id = ANY($1::bigint[])""",
-            list(ids), now,
-        )  # fmt: skip
+    async def settle(
+        self,
+        channel: str,
+        ids: Sequence[int],
+        error: str | None,
+        at: datetime,
+        retry_at: datetime | None,
+        duration_ms: float,
+    ) -> None:
+        """Mark rows delivered (error None) or due again at `retry_at`, and log the attempt.
+
+        One transaction with an asynchronous commit: this is bookkeeping after the send. Losing
+        it to a crash means one more send of rows the receiver can drop by idempotency key,
+        never a lost notification (the rows themselves were committed synchronously).
+        """
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute("SET LOCAL synchronous_commit = off")
+            if error is None:
+                await conn.execute(
+                    """UPDATE alerts_outbox SET status = 'delivered', delivered_at = $2,
+                           lease_until = NULL, last_error = NULL
+                       WHERE id = ANY($1::bigint[])""",
+                    list(ids), at,
+                )  # fmt: skip
+            else:
+                await conn.execute(
+                    """UPDATE alerts_outbox SET next_attempt_at = $2, lease_until = NULL,
+                           last_error = $3
+                       WHERE id = ANY($1::bigint[]) AND status = 'pending'""",
+                    list(ids), retry_at or at, error[:2000],
+                )  # fmt: skip
+            await conn.execute(
+                """INSERT INTO alerts_deliveries (channel, outbox_ids, ok, error, attempted_at,
+                       duration_ms) VALUES ($1, $2::bigint[], $3, $4, $5, $6)""",
+                channel, list(ids), error is None, error, at, duration_ms,
+            )  # fmt: skip
 
     async def failed(self, ids: Sequence[int], error: str, next_at: datetime) -> None:
         await self.pool.execute(
@@ -269,21 +312,6 @@ class AlertsRepository:
             now,
         )
         return int(status.rsplit(" ", 1)[-1])
-
-    async def record_attempt(
-        self,
-        channel: str,
-        ids: Sequence[int],
-        ok: bool,
-        error: str | None,
-        at: datetime,
-        duration_ms: float,
-    ) -> None:
-        await self.pool.execute(
-            """INSERT INTO alerts_deliveries (channel, outbox_ids, ok, error, attempted_at,
-                   duration_ms) VALUES ($1, $2::bigint[], $3, $4, $5, $6)""",
-            channel, list(ids), ok, error, at, duration_ms,
-        )  # fmt: skip
 
     async def next_due(self) -> datetime | None:
         return await self.pool.fetchval(
