@@ -252,13 +252,13 @@ class Executor:
         attempt = ex.latest
         assert attempt is not None
         result = await self.chain.send_raw(attempt.raw)
+        self.crash("after_broadcast")  # sent, nothing recorded yet: the hardest restart
         own_mined = False
         if result.outcome is SendOutcome.NONCE_TOO_LOW:
             own_mined = any([await self.chain.receipt(h) is not None for h in ex.hashes])
         verdict = after_send(result.outcome, own_hash_mined=own_mined)
         if verdict is SendVerdict.SENT or (verdict is SendVerdict.REJECTED and attempt.attempt > 1):
             await self.repo.mark_broadcast(ex.decision_id, attempt.attempt, self.clock())
-            self.crash("after_broadcast")
             return
         if verdict is SendVerdict.FOREIGN_NONCE:
             reason = f"nonce {attempt.nonce} was used by a transaction that is not ours"

@@ -99,17 +99,24 @@ def _hex(value: Any) -> str:
     return text if text.startswith("0x") else "0x" + text
 
 
+def _web3(url: str, timeout: float) -> AsyncWeb3:
+    """An AsyncWeb3 without the middlewares that cost a round trip per call and add nothing
+    here: `validation` asks eth_chainId before every call (we set chainId ourselves and sign
+    locally), ENS resolution (we pass checksummed addresses), and the gas-price strategy and
+    gas-estimate buffering (we set EIP-1559 fees and the gas limit ourselves)."""
+    w3 = AsyncWeb3(AsyncHTTPProvider(url, request_kwargs={"timeout": timeout}))
+    for name in ("validation", "ens_name_to_address", "gas_price_strategy", "gas_estimate"):
+        w3.middleware_onion.remove(name)
+    return w3
+
+
 class Chain:
     """One per process. Holds no key: signing is the signer's job."""
 
     def __init__(self, rpc_url: str, private_rpc_url: str | None = None, timeout: float = 10.0):
-        kwargs = {"timeout": timeout}
-        self.w3 = AsyncWeb3(AsyncHTTPProvider(rpc_url, request_kwargs=kwargs))
-        self.sender = (
-            AsyncWeb3(AsyncHTTPProvider(private_rpc_url, request_kwargs=kwargs))
-            if private_rpc_url
-            else self.w3
-        )
+        self.w3 = _web3(rpc_url, timeout)
+        self.sender = _web3(private_rpc_url, timeout) if private_rpc_url else self.w3
+        self._chain_id: int | None = None
 
     async def close(self) -> None:
         for w3 in {id(self.w3): self.w3, id(self.sender): self.sender}.values():
@@ -120,7 +127,9 @@ class Chain:
 
     # ------------------------------------------------------------------ reads
     async def chain_id(self) -> int:
-        return int(await self.w3.eth.chain_id)
+        if self._chain_id is None:
+            self._chain_id = int(await self.w3.eth.chain_id)
+        return self._chain_id
 
     async def head(self) -> int:
         return int(await self.w3.eth.block_number)
