@@ -107,7 +107,7 @@ async def drop_database(admin: str, name: str) -> None:
 
 def oracle_settings(url: str, prefix: str, db: str) -> OracleSettings:
     wide: dict[str, Any] = {"max_age_seconds": 1e9, "max_conf_ratio": None}
-    return OracleSettings(
+    values: dict[str, Any] = dict(
         nats_url=url, bus_prefix=prefix, database_url=db, http_port=0, http_host="127.0.0.1",
         log_level="WARNING", evaluate_seconds=1.0, consensus_heartbeat_seconds=60,
         db_flush_seconds=0.25,
@@ -119,6 +119,7 @@ def oracle_settings(url: str, prefix: str, db: str) -> OracleSettings:
                 {"kind": "switchboard_crossbar", "name": "pyth", "feed_hash": FEED, **wide}]},
         },
     )
+    return OracleSettings(**values)
 
 
 async def paced(count: int, send: Callable[[int], Awaitable[None] | None]) -> None:

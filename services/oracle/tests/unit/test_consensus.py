@@ -124,6 +124,17 @@ def test_compute__jump_confirmed_by_newer_reading__ok_at_new_level() -> None:
     assert second.jump.last_ok == second.price.price
 
 
+def test_compute__jump_echoed_by_sources_within_a_second__still_unconfirmed() -> None:
+    state = compute("PSTR", inputs(obs("a", "1.00", age=10), obs("b", "1.00", age=10)),
+                    CONFIG, NOW, JumpState()).jump
+    first = compute("PSTR", inputs(obs("a", "1.50", age=5.0), obs("b", "1.00", age=10),
+                                   obs("c", "1.50", age=5.0)), CONFIG, NOW, state)
+    echo = compute("PSTR", inputs(obs("a", "1.50", age=5.0), obs("b", "1.50", age=4.5),
+                                  obs("c", "1.50", age=5.0)), CONFIG, NOW, first.jump)
+    assert first.price.status is ConsensusStatus.DEGRADED
+    assert echo.price.status is ConsensusStatus.DEGRADED
+
+
 def test_compute__confidence_weight__pulls_towards_the_precise_sources() -> None:
     items = inputs(obs("a", "1.00", conf="0.0001"), obs("b", "1.00", conf="0.0001"),
                    obs("c", "1.02", conf="0.01"), obs("d", "1.02", conf="0.01"))

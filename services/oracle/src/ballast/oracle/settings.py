@@ -142,6 +142,7 @@ class SymbolSettings(BaseModel):
     confidence_weight: Decimal = Field(default=Decimal("0.3"), ge=0, le=1)
     jump_threshold: Decimal = Field(default=Decimal("0.10"), gt=0)
     jump_confirm_tolerance: Decimal = Field(default=Decimal("0.02"), gt=0)
+    jump_confirm_seconds: float = Field(default=1.0, ge=0)
     sources: list[SourceSettings] = Field(default_factory=list[SourceSettings])
 
     @model_validator(mode="after")
@@ -158,6 +159,7 @@ class SymbolSettings(BaseModel):
             confidence_weight=self.confidence_weight,
             jump_threshold=self.jump_threshold,
             jump_confirm_tolerance=self.jump_confirm_tolerance,
+            jump_confirm_after=timedelta(seconds=self.jump_confirm_seconds),
         )
 
 

@@ -3,8 +3,10 @@
 Why: REFERENCE.md "Incidents" — bZx 2020 (a price moved inside one transaction) and Compound
 DAI 2020 (one venue printed $1.30 and was followed). A consensus that moves more than
 `jump_threshold` from the last OK consensus is published as DEGRADED (the intervention service
-must not act on it) until a consensus built from newer readings lands within
-`jump_confirm_tolerance` of the pending price.
+must not act on it) until a consensus built from a later reading — published at least
+`jump_confirm_after` after the one that started the jump, so several sources echoing the same
+spike at once do not confirm each other — lands within `jump_confirm_tolerance` of the pending
+price.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ def guard(
         state.pending is not None
         and state.pending_stamp is not None
         and stamp > state.pending_stamp
+        and stamp - state.pending_stamp >= config.jump_confirm_after
         and relative_move(price, state.pending) <= config.jump_confirm_tolerance
     )
     if confirmed:

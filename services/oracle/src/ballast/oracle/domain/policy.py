@@ -41,6 +41,7 @@ class ConsensusConfig:
     confidence_weight: Decimal = Decimal("0.3")
     jump_threshold: Decimal = Decimal("0.10")
     jump_confirm_tolerance: Decimal = Decimal("0.02")
+    jump_confirm_after: timedelta = timedelta(seconds=1)
 
     def __post_init__(self) -> None:
         if self.min_sources < 1:
