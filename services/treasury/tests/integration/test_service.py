@@ -216,6 +216,11 @@ async def test_treasury__risk_on_demand__published_and_returned(
             body = await response.json()
         assert response.status == 200
         assert body["sample_size"] == 0 and body["var_historical_usd"] is None
+        metrics_url = f"http://127.0.0.1:{service.ops.bound_port}/metrics"
+        async with aiohttp.ClientSession() as http, http.get(metrics_url) as response:
+            text = await response.text()
+        assert "ballast_treasury_state_recompute_seconds_count" in text
+        assert 'ballast_treasury_state_status{status="MISSING_INPUT"} 1.0' in text
         async with asyncio.timeout(5):
             while not reports:
                 await asyncio.sleep(0.02)

@@ -14,20 +14,33 @@ from prometheus_client import CollectorRegistry
 
 from ballast.common.messages import (
     AutomationAction,
+    AutomationRequest,
     ConsensusPrice,
+    HealthScore,
     InterventionDecision,
     InterventionExecuted,
+    LiquidityState,
+    Message,
+    PerformanceReport,
+    RiskReport,
     Trade,
+    TreasuryState,
     utcnow,
 )
 from ballast.common.service import Service
 from ballast.common.settings import load_settings
 from ballast.common.subjects import (
     AUTOMATION_EXECUTED,
+    HEALTH_SCORE,
     INTERVENTION_DECIDED,
     INTERVENTION_EXECUTED,
+    LIQUIDITY_STATE,
+    PERFORMANCE_REPORT,
     PRICES_CONSENSUS_ALL,
+    RISK_REPORT,
     TRADES_ALL,
+    TREASURY_STATE,
+    automation_requested,
 )
 from ballast.treasury.adapters.chain import ChainLayout, ChainReader, Web3ChainReader
 from ballast.treasury.adapters.repository import Repository
@@ -38,6 +51,18 @@ from ballast.treasury.settings import TreasurySettings
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 ACCUMULATION_CHECK_SECONDS = 60.0
 CONSENSUS_BATCH = 1  # low-rate and latency-bound: a batch of 16 waits for company (bench)
+
+
+PUBLISHES: tuple[tuple[str, type[Message], str], ...] = (
+    (TREASURY_STATE, TreasuryState, "on each consensus change (debounced) and every 5 minutes"),
+    (HEALTH_SCORE, HealthScore, "with each treasury.state whose inputs are all present"),
+    (RISK_REPORT, RiskReport, "every 2 hours and on POST /reports/risk"),
+    (LIQUIDITY_STATE, LiquidityState, "daily"),
+    (PERFORMANCE_REPORT, PerformanceReport, "every 6 hours"),
+    (automation_requested("accumulate"), AutomationRequest,
+     "hourly purchase of the daily budget's 24th, none in emergency stop"),
+)
+"""What the treasury publishes, declared for the AsyncAPI document."""
 
 
 class TreasuryService(Service):
@@ -91,6 +116,8 @@ def build_app(
 
 def subscribe(service: Service, treasury: Treasury) -> None:
     bus = service.bus
+    for subject, schema, text in PUBLISHES:
+        bus.publisher(subject, schema, text)
 
     @bus.subscriber(
         PRICES_CONSENSUS_ALL, durable="treasury-consensus",

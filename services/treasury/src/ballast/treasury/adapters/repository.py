@@ -147,9 +147,14 @@ class Repository:
         return TreasuryState.model_validate_json(row["s"]), health
 
     async def value_series(self, since: datetime) -> list[tuple[datetime, Decimal]]:
+        """The treasury value, last snapshot of each hour (a state is stored on every consensus
+        change: the series stays ~720 points a month however busy the market was)."""
         rows = await self.pool.fetch(
-            "SELECT computed_at, treasury_value_usd FROM treasury_snapshots "
-            "WHERE computed_at >= $1 AND treasury_value_usd IS NOT NULL ORDER BY computed_at",
+            "SELECT computed_at, treasury_value_usd FROM ("
+            " SELECT DISTINCT ON (date_trunc('hour', computed_at)) computed_at, treasury_value_usd"
+            " FROM treasury_snapshots WHERE computed_at >= $1 AND treasury_value_usd IS NOT NULL"
+            " ORDER BY date_trunc('hour', computed_at), computed_at DESC) AS hourly "
+            "ORDER BY computed_at",
             since,
         )
         return [(r["computed_at"], r["treasury_value_usd"]) for r in rows]
