@@ -75,6 +75,10 @@ def build_app(settings: ValidatorMonitorSettings, *, poll: bool = True) -> Valid
     async def start_monitor() -> None:
         await monitor.start(Repository(service.db))
 
+    @service.on_stop
+    async def close_rpc() -> None:
+        await core.close()
+
     if poll:
         @service.every(settings.poll_interval_seconds, "validator-poll")
         async def poll_chain() -> None:

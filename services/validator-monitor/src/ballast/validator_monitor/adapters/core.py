@@ -83,6 +83,12 @@ class CoreReader:
         async with self._limit:
             return await awaitable
 
+    async def close(self) -> None:
+        """Close the HTTP session of the provider (aiohttp warns about an unclosed one)."""
+        provider = self.w3.provider
+        if isinstance(provider, AsyncHTTPProvider):
+            await provider.disconnect()
+
     async def chain_id(self) -> int:
         return int(await self.w3.eth.chain_id)
 
