@@ -1,0 +1,183 @@
+"""Handler behaviour with fakes for the bus, Postgres and the chain (no I/O): ordering of
+consensus updates, debounce, trade dedup, and the hourly accumulation rules."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal as D
+from typing import Any
+
+import pytest
+from prometheus_client import CollectorRegistry
+
+from ballast.common.messages import (
+    AutomationRequest,
+    ConsensusPrice,
+    ConsensusStatus,
+    Message,
+    SafetyMode,
+    Trade,
+    TradeSide,
+)
+from ballast.treasury.domain.state import ChainSnapshot, TokenBalance
+from ballast.treasury.domain.vwap import Bucket
+from ballast.treasury.handlers import Treasury
+from ballast.treasury.metrics import TreasuryMetrics
+from ballast.treasury.settings import TreasurySettings
+
+pytestmark = pytest.mark.unit
+NOW = datetime(2026, 11, 22, 12, 30, tzinfo=UTC)
+
+
+class FakeBus:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, Message, str | None]] = []
+
+    async def publish(self, payload: Message, subject: str, *, msg_id: str | None = None) -> None:
+        self.sent.append((subject, payload, msg_id))
+
+    def on(self, subject: str) -> list[Any]:
+        return [p for s, p, _ in self.sent if s == subject]
+
+
+class FakeRepo:
+    def __init__(self) -> None:
+        self.trades: set[tuple[str, int]] = set()
+        self.hours: set[datetime] = set()
+        self.snapshots = 0
+
+    async def save_price(self, price: ConsensusPrice) -> None:
+        pass
+
+    async def save_snapshot(self, state: Any, health: Any) -> None:
+        self.snapshots += 1
+
+    async def record_trade(self, tx: str, index: int, symbol: str, bucket: Bucket) -> bool:
+        if (tx, index) in self.trades:
+            return False
+        self.trades.add((tx, index))
+        return True
+
+    async def accumulation_claimed(self, hour: datetime) -> bool:
+        return hour in self.hours
+
+    async def claim_accumulation(self, hour: datetime, rid: str, amount: D, now: datetime) -> bool:
+        if hour in self.hours:
+            return False
+        self.hours.add(hour)
+        return True
+
+
+class FakeChain:
+    def __init__(self, pump: int = 45_000_000) -> None:
+        self.pump = pump
+
+    async def snapshot(self) -> ChainSnapshot:
+        return ChainSnapshot(
+            (TokenBalance("PUMP", self.pump * 10**18, 18),
+             TokenBalance("USDC", 7_500_000 * 10**6, 6)),
+            10_000_000 * 10**18, 18, NOW,
+        )
+
+    async def pools(self) -> list[Any]:
+        return []
+
+
+def treasury(pump: int = 45_000_000) -> tuple[Treasury, FakeBus, FakeRepo]:
+    settings = TreasurySettings(
+        database_url="postgresql://x/y",  # type: ignore[arg-type]
+        state_debounce_seconds=0.01,
+    )
+    bus, repo = FakeBus(), FakeRepo()
+    t = Treasury(settings, bus, TreasuryMetrics(CollectorRegistry()), FakeChain(pump),  # type: ignore[arg-type]
+                 clock=lambda: NOW)
+    t._repo = repo  # type: ignore[assignment]  # what start() does after the restore
+    return t, bus, repo
+
+
+def price(symbol: str, value: str, at: datetime = NOW) -> ConsensusPrice:
+    return ConsensusPrice(symbol=symbol, price=D(value), status=ConsensusStatus.OK, sources=[],
+                          sources_used=3, computed_at=at)
+
+
+def trade(tx: int, pair: tuple[str, str] = ("PSTR", "USDC")) -> Trade:
+    return Trade(
+        venue="v2", pair="-".join(pair), base_symbol=pair[0], quote_symbol=pair[1],
+        side=TradeSide.SELL, price=D(1), base_volume=D(10), quote_volume=D(10),
+        tx_hash=f"0x{tx:064x}", log_index=0, block_number=1, block_hash="0x" + "b" * 64,
+        timestamp=NOW - timedelta(minutes=1),
+    )
+
+
+async def ready(t: Treasury) -> None:
+    await t.refresh_chain()
+    await t.on_trade(trade(1))
+    for symbol, value in (("PSTR", "1"), ("PUMP", "0.5"), ("USDC", "1")):
+        await t.on_consensus(price(symbol, value))
+    await asyncio.sleep(0.05)
+
+
+async def test_on_consensus__burst_of_updates__one_debounced_state() -> None:
+    t, bus, _ = treasury()
+    await ready(t)
+    before = len(bus.on("treasury.state"))
+    for i in range(5):
+        await t.on_consensus(price("PSTR", f"0.9{i}", NOW + timedelta(seconds=i)))
+    await asyncio.sleep(0.05)
+    states = bus.on("treasury.state")[before:]
+    assert len(states) == 1 and states[0].pstr_price == D("0.94")
+
+
+async def test_on_consensus__older_than_known__ignored() -> None:
+    t, _, _ = treasury()
+    await t.on_consensus(price("PSTR", "0.80", NOW))
+    await t.on_consensus(price("PSTR", "0.99", NOW - timedelta(seconds=1)))
+    assert t.prices["PSTR"].price == D("0.80")
+
+
+async def test_on_consensus__same_price_again__no_recompute() -> None:
+    t, bus, _ = treasury()
+    await ready(t)
+    before = len(bus.on("treasury.state"))
+    await t.on_consensus(price("PSTR", "1", NOW + timedelta(seconds=5)))
+    await asyncio.sleep(0.05)
+    assert len(bus.on("treasury.state")) == before
+
+
+async def test_on_trade__redelivered_or_other_pair__counted_once() -> None:
+    t, _, _ = treasury()
+    await t.on_trade(trade(7))
+    await t.on_trade(trade(7))
+    await t.on_trade(trade(8, ("PUMP", "WCORE")))
+    assert t.vwap.volume_total == 10 * 10**18
+
+
+async def test_accumulate__normal_mode__one_request_per_hour() -> None:
+    t, bus, _ = treasury()
+    await ready(t)
+    first = await t.accumulate()
+    second = await t.accumulate()
+    assert first is not None and second is None
+    (request,) = bus.on("automation.requested.accumulate")
+    assert isinstance(request, AutomationRequest)
+    assert request.request_id == "accumulate-20261122T1200"
+    assert request.amount_usd.quantize(D("0.01")) == D("102.74")
+    assert bus.sent[-1][2] == request.request_id  # the Nats-Msg-Id
+
+
+async def test_accumulate__emergency_stop__nothing_requested() -> None:
+    # 2M PUMP at $0.5 + 7.5M USDC = 8.5M over a 10M market cap: RR 0.85
+    t, bus, repo = treasury(pump=2_000_000)
+    await ready(t)
+    assert t.last_state is not None and t.last_state.safety_mode is SafetyMode.EMERGENCY_STOP
+    assert await t.accumulate() is None
+    assert not bus.on("automation.requested.accumulate") and not repo.hours
+
+
+async def test_accumulate__inputs_missing__nothing_requested() -> None:
+    t, bus, _ = treasury()
+    await t.refresh_chain()
+    await t.on_consensus(price("PSTR", "1"))
+    assert await t.accumulate() is None
+    assert not bus.on("automation.requested.accumulate")
