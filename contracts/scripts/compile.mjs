@@ -5,6 +5,11 @@
 //
 //   node scripts/compile.mjs            -> contracts/artifacts/
 //   node scripts/compile.mjs --out DIR  -> DIR/ (used by tests/test_artifacts.py to detect drift)
+//   node scripts/compile.mjs --jobs N   -> N solc workers (default: one per CPU, at most 4)
+//
+// Each source file is its own compilation job (its imports come in through the import callback),
+// so a contract's artifact depends only on its own dependency closure: adding or editing an
+// unrelated file never changes it, and the jobs can run in parallel worker threads.
 //
 // Output: <out>/<ContractName>.json = {abi, bytecode, contractName, deployedBytecode, sourceName}
 // and <out>/uniswap/<Name>.json copied from the Uniswap V2 npm builds. Keys are sorted and the
@@ -13,8 +18,10 @@
 
 import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Worker, isMainThread, parentPort } from 'node:worker_threads';
 
 const require = createRequire(import.meta.url);
 const solc = require('solc');
@@ -45,17 +52,21 @@ const UNISWAP = [
 
 function parseArgs(argv) {
   let out = path.join(ROOT, 'artifacts');
+  let jobs = Math.max(1, Math.min(4, os.availableParallelism ? os.availableParallelism() : os.cpus().length));
   for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--out') {
+    if (argv[i] === '--jobs') {
+      jobs = Number.parseInt(argv[++i], 10);
+      if (!(jobs >= 1)) throw new Error('--jobs needs a positive integer');
+    } else if (argv[i] === '--out') {
       if (!argv[i + 1]) throw new Error('--out needs a directory');
       out = path.resolve(argv[++i]);
     } else if (argv[i].startsWith('--out=')) {
       out = path.resolve(argv[i].slice('--out='.length));
     } else {
-      throw new Error(`unknown argument ${argv[i]} (usage: compile.mjs [--out DIR])`);
+      throw new Error(`unknown argument ${argv[i]} (usage: compile.mjs [--out DIR] [--jobs N])`);
     }
   }
-  return { out };
+  return { out, jobs };
 }
 
 /** All .sol files under src/, as POSIX paths relative to contracts/, sorted. */
@@ -118,37 +129,86 @@ function removeStale(out) {
   }
 }
 
-function compile() {
-  const ownSources = findSources(path.join(ROOT, 'src'));
-  const sources = {};
-  for (const name of [...ownSources, ...EXTRA_SOURCES]) {
-    const found = findImport(name);
-    if (found.error) throw new Error(found.error);
-    sources[name] = { content: found.contents };
-  }
-  const input = { language: 'Solidity', sources, settings: SETTINGS };
-  const output = JSON.parse(solc.compile(JSON.stringify(input), { import: findImport }));
-
-  const errors = (output.errors || []).filter((e) => e.severity === 'error');
-  const warnings = (output.errors || []).filter((e) => e.severity !== 'error');
-  for (const w of warnings) process.stderr.write(`warning: ${w.formattedMessage || w.message}\n`);
-  if (errors.length) {
-    for (const e of errors) process.stderr.write(`ERROR: ${e.formattedMessage || e.message}\n`);
-    throw new Error(`solc ${solc.version()}: ${errors.length} error(s)`);
-  }
-  return { output, ownSources, warnings };
+/** The standard-JSON input that compiles one source file (dependencies via the import callback). */
+function jobInput(sourceName) {
+  const found = findImport(sourceName);
+  if (found.error) throw new Error(found.error);
+  return {
+    language: 'Solidity',
+    sources: { [sourceName]: { content: found.contents } },
+    settings: { ...SETTINGS, outputSelection: { [sourceName]: SETTINGS.outputSelection['*'] } },
+  };
 }
 
-function main() {
-  const { out } = parseArgs(process.argv.slice(2));
+const compileJob = (sourceName) =>
+  JSON.parse(solc.compile(JSON.stringify(jobInput(sourceName)), { import: findImport }));
+
+/** Compile every source, `jobs` at a time in worker threads; outputs keyed by source name. */
+async function compileAll(sourceNames, jobs) {
+  const outputs = new Map();
+  const workers = Math.min(jobs, sourceNames.length);
+  if (workers <= 1) {
+    for (const name of sourceNames) outputs.set(name, compileJob(name));
+    return outputs;
+  }
+  const queue = [...sourceNames];
+  await Promise.all(
+    Array.from({ length: workers }, () => new Promise((resolve, reject) => {
+      const worker = new Worker(new URL(import.meta.url));
+      const next = () => {
+        const name = queue.shift();
+        if (name === undefined) {
+          worker.terminate().then(() => resolve());
+          return;
+        }
+        worker.postMessage(name);
+      };
+      worker.on('message', ({ name, output, error }) => {
+        if (error) {
+          worker.terminate();
+          reject(new Error(error));
+          return;
+        }
+        outputs.set(name, JSON.parse(output));
+        next();
+      });
+      worker.on('error', reject);
+      next();
+    })),
+  );
+  return outputs;
+}
+
+/** Fail on any error; print each distinct warning once (shared imports warn in every job). */
+function checkDiagnostics(outputs) {
+  const errors = new Map();
+  const warnings = new Map();
+  for (const name of [...outputs.keys()].sort()) {
+    for (const e of outputs.get(name).errors || []) {
+      const text = e.formattedMessage || e.message;
+      (e.severity === 'error' ? errors : warnings).set(text, e);
+    }
+  }
+  for (const text of warnings.keys()) process.stderr.write(`warning: ${text}\n`);
+  if (errors.size) {
+    for (const text of errors.keys()) process.stderr.write(`ERROR: ${text}\n`);
+    throw new Error(`solc ${solc.version()}: ${errors.size} error(s)`);
+  }
+  return warnings.size;
+}
+
+async function main() {
+  const { out, jobs } = parseArgs(process.argv.slice(2));
   const started = Date.now();
-  const { output, ownSources, warnings } = compile();
-  const wanted = new Set([...ownSources, ...EXTRA_SOURCES]);
+  const ownSources = findSources(path.join(ROOT, 'src'));
+  const targets = [...ownSources, ...EXTRA_SOURCES];
+  const outputs = await compileAll(targets, jobs);
+  const warnings = checkDiagnostics(outputs);
 
   const artifacts = new Map();
-  for (const sourceName of Object.keys(output.contracts || {}).sort()) {
-    if (!wanted.has(sourceName)) continue; // libraries pulled in by imports (OpenZeppelin, ...)
-    for (const [contractName, c] of Object.entries(output.contracts[sourceName])) {
+  for (const sourceName of [...targets].sort()) {
+    const contracts = outputs.get(sourceName).contracts?.[sourceName] || {};
+    for (const [contractName, c] of Object.entries(contracts)) {
       const previous = artifacts.get(contractName);
       if (previous) {
         throw new Error(`duplicate contract name ${contractName} in ${previous.sourceName} and ${sourceName}`);
@@ -186,13 +246,22 @@ function main() {
   console.log(
     `solc ${solc.version()}: ${artifacts.size} contracts from ${ownSources.length} sources ` +
       `(+${EXTRA_SOURCES.length} SDK), ${UNISWAP.length} Uniswap artifacts, ` +
-      `${warnings.length} warning(s), ${seconds}s -> ${path.relative(process.cwd(), out) || '.'}`,
+      `${warnings} warning(s), ${jobs} job(s), ${seconds}s -> ${path.relative(process.cwd(), out) || '.'}`,
   );
 }
 
-try {
-  main();
-} catch (err) {
-  process.stderr.write(`compile failed: ${err.message}\n`);
-  process.exit(1);
+if (isMainThread) {
+  main().catch((err) => {
+    process.stderr.write(`compile failed: ${err.message}\n`);
+    process.exit(1);
+  });
+} else {
+  // Worker: compile the source names it is sent, one at a time.
+  parentPort.on('message', (name) => {
+    try {
+      parentPort.postMessage({ name, output: JSON.stringify(compileJob(name)) });
+    } catch (err) {
+      parentPort.postMessage({ name, error: `${name}: ${err.message}` });
+    }
+  });
 }
