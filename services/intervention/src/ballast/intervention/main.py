@@ -74,7 +74,8 @@ class InterventionApp:
         register(self.service.bus, lambda: self.decider)
         self.service.on_start(self._open)
         self.service.on_stop(self._close)
-        self.service.every(settings.executor_interval_seconds, "executor")(self.execute)
+        if settings.executor_enabled:
+            self.service.every(settings.executor_interval_seconds, "executor")(self.execute)
 
     @property
     def repo(self) -> Repository:

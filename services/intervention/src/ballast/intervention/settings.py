@@ -62,6 +62,9 @@ class InterventionSettings(ServiceSettings):
     deadline_seconds: int = Field(default=600, gt=0)
     stuck_after_seconds: int = Field(default=180, gt=0)
     executor_interval_seconds: float = Field(default=2.0, gt=0)
+    executor_enabled: bool = Field(
+        default=True, description="false: decide and record only (a replica that never sends)"
+    )
     approval_threshold_usd: Decimal | None = Field(default=None, ge=0)
     approval_delay_seconds: int | None = Field(default=None, ge=0)
 
