@@ -212,3 +212,39 @@ def chain(anvil: Any) -> Iterator[Chain]:
 @pytest.fixture(scope="module")
 def dex(chain: Chain) -> Dex:
     return deploy_dex(chain)
+
+
+# ----------------------------------------------------------------------------- bus
+class BusListener:
+    """Everything the oracle publishes under a namespace, decoded (a raw nats-py subscriber)."""
+
+    def __init__(self) -> None:
+        from ballast.common.messages import ConsensusPrice  # noqa: PLC0415
+
+        self.model = ConsensusPrice
+        self.consensus: list[Any] = []
+
+    async def on_msg(self, msg: Any) -> None:
+        if ".prices.consensus." in msg.subject:
+            self.consensus.append(self.model.model_validate_json(msg.data))
+
+    async def wait_for(self, predicate: Any, within: float = 15.0) -> Any:
+        """The first consensus (from now on) satisfying `predicate`."""
+        start = len(self.consensus)
+        async with asyncio.timeout(within):
+            while True:
+                for price in self.consensus[start:]:
+                    if predicate(price):
+                        return price
+                await asyncio.sleep(0.02)
+
+
+@pytest.fixture
+async def bus_listener(nats_server: Any, bus_namespace: str) -> AsyncIterator[BusListener]:
+    import nats  # noqa: PLC0415
+
+    nc = await nats.connect(nats_server.url)
+    got = BusListener()
+    await nc.subscribe(f"{bus_namespace}.prices.consensus.*", cb=got.on_msg)
+    yield got
+    await nc.drain()

@@ -30,27 +30,33 @@ log = logging.getLogger("ballast.oracle.sources")
 def chain_job(symbol: str, source: SourceSettings, sink: Any,
               metrics: OracleMetrics) -> Coroutine[Any, Any, None] | None:
     """The task of one on-chain source (None for a kind this module does not handle)."""
-    if isinstance(source, ChainlinkSource):
-        feed: Any = ChainlinkFeed(connect(source.rpc_url, source.timeout_seconds),
-                                  source.address, symbol, source.label)
-    elif isinstance(source, PythOnchainSource):
-        feed = PythOnchainFeed(connect(source.rpc_url, source.timeout_seconds), source.address,
-                               source.feed_id, symbol, source.label)
-    elif isinstance(source, SwitchboardOnchainSource):
-        feed = SwitchboardOnchainFeed(connect(source.rpc_url, source.timeout_seconds),
-                                      source.address, source.feed_id, symbol, source.label)
-    elif isinstance(source, UniswapV2Source):
+    if isinstance(source, UniswapV2Source):
         return _uniswap(symbol, source, sink, metrics)
-    else:
+    if not isinstance(source, ChainlinkSource | PythOnchainSource | SwitchboardOnchainSource):
         log.error("unknown source kind", extra={"symbol": symbol, "kind": source.kind})
         return None
-    return run_polled(feed, sink, metrics, source.poll_seconds)
+    w3 = connect(source.rpc_url, source.timeout_seconds)
+    if isinstance(source, ChainlinkSource):
+        feed: Any = ChainlinkFeed(w3, source.address, symbol, source.label)
+    elif isinstance(source, PythOnchainSource):
+        feed = PythOnchainFeed(w3, source.address, source.feed_id, symbol, source.label)
+    else:
+        feed = SwitchboardOnchainFeed(w3, source.address, source.feed_id, symbol, source.label)
+    return _closing(w3, run_polled(feed, sink, metrics, source.poll_seconds))
+
+
+async def _closing(w3: Any, job: Coroutine[Any, Any, None]) -> None:
+    """Run `job`; close the provider's HTTP session when it ends or is cancelled."""
+    try:
+        await job
+    finally:
+        await w3.provider.disconnect()
 
 
 async def _uniswap(symbol: str, source: UniswapV2Source, sink: Any,
                    metrics: OracleMetrics) -> None:
-    pair = UniswapV2Pair(connect(source.rpc_url, source.timeout_seconds), source.pair,
-                         source.base_token)
+    w3 = connect(source.rpc_url, source.timeout_seconds)
+    pair = UniswapV2Pair(w3, source.pair, source.base_token)
     twap = UniswapTwapFeed(pair, symbol, window_seconds=source.window_seconds,
                            min_confirmations=source.min_confirmations, source=source.label,
                            on_head=sink.head)
@@ -63,9 +69,12 @@ async def _uniswap(symbol: str, source: UniswapV2Source, sink: Any,
             on_reorg=lambda block: _reorg(metrics, source.venue, pair_name, block))
         jobs.append(run_trade_scanner(scanner, sink, metrics, source.poll_seconds,
                                       label=f"{source.label}_trades", symbol=symbol))
-    async with asyncio.TaskGroup() as group:
-        for job in jobs:
-            group.create_task(job)
+    try:
+        async with asyncio.TaskGroup() as group:
+            for job in jobs:
+                group.create_task(job)
+    finally:
+        await w3.provider.disconnect()
 
 
 def _reorg(metrics: OracleMetrics, venue: str, pair: str, block: int) -> None:
