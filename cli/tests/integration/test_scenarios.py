@@ -3,15 +3,18 @@ the block of each step (never from the driver's log)."""
 
 from __future__ import annotations
 
-from collections.abc import Generator
+import threading
+import time
+from collections.abc import Callable, Generator
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from web3 import Web3
 
 from ballast.cli.devnet import Deployment, deploy
 from ballast.cli.devnet.chain import connect
-from ballast.cli.scenarios import run
+from ballast.cli.scenarios import Baton, run, run_forever
 from ballast.cli.scenarios.driver import Market
 from ballast.cli.scenarios.generators import tier
 from ballast.cli.scenarios.model import Step
@@ -168,3 +171,43 @@ def test_slow_bleed__five_steps__pstr_20pct_down_on_every_source(
     for source in start:
         assert close(end[source], start[source] * Decimal("0.8")), source
 
+
+
+def test_run_forever__foreground_takes_the_baton__background_pauses_then_walks_around_the_crash(
+    anvil_snapshot: Anvil, market: Market, tmp_path: Path
+) -> None:
+    baton = Baton(tmp_path)
+    stop = threading.Event()
+    log: list[str] = []
+
+    def background() -> None:
+        with baton.runner():
+            run_forever(anvil_snapshot.rpc_url, market.d, "calm", speed=1200, out=log.append,
+                        stop=stop.is_set, baton=baton)
+
+    thread = threading.Thread(target=background, daemon=True)
+    thread.start()
+    try:
+        first = anvil_snapshot.block_number()
+        wait_for(lambda: anvil_snapshot.block_number() >= first + 2)
+        with baton.hold():
+            held_at = anvil_snapshot.block_number()
+            start = pstr_everywhere(market, held_at)["aggregator"]
+            done = drive(market, anvil_snapshot, "crash", 4)
+            assert [block for _, block in done] == list(range(held_at + 1, held_at + 5))
+            assert anvil_snapshot.block_number() == held_at + 4
+        wait_for(lambda: anvil_snapshot.block_number() >= held_at + 7)
+        after = pstr_everywhere(market, anvil_snapshot.block_number())
+        assert all(close(p, start * Decimal("0.65"), "0.05") for p in after.values()), after
+        assert any(line.startswith("paused") for line in log)
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+    assert not thread.is_alive()
+
+
+def wait_for(condition: Callable[[], bool], seconds: float = 15.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ballast.cli.devnet.command import default_deployment_path, default_rpc_url
 from ballast.cli.devnet.schema import Deployment
+from ballast.cli.scenarios.baton import Baton, BatonBusy
 
 
 def scenario_command(
@@ -37,8 +38,12 @@ def scenario_command(
         print(f"{time.strftime('%H:%M:%S')}  {line}", flush=True)
 
     try:
-        run(rpc_url or default_rpc_url(), Deployment.load(path), name, seed=seed, speed=speed,
-            steps=steps, interval=interval, out=out)
+        with Baton(path.parent).hold():
+            run(rpc_url or default_rpc_url(), Deployment.load(path), name, seed=seed,
+                speed=speed, steps=steps, interval=interval, out=out)
+    except (BatonBusy, TimeoutError) as exc:
+        print(f"cannot run {name}: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("stopped", file=sys.stderr)
         return 130
@@ -48,11 +53,14 @@ def scenario_command(
 def start_background(
     rpc_url: str, deployment: Path, name: str, log_path: Path, *, speed: float = 60.0
 ) -> Callable[[], None]:
-    """Run scenario `name` over and over in a daemon thread, one line per step into `log_path`;
-    returns the function that stops it (and waits for the step in flight to finish)."""
+    """Run scenario `name`, then the calm walk (scenarios.run_forever), in a daemon thread, one
+    line per step into `log_path`, yielding to any `ballast scenario` run against the same
+    deployment file (baton.py); returns the function that stops it (and waits for the step in
+    flight to finish)."""
     from ballast.cli.scenarios import run_forever  # noqa: PLC0415
 
     stop = threading.Event()
+    baton = Baton(deployment.parent)
     log_path.parent.mkdir(parents=True, exist_ok=True)
 
     def target() -> None:
@@ -61,8 +69,9 @@ def start_background(
                 log.write(f"{time.strftime('%H:%M:%S')}  {line}\n")
 
             try:
-                run_forever(rpc_url, Deployment.load(deployment), name, speed=speed, out=out,
-                            stop=stop.is_set)
+                with baton.runner():
+                    run_forever(rpc_url, Deployment.load(deployment), name, speed=speed,
+                                out=out, stop=stop.is_set, baton=baton)
             except Exception as exc:  # a stopped anvil ends the thread; say why in the log
                 with contextlib.suppress(OSError):
                     log.write(f"scenario {name} stopped: {exc!r}\n")
