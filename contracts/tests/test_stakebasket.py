@@ -121,6 +121,11 @@ def test_nav__prices_move__nav_and_breakdown_follow(etf: Etf) -> None:
     assert etf.nav() == (500 * E18 + VIRTUAL) * E18 // (supply + VIRTUAL)
     core, btc, usd = etf.basket.functions.availableLiquidity().call()
     assert (core, btc, usd) == (100 * E18, 1_000_000, 500 * E18)
+    # The most shares each asset's liquidity can pay out at once.
+    assert etf.basket.functions.instantWithdrawalCapacity().call() == [
+        expected_shares(200 * E18, supply, 500 * E18),
+        expected_shares(300 * E18, supply, 500 * E18),
+    ]
 
 
 def test_deposit__min_shares_above_quote__reverts_slippage(etf: Etf) -> None:
