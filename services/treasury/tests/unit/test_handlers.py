@@ -181,3 +181,16 @@ async def test_accumulate__inputs_missing__nothing_requested() -> None:
     await t.on_consensus(price("PSTR", "1"))
     assert await t.accumulate() is None
     assert not bus.on("automation.requested.accumulate")
+
+
+async def test_recompute__input_turns_stale__state_republished_then() -> None:
+    t, bus, _ = treasury()
+    clock = [NOW]
+    t.clock = lambda: clock[0]
+    object.__setattr__(t.settings, "max_price_age_seconds", 0.05)
+    await ready(t)
+    before = len(bus.on("treasury.state"))
+    clock[0] = NOW + timedelta(seconds=1)
+    await asyncio.sleep(0.15)
+    states = bus.on("treasury.state")[before:]
+    assert states and states[-1].status.value == "STALE_INPUT"

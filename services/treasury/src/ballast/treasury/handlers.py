@@ -91,6 +91,7 @@ class Treasury:
         self.last_health: HealthScore | None = None
         self._repo: Repository | None = None
         self._debounce: asyncio.Task[None] | None = None
+        self._stale_timer: asyncio.TimerHandle | None = None
         self._lock = asyncio.Lock()
 
     @property
@@ -113,6 +114,8 @@ class Treasury:
     async def stop(self) -> None:
         if self._debounce is not None:
             self._debounce.cancel()
+        if self._stale_timer is not None:
+            self._stale_timer.cancel()
 
     # ------------------------------------------------------------------ inputs
     async def on_consensus(self, price: ConsensusPrice) -> None:
@@ -193,7 +196,23 @@ class Treasury:
                 await self.bus.publish(health, HEALTH_SCORE, msg_id=f"health-{stamp}")
             self.last_state, self.last_health = state, health
             self._observe(state, health, time.perf_counter() - started)
+            self._recompute_when_stale(state)
             return state
+
+    def _recompute_when_stale(self, state: TreasuryState) -> None:
+        """Publish the state again the moment its freshest-looking input turns stale, rather than
+        at the next 5-minute cycle: a price that stopped updating is reported when it happens."""
+        if self._stale_timer is not None:
+            self._stale_timer.cancel()
+            self._stale_timer = None
+        max_age = timedelta(seconds=self.settings.max_price_age_seconds)
+        due = [i.computed_at + max_age for i in state.inputs
+               if i.computed_at is not None and not i.stale]
+        if not due:
+            return
+        delay = (min(due) - self.clock()).total_seconds() + 0.001
+        loop = asyncio.get_running_loop()
+        self._stale_timer = loop.call_later(max(0.0, delay), self.schedule_recompute)
 
     def _observe(self, state: TreasuryState, health: HealthScore | None, took: float) -> None:
         m = self.metrics
