@@ -47,15 +47,17 @@ async def started(monitor_app: Any, bus: Bus, **overrides: Any) -> ValidatorMoni
     return app
 
 
+@pytest.mark.parametrize("multicall", [True, False], ids=["multicall3", "one_call_each"])
 async def test_monitor__first_poll__one_epoch_status_per_validator_with_views_decoded(
-    core: CoreChain, bus: Bus, monitor_app: Any
+    core: CoreChain, bus: Bus, monitor_app: Any, multicall: bool
 ) -> None:
     core.delegate(1, 5 * E18)
     core.set_income(0, 7 * E18)
     core.set_missed(2, 12)
-    app: ValidatorMonitorApp = await monitor_app()
+    app: ValidatorMonitorApp = await monitor_app(use_multicall=multicall)
     await poll_twice(app, bus)
 
+    assert app.monitor.core.calls.batching is multicall
     assert sorted(s.operator_address for s in bus.statuses) == sorted(core.ops)
     by_op = {s.operator_address: s for s in bus.statuses}
     a, b, c = (by_op[op] for op in core.ops)

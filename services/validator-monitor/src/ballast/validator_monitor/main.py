@@ -53,6 +53,7 @@ def build_app(settings: ValidatorMonitorSettings, *, poll: bool = True) -> Valid
             core_agent=settings.core_agent,
         ),
         settings.staking_manager,
+        multicall=settings.multicall3 if settings.use_multicall else None,
         concurrency=settings.rpc_concurrency,
     )
     monitor = ValidatorMonitor(

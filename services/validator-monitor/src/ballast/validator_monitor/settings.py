@@ -36,6 +36,9 @@ class ValidatorMonitorSettings(ServiceSettings):
     candidate_hub: HexAddress = "0x0000000000000000000000000000000000001005"
     stake_hub: HexAddress = "0x0000000000000000000000000000000000001010"
     core_agent: HexAddress = "0x0000000000000000000000000000000000001011"
+    multicall3: HexAddress = "0xcA11bde05977b3631167028862bE2a173976CA11"
+    use_multicall: bool = Field(
+        default=True, description="batch views through Multicall3 when the chain has it")
     staking_manager: HexAddress | None = Field(
         default=None, description="our delegator; read from deployment_file when not set")
     deployment_file: Path | None = None
