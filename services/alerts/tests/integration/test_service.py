@@ -235,3 +235,20 @@ async def test_service__restart_then_replay__no_second_notification(
         await nc.drain()
     jailed = [r for r in webhook.requests if "validator_jailed" in r["body"]["message"]]
     assert len(jailed) == 1
+
+
+async def test_service__expected_service_silent__heartbeat_missing_paged(
+    database_url: str, nats_server: Any, bus_namespace: str, webhook: Any
+) -> None:
+    settings = settings_for(
+        database_url, nats_server.url, bus_namespace, webhook,
+        expected_services=["ghost"], expected_grace_seconds=0.5,
+    )  # fmt: skip
+    app = await start_app(settings)
+    try:
+        await eventually(
+            lambda: any("heartbeat_missing" in r["body"]["message"] and "service=ghost"
+                        in r["body"]["message"] for r in webhook.requests)
+        )  # fmt: skip
+    finally:
+        await app.stop()

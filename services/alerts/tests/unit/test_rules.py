@@ -181,3 +181,13 @@ def test_rules_watcher__broken_file__keeps_previous_rules(tmp_path: Path) -> Non
     path.write_text("rules: [ {name: x, subject: nope, severity: info} ]")
     watcher = RulesWatcher(path)
     assert watcher.poll(force=True) is None
+
+
+def test_heartbeat_missing__expected_service_never_seen__fires_after_grace() -> None:
+    engine = no_grouping()
+    engine.evaluator.expect("heartbeat_missing", {"service": "treasury"}, T0, timedelta(seconds=60))
+    assert run(engine, [(59, None)]) == []
+    fired = run(engine, [(61, None)])
+    assert [(n.alert.rule, n.alert.labels) for n in fired] == [
+        ("heartbeat_missing", {"service": "treasury"})
+    ]

@@ -28,7 +28,7 @@ from ballast.alerts.adapters.repository import AlertsRepository, notification_pa
 from ballast.alerts.adapters.rules_file import RulesWatcher, load_rules
 from ballast.alerts.api import AlertsApi, StreamHub, record_json, silence_json
 from ballast.alerts.delivery import DeliveryPolicy, DeliveryWorker
-from ballast.alerts.domain.config import Grouping, RulesConfig
+from ballast.alerts.domain.config import Grouping, Kind, RulesConfig
 from ballast.alerts.domain.engine import AlertEngine
 from ballast.alerts.domain.model import AlertRecord, Notification, Silence, Transitions
 from ballast.alerts.handlers import register_control, register_fact_subscribers
@@ -37,7 +37,7 @@ from ballast.alerts.settings import AlertsSettings
 from ballast.common.messages import Alert, ControlCommand, ControlVerb, Message, utcnow
 from ballast.common.service import Service
 from ballast.common.settings import load_settings
-from ballast.common.subjects import ALERTS_ALL, alerts
+from ballast.common.subjects import ALERTS_ALL, alerts, heartbeat, subject_matches
 
 log = logging.getLogger("ballast.alerts")
 
@@ -102,6 +102,7 @@ class AlertsApp:
         self.engine.lifecycle.restore(
             await self._repo.load_records(), await self._repo.load_silences(now)
         )
+        self._expect_heartbeats(now)
         self.worker = DeliveryWorker(
             self._repo, self.channels, self.notifier, self.clock, self.policy, self.metrics
         )
@@ -110,6 +111,17 @@ class AlertsApp:
             asyncio.get_running_loop().add_signal_handler(
                 signal.SIGHUP, lambda: asyncio.ensure_future(self.reload_rules(force=True))
             )
+
+    def _expect_heartbeats(self, now: datetime) -> None:
+        """A service that never reports after this process starts is missing too."""
+        within = timedelta(seconds=self.settings.expected_grace_seconds)
+        for rule in self.engine.config.rules:
+            if rule.kind is not Kind.ABSENCE:
+                continue
+            for service in self.settings.expected_services:
+                if subject_matches(rule.subject, heartbeat(service)):
+                    labels = {name: service for name, path in rule.labels if path == "service"}
+                    self.engine.evaluator.expect(rule.name, labels, now, within)
 
     async def _close(self) -> None:
         self.hub.close()

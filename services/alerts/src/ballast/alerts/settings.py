@@ -32,6 +32,11 @@ class AlertsSettings(ServiceSettings):
     delivery_backoff_max_seconds: float = Field(default=60.0, gt=0)
     delivery_expiry_seconds: float = Field(default=86400.0, gt=0)
     digest_max: int = Field(default=50, ge=1)
+    expected_services: list[str] = Field(
+        default_factory=list[str],
+        description="services whose heartbeat must arrive even if never seen since start",
+    )
+    expected_grace_seconds: float = Field(default=60.0, gt=0)
     fact_batch_size: int = Field(default=16, ge=1, description="pull batch per subscriber")
 
     @model_validator(mode="before")

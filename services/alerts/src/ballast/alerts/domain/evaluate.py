@@ -245,6 +245,15 @@ class Evaluator:
         text = render(rule.summary, labels, count, rule.threshold)
         return Observation(rule.name, labels, active, cleared, count, text, now)
 
+    def expect(
+        self, rule_name: str, labels: Mapping[str, str], now: datetime, within: timedelta
+    ) -> None:
+        """Wait for a fact never seen yet (a service that must send heartbeats): an absence
+        rule fires for it after `within` unless one arrives. Known label sets are left alone."""
+        key = alert_key(rule_name, labels)
+        if key not in self._deadlines:
+            self._deadlines[key] = (dict(labels), now, now + within)
+
     # ------------------------------------------------------------------ time
     def on_tick(self, now: datetime) -> list[Observation]:
         """What the passing of time alone decides: missing facts, windows emptying."""
