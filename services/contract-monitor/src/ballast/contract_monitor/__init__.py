@@ -1,0 +1,1 @@
+"""Ballast contract monitor: the StakeBasket ETF's state, events and invariants, and governance."""
