@@ -171,15 +171,17 @@ class Executor:
     async def _simulate(self, record: Record) -> None:
         """Paper mode: decided, priced and recorded; nothing is signed."""
         ex = record.execution
-        await self._load_decimals()
-        plan = await self._plan(record, "0x" + "00" * 20)
+        quoted = min_out = 0
+        reason = "dry run: quoted, not signed"
+        try:
+            await self._load_decimals()
+            plan = await self._plan(record, "0x" + "00" * 20)
+            quoted, min_out = plan.quoted_out or 0, plan.min_out or 0
+        except Exception as err:  # noqa: BLE001 - paper mode records what it could not price
+            reason = f"dry run: not priced: {err}"[:500]
         outcome = self._outcome(
-            record,
-            ExecutionStatus.DRY_RUN,
-            amount_out=plan.quoted_out or 0,
-            min_out=plan.min_out or 0,
-            quoted_out=plan.quoted_out or 0,
-            reason="dry run: quoted, not signed",
+            record, ExecutionStatus.DRY_RUN, amount_out=quoted, min_out=min_out,
+            quoted_out=quoted, reason=reason,
         )
         await self.repo.finalize(ex.decision_id, Phase.DRY_RUN, outcome)
 

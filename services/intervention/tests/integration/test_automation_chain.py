@@ -1,0 +1,122 @@
+"""Routine automation through the same machinery, on anvil: accumulate, rebalance, compound."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from eth_utils.crypto import keccak
+
+from ballast.common import subjects
+from ballast.common.messages import (
+    AutomationAction,
+    AutomationKind,
+    AutomationRequest,
+    EtfMetrics,
+    ExecutionMode,
+    ExecutionStatus,
+)
+from ballast.intervention.decider import AutomationConfig, Decider
+from ballast.intervention.domain.policy import Policy
+
+pytestmark = pytest.mark.integration
+
+NOW = datetime(2026, 3, 10, 12, 30, tzinfo=UTC)
+
+# A stand-in keeper target with the StakeBasket automation entry points (solc 0.8.28, optimised):
+#   contract Keeper {
+#       event Rebalanced(address caller);
+#       event Compounded(address caller);
+#       function rebalance() external { emit Rebalanced(msg.sender); }
+#       function compound() external returns (uint256) { emit Compounded(msg.sender); return 0; }
+#   }
+# (The real StakeBasket.rebalance()/compound() have the same selectors; their own behaviour is
+# tested in contracts/tests.)
+KEEPER_BYTECODE = (
+    "0x6080604052348015600e575f5ffd5b5060f98061001b5f395ff3fe6080604052348015600e575f5ffd5b5060"
+    "0436106030575f3560e01c80637d7c2a1c146034578063f69e204614603c575b5f5ffd5b603a6054565b005b60"
+    "426089565b60405190815260200160405180910390f35b6040513381527fb8815e3a0b9733f6390f55ab413c69"
+    "6ef91fca3267f27f6c7e60fcd0984262cd9060200160405180910390a1565b6040513381525f907f7e14efc6aa"
+    "eac9afb647fdb368509700917188d3e2c6080d016a6dddae61ca2b9060200160405180910390a1505f9056fea2"
+    "64697066735822122046722a43e85329e8be8a078f304be1f2f7019e18aefdb3ec97df8f9313fc3dcf64736f6c"
+    "634300081c0033"
+)
+REBALANCED = "0x" + keccak(text="Rebalanced(address)").hex()
+COMPOUNDED = "0x" + keccak(text="Compounded(address)").hex()
+
+
+def deploy_keeper(dex: Any) -> str:
+    tx = dex.w3.eth.send_transaction({"from": dex.deployer, "data": KEEPER_BYTECODE})
+    return str(dex.w3.eth.wait_for_transaction_receipt(tx)["contractAddress"])
+
+
+def events(dex: Any, address: str, topic: str) -> int:
+    logs = dex.w3.eth.get_logs({"address": address, "topics": [topic], "fromBlock": 0})
+    return len(logs)
+
+
+def actions(harness: Any) -> list[AutomationAction]:
+    return [m for m in harness.published.on(subjects.AUTOMATION_EXECUTED)
+            if isinstance(m, AutomationAction)]
+
+
+async def test_automation__accumulate_rebalance_compound__each_on_chain_and_published(
+    harness: Any,
+) -> None:
+    dex = harness.dex
+    keeper = deploy_keeper(dex)
+    decider = Decider(
+        harness.repo, Policy(), ExecutionMode.LIVE, harness.published,
+        automation=AutomationConfig(hourly_budget_usd=Decimal(500)), clock=lambda: NOW,
+    )
+    executor = harness.executor(basket=keeper)
+    pump_before = dex.contract("TestToken", dex.pump).functions.balanceOf(dex.treasury).call()
+    assert await decider.on_automation(AutomationRequest(
+        request_id="h12", kind=AutomationKind.ACCUMULATE, amount_usd=Decimal(250),
+        reason="hourly accumulation", requested_at=NOW,
+    ))
+    assert await decider.on_etf_metrics(EtfMetrics(
+        block_number=1, block_timestamp=NOW, nav_per_share=Decimal(1), aum_usd=Decimal(0),
+        core_staked_usd=Decimal(0), lstbtc_usd=Decimal(0), rewards_usd=Decimal(0),
+        liquidity_usd=Decimal(0), basket_supply_raw=0, queue_length=0,
+        instant_withdrawal_capacity_usd=Decimal(0), max_allocation_deviation_bps=1500,
+    ))
+    assert await decider.on_automation(AutomationRequest(
+        request_id="r7", kind=AutomationKind.COMPOUND, amount_usd=Decimal(0),
+        reason="round rewards", requested_at=NOW,
+    ))
+    await harness.settle(executor)
+    done = {a.kind: a for a in actions(harness)}
+    pump_after = dex.contract("TestToken", dex.pump).functions.balanceOf(dex.treasury).call()
+    assert set(done) == {AutomationKind.ACCUMULATE, AutomationKind.REBALANCE,
+                         AutomationKind.COMPOUND}
+    assert all(a.status is ExecutionStatus.CONFIRMED and a.tx_hash for a in done.values())
+    accumulate = done[AutomationKind.ACCUMULATE]
+    assert accumulate.amount_in_raw == 250 * 10**6  # USDC, 6 decimals
+    assert accumulate.amount_out_raw == pump_after - pump_before > 0
+    assert events(dex, keeper, REBALANCED) == 1
+    assert events(dex, keeper, COMPOUNDED) == 1
+
+
+async def test_automation__dry_run__priced_nothing_signed(harness: Any) -> None:
+    dex = harness.dex
+    nonce = dex.nonce(dex.treasury)
+    decider = Decider(
+        harness.repo, Policy(), ExecutionMode.DRY_RUN, harness.published,
+        automation=AutomationConfig(hourly_budget_usd=Decimal(500)), clock=lambda: NOW,
+    )
+    await decider.on_automation(AutomationRequest(
+        request_id="h13", kind=AutomationKind.ACCUMULATE, amount_usd=Decimal(100),
+        reason="hourly accumulation", requested_at=NOW,
+    ))
+    await decider.on_automation(AutomationRequest(
+        request_id="c1", kind=AutomationKind.COMPOUND, amount_usd=Decimal(0),
+        reason="round rewards", requested_at=NOW,
+    ))
+    await harness.settle(harness.executor(live=False))
+    done = {a.kind: a for a in actions(harness)}
+    assert {a.status for a in done.values()} == {ExecutionStatus.DRY_RUN}
+    assert done[AutomationKind.ACCUMULATE].amount_out_raw > 0  # quoted
+    assert dex.nonce(dex.treasury) == nonce
