@@ -157,3 +157,30 @@ def test_evaluate__round_turns__apy_from_the_last_income_of_the_previous_round()
     # B earned nothing last round and holds as much of ours: the whole delegation earns half
     assert nxt.apy[B] == 0
     assert nxt.our_apy == (nxt.apy[A] / 2).quantize(nxt.apy[A])
+
+
+def test_evaluate__first_round_half_way_through_the_utc_day__apy_from_extrapolated_income() -> None:
+    round_ = 20_000
+    noon = datetime.fromtimestamp(round_ * 86_400 + 43_200, UTC)
+    s = Snapshot(10, noon, round_, T, {A: val(A, income_raw=5 * 10**16)})
+    ev = evaluate(MonitorState(), s, [], CFG)
+    # 5e16 by noon -> 1e17 for the day; * 0.9 / 1e20 = 0.0009 per round
+    assert ev.apy[A] is not None and abs(float(ev.apy[A]) - (1.0009**365 - 1)) < 1e-8
+
+
+def test_chain_events__slashed_by_consensus_and_transfer__resolved_to_operators() -> None:
+    from ballast.validator_monitor.adapters.logs import RawEvent
+    from ballast.validator_monitor.monitor import chain_events
+
+    cons = "0x" + "c" * 40
+    s = snap(12, 5, val(A, consensus=cons), val(B, consensus="0x" + "d" * 40))
+    raw = [
+        RawEvent("validatorSlashed", "0x" + "1" * 40, 11, 0, "0x", {"validator": cons}),
+        RawEvent("transferredCoin", "0x" + "2" * 40, 11, 1, "0x",
+                 {"sourceCandidate": A, "targetCandidate": B, "delegator": "0x" + "9" * 40,
+                  "amount": 1, "realtimeAmount": 1}),
+        RawEvent("turnedRound", "0x" + "3" * 40, 11, 2, "0x", {"round": 6}),
+    ]
+    got = [(e.name, e.operator) for e in chain_events(raw, s, MonitorState())]
+    assert got == [("validatorSlashed", A), ("transferredCoin", A), ("transferredCoin", B),
+                   ("turnedRound", None)]

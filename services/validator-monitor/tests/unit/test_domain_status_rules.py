@@ -6,7 +6,12 @@ from decimal import Decimal
 
 import pytest
 
-from ballast.validator_monitor.domain.apy import estimate_apy, per_round_rate, weighted_apy
+from ballast.validator_monitor.domain.apy import (
+    estimate_apy,
+    extrapolated_round_income,
+    per_round_rate,
+    weighted_apy,
+)
 from ballast.validator_monitor.domain.model import Thresholds, ValidatorReading
 from ballast.validator_monitor.domain.rules import Action, Reason, recommend
 from ballast.validator_monitor.domain.status import decode_status
@@ -114,3 +119,19 @@ def test_estimate_apy__income_forfeited__zero() -> None:
 def test_weighted_apy__two_validators__stake_weighted() -> None:
     assert weighted_apy([(3, Decimal("0.1")), (1, Decimal("0.5"))]) == Decimal("0.2")
     assert weighted_apy([]) is None
+
+
+@pytest.mark.parametrize(
+    ("so_far", "seconds", "expected"),
+    [
+        (10, 43_200, 20),  # half the day: double it
+        (7, 86_399, 7),
+        (10, 3_599, None),  # under an hour: too early
+        (10, 86_400, None),  # not in this round: the round is not the UTC day here
+        (10, -5, None),
+    ],
+)
+def test_extrapolated_round_income__time_into_the_utc_day__scaled_or_none(
+    so_far: int, seconds: int, expected: int | None
+) -> None:
+    assert extrapolated_round_income(so_far, seconds) == expected

@@ -18,7 +18,29 @@ from __future__ import annotations
 from decimal import Decimal, localcontext
 
 ROUNDS_PER_YEAR = 365
+ROUND_SECONDS = 86_400
+MIN_EXTRAPOLATION_SECONDS = 3_600
 _QUANTUM = Decimal("0.00000001")
+
+
+def extrapolated_round_income(
+    income_so_far: int,
+    seconds_into_round: int,
+    *,
+    round_seconds: int = ROUND_SECONDS,
+    min_seconds: int = MIN_EXTRAPOLATION_SECONDS,
+) -> int | None:
+    """A whole round's income from the part accrued so far, before a full round was seen.
+
+    Core's round is the UTC day (roundTag = timestamp / 86400), so the time into the round is
+    `timestamp - round * 86400`. Income accrues per block produced, about evenly over the day.
+    None in the first `min_seconds` (too little to go on) and whenever the time into the round
+    is outside [0, round_seconds): a chain whose round is not the UTC day (a devnet that turns
+    rounds at will) gets no extrapolation rather than a wrong one.
+    """
+    if not min_seconds <= seconds_into_round < round_seconds:
+        return None
+    return income_so_far * round_seconds // seconds_into_round
 
 
 def per_round_rate(

@@ -16,7 +16,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
-from ballast.validator_monitor.domain.apy import estimate_apy, weighted_apy
+from ballast.validator_monitor.domain.apy import (
+    ROUND_SECONDS,
+    estimate_apy,
+    extrapolated_round_income,
+    weighted_apy,
+)
 from ballast.validator_monitor.domain.changes import Change, detect_changes
 from ballast.validator_monitor.domain.model import (
     ChainEvent,
@@ -116,8 +121,12 @@ def evaluate(
 
         mem = _memory(prev_mem, cur, snap.round)
         memories[op] = mem
+        income = mem.previous_round_income
+        if income is None:
+            into_round = int(snap.timestamp.timestamp()) - snap.round * ROUND_SECONDS
+            income = extrapolated_round_income(cur.income_raw, into_round)
         apy = estimate_apy(
-            mem.previous_round_income,
+            income,
             cur.effective_commission_thousandths
             if cur.effective_commission_thousandths is not None else cur.commission_thousandths,
             core_stake_raw=cur.total_delegated_raw, score_total=cur.score_total,
