@@ -194,3 +194,99 @@ async def test_executor__paused_before_signing__waits_then_resumes(harness: Any)
     await harness.settle()
     assert (await harness.repo.load(decision.decision_id)).execution.phase is Phase.CONFIRMED
     assert len(dex.swaps()) == 1
+
+
+async def test_executor__time_locked_decision__waits_for_approve_then_executes(
+    harness: Any,
+) -> None:
+    dex = harness.dex
+    decision = await harness.decide(NOW)
+    await harness.repo.pool.execute(
+        "UPDATE intervention_decisions SET requires_approval = true WHERE decision_id = $1",
+        decision.decision_id,
+    )
+    await harness.settle(passes=2)
+    assert (await harness.repo.load(decision.decision_id)).execution.phase is Phase.DECIDED
+    assert dex.swaps() == []
+    assert await harness.repo.approve(decision.decision_id, "ops", NOW)
+    await harness.settle()
+    assert (await harness.repo.load(decision.decision_id)).execution.phase is Phase.CONFIRMED
+    assert len(dex.swaps()) == 1
+
+
+async def test_executor__time_lock_delay_elapsed__executes_without_approve(
+    harness: Any,
+) -> None:
+    decision = await harness.decide(NOW)
+    await harness.repo.pool.execute(
+        "UPDATE intervention_decisions SET requires_approval = true WHERE decision_id = $1",
+        decision.decision_id,
+    )
+    await harness.settle(harness.executor(approval_delay=timedelta(hours=1)))  # NOW is long past
+    assert (await harness.repo.load(decision.decision_id)).execution.phase is Phase.CONFIRMED
+
+
+async def test_chain__same_signed_bytes_sent_again_after_mined__counts_as_sent(
+    harness: Any,
+) -> None:
+    from ballast.intervention.domain.execution import SendVerdict, after_send
+
+    dex = harness.dex
+    signed = await harness.signer.sign({
+        "type": 2, "chainId": dex.node.chain_id, "nonce": dex.nonce(dex.treasury),
+        "to": dex.deployer, "value": 1, "data": b"", "gas": 21000,
+        "maxFeePerGas": 10 * 10**9, "maxPriorityFeePerGas": 10**9,
+    })
+    first = await harness.chain.send_raw(signed.raw)
+    again = await harness.chain.send_raw(signed.raw)
+    mined = await harness.chain.receipt(signed.tx_hash) is not None
+    assert first.outcome.value == "accepted"
+    assert after_send(again.outcome, own_hash_mined=mined) is SendVerdict.SENT, again
+
+
+async def test_chain__private_rpc_configured__broadcast_goes_there_reads_do_not(
+    harness: Any,
+) -> None:
+    from aiohttp import ClientSession, web
+
+    from ballast.intervention.adapters.chain import Chain
+
+    seen: dict[str, list[str]] = {"read": [], "private": []}
+
+    def proxy(name: str) -> web.Application:
+        async def forward(request: web.Request) -> web.Response:
+            body = await request.json()
+            seen[name].append(body["method"])
+            async with ClientSession() as session, session.post(
+                harness.dex.node.rpc_url, json=body
+            ) as upstream:
+                return web.json_response(await upstream.json())
+
+        app = web.Application()
+        app.router.add_post("/", forward)
+        return app
+
+    runners = []
+    urls = []
+    for name in ("read", "private"):
+        runner = web.AppRunner(proxy(name))
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]  # noqa: SLF001
+        runners.append(runner)
+        urls.append(f"http://127.0.0.1:{port}")
+    chain = Chain(urls[0], private_rpc_url=urls[1])
+    try:
+        decision = await harness.decide(NOW)
+        executor = harness.executor()
+        executor.chain = chain
+        await harness.settle(executor)
+        record = await harness.repo.load(decision.decision_id)
+    finally:
+        await chain.close()
+        for runner in runners:
+            await runner.cleanup()
+    assert record.execution.phase is Phase.CONFIRMED
+    assert set(seen["private"]) == {"eth_sendRawTransaction"}
+    assert "eth_sendRawTransaction" not in seen["read"] and seen["read"]
