@@ -219,14 +219,17 @@ class BusListener:
     """Everything the oracle publishes under a namespace, decoded (a raw nats-py subscriber)."""
 
     def __init__(self) -> None:
-        from ballast.common.messages import ConsensusPrice  # noqa: PLC0415
+        from ballast.common.messages import ConsensusPrice, Trade  # noqa: PLC0415
 
-        self.model = ConsensusPrice
+        self.models = (ConsensusPrice, Trade)
         self.consensus: list[Any] = []
+        self.trades: list[Any] = []
 
     async def on_msg(self, msg: Any) -> None:
         if ".prices.consensus." in msg.subject:
-            self.consensus.append(self.model.model_validate_json(msg.data))
+            self.consensus.append(self.models[0].model_validate_json(msg.data))
+        elif ".trades." in msg.subject:
+            self.trades.append(self.models[1].model_validate_json(msg.data))
 
     async def wait_for(self, predicate: Any, within: float = 15.0) -> Any:
         """The first consensus (from now on) satisfying `predicate`."""
@@ -246,5 +249,6 @@ async def bus_listener(nats_server: Any, bus_namespace: str) -> AsyncIterator[Bu
     nc = await nats.connect(nats_server.url)
     got = BusListener()
     await nc.subscribe(f"{bus_namespace}.prices.consensus.*", cb=got.on_msg)
+    await nc.subscribe(f"{bus_namespace}.trades.>", cb=got.on_msg)
     yield got
     await nc.drain()

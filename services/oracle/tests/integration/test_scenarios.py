@@ -10,6 +10,7 @@ MockPyth, a Switchboard stand-in), real NATS and Postgres.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from decimal import Decimal
@@ -140,3 +141,47 @@ async def test_scenario_flash_spike__all_sources_spike_once__no_ok_at_spike_pric
     seen = bus_listener.consensus[start:]
     assert not [c for c in seen if c.status is ConsensusStatus.OK and c.price is not None
                 and c.price > Decimal("2.75")]
+
+
+async def test_oracle_dex_source__swaps_and_time__twap_consensus_trades_and_bars(
+    dex: Any, anvil_snapshot: Any, nats_server: Any, bus_namespace: str, database_url: str,
+    bus_listener: Any,
+) -> None:
+    values: dict[str, Any] = {
+        "nats_url": nats_server.url, "bus_prefix": bus_namespace, "database_url": database_url,
+        "http_port": 0, "http_host": "127.0.0.1", "evaluate_seconds": 0.05,
+        "db_flush_seconds": 0.05,
+        "symbols": {"PSTR": {"min_sources": 1, "sources": [{
+            "kind": "uniswap_v2", "rpc_url": anvil_snapshot.rpc_url, "pair": dex.pair.address,
+            "base_token": dex.base.address, "quote_symbol": "USDC", "window_seconds": 60,
+            "poll_seconds": 0.05, "trade_confirmations": 1, "max_age_seconds": 1e9}]}},
+    }
+    anvil_snapshot.mine(1)  # the pair must exist at head - 1, the block the TWAP reads
+    app = build_app(OracleSettings(**values))
+    await app.start()
+    try:
+        registry = app.service.registry
+        labels = {"source": "dex_twap", "symbol": "PSTR", "kind": "warmup"}
+        async with asyncio.timeout(10):
+            while not registry.get_sample_value("ballast_oracle_source_errors_total", labels):
+                await asyncio.sleep(0.02)  # the first TWAP sample is taken
+        receipt = dex.swap(2_000 * 10**18)
+        anvil_snapshot.mine(1)
+        anvil_snapshot.increase_time(120)
+        anvil_snapshot.mine(1)
+        ok = await bus_listener.wait_for(lambda c: c.status is ConsensusStatus.OK)
+        assert ok.price is not None and Decimal("2.3") < ok.price < Decimal("2.5")
+        async with asyncio.timeout(10):
+            while not bus_listener.trades:
+                await asyncio.sleep(0.02)
+        trade = bus_listener.trades[0]
+        assert trade.pair == "PSTR-USDC" and trade.base_volume == Decimal(2000)
+        assert trade.tx_hash.removeprefix("0x") == bytes(receipt["transactionHash"]).hex()
+        pool = app.service.db
+        async with asyncio.timeout(10):
+            while not await pool.fetchval("SELECT count(*) FROM oracle_bars_1m"):
+                await asyncio.sleep(0.05)
+        bar = await pool.fetchrow("SELECT * FROM oracle_bars_1m")
+        assert bar["symbol"] == "PSTR" and bar["quote"] == "USDC" and bar["volume"] == 2000
+    finally:
+        await app.stop()

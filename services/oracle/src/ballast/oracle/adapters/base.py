@@ -15,10 +15,11 @@ from ballast.common.messages import PriceObservation
 class SourceError(Exception):
     """A read failed. `kind` is a short metric label: http, timeout, malformed, connect, ..."""
 
-    def __init__(self, kind: str, detail: str) -> None:
+    def __init__(self, kind: str, detail: str, *, backoff: bool = True) -> None:
         super().__init__(f"{kind}: {detail}")
         self.kind = kind
         self.detail = detail
+        self.backoff = backoff  # False: not the source's fault (warming up); keep the pace
 
 
 class PolledFeed(Protocol):

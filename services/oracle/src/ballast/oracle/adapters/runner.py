@@ -38,7 +38,8 @@ class _Failures:
         self.count = 0
 
     def fail(self, err: SourceError) -> None:
-        self.count += 1
+        if err.backoff:
+            self.count += 1
         self.metrics.source_errors.labels(self.source, self.symbol, err.kind).inc()
         self.metrics.source_up.labels(self.source, self.symbol).set(0)
         log.warning("source down", extra={"source": self.source, "symbol": self.symbol,

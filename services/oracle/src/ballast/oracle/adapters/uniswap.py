@@ -105,7 +105,8 @@ class UniswapTwapFeed:
             self.on_head(self.source, self.symbol, head)
         start = self.window.start_for(ts)
         if start is None:
-            raise SourceError("warmup", f"TWAP window of {self.window.window}s not covered yet")
+            raise SourceError("warmup", f"TWAP window of {self.window.window}s not covered yet",
+                              backoff=False)
         price = average_price(start, point, decimals0=info.decimals0, decimals1=info.decimals1,
                               token0_is_base=info.token0_is_base)
         if price is None or price <= 0:
