@@ -56,7 +56,7 @@ async def nc(nats_server: Any) -> AsyncIterator[nats.NATS]:
     await conn.drain()
 
 
-async def wait(predicate: Callable[[], bool], within: float = 15.0) -> None:
+async def wait(predicate: Callable[[], bool], within: float = 30.0) -> None:
     async with asyncio.timeout(within):
         while not predicate():
             await asyncio.sleep(0.02)

@@ -106,7 +106,7 @@ async def test_treasury__liquidity_and_performance__from_chain_bus_and_postgres(
             await publish(nc, ns, prices_consensus(symbol), consensus(symbol, price))
         await wait(lambda: len(treasury.prices) == 4)
 
-        first = await treasury.liquidity_report()
+        first = await service.reports.liquidity_report()
         assert first is not None
         wcore, usdc = first.positions
         assert (wcore.value_usd, usdc.value_usd, first.total_value_usd) == (
@@ -118,7 +118,7 @@ async def test_treasury__liquidity_and_performance__from_chain_bus_and_postgres(
         # PSTR/USDC pool price up 20% (constant product): out of range, rebalance signalled
         k = D(10**12)
         pools.pstr_usdc = ((k / D("1.2")).sqrt(), (k * D("1.2")).sqrt())
-        moved = await treasury.liquidity_report()
+        moved = await service.reports.liquidity_report()
         assert moved is not None
         assert moved.rebalance_needed and not moved.positions[1].in_range
         assert moved.positions[1].range_centre == D(1)
@@ -130,7 +130,7 @@ async def test_treasury__liquidity_and_performance__from_chain_bus_and_postgres(
             action_id="rb-1", kind=AutomationKind.REBALANCE, status=ExecutionStatus.CONFIRMED,
             mode=ExecutionMode.LIVE, executed_at=utcnow()))
         await asyncio.sleep(0.3)
-        after = await treasury.liquidity_report()
+        after = await service.reports.liquidity_report()
         assert after is not None and not after.rebalance_needed
         centre = after.positions[1].range_centre
         assert centre is not None and centre.quantize(D("0.0001")) == D("1.2000")
@@ -152,7 +152,7 @@ async def test_treasury__liquidity_and_performance__from_chain_bus_and_postgres(
             slippage=D("0.01"), gas_cost_wei=2 * 10**15, executed_at=executed_at))
         await publish(nc, ns, prices_consensus("PSTR"), consensus("PSTR", "0.90"))
         await asyncio.sleep(0.5)
-        report = await treasury.performance_report()
+        report = await service.reports.performance_report()
         assert report.intervention_success_rate == 1 and report.interventions_evaluated == 1
         # 1% of $10,000 + 0.002 CORE at $1.20 (native CORE priced by WCORE)
         assert report.execution_cost_per_intervention_usd == D("100.0024")

@@ -13,8 +13,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from datetime import UTC, datetime, timedelta
 
 from ballast.common.bus import Bus
 from ballast.common.messages import (
@@ -26,9 +25,6 @@ from ballast.common.messages import (
     HealthScore,
     InterventionDecision,
     InterventionExecuted,
-    LiquidityState,
-    PerformanceReport,
-    RiskReport,
     SafetyMode,
     StateStatus,
     Trade,
@@ -37,19 +33,13 @@ from ballast.common.messages import (
 )
 from ballast.common.subjects import (
     HEALTH_SCORE,
-    LIQUIDITY_STATE,
-    PERFORMANCE_REPORT,
-    RISK_REPORT,
     TREASURY_STATE,
     automation_requested,
 )
 from ballast.treasury.adapters.chain import ChainReader
 from ballast.treasury.adapters.repository import Repository
-from ballast.treasury.domain import liquidity as lq
 from ballast.treasury.domain import treasury as f
 from ballast.treasury.domain.health import build_health
-from ballast.treasury.domain.performance import build_performance
-from ballast.treasury.domain.risk import build_risk
 from ballast.treasury.domain.state import ChainSnapshot, build_state
 from ballast.treasury.domain.vwap import (
     WINDOW_MINUTES,
@@ -262,76 +252,6 @@ class Treasury:
         await self.bus.publish(request, subject, msg_id=request_id)
         self.metrics.published.labels(subject).inc()
         return request
-
-    # ------------------------------------------------------------------ reports
-    def _price(self, symbol: str) -> Decimal | None:
-        found = self.prices.get(symbol) or self.prices.get(
-            self.symbols.price_aliases.get(symbol, "")
-        )
-        return None if found is None else found.price
-
-    async def risk_report(self) -> RiskReport:
-        state = self.last_state or await self.recompute()
-        values = {
-            h.symbol: h.value_usd for h in state.holdings
-            if h.symbol != self.symbols.pstr and h.value_usd is not None
-        }
-        now = self.clock()
-        lookup = {s: [s, self.symbols.price_aliases.get(s, s)] for s in values}
-        closes = await self.repo.daily_closes(
-            sorted({x for v in lookup.values() for x in v}), now - timedelta(days=400)
-        )
-        by_symbol: dict[str, dict[date, Decimal]] = {}
-        for s, names in lookup.items():
-            for name in names:
-                if name in closes:
-                    by_symbol[s] = closes[name]
-                    break
-        report = build_risk(
-            values, by_symbol, state.pump_concentration, now, self.settings.risk_min_samples
-        )
-        await self.bus.publish(report, RISK_REPORT, msg_id=f"risk-{now.isoformat()}")
-        self.metrics.published.labels(RISK_REPORT).inc()
-        return report
-
-    async def liquidity_report(self) -> LiquidityState | None:
-        if self.chain is None:
-            return None
-        readings = await self.chain.pools()
-        now = self.clock()
-        prices = {s: self._price(s) for r in readings for s in (r.token0, r.token1)}
-        items: list[tuple[lq.PoolReading, lq.PoolEntry, Decimal]] = []
-        for r in readings:
-            target = self.settings.liquidity_targets.get(r.pair, Decimal(0))
-            if (target == 0 and r.lp_balance_raw == 0) or r.reserve0 <= 0 or r.lp_supply <= 0:
-                continue
-            g = lq.liquidity_per_lp(r.reserve0, r.reserve1, r.lp_supply)
-            entry = await self.repo.pool_entry(r.pool, r.reserve1 / r.reserve0, g, now)
-            items.append((r, entry, target))
-        state = lq.build_liquidity(items, prices, now)
-        await self.bus.publish(state, LIQUIDITY_STATE, msg_id=f"liquidity-{now.isoformat()}")
-        self.metrics.published.labels(LIQUIDITY_STATE).inc()
-        return state
-
-    async def performance_report(self) -> PerformanceReport:
-        now = self.clock()
-        values = await self.repo.value_series(now - timedelta(days=31))
-        daily: dict[date, Decimal] = {}
-        for t, v in values:
-            daily[t.astimezone(UTC).date()] = v
-        window = timedelta(hours=self.settings.success_window_hours)
-        report = build_performance(
-            values=values,
-            daily_values=[daily[d] for d in sorted(daily)][-31:],
-            interventions=await self.repo.confirmed_interventions(now - timedelta(days=30)),
-            pstr_prices=await self.repo.price_series(self.symbols.pstr, now - timedelta(days=31)),
-            native_price=self._price("CORE"),
-            window=window,
-            now=now,
-        )
-        await self.bus.publish(report, PERFORMANCE_REPORT, msg_id=f"perf-{now.isoformat()}")
-        self.metrics.published.labels(PERFORMANCE_REPORT).inc()
-        return report
 
     async def prune(self) -> None:
         await self.repo.prune(minute_of(self.clock()) - WINDOW_MINUTES)

@@ -46,6 +46,7 @@ from ballast.treasury.adapters.chain import ChainLayout, ChainReader, Web3ChainR
 from ballast.treasury.adapters.repository import Repository
 from ballast.treasury.handlers import Clock, Treasury
 from ballast.treasury.metrics import TreasuryMetrics
+from ballast.treasury.reports import Reports
 from ballast.treasury.settings import TreasurySettings
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -69,6 +70,7 @@ class TreasuryService(Service):
     """A Service that also exposes its Treasury (for tests and the on-demand risk route)."""
 
     treasury: Treasury
+    reports: Reports
 
 
 def default_chain(settings: TreasurySettings) -> ChainReader | None:
@@ -96,6 +98,7 @@ def build_app(
         chain if chain is not None else default_chain(settings), clock,
     )
     service.treasury = treasury
+    service.reports = reports = Reports(treasury)
 
     async def start() -> None:
         await treasury.start(Repository(service.db))
@@ -103,11 +106,11 @@ def build_app(
     service.on_start(start)
     service.on_stop(treasury.stop)
     subscribe(service, treasury)
-    schedule(service, treasury, settings)
+    schedule(service, treasury, reports, settings)
 
     async def risk_on_demand(_: web.Request) -> web.Response:
         """POST /reports/risk: compute and publish a risk.report now, return it."""
-        report = await treasury.risk_report()
+        report = await reports.risk_report()
         return web.Response(text=report.model_dump_json(), content_type="application/json")
 
     service.ops.app.router.add_post("/reports/risk", risk_on_demand)
@@ -143,7 +146,9 @@ def subscribe(service: Service, treasury: Treasury) -> None:
         await treasury.on_automation(action)
 
 
-def schedule(service: Service, treasury: Treasury, settings: TreasurySettings) -> None:
+def schedule(
+    service: Service, treasury: Treasury, reports: Reports, settings: TreasurySettings
+) -> None:
     async def state_job() -> None:
         await treasury.recompute()
 
@@ -151,13 +156,13 @@ def schedule(service: Service, treasury: Treasury, settings: TreasurySettings) -
         await treasury.accumulate()
 
     async def risk_job() -> None:
-        await treasury.risk_report()
+        await reports.risk_report()
 
     async def liquidity_job() -> None:
-        await treasury.liquidity_report()
+        await reports.liquidity_report()
 
     async def performance_job() -> None:
-        await treasury.performance_report()
+        await reports.performance_report()
 
     service.every(settings.chain_interval_seconds, "chain")(treasury.refresh_chain)
     service.every(settings.state_interval_seconds, "state")(state_job)

@@ -1,0 +1,92 @@
+"""Risk, liquidity and performance reports (PSTR seed 5, 6 and KPIs): fetch from Postgres, the
+chain and the latest state, compute in domain/, publish."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, timedelta
+from decimal import Decimal
+
+from ballast.common.messages import LiquidityState, PerformanceReport, RiskReport
+from ballast.common.subjects import LIQUIDITY_STATE, PERFORMANCE_REPORT, RISK_REPORT
+from ballast.treasury.domain import liquidity as lq
+from ballast.treasury.domain.performance import build_performance
+from ballast.treasury.domain.risk import build_risk
+from ballast.treasury.handlers import Treasury
+
+
+class Reports:
+    """The scheduled (and on-demand) reports of one Treasury."""
+
+    def __init__(self, treasury: Treasury) -> None:
+        self.t = treasury
+
+    def _price(self, symbol: str) -> Decimal | None:
+        found = self.t.prices.get(symbol) or self.t.prices.get(
+            self.t.symbols.price_aliases.get(symbol, "")
+        )
+        return None if found is None else found.price
+
+    async def risk_report(self) -> RiskReport:
+        state = self.t.last_state or await self.t.recompute()
+        values = {
+            h.symbol: h.value_usd for h in state.holdings
+            if h.symbol != self.t.symbols.pstr and h.value_usd is not None
+        }
+        now = self.t.clock()
+        lookup = {s: [s, self.t.symbols.price_aliases.get(s, s)] for s in values}
+        closes = await self.t.repo.daily_closes(
+            sorted({x for v in lookup.values() for x in v}), now - timedelta(days=400)
+        )
+        by_symbol: dict[str, dict[date, Decimal]] = {}
+        for s, names in lookup.items():
+            for name in names:
+                if name in closes:
+                    by_symbol[s] = closes[name]
+                    break
+        report = build_risk(
+            values, by_symbol, state.pump_concentration, now, self.t.settings.risk_min_samples
+        )
+        await self.t.bus.publish(report, RISK_REPORT, msg_id=f"risk-{now.isoformat()}")
+        self.t.metrics.published.labels(RISK_REPORT).inc()
+        return report
+
+    async def liquidity_report(self) -> LiquidityState | None:
+        if self.t.chain is None:
+            return None
+        readings = await self.t.chain.pools()
+        now = self.t.clock()
+        prices = {s: self._price(s) for r in readings for s in (r.token0, r.token1)}
+        items: list[tuple[lq.PoolReading, lq.PoolEntry, Decimal]] = []
+        for r in readings:
+            target = self.t.settings.liquidity_targets.get(r.pair, Decimal(0))
+            if (target == 0 and r.lp_balance_raw == 0) or r.reserve0 <= 0 or r.lp_supply <= 0:
+                continue
+            g = lq.liquidity_per_lp(r.reserve0, r.reserve1, r.lp_supply)
+            entry = await self.t.repo.pool_entry(r.pool, r.reserve1 / r.reserve0, g, now)
+            items.append((r, entry, target))
+        state = lq.build_liquidity(items, prices, now)
+        await self.t.bus.publish(state, LIQUIDITY_STATE, msg_id=f"liquidity-{now.isoformat()}")
+        self.t.metrics.published.labels(LIQUIDITY_STATE).inc()
+        return state
+
+    async def performance_report(self) -> PerformanceReport:
+        now = self.t.clock()
+        values = await self.t.repo.value_series(now - timedelta(days=31))
+        daily: dict[date, Decimal] = {}
+        for t, v in values:
+            daily[t.astimezone(UTC).date()] = v
+        window = timedelta(hours=self.t.settings.success_window_hours)
+        report = build_performance(
+            values=values,
+            daily_values=[daily[d] for d in sorted(daily)][-31:],
+            interventions=await self.t.repo.confirmed_interventions(now - timedelta(days=30)),
+            pstr_prices=await self.t.repo.price_series(
+                self.t.symbols.pstr, now - timedelta(days=31)
+            ),
+            native_price=self._price("CORE"),
+            window=window,
+            now=now,
+        )
+        await self.t.bus.publish(report, PERFORMANCE_REPORT, msg_id=f"perf-{now.isoformat()}")
+        self.t.metrics.published.labels(PERFORMANCE_REPORT).inc()
+        return report
