@@ -78,6 +78,7 @@ class AlertsApp:
         self._unsaved: list[Transitions] = []
         self._unpublished: list[Notification] = []
         self._worker_task: asyncio.Task[None] | None = None
+        self._publisher: asyncio.Task[None] | None = None
         self.subscribed = register_fact_subscribers(
             self.service.bus, self.engine.config.subjects(), self.on_fact, settings.fact_batch_size
         )
@@ -134,6 +135,8 @@ class AlertsApp:
             await asyncio.gather(self._worker_task, return_exceptions=True)
         with contextlib.suppress(Exception):
             await self._flush()
+        if self._publisher is not None:
+            await asyncio.gather(self._publisher, return_exceptions=True)
 
     async def start(self) -> None:
         await self.service.start()
@@ -160,6 +163,7 @@ class AlertsApp:
         async with self._lock:
             out = self.engine.tick(self.clock())
             await self._commit(out)
+        self._publish_soon()
         counts: dict[str, int] = {}
         for record in self.engine.active():
             counts[record.severity.value] = counts.get(record.severity.value, 0) + 1
@@ -221,12 +225,24 @@ class AlertsApp:
                 ).inc()
                 self.hub.publish("alert", notification_payload(n))
                 self._unpublished.append(n)
-        while self._unpublished:
-            n = self._unpublished[0]
-            await self.service.bus.publish(
-                n.alert, alerts(n.alert.severity.value), msg_id=f"{n.key}#{n.sequence}"
-            )
-            self._unpublished.pop(0)
+        self._publish_soon()
+
+    def _publish_soon(self) -> None:
+        """Bus publishes leave the fact's path (Postgres already holds the notification); one
+        task drains them in order, and what fails stays queued for the next tick."""
+        if self._unpublished and (self._publisher is None or self._publisher.done()):
+            self._publisher = asyncio.create_task(self._drain_publish(), name="alerts-publish")
+
+    async def _drain_publish(self) -> None:
+        try:
+            while self._unpublished:
+                n = self._unpublished[0]
+                await self.service.bus.publish(
+                    n.alert, alerts(n.alert.severity.value), msg_id=f"{n.key}#{n.sequence}"
+                )
+                self._unpublished.pop(0)
+        except Exception as err:  # noqa: BLE001 - retried on the next tick
+            log.warning("alert publish failed, will retry", extra={"error": repr(err)})
 
     # ------------------------------------------------------------------ API backend
     def now(self) -> datetime:

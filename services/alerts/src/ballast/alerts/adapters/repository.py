@@ -81,22 +81,75 @@ ON CONFLICT (key) DO UPDATE SET
     family = EXCLUDED.family, send_resolved = EXCLUDED.send_resolved, updated_at = now()
 """
 
-_HISTORY = """
-INSERT INTO alerts_history (key, sequence, notification_id, rule, severity, state, reason, route,
-    payload, notified_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10)
-ON CONFLICT (key, sequence) DO NOTHING
-"""
+_STATE_COLUMNS = """key text, rule text, base_severity text, severity text, labels jsonb,
+    state text, summary text, description text, value text, starts_at timestamptz,
+    ends_at timestamptz, last_seen_at timestamptz, sequence integer, notified_state text,
+    notified_severity text, last_notified_at timestamptz, last_notified_value text,
+    escalated boolean, acknowledged boolean, acknowledged_by text, acknowledged_at timestamptz,
+    route text, family text, send_resolved boolean"""
 
-_OUTBOX = """
+_SAVE = f"""
+WITH state AS (
+    INSERT INTO alerts_state (key, rule, base_severity, severity, labels, state, summary,
+        description, value, starts_at, ends_at, last_seen_at, sequence, notified_state,
+        notified_severity, last_notified_at, last_notified_value, escalated, acknowledged,
+        acknowledged_by, acknowledged_at, route, family, send_resolved, updated_at)
+    SELECT x.*, now() FROM jsonb_to_recordset($1::jsonb) AS x({_STATE_COLUMNS})
+    ON CONFLICT (key) DO UPDATE SET
+        severity = EXCLUDED.severity, base_severity = EXCLUDED.base_severity,
+        labels = EXCLUDED.labels, state = EXCLUDED.state, summary = EXCLUDED.summary,
+        description = EXCLUDED.description, value = EXCLUDED.value,
+        starts_at = EXCLUDED.starts_at, ends_at = EXCLUDED.ends_at,
+        last_seen_at = EXCLUDED.last_seen_at,
+        sequence = GREATEST(alerts_state.sequence, EXCLUDED.sequence),
+        notified_state = EXCLUDED.notified_state,
+        notified_severity = EXCLUDED.notified_severity,
+        last_notified_at = EXCLUDED.last_notified_at,
+        last_notified_value = EXCLUDED.last_notified_value, escalated = EXCLUDED.escalated,
+        acknowledged = EXCLUDED.acknowledged, acknowledged_by = EXCLUDED.acknowledged_by,
+        acknowledged_at = EXCLUDED.acknowledged_at, route = EXCLUDED.route,
+        family = EXCLUDED.family, send_resolved = EXCLUDED.send_resolved, updated_at = now()
+    RETURNING 1
+), history AS (
+    INSERT INTO alerts_history (key, sequence, notification_id, rule, severity, state, reason,
+        route, payload, notified_at)
+    SELECT * FROM jsonb_to_recordset($2::jsonb) AS x(key text, sequence integer,
+        notification_id text, rule text, severity text, state text, reason text, route text,
+        payload jsonb, notified_at timestamptz)
+    ON CONFLICT (key, sequence) DO NOTHING
+    RETURNING 1
+)
 INSERT INTO alerts_outbox (key, sequence, channel, notification_id, severity, payload,
     next_attempt_at, created_at, expires_at, lease_until, attempts)
-VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $7, $8, $9::timestamptz,
-    CASE WHEN $9::timestamptz IS NULL THEN 0 ELSE 1 END)
+SELECT x.key, x.sequence, x.channel, x.notification_id, x.severity, x.payload, $4, $4, $5, $6,
+    CASE WHEN $6::timestamptz IS NULL THEN 0 ELSE 1 END
+FROM jsonb_to_recordset($3::jsonb) AS x(key text, sequence integer, channel text,
+    notification_id text, severity text, payload jsonb)
 ON CONFLICT (key, sequence, channel) DO NOTHING
 RETURNING id, key, sequence, channel, notification_id, severity, payload, attempts, created_at,
     expires_at
-"""
+"""  # noqa: S608 - the only interpolation is the constant column list above
+"""Records, history and outbox rows in ONE statement (one round trip, atomic by itself)."""
+
+
+def _record_doc(r: AlertRecord) -> dict[str, Any]:
+    def ts(value: datetime | None) -> str | None:
+        return None if value is None else value.isoformat()
+
+    return {
+        "key": r.key, "rule": r.rule, "base_severity": r.base_severity.value,
+        "severity": r.severity.value, "labels": r.labels, "state": r.state.value,
+        "summary": r.summary, "description": r.description, "value": _text(r.value),
+        "starts_at": ts(r.starts_at), "ends_at": ts(r.ends_at),
+        "last_seen_at": ts(r.last_seen_at), "sequence": r.sequence,
+        "notified_state": r.notified_state.value if r.notified_state else None,
+        "notified_severity": r.notified_severity.value if r.notified_severity else None,
+        "last_notified_at": ts(r.last_notified_at),
+        "last_notified_value": _text(r.last_notified_value), "escalated": r.escalated,
+        "acknowledged": r.acknowledged, "acknowledged_by": r.acknowledged_by,
+        "acknowledged_at": ts(r.acknowledged_at), "route": r.route, "family": r.family,
+        "send_resolved": r.send_resolved,
+    }  # fmt: skip
 
 
 def _record_args(r: AlertRecord) -> tuple[Any, ...]:
@@ -174,25 +227,28 @@ class AlertsRepository:
         """
         if not out.changed and not out.notifications:
             return []
-        inserted: list[OutboxRow] = []
         lease_until = None if lease is None else now + lease
-        async with self.pool.acquire() as conn, conn.transaction():
-            if out.changed:
-                await conn.executemany(_UPSERT, [_record_args(r) for r in out.changed.values()])
-            for n in out.notifications:
-                payload = json.dumps(notification_payload(n))
-                await conn.execute(
-                    _HISTORY, n.key, n.sequence, n.id, n.alert.rule, n.alert.severity.value,
-                    n.alert.state.value, n.reason, n.route, payload, n.alert.notified_at,
-                )  # fmt: skip
-                for channel in channels.for_route(n.route):
-                    row = await conn.fetchrow(
-                        _OUTBOX, n.key, n.sequence, channel.id, n.id, n.alert.severity.value,
-                        payload, now, now + expiry, lease_until,
-                    )  # fmt: skip
-                    if row is not None:
-                        inserted.append(_outbox_row(row))
-        return inserted
+        records = [_record_doc(r) for r in out.changed.values()]
+        history: list[dict[str, Any]] = []
+        outbox: list[dict[str, Any]] = []
+        for n in out.notifications:
+            payload = notification_payload(n)
+            history.append({
+                "key": n.key, "sequence": n.sequence, "notification_id": n.id,
+                "rule": n.alert.rule, "severity": n.alert.severity.value,
+                "state": n.alert.state.value, "reason": n.reason, "route": n.route,
+                "payload": payload, "notified_at": n.alert.notified_at.isoformat(),
+            })  # fmt: skip
+            outbox.extend(
+                {"key": n.key, "sequence": n.sequence, "channel": channel.id,
+                 "notification_id": n.id, "severity": n.alert.severity.value, "payload": payload}
+                for channel in channels.for_route(n.route)
+            )  # fmt: skip
+        rows = await self.pool.fetch(
+            _SAVE, json.dumps(records), json.dumps(history), json.dumps(outbox),
+            now, now + expiry, lease_until,
+        )  # fmt: skip
+        return sorted((_outbox_row(r) for r in rows), key=lambda row: row.id)
 
     async def save_records(self, records: Iterable[AlertRecord]) -> None:
         rows = [_record_args(r) for r in records]
