@@ -252,3 +252,29 @@ async def test_service__expected_service_silent__heartbeat_missing_paged(
         )  # fmt: skip
     finally:
         await app.stop()
+
+
+async def test_service__silence_over_http__held_back_and_listed(
+    harness: Harness, facts: Any
+) -> None:
+    operator = "0x" + "12" * 20
+    async with aiohttp.ClientSession() as http:
+        body = {"matchers": {"operator": operator}, "duration_seconds": 600, "by": "carol"}
+        async with http.post(f"{harness.base}/silences", json=body) as resp:
+            assert resp.status == 201
+            silence = await resp.json()
+        async with http.post(f"{harness.base}/silences", json={"matchers": {}}) as resp:
+            assert resp.status == 400
+        await harness.publish(facts.validator(jailed=True, operator=operator))
+        await harness.publish(facts.validator(jailed=True))
+        await eventually(lambda: harness.received("0x" + "ab" * 20))
+        assert harness.received(operator) == []
+        async with http.get(f"{harness.base}/alerts/history?limit=10") as resp:
+            history = (await resp.json())["notifications"]
+        async with http.get(f"{harness.base}/alerts?all=1") as resp:
+            every = (await resp.json())["alerts"]
+    assert silence["created_by"] == "carol"
+    told = [h["alert"]["labels"].get("operator") for h in history]
+    assert "0x" + "ab" * 20 in told and operator not in told
+    jailed = {a["labels"]["operator"] for a in every if a["rule"] == "validator_jailed"}
+    assert jailed == {operator, "0x" + "ab" * 20}
