@@ -280,10 +280,10 @@ class Harness:
     config: ExecConfig
 
     def executor(self, *, live: bool = True, crash: Callable[[str], None] | None = None,
-                 **overrides: Any) -> Executor:
+                 metrics: Any = None, **overrides: Any) -> Executor:
         config = replace(self.config, **overrides)
         return Executor(self.repo, self.chain, self.signer if live else None, self.published,
-                        config, crash=crash or no_crash)
+                        config, crash=crash or no_crash, metrics=metrics)
 
     async def decide(self, now: datetime, mode: ExecutionMode = ExecutionMode.LIVE,
                      **state: Any) -> InterventionDecision:

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from prometheus_client import CollectorRegistry
 
 from ballast.common import subjects
 from ballast.common.messages import (
@@ -18,6 +19,7 @@ from ballast.common.messages import (
     InterventionExecuted,
 )
 from ballast.intervention.domain.execution import Phase
+from ballast.intervention.metrics import InterventionMetrics
 
 pytestmark = pytest.mark.integration
 
@@ -34,7 +36,8 @@ def executed(harness: Any) -> list[InterventionExecuted]:
 async def test_executor__live_decision__one_swap_confirmed_and_published(harness: Any) -> None:
     dex = harness.dex
     decision = await harness.decide(NOW)
-    await harness.settle()
+    registry = CollectorRegistry()
+    await harness.settle(harness.executor(metrics=InterventionMetrics(registry)))
     swaps = dex.swaps()
     (outcome,) = executed(harness)
     assert len(swaps) == 1
@@ -52,6 +55,12 @@ async def test_executor__live_decision__one_swap_confirmed_and_published(harness
     assert harness.published.sent[-1].msg_id == f"executed-{decision.decision_id}"
     record = await harness.repo.load(decision.decision_id)
     assert record.execution.phase is Phase.CONFIRMED and record.execution.published
+    outcomes = registry.get_sample_value(
+        "ballast_intervention_outcomes_total", {"kind": "intervention", "status": "confirmed"}
+    )
+    assert outcomes == 1
+    assert registry.get_sample_value("ballast_intervention_broadcasts_total",
+                                     {"result": "sent"}) == 2  # the approval and the swap
 
 
 async def test_executor__price_moves_over_2pct_after_quote__reverts_failed_not_retried(

@@ -49,6 +49,7 @@ from ballast.intervention.domain.execution import (
     next_step,
     swap_result,
 )
+from ballast.intervention.metrics import InterventionMetrics
 
 log = logging.getLogger("ballast.intervention.executor")
 
@@ -109,7 +110,9 @@ class Executor:
         *,
         clock: Callable[[], datetime] = utcnow,
         crash: Callable[[str], None] = no_crash,
+        metrics: InterventionMetrics | None = None,
     ) -> None:
+        self.metrics = metrics
         self.repo = repo
         self.chain = chain
         self.signer = signer
@@ -259,6 +262,8 @@ class Executor:
         if result.outcome is SendOutcome.NONCE_TOO_LOW:
             own_mined = any([await self.chain.receipt(h) is not None for h in ex.hashes])
         verdict = after_send(result.outcome, own_hash_mined=own_mined)
+        if self.metrics is not None:
+            self.metrics.broadcasts.labels(verdict.value).inc()
         if verdict is SendVerdict.SENT or (verdict is SendVerdict.REJECTED and attempt.attempt > 1):
             await self.repo.mark_broadcast(ex.decision_id, attempt.attempt, self.clock())
             return
@@ -345,6 +350,8 @@ class Executor:
                   maxPriorityFeePerGas=fees.max_priority_fee_per_gas)
         assert self.signer is not None
         signed = await self.signer.sign(tx)
+        if self.metrics is not None:
+            self.metrics.replacements.inc()
         attempt = Attempt(latest.attempt + 1, ex.nonce, signed.tx_hash, signed.raw,
                           *_fee_fields(fees))
         return await self.repo.record_signed(ex.decision_id, attempt, expected=Phase.BROADCAST)
@@ -370,6 +377,8 @@ class Executor:
         ex = record.execution
         self.crash("before_publish")
         assert record.outcome is not None
+        if self.metrics is not None:
+            self.metrics.outcomes.labels(ex.kind, str(record.outcome.get("status"))).inc()
         if ex.kind == "intervention":
             message: Message = InterventionExecuted.model_validate(record.outcome)
             await self.publish(message, subjects.INTERVENTION_EXECUTED,

@@ -11,6 +11,7 @@ import asyncio
 import logging
 import os
 import signal
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from ballast.common.settings import load_settings
 from ballast.intervention.adapters.chain import Chain
 from ballast.intervention.adapters.lease import PgLease
 from ballast.intervention.adapters.repository import Repository
-from ballast.intervention.adapters.signer import LocalSigner, RemoteSigner, Signer
+from ballast.intervention.adapters.signer import KeystoreError, LocalSigner, RemoteSigner, Signer
 from ballast.intervention.decider import AutomationConfig, Decider
 from ballast.intervention.executor import Executor, no_crash
 from ballast.intervention.handlers import register
@@ -114,6 +115,7 @@ class InterventionApp:
             self.service.bus.publish,
             self.settings.exec_config(),
             crash=self.crash,
+            metrics=self.metrics,
         )
         self.metrics.paused.set(1 if await self._repo.paused() else 0)
         log.info(
@@ -140,4 +142,9 @@ def build_app(settings: InterventionSettings) -> Service:
 
 def main() -> None:
     settings = load_settings(InterventionSettings)
-    asyncio.run(build_app(settings).run())
+    try:
+        service = build_app(settings)
+    except KeystoreError as err:  # one line, naming the file, never the key
+        print(f"configuration error: {err}", file=sys.stderr)
+        raise SystemExit(2) from None
+    asyncio.run(service.run())

@@ -36,6 +36,23 @@ class InterventionMetrics:
             "1 while an operator pause is in force",
             registry=registry,
         )
+        self.outcomes = Counter(
+            "ballast_intervention_outcomes",
+            "Terminal outcomes recorded by the executor, by kind and status",
+            ["kind", "status"],
+            registry=registry,
+        )
+        self.broadcasts = Counter(
+            "ballast_intervention_broadcasts",
+            "Raw transactions sent, by result (sent, foreign_nonce, rejected)",
+            ["result"],
+            registry=registry,
+        )
+        self.replacements = Counter(
+            "ballast_intervention_replacements",
+            "Stuck transactions replaced at the same nonce with bumped fees",
+            registry=registry,
+        )
         self.lease_held = Gauge(
             "ballast_intervention_executor_lease",
             "1 while this process is the active executor",

@@ -100,6 +100,7 @@ class Repository:
             if acting and inserted is None:
                 blocked = decision.model_copy(
                     update={
+                        "decision_id": f"{decision.decision_id}-conflict-{now:%H%M%S%f}",
                         "action": DecisionAction.BLOCKED,
                         "reasons": ["daily: an acting decision is already recorded (unique key)"],
                         "amount_usd": Decimal(0),
