@@ -89,7 +89,8 @@ async def test_monitor__misdemeanor_threshold_crossed__one_status_and_move_away_
 
     [status] = bus.statuses
     assert status.operator_address == core.ops[0]
-    assert set(status.changes) == {"misdemeanor", "missed_blocks_near_threshold"}
+    assert set(status.changes) == {"misdemeanor", "missed_blocks_increased",
+                                   "missed_blocks_near_threshold"}
     assert status.missed_blocks == 50 and status.income_raw == 0  # the round's income forfeited
     [rec] = bus.recommendations
     assert (rec.operator_address, rec.action.value, rec.reasons) == (

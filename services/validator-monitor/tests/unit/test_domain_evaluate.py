@@ -70,12 +70,13 @@ def test_detect_changes__jailed_and_released_between_polls__both_from_the_logs()
 def test_detect_changes__count_crosses_threshold_without_log__misdemeanor_once() -> None:
     found = detect_changes(val(A, missed_blocks=49), val(A, missed_blocks=50), prev_round=5,
                            cur_round=5, thresholds=T, near_fraction=0.8)
-    assert [c.kind for c in found] == [ChangeKind.MISDEMEANOR]
+    assert [c.kind for c in found] == [ChangeKind.MISSED_BLOCKS_INCREASED, ChangeKind.MISDEMEANOR]
     with_log = detect_changes(val(A, missed_blocks=39), val(A, missed_blocks=50), prev_round=5,
                               cur_round=5, thresholds=T, near_fraction=0.8,
                               events=[event("validatorMisdemeanor", A, 11, amount=0)])
-    assert sorted(c.kind for c in with_log) == sorted(
-        [ChangeKind.MISDEMEANOR, ChangeKind.MISSED_BLOCKS_NEAR_THRESHOLD])
+    assert sorted(c.kind for c in with_log) == sorted([
+        ChangeKind.MISDEMEANOR, ChangeKind.MISSED_BLOCKS_INCREASED,
+        ChangeKind.MISSED_BLOCKS_NEAR_THRESHOLD])
 
 
 def test_evaluate__bootstrap__epoch_status_for_all_and_no_changes() -> None:
@@ -120,7 +121,8 @@ def test_evaluate__jailed_then_released_at_round_turn__move_away_then_hold() -> 
 def test_evaluate__missed_blocks_rising_then_cleaned__move_away_then_hold() -> None:
     ev = evaluate(boot().state, snap(12, 5, val(A, missed_blocks=50), val(B)),
                   [event("validatorMisdemeanor", A, 11, amount=0)], CFG)
-    assert kinds_of(ev, A) == ["misdemeanor", "missed_blocks_near_threshold"]
+    assert kinds_of(ev, A) == ["misdemeanor", "missed_blocks_increased",
+                               "missed_blocks_near_threshold"]
     assert ev.recommendations[0].recommendation.signature == (
         "move_away", ("missed_blocks_rising",))
     # the round turns: SlashIndicator.clean takes 150 / 4 = 37 off -> 13, below near
@@ -140,6 +142,13 @@ def test_evaluate__candidate_vanishes__unregistered_and_not_candidate() -> None:
     assert kinds_of(ev, A) == ["unregistered"]
     assert ev.recommendations[0].recommendation.signature == ("move_away", ("not_candidate",))
     assert A not in ev.state.validators
+
+
+def test_evaluate__one_missed_block__status_with_missed_blocks_increased_only() -> None:
+    ev = evaluate(boot().state, snap(12, 5, val(A, missed_blocks=1), val(B)), [], CFG)
+    assert kinds_of(ev, A) == ["missed_blocks_increased"] and ev.recommendations == []
+    cleaned = evaluate(ev.state, snap(14, 6, val(A), val(B)), [], CFG)
+    assert kinds_of(cleaned, A) == ["round_turned"]  # the clean at the turn is no "change"
 
 
 def test_evaluate__new_epoch__status_for_every_validator() -> None:

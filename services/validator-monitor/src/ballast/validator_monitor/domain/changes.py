@@ -34,6 +34,7 @@ class ChangeKind(StrEnum):
     UNELECTED = "unelected"
     COMMISSION_CHANGED = "commission_changed"
     OUR_DELEGATION_CHANGED = "our_delegation_changed"
+    MISSED_BLOCKS_INCREASED = "missed_blocks_increased"
     MISSED_BLOCKS_NEAR_THRESHOLD = "missed_blocks_near_threshold"
     MISDEMEANOR = "misdemeanor"
     FELONY = "felony"
@@ -140,6 +141,11 @@ def _value_changes(
         found.append(Change(
             ChangeKind.OUR_DELEGATION_CHANGED,
             f"our_delegation:{prev.our_delegation_raw}->{cur.our_delegation_raw}",
+        ))
+    if cur.missed_blocks > prev.missed_blocks:
+        found.append(Change(
+            ChangeKind.MISSED_BLOCKS_INCREASED,
+            f"missed:{prev.missed_blocks}->{cur.missed_blocks}",
         ))
     near = near_threshold(thresholds, near_fraction)
     if prev.missed_blocks < near <= cur.missed_blocks:
