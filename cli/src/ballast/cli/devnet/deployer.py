@@ -23,8 +23,6 @@ still carry the recorded code) nothing is sent and the recorded deployment is re
 
 from __future__ import annotations
 
-import math
-import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -37,16 +35,14 @@ from web3.contract import Contract
 from ballast.cli.devnet import prices as P
 from ballast.cli.devnet.artifacts import Artifact, default_artifacts_dir, load_artifact
 from ballast.cli.devnet.chain import Pipe, Sender, code_check, connect, contract, rpc
+from ballast.cli.devnet.protocol import deploy_etf, deploy_governance, install_core_system
 from ballast.cli.devnet.schema import (
-    CoreSystemInfo,
     Deployment,
     EtfInfo,
     FeedInfo,
-    GovernanceInfo,
     PoolInfo,
     TokenInfo,
     UniswapInfo,
-    ValidatorInfo,
 )
 
 # anvil's default accounts (mnemonic "test test ... junk"): public test keys, devnet only.
@@ -55,47 +51,14 @@ TREASURY_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b7869
 TRADER_KEY = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a"
 
 MULTICALL3 = "0xcA11bde05977b3631167028862bE2a173976CA11"
-CORE_SYSTEM = {
-    "validator_set": ("CoreValidatorSet", "0x0000000000000000000000000000000000001000"),
-    "slash_indicator": ("CoreSlashIndicator", "0x0000000000000000000000000000000000001001"),
-    "candidate_hub": ("CoreCandidateHub", "0x0000000000000000000000000000000000001005"),
-    "stake_hub": ("CoreStakeHub", "0x0000000000000000000000000000000000001010"),
-    "core_agent": ("MockCoreAgent", "0x0000000000000000000000000000000000001011"),
-}
-VALIDATORS = 5
 MAX_UINT = 2**256 - 1
 DEADLINE = 2**40
 ETH = 10**18
 
-# Governance on a devnet: short delays so a proposal can go through in a test.
-VOTING_DELAY_BLOCKS = 1
-VOTING_PERIOD_BLOCKS = 50
-TIMELOCK_DELAY_SECONDS = 60
-PROPOSAL_THRESHOLD_POWER = math.isqrt(1_000 * ETH)  # 1,000 gPSTR of weight (power is a sqrt)
-
-FEED_MAX_AGE = 3600
-ETF_UNBONDING_SECONDS = 7 * 86400
-
-
-def devnet_address(label: str) -> str:
-    """A fixed, keyless address for a devnet role (validator operators and consensus keys)."""
-    return to_checksum_address(keccak(text=f"ballast.devnet.{label}")[12:])
 
 
 def pyth_id(symbol: str) -> str:
     return P.PYTH_IDS.get(symbol) or "0x" + keccak(text=f"ballast.devnet.pyth.{symbol}/USD").hex()
-
-
-def validators() -> list[ValidatorInfo]:
-    return [
-        ValidatorInfo(
-            operator=devnet_address(f"validator.{i}.operator"),
-            consensus=devnet_address(f"validator.{i}.consensus"),
-            fee=devnet_address(f"validator.{i}.fee"),
-            commission_thousandths=50 + 25 * i,
-        )
-        for i in range(VALIDATORS)
-    ]
 
 
 def deploy(rpc_url: str, out: Path, *, artifacts: Path | None = None) -> Deployment:
@@ -104,7 +67,7 @@ def deploy(rpc_url: str, out: Path, *, artifacts: Path | None = None) -> Deploym
     existing = current_deployment(w3, out)
     if existing is not None:
         return existing
-    deployment = _Deployer(w3, artifacts or default_artifacts_dir()).run()
+    deployment = Deployer(w3, artifacts or default_artifacts_dir()).run()
     deployment.save(out)
     return deployment
 
@@ -127,7 +90,7 @@ def current_deployment(w3: Web3, out: Path) -> Deployment | None:
     return recorded
 
 
-class _Deployer:
+class Deployer:
     def __init__(self, w3: Web3, artifacts: Path) -> None:
         self.w3 = w3
         self.dir = artifacts
@@ -163,9 +126,9 @@ class _Deployer:
         uniswap = self.deploy_uniswap()
         pools = self.seed_pools(uniswap)
         pyth, feeds = self.deploy_feeds()
-        core_system, vals = self.install_core_system()
-        etf = self.deploy_etf(pyth, feeds, core_system, vals)
-        governance = self.deploy_governance()
+        core_system, vals = install_core_system(self)
+        etf = deploy_etf(self, pyth, feeds, core_system, vals)
+        governance = deploy_governance(self)
         multicall = self.install_multicall()
         self.fund_accounts(uniswap, etf)
         for sender in (self.admin, self.treasury, self.trader):
@@ -233,13 +196,14 @@ class _Deployer:
                 a.call(router, "addLiquidity", self.tokens[s0].address, self.tokens[s1].address,
                        self.units(s0, n0), self.units(s1, n1), 0, 0, a.address, DEADLINE)
             t0, t1 = sorted((self.tokens[s0].address, self.tokens[s1].address), key=str.lower)
+            self.pipe.wait()  # the pair exists once addLiquidity is mined
             pair = factory.functions.getPair(t0, t1).call()
             pools[name] = PoolInfo(pair=to_checksum_address(pair), token0=t0, token1=t1)
         return pools
 
     def deploy_feeds(self) -> tuple[str, dict[str, FeedInfo]]:
         a = self.admin
-        pyth = a.deploy(self.art("MockPyth"), FEED_MAX_AGE, 1)
+        pyth = a.deploy(self.art("MockPyth"), P.FEED_MAX_AGE, 1)
         feeds: dict[str, FeedInfo] = {}
         for symbol, price in P.PRICES_USD.items():
             aggregator = a.deploy(self.art("TestAggregator"), P.FEED_DECIMALS, f"{symbol} / USD",
@@ -254,94 +218,6 @@ class _Deployer:
         fee = int(mock.functions.getUpdateFee(updates).call())
         a.call(mock, "updatePriceFeeds", updates, value=fee)
         return pyth, feeds
-
-    def install_core_system(self) -> tuple[CoreSystemInfo, list[ValidatorInfo]]:
-        for name, address in CORE_SYSTEM.values():
-            rpc(self.w3, "anvil_setCode", address, self.art(name).deployed_bytecode)
-        addresses = {key: address for key, (_, address) in CORE_SYSTEM.items()}
-        a = self.admin
-        hub = self.at("CoreCandidateHub", addresses["candidate_hub"])
-        stake_hub = self.at("CoreStakeHub", addresses["stake_hub"])
-        a.call(self.at("CoreSlashIndicator", addresses["slash_indicator"]), "init")
-        a.call(hub, "init")
-        vals = validators()
-        for i, v in enumerate(vals):
-            if hub.functions.operateMap(v.operator).call() == 0:
-                a.call(hub, "registerCandidate", v.operator, v.consensus, v.fee,
-                       v.commission_thousandths, 20_000 * ETH, 1)
-            a.call(stake_hub, "setCandidateScores", v.operator, (1_000_000 - 100_000 * i) * ETH,
-                   1_000 * ETH, (500 - 50 * i) * ETH)
-        a.call(hub, "turnRound")
-        agent = self.at("MockCoreAgent", addresses["core_agent"])
-        a.call(agent, "setRewardRatePerRound", 10**14)  # 0.01% a round, ~3.7% a year
-        rpc(self.w3, "anvil_setBalance", addresses["core_agent"], hex(1_000_000 * ETH))
-        return CoreSystemInfo(**addresses), vals
-
-    def deploy_etf(
-        self,
-        pyth: str,
-        feeds: dict[str, FeedInfo],
-        core: CoreSystemInfo,
-        vals: list[ValidatorInfo],
-    ) -> EtfInfo:
-        a = self.admin
-        corebtc = self.tokens["coreBTC"].address
-        lstbtc = a.deploy(self.art("MockLstBTC"), corebtc)
-        self.tokens["lstBTC"] = TokenInfo(address=lstbtc, decimals=8)
-        price_feed = a.deploy(self.art("PriceFeed"), a.address, pyth)
-        manager = a.deploy(self.art("StakingManager"), a.address, core.core_agent, corebtc, lstbtc)
-        queue = a.deploy(self.art("UnbondingQueue"), a.address, ETF_UNBONDING_SECONDS)
-        token = a.deploy(self.art("StakeBasketToken"), "StakeBasket ETF", "BASKET")
-        basket = a.deploy(self.art("StakeBasket"), a.address, token, price_feed, manager, queue,
-                          corebtc)
-        self.tokens["BASKET"] = TokenInfo(address=token, decimals=18)
-        bounds = {
-            "CORE": (Decimal("0.01"), Decimal(1_000)),
-            "BTC": (Decimal(1_000), Decimal(10**7)),
-        }
-        pf = self.at("PriceFeed", price_feed)
-        for symbol, (low, high) in bounds.items():
-            lo, hi = int(low * ETH), int(high * ETH)
-            config = (feeds[symbol].aggregator, FEED_MAX_AGE, lo, hi, feeds[symbol].pyth_id,
-                      FEED_MAX_AGE, lo, hi, 200, 0)
-            a.call(pf, "setFeed", symbol.encode().ljust(32, b"\0"), config)
-        a.call(self.at("StakeBasketToken", token), "bindBasket", basket)
-        sm = self.at("StakingManager", manager)
-        a.call(sm, "setBasket", basket)
-        weights = [2000] * len(vals)
-        a.call(sm, "setValidatorTargets", [v.operator for v in vals], weights)
-        a.call(sm, "setAssetTargets", 6000, 4000)
-        uq = self.at("UnbondingQueue", queue)
-        a.call(uq, "grantRole", uq.functions.BASKET_ROLE().call(), basket)
-        sb = self.at("StakeBasket", basket)
-        for role in ("OPERATOR_ROLE", "PAUSER_ROLE"):
-            role_id = getattr(sb.functions, role)().call()
-            for holder in (a.address, self.treasury.address):
-                a.call(sb, "grantRole", role_id, holder)
-        return EtfInfo(stake_basket=basket, token=token, staking_manager=manager,
-                       price_feed=price_feed, unbonding_queue=queue, core_agent=core.core_agent,
-                       lstbtc=lstbtc, corebtc=corebtc)
-
-    def deploy_governance(self) -> GovernanceInfo:
-        a = self.admin
-        gpstr = a.deploy(self.art("GovernanceToken"), self.tokens["PSTR"].address)
-        timelock = a.deploy(self.art("PstrTimelock"), TIMELOCK_DELAY_SECONDS, [],
-                            ["0x" + "00" * 20], a.address)
-        governor = a.deploy(self.art("PstrGovernor"), gpstr, timelock, VOTING_DELAY_BLOCKS,
-                            VOTING_PERIOD_BLOCKS, PROPOSAL_THRESHOLD_POWER)
-        tl = self.at("PstrTimelock", timelock)
-        for role in ("PROPOSER_ROLE", "CANCELLER_ROLE"):
-            a.call(tl, "grantRole", getattr(tl.functions, role)().call(), governor)
-        a.call(tl, "renounceRole", b"\0" * 32, a.address)
-        self.tokens["gPSTR"] = TokenInfo(address=gpstr, decimals=18)
-        # The deployer wraps part of the float and stakes half of it, so votes exist from block one.
-        amount = self.units("PSTR", P.GOVERNANCE_PSTR)
-        a.call(self.token("PSTR"), "mint", a.address, amount)
-        a.call(self.token("PSTR"), "approve", gpstr, amount)
-        gov_token = self.at("GovernanceToken", gpstr)
-        a.call(gov_token, "depositFor", a.address, amount)
-        a.call(gov_token, "stake", amount // 2)
-        return GovernanceInfo(token=gpstr, governor=governor, timelock=timelock)
 
     def install_multicall(self) -> str:
         if len(self.w3.eth.get_code(to_checksum_address(MULTICALL3))) == 0:
@@ -383,6 +259,3 @@ def pyth_update_data(mock: Contract, feed_id: str, price: Decimal, publish_time:
     ).call()
     return bytes(data)
 
-
-def elapsed(t0: float) -> str:
-    return f"{time.monotonic() - t0:.2f}s"

@@ -48,6 +48,8 @@ PRICES_USD: dict[str, Decimal] = {
 """Starting USD prices; the feed symbols (aggregator + MockPyth) are exactly these keys."""
 
 FEED_DECIMALS = 8
+FEED_MAX_AGE = 3600
+"""MockPyth's valid period and the StakeBasket PriceFeed's max age per source, seconds."""
 PYTH_EXPO = -8
 PYTH_CONF_BPS = 5
 
