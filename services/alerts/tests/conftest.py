@@ -201,6 +201,7 @@ class WebhookReceiver:
     def __init__(self, status: int = 200) -> None:
         self.port = 0
         self.status = status
+        self.delay = 0.0
         self.requests: list[dict[str, Any]] = []
         self.arrived = asyncio.Event()
         self._runner: web.AppRunner | None = None
@@ -220,6 +221,8 @@ class WebhookReceiver:
             {"ids": [i for i in header.split(",") if i], "body": body, "at": time.perf_counter()}
         )
         self.arrived.set()
+        if self.delay:
+            await asyncio.sleep(self.delay)
         return web.Response(status=self.status)
 
     async def start(self) -> None:

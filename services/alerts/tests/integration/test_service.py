@@ -278,3 +278,22 @@ async def test_service__silence_over_http__held_back_and_listed(
     assert "0x" + "ab" * 20 in told and operator not in told
     jailed = {a["labels"]["operator"] for a in every if a["rule"] == "validator_jailed"}
     assert jailed == {operator, "0x" + "ab" * 20}
+
+
+async def test_service__burst_to_a_slow_channel__batched_into_digests_each_once(
+    harness: Harness, facts: Any
+) -> None:
+    harness.webhook.delay = 0.2  # each POST takes 200 ms: the burst must not wait in line
+    operators = ["0x" + f"{0xb0000 + i:040x}" for i in range(40)]
+    for operator in operators:
+        await harness.publish(facts.validator(jailed=True, operator=operator))
+
+    def told() -> list[str]:
+        return [o for o in operators for r in harness.webhook.requests if o in r["body"]["message"]]
+
+    await eventually(lambda: set(told()) == set(operators), within=20)
+    assert sorted(told()) == sorted(operators)  # each exactly once
+    burst = [
+        r for r in harness.webhook.requests if any(o in r["body"]["message"] for o in operators)
+    ]
+    assert len(burst) <= len(operators) // 4, len(burst)

@@ -59,29 +59,38 @@ class DeliveryWorker:
         self.metrics = metrics
         self._wake = asyncio.Event()
         self._inflight: set[asyncio.Task[None]] = set()
+        self._buffers: dict[str, list[OutboxRow]] = {}
+        self._busy: set[str] = set()
 
     def wake(self) -> None:
         self._wake.set()
 
     def deliver_now(self, rows: Sequence[OutboxRow]) -> None:
-        """The fast path: rows just inserted already leased, sent without waiting for a pass.
+        """The fast path: rows just inserted (already leased) go out without waiting for a pass.
 
-        A failure settles them with a retry time, and the loop takes over from there.
+        At most one send per channel is in flight; rows arriving meanwhile wait in the channel's
+        buffer and leave together as one digest when it returns, so an isolated alert goes out at
+        once and a burst is batched instead of fanned out. A failed send settles its rows with a
+        retry time and the loop takes over; a crash leaves them leased until the lease ends.
         """
-        if not rows:
-            return
-        task = asyncio.create_task(self._deliver(list(rows)), name="alerts-deliver-now")
-        self._inflight.add(task)
-        task.add_done_callback(self._inflight.discard)
-
-    async def _deliver(self, rows: list[OutboxRow]) -> None:
-        per_channel: dict[str, list[OutboxRow]] = {}
         for row in rows:
-            per_channel.setdefault(row.channel, []).append(row)
+            self._buffers.setdefault(row.channel, []).append(row)
+        for channel in {row.channel for row in rows}:
+            if channel in self._busy:
+                continue
+            self._busy.add(channel)
+            task = asyncio.create_task(self._pump(channel), name=f"alerts-deliver-{channel}")
+            self._inflight.add(task)
+            task.add_done_callback(self._inflight.discard)
+
+    async def _pump(self, channel: str) -> None:
         try:
-            await asyncio.gather(*(self._send_channel(c, b) for c, b in per_channel.items()))
+            while self._buffers.get(channel):
+                await self._send_channel(channel, self._buffers.pop(channel))
         except Exception:
             log.exception("immediate delivery failed; the loop retries when the lease ends")
+        finally:
+            self._busy.discard(channel)
 
     async def close(self) -> None:
         """Let sends in flight finish (they are short: one HTTP request each)."""
