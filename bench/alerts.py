@@ -237,7 +237,9 @@ async def main() -> None:
         if not url:
             url, proc = start_private_nats(Path(workdir))
         print(f"alerts bench: NATS {url}, Postgres database {name}, grouping off")
+        print("load average before: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
         await run(url, with_database(admin, name))
+        print("load average after:  {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     finally:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await conn.close()
