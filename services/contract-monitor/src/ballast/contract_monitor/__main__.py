@@ -1,0 +1,3 @@
+from ballast.contract_monitor.main import main
+
+main()

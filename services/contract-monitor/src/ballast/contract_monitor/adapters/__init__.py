@@ -1,0 +1,1 @@
+"""I/O: JSON-RPC, ABI encoding/decoding, the contract readers and the Postgres repository."""

@@ -1,0 +1,93 @@
+"""Many view calls at one block in one round trip: Multicall3.aggregate3 where it is deployed
+(canonical address on Core and on the devnet), else one JSON-RPC batch of eth_calls."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ballast.contract_monitor.adapters import abi
+from ballast.contract_monitor.adapters.rpc import Rpc, RpcError
+
+MULTICALL3 = "0xcA11bde05977b3631167028862bE2a173976CA11"
+_MC = abi.functions("Multicall3")
+
+
+@dataclass(frozen=True)
+class Call:
+    target: str
+    fn: abi.Fn
+    args: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True)
+class Result:
+    ok: bool
+    value: tuple[Any, ...] = ()
+    revert: bytes = b""
+
+
+class Caller:
+    def __init__(self, rpc: Rpc, multicall: str | None = MULTICALL3) -> None:
+        self.rpc = rpc
+        self.multicall = multicall
+        self._checked = False
+
+    async def _multicall_present(self) -> bool:
+        if not self._checked:
+            self._checked = True
+            if self.multicall and await self.rpc.code_size(self.multicall) == 0:
+                self.multicall = None
+        return self.multicall is not None
+
+    async def call(self, calls: Sequence[Call], block: int) -> list[Result]:
+        if await self._multicall_present():
+            assert self.multicall is not None
+            data = _MC["aggregate3"].encode(
+                [(c.target, True, c.fn.encode(*c.args)) for c in calls]
+            )
+            raw = await self.rpc.eth_call(self.multicall, data, block)
+            (results,) = _MC["aggregate3"].decode(raw)
+            return [_result(c, ok, ret) for c, (ok, ret) in zip(calls, results, strict=True)]
+        return await self._batch(calls, block)
+
+    async def _batch(self, calls: Sequence[Call], block: int) -> list[Result]:
+        out: list[Result] = []
+        replies: list[Any]
+        try:
+            replies = await self.rpc.batch([
+                ("eth_call", [{"to": c.target, "data": "0x" + c.fn.encode(*c.args).hex()},
+                              hex(block)])
+                for c in calls
+            ])
+        except RpcError:  # one reverted: ask one by one to know which
+            replies = []
+            for c in calls:
+                try:
+                    replies.append(await self.rpc.call("eth_call", [
+                        {"to": c.target, "data": "0x" + c.fn.encode(*c.args).hex()}, hex(block)]))
+                except RpcError as err:
+                    replies.append(err)
+        for c, reply in zip(calls, replies, strict=True):
+            if isinstance(reply, RpcError):
+                out.append(Result(False, revert=_revert_data(reply)))
+            else:
+                out.append(_result(c, True, bytes.fromhex(str(reply)[2:])))
+        return out
+
+
+def _result(call: Call, ok: bool, data: bytes) -> Result:
+    if not ok:
+        return Result(False, revert=data)
+    try:
+        return Result(True, call.fn.decode(data))
+    except Exception:  # noqa: BLE001 - empty or short return data: no code there
+        return Result(False, revert=data)
+
+
+def _revert_data(err: RpcError) -> bytes:
+    data = err.error.get("data") if isinstance(err.error, dict) else None
+    if isinstance(data, str) and data.startswith("0x"):
+        return bytes.fromhex(data[2:])
+    return b""

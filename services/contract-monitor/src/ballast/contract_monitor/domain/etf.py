@@ -1,0 +1,65 @@
+"""One raw read of the suite -> the `etf.metrics` message (StakeBasket seed: ContractMonitor,
+MetricsCollector; NAV per share = AUM / BASKET supply)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from ballast.common.messages import AllocationEntry, EtfMetrics, FeedReading
+from ballast.contract_monitor.domain.invariants import check_all
+from ballast.contract_monitor.domain.model import EtfReading
+
+E18 = Decimal(10**18)
+
+
+def usd(value: int) -> Decimal:
+    """An 18-decimal integer as an exact Decimal."""
+    return Decimal(value) / E18
+
+
+def feed_readings(r: EtfReading) -> list[FeedReading]:
+    out: list[FeedReading] = []
+    block_ts = int(r.block_timestamp.timestamp())
+    for f in r.feeds:
+        if f.ok:
+            out.append(FeedReading(
+                symbol=f.symbol,
+                price=usd(f.price18),
+                updated_at=datetime.fromtimestamp(f.updated_at, UTC),
+                age_seconds=max(block_ts - f.updated_at, 0),
+            ))
+        else:
+            out.append(FeedReading(symbol=f.symbol, price=None, updated_at=None,
+                                   error=f.reason or "unavailable"))
+    return out
+
+
+def build_metrics(
+    r: EtfReading, previous: EtfReading | None, tolerance: Decimal, losses: list[str]
+) -> EtfMetrics:
+    block_ts = int(r.block_timestamp.timestamp())
+    oldest = None if r.oldest_requested_at is None else max(block_ts - r.oldest_requested_at, 0)
+    return EtfMetrics(
+        block_number=r.block_number,
+        block_timestamp=r.block_timestamp,
+        nav_per_share=usd(r.nav_per_share),
+        aum_usd=usd(r.total_usd),
+        core_staked_usd=usd(r.core_staked_usd),
+        lstbtc_usd=usd(r.lstbtc_usd),
+        rewards_usd=usd(r.rewards_usd),
+        liquidity_usd=usd(r.liquidity_usd),
+        basket_supply_raw=r.supply,
+        feeds=feed_readings(r),
+        queue_length=r.queue_length,
+        queue_total_raw=r.queued_core_raw,
+        oldest_wait_seconds=oldest,
+        instant_withdrawal_capacity_usd=usd(r.free_liquidity_usd),
+        allocation=[
+            AllocationEntry(validator=a.validator, staked_raw=a.staked_raw,
+                            current_weight_bps=a.current_bps, target_weight_bps=a.target_bps)
+            for a in r.allocation
+        ],
+        max_allocation_deviation_bps=r.max_deviation_bps,
+        invariants=check_all(r, previous, tolerance, losses),
+    )

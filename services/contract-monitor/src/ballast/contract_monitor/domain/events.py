@@ -1,0 +1,40 @@
+"""Which `etf.events.<kind>` each StakeBasket, StakingManager and UnbondingQueue event is, and
+which governance event (`GovernanceProposal.event`) each Governor event is."""
+
+from __future__ import annotations
+
+from ballast.common.messages import EtfEventKind
+
+_KINDS: dict[str, EtfEventKind] = {
+    "Deposited": EtfEventKind.DEPOSIT,
+    "Withdrawn": EtfEventKind.WITHDRAW,
+    "WithdrawalQueued": EtfEventKind.QUEUED,
+    "RequestQueued": EtfEventKind.QUEUED,
+    "WithdrawalClaimed": EtfEventKind.CLAIMED,
+    "RequestClaimed": EtfEventKind.CLAIMED,
+    "Rebalanced": EtfEventKind.REBALANCED,
+    "Compounded": EtfEventKind.COMPOUNDED,
+    "CoreDelegated": EtfEventKind.DELEGATED,
+    "CoreUndelegated": EtfEventKind.UNDELEGATED,
+    "Paused": EtfEventKind.PAUSED,
+    "Unpaused": EtfEventKind.UNPAUSED,
+    "RoleGranted": EtfEventKind.ROLE,
+    "RoleRevoked": EtfEventKind.ROLE,
+    "RoleAdminChanged": EtfEventKind.ROLE,
+}
+
+GOVERNANCE_EVENTS: dict[str, str] = {
+    "ProposalCreated": "created",
+    "VoteCast": "vote_cast",
+    "VoteCastWithParams": "vote_cast",
+    "ProposalQueued": "queued",
+    "ProposalExecuted": "executed",
+    "ProposalCanceled": "canceled",
+}
+"""Governor events that change a proposal; the others (ProposalTyped, settings, timelock
+operations) are indexed and stored but publish nothing of their own."""
+
+
+def etf_kind(event_name: str) -> EtfEventKind:
+    """The subject token of an ETF event; anything not named above is `other`."""
+    return _KINDS.get(event_name, EtfEventKind.OTHER)
