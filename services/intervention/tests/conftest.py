@@ -307,8 +307,10 @@ class Harness:
 @pytest_asyncio.fixture(loop_scope="session")
 async def harness(repo: Repository, dex: Dex, tmp_path: Path) -> AsyncGenerator[Harness]:
     chain = Chain(dex.node.rpc_url)
+    # decisions in these tests are dated in March 2026 while the executor runs on the wall
+    # clock: no expiry here (it has its own tests)
     config = ExecConfig(router=dex.router, pump=dex.pump, pstr=dex.pstr,
-                        accumulate_token=dex.usdc, confirmations=1)
+                        accumulate_token=dex.usdc, confirmations=1, decision_ttl=None)
     yield Harness(repo, dex, chain, keystore_signer(tmp_path, dex.treasury_key), Recorder(),
                   config)
     await chain.close()

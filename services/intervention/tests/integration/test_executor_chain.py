@@ -167,7 +167,7 @@ async def test_executor__nonce_taken_by_another_transaction__failed_not_resigned
     dex = harness.dex
     decision = await harness.decide(NOW)
 
-    class Stop(Exception):
+    class Stop(BaseException):  # like a crash: not an error the executor handles
         pass
 
     def stop(point: str) -> None:
@@ -299,3 +299,27 @@ async def test_chain__private_rpc_configured__broadcast_goes_there_reads_do_not(
     assert record.execution.phase is Phase.CONFIRMED
     assert set(seen["private"]) == {"eth_sendRawTransaction"}
     assert "eth_sendRawTransaction" not in seen["read"] and seen["read"]
+
+
+async def test_executor__decision_older_than_ttl__expired_failed_nothing_signed(
+    harness: Any,
+) -> None:
+    dex = harness.dex
+    nonce = dex.nonce(dex.treasury)
+    decision = await harness.decide(NOW)  # March 2026: long before the executor's wall clock
+    await harness.settle(harness.executor(decision_ttl=timedelta(hours=6)))
+    (outcome,) = executed(harness)
+    assert outcome.decision_id == decision.decision_id
+    assert outcome.status is ExecutionStatus.FAILED
+    assert outcome.reason is not None and outcome.reason.startswith("expired")
+    assert dex.nonce(dex.treasury) == nonce
+
+
+async def test_executor__live_decision_without_signer__left_alone_others_proceed(
+    harness: Any,
+) -> None:
+    live = await harness.decide(NOW)
+    paper = await harness.decide(NOW + timedelta(days=3), mode=ExecutionMode.DRY_RUN)
+    await harness.executor(live=False).run_once()
+    assert (await harness.repo.load(live.decision_id)).execution.phase is Phase.DECIDED
+    assert (await harness.repo.load(paper.decision_id)).execution.phase is Phase.DRY_RUN

@@ -106,6 +106,24 @@ def test_next_step__time_lock__approval_or_delay(
 
 
 @pytest.mark.parametrize(
+    ("age", "expected"),
+    [(timedelta(hours=6), Step.RESERVE_NONCE), (timedelta(hours=6, seconds=1), Step.EXPIRE)],
+)
+def test_next_step__unsigned_decision_older_than_ttl__expires(
+    age: timedelta, expected: Step
+) -> None:
+    ex = replace(EX, decided_at=NOW - age)
+    assert next_step(ex, now=NOW, paused=False, approval_delay=None,
+                     ttl=timedelta(hours=6)) is expected
+
+
+def test_next_step__signed_decision_older_than_ttl__still_followed() -> None:
+    ex = replace(EX, phase=Phase.BROADCAST, decided_at=NOW - timedelta(days=3))
+    assert next_step(ex, now=NOW, paused=False, approval_delay=None,
+                     ttl=timedelta(hours=6)) is Step.POLL
+
+
+@pytest.mark.parametrize(
     ("message", "outcome"),
     [
         ("already known", SendOutcome.ALREADY_KNOWN),

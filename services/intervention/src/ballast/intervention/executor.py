@@ -81,6 +81,7 @@ class ExecConfig:
     confirmations: int = 3
     stuck_after: timedelta = timedelta(minutes=3)
     approval_delay: timedelta | None = None
+    decision_ttl: timedelta | None = timedelta(hours=6)
     gas_margin: Decimal = Decimal("1.25")
     gas_headroom: int = 60_000
     """Added to every estimate: a Uniswap V2 pair's first trade in a new block also writes the
@@ -132,7 +133,10 @@ class Executor:
             await self.repo.mark_decided_published(decision.decision_id)
         paused = await self.repo.paused()
         for decision_id in await self.repo.open_executions():
-            await self.drive(decision_id, paused=paused)
+            try:
+                await self.drive(decision_id, paused=paused)
+            except Exception:  # one decision's trouble must not hold up the others
+                log.exception("execution step failed", extra={"decision_id": decision_id})
 
     async def drive(self, decision_id: str, *, paused: bool = False, max_steps: int = 12) -> None:
         for _ in range(max_steps):
@@ -142,8 +146,14 @@ class Executor:
                 now=self.clock(),
                 paused=paused,
                 approval_delay=self.config.approval_delay,
+                ttl=self.config.decision_ttl,
             )
             if step in (Step.DONE, Step.WAIT_APPROVAL, Step.WAIT_PAUSED):
+                return
+            live = record.execution.mode is ExecutionMode.LIVE
+            if live and self.signer is None and step not in (Step.PUBLISH, Step.EXPIRE):
+                log.warning("live decision left for a live executor (this one has no signer)",
+                            extra={"decision_id": decision_id})
                 return
             progressed = await self._do(step, record)
             if not progressed:
@@ -152,6 +162,11 @@ class Executor:
     async def _do(self, step: Step, record: Record) -> bool:
         if step is Step.SIMULATE:
             await self._simulate(record)
+        elif step is Step.EXPIRE:
+            ttl = self.config.decision_ttl
+            outcome = self._outcome(record, ExecutionStatus.FAILED,
+                                    reason=f"expired: not signed within {ttl}")
+            await self.repo.finalize(record.execution.decision_id, Phase.FAILED, outcome)
         elif step is Step.RESERVE_NONCE:
             return await self._reserve(record)
         elif step is Step.SIGN:

@@ -67,6 +67,9 @@ class InterventionSettings(ServiceSettings):
     )
     approval_threshold_usd: Decimal | None = Field(default=None, ge=0)
     approval_delay_seconds: int | None = Field(default=None, ge=0)
+    decision_ttl_seconds: int = Field(
+        default=6 * 3600, gt=0, description="an unsigned decision older than this expires"
+    )
 
     # --- automation (StakeBasket seed AutomationEngine; PSTR seed "Hourly accumulation")
     accumulation_hourly_budget_usd: Decimal = Field(default=Decimal(0), ge=0)
@@ -133,4 +136,5 @@ class InterventionSettings(ServiceSettings):
                 if self.approval_delay_seconds is not None
                 else None
             ),
+            decision_ttl=timedelta(seconds=self.decision_ttl_seconds),
         )

@@ -47,6 +47,7 @@ TERMINAL = frozenset({Phase.CONFIRMED, Phase.FAILED, Phase.DRY_RUN})
 class Step(StrEnum):
     """What the executor must do next for one execution."""
 
+    EXPIRE = "expire"
     WAIT_APPROVAL = "wait_approval"
     WAIT_PAUSED = "wait_paused"
     SIMULATE = "simulate"
@@ -96,16 +97,25 @@ class Execution:
 
 
 def next_step(
-    ex: Execution, *, now: datetime, paused: bool, approval_delay: timedelta | None
+    ex: Execution,
+    *,
+    now: datetime,
+    paused: bool,
+    approval_delay: timedelta | None,
+    ttl: timedelta | None = None,
 ) -> Step:
     """What to do next. Pause and approval gate only what has not been signed yet: once a
     transaction may be in a mempool, it is followed to the end (abandoning it would not unsend it).
+    A decision still unsigned after `ttl` expires: the market it was decided on is gone (a time
+    lock nobody approved, a long pause), and a new state will be decided afresh.
     """
     if ex.phase in TERMINAL:
         return Step.DONE if ex.published else Step.PUBLISH
     if ex.phase is Phase.DECIDED:
         if ex.mode is ExecutionMode.DRY_RUN:
             return Step.SIMULATE
+        if ttl is not None and now - ex.decided_at > ttl:
+            return Step.EXPIRE
         if paused:
             return Step.WAIT_PAUSED
         locked = ex.requires_approval and not ex.approved
