@@ -323,3 +323,23 @@ async def test_executor__live_decision_without_signer__left_alone_others_proceed
     await harness.executor(live=False).run_once()
     assert (await harness.repo.load(live.decision_id)).execution.phase is Phase.DECIDED
     assert (await harness.repo.load(paper.decision_id)).execution.phase is Phase.DRY_RUN
+
+
+async def test_executor__price_moves_under_2pct_after_quote__confirmed_with_that_slippage(
+    harness: Any,
+) -> None:
+    dex = harness.dex
+    await harness.decide(NOW)
+    await harness.settle()  # first decision (and the approval) out of the way
+    decision = await harness.decide(NOW + timedelta(days=3))
+
+    def nudge(point: str) -> None:
+        if point == "after_sign_persist":
+            dex.move_price(5 * 10**22)  # 0.5% of the pool's PUMP: PSTR per PUMP about 1% lower
+
+    await harness.settle(harness.executor(crash=nudge))
+    outcome = executed(harness)[-1]
+    assert outcome.decision_id == decision.decision_id
+    assert outcome.status is ExecutionStatus.CONFIRMED
+    assert outcome.slippage is not None and Decimal("0.005") < outcome.slippage < Decimal("0.02")
+    assert outcome.amount_out_raw >= outcome.amount_out_min_raw
