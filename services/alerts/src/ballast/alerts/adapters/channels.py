@@ -23,9 +23,12 @@ class Channel:
 
     @property
     def redacted(self) -> str:
-        """For logs: scheme and host only."""
+        """For logs: the host of a webhook, the scheme alone for anything else (a chat URL's
+        "host" is usually a token)."""
         parts = urlsplit(self.url)
-        return f"{parts.scheme}://{parts.hostname or '?'}"
+        if parts.scheme.lower() in {"json", "jsons", "form", "forms", "xml", "xmls"}:
+            return f"{parts.scheme}://{parts.hostname or '?'}"
+        return f"{parts.scheme}://{self.id}"
 
 
 def channel_id(url: str) -> str:
