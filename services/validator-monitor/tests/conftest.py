@@ -171,7 +171,7 @@ async def monitor_app(
             "nats_url": nats_server.url, "bus_prefix": bus_namespace,
             "database_url": database_url, "http_port": 0, "http_host": "127.0.0.1",
             "rpc_url": core.anvil.rpc_url, "staking_manager": core.us, "confirmations": 0,
-            "heartbeat_interval_seconds": 30,
+            "heartbeat_interval_seconds": 30, "epoch_blocks": 10**9,
         }
         values.update(overrides)
         app = build_app(ValidatorMonitorSettings(**values), poll=False)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import aiohttp
 import asyncpg
 import nats
 import pytest
@@ -24,25 +25,37 @@ E18 = 10**18
 CoreChain = Bus = Any
 
 
-async def settle(bus: Bus, delay: float = 0.15) -> None:
-    """Let the core subscription deliver what the stream has acked."""
-    await asyncio.sleep(delay)
+async def settle(bus: Bus, expected: int, within: float = 5.0) -> None:
+    """Wait until the core subscription has delivered `expected` facts in all."""
+    async with asyncio.timeout(within):
+        while len(bus.statuses) + len(bus.recommendations) < expected:
+            await asyncio.sleep(0.01)
+    await asyncio.sleep(0.05)  # and let any stray one arrive, for the counts that follow
 
 
-async def poll_twice(app: ValidatorMonitorApp, bus: Bus) -> None:
-    """A poll and its repetition: the second must add nothing."""
-    await app.monitor.poll()
-    await settle(bus)
-    before = (len(bus.statuses), len(bus.recommendations))
-    await app.monitor.poll()
-    await settle(bus)
-    assert (len(bus.statuses), len(bus.recommendations)) == before
+async def poll_twice(app: ValidatorMonitorApp, bus: Bus, core: CoreChain) -> None:
+    """A poll, the same poll decided again from the same state (as after a crash before the
+    state was kept), then a poll at a later block with nothing new: only the first publishes."""
+    before = app.monitor.state
+    total = len(bus.statuses) + len(bus.recommendations)
+    first = await app.monitor.poll()
+    published = first.statuses + first.recommendations
+    await settle(bus, total + published)
+    app.monitor.state = before
+    replay = await app.monitor.poll()
+    assert (replay.block, replay.statuses, replay.recommendations) == (first.block, 0, 0)
+    assert replay.duplicates == published
+    core.anvil.mine(1)
+    later = await app.monitor.poll()
+    assert (later.statuses, later.recommendations) == (0, 0)
+    await settle(bus, total + published)
+    assert len(bus.statuses) + len(bus.recommendations) == total + published
 
 
 async def started(monitor_app: Any, bus: Bus, **overrides: Any) -> ValidatorMonitorApp:
     app: ValidatorMonitorApp = await monitor_app(**overrides)
-    await app.monitor.poll()
-    await settle(bus)
+    result = await app.monitor.poll()
+    await settle(bus, result.statuses + result.recommendations)
     bus.clear()
     return app
 
@@ -55,7 +68,7 @@ async def test_monitor__first_poll__one_epoch_status_per_validator_with_views_de
     core.set_income(0, 7 * E18)
     core.set_missed(2, 12)
     app: ValidatorMonitorApp = await monitor_app(use_multicall=multicall)
-    await poll_twice(app, bus)
+    await poll_twice(app, bus, core)
 
     assert app.monitor.core.calls.batching is multicall
     assert sorted(s.operator_address for s in bus.statuses) == sorted(core.ops)
@@ -69,13 +82,19 @@ async def test_monitor__first_poll__one_epoch_status_per_validator_with_views_de
     assert c.missed_blocks == 12 and c.score == 3000 * E18
     assert all(s.changes == [] for s in bus.statuses)
     assert bus.recommendations == []
-    registry = app.service.registry
-    assert registry.get_sample_value(
-        "ballast_validator_status_flag", {"operator": core.ops[0], "flag": "validator"}) == 1
-    assert registry.get_sample_value(
-        "ballast_validator_our_delegation_wei", {"operator": core.ops[1]}) == 5 * E18
-    assert registry.get_sample_value(
-        "ballast_validator_missed_blocks", {"operator": core.ops[2]}) == 12
+    async with aiohttp.ClientSession() as http, http.get(
+        f"http://127.0.0.1:{app.service.ops.bound_port}/metrics"
+    ) as reply:
+        scraped = await reply.text()
+    for line in (
+        f'ballast_validator_status_flag{{flag="validator",operator="{core.ops[0]}"}} 1.0',
+        f'ballast_validator_status_flag{{flag="jailed",operator="{core.ops[0]}"}} 0.0',
+        f'ballast_validator_our_delegation_wei{{operator="{core.ops[1]}"}} 5e+18',
+        f'ballast_validator_missed_blocks{{operator="{core.ops[2]}"}} 12.0',
+        f'ballast_validator_commission_thousandths{{operator="{core.ops[0]}"}} 100.0',
+        'ballast_validator_monitor_threshold{kind="misdemeanor"} 50.0',
+    ):
+        assert line in scraped, line
 
 
 async def test_monitor__misdemeanor_threshold_crossed__one_status_and_move_away_once(
@@ -85,7 +104,7 @@ async def test_monitor__misdemeanor_threshold_crossed__one_status_and_move_away_
     core.set_income(0, 3 * E18)
     app = await started(monitor_app, bus)
     core.slash(0, 11)  # 39 -> 50: SlashIndicator calls ValidatorSet.misdemeanor
-    await poll_twice(app, bus)
+    await poll_twice(app, bus, core)
 
     [status] = bus.statuses
     assert status.operator_address == core.ops[0]
@@ -103,7 +122,7 @@ async def test_monitor__jailed_then_released_at_round_turn__move_away_then_hold_
     app = await started(monitor_app, bus)
     release = core.round + 1
     core.jail(0, release)
-    await poll_twice(app, bus)
+    await poll_twice(app, bus, core)
 
     [jailed] = bus.statuses
     assert jailed.operator_address == core.ops[0]
@@ -114,7 +133,7 @@ async def test_monitor__jailed_then_released_at_round_turn__move_away_then_hold_
     bus.clear()
 
     core.turn_round()  # CandidateHub releases jails ending this round
-    await poll_twice(app, bus)
+    await poll_twice(app, bus, core)
     [released] = bus.of(core.ops[0])
     assert {"round_turned", "released"} <= set(released.changes)
     assert not released.is_jailed and released.jailed_until_round is None
@@ -128,7 +147,7 @@ async def test_monitor__commission_changes__one_status_flagged_and_no_recommenda
 ) -> None:
     app = await started(monitor_app, bus)
     core.set_commission(1, 150)
-    await poll_twice(app, bus)
+    await poll_twice(app, bus, core)
 
     [status] = bus.statuses
     assert status.operator_address == core.ops[1] and status.changes == ["commission_changed"]
@@ -145,7 +164,7 @@ async def test_monitor__round_turns__one_status_per_validator_and_apy_from_last_
     await app.monitor.poll()
     before = core.round
     core.turn_round()
-    await poll_twice(app, bus)
+    await poll_twice(app, bus, core)
 
     turned = bus.with_change("round_turned")
     assert sorted(s.operator_address for s in turned) == sorted(core.ops)
@@ -165,7 +184,7 @@ async def test_monitor__our_delegation_changes__one_status_each_time(
 ) -> None:
     app = await started(monitor_app, bus)
     core.delegate(2, 4 * E18)
-    await poll_twice(app, bus)
+    await poll_twice(app, bus, core)
     [up] = bus.statuses
     assert up.operator_address == core.ops[2] and up.changes == ["our_delegation_changed"]
     assert up.our_delegation_raw == 4 * E18
@@ -173,13 +192,13 @@ async def test_monitor__our_delegation_changes__one_status_each_time(
 
     core.delegate(2, E18)
     core.undelegate(2, E18)  # back where it was: only the logs show it happened
-    await poll_twice(app, bus)
+    await poll_twice(app, bus, core)
     [flicker] = bus.statuses
     assert flicker.changes == ["our_delegation_changed"] and flicker.our_delegation_raw == 4 * E18
     bus.clear()
 
     core.transfer(2, 0, 3 * E18)  # CoreAgent.transferCoin: both candidates change
-    await poll_twice(app, bus)
+    await poll_twice(app, bus, core)
     moved = {s.operator_address: s.our_delegation_raw for s in bus.statuses}
     assert moved == {core.ops[2]: E18, core.ops[0]: 3 * E18}
     assert bus.recommendations == []
@@ -191,7 +210,7 @@ async def test_monitor__felony__jailed_out_of_the_set_and_move_away_once(
     core.set_missed(1, 149)
     app = await started(monitor_app, bus)
     core.slash(1, 1)  # 150: felony -> ValidatorSet drops it, CandidateHub jails it
-    await poll_twice(app, bus)
+    await poll_twice(app, bus, core)
 
     [status] = bus.statuses
     assert status.operator_address == core.ops[1]
@@ -209,11 +228,12 @@ async def test_monitor__confirmations__change_seen_only_once_deep_enough(
 ) -> None:
     app = await started(monitor_app, bus, confirmations=2)
     core.jail(1, core.round + 3)
-    await app.monitor.poll()
-    await settle(bus)
+    early = await app.monitor.poll()  # reads 2 blocks behind the jail's
+    assert early.block == core.w3.eth.block_number - 2 and early.statuses == 0
+    await settle(bus, 0)
     assert bus.statuses == []
     core.anvil.mine(2)
-    await poll_twice(app, bus)
+    await poll_twice(app, bus, core)
     assert [s.changes for s in bus.statuses] == [["status_changed", "jailed"]]
 
 
@@ -225,14 +245,14 @@ async def test_monitor__restart_after_a_change__state_from_postgres_and_no_repea
     core.jail(0, core.round + 2)
     await app.monitor.poll()
     await app.stop()
-    await settle(bus)
+    await settle(bus, 2)
     assert len(bus.statuses) == 1 and len(bus.recommendations) == 1
 
     again: ValidatorMonitorApp = await monitor_app()
-    await poll_twice(again, bus)
+    await poll_twice(again, bus, core)
     assert len(bus.statuses) == 1 and len(bus.recommendations) == 1
     core.set_commission(0, 200)
-    await poll_twice(again, bus)
+    await poll_twice(again, bus, core)
     assert [s.changes for s in bus.statuses][-1] == ["commission_changed"]
 
     conn = await asyncpg.connect(database_url)
