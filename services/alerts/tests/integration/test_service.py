@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
@@ -297,3 +299,35 @@ async def test_service__burst_to_a_slow_channel__batched_into_digests_each_once(
         r for r in harness.webhook.requests if any(o in r["body"]["message"] for o in operators)
     ]
     assert len(burst) <= len(operators) // 4, len(burst)
+
+
+async def test_service__rules_file_changed__new_threshold_applies_without_restart(
+    database_url: str, nats_server: Any, bus_namespace: str, webhook: Any, facts: Any,
+    tmp_path: Any,
+) -> None:
+    rule = (
+        "rules:\n- {name: rr_low, subject: treasury.state, severity: warning, field: reserve_ratio,"
+        " op: lt, threshold: %s, summary: 'rr {value}'}\n"
+    )
+    path = tmp_path / "rules.yaml"
+    path.write_text(rule % "2.0")
+    settings = settings_for(
+        database_url, nats_server.url, bus_namespace, webhook,
+        rules_path=path, rules_poll_seconds=0.1,
+    )  # fmt: skip
+    app = await start_app(settings)
+    nc = await nats.connect(nats_server.url)
+    h = Harness(app, nc, Namespace(bus_namespace), webhook)
+    try:
+        await h.publish(facts.treasury(rr="1.9"))
+        await eventually(lambda: h.received("rr_low"))
+        path.write_text(rule % "1.5")
+        os.utime(path, (1, 1))
+        await eventually(lambda: app.engine.config.rules[0].threshold == Decimal("1.5"))
+        await h.publish(facts.treasury(rr="1.9"))
+        await eventually(
+            lambda: any("RESOLVED" in r["body"]["message"] for r in h.received("rr_low"))
+        )
+    finally:
+        await nc.drain()
+        await app.stop()
