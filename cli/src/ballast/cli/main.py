@@ -34,11 +34,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     from ballast.cli import up  # noqa: PLC0415 - keep `ballast --help` fast
 
     if args.command == "up":
         scenario = None if args.scenario == "none" else args.scenario
+        if scenario is not None:
+            from ballast.cli.scenarios.generators import SCENARIOS  # noqa: PLC0415
+
+            if scenario not in SCENARIOS:
+                parser.error(f"unknown scenario {scenario!r}; known: {', '.join(SCENARIOS)}")
         sys.exit(up.up(with_services=not args.no_services, scenario=scenario))
     if args.command == "status":
         sys.exit(up.status())

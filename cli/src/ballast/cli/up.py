@@ -203,7 +203,6 @@ def up(*, with_services: bool = True, scenario: str | None = "calm") -> int:
     t0 = time.monotonic()
     stack = start_stack(root, with_services=with_services)
     console.print(f"stack up in {time.monotonic() - t0:.1f}s")
-    stop_scenario = start_scenario(stack, scenario)
     for spec, port, _ in stack.services:
         console.print(f"  {spec.name:<18} http://127.0.0.1:{port}/metrics")
     if not stack.services:
@@ -221,8 +220,12 @@ def up(*, with_services: bool = True, scenario: str | None = "calm") -> int:
         finally:
             await watcher.stop()
 
+    stop_scenario = start_scenario(stack, None)  # a no-op until the real one starts
     try:
+        stop_scenario = start_scenario(stack, scenario)
         asyncio.run(run())
+    except KeyboardInterrupt:
+        pass  # Ctrl-C before the live view took over the signals: stop the same way
     finally:
         # stop before printing: after SIGHUP the terminal is gone and printing raises
         with contextlib.suppress(OSError):
