@@ -95,7 +95,7 @@ async def test_on_control__operator_pause__next_decision_blocked_then_resume_act
     assert await decider.on_control(control(ControlVerb.PAUSE, n=1)) == "paused"
     blocked = await decider.on_state(make_state(NOW))
     assert await decider.on_control(control(ControlVerb.RESUME, n=2)) == "resumed"
-    acted = await decider.on_state(make_state(NOW))
+    acted = await decider.on_state(make_state(NOW + timedelta(seconds=1)))  # the next state
     assert blocked.action is DecisionAction.BLOCKED and blocked.inputs.paused
     assert acted.action is DecisionAction.ACT
 
@@ -167,3 +167,16 @@ async def test_on_automation__compound__recorded_once(repo: Repository, recorder
     assert await decider.on_automation(request(AutomationKind.COMPOUND, "c1", "0"))
     assert not await decider.on_automation(request(AutomationKind.COMPOUND, "c1", "0"))
     assert (await repo.load("compound-c1")).execution.kind == "compound"
+
+
+async def test_on_state__same_state_redelivered__same_acting_decision_published_again(
+    repo: Repository, recorder: Any, make_state: Callable[..., TreasuryState]
+) -> None:
+    decider = make_decider(repo, recorder)
+    state = make_state(NOW)
+    first = await decider.on_state(state)
+    again = await decider.on_state(state)  # JetStream redelivery after a crash before the ack
+    other = await decider.on_state(make_state(NOW + timedelta(seconds=1)))
+    assert first == again and first.action is DecisionAction.ACT
+    assert [p.msg_id for p in recorder.sent][:2] == [f"decided-{first.decision_id}"] * 2
+    assert other.action is DecisionAction.BLOCKED  # a new state the same day: daily limit

@@ -7,6 +7,7 @@ and sending happen later, in the executor, from the record; nothing here touches
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Callable
@@ -78,12 +79,13 @@ class Decider:
         def run(history: History, paused: bool) -> InterventionDecision:
             return evaluate(state, self.policy, history, now=now, paused=paused, mode=self.mode)
 
-        decision, created = await self.repo.decide(self.policy.strategy, now, run)
+        key = hashlib.sha256(state.model_dump_json().encode()).hexdigest()
+        decision, _ = await self.repo.decide(self.policy.strategy, now, run, state_key=key)
         self.crash("after_decision_commit")
         await self.publish(
             decision, subjects.INTERVENTION_DECIDED, msg_id=f"decided-{decision.decision_id}"
         )
-        if decision.action is DecisionAction.ACT and created:
+        if decision.action is DecisionAction.ACT:
             await self.repo.mark_decided_published(decision.decision_id)
         if self.metrics is not None:
             rule = decision.reasons[0].split(":")[0] if decision.reasons else ""

@@ -56,16 +56,28 @@ class Repository:
         strategy: str,
         now: datetime,
         evaluate: Callable[[History, bool], InterventionDecision],
+        state_key: str | None = None,
     ) -> tuple[InterventionDecision, bool]:
         """Read history and pause, evaluate, and record, in one transaction under a lock.
 
-        Returns the decision and whether it was newly recorded. A unique-key conflict on an
-        acting decision (another process got there first) returns it as blocked.
+        Returns the decision and whether it was newly recorded. A state already decided on
+        (same `state_key`: a redelivery) returns the recorded decision. A unique-key conflict on
+        an acting decision (another process got there first) returns it as blocked.
         """
         async with self.pool.acquire() as conn, conn.transaction():
             await conn.execute(
                 "SELECT pg_advisory_xact_lock(hashtext($1))", f"intervention:{strategy}"
             )
+            if state_key is not None:
+                seen = await conn.fetchval(
+                    """SELECT payload FROM intervention_decisions
+                       WHERE strategy = $1 AND state_key = $2 AND kind = 'intervention'
+                       ORDER BY (action = 'act') DESC LIMIT 1""",
+                    strategy,
+                    state_key,
+                )
+                if seen is not None:
+                    return InterventionDecision.model_validate_json(seen), False
             row = await conn.fetchrow(
                 """SELECT max(decided_at) AS last,
                           count(*) FILTER (WHERE utc_day = $2) AS today
@@ -81,8 +93,10 @@ class Repository:
             inserted = await conn.fetchval(
                 """INSERT INTO intervention_decisions
                      (decision_id, kind, strategy, action, utc_day, slot, mode, decided_at,
-                      amount_usd, amount_in_raw, requires_approval, payload, decided_published)
-                   VALUES ($1, 'intervention', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                      amount_usd, amount_in_raw, requires_approval, payload, decided_published,
+                      state_key)
+                   VALUES ($1, 'intervention', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
+                           $13)
                    ON CONFLICT DO NOTHING RETURNING 1""",
                 decision.decision_id,
                 strategy,
@@ -96,6 +110,7 @@ class Repository:
                 decision.requires_approval,
                 decision.model_dump_json(),
                 not acting,  # blocked ones are published by the handler, redelivery covers loss
+                state_key,
             )
             if acting and inserted is None:
                 blocked = decision.model_copy(
