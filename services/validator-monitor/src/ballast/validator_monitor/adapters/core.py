@@ -106,6 +106,9 @@ class CoreReader:
                        int(c[5]), int(c[6]), int(c[7]))
             for c in records[: len(ops)]
         ]
+        listed = [str(to_checksum_address(op)) for op in ops]
+        if [c.operator for c in candidates] != listed:
+            raise RuntimeError(f"block {block}: getCandidates() and candidateSet(i) disagree")
         in_set: dict[str, tuple[str, int, int]] = {
             str(to_checksum_address(v[0])): (str(to_checksum_address(v[1])), int(v[3]), int(v[4]))
             for v in records[len(ops):]
