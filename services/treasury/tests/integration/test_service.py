@@ -36,6 +36,7 @@ from ballast.common.messages import (
 from ballast.common.subjects import Namespace, prices_consensus, trades
 from ballast.treasury.domain.liquidity import PoolReading
 from ballast.treasury.domain.state import ChainSnapshot, TokenBalance
+from ballast.treasury.domain.vwap import to_units
 from ballast.treasury.main import TreasuryService, build_app
 from ballast.treasury.settings import TreasurySettings
 
@@ -143,7 +144,7 @@ async def test_treasury__crash_through_tiers__states_and_health_fall_then_restar
         # 30 trades at 0.99 / 1.00 / 1.01 with equal volume: VWAP exactly 1.00
         for i in range(30):
             await publish(nc, ns, trades("uniswap_v2", "PSTR-USDC"), trade(i))
-        await out.wait(lambda: service.treasury.vwap.volume_total == 30_000 * 10**18)
+        await out.wait(lambda: service.treasury.vwap.volume_total == to_units(D(30_000)))
         await publish(nc, ns, prices_consensus("PSTR"), consensus("PSTR", "1.00"))
         await out.wait(lambda: any(s.status is StateStatus.MISSING_INPUT and s.pstr_price
                                    for s in out.states))

@@ -21,7 +21,7 @@ from ballast.common.messages import (
     TradeSide,
 )
 from ballast.treasury.domain.state import ChainSnapshot, TokenBalance
-from ballast.treasury.domain.vwap import Bucket
+from ballast.treasury.domain.vwap import Bucket, to_units
 from ballast.treasury.handlers import Treasury
 from ballast.treasury.metrics import TreasuryMetrics
 from ballast.treasury.settings import TreasurySettings
@@ -150,7 +150,7 @@ async def test_on_trade__redelivered_or_other_pair__counted_once() -> None:
     await t.on_trade(trade(7))
     await t.on_trade(trade(7))
     await t.on_trade(trade(8, ("PUMP", "WCORE")))
-    assert t.vwap.volume_total == 10 * 10**18
+    assert t.vwap.volume_total == to_units(D(10))
 
 
 async def test_accumulate__normal_mode__one_request_per_hour() -> None:

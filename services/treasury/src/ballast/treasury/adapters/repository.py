@@ -50,7 +50,7 @@ class Repository:
                 "VALUES ($1, $2, $3, $4) ON CONFLICT (symbol, minute) DO UPDATE SET "
                 "pv_units = treasury_vwap_bars.pv_units + EXCLUDED.pv_units, "
                 "volume_units = treasury_vwap_bars.volume_units + EXCLUDED.volume_units",
-                symbol, bucket.minute, Decimal(bucket.pv_units), Decimal(bucket.volume_units),
+                symbol, bucket.minute, bucket.pv_units, bucket.volume_units,
             )
             return True
 
@@ -59,18 +59,17 @@ class Repository:
         async with self.pool.acquire() as conn:
             await conn.copy_records_to_table(
                 "treasury_vwap_bars",
-                records=[(symbol, b.minute, Decimal(b.pv_units), Decimal(b.volume_units))
-                         for b in buckets],
+                records=[(symbol, b.minute, b.pv_units, b.volume_units) for b in buckets],
                 columns=["symbol", "minute", "pv_units", "volume_units"],
             )
 
     async def load_buckets(self, symbol: str, after_minute: int) -> list[Bucket]:
         rows = await self.pool.fetch(
-            "SELECT minute, pv_units::text AS pv, volume_units::text AS v "
-            "FROM treasury_vwap_bars WHERE symbol = $1 AND minute > $2 ORDER BY minute",
+            "SELECT minute, pv_units, volume_units "
+            "FROM treasury_vwap_bars WHERE symbol = $1 AND minute > $2",  # restore takes any order
             symbol, after_minute,
         )
-        return [Bucket(r[0], int(r[1]), int(r[2])) for r in rows]
+        return [Bucket(r[0], r[1], r[2]) for r in rows]
 
     async def prune(self, before_minute: int) -> None:
         async with self.pool.acquire() as conn, conn.transaction():
