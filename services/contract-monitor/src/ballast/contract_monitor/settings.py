@@ -87,9 +87,12 @@ class ContractMonitorSettings(ServiceSettings):
                     node = node.get(key) if isinstance(node, dict) else None  # pyright: ignore[reportUnknownMemberType]
                 if node:
                     values[name] = node
-        missing = [n for n in REQUIRED if not values.get(n)]
+        return values
+
+    @model_validator(mode="after")
+    def _suite_known(self) -> ContractMonitorSettings:
+        missing = [n for n in REQUIRED if not getattr(self, n)]
         if missing:
             raise ValueError(
-                "set deployment_file or the addresses " + ", ".join(missing)
-            )
-        return values
+                "set DEPLOYMENT_FILE or the StakeBasket suite addresses: " + ", ".join(missing))
+        return self
