@@ -154,3 +154,21 @@ async def test_delivery__row_past_expiry__expired_not_sent(
     worker = DeliveryWorker(repo, channels, AppriseNotifier(), now, FAST)
     assert await worker.drain_once() == 0
     assert await repo.outbox_counts() == {"expired": 1}
+
+
+async def test_repository__prune__old_settled_rows_go_records_stay(
+    repo: AlertsRepository, facts: Any
+) -> None:
+    channels = Channels({"critical": ["json://127.0.0.1:9/hook"]})
+    old = now() - timedelta(days=100)
+    subject, fact = facts.validator(jailed=True)
+    rows = await repo.save(engine().on_fact(subject, fact, old), channels, old, EXPIRY, FAST.lease)
+    await repo.settle(rows[0].channel, [r.id for r in rows], None, old, None, 1.0)
+    pending = await repo.save(
+        engine().on_fact(*facts.validator(jailed=True, operator=operator(7)), old),
+        channels, old, timedelta(days=365),
+    )  # fmt: skip
+    pruned = await repo.prune(now() - timedelta(days=90))
+    assert pruned == {"alerts_outbox": 1, "alerts_deliveries": 1, "alerts_history": 2}
+    assert await repo.outbox_counts() == {"pending": len(pending)}
+    assert len(await repo.load_records()) == 2

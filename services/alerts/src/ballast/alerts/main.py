@@ -89,6 +89,7 @@ class AlertsApp:
         self.service.on_stop(self._close)
         self.service.every(settings.tick_seconds, "alerts-tick")(self.tick)
         self.service.every(settings.rules_poll_seconds, "rules-reload")(self.reload_rules)
+        self.service.every(3600.0, "alerts-retention")(self.prune)
 
     # ------------------------------------------------------------------ lifecycle
     @property
@@ -169,6 +170,14 @@ class AlertsApp:
             counts[record.severity.value] = counts.get(record.severity.value, 0) + 1
         for severity in ("critical", "warning", "info", "governance"):
             self.metrics.active.labels(severity).set(counts.get(severity, 0))
+
+    async def prune(self) -> None:
+        if self._repo is None:
+            return
+        before = self.clock() - timedelta(days=self.settings.retention_days)
+        pruned = await self._repo.prune(before)
+        if any(pruned.values()):
+            log.info("old alert history pruned", extra=pruned)
 
     async def reload_rules(self, *, force: bool = False) -> None:
         config = self.watcher.poll(force=force)

@@ -37,6 +37,9 @@ class AlertsSettings(ServiceSettings):
         description="services whose heartbeat must arrive even if never seen since start",
     )
     expected_grace_seconds: float = Field(default=60.0, gt=0)
+    retention_days: float = Field(
+        default=90.0, gt=0, description="history, attempts and settled outbox rows kept"
+    )
     fact_batch_size: int = Field(default=16, ge=1, description="pull batch per subscriber")
 
     @model_validator(mode="before")

@@ -369,6 +369,23 @@ class AlertsRepository:
         )
         return int(status.rsplit(" ", 1)[-1])
 
+    async def prune(self, before: datetime) -> dict[str, int]:
+        """Forget settled outbox rows, attempts and notifications older than `before`.
+
+        Pending rows and the lifecycle records (alerts_state) are never pruned: they carry the
+        sequences that keep notification ids unique.
+        """
+        counts: dict[str, int] = {}
+        async with self.pool.acquire() as conn:
+            for table, where in (
+                ("alerts_outbox", "status <> 'pending' AND created_at < $1"),
+                ("alerts_deliveries", "attempted_at < $1"),
+                ("alerts_history", "notified_at < $1"),
+            ):
+                status = await conn.execute(f"DELETE FROM {table} WHERE {where}", before)  # noqa: S608
+                counts[table] = int(status.rsplit(" ", 1)[-1])
+        return counts
+
     async def next_due(self) -> datetime | None:
         return await self.pool.fetchval(
             "SELECT min(next_attempt_at) FROM alerts_outbox WHERE status = 'pending'"
