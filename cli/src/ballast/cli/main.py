@@ -26,10 +26,13 @@ def build_parser() -> argparse.ArgumentParser:
     scenario.add_argument("--rpc-url", help="default: the running stack's anvil, else :8545")
     scenario.add_argument("--deployment", type=Path, help="default: .ballast/deployment.json")
     scenario.add_argument("--seed", type=int, default=0)
-    scenario.add_argument("--speed", type=float, default=60.0,
-                          help="chain seconds per wall second (0: no waiting)")
+    scenario.add_argument("--speed", type=float, default=1.0,
+                          help="chain seconds per wall second: 1 (default) is real time, more "
+                          "compresses time (services judging staleness by the wall clock then "
+                          "see chain times ahead of theirs), 0 runs without waiting")
     scenario.add_argument("--steps", type=int, help="default: per scenario")
-    scenario.add_argument("--interval", type=int, default=60, help="chain seconds per step")
+    scenario.add_argument("--interval", type=int, default=5,
+                          help="chain seconds per step (default 5)")
     return parser
 
 

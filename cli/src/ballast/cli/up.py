@@ -180,7 +180,7 @@ def start_scenario(stack: Stack, name: str | None) -> Callable[[], None]:
     from ballast.cli.scenarios.command import start_background  # noqa: PLC0415
 
     log = stack.data_dir / "logs" / "scenario.log"
-    console.print(f"scenario     {name}, one step per second of wall time, log {log}")
+    console.print(f"scenario     {name} in real time, a step every 5 s, log {log}")
     return start_background(stack.rpc_url, stack.deployment, name, log)
 
 

@@ -17,7 +17,7 @@ from ballast.cli.devnet.schema import Deployment
 from ballast.cli.scenarios.baton import Baton
 from ballast.cli.scenarios.driver import Market, open_market, run_steps
 from ballast.cli.scenarios.generators import DEFAULT_STEPS, SCENARIOS, generate
-from ballast.cli.scenarios.model import ScenarioParams, Step
+from ballast.cli.scenarios.model import DEFAULT_INTERVAL, DEFAULT_SPEED, ScenarioParams, Step
 
 __all__ = ["SCENARIOS", "Baton", "Market", "Step", "run", "run_forever"]
 
@@ -28,9 +28,9 @@ def run(
     name: str,
     *,
     seed: int = 0,
-    speed: float = 60.0,
+    speed: float = DEFAULT_SPEED,
     steps: int | None = None,
-    interval: int = 60,
+    interval: int = DEFAULT_INTERVAL,
     anchor: Mapping[str, Decimal] | None = None,
     out: Callable[[str], None] = print,
     stop: Callable[[], bool] = lambda: False,
@@ -59,8 +59,8 @@ def run_forever(
     name: str,
     *,
     seed: int = 0,
-    speed: float = 60.0,
-    interval: int = 60,
+    speed: float = DEFAULT_SPEED,
+    interval: int = DEFAULT_INTERVAL,
     out: Callable[[str], None] = print,
     stop: Callable[[], bool] = lambda: False,
     baton: Baton | None = None,

@@ -12,6 +12,7 @@ from pathlib import Path
 from ballast.cli.devnet.command import default_deployment_path, default_rpc_url
 from ballast.cli.devnet.schema import Deployment
 from ballast.cli.scenarios.baton import Baton, BatonBusy
+from ballast.cli.scenarios.model import DEFAULT_INTERVAL, DEFAULT_SPEED
 
 
 def scenario_command(
@@ -51,7 +52,8 @@ def scenario_command(
 
 
 def start_background(
-    rpc_url: str, deployment: Path, name: str, log_path: Path, *, speed: float = 60.0
+    rpc_url: str, deployment: Path, name: str, log_path: Path, *, speed: float = DEFAULT_SPEED,
+    interval: int = DEFAULT_INTERVAL,
 ) -> Callable[[], None]:
     """Run scenario `name`, then the calm walk (scenarios.run_forever), in a daemon thread, one
     line per step into `log_path`, yielding to any `ballast scenario` run against the same
@@ -71,7 +73,7 @@ def start_background(
             try:
                 with baton.runner():
                     run_forever(rpc_url, Deployment.load(deployment), name, speed=speed,
-                                out=out, stop=stop.is_set, baton=baton)
+                                interval=interval, out=out, stop=stop.is_set, baton=baton)
             except Exception as exc:  # a stopped anvil ends the thread; say why in the log
                 with contextlib.suppress(OSError):
                     log.write(f"scenario {name} stopped: {exc!r}\n")

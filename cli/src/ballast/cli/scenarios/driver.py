@@ -2,8 +2,8 @@
 
 Per step the driver (as the deployment's `trader`, an anvil public test key):
 
-1. advances the chain clock to `at` (time compression: a step's chain seconds pass at once, and
-   the driver sleeps `interval / speed` wall seconds between steps);
+1. waits `dt / speed` wall seconds (dt: the chain seconds since the previous step) and puts the
+   step's block `dt` chain seconds after the latest one (never behind the wall clock when paced);
 2. switches automine off, sends every write of the step with explicit gas: `setAnswer` on each
    targeted aggregator, one MockPyth `updatePriceFeeds` (data from its own
    `createPriceFeedUpdateData`, `publishTime` = the step's block time, paying `getUpdateFee`), and
@@ -14,6 +14,13 @@ Per step the driver (as the deployment's `trader`, an anvil public test key):
 One block per step is what makes "a one-block spike" exact and lets a test read a step's effect
 at one block number. Other processes' transactions sent during the few milliseconds with automine
 off simply land in the step's block.
+
+Time. `speed` 1 (the default) is real time: the chain's clock stays on the wall clock, which is
+what services need that compare on-chain timestamps (`updatedAt`, `publishTime`) with their own
+clock. `speed` above 1 compresses time, a day of market in minutes: the chain's clock then runs
+ahead of the wall clock, and stays ahead, so a wall-clock staleness check sees timestamps from
+the future (never stale). Compress when what watches reads the chain's clock (tests, backtests,
+a service configured to use block time); `speed` 0 does not wait at all (tests).
 """
 
 from __future__ import annotations
@@ -237,6 +244,8 @@ def run_steps(
         if speed > 0 and done:
             time.sleep(dt / speed)
         timestamp = market.latest_timestamp() + dt
+        if speed > 0:  # paced: never let the chain's clock fall behind the wall clock
+            timestamp = max(timestamp, int(time.time()))
         block, notes = market.apply(step, timestamp)
         previous_at = step.at
         done.append((step, block))

@@ -29,6 +29,12 @@ SYMBOLS: tuple[str, ...] = ("PSTR", "PUMP", "CORE", "BTC")
 
 Prices = Mapping[str, Decimal]
 
+DEFAULT_INTERVAL = 5
+"""Chain seconds between steps."""
+DEFAULT_SPEED = 1.0
+"""Chain seconds per wall second. 1 keeps the chain's clock on the wall clock, which is what
+services that judge staleness by their own clock need; more is time compression (driver.py)."""
+
 
 @dataclass(frozen=True)
 class Step:
