@@ -182,3 +182,15 @@ def test_lifecycle__restored_records__sequence_continues(facts: Any) -> None:
     sent = feed(fresh, facts.validator(jailed=True), 2)
     assert [n.sequence for n in sent] == [3]
     assert sent[0].alert.state is AlertState.FIRING
+
+
+def test_lifecycle__rule_removed_on_reload__its_alert_resolves(facts: Any) -> None:
+    engine = engine_with()
+    feed(engine, facts.validator(jailed=True), 0)
+    config = engine.config
+    kept = tuple(r for r in config.rules if r.name != "validator_jailed")
+    out = engine.reload(dataclasses.replace(config, rules=kept), at(10))
+    assert [(n.alert.rule, n.alert.state.value, n.reason) for n in out.notifications] == [
+        ("validator_jailed", "resolved", "rule removed")
+    ]
+    assert not [r for r in engine.active() if r.rule == "validator_jailed"]

@@ -189,7 +189,9 @@ class AlertsApp:
                 "new rules read subjects this process does not subscribe to: restart to apply",
                 extra={"subjects": sorted(missing)},
             )
-        self.engine.reload(self._effective(config))
+        async with self._lock:
+            out = self.engine.reload(self._effective(config), self.clock())
+            await self._commit(out)
         self.metrics.rules.set(len(config.rules))
 
     async def on_control(self, command: ControlCommand) -> None:

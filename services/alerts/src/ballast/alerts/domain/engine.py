@@ -21,11 +21,11 @@ class AlertEngine:
         self.evaluator = Evaluator(config)
         self.lifecycle = Lifecycle(config)
 
-    def reload(self, config: RulesConfig) -> None:
-        """New rules take effect on the next fact; records of removed rules stay as they are."""
+    def reload(self, config: RulesConfig, now: datetime) -> Transitions:
+        """New rules take effect on the next fact; alerts of removed rules resolve."""
         self.config = config
         self.evaluator.reload(config)
-        self.lifecycle.reload(config)
+        return self.lifecycle.reload(config, now)
 
     def on_fact(self, subject: str, fact: object, now: datetime) -> Transitions:
         """`subject` is the un-prefixed concrete subject the fact arrived on."""

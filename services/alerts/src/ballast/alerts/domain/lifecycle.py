@@ -52,9 +52,19 @@ class Lifecycle:
         self.silences: dict[str, Silence] = {}
         self._groups: dict[str, _Group] = {}
 
-    def reload(self, config: RulesConfig) -> None:
+    def reload(self, config: RulesConfig, now: datetime) -> Transitions:
+        """New rules; alerts of a rule that is gone resolve (told if their firing was)."""
         self.config = config
         self._rules = {rule.name: rule for rule in config.rules}
+        out = Transitions()
+        for record in self.records.values():
+            if record.firing and record.rule not in self._rules:
+                record.state, record.ends_at = AlertState.RESOLVED, now
+                record.summary = f"{record.summary} (rule removed)"
+                out.changed[record.key] = record
+                if self._told(record) and record.send_resolved:
+                    self._notify(record, now, "rule removed", out)
+        return self._flush(now, out)
 
     def restore(self, records: Iterable[AlertRecord], silences: Iterable[Silence]) -> None:
         """Continue from the records in Postgres after a restart (sequences carry on)."""
