@@ -5,6 +5,7 @@ The servers come from the ballast.testing plugin (`database_url`, `anvil`, `nats
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncGenerator, Callable, Generator
 from dataclasses import dataclass, replace
@@ -35,9 +36,10 @@ from ballast.common.messages import (
 from ballast.intervention.adapters.chain import Chain
 from ballast.intervention.adapters.repository import Repository
 from ballast.intervention.adapters.signer import LocalSigner
+from ballast.intervention.building import ExecConfig
 from ballast.intervention.domain.policy import Policy
 from ballast.intervention.domain.rules import History, evaluate
-from ballast.intervention.executor import ExecConfig, Executor, no_crash
+from ballast.intervention.executor import Executor, no_crash
 
 try:  # the anvil helpers are moving from ballast.testing to ballast.devstack
     from ballast.devstack.anvil import Anvil, anvil_binary, run_anvil
@@ -302,6 +304,7 @@ class Harness:
             await executor.run_once()
             if not await self.repo.open_executions():
                 return
+            await asyncio.sleep(0.02)  # as the service's tick: let anvil mine what it accepted
 
 
 @pytest_asyncio.fixture(loop_scope="session")

@@ -112,10 +112,13 @@ async def life(
                                          crash=crash))
 
         async def settle(executor: Executor) -> bool:
-            for _ in range(20):
+            # the service ticks every executor_interval_seconds; here a short pause between
+            # passes (anvil may answer a receipt lookup just before it has mined the block)
+            for _ in range(100):
                 await executor.run_once()
                 if not await repo.open_executions():
                     return True
+                await asyncio.sleep(0.02)
             return False
 
         if redelivered is not None:

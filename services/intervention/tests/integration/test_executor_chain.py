@@ -259,6 +259,7 @@ async def test_chain__private_rpc_configured__broadcast_goes_there_reads_do_not(
     from aiohttp import ClientSession, web
 
     from ballast.intervention.adapters.chain import Chain
+    from ballast.intervention.executor import Executor
 
     seen: dict[str, list[str]] = {"read": [], "private": []}
 
@@ -288,8 +289,8 @@ async def test_chain__private_rpc_configured__broadcast_goes_there_reads_do_not(
     chain = Chain(urls[0], private_rpc_url=urls[1])
     try:
         decision = await harness.decide(NOW)
-        executor = harness.executor()
-        executor.chain = chain
+        executor = Executor(harness.repo, chain, harness.signer, harness.published,
+                            harness.config)
         await harness.settle(executor)
         record = await harness.repo.load(decision.decision_id)
     finally:

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
 from eth_account.typed_transactions.typed_transaction import TypedTransaction
-from eth_utils.address import to_checksum_address
 from hexbytes import HexBytes
 
 from ballast.common import subjects
@@ -32,6 +30,7 @@ from ballast.common.messages import (
 from ballast.intervention.adapters.chain import Chain
 from ballast.intervention.adapters.repository import Record, Repository
 from ballast.intervention.adapters.signer import Signer
+from ballast.intervention.building import SWAP_KINDS, Builder, ExecConfig
 from ballast.intervention.domain.execution import (
     Attempt,
     ChainView,
@@ -43,19 +42,13 @@ from ballast.intervention.domain.execution import (
     Step,
     after_poll,
     after_send,
-    amount_out_min,
     bumped_fees,
     initial_fees,
     next_step,
-    swap_result,
 )
 from ballast.intervention.metrics import InterventionMetrics
 
 log = logging.getLogger("ballast.intervention.executor")
-
-SWAP_KINDS = ("intervention", "accumulate")
-BASKET_KINDS = ("rebalance", "compound")
-
 
 class Publish(Protocol):
     def __call__(
@@ -65,39 +58,6 @@ class Publish(Protocol):
 
 def no_crash(point: str) -> None:
     """The production crash hook: does nothing."""
-
-
-@dataclass(frozen=True)
-class ExecConfig:
-    router: str
-    pump: str
-    pstr: str
-    accumulate_token: str | None = None
-    basket: str | None = None
-    max_slippage: Decimal = Decimal("0.02")
-    deadline_seconds: int = 600
-    max_fee_per_gas_wei: int = 200 * 10**9
-    max_priority_fee_wei: int = 2 * 10**9
-    confirmations: int = 3
-    stuck_after: timedelta = timedelta(minutes=3)
-    approval_delay: timedelta | None = None
-    decision_ttl: timedelta | None = timedelta(hours=6)
-    gas_margin: Decimal = Decimal("1.25")
-    gas_headroom: int = 60_000
-    """Added to every estimate: a Uniswap V2 pair's first trade in a new block also writes the
-    price accumulators (two fresh storage slots), which an estimate against the current block
-    does not see. Unused gas is refunded."""
-
-
-@dataclass(frozen=True)
-class TxPlan:
-    to: str
-    data: bytes
-    token_in: str | None = None
-    token_out: str | None = None
-    quoted_out: int | None = None
-    min_out: int | None = None
-    deadline: int | None = None
 
 
 class Executor:
@@ -121,7 +81,7 @@ class Executor:
         self.config = config
         self.clock = clock
         self.crash = crash
-        self._decimals: dict[str, int] = {}
+        self.builder = Builder(chain, config)
 
     # ------------------------------------------------------------------ loop
     async def run_once(self) -> None:
@@ -179,6 +139,9 @@ class Executor:
             await self._publish(record)
         return True
 
+    def _outcome(self, record: Record, status: ExecutionStatus, **details: Any) -> Message:
+        return self.builder.outcome(self.clock(), record, status, **details)
+
     # ------------------------------------------------------------------ steps
     @property
     def account(self) -> str:
@@ -192,8 +155,8 @@ class Executor:
         quoted = min_out = 0
         reason = "dry run: quoted, not signed"
         try:
-            await self._load_decimals()
-            plan = await self._plan(record, "0x" + "00" * 20)
+            await self.builder.load_decimals()
+            plan = await self.builder.plan(record, "0x" + "00" * 20)
             quoted, min_out = plan.quoted_out or 0, plan.min_out or 0
         except Exception as err:  # noqa: BLE001 - paper mode records what it could not price
             reason = f"dry run: not priced: {err}"[:500]
@@ -206,7 +169,7 @@ class Executor:
     async def _reserve(self, record: Record) -> bool:
         account = self.account
         if record.execution.kind in SWAP_KINDS:
-            token_in = self._path(record.execution.kind)[0]
+            token_in = self.builder.path(record.execution.kind)[0]
             allowance = await self.chain.allowance(token_in, account, self.config.router)
             if allowance < record.amount_in_raw:
                 await self._ensure_approval(token_in)
@@ -237,7 +200,7 @@ class Executor:
         ex = record.execution
         assert ex.nonce is not None
         account = self.account
-        plan = await self._plan(record, account)
+        plan = await self.builder.plan(record, account)
         _, _, base_fee = await self.chain.latest_block()
         tip = min(await self.chain.priority_fee(), self.config.max_priority_fee_wei)
         fees = initial_fees(base_fee, tip, self.config.max_fee_per_gas_wei)
@@ -251,7 +214,7 @@ class Executor:
             await self.repo.finalize(ex.decision_id, Phase.FAILED, outcome, release_nonce=True)
             return True
         gas_limit = int(Decimal(gas) * self.config.gas_margin) + self.config.gas_headroom
-        tx = self._tx(plan, ex.nonce, gas_limit, fees)
+        tx = self.builder.tx(plan, ex.nonce, gas_limit, fees)
         tx["chainId"] = await self.chain.chain_id()
         signed = await self.signer.sign(tx) if self.signer else None
         assert signed is not None
@@ -375,10 +338,10 @@ class Executor:
         self, record: Record, tx_hash: str, block: int, gas_used: int, gas_price: int
     ) -> None:
         ex = record.execution
-        await self._load_decimals()
+        await self.builder.load_decimals()
         amount_out = 0
         if ex.kind in SWAP_KINDS:
-            token_in, token_out = self._path(ex.kind)
+            token_in, token_out = self.builder.path(ex.kind)
             flows = await self.chain.token_flows(tx_hash, self.account, token_in, token_out)
             amount_out = flows.amount_out
         outcome = self._outcome(
@@ -403,101 +366,6 @@ class Executor:
             await self.publish(message, subjects.AUTOMATION_EXECUTED,
                                msg_id=f"executed-{ex.decision_id}")
         await self.repo.mark_published(ex.decision_id)
-
-    # ------------------------------------------------------------------ building
-    def _path(self, kind: str) -> tuple[str, str]:
-        if kind == "intervention":
-            return self.config.pump, self.config.pstr
-        if self.config.accumulate_token is None:
-            raise RuntimeError("accumulation needs accumulate_token configured")
-        return self.config.accumulate_token, self.config.pump
-
-    async def _plan(self, record: Record, account: str) -> TxPlan:
-        kind = record.execution.kind
-        if kind in SWAP_KINDS:
-            token_in, token_out = self._path(kind)
-            quoted = await self.chain.quote(self.config.router, record.amount_in_raw,
-                                            [token_in, token_out])
-            min_out = amount_out_min(quoted, self.config.max_slippage)
-            _, timestamp, _ = await self.chain.latest_block()
-            deadline = timestamp + self.config.deadline_seconds
-            data = self.chain.swap_calldata(self.config.router, record.amount_in_raw, min_out,
-                                            [token_in, token_out], account, deadline)
-            return TxPlan(self.config.router, data, token_in, token_out, quoted, min_out, deadline)
-        if kind in BASKET_KINDS:
-            if self.config.basket is None:
-                raise RuntimeError(f"{kind} needs the StakeBasket address configured")
-            return TxPlan(self.config.basket, self.chain.basket_calldata(self.config.basket, kind))
-        if kind == "approve":
-            token = str(record.payload["details"]["token"])
-            return TxPlan(token, self.chain.approve_calldata(token, self.config.router))
-        raise ValueError(f"unknown execution kind {kind!r}")
-
-    @staticmethod
-    def _tx(plan: TxPlan, nonce: int, gas: int, fees: Fees) -> dict[str, Any]:
-        return {
-            "type": 2,
-            "nonce": nonce,
-            "to": to_checksum_address(plan.to),
-            "value": 0,
-            "data": plan.data,
-            "gas": gas,
-            "maxFeePerGas": fees.max_fee_per_gas,
-            "maxPriorityFeePerGas": fees.max_priority_fee_per_gas,
-        }
-
-    async def _load_decimals(self) -> None:
-        for token in (self.config.pump, self.config.pstr):
-            if token not in self._decimals:
-                self._decimals[token] = await self.chain.decimals(token)
-
-    def _outcome(
-        self,
-        record: Record,
-        status: ExecutionStatus,
-        *,
-        tx_hash: str | None = None,
-        block: int | None = None,
-        gas_used: int | None = None,
-        gas_price: int | None = None,
-        amount_out: int = 0,
-        min_out: int = 0,
-        quoted_out: int = 0,
-        reason: str | None = None,
-    ) -> Message:
-        ex = record.execution
-        now = self.clock()
-        gas_cost = gas_used * gas_price if gas_used is not None and gas_price is not None else None
-        if ex.kind == "intervention":
-            result = swap_result(
-                amount_in=record.amount_in_raw, amount_out=amount_out, quoted_out=quoted_out,
-                decimals_in=self._decimals.get(self.config.pump, 18),
-                decimals_out=self._decimals.get(self.config.pstr, 18),
-                gas_used=gas_used or 0, effective_gas_price=gas_price or 0,
-            )
-            return InterventionExecuted(
-                decision_id=ex.decision_id, status=status, mode=ex.mode, tx_hash=tx_hash,
-                nonce=ex.nonce if status is not ExecutionStatus.DRY_RUN else None,
-                amount_in_raw=record.amount_in_raw, amount_out_raw=amount_out,
-                amount_out_min_raw=min_out,
-                effective_price=result.effective_price if amount_out else None,
-                slippage=result.slippage if amount_out and quoted_out else None,
-                gas_used=gas_used, gas_cost_wei=gas_cost, block_number=block, reason=reason,
-                executed_at=now,
-            )
-        details = {"decision_id": ex.decision_id}
-        if ex.nonce is not None:
-            details["nonce"] = str(ex.nonce)
-        if gas_cost is not None:
-            details["gas_cost_wei"] = str(gas_cost)
-        if min_out:
-            details["amount_out_min_raw"] = str(min_out)
-        kind = AutomationKind(ex.kind) if ex.kind != "approve" else AutomationKind.ACCUMULATE
-        return AutomationAction(
-            action_id=ex.decision_id, kind=kind, status=status, mode=ex.mode, tx_hash=tx_hash,
-            amount_in_raw=record.amount_in_raw, amount_out_raw=amount_out, details=details,
-            reason=reason, executed_at=now,
-        )
 
 
 def _fee_fields(fees: Fees) -> tuple[int, int]:

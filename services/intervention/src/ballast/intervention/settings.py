@@ -17,8 +17,8 @@ from pydantic_settings import SettingsConfigDict
 
 from ballast.common.messages import ExecutionMode
 from ballast.common.settings import ServiceSettings
+from ballast.intervention.building import ExecConfig
 from ballast.intervention.domain.policy import Policy
-from ballast.intervention.executor import ExecConfig
 
 ADDRESS = r"^0x[0-9a-fA-F]{40}$"
 

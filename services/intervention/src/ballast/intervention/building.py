@@ -1,0 +1,164 @@
+"""What the executor sends and what it reports: transaction plans and outcome messages.
+
+A plan is the call for one execution kind: a Uniswap V2 `swapExactTokensForTokens` quoted with
+`getAmountsOut` and bounded by amountOutMin = quote x (1 - max slippage) and a deadline
+(intervention: PUMP -> PSTR; accumulate: the configured token -> PUMP), a StakeBasket
+`rebalance()` / `compound()`, or the router approval a swap needs first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from eth_utils.address import to_checksum_address
+
+from ballast.common.messages import (
+    AutomationAction,
+    AutomationKind,
+    ExecutionStatus,
+    InterventionExecuted,
+    Message,
+)
+from ballast.intervention.adapters.chain import Chain
+from ballast.intervention.adapters.repository import Record
+from ballast.intervention.domain.execution import Fees, amount_out_min, swap_result
+
+SWAP_KINDS = ("intervention", "accumulate")
+BASKET_KINDS = ("rebalance", "compound")
+
+
+@dataclass(frozen=True)
+class ExecConfig:
+    router: str
+    pump: str
+    pstr: str
+    accumulate_token: str | None = None
+    basket: str | None = None
+    max_slippage: Decimal = Decimal("0.02")
+    deadline_seconds: int = 600
+    max_fee_per_gas_wei: int = 200 * 10**9
+    max_priority_fee_wei: int = 2 * 10**9
+    confirmations: int = 3
+    stuck_after: timedelta = timedelta(minutes=3)
+    approval_delay: timedelta | None = None
+    decision_ttl: timedelta | None = timedelta(hours=6)
+    gas_margin: Decimal = Decimal("1.25")
+    gas_headroom: int = 60_000
+    """Added to every estimate: a Uniswap V2 pair's first trade in a new block also writes the
+    price accumulators (two fresh storage slots), which an estimate against the current block
+    does not see. Unused gas is refunded."""
+
+
+@dataclass(frozen=True)
+class TxPlan:
+    to: str
+    data: bytes
+    token_in: str | None = None
+    token_out: str | None = None
+    quoted_out: int | None = None
+    min_out: int | None = None
+    deadline: int | None = None
+
+
+class Builder:
+    def __init__(self, chain: Chain, config: ExecConfig) -> None:
+        self.chain = chain
+        self.config = config
+        self.decimals: dict[str, int] = {}
+
+    def path(self, kind: str) -> tuple[str, str]:
+        if kind == "intervention":
+            return self.config.pump, self.config.pstr
+        if self.config.accumulate_token is None:
+            raise RuntimeError("accumulation needs accumulate_token configured")
+        return self.config.accumulate_token, self.config.pump
+
+    async def plan(self, record: Record, account: str) -> TxPlan:
+        kind = record.execution.kind
+        if kind in SWAP_KINDS:
+            token_in, token_out = self.path(kind)
+            quoted = await self.chain.quote(self.config.router, record.amount_in_raw,
+                                            [token_in, token_out])
+            min_out = amount_out_min(quoted, self.config.max_slippage)
+            _, timestamp, _ = await self.chain.latest_block()
+            deadline = timestamp + self.config.deadline_seconds
+            data = self.chain.swap_calldata(self.config.router, record.amount_in_raw, min_out,
+                                            [token_in, token_out], account, deadline)
+            return TxPlan(self.config.router, data, token_in, token_out, quoted, min_out, deadline)
+        if kind in BASKET_KINDS:
+            if self.config.basket is None:
+                raise RuntimeError(f"{kind} needs the StakeBasket address configured")
+            return TxPlan(self.config.basket, self.chain.basket_calldata(self.config.basket, kind))
+        if kind == "approve":
+            token = str(record.payload["details"]["token"])
+            return TxPlan(token, self.chain.approve_calldata(token, self.config.router))
+        raise ValueError(f"unknown execution kind {kind!r}")
+
+    @staticmethod
+    def tx(plan: TxPlan, nonce: int, gas: int, fees: Fees) -> dict[str, Any]:
+        return {
+            "type": 2,
+            "nonce": nonce,
+            "to": to_checksum_address(plan.to),
+            "value": 0,
+            "data": plan.data,
+            "gas": gas,
+            "maxFeePerGas": fees.max_fee_per_gas,
+            "maxPriorityFeePerGas": fees.max_priority_fee_per_gas,
+        }
+
+    async def load_decimals(self) -> None:
+        for token in (self.config.pump, self.config.pstr):
+            if token not in self.decimals:
+                self.decimals[token] = await self.chain.decimals(token)
+
+    def outcome(
+        self,
+        now: datetime,
+        record: Record,
+        status: ExecutionStatus,
+        *,
+        tx_hash: str | None = None,
+        block: int | None = None,
+        gas_used: int | None = None,
+        gas_price: int | None = None,
+        amount_out: int = 0,
+        min_out: int = 0,
+        quoted_out: int = 0,
+        reason: str | None = None,
+    ) -> Message:
+        ex = record.execution
+        gas_cost = gas_used * gas_price if gas_used is not None and gas_price is not None else None
+        if ex.kind == "intervention":
+            result = swap_result(
+                amount_in=record.amount_in_raw, amount_out=amount_out, quoted_out=quoted_out,
+                decimals_in=self.decimals.get(self.config.pump, 18),
+                decimals_out=self.decimals.get(self.config.pstr, 18),
+                gas_used=gas_used or 0, effective_gas_price=gas_price or 0,
+            )
+            return InterventionExecuted(
+                decision_id=ex.decision_id, status=status, mode=ex.mode, tx_hash=tx_hash,
+                nonce=ex.nonce if status is not ExecutionStatus.DRY_RUN else None,
+                amount_in_raw=record.amount_in_raw, amount_out_raw=amount_out,
+                amount_out_min_raw=min_out,
+                effective_price=result.effective_price if amount_out else None,
+                slippage=result.slippage if amount_out and quoted_out else None,
+                gas_used=gas_used, gas_cost_wei=gas_cost, block_number=block, reason=reason,
+                executed_at=now,
+            )
+        details = {"decision_id": ex.decision_id}
+        if ex.nonce is not None:
+            details["nonce"] = str(ex.nonce)
+        if gas_cost is not None:
+            details["gas_cost_wei"] = str(gas_cost)
+        if min_out:
+            details["amount_out_min_raw"] = str(min_out)
+        kind = AutomationKind(ex.kind) if ex.kind != "approve" else AutomationKind.ACCUMULATE
+        return AutomationAction(
+            action_id=ex.decision_id, kind=kind, status=status, mode=ex.mode, tx_hash=tx_hash,
+            amount_in_raw=record.amount_in_raw, amount_out_raw=amount_out, details=details,
+            reason=reason, executed_at=now,
+        )
