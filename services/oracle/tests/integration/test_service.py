@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import aiohttp
 import asyncpg
 import nats
 import pytest
@@ -87,8 +88,8 @@ async def test_oracle__two_http_sources_then_one_fails__ok_then_degraded_and_rec
     listener: Listener, running: list[OracleApp],
 ) -> None:
     symbols = {"BTC": {"min_sources": 2, "max_price_deviation": "0.05", "sources": [
-        {"kind": "pyth_hermes", "endpoint": fake_sources.url, "feed_id": BTC, "stream": False,
-         "poll_seconds": 0.05, "max_age_seconds": 1e9},
+        {"kind": "pyth_hermes", "endpoint": fake_sources.url, "feed_id": BTC, "stream": True,
+         "max_age_seconds": 1e9},
         {"kind": "switchboard_crossbar", "endpoint": fake_sources.url, "feed_hash": SB,
          "poll_seconds": 0.05, "timeout_seconds": 0.5},
     ]}}
@@ -115,6 +116,14 @@ async def test_oracle__two_http_sources_then_one_fails__ok_then_degraded_and_rec
     assert errors is not None and errors >= 1
     status = registry.get_sample_value("ballast_oracle_consensus_status", {"symbol": "BTC"})
     assert status in (1.0, 2.0)
+    async with aiohttp.ClientSession() as http:
+        url = f"http://127.0.0.1:{app.service.ops.bound_port}/metrics"
+        async with http.get(url) as resp:
+            text = await resp.text()
+    for name in ("ballast_oracle_source_price", "ballast_oracle_source_age_seconds",
+                 "ballast_oracle_source_request_seconds_count", "ballast_oracle_consensus_price",
+                 "ballast_oracle_consensus_sources_used", "ballast_oracle_consensus_max_deviation"):
+        assert f"{name}{{" in text
 
     await app.stop()
     running.clear()

@@ -39,6 +39,8 @@ class FeedSupervisor:
                     for source in spec.sources
                     if (job := self.job(symbol, source, session)) is not None]
             log.info("sources started", extra={"count": len(jobs)})
+            if not jobs:
+                await asyncio.Event().wait()  # nothing to poll: idle until the service stops
             async with asyncio.TaskGroup() as group:
                 for job in jobs:
                     group.create_task(job)
