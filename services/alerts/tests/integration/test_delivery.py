@@ -15,6 +15,7 @@ import pytest
 
 from ballast.alerts.adapters.channels import Channels
 from ballast.alerts.adapters.notifier import AppriseNotifier
+from ballast.alerts.adapters.outbox import Outbox
 from ballast.alerts.adapters.repository import AlertsRepository
 from ballast.alerts.adapters.rules_file import load_rules
 from ballast.alerts.delivery import DeliveryPolicy, DeliveryWorker
@@ -60,7 +61,7 @@ async def outage_scenario(
     repo: AlertsRepository, webhook: Any, facts: Any, outage: float
 ) -> None:
     channels = Channels({"critical": [webhook.url]})
-    worker = DeliveryWorker(repo, channels, AppriseNotifier(), now, FAST)
+    worker = DeliveryWorker(Outbox(repo.pool), channels, AppriseNotifier(), now, FAST)
     alerts = engine()
     expected: list[str] = []
 
@@ -89,7 +90,7 @@ async def outage_scenario(
         await fire(i + 1)  # and one more after it came back
 
         async def all_delivered() -> bool:
-            counts = await repo.outbox_counts()
+            counts = await Outbox(repo.pool).outbox_counts()
             return counts.get("delivered", 0) == len(expected)
 
         async with asyncio.timeout(15):
@@ -151,9 +152,9 @@ async def test_delivery__row_past_expiry__expired_not_sent(
     subject, fact = facts.validator(jailed=True)
     out: Transitions = engine().on_fact(subject, fact, now())
     await repo.save(out, channels, now() - timedelta(hours=2), EXPIRY)
-    worker = DeliveryWorker(repo, channels, AppriseNotifier(), now, FAST)
+    worker = DeliveryWorker(Outbox(repo.pool), channels, AppriseNotifier(), now, FAST)
     assert await worker.drain_once() == 0
-    assert await repo.outbox_counts() == {"expired": 1}
+    assert await Outbox(repo.pool).outbox_counts() == {"expired": 1}
 
 
 async def test_repository__prune__old_settled_rows_go_records_stay(
@@ -163,12 +164,12 @@ async def test_repository__prune__old_settled_rows_go_records_stay(
     old = now() - timedelta(days=100)
     subject, fact = facts.validator(jailed=True)
     rows = await repo.save(engine().on_fact(subject, fact, old), channels, old, EXPIRY, FAST.lease)
-    await repo.settle(rows[0].channel, [r.id for r in rows], None, old, None, 1.0)
+    await Outbox(repo.pool).settle(rows[0].channel, [r.id for r in rows], None, old, None, 1.0)
     pending = await repo.save(
         engine().on_fact(*facts.validator(jailed=True, operator=operator(7)), old),
         channels, old, timedelta(days=365),
     )  # fmt: skip
     pruned = await repo.prune(now() - timedelta(days=90))
     assert pruned == {"alerts_outbox": 1, "alerts_deliveries": 1, "alerts_history": 2}
-    assert await repo.outbox_counts() == {"pending": len(pending)}
+    assert await Outbox(repo.pool).outbox_counts() == {"pending": len(pending)}
     assert len(await repo.load_records()) == 2

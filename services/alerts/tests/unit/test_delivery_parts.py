@@ -12,7 +12,7 @@ import pytest
 
 from ballast.alerts.adapters.channels import Channels, channel_id
 from ballast.alerts.adapters.notifier import render, with_idempotency
-from ballast.alerts.adapters.repository import OutboxRow
+from ballast.alerts.adapters.outbox import OutboxRow
 from ballast.alerts.delivery import DeliveryPolicy
 from ballast.alerts.settings import AlertsSettings
 

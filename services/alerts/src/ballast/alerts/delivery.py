@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from ballast.alerts.adapters.channels import Channel, Channels
 from ballast.alerts.adapters.notifier import Notifier
-from ballast.alerts.adapters.repository import AlertsRepository, OutboxRow
+from ballast.alerts.adapters.outbox import Outbox, OutboxRow
 from ballast.alerts.metrics import AlertsMetrics
 
 log = logging.getLogger("ballast.alerts.delivery")
@@ -44,14 +44,14 @@ class DeliveryPolicy:
 class DeliveryWorker:
     def __init__(
         self,
-        repo: AlertsRepository,
+        outbox: Outbox,
         channels: Channels,
         notifier: Notifier,
         clock: Clock,
         policy: DeliveryPolicy | None = None,
         metrics: AlertsMetrics | None = None,
     ) -> None:
-        self.repo = repo
+        self.outbox = outbox
         self.channels = channels
         self.notifier = notifier
         self.clock = clock
@@ -113,7 +113,7 @@ class DeliveryWorker:
                 await asyncio.wait_for(self._wake.wait(), timeout=timeout)
 
     async def _sleep_for(self) -> float:
-        due = await self.repo.next_due()
+        due = await self.outbox.next_due()
         idle = self.policy.idle_poll.total_seconds()
         if due is None:
             return idle
@@ -122,12 +122,12 @@ class DeliveryWorker:
     async def drain_once(self) -> int:
         """One pass: expire, lease what is due, send. Returns the rows delivered."""
         now = self.clock()
-        expired = await self.repo.expire(now)
+        expired = await self.outbox.expire(now)
         if expired:
             log.warning("notifications expired undelivered", extra={"rows": expired})
             if self.metrics:
                 self.metrics.expired_rows.inc(expired)
-        rows = await self.repo.claim_due(now, self.policy.lease, self.policy.claim_limit)
+        rows = await self.outbox.claim_due(now, self.policy.lease, self.policy.claim_limit)
         if not rows:
             return 0
         per_channel: dict[str, list[OutboxRow]] = {}
@@ -143,7 +143,7 @@ class DeliveryWorker:
         if channel is None:
             # removed from the configuration: nothing can send it; let it expire
             ids = [r.id for r in rows]
-            await self.repo.failed(ids, "channel not configured", rows[0].expires_at)
+            await self.outbox.failed(ids, "channel not configured", rows[0].expires_at)
             return 0
         delivered = 0
         step = self.policy.digest_max
@@ -156,7 +156,7 @@ class DeliveryWorker:
                 rest = rows[start + step :]
                 if rest:
                     attempts = max(r.attempts for r in rest)
-                    await self.repo.failed(
+                    await self.outbox.failed(
                         [r.id for r in rest], "earlier batch failed", self._retry_at(attempts)
                     )
                 break
@@ -180,7 +180,7 @@ class DeliveryWorker:
                 extra={"channel": channel.redacted, "rows": len(ids), "attempts": attempts,
                        "error": error},
             )  # fmt: skip
-        await self.repo.settle(channel_id, ids, error, now, retry_at, elapsed * 1000)
+        await self.outbox.settle(channel_id, ids, error, now, retry_at, elapsed * 1000)
         if self.metrics:
             result = "ok" if error is None else "failed"
             self.metrics.deliveries.labels(channel_id, result).inc()

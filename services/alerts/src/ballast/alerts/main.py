@@ -24,6 +24,7 @@ from prometheus_client import CollectorRegistry
 
 from ballast.alerts.adapters.channels import Channels
 from ballast.alerts.adapters.notifier import AppriseNotifier, Notifier
+from ballast.alerts.adapters.outbox import Outbox
 from ballast.alerts.adapters.repository import AlertsRepository, notification_payload
 from ballast.alerts.adapters.rules_file import RulesWatcher, load_rules
 from ballast.alerts.api import AlertsApi, StreamHub, record_json, silence_json
@@ -105,8 +106,9 @@ class AlertsApp:
             await self._repo.load_records(), await self._repo.load_silences(now)
         )
         self._expect_heartbeats(now)
+        outbox = Outbox(self.service.db)
         self.worker = DeliveryWorker(
-            self._repo, self.channels, self.notifier, self.clock, self.policy, self.metrics
+            outbox, self.channels, self.notifier, self.clock, self.policy, self.metrics
         )
         self._worker_task = asyncio.create_task(self.worker.run(), name="alerts-delivery")
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):

@@ -19,7 +19,7 @@ from urllib.parse import quote
 import apprise
 
 from ballast.alerts.adapters.channels import Channel
-from ballast.alerts.adapters.repository import OutboxRow
+from ballast.alerts.adapters.outbox import OutboxRow
 
 WEBHOOK_SCHEMES = {"json", "jsons", "form", "forms", "xml", "xmls"}
 PAYLOAD_EXTRA_SCHEMES = {"json", "jsons", "form", "forms"}
