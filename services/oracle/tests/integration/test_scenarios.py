@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from ballast.common.messages import ConsensusStatus, SourceFlag
+from ballast.common.messages import ConsensusStatus, SourceFlag, TradeSide
 from ballast.oracle.main import OracleApp, build_app
 from ballast.oracle.settings import OracleSettings
 
@@ -185,3 +185,16 @@ async def test_oracle_dex_source__swaps_and_time__twap_consensus_trades_and_bars
         assert bar["symbol"] == "PSTR" and bar["quote"] == "USDC" and bar["volume"] == 2000
     finally:
         await app.stop()
+
+    dex.swap(3_000 * 10**6, sell_base=False)  # while the oracle is down
+    anvil_snapshot.mine(5)
+    restarted = build_app(OracleSettings(**values))  # resumes after the last trade on record
+    await restarted.start()
+    try:
+        async with asyncio.timeout(10):
+            while len(bus_listener.trades) < 2:
+                await asyncio.sleep(0.02)
+        await asyncio.sleep(0.3)
+        assert [t.side for t in bus_listener.trades] == [TradeSide.SELL, TradeSide.BUY]
+    finally:
+        await restarted.stop()

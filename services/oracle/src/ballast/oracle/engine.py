@@ -194,13 +194,13 @@ class OracleEngine:
         result = compute(symbol, inputs, state.config, now, state.jump,
                          sequence=state.sequence + 1)
         state.jump = result.jump
+        self.metrics.record_consensus(result.price, now)  # ages move even when nothing changed
         due = time.monotonic() - state.last_published >= self.heartbeat_seconds
         if same_outcome(state.last, result.price) and not (heartbeat and due):
             return None
         state.sequence += 1
         state.last = result.price
         state.last_published = time.monotonic()
-        self.metrics.record_consensus(result.price, now)
         task = asyncio.create_task(self._send_consensus(state, result.price))
         self._in_flight.add(task)
         task.add_done_callback(self._in_flight.discard)

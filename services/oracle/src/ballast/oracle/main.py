@@ -64,7 +64,9 @@ def build_app(settings: OracleSettings, *, run_feeds: bool = True) -> OracleApp:
         app.history = HistoryWriter(service.db, metrics,
                                     max_buffered=settings.db_max_buffered_rows)
         engine.history = app.history
-        engine.set_sequences(await HistoryReader(service.db).last_sequences())
+        reader = HistoryReader(service.db)
+        engine.set_sequences(await reader.last_sequences())
+        feeds.reader = reader
 
     @service.on_stop
     async def close_history() -> None:

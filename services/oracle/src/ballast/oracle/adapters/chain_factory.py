@@ -13,6 +13,7 @@ from ballast.oracle.adapters.evm import (
     SwitchboardOnchainFeed,
     connect,
 )
+from ballast.oracle.adapters.repository import HistoryReader
 from ballast.oracle.adapters.runner import run_polled, run_trade_scanner
 from ballast.oracle.adapters.uniswap import SwapScanner, UniswapTwapFeed, UniswapV2Pair
 from ballast.oracle.metrics import OracleMetrics
@@ -27,11 +28,11 @@ from ballast.oracle.settings import (
 log = logging.getLogger("ballast.oracle.sources")
 
 
-def chain_job(symbol: str, source: SourceSettings, sink: Any,
-              metrics: OracleMetrics) -> Coroutine[Any, Any, None] | None:
+def chain_job(symbol: str, source: SourceSettings, sink: Any, metrics: OracleMetrics,
+              reader: HistoryReader | None = None) -> Coroutine[Any, Any, None] | None:
     """The task of one on-chain source (None for a kind this module does not handle)."""
     if isinstance(source, UniswapV2Source):
-        return _uniswap(symbol, source, sink, metrics)
+        return _uniswap(symbol, source, sink, metrics, reader)
     if not isinstance(source, ChainlinkSource | PythOnchainSource | SwitchboardOnchainSource):
         log.error("unknown source kind", extra={"symbol": symbol, "kind": source.kind})
         return None
@@ -53,8 +54,8 @@ async def _closing(w3: Any, job: Coroutine[Any, Any, None]) -> None:
         await w3.provider.disconnect()
 
 
-async def _uniswap(symbol: str, source: UniswapV2Source, sink: Any,
-                   metrics: OracleMetrics) -> None:
+async def _uniswap(symbol: str, source: UniswapV2Source, sink: Any, metrics: OracleMetrics,
+                   reader: HistoryReader | None) -> None:
     w3 = connect(source.rpc_url, source.timeout_seconds)
     pair = UniswapV2Pair(w3, source.pair, source.base_token)
     twap = UniswapTwapFeed(pair, symbol, window_seconds=source.window_seconds,
@@ -63,9 +64,12 @@ async def _uniswap(symbol: str, source: UniswapV2Source, sink: Any,
     pair_name = source.pair_name or f"{symbol}-{source.quote_symbol}"
     jobs = [run_polled(twap, sink, metrics, source.poll_seconds)]
     if source.trades:
+        # resume after the last trade on record, so a restart neither skips nor repeats trades
+        last = None if reader is None else await reader.last_trade_block(source.venue, pair_name)
         scanner = SwapScanner(
             pair, venue=source.venue, pair_name=pair_name, base_symbol=symbol,
             quote_symbol=source.quote_symbol, confirmations=source.trade_confirmations,
+            start_block=None if last is None else last + 1,
             on_reorg=lambda block: _reorg(metrics, source.venue, pair_name, block))
         jobs.append(run_trade_scanner(scanner, sink, metrics, source.poll_seconds,
                                       label=f"{source.label}_trades", symbol=symbol))

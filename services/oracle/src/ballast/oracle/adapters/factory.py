@@ -11,6 +11,7 @@ import aiohttp
 
 from ballast.oracle.adapters.crossbar import CrossbarFeed
 from ballast.oracle.adapters.hermes import HermesClient, HermesFeed
+from ballast.oracle.adapters.repository import HistoryReader
 from ballast.oracle.adapters.runner import ObservationSink, run_polled, run_streamed
 from ballast.oracle.metrics import OracleMetrics
 from ballast.oracle.settings import (
@@ -31,6 +32,7 @@ class FeedSupervisor:
         self.sink: Any = sink  # ObservationSink, plus head()/trade() for chain sources
         self.metrics = metrics
         self.session: aiohttp.ClientSession | None = None
+        self.reader: HistoryReader | None = None  # set once Postgres is open (trade resume)
 
     async def run(self) -> None:
         async with aiohttp.ClientSession() as session:
@@ -62,4 +64,4 @@ class FeedSupervisor:
             return run_polled(feed, sink, self.metrics, source.poll_seconds)
         from ballast.oracle.adapters.chain_factory import chain_job  # noqa: PLC0415
 
-        return chain_job(symbol, source, self.sink, self.metrics)
+        return chain_job(symbol, source, self.sink, self.metrics, self.reader)

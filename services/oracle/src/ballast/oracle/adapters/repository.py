@@ -177,6 +177,13 @@ class HistoryReader:
             "SELECT symbol, max(sequence) AS seq FROM oracle_consensus GROUP BY symbol")
         return {str(r["symbol"]): int(r["seq"]) for r in rows}
 
+    async def last_trade_block(self, venue: str, pair: str) -> int | None:
+        """Where a restarted trade scanner resumes (the DB is the record of what was seen)."""
+        value = await self.pool.fetchval(
+            "SELECT max(block_number) FROM oracle_trades WHERE venue = $1 AND pair = $2",
+            venue, pair)
+        return None if value is None else int(value)
+
     async def vwap(self, symbol: str, quote: str, start: datetime, end: datetime) -> Decimal | None:
         value = await self.pool.fetchval(
             "SELECT sum(price_volume) / NULLIF(sum(volume), 0) FROM oracle_bars_1m "
