@@ -43,7 +43,7 @@ def test_up__ctrl_c__stops_nats_postgres_anvil_and_leaves_no_process(stack_dir: 
     env = dict(os.environ, BALLAST_DATA_DIR=str(tmp_path / "stack"))
     env.pop("DATABASE_URL", None)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "ballast.cli.main", "up", "--no-services"],
+        [sys.executable, "-m", "ballast.cli.main", "up", "--no-services", "--scenario", "none"],
         env=env,
         stderr=subprocess.PIPE,
         stdout=subprocess.DEVNULL,

@@ -201,7 +201,11 @@ async def live_view(stack: Stack, watcher: BusWatcher, stop: asyncio.Event) -> N
 def up(*, with_services: bool = True, scenario: str | None = "calm") -> int:
     root = repo_root()
     t0 = time.monotonic()
-    stack = start_stack(root, with_services=with_services)
+    try:
+        stack = start_stack(root, with_services=with_services)
+    except KeyboardInterrupt:  # start_stack has already stopped what it started
+        console.print("interrupted while starting: stopped, no process left behind.")
+        return 130
     console.print(f"stack up in {time.monotonic() - t0:.1f}s")
     for spec, port, _ in stack.services:
         console.print(f"  {spec.name:<18} http://127.0.0.1:{port}/metrics")
