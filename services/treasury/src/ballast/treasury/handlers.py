@@ -53,6 +53,8 @@ from ballast.treasury.metrics import TreasuryMetrics
 from ballast.treasury.settings import TreasurySettings
 
 log = logging.getLogger("ballast.treasury")
+PRICE_HISTORY = timedelta(days=400)
+"""How far back the per-minute consensus prices are kept: the risk report's daily closes."""
 Clock = Callable[[], datetime]
 
 
@@ -254,4 +256,5 @@ class Treasury:
         return request
 
     async def prune(self) -> None:
-        await self.repo.prune(minute_of(self.clock()) - WINDOW_MINUTES)
+        now = self.clock()
+        await self.repo.prune(minute_of(now) - WINDOW_MINUTES, now - PRICE_HISTORY)

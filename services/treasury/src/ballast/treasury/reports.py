@@ -11,7 +11,7 @@ from ballast.common.subjects import LIQUIDITY_STATE, PERFORMANCE_REPORT, RISK_RE
 from ballast.treasury.domain import liquidity as lq
 from ballast.treasury.domain.performance import build_performance
 from ballast.treasury.domain.risk import build_risk
-from ballast.treasury.handlers import Treasury
+from ballast.treasury.handlers import PRICE_HISTORY, Treasury
 
 
 class Reports:
@@ -35,7 +35,7 @@ class Reports:
         now = self.t.clock()
         lookup = {s: [s, self.t.symbols.price_aliases.get(s, s)] for s in values}
         closes = await self.t.repo.daily_closes(
-            sorted({x for v in lookup.values() for x in v}), now - timedelta(days=400)
+            sorted({x for v in lookup.values() for x in v}), now - PRICE_HISTORY
         )
         by_symbol: dict[str, dict[date, Decimal]] = {}
         for s, names in lookup.items():

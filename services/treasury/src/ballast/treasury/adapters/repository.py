@@ -71,10 +71,14 @@ class Repository:
         )
         return [Bucket(r[0], r[1], r[2]) for r in rows]
 
-    async def prune(self, before_minute: int) -> None:
+    async def prune(self, before_minute: int, prices_before: datetime) -> None:
+        """Drop VWAP rows that left the window, and price minutes older than risk looks back."""
         async with self.pool.acquire() as conn, conn.transaction():
             await conn.execute("DELETE FROM treasury_vwap_bars WHERE minute <= $1", before_minute)
             await conn.execute("DELETE FROM treasury_vwap_trades WHERE minute <= $1", before_minute)
+            await conn.execute(
+                "DELETE FROM treasury_price_minutes WHERE minute < $1", prices_before
+            )
 
     # ------------------------------------------------------------------ prices
     async def save_price(self, price: ConsensusPrice) -> None:

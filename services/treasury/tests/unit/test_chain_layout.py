@@ -1,0 +1,39 @@
+"""deployment.json -> the addresses the chain reader uses (the devnet deployer's shape)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ballast.treasury.adapters.chain import ChainLayout
+
+pytestmark = pytest.mark.unit
+A = {s: "0x" + c * 40 for s, c in (("PSTR", "1"), ("PUMP", "2"), ("USDC", "3"), ("WCORE", "4"))}
+
+
+def test_from_deployment__devnet_shape__tokens_pools_and_treasury(tmp_path: Path) -> None:
+    path = tmp_path / "deployment.json"
+    path.write_text(json.dumps({
+        "treasury": "0x" + "9" * 40,
+        "tokens": {s: {"address": a, "decimals": 6 if s == "USDC" else 18} for s, a in A.items()}
+        | {"lstBTC": {"address": "0x" + "5" * 40, "decimals": 8}},
+        # token0/token1 are addresses in the pair's order, not the name's
+        "pools": {"PUMP-WCORE": {"pair": "0x" + "a" * 40, "token0": A["WCORE"],
+                                 "token1": A["PUMP"]}},
+    }))
+    layout = ChainLayout.from_deployment(path, symbols=("PSTR", "PUMP", "USDC", "WCORE"))
+    assert layout.treasury == "0x" + "9" * 40
+    assert [t.symbol for t in layout.tokens] == ["PSTR", "PUMP", "USDC", "WCORE"]
+    (pool,) = layout.pools
+    assert (pool.name, pool.token0.symbol, pool.token1.symbol) == ("PUMP-WCORE", "WCORE", "PUMP")
+    assert layout.pstr.decimals == 18
+
+
+def test_from_deployment__treasury_override__used(tmp_path: Path) -> None:
+    path = tmp_path / "deployment.json"
+    path.write_text(json.dumps({"treasury": "0x" + "9" * 40, "tokens": {
+        "PSTR": {"address": A["PSTR"], "decimals": 18}}, "pools": {}}))
+    layout = ChainLayout.from_deployment(path, treasury="0x" + "8" * 40)
+    assert layout.treasury == "0x" + "8" * 40 and layout.pools == ()
