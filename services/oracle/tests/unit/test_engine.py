@@ -61,8 +61,8 @@ async def test_engine__burst_of_readings__one_round_per_drain_and_all_published(
     pub = FakePublisher()
     eng = engine(pub)
     for i in range(50):
-        eng.observe(obs("pyth", f"1.{i:02d}", i % 10))
-        eng.observe(obs("switchboard", f"1.{i:02d}", i % 10))
+        eng.observe(obs("pyth", f"1.{i:02d}", i))
+        eng.observe(obs("switchboard", f"1.{i:02d}", i))
     await eng.drain()
     await eng.settle()
     assert len(pub.got_observed) == 100
@@ -78,6 +78,17 @@ async def test_engine__same_reading_again__not_republished() -> None:
     await eng.drain()
     await eng.settle()
     assert len(pub.got_observed) == 1
+
+
+async def test_engine__older_reading_after_newer__ignored() -> None:
+    pub = FakePublisher()
+    eng = engine(pub)
+    eng.observe(obs("pyth", "1.10", second=5))
+    eng.observe(obs("pyth", "1.00", second=1))
+    await eng.drain()
+    await eng.settle()
+    assert [o.price for o in pub.got_observed] == [Decimal("1.10")]
+    assert pub.got_consensus[-1].price == Decimal("1.10")
 
 
 async def test_engine__source_down__flagged_degraded_then_recovers() -> None:

@@ -103,6 +103,10 @@ class OracleEngine:
             if was_down:
                 self._mark(observation.symbol)
             return  # the same reading again (a REST poll between two publishes)
+        if previous is not None and observation.published_at < previous.published_at:
+            if was_down:
+                self._mark(observation.symbol)
+            return  # older than what we have (a lagging REST answer after the stream's)
         source.reading = observation
         self._observations.append(observation)
         self._mark(observation.symbol)
