@@ -275,6 +275,12 @@ async def test_service__silence_over_http__held_back_and_listed(
             history = (await resp.json())["notifications"]
         async with http.get(f"{harness.base}/alerts?all=1") as resp:
             every = (await resp.json())["alerts"]
+        async with http.delete(f"{harness.base}/silences/{silence['id']}") as resp:
+            assert resp.status == 200
+        # lifted: the held notification goes out on the next tick
+        await eventually(lambda: harness.received(operator))
+        async with http.delete(f"{harness.base}/silences/{silence['id']}") as resp:
+            assert resp.status == 404
     assert silence["created_by"] == "carol"
     told = [h["alert"]["labels"].get("operator") for h in history]
     assert "0x" + "ab" * 20 in told and operator not in told

@@ -5,6 +5,7 @@
     POST /alerts/{key}/ack       {"by": "alice"}: stops repeats and escalation of the episode
     GET  /silences               active silences
     POST /silences               {"matchers": {...}, "expires_at" | "duration_seconds", "by"}
+    DELETE /silences/{id}        lift a silence now (held notifications go out on the next tick)
     GET  /alerts/stream          Server-Sent Events: `snapshot` once, then `alert` and `ack`
 
 The stream follows the StakeBasket seed's WebSocket broadcast of AlertManager events; SSE is
@@ -98,6 +99,7 @@ class AlertsBackend(Protocol):
     async def history(self, limit: int) -> list[dict[str, Any]]: ...
     async def acknowledge(self, key: str, by: str) -> AlertRecord | None: ...
     async def add_silence(self, silence: Silence) -> None: ...
+    async def expire_silence(self, silence_id: str) -> bool: ...
     def silences(self) -> list[Silence]: ...
     def now(self) -> datetime: ...
 
@@ -123,6 +125,7 @@ class AlertsApi:
         app.router.add_post("/alerts/{key:.+}/ack", self.ack)
         app.router.add_get("/silences", self.list_silences)
         app.router.add_post("/silences", self.create_silence)
+        app.router.add_delete("/silences/{id}", self.delete_silence)
 
     async def list_alerts(self, request: web.Request) -> web.Response:
         if request.query.get("all") in {"1", "true"}:
@@ -178,6 +181,13 @@ class AlertsApi:
         )
         await self.backend.add_silence(silence)
         return web.json_response(silence_json(silence), status=201)
+
+    async def delete_silence(self, request: web.Request) -> web.Response:
+        if not await self.backend.expire_silence(request.match_info["id"]):
+            raise web.HTTPNotFound(
+                text=json.dumps({"error": "no such silence"}), content_type="application/json"
+            )
+        return web.json_response({"expired": request.match_info["id"]})
 
     async def stream(self, request: web.Request) -> web.StreamResponse:
         response = web.StreamResponse(

@@ -284,6 +284,17 @@ class AlertsApp:
             await self.repo.save_silence(silence)
         self.hub.publish("silence", silence_json(silence))
 
+    async def expire_silence(self, silence_id: str) -> bool:
+        async with self._lock:
+            silence = self.engine.lifecycle.silences.get(silence_id)
+            if silence is None:
+                return False
+            self.engine.lifecycle.expire_silence(silence_id)
+            lifted = dataclasses.replace(silence, expires_at=self.clock())
+            await self.repo.save_silence(lifted)
+        self.hub.publish("silence", silence_json(lifted))
+        return True
+
     def silences(self) -> list[Silence]:
         now = self.clock()
         return [s for s in self.engine.lifecycle.silences.values() if s.expires_at > now]
