@@ -115,6 +115,11 @@ async def test_service__breaching_fact__alert_on_bus_webhook_and_api(
         "SELECT count(*) FROM alerts_history WHERE rule = 'validator_jailed'"
     )
     assert count == 1
+    async with aiohttp.ClientSession() as http, http.get(f"{harness.base}/metrics") as resp:
+        metrics = await resp.text()
+    told = 'ballast_alerts_notifications_total{reason="firing",severity="critical",state="firing"}'
+    assert f"{told} 1.0" in metrics
+    assert "ballast_alerts_rules 23.0" in metrics
 
 
 async def test_service__same_fact_replayed_100_times__one_alert_one_notification(

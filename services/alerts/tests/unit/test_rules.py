@@ -191,3 +191,21 @@ def test_heartbeat_missing__expected_service_never_seen__fires_after_grace() -> 
     assert [(n.alert.rule, n.alert.labels) for n in fired] == [
         ("heartbeat_missing", {"service": "treasury"})
     ]
+
+
+def test_for_each__source_disappears_from_consensus__its_alert_resolves(facts: Any) -> None:
+    engine = no_grouping()
+    fired = run(engine, [(0, facts.consensus(sources=sources("pyth", "0.08")))])
+    assert [n.alert.labels for n in fired] == [{"symbol": "PSTR", "source": "pyth"}]
+    only_switchboard = [{"source": "switchboard", "used": True, "deviation": "0.01"}]
+    resolved = run(engine, [(10, facts.consensus(sources=only_switchboard))])
+    assert [(n.alert.rule, n.alert.state.value) for n in resolved] == [
+        ("oracle_deviation", "resolved")
+    ]
+
+
+def test_threshold__field_missing_in_fact__alert_kept_as_it_is(facts: Any) -> None:
+    engine = no_grouping()
+    run(engine, [(0, facts.treasury(rr="1.4"))])
+    assert run(engine, [(10, facts.treasury(rr=None))]) == []  # no reading is not a recovery
+    assert engine.lifecycle.records["reserve_ratio_critical"].firing
