@@ -4,7 +4,11 @@ Each pass leases the due rows (SKIP LOCKED, so replicas share the work), sends t
 one message per row or one digest when several wait for the same channel (a burst or a channel
 coming back after an outage is batched, never dropped or rate-limited away), then marks them
 delivered, or schedules the next attempt with exponential backoff until the row expires.
-A new notification wakes the loop at once; otherwise it sleeps until the next row is due.
+New rows do not wait for a pass: `deliver_now` sends them at once (one send in flight per
+channel; what arrives meanwhile leaves as one digest). The loop sleeps until the next row is due.
+
+Delivery is at least once per (key, sequence, channel); the idempotency key in every message
+lets a receiver make it exactly once even when an HTTP response is lost after the send.
 """
 
 from __future__ import annotations
