@@ -67,12 +67,13 @@ def test_market_risk_level__volatility_bands__level(vol: D, level: MarketRiskLev
     assert risk.market_risk_level(vol) is level
 
 
-def test_build_risk__few_samples__no_var_and_reason() -> None:
+def test_build_risk__few_samples__no_var_unknown_level_and_reason() -> None:
     day = date(2026, 11, 1)
     closes = {"PUMP": {day + timedelta(i): D(1) for i in range(5)}}
     report = risk.build_risk({"PUMP": D(100)}, closes, D(1), NOW, min_samples=20)
     assert report.var_historical_usd is None and report.sample_size == 4
-    assert report.reasons
+    assert report.market_risk_level is MarketRiskLevel.UNKNOWN
+    assert report.reasons == ["4 aligned daily returns, 20 needed for VaR"]
 
 
 def test_build_risk__alternating_10pct__var_es_and_high_level() -> None:

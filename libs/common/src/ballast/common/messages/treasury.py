@@ -100,10 +100,13 @@ class HealthScore(Message):
 
 
 class MarketRiskLevel(StrEnum):
+    """Volatility-based level; UNKNOWN while too little history exists to measure it."""
+
     LOW = "low"
     MEDIUM = "medium"
     HIGH = "high"
     EXTREME = "extreme"
+    UNKNOWN = "unknown"
 
 
 class RiskReport(Message):

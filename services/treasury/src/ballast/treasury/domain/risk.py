@@ -134,8 +134,8 @@ def build_risk(
         return RiskReport(
             computed_at=now, portfolio_value_usd=total, var_historical_usd=None,
             var_parametric_usd=None, expected_shortfall_usd=None, daily_volatility=None,
-            pump_concentration=pump_concentration, market_risk_level=MarketRiskLevel.EXTREME,
-            sample_size=n, reasons=reasons + ["market risk unknown: reported as extreme"],
+            pump_concentration=pump_concentration, market_risk_level=MarketRiskLevel.UNKNOWN,
+            sample_size=n, reasons=reasons,
         )
     pnl = scenario_pnl(held, returns)
     vol = mean_std([p / total for p in pnl])[1] if total > 0 else Decimal(0)
