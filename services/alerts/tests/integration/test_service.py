@@ -54,8 +54,8 @@ async def start_app(settings: AlertsSettings) -> AlertsApp:
 def settings_for(
     database_url: str, nats_url: str, namespace: str, webhook: Any, **extra: Any
 ) -> AlertsSettings:
-    return AlertsSettings(
-        database_url=database_url,  # pyright: ignore[reportArgumentType]
+    values: dict[str, Any] = dict(
+        database_url=database_url,
         nats_url=nats_url,
         bus_prefix=namespace,
         http_host="127.0.0.1",
@@ -73,8 +73,8 @@ def settings_for(
             "governance": [webhook.url],
             "watchdog": [webhook.url],
         },
-        **extra,
     )
+    return AlertsSettings(**(values | extra))
 
 
 @pytest.fixture
@@ -342,3 +342,34 @@ async def test_service__rules_file_changed__new_threshold_applies_without_restar
     finally:
         await nc.drain()
         await app.stop()
+
+
+async def test_service__grouping_window__alerts_of_a_group_leave_as_one_digest(
+    database_url: str, nats_server: Any, bus_namespace: str, webhook: Any, facts: Any,
+    tmp_path: Any,
+) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_text(
+        "defaults: {group_wait: 0.5s, group_interval: 2s}\n"
+        "rules:\n- {name: jailed, subject: validators.status, severity: critical,"
+        " field: is_jailed, op: eq, threshold: true, labels: {operator: operator_address},"
+        " summary: 'jailed {operator}'}\n"
+    )
+    settings = settings_for(
+        database_url, nats_server.url, bus_namespace, webhook, rules_path=path, grouping=True
+    )
+    app = await start_app(settings)
+    nc = await nats.connect(nats_server.url)
+    h = Harness(app, nc, Namespace(bus_namespace), webhook)
+    operators = ["0x" + f"{0xc0000 + i:040x}" for i in range(3)]
+    try:
+        for operator in operators:
+            await h.publish(facts.validator(jailed=True, operator=operator))
+        await eventually(lambda: h.received("jailed"))
+        await asyncio.sleep(0.3)
+    finally:
+        await nc.drain()
+        await app.stop()
+    sent = h.received("jailed")
+    assert len(sent) == 1 and len(sent[0]["ids"]) == 3
+    assert all(operator in sent[0]["body"]["message"] for operator in operators)
