@@ -1,8 +1,12 @@
 """What the monitor publishes: `etf.events.<kind>`, `etf.metrics`, `governance.proposals`.
 
-ETF events go out pipelined (JetStream publish_async, then one wait for all acks): a backfill
-publishes thousands per range, and waiting for each ack alone caps at about 4,800 msg/s
-(REFERENCE.md "Measured"). Message ids make every publish safe to repeat:
+ETF events of a range go out as plain NATS publishes, the last one as a JetStream publish
+that waits for the stream's ack. The CHAIN stream captures the plain ones too (same subjects),
+and the server handles one connection's messages in order, so that one ack means the stream
+has taken every event of the range; the monitor moves its `published` cursor only then. Waiting
+for an ack per event caps at about 4,800 msg/s, and even pipelined acks (publish_async) cost
+about 200 us of client work each here (REFERENCE.md "Measured"); a backfill publishes
+thousands per range. Message ids make every publish safe to repeat:
 `<tx_hash>:<log_index>:<block_hash>` for a log (the same log in the same block is the same
 fact; after a reorg the same transaction in another block is a new one, and the stream's
 two-minute duplicate window must not swallow it), with `:removed` for its rollback.
@@ -10,17 +14,13 @@ two-minute duplicate window must not swallow it), with `:removed` for its rollba
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from ballast.common.bus import MSG_ID_HEADER, Bus
 from ballast.common.messages import EtfEvent, EtfEventKind, EtfMetrics, GovernanceProposal
 from ballast.common.subjects import ETF_METRICS, GOVERNANCE_PROPOSALS, etf_event, stream_for
 from ballast.contract_monitor.adapters.repository import StoredLog
-
-PIPELINE = 2048
 
 
 def event_msg_id(s: StoredLog, removed: bool) -> str:
@@ -44,29 +44,28 @@ class FactPublisher:
     async def etf_events(
         self, logs: Sequence[StoredLog], observed_at: datetime, *, removed: bool = False
     ) -> int:
-        """Publish the ETF logs among `logs` in order; returns how many."""
-        js = self.bus.jetstream
+        """Publish the ETF logs among `logs` in order; returns how many once the stream has
+        acknowledged the last one (see the module docstring)."""
+        etf = [s for s in logs if s.source == "etf"]
+        if not etf:
+            return 0
         ns = self.bus.ns
-        stream = ns.stream(self._stream)
-        pending: list[asyncio.Future[Any]] = []
-        count = 0
-        for s in logs:
-            if s.source != "etf":
-                continue
-            payload = etf_message(s, removed, observed_at).model_dump_json().encode()
-            pending.append(await js.publish_async(
-                ns.subject(etf_event(s.kind)), payload, stream=stream,
-                headers={MSG_ID_HEADER: event_msg_id(s, removed),
-                         "content-type": "application/json"}))
-            count += 1
-            if len(pending) >= PIPELINE:
-                await asyncio.gather(*pending)
-                pending.clear()
-        if pending:
-            await asyncio.gather(*pending)
-        if count:
-            self.bus.metrics.published.labels(self._stream).inc(count)
-        return count
+        publish = self.bus.connection.publish
+        for s in etf[:-1]:
+            await publish(
+                ns.subject(etf_event(s.kind)),
+                etf_message(s, removed, observed_at).model_dump_json().encode(),
+                headers={MSG_ID_HEADER: event_msg_id(s, removed)},
+            )
+        last = etf[-1]
+        await self.bus.jetstream.publish(
+            ns.subject(etf_event(last.kind)),
+            etf_message(last, removed, observed_at).model_dump_json().encode(),
+            stream=ns.stream(self._stream),
+            headers={MSG_ID_HEADER: event_msg_id(last, removed)},
+        )
+        self.bus.metrics.published.labels(self._stream).inc(len(etf))
+        return len(etf)
 
     async def metrics(self, m: EtfMetrics, block_hash: str) -> None:
         await self.bus.publish(m, ETF_METRICS, msg_id=f"etf-metrics:{m.block_number}:{block_hash}")

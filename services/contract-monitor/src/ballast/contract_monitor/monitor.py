@@ -10,11 +10,14 @@ the chain's; everything after the fork point is published as removed, deleted, a
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from ballast.common.messages import utcnow
 from ballast.contract_monitor.adapters.abi import LogDecoder
@@ -108,9 +111,7 @@ class ContractMonitor:
             self.metrics.block.labels("head").set(head)
             self.metrics.block.labels("confirmed").set(target)
             await self.check_reorg()
-            while self.stored < target:
-                await self.index_range(self.stored + 1,
-                                       min(self.stored + self.config.block_range, target))
+            await self.index_to(target)
             await self._repo.prune_blocks(self.stored - self.config.reorg_window_blocks)
             if target >= 0 and target >= self.last_metrics_block + self.config.metrics_every_blocks:
                 await self.read_metrics(target)
@@ -122,13 +123,53 @@ class ContractMonitor:
         self.metrics.polls.labels("ok").inc()
         self.metrics.poll_seconds.observe(time.perf_counter() - t0)
 
+    async def index_to(self, target: int) -> None:
+        """Index every block up to `target`, range by range, as a pipeline: while range N is
+        decoded and stored, range N+1's eth_getLogs is in flight and range N-1 is being
+        published. Publishing stays in chain order and never runs ahead of storing."""
+        step = self.config.block_range
+        ranges = [(low, min(low + step - 1, target))
+                  for low in range(self.stored + 1, target + 1, step)]
+        if not ranges:
+            return
+        fetch = asyncio.create_task(self._fetch(*ranges[0]))
+        publishing: asyncio.Task[None] | None = None
+        try:
+            for i, (_, high) in enumerate(ranges):
+                raw, header = await fetch
+                if i + 1 < len(ranges):
+                    fetch = asyncio.create_task(self._fetch(*ranges[i + 1]))
+                logs = await self._store(high, raw, header)
+                if publishing is not None:
+                    await publishing
+                publishing = asyncio.create_task(self._publish_range(logs, high))
+            if publishing is not None:
+                await publishing
+        finally:
+            for task in (fetch, publishing):
+                if task is not None and not task.done():
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await task
+
     async def index_range(self, low: int, high: int) -> int:
-        """Index blocks [low, high]: one round trip for the logs and the last block's hash."""
+        """Index blocks [low, high] (the cursor must stand at low - 1); returns the log count."""
+        logs = await self._store(high, *await self._fetch(low, high))
+        await self._publish_range(logs, high)
+        return len(logs)
+
+    async def _fetch(self, low: int, high: int) -> tuple[list[Any], dict[str, Any] | None]:
+        """One round trip: the range's logs and its last block's hash."""
         raw, header = await self.rpc.batch([
             ("eth_getLogs", [{"address": self.addresses, "fromBlock": hex(low),
                               "toBlock": hex(high)}]),
             ("eth_getBlockByNumber", [hex(high), False]),
         ])
+        return raw, header
+
+    async def _store(
+        self, high: int, raw: list[Any], header: dict[str, Any] | None
+    ) -> list[StoredLog]:
         logs = [self._stored(d) for d in self.decoder.decode(raw)]
         checkpoints = {s.log.block_number: s.log.block_hash for s in logs}
         if header is not None:
@@ -138,11 +179,13 @@ class ContractMonitor:
         self.metrics.block.labels("stored").set(high)
         for s in logs:
             self.metrics.events.labels(s.log.event_name).inc()
+        return logs
+
+    async def _publish_range(self, logs: list[StoredLog], high: int) -> None:
         await self._publish(logs)
         await self._repo.mark_published(self.chain_id, high)
         self.published = high
         self.metrics.block.labels("published").set(high)
-        return len(logs)
 
     def _stored(self, d: DecodedLog) -> StoredLog:
         source = self._source.get(d.address.lower(), "etf")

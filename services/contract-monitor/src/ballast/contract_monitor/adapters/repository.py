@@ -43,6 +43,27 @@ _SELECT = """SELECT tx_hash, log_index, block_number, block_hash, contract, sour
                     kind, args::text AS args FROM contract_events"""
 
 
+_COLUMNS = ("tx_hash", "log_index", "block_number", "block_hash", "contract", "source",
+            "event_name", "kind", "args")
+
+
+async def _insert_logs(conn: Any, logs: Sequence[StoredLog]) -> None:
+    """COPY when none of the logs is stored yet (the normal forward case, ~10x an INSERT);
+    a replayed range hits the unique key and goes through INSERT ... ON CONFLICT DO NOTHING."""
+    records = [
+        (s.log.tx_hash, s.log.log_index, s.log.block_number, s.log.block_hash, s.log.address,
+         s.source, s.log.event_name, s.kind, json.dumps(s.log.args))
+        for s in logs
+    ]
+    try:
+        async with conn.transaction():  # a savepoint: a failed COPY leaves the outer one usable
+            await conn.copy_records_to_table("contract_events", records=records, columns=_COLUMNS)
+        return
+    except asyncpg.UniqueViolationError:
+        pass
+    await conn.execute(_INSERT, *(list(col) for col in zip(*records, strict=True)))
+
+
 def _row(r: Any) -> StoredLog:
     log = DecodedLog(
         address=r["contract"], event_name=r["event_name"], args=json.loads(r["args"]),
@@ -81,14 +102,7 @@ class Repository:
         """Logs of blocks up to `to_block`, their block hashes and the cursor, atomically."""
         async with self.pool.acquire() as conn, conn.transaction():
             if logs:
-                await conn.execute(
-                    _INSERT,
-                    [s.log.tx_hash for s in logs], [s.log.log_index for s in logs],
-                    [s.log.block_number for s in logs], [s.log.block_hash for s in logs],
-                    [s.log.address for s in logs], [s.source for s in logs],
-                    [s.log.event_name for s in logs], [s.kind for s in logs],
-                    [json.dumps(s.log.args) for s in logs],
-                )
+                await _insert_logs(conn, logs)
             if checkpoints:
                 await conn.execute(
                     "INSERT INTO contract_monitor_blocks (number, hash) "
