@@ -68,27 +68,26 @@ class Repository:
             await conn.execute(
                 "SELECT pg_advisory_xact_lock(hashtext($1))", f"intervention:{strategy}"
             )
-            if state_key is not None:
-                seen = await conn.fetchval(
-                    """SELECT payload FROM intervention_decisions
-                       WHERE strategy = $1 AND state_key = $2 AND kind = 'intervention'
-                       ORDER BY (action = 'act') DESC LIMIT 1""",
-                    strategy,
-                    state_key,
-                )
-                if seen is not None:
-                    return InterventionDecision.model_validate_json(seen), False
             row = await conn.fetchrow(
-                """SELECT max(decided_at) AS last,
-                          count(*) FILTER (WHERE utc_day = $2) AS today
-                   FROM intervention_decisions
-                   WHERE kind = 'intervention' AND strategy = $1 AND action = 'act'""",
+                """SELECT
+                     (SELECT payload FROM intervention_decisions
+                       WHERE strategy = $1 AND state_key = $3 AND kind = 'intervention'
+                       ORDER BY (action = 'act') DESC LIMIT 1) AS seen,
+                     (SELECT max(decided_at) FROM intervention_decisions
+                       WHERE kind = 'intervention' AND strategy = $1 AND action = 'act') AS last,
+                     (SELECT count(*) FROM intervention_decisions
+                       WHERE kind = 'intervention' AND strategy = $1 AND action = 'act'
+                         AND utc_day = $2) AS today,
+                     (SELECT paused FROM intervention_control WHERE scope = 'global') AS paused""",
                 strategy,
                 now.date(),
+                state_key,
             )
             assert row is not None
+            if row["seen"] is not None:
+                return InterventionDecision.model_validate_json(row["seen"]), False
             history = History(row["last"], int(row["today"]))
-            decision = evaluate(history, await _paused(conn))
+            decision = evaluate(history, bool(row["paused"]))
             acting = decision.action is DecisionAction.ACT
             inserted = await conn.fetchval(
                 """INSERT INTO intervention_decisions
