@@ -96,3 +96,35 @@ async def test_local_signer__sign__raw_and_hash_only(tmp_path: Path) -> None:
     })
     assert signed.tx_hash.startswith("0x") and len(signed.tx_hash) == 66
     assert KEY[2:] not in signed.raw.hex()
+
+
+def test_settings__deployment_file__fills_unset_addresses(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    pump, pstr, usdc, router, basket = (f"0x{str(i) * 40}" for i in range(1, 6))
+    deployment = tmp_path / "deployment.json"
+    deployment.write_text(json.dumps({
+        "uniswap": {"router": router},
+        "tokens": {"PUMP": {"address": pump, "decimals": 18},
+                   "PSTR": {"address": pstr, "decimals": 18},
+                   "USDC": {"address": usdc, "decimals": 6}},
+        "etf": {"stake_basket": basket},
+    }))
+    monkeypatch.setenv("BALLAST_INTERVENTION_DATABASE_URL", DB)
+    monkeypatch.setenv("BALLAST_INTERVENTION_DEPLOYMENT_FILE", str(deployment))
+    monkeypatch.setenv("BALLAST_INTERVENTION_PSTR_ADDRESS", ADDRESS)  # explicit wins
+    s = load_settings(InterventionSettings)
+    config = s.exec_config()
+    assert (config.router, config.pump, config.pstr) == (router, pump, ADDRESS)
+    assert (config.accumulate_token, config.basket) == (usdc, basket)
+    assert s.accumulate_token_decimals == 6
+
+
+def test_settings__deployment_file_missing__one_line_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.setenv("BALLAST_INTERVENTION_DATABASE_URL", DB)
+    monkeypatch.setenv("BALLAST_INTERVENTION_DEPLOYMENT_FILE", str(tmp_path / "nope.json"))
+    with pytest.raises(SystemExit):
+        load_settings(InterventionSettings)
+    assert "DEPLOYMENT_FILE" in capsys.readouterr().err

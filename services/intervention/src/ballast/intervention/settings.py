@@ -7,10 +7,11 @@ the service at start with one line naming the key (ballast.common.settings.load_
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
@@ -56,6 +57,11 @@ class InterventionSettings(ServiceSettings):
     pstr_address: str | None = Field(default=None, pattern=ADDRESS)
     accumulate_token_address: str | None = Field(default=None, pattern=ADDRESS)
     basket_address: str | None = Field(default=None, pattern=ADDRESS)
+    deployment_file: Path | None = Field(
+        default=None,
+        description="deployment.json of `ballast deploy devnet` (set by `ballast up`): fills the "
+        "router, PUMP, PSTR, USDC (accumulation) and StakeBasket addresses not set explicitly",
+    )
     max_fee_per_gas_gwei: Decimal = Field(default=Decimal(200), gt=0)
     max_priority_fee_gwei: Decimal = Field(default=Decimal(2), ge=0)
     confirmations: int = Field(default=3, ge=1)
@@ -83,6 +89,31 @@ class InterventionSettings(ServiceSettings):
         default=(), description="issued_by values allowed to send control.* (with NATS perms)"
     )
     crash_at: str | None = Field(default=None, description="tests only: SIGKILL at this point")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _addresses_from_deployment(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or not data.get("deployment_file"):
+            return data
+        values: dict[str, Any] = dict(data)  # type: ignore[arg-type]
+        path = Path(str(values["deployment_file"]))
+        try:
+            deployment = json.loads(path.read_text())
+            tokens = deployment["tokens"]
+            found = {
+                "router_address": deployment["uniswap"]["router"],
+                "pump_address": tokens["PUMP"]["address"],
+                "pstr_address": tokens["PSTR"]["address"],
+                "accumulate_token_address": tokens.get("USDC", {}).get("address"),
+                "accumulate_token_decimals": tokens.get("USDC", {}).get("decimals"),
+                "basket_address": deployment.get("etf", {}).get("stake_basket"),
+            }
+        except (OSError, ValueError, KeyError, TypeError) as err:
+            raise ValueError(f"DEPLOYMENT_FILE {path}: unreadable ({err!r})") from None
+        for key, value in found.items():
+            if value is not None and values.get(key) is None:
+                values[key] = value
+        return values
 
     @model_validator(mode="after")
     def _live_needs_key_and_contracts(self) -> InterventionSettings:
