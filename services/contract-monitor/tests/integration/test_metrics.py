@@ -94,3 +94,17 @@ async def test_monitor__core_withdrawal_beyond_all_core_held__queue_covered_fail
     checks = {i.name: i for i in m.invariants}
     assert not checks["queue_covered"].ok and "CORE queued" in checks["queue_covered"].detail
     assert checks["aum_parts"].ok and checks["supply_nav"].ok
+
+
+async def test_monitor__no_multicall3_at_address__same_reading_from_a_json_rpc_batch(
+    devnet: Devnet, monitor_app: Any
+) -> None:
+    with_mc: ContractMonitorApp = await monitor_app()
+    await with_mc.monitor.poll()
+    await with_mc.stop()
+    without: ContractMonitorApp = await monitor_app(
+        multicall3="0x000000000000000000000000000000000000dEaD")
+    assert without.monitor.etf.caller.multicall is not None
+    reading = await without.monitor.etf.read(with_mc.monitor.last_metrics_block)
+    assert without.monitor.etf.caller.multicall is None  # no code there: batch of eth_calls
+    assert reading == with_mc.monitor.previous

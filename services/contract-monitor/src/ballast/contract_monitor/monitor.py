@@ -81,6 +81,7 @@ class ContractMonitor:
         self.previous: EtfReading | None = None
         self.last_metrics_block = -1
         self._progress: dict[int, tuple[tuple[int, ...], float]] = {}
+        self._closed: set[int] = set()  # defeated or expired: nothing will change any more
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self, repo: Repository) -> None:
@@ -94,7 +95,6 @@ class ContractMonitor:
         self.previous = await repo.last_reading()
         if self.previous is not None:
             self.last_metrics_block = self.previous.block_number
-        await self._publish_unpublished()
 
     @property
     def _repo(self) -> Repository:
@@ -110,6 +110,7 @@ class ContractMonitor:
             target = head - self.config.confirmations
             self.metrics.block.labels("head").set(head)
             self.metrics.block.labels("confirmed").set(target)
+            await self._publish_unpublished()  # what a crash left stored but not published
             await self.check_reorg()
             await self.index_to(target)
             await self._repo.prune_blocks(self.stored - self.config.reorg_window_blocks)
@@ -240,6 +241,7 @@ class ContractMonitor:
             self.previous = await self._repo.last_reading()
             self.last_metrics_block = self.previous.block_number if self.previous else -1
         self._progress.clear()
+        self._closed.clear()
 
     # ------------------------------------------------------------------ ETF metrics
     async def read_metrics(self, block: int) -> None:
@@ -288,6 +290,8 @@ class ContractMonitor:
         """`progress` of each open proposal when its state or votes changed, or every minute."""
         now = time.monotonic()
         for pid in await self._repo.open_proposals():
+            if pid in self._closed:
+                continue
             last = self._progress.get(pid)
             created = await self._repo.created(pid)
             if created is None or self.governance is None:
@@ -300,8 +304,8 @@ class ContractMonitor:
             key = (view.state, len(view.ballots))
             if last is not None and last[0] == key and now - last[1] < PROGRESS_EVERY_SECONDS:
                 continue
-            if state_name(view.state) not in OPEN_STATES and last is not None and last[0] == key:
-                continue
+            if state_name(view.state) not in OPEN_STATES:
+                self._closed.add(pid)  # published once more below, with its final state
             message = proposal_message(view, "progress", self.config.block_seconds, utcnow())
             await self.publisher.proposal(message, f"gov:{pid}:progress:{block}")
             self.metrics.governance.labels("progress").inc()
