@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from ballast.cli.devnet import Deployment, load
+from ballast.cli.devnet.oracle import oracle_config
 from ballast.cli.devnet.prices import PRICES_USD, reserve_ratio
 from ballast.cli.devnet.schema import (
     CoreSystemInfo,
@@ -91,3 +92,12 @@ def test_contract_addresses__sample__names_every_contract_group() -> None:
 def test_reserve_ratio__reference_market__3_and_4_6_after_a_35pct_crash() -> None:
     assert reserve_ratio() == 3
     assert round(reserve_ratio(PRICES_USD["PSTR"] * Decimal("0.65")), 2) == Decimal("4.62")
+
+
+def test_oracle_config__sample__valid_oracle_settings_with_three_sources_for_pstr() -> None:
+    from ballast.oracle.settings import SymbolSettings  # noqa: PLC0415 - another package
+
+    config = oracle_config(sample(), "http://127.0.0.1:8545")
+    pstr = SymbolSettings.model_validate(config["symbols"]["PSTR"])
+    assert [s.kind for s in pstr.sources] == ["chainlink", "pyth_onchain", "uniswap_v2"]
+    assert pstr.min_sources == 2

@@ -35,6 +35,7 @@ from web3.contract import Contract
 from ballast.cli.devnet import prices as P
 from ballast.cli.devnet.artifacts import Artifact, default_artifacts_dir, load_artifact
 from ballast.cli.devnet.chain import Pipe, Sender, code_check, connect, contract, rpc
+from ballast.cli.devnet.oracle import write_oracle_config
 from ballast.cli.devnet.protocol import deploy_etf, deploy_governance, install_core_system
 from ballast.cli.devnet.schema import (
     Deployment,
@@ -50,6 +51,7 @@ DEPLOYER_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff
 TREASURY_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
 TRADER_KEY = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a"
 
+ORACLE_CONFIG = "oracle-devnet.json"
 MULTICALL3 = "0xcA11bde05977b3631167028862bE2a173976CA11"
 MAX_UINT = 2**256 - 1
 DEADLINE = 2**40
@@ -62,13 +64,14 @@ def pyth_id(symbol: str) -> str:
 
 
 def deploy(rpc_url: str, out: Path, *, artifacts: Path | None = None) -> Deployment:
-    """Deploy the devnet to `rpc_url` and write `out` (deployment.json); idempotent."""
+    """Deploy the devnet to `rpc_url` and write `out` (deployment.json); idempotent. Also (re)writes
+    the oracle's source list for it beside `out` (oracle.py)."""
     w3 = connect(rpc_url)
-    existing = current_deployment(w3, out)
-    if existing is not None:
-        return existing
-    deployment = Deployer(w3, artifacts or default_artifacts_dir()).run()
-    deployment.save(out)
+    deployment = current_deployment(w3, out)
+    if deployment is None:
+        deployment = Deployer(w3, artifacts or default_artifacts_dir()).run()
+        deployment.save(out)
+    write_oracle_config(deployment, rpc_url, out.with_name(ORACLE_CONFIG))
     return deployment
 
 

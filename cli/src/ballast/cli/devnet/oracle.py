@@ -1,0 +1,64 @@
+"""The oracle service's source list for the devnet, derived from a deployment.
+
+The oracle reads its per-symbol sources from JSON (`BALLAST_ORACLE_CONFIG_FILE`, see
+ballast.oracle.settings); this writes that JSON for the contracts `ballast deploy devnet` put on
+chain, so the oracle watches exactly what the market scenarios move:
+
+    PSTR   chainlink (TestAggregator), pyth_onchain (MockPyth), uniswap_v2 PSTR/USDC
+    CORE   chainlink, pyth_onchain, uniswap_v2 WCORE/USDC
+    PUMP   chainlink, pyth_onchain   (its pool is against WCORE, not USD)
+    BTC    chainlink, pyth_onchain   (no BTC pool)
+
+Staleness fits the real-time scenarios (a step every 5 s): aggregators are "heartbeat" 60 s and
+MockPyth prices may be 60 s old; a feed the stale-feed scenario freezes is stale a minute later.
+The DEX TWAP window is 60 s, so the pools count a minute after start.
+
+`ballast up` passes its own environment to every service, so
+`BALLAST_ORACLE_CONFIG_FILE=<data dir>/oracle-devnet.json ballast up` already wires it.
+`deploy()` writes it beside deployment.json as oracle-devnet.json on every run (the RPC URL can
+change between runs of `ballast up` even when the chain's contracts do not).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from ballast.cli.devnet.schema import Deployment
+
+HEARTBEAT_SECONDS = 60
+PYTH_MAX_AGE_SECONDS = 60
+TWAP_WINDOW_SECONDS = 60
+DEX_PAIRS = {"PSTR": ("PSTR-USDC", "PSTR"), "CORE": ("WCORE-USDC", "WCORE")}
+
+
+def oracle_config(deployment: Deployment, rpc_url: str) -> dict[str, Any]:
+    """`{"symbols": {...}}` in the oracle's settings format."""
+    symbols: dict[str, Any] = {}
+    for symbol, feed in deployment.feeds.items():
+        sources: list[dict[str, Any]] = [
+            {"kind": "chainlink", "rpc_url": rpc_url, "address": feed.aggregator,
+             "heartbeat_seconds": HEARTBEAT_SECONDS},
+            {"kind": "pyth_onchain", "rpc_url": rpc_url, "address": deployment.pyth,
+             "feed_id": feed.pyth_id, "max_age_seconds": PYTH_MAX_AGE_SECONDS},
+        ]
+        if symbol in DEX_PAIRS:
+            pool_name, base = DEX_PAIRS[symbol]
+            sources.append({
+                "kind": "uniswap_v2", "rpc_url": rpc_url,
+                "pair": deployment.pools[pool_name].pair,
+                "base_token": deployment.tokens[base].address,
+                "venue": "devnet", "pair_name": f"{symbol}-USD", "quote_symbol": "USD",
+                "window_seconds": TWAP_WINDOW_SECONDS,
+            })
+        symbols[symbol] = {"min_sources": 2, "sources": sources}
+    return {"symbols": symbols}
+
+
+def write_oracle_config(deployment: Deployment, rpc_url: str, path: Path) -> Path:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(oracle_config(deployment, rpc_url), indent=2) + "\n")
+    tmp.replace(path)
+    return path
