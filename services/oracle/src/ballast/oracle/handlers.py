@@ -9,12 +9,15 @@
   times) before it gets here. Consumers decode the JSON body without a content-type. Postgres
   holds every reading as the record.
 - `prices.consensus.<symbol>` and `trades.<venue>.<pair>`: `Bus.publish`, waiting for the
-  stream's ack, with ids `<symbol>:<sequence>` and `<tx_hash>:<log_index>`, so a retry is
-  harmless and each trade is on the bus once.
+  stream's ack, with ids `consensus:<symbol>:<boot>:<sequence>` and `trade:<tx_hash>:<log_index>`,
+  so a retry is harmless and each trade is on the bus once. `<boot>` is random per process:
+  after a crash the sequence resumes from Postgres, which may lag what was published, and the
+  stream must not drop a new consensus as a duplicate of an old one.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 
 from ballast.common.bus import Bus
@@ -22,8 +25,8 @@ from ballast.common.messages import ConsensusPrice, PriceObservation, Trade
 from ballast.common.subjects import prices_consensus, prices_observed, trades
 
 
-def consensus_id(c: ConsensusPrice) -> str:
-    return f"consensus:{c.symbol}:{c.sequence}"
+def consensus_id(c: ConsensusPrice, boot: str = "") -> str:
+    return f"consensus:{c.symbol}:{boot}:{c.sequence}"
 
 
 def trade_id(t: Trade) -> str:
@@ -36,6 +39,7 @@ class BusPublisher:
     def __init__(self, bus: Bus) -> None:
         self.bus = bus
         self._subjects: dict[tuple[str, str], str] = {}
+        self.boot = secrets.token_hex(4)
 
     async def observations(self, batch: Sequence[PriceObservation]) -> None:
         publish = self.bus.connection.publish
@@ -48,7 +52,8 @@ class BusPublisher:
             await publish(subject, o.model_dump_json().encode())
 
     async def consensus(self, price: ConsensusPrice) -> None:
-        await self.bus.publish(price, prices_consensus(price.symbol), msg_id=consensus_id(price))
+        await self.bus.publish(price, prices_consensus(price.symbol),
+                               msg_id=consensus_id(price, self.boot))
 
     async def trade(self, trade: Trade) -> None:
         await self.bus.publish(trade, trades(trade.venue, trade.pair), msg_id=trade_id(trade))
