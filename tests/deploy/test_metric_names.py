@@ -1,0 +1,157 @@
+"""Every metric a dashboard or a rule names is one a service exports (or a named external one).
+
+How "exported" is known: each service is built offline by its own `build_app` (no I/O; see
+deploy/tools/ballast_introspect.py) and its injected CollectorRegistry is read: the service's
+own metrics, the bus counters and FastStream's Prometheus middleware, exactly what its /metrics
+serves. A family becomes the sample names Prometheus scrapes (a counter `x` is `x_total`, a
+histogram `x_bucket`/`x_sum`/`x_count`), so a dashboard asking for `x` where only `x_total`
+exists fails here, as it would show nothing in Grafana. Names with a colon must be recorded by
+deploy/prometheus/rules.yaml; a few names come from outside Ballast and are listed with their
+source in EXTERNAL.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+pytestmark = pytest.mark.unit
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+
+EXTERNAL = {
+    "up": "Prometheus itself, per scrape target",
+    "jetstream_consumer_num_pending": "prometheus-nats-exporter -jsz=all (NATS Helm chart)",
+    "jetstream_consumer_num_ack_pending": "prometheus-nats-exporter -jsz=all",
+    "jetstream_consumer_num_redelivered": "prometheus-nats-exporter -jsz=all",
+    "jetstream_stream_last_seq": "prometheus-nats-exporter -jsz=all",
+    "jetstream_stream_total_messages": "prometheus-nats-exporter -jsz=all",
+}
+
+KEYWORDS = {
+    # aggregations, set operators, modifiers
+    "sum", "min", "max", "avg", "count", "stddev", "stdvar", "topk", "bottomk", "quantile",
+    "count_values", "group", "by", "without", "on", "ignoring", "group_left", "group_right",
+    "and", "or", "unless", "bool", "offset", "inf", "nan",
+}
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'')
+_MATCHERS = re.compile(r"\{[^}]*\}")
+_RANGE = re.compile(r"\[[^\]]*\]")
+_GROUPING = re.compile(r"\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)")
+_OFFSET = re.compile(r"\boffset\s+-?\w+")
+_IDENT = re.compile(r"(?<![\w.:$])([A-Za-z_:][A-Za-z0-9_:]*)(\s*\()?")
+
+
+def metric_names(expr: str) -> set[str]:
+    """The metric names a PromQL expression selects (not functions, labels or keywords)."""
+    text = _STRING.sub('""', expr)
+    text = _MATCHERS.sub(" ", text)
+    text = _RANGE.sub(" ", text)
+    text = _GROUPING.sub(" ", text)
+    text = _OFFSET.sub(" ", text)
+    names: set[str] = set()
+    for match in _IDENT.finditer(text):
+        name, call = match.group(1), match.group(2)
+        if call or name.lower() in KEYWORDS:
+            continue
+        names.add(name)
+    return names
+
+
+@functools.cache
+def exported() -> dict[str, str]:
+    """Scraped sample name -> the service that exports it."""
+    import ballast_introspect  # noqa: PLC0415 - deploy/tools is on sys.path (conftest)
+
+    names: dict[str, str] = {}
+    for spec, service in ballast_introspect.services():
+        for family in ballast_introspect.metric_families(service):
+            for name in family.exposed():
+                names.setdefault(name, spec.name)
+    return names
+
+
+def rules() -> list[dict[str, str]]:
+    data = yaml.safe_load((DEPLOY / "prometheus" / "rules.yaml").read_text())
+    return [rule for group in data["groups"] for rule in group["rules"]]
+
+
+def dashboard_exprs() -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for path in sorted((DEPLOY / "grafana").glob("*.json")):
+        board = json.loads(path.read_text())
+        out[path.name] = [t["expr"] for p in board["panels"] for t in p.get("targets", [])]
+    return out
+
+
+# ----------------------------------------------------------------------------- the parser
+@pytest.mark.parametrize(
+    ("expr", "names"),
+    [
+        ("rate(ballast_x_total[5m])", {"ballast_x_total"}),
+        ('sum by (subject) (rate(a_total{subject=~"x.y|z"}[5m])) > 0', {"a_total"}),
+        ("histogram_quantile(0.95, sum by (le) (rate(b_bucket[5m])))", {"b_bucket"}),
+        ("c > on () group_left () (0.8 * max(d{kind=\"m\"}))", {"c", "d"}),
+        ("e == 1 and on (operator) f > 0 unless g offset 1h", {"e", "f", "g"}),
+        ("count(h == 1) or vector(0)", {"h"}),
+        ("rec:rule:rate5m > 1e3", {"rec:rule:rate5m"}),
+    ],
+)
+def test_metric_names__promql__selectors_only(expr: str, names: set[str]) -> None:
+    assert metric_names(expr) == names
+
+
+def test_exposed_names__counter_and_histogram__carry_their_suffixes() -> None:
+    assert exported()["ballast_deadletter_total"]
+    assert "ballast_deadletter" not in exported()
+    assert "ballast_intervention_decision_seconds_bucket" in exported()
+    assert "ballast_intervention_decision_seconds" not in exported()
+
+
+# ----------------------------------------------------------------------------- the artefacts
+def test_rules__every_metric__exported_recorded_or_external() -> None:
+    recorded = {r["record"] for r in rules() if "record" in r}
+    unknown = {
+        (rule.get("alert") or rule["record"], name)
+        for rule in rules()
+        for name in metric_names(rule["expr"])
+        if name not in exported() and name not in recorded and name not in EXTERNAL
+    }
+    assert unknown == set()
+
+
+def test_dashboards__every_metric__exported_recorded_or_external() -> None:
+    recorded = {r["record"] for r in rules() if "record" in r}
+    boards = dashboard_exprs()
+    assert len(boards) == 6
+    unknown = {
+        (board, name)
+        for board, exprs in boards.items()
+        for expr in exprs
+        for name in metric_names(expr)
+        if name not in exported() and name not in recorded and name not in EXTERNAL
+    }
+    assert unknown == set()
+
+
+def test_dashboards_and_rules__name_metrics_of_every_service() -> None:
+    used = {n for r in rules() for n in metric_names(r["expr"])}
+    used |= {n for exprs in dashboard_exprs().values() for e in exprs for n in metric_names(e)}
+    assert {exported()[n] for n in used if n in exported()} == {
+        "oracle", "treasury", "intervention", "alerts", "contract-monitor", "validator-monitor"
+    }
+
+
+def test_dashboards__generated__match_committed_files() -> None:
+    import grafana_dashboards  # noqa: PLC0415
+
+    for name, text in grafana_dashboards.render().items():
+        assert (DEPLOY / "grafana" / name).read_text() == text, (
+            f"deploy/grafana/{name} is stale: run "
+            ".venv/bin/python deploy/tools/grafana_dashboards.py deploy/grafana"
+        )
