@@ -180,3 +180,15 @@ async def test_on_state__same_state_redelivered__same_acting_decision_published_
     assert first == again and first.action is DecisionAction.ACT
     assert [p.msg_id for p in recorder.sent][:2] == [f"decided-{first.decision_id}"] * 2
     assert other.action is DecisionAction.BLOCKED  # a new state the same day: daily limit
+
+
+@pytest.mark.parametrize(("age", "created"), [(3600, True), (3601, False)])
+async def test_on_automation__request_age__stale_after_an_hour_refused(
+    repo: Repository, recorder: Any, age: int, created: bool
+) -> None:
+    req = request(AutomationKind.ACCUMULATE, f"old-{age}", "10").model_copy(
+        update={"requested_at": NOW - timedelta(seconds=age)}
+    )
+    assert await make_decider(repo, recorder).on_automation(req) is created
+    refused = recorder.on(subjects.AUTOMATION_EXECUTED)
+    assert len(refused) == (0 if created else 1)

@@ -45,6 +45,8 @@ class AutomationConfig:
     token_price_usd: Decimal = Decimal(1)
     token_decimals: int = 6
     rebalance_deviation_bps: int = 1000
+    max_request_age_seconds: int = 3600
+    """A request older than this is refused: an hourly buy is for its hour, not a later one."""
 
 
 class Decider:
@@ -103,6 +105,11 @@ class Decider:
     async def on_automation(self, request: AutomationRequest) -> bool:
         now = self.clock()
         decision_id = f"{request.kind.value}-{request.request_id}"
+        age = (now - request.requested_at).total_seconds()
+        if age > self.automation.max_request_age_seconds:
+            await self._refuse(decision_id, request.kind, now,
+                               f"stale: requested {age:.0f}s ago")
+            return False
         amount_in_raw = 0
         budget: Decimal | None = None
         if request.kind is AutomationKind.ACCUMULATE:
@@ -155,14 +162,17 @@ class Decider:
         if self.metrics is not None:
             self.metrics.automation.labels(kind.value, str(created).lower()).inc()
         if refused and refused != "duplicate":
-            action = AutomationAction(
-                action_id=decision_id, kind=kind, status=ExecutionStatus.FAILED, mode=self.mode,
-                reason=refused, executed_at=now,
-            )
-            await self.publish(
-                action, subjects.AUTOMATION_EXECUTED, msg_id=f"refused-{decision_id}"
-            )
+            await self._refuse(decision_id, kind, now, refused)
         return created
+
+    async def _refuse(
+        self, decision_id: str, kind: AutomationKind, now: datetime, reason: str
+    ) -> None:
+        action = AutomationAction(
+            action_id=decision_id, kind=kind, status=ExecutionStatus.FAILED, mode=self.mode,
+            reason=reason, executed_at=now,
+        )
+        await self.publish(action, subjects.AUTOMATION_EXECUTED, msg_id=f"refused-{decision_id}")
 
     # ------------------------------------------------------------------ control
     async def on_control(self, cmd: ControlCommand) -> str:

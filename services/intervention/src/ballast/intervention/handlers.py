@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from faststream.nats import DeliverPolicy
+
 from ballast.common import subjects
 from ballast.common.bus import Bus
 from ballast.common.messages import (
@@ -26,11 +28,17 @@ def register(bus: Bus, decider: Callable[[], Decider], batch_size: int = 16) -> 
 
     `decider` is called per message: it exists once Postgres is open (Service.on_start), which
     is before any subscriber receives.
+
+    A new durable consumer starts at new messages for states, metrics and requests (the streams
+    keep 30 to 90 days: replaying them would decide on, or buy with, the past); control starts
+    at the beginning, so a pause sent before the first start is still in force (the newest
+    command wins, approvals apply once). After that, every consumer resumes where it acked.
     """
 
     @bus.subscriber(
         subjects.TREASURY_STATE,
         f"{DURABLE_PREFIX}_state",
+        deliver_policy=DeliverPolicy.NEW,
         batch_size=batch_size,
         description="evaluate every rule; record and publish intervention.decided",
     )
@@ -40,6 +48,7 @@ def register(bus: Bus, decider: Callable[[], Decider], batch_size: int = 16) -> 
     @bus.subscriber(
         subjects.AUTOMATION_REQUESTED_ALL,
         f"{DURABLE_PREFIX}_automation",
+        deliver_policy=DeliverPolicy.NEW,
         description="accumulate (hourly budget), rebalance, compound",
     )
     async def on_automation(request: AutomationRequest) -> None:
@@ -48,6 +57,7 @@ def register(bus: Bus, decider: Callable[[], Decider], batch_size: int = 16) -> 
     @bus.subscriber(
         subjects.ETF_METRICS,
         f"{DURABLE_PREFIX}_etf",
+        deliver_policy=DeliverPolicy.NEW,
         description="StakeBasket rebalance when allocation deviates more than 10%",
     )
     async def on_etf(metrics: EtfMetrics) -> None:
