@@ -10,7 +10,7 @@ the raw eth_getLogs rate (the benchmark goal of issue #8).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -51,6 +51,8 @@ def checksum(address: str) -> str:
     """Checksummed address, cached (a monitor sees few distinct addresses, many times)."""
     found = _CHECKSUM.get(address)
     if found is None:
+        if len(_CHECKSUM) > 100_000:  # many distinct depositors: start over, stay bounded
+            _CHECKSUM.clear()
         found = _CHECKSUM[address] = str(to_checksum_address(address))
     return found
 
@@ -116,17 +118,24 @@ def _one_word(kind: str) -> bool:
     return kind.startswith(_ONE_WORD) and kind != "bytes" and not kind.endswith("]")
 
 
-def _word(kind: str, word: bytes) -> str:
+def _word_reader(kind: str) -> Callable[[str], str]:
+    """A parser of one 64-hex-digit ABI word of `kind`, chosen once per event argument."""
     if kind.startswith("uint"):
-        return str(int.from_bytes(word, "big"))
+        return lambda w: str(int(w, 16))
     if kind.startswith("int"):
-        return str(int.from_bytes(word, "big", signed=True))
+        bits = 256
+
+        def signed(w: str) -> str:
+            value = int(w, 16)
+            return str(value - (1 << bits) if value >> (bits - 1) else value)
+
+        return signed
     if kind == "address":
-        return checksum("0x" + word[12:].hex())
+        return lambda w: checksum("0x" + w[24:])
     if kind == "bool":
-        return "true" if word[-1] else "false"
+        return lambda w: "true" if int(w, 16) else "false"
     size = int(kind[5:])  # bytesN: left-aligned
-    return "0x" + word[:size].hex()
+    return lambda w: "0x" + w[: 2 * size]
 
 
 @dataclass(frozen=True)
@@ -135,6 +144,8 @@ class _Event:
     indexed: tuple[tuple[str, str], ...]  # (name, type) in topic order
     data: tuple[tuple[str, str], ...]  # (name, type) in data order
     static: bool  # every data argument is one word
+    topic_readers: tuple[tuple[str, Callable[[str], str] | None], ...] = ()
+    data_readers: tuple[tuple[str, Callable[[str], str], int], ...] = ()  # (name, parse, offset)
 
 
 class LogDecoder:
@@ -154,8 +165,12 @@ class LogDecoder:
                 data = tuple(
                     (str(i["name"]), abi_type(i)) for i in entry["inputs"] if not i.get("indexed")
                 )
+                static = all(_one_word(t) for _, t in data)
                 self.events[topic0] = _Event(
-                    entry["name"], indexed, data, all(_one_word(t) for _, t in data)
+                    entry["name"], indexed, data, static,
+                    tuple((n, _word_reader(t) if _one_word(t) else None) for n, t in indexed),
+                    tuple((n, _word_reader(t), 2 + 64 * i) for i, (n, t) in enumerate(data))
+                    if static else (),
                 )
 
     def decode(self, raw: Sequence[dict[str, Any]]) -> list[DecodedLog]:
@@ -164,21 +179,21 @@ class LogDecoder:
     def decode_one(self, entry: dict[str, Any]) -> DecodedLog:
         topics: list[str] = entry["topics"]
         event = self.events.get(topics[0]) if topics else None
-        data = bytes.fromhex(entry["data"][2:])
+        hexdata: str = entry["data"]
         args: dict[str, str]
         if event is None:
             name = "unknown"
-            args = {"topics": json.dumps(topics), "data": entry["data"]}
+            args = {"topics": json.dumps(topics), "data": hexdata}
         else:
             name = event.name
             args = {}
-            for (arg, kind), topic in zip(event.indexed, topics[1:], strict=False):
-                args[arg] = _word(kind, bytes.fromhex(topic[2:])) if _one_word(kind) else topic
+            for (arg, read), topic in zip(event.topic_readers, topics[1:], strict=False):
+                args[arg] = read(topic[2:]) if read is not None else topic
             if event.static:
-                for i, (arg, kind) in enumerate(event.data):
-                    args[arg] = _word(kind, data[32 * i : 32 * i + 32])
+                for arg, read, at in event.data_readers:
+                    args[arg] = read(hexdata[at : at + 64])
             elif event.data:
-                values = decode([t for _, t in event.data], data)
+                values = decode([t for _, t in event.data], bytes.fromhex(hexdata[2:]))
                 for (arg, _), value in zip(event.data, values, strict=True):
                     args[arg] = to_text(value)
         return DecodedLog(
