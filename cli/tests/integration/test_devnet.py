@@ -47,6 +47,7 @@ def test_deploy__on_anvil__every_recorded_address_has_code(
     assert empty == []
     assert load(out) == deployment
     assert deployment.chain_id == anvil.chain_id
+    assert 0 < deployment.first_block < deployment.block
     assert {"PSTR-PUMP", "PSTR-USDC", "PUMP-WCORE", "WCORE-USDC"} <= set(deployment.pools)
     assert set(deployment.feeds) == {"PSTR", "PUMP", "CORE", "BTC"}
     assert deployment.multicall3 == "0xcA11bde05977b3631167028862bE2a173976CA11"

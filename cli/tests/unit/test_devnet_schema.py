@@ -51,9 +51,9 @@ def sample() -> Deployment:
 def test_deployment__dumped__has_exactly_the_documented_keys() -> None:
     doc = json.loads(sample().model_dump_json())
     assert set(doc) == {
-        "schema_version", "chain_id", "block", "deployer", "treasury", "trader", "tokens",
-        "uniswap", "pools", "feeds", "pyth", "etf", "core_system", "validators", "governance",
-        "multicall3", "reference_prices", "code_check",
+        "schema_version", "chain_id", "block", "first_block", "deployer", "treasury", "trader",
+        "tokens", "uniswap", "pools", "feeds", "pyth", "etf", "core_system", "validators",
+        "governance", "multicall3", "reference_prices", "code_check",
     }
     assert doc["schema_version"] == 1
     assert set(doc["uniswap"]) == {"factory", "router", "weth", "fee_bps"}

@@ -121,6 +121,7 @@ class Deployer:
 
     # ------------------------------------------------------------------ steps
     def run(self) -> Deployment:
+        first_block = self.w3.eth.block_number + 1
         for account in (self.admin, self.trader):
             rpc(self.w3, "anvil_setBalance", account.address, hex(100_000_000 * ETH))
         # gas money only: the treasury's value is its PUMP and USDC (prices.py)
@@ -139,6 +140,7 @@ class Deployer:
         deployment = Deployment(
             chain_id=self.w3.eth.chain_id,
             block=self.w3.eth.block_number,
+            first_block=first_block,
             deployer=self.admin.address,
             treasury=self.treasury.address,
             trader=self.trader.address,

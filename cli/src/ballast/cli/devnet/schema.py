@@ -6,6 +6,7 @@ rename or drop them, and bump `schema_version` on an incompatible change.
 
     schema_version  1
     chain_id, block chain id, and the block at which the deployment was complete
+    first_block     the deployment's first block: scan contract events from here
     deployer        anvil default account 0: deploys, owns the test tokens, admin of everything
     treasury        anvil default account 1: holds the treasury's PUMP and USDC (see prices.py)
     trader          anvil default account 2: the market scenarios trade and move feeds from it
@@ -111,6 +112,7 @@ class Deployment(_Model):
     schema_version: int = SCHEMA_VERSION
     chain_id: int
     block: int
+    first_block: int = 0
     deployer: str
     treasury: str
     trader: str
