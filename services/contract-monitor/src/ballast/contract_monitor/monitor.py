@@ -23,7 +23,7 @@ from ballast.common.messages import utcnow
 from ballast.contract_monitor.adapters.abi import LogDecoder
 from ballast.contract_monitor.adapters.governance import GovernanceReader
 from ballast.contract_monitor.adapters.repository import Repository, StoredLog
-from ballast.contract_monitor.adapters.rpc import Rpc
+from ballast.contract_monitor.adapters.rpc import Rpc, RpcError
 from ballast.contract_monitor.adapters.suite import EtfReader, ReadError
 from ballast.contract_monitor.domain.etf import build_metrics
 from ballast.contract_monitor.domain.events import GOVERNANCE_EVENTS, etf_kind
@@ -160,12 +160,23 @@ class ContractMonitor:
         return len(logs)
 
     async def _fetch(self, low: int, high: int) -> tuple[list[Any], dict[str, Any] | None]:
-        """One round trip: the range's logs and its last block's hash."""
-        raw, header = await self.rpc.batch([
-            ("eth_getLogs", [{"address": self.addresses, "fromBlock": hex(low),
-                              "toBlock": hex(high)}]),
-            ("eth_getBlockByNumber", [hex(high), False]),
-        ])
+        """One round trip: the range's logs and its last block's hash. A node that refuses the
+        range (public RPCs cap blocks or results per eth_getLogs) gets two halves instead."""
+        try:
+            raw, header = await self.rpc.batch([
+                ("eth_getLogs", [{"address": self.addresses, "fromBlock": hex(low),
+                                  "toBlock": hex(high)}]),
+                ("eth_getBlockByNumber", [hex(high), False]),
+            ])
+        except RpcError as err:
+            if high <= low or err.method != "eth_getLogs":
+                raise
+            mid = (low + high) // 2
+            log.info("eth_getLogs range refused, halving",
+                     extra={"from": low, "to": high, "error": str(err)[:200]})
+            first, _ = await self._fetch(low, mid)
+            second, header = await self._fetch(mid + 1, high)
+            return first + second, header
         return raw, header
 
     async def _store(
