@@ -181,7 +181,7 @@ async def test_executor__nonce_taken_by_another_transaction__failed_not_resigned
     # someone else spends the reserved nonce with the same key
     w3 = dex.w3
     w3.eth.send_transaction({"from": dex.treasury, "to": dex.deployer, "value": 1})
-    await harness.settle()
+    await harness.settle(harness.executor(stuck_after=timedelta(0)))  # no grace for the test
     record = await harness.repo.load(decision2.decision_id)
     outcome = executed(harness)[-1]
     assert decision.decision_id != decision2.decision_id

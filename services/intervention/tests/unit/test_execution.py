@@ -182,8 +182,14 @@ def test_after_poll__receipt_gone_after_mined__reorged() -> None:
     assert poll(replace(SENT, phase=Phase.MINED), ChainView(7, None, 105)) is PollVerdict.REORGED
 
 
-def test_after_poll__nonce_used_without_our_receipt__foreign_nonce() -> None:
-    assert poll(SENT, ChainView(8, None, 105)) is PollVerdict.FOREIGN_NONCE
+@pytest.mark.parametrize(
+    ("age", "verdict"), [(59, PollVerdict.WAIT), (60, PollVerdict.FOREIGN_NONCE)]
+)
+def test_after_poll__nonce_used_without_our_receipt__foreign_after_grace(
+    age: int, verdict: PollVerdict
+) -> None:
+    ex = replace(SENT, attempts=(replace(ATTEMPT, broadcast_at=NOW - timedelta(seconds=age)),))
+    assert poll(ex, ChainView(8, None, 105)) is verdict
 
 
 @pytest.mark.parametrize(("age", "verdict"), [(59, PollVerdict.WAIT), (60, PollVerdict.REPLACE)])

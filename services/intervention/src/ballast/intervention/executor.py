@@ -242,15 +242,11 @@ class Executor:
         verdict = after_send(result.outcome, own_hash_mined=own_mined)
         if self.metrics is not None:
             self.metrics.broadcasts.labels(verdict.value).inc()
-        if verdict is SendVerdict.SENT or (verdict is SendVerdict.REJECTED and attempt.attempt > 1):
+        # FOREIGN_NONCE is concluded by polling (a receipt can lag the nonce); a rejected
+        # replacement leaves the earlier attempts to be followed
+        replacement_refused = verdict is SendVerdict.REJECTED and attempt.attempt > 1
+        if verdict in (SendVerdict.SENT, SendVerdict.FOREIGN_NONCE) or replacement_refused:
             await self.repo.mark_broadcast(ex.decision_id, attempt.attempt, self.clock())
-            return
-        if verdict is SendVerdict.FOREIGN_NONCE:
-            reason = f"nonce {attempt.nonce} was used by a transaction that is not ours"
-            await self.repo.finalize(
-                ex.decision_id, Phase.FAILED, self._outcome(record, ExecutionStatus.FAILED,
-                                                            reason=reason)
-            )
             return
         pending = await self.chain.nonce(self.account, "pending")
         outcome = self._outcome(

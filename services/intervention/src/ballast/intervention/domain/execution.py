@@ -160,7 +160,8 @@ def after_send(outcome: SendOutcome, *, own_hash_mined: bool) -> SendVerdict:
     """Whether a broadcast counts as sent.
 
     ACCEPTED and ALREADY_KNOWN: sent. NONCE_TOO_LOW: sent only if one of our own hashes is mined
-    (we are rebroadcasting after a crash); otherwise another transaction took our nonce.
+    (we are rebroadcasting after a crash); otherwise another transaction may have taken our
+    nonce, which the executor confirms by polling (after_poll) before it fails the decision.
     UNDERPRICED: a transaction of ours at this nonce with higher fees is pending: sent.
     """
     if outcome in (SendOutcome.ACCEPTED, SendOutcome.ALREADY_KNOWN, SendOutcome.UNDERPRICED):
@@ -214,13 +215,14 @@ def after_poll(
         return PollVerdict.CONFIRMED if view.receipt.status == 1 else PollVerdict.REVERTED
     if ex.phase is Phase.MINED:
         return PollVerdict.REORGED  # our receipt vanished: back to broadcast, same bytes
-    if ex.nonce is not None and view.account_nonce_mined > ex.nonce:
-        return PollVerdict.FOREIGN_NONCE  # nonce consumed and none of our hashes has a receipt
     latest = ex.latest
     sent_at = latest.broadcast_at if latest else None
-    if sent_at is not None and now - sent_at >= stuck_after:
-        return PollVerdict.REPLACE
-    return PollVerdict.WAIT
+    waited = sent_at is not None and now - sent_at >= stuck_after
+    if ex.nonce is not None and view.account_nonce_mined > ex.nonce:
+        # nonce consumed and none of our hashes has a receipt: a node can count the nonce a
+        # moment before it serves the receipt, so this is concluded only after `stuck_after`
+        return PollVerdict.FOREIGN_NONCE if waited else PollVerdict.WAIT
+    return PollVerdict.REPLACE if waited else PollVerdict.WAIT
 
 
 # ------------------------------------------------------------------ fees and amounts
