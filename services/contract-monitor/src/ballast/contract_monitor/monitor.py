@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -189,8 +190,8 @@ class ContractMonitor:
         await self._repo.store(self.chain_id, logs, sorted(checkpoints.items()), high)
         self.stored = high
         self.metrics.block.labels("stored").set(high)
-        for s in logs:
-            self.metrics.events.labels(s.log.event_name).inc()
+        for name, count in Counter(s.log.event_name for s in logs).items():
+            self.metrics.events.labels(name).inc(count)
         return logs
 
     async def _publish_range(self, logs: list[StoredLog], high: int) -> None:
