@@ -18,7 +18,9 @@ subscribe
   No service needs a plain subscription to a bus subject: every consumer is a durable pull one.
 
 Plus an `operator` user: the only identity that may publish `control.*` (the intervention service
-trusts `issued_by` because of this), reading alerts and heartbeats.
+trusts `issued_by` because of this), reading alerts and heartbeats; and one read-only user per
+entry of deploy/nats/consumers.yaml (consumers written from docs/asyncapi.yaml, outside this
+repository): only their own durables on the streams that keep their subjects, nothing to publish.
 
 Passwords are never in the file: each is `$BALLAST_NATS_PASSWORD_<SERVICE>`, which nats-server
 resolves from its environment (the Helm values fill those from a Secret). A test checks that the
@@ -30,11 +32,15 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
 
-from ballast_introspect import BusUse, bus_use, services
+import yaml
+from ballast_introspect import BusUse, Consumer, bus_use, services
 
-from ballast.common.subjects import CONTROL_ALL, STREAMS, heartbeat
+from ballast.common.subjects import CONTROL_ALL, STREAMS, heartbeat, stream_for
 
+CONSUMERS_FILE = Path(__file__).resolve().parents[1] / "nats" / "consumers.yaml"
 ACCOUNT = "BALLAST"
 OPERATOR = "operator"
 HEADER = (
@@ -55,14 +61,11 @@ def stream_api() -> list[str]:
     return subjects
 
 
-def permissions(use: BusUse) -> dict[str, list[str]]:
-    publish = [*use.publishes, heartbeat(use.service)]
-    if use.consumers:
-        publish.append("deadletter.>")
-    publish += stream_api()
-    for c in use.consumers:
+def consumer_api(consumers: Iterable[Consumer]) -> list[str]:
+    subjects: list[str] = []
+    for c in consumers:
         ref = f"{c.stream}.{c.durable}"
-        publish += [
+        subjects += [
             f"$JS.API.CONSUMER.CREATE.{ref}",
             f"$JS.API.CONSUMER.CREATE.{ref}.>",
             f"$JS.API.CONSUMER.DURABLE.CREATE.{ref}",
@@ -70,7 +73,34 @@ def permissions(use: BusUse) -> dict[str, list[str]]:
             f"$JS.API.CONSUMER.MSG.NEXT.{ref}",
             f"$JS.ACK.{ref}.>",
         ]
+    return subjects
+
+
+def permissions(use: BusUse) -> dict[str, list[str]]:
+    publish = [*use.publishes, heartbeat(use.service)]
+    if use.consumers:
+        publish.append("deadletter.>")
+    publish += stream_api()
+    publish += consumer_api(use.consumers)
     return {"publish": _unique(publish), "subscribe": ["_INBOX.>"]}
+
+
+def external_permissions(entry: dict[str, Any]) -> dict[str, list[str]]:
+    """A consumer outside Ballast: read its durables, publish nothing on the bus."""
+    consumers = [
+        Consumer(c["subject"], stream_for(c["subject"].replace(">", "x").replace("*", "x")).name,
+                 c["durable"])
+        for c in entry["consumers"]
+    ]
+    streams = sorted({c.stream for c in consumers})
+    publish = ["$JS.API.INFO", *(f"$JS.API.STREAM.INFO.{s}" for s in streams)]
+    return {"publish": _unique(publish + consumer_api(consumers)), "subscribe": ["_INBOX.>"]}
+
+
+def external_consumers(path: Path = CONSUMERS_FILE) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    return list((yaml.safe_load(path.read_text()) or {}).get("consumers") or [])
 
 
 def operator_permissions() -> dict[str, list[str]]:
@@ -80,9 +110,13 @@ def operator_permissions() -> dict[str, list[str]]:
     }
 
 
-def users() -> dict[str, dict[str, list[str]]]:
+def users(consumers_file: Path = CONSUMERS_FILE) -> dict[str, dict[str, list[str]]]:
     table = {spec.name: permissions(bus_use(spec, service)) for spec, service in services()}
     table[OPERATOR] = operator_permissions()
+    for entry in external_consumers(consumers_file):
+        if entry["user"] in table:
+            raise ValueError(f"consumers.yaml: user {entry['user']!r} is taken")
+        table[entry["user"]] = external_permissions(entry)
     return table
 
 

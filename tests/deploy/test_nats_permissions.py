@@ -170,3 +170,54 @@ async def test_operator_identity__control_allowed__facts_refused(
     errors = " | ".join(await client.settle()).lower()
     assert 'permissions violation for publish to "treasury.state"' in errors
     assert 'permissions violation for publish to "$js.api.stream.delete.control"' in errors
+
+
+async def test_external_consumer__from_consumers_yaml__reads_its_durable_only(
+    tmp_path: Path,
+) -> None:
+    """deploy/nats/consumers.yaml's path: a consumer written from docs/asyncapi.yaml gets a user
+    that can pull its own durable and nothing else (README "Adding a consumer")."""
+    import nats_permissions  # noqa: PLC0415
+
+    from ballast.common.bus import ensure_streams  # noqa: PLC0415
+    from ballast.common.subjects import Namespace  # noqa: PLC0415
+
+    (tmp_path / "consumers.yaml").write_text(
+        "consumers:\n  - user: risk-desk\n"
+        "    consumers: [{subject: treasury.state, durable: risk-desk-state}]\n"
+    )
+    table = nats_permissions.users(tmp_path / "consumers.yaml")
+    (tmp_path / "accounts.conf").write_text(nats_permissions.render(table))
+    port = free_port()
+    (tmp_path / "server.conf").write_text(
+        f'listen: 127.0.0.1:{port}\njetstream {{ store_dir: "{tmp_path / "js"}" }}\n'
+        "include ./accounts.conf\n"
+    )
+    passwords = {user: secrets.token_hex(8) for user in table}
+    env = {nats_permissions.password_variable(u): p for u, p in passwords.items()}
+    argv = [nats_server_binary(), "-c", tmp_path / "server.conf"]
+    with start_process(argv, name="nats-server", log_path=tmp_path / "log", env=env) as proc:
+        proc.wait_until(lambda: server_info(f"nats://127.0.0.1:{port}") is not None,
+                        what="nats-server", timeout=10)
+        url = f"nats://{{}}:{{}}@127.0.0.1:{port}"
+        treasury = await nats.connect(url.format("treasury", passwords["treasury"]))
+        await ensure_streams(treasury.jetstream(), Namespace())
+        await treasury.jetstream().publish("treasury.state", b'{"x": 1}')
+        await treasury.close()
+
+        c = await Client().connect(url.format("risk-desk", passwords["risk-desk"]))
+        try:
+            assert c.nc is not None
+            js = c.nc.jetstream()
+            sub = await js.pull_subscribe("treasury.state", "risk-desk-state", stream="STATE")
+            (msg,) = await sub.fetch(1, timeout=5)
+            assert msg.data == b'{"x": 1}'
+            await msg.ack()
+            assert await c.settle() == []
+            await c.nc.publish("treasury.state", b"{}")
+            await c.nc.publish("$JS.API.CONSUMER.INFO.STATE.intervention_state", b"")
+            errors = " | ".join(await c.settle()).lower()
+            assert 'permissions violation for publish to "treasury.state"' in errors
+            assert "intervention_state" in errors
+        finally:
+            await c.close()
