@@ -5,7 +5,6 @@ namespace; and the contract monitor built against them with the poll job off."""
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from dataclasses import dataclass, field
@@ -20,8 +19,6 @@ from ballast.common.messages import EtfEvent, EtfMetrics, GovernanceProposal
 from ballast.contract_monitor.adapters import abi
 from ballast.contract_monitor.main import ContractMonitorApp, build_app
 from ballast.contract_monitor.settings import ContractMonitorSettings
-
-E18 = 10**18
 
 
 @dataclass
@@ -159,7 +156,3 @@ async def monitor_app(
         if app.monitor.repo is not None:
             await app.stop()
 
-
-def artifact(name: str) -> dict[str, Any]:
-    root = Path(__file__).resolve().parents[3] / "contracts" / "artifacts"
-    return json.loads((root / f"{name}.json").read_text())
