@@ -128,3 +128,11 @@ def test_settings__deployment_file_missing__one_line_error(
     with pytest.raises(SystemExit):
         load_settings(InterventionSettings)
     assert "DEPLOYMENT_FILE" in capsys.readouterr().err
+
+
+def test_settings__operator_identities_from_env__json_list(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("BALLAST_INTERVENTION_DATABASE_URL", DB)
+    monkeypatch.setenv("BALLAST_INTERVENTION_OPERATOR_IDENTITIES", '["ops@ballast", "oncall"]')
+    assert load_settings(InterventionSettings).operator_identities == ("ops@ballast", "oncall")
