@@ -157,9 +157,24 @@ async def test_on_etf_metrics__allocation_deviation__rebalance_above_ten_percent
     repo: Repository, recorder: Any, bps: int, created: bool
 ) -> None:
     decider = make_decider(repo, recorder)
-    assert await decider.on_etf_metrics(etf(bps)) is created
-    assert await decider.on_etf_metrics(etf(bps)) is False  # at most one per hour
-    assert (await repo.open_executions()) == (["rebalance-2026031012"] if created else [])
+    assert await decider.on_etf_metrics(etf(bps)) == ([AutomationKind.REBALANCE] if created else [])
+    assert await decider.on_etf_metrics(etf(bps)) == []  # at most one per 60 minutes
+    bucket = int(NOW.timestamp()) // 3600
+    expected = [f"rebalance-every3600s-{bucket}"] if created else []
+    assert await repo.open_executions() == expected
+
+
+async def test_on_etf_metrics__rewards_accrued__compound_once_per_round(
+    repo: Repository, recorder: Any
+) -> None:
+    metrics = etf(0).model_copy(update={"rewards_usd": Decimal("12.5")})
+    today = make_decider(repo, recorder)
+    tomorrow = make_decider(repo, recorder)
+    tomorrow.clock = lambda: NOW + timedelta(days=1)
+    assert await today.on_etf_metrics(metrics) == [AutomationKind.COMPOUND]
+    assert await today.on_etf_metrics(metrics) == []
+    assert await today.on_etf_metrics(etf(0)) == []  # nothing accrued: nothing to compound
+    assert await tomorrow.on_etf_metrics(metrics) == [AutomationKind.COMPOUND]
 
 
 async def test_on_automation__compound__recorded_once(repo: Repository, recorder: Any) -> None:

@@ -45,6 +45,11 @@ class AutomationConfig:
     token_price_usd: Decimal = Decimal(1)
     token_decimals: int = 6
     rebalance_deviation_bps: int = 1000
+    rebalance_interval_seconds: int = 3600
+    compound_min_rewards_usd: Decimal | None = Decimal(0)
+    """Compound when the basket's accrued rewards exceed this (None: only on request)."""
+    compound_interval_seconds: int = 86_400
+    """At most one compound per interval: one Core round (a UTC day) by default."""
     max_request_age_seconds: int = 3600
     """A request older than this is refused: an hourly buy is for its hour, not a later one."""
 
@@ -123,24 +128,42 @@ class Decider:
             decision_id, request.kind, now, request.amount_usd, amount_in_raw, request, budget
         )
 
-    async def on_etf_metrics(self, metrics: EtfMetrics) -> bool:
-        """StakeBasket seed: every 60 minutes, rebalance if allocation deviates more than 10%."""
-        if metrics.max_allocation_deviation_bps <= self.automation.rebalance_deviation_bps:
-            return False
+    async def on_etf_metrics(self, metrics: EtfMetrics) -> list[AutomationKind]:
+        """StakeBasket seed AutomationEngine: every 60 minutes, rebalance if the allocation
+        deviates more than 10% from target; compound accrued rewards (once per Core round).
+
+        "Every 60 minutes" is a bucket of `rebalance_interval_seconds`: however often etf.metrics
+        arrives, at most one rebalance per bucket (its id is the bucket), and none while the
+        deviation is within the limit.
+        """
         now = self.clock()
+        created: list[AutomationKind] = []
+        cfg = self.automation
+        deviation = metrics.max_allocation_deviation_bps
+        if deviation > cfg.rebalance_deviation_bps:
+            reason = (f"allocation deviation {deviation} bps > {cfg.rebalance_deviation_bps} bps "
+                      f"at block {metrics.block_number}")
+            if await self._scheduled(AutomationKind.REBALANCE, now,
+                                     cfg.rebalance_interval_seconds, reason):
+                created.append(AutomationKind.REBALANCE)
+        floor = cfg.compound_min_rewards_usd
+        if floor is not None and metrics.rewards_usd > floor:
+            reason = f"rewards {metrics.rewards_usd} USD accrued at block {metrics.block_number}"
+            if await self._scheduled(AutomationKind.COMPOUND, now,
+                                     cfg.compound_interval_seconds, reason):
+                created.append(AutomationKind.COMPOUND)
+        return created
+
+    async def _scheduled(
+        self, kind: AutomationKind, now: datetime, interval: int, reason: str
+    ) -> bool:
+        bucket = int(now.timestamp()) // interval
         request = AutomationRequest(
-            request_id=f"{now:%Y%m%d%H}",
-            kind=AutomationKind.REBALANCE,
-            amount_usd=Decimal(0),
-            reason=(
-                f"allocation deviation {metrics.max_allocation_deviation_bps} bps > "
-                f"{self.automation.rebalance_deviation_bps} bps at block {metrics.block_number}"
-            ),
-            requested_at=now,
+            request_id=f"every{interval}s-{bucket}", kind=kind, amount_usd=Decimal(0),
+            reason=reason, requested_at=now,
         )
         return await self._automation(
-            f"rebalance-{request.request_id}", AutomationKind.REBALANCE, now, Decimal(0), 0,
-            request, None,
+            f"{kind.value}-{request.request_id}", kind, now, Decimal(0), 0, request, None
         )
 
     async def _automation(

@@ -83,6 +83,10 @@ class InterventionSettings(ServiceSettings):
     accumulate_token_decimals: int = Field(default=6, ge=0, le=36)
     rebalance_deviation_bps: int = Field(default=1000, ge=0, description="10% from target")
     rebalance_interval_seconds: int = Field(default=3600, gt=0)
+    compound_min_rewards_usd: Decimal | None = Field(
+        default=Decimal(0), ge=0, description="compound when rewards exceed this; unset: never"
+    )
+    compound_interval_seconds: int = Field(default=86_400, gt=0, description="one Core round")
 
     # --- control
     operator_identities: tuple[str, ...] = Field(
