@@ -22,6 +22,8 @@ from ballast.common.messages import EtfEvent, EtfEventKind, EtfMetrics, Governan
 from ballast.common.subjects import ETF_METRICS, GOVERNANCE_PROPOSALS, etf_event, stream_for
 from ballast.contract_monitor.adapters.repository import StoredLog
 
+_JSON = {"content-type": "application/json"}  # as Bus.publish sends it
+
 
 def event_msg_id(s: StoredLog, removed: bool) -> str:
     base = f"{s.log.tx_hash}:{s.log.log_index}:{s.log.block_hash}"
@@ -55,14 +57,14 @@ class FactPublisher:
             await publish(
                 ns.subject(etf_event(s.kind)),
                 etf_message(s, removed, observed_at).model_dump_json().encode(),
-                headers={MSG_ID_HEADER: event_msg_id(s, removed)},
+                headers={MSG_ID_HEADER: event_msg_id(s, removed), **_JSON},
             )
         last = etf[-1]
         await self.bus.jetstream.publish(
             ns.subject(etf_event(last.kind)),
             etf_message(last, removed, observed_at).model_dump_json().encode(),
             stream=ns.stream(self._stream),
-            headers={MSG_ID_HEADER: event_msg_id(last, removed)},
+            headers={MSG_ID_HEADER: event_msg_id(last, removed), **_JSON},
         )
         self.bus.metrics.published.labels(self._stream).inc(len(etf))
         return len(etf)
