@@ -59,16 +59,17 @@ class Oracles:
         self.pyth_price(price, ts)
         self.switchboard(price, ts)
 
-    def settings(self, rpc_url: str, nats_url: str, prefix: str, db: str) -> OracleSettings:
+    def settings(self, rpc_url: str, nats_url: str, prefix: str, db: str,
+                 max_age_seconds: float = 30) -> OracleSettings:
         common: dict[str, Any] = {"rpc_url": rpc_url, "poll_seconds": 0.05,
-                                  "max_age_seconds": 30, "max_conf_ratio": "0.01"}
+                                  "max_age_seconds": max_age_seconds, "max_conf_ratio": "0.01"}
         values: dict[str, Any] = {
             "nats_url": nats_url, "bus_prefix": prefix, "database_url": db, "http_port": 0,
             "http_host": "127.0.0.1", "evaluate_seconds": 0.05, "db_flush_seconds": 0.1,
             "consensus_heartbeat_seconds": 1.0,
             "symbols": {"PSTR": {"min_sources": 2, "jump_threshold": "0.10", "sources": [
                 {"kind": "chainlink", "address": self.aggregator.address,
-                 "heartbeat_seconds": 30, "heartbeat_grace_seconds": 0, **common},
+                 "heartbeat_seconds": max_age_seconds, "heartbeat_grace_seconds": 0, **common},
                 {"kind": "pyth_onchain", "name": "pyth", "address": self.pyth.address,
                  "feed_id": FEED, **common},
                 {"kind": "switchboard_onchain", "name": "switchboard",
@@ -109,20 +110,43 @@ async def test_scenario_oracle_attack__one_source_pushed_50pct__within_1pct_and_
 
 
 async def test_scenario_stale_feed__feeds_stop__dropped_then_degraded(
-    devnet: tuple[Oracles, OracleApp], bus_listener: Any
+    chain: Any, anvil_snapshot: Any, nats_server: Any, bus_namespace: str, database_url: str,
+    bus_listener: Any,
 ) -> None:
-    oracles, app = devnet
-    await bus_listener.wait_for(lambda c: c.status is ConsensusStatus.OK and c.sources_used == 3)
-    now = int(time.time())
-    oracles.chainlink("2.50", now - 3600)  # a new round, but last updated an hour ago
-    dropped = await bus_listener.wait_for(lambda c: SourceFlag.STALE in flags(c, "chainlink"))
-    assert dropped.status is ConsensusStatus.OK and dropped.sources_used == 2
-    oracles.switchboard("2.50", now - 3600)
-    degraded = await bus_listener.wait_for(lambda c: c.status is ConsensusStatus.DEGRADED)
-    assert degraded.sources_used == 1 and degraded.reasons[0].startswith("quorum lost")
-    status = app.service.registry.get_sample_value("ballast_oracle_consensus_status",
-                                                   {"symbol": "PSTR"})
-    assert status == 1.0
+    oracles = Oracles(chain)
+    settings = oracles.settings(anvil_snapshot.rpc_url, nats_server.url, bus_namespace,
+                                database_url, max_age_seconds=2)
+    live = {"chainlink", "pyth_price", "switchboard"}
+
+    running = True
+
+    async def keep_updating() -> None:  # the feeds in `live` publish every 0.3 s
+        while running:
+            now = int(time.time())
+            for feed in sorted(live):
+                await asyncio.to_thread(getattr(oracles, feed), "2.50", now)
+            await asyncio.sleep(0.3)
+
+    updater = asyncio.create_task(keep_updating())
+    app = build_app(settings)
+    await app.start()
+    try:
+        await bus_listener.wait_for(
+            lambda c: c.status is ConsensusStatus.OK and c.sources_used == 3)
+        live.discard("chainlink")  # Chainlink stops: past its 2 s heartbeat it is STALE
+        dropped = await bus_listener.wait_for(lambda c: SourceFlag.STALE in flags(c, "chainlink"))
+        assert dropped.status is ConsensusStatus.OK and dropped.sources_used == 2
+        live.discard("switchboard")
+        degraded = await bus_listener.wait_for(lambda c: c.status is ConsensusStatus.DEGRADED)
+        assert degraded.sources_used == 1 and degraded.reasons[0].startswith("quorum lost")
+        assert flags(degraded, "switchboard") == [SourceFlag.STALE]
+        status = app.service.registry.get_sample_value("ballast_oracle_consensus_status",
+                                                       {"symbol": "PSTR"})
+        assert status == 1.0
+    finally:
+        running = False
+        await updater  # let an update in flight land before the next test's snapshot
+        await app.stop()
 
 
 async def test_scenario_flash_spike__all_sources_spike_once__no_ok_at_spike_price(
