@@ -88,11 +88,13 @@ class Seen:
     metrics: list[EtfMetrics] = field(default_factory=list[EtfMetrics])
     proposals: list[GovernanceProposal] = field(default_factory=list[GovernanceProposal])
     msg_ids: list[str] = field(default_factory=list[str])
+    event_ids: list[str] = field(default_factory=list[str])  # Nats-Msg-Id of each of `events`
 
     async def on_msg(self, msg: Any) -> None:
         self.msg_ids.append((msg.headers or {}).get("Nats-Msg-Id", ""))
         if ".etf.events." in msg.subject:
             self.events.append(EtfEvent.model_validate_json(msg.data))
+            self.event_ids.append(self.msg_ids[-1])
         elif msg.subject.endswith(".etf.metrics"):
             self.metrics.append(EtfMetrics.model_validate_json(msg.data))
         else:

@@ -98,6 +98,12 @@ async def test_monitor__reorg_to_other_blocks__undone_events_removed_and_new_one
     added_after = [e for e in got.events[first_removal:] if not e.removed]
     assert undone["transactionHash"] not in {e.tx_hash for e in added_after}
     assert kept["transactionHash"] in {e.tx_hash for e in added_after}
+    # message ids carry the reorg count, so a log a second reorg restores is published again
+    removal_ids = [i for i, e in zip(got.event_ids, got.events, strict=True) if e.removed]
+    assert removal_ids and all(i.endswith(":removed:1") for i in removal_ids)
+    kept_ids = [i for i, e in zip(got.event_ids, got.events, strict=True)
+                if e.tx_hash == kept["transactionHash"]]
+    assert kept_ids and all(i.endswith(":1") for i in kept_ids)
     conn = await asyncpg.connect(database_url)
     try:
         stored = {(r["tx_hash"], r["log_index"])

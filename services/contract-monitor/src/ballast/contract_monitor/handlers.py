@@ -9,7 +9,9 @@ about 200 us of client work each here (REFERENCE.md "Measured"); a backfill publ
 thousands per range. Message ids make every publish safe to repeat:
 `<tx_hash>:<log_index>:<block_hash>` for a log (the same log in the same block is the same
 fact; after a reorg the same transaction in another block is a new one, and the stream's
-two-minute duplicate window must not swallow it), with `:removed` for its rollback.
+two-minute duplicate window must not swallow it), with `:removed` for its rollback, and after
+the first reorg `:<n>`, the number of reorgs rolled back so far (a log removed and then
+restored by a second reorg is published again).
 """
 
 from __future__ import annotations
@@ -25,9 +27,12 @@ from ballast.contract_monitor.adapters.repository import StoredLog
 _JSON = {"content-type": "application/json"}  # as Bus.publish sends it
 
 
-def event_msg_id(s: StoredLog, removed: bool) -> str:
+def event_msg_id(s: StoredLog, removed: bool, epoch: int = 0) -> str:
+    """`epoch` counts the reorgs rolled back so far (0: none, and no suffix)."""
     base = f"{s.log.tx_hash}:{s.log.log_index}:{s.log.block_hash}"
-    return base + ":removed" if removed else base
+    if removed:
+        base += ":removed"
+    return f"{base}:{epoch}" if epoch else base
 
 
 def etf_message(s: StoredLog, removed: bool, observed_at: datetime) -> EtfEvent:
@@ -44,7 +49,8 @@ class FactPublisher:
         self._stream = stream_for(ETF_METRICS).name
 
     async def etf_events(
-        self, logs: Sequence[StoredLog], observed_at: datetime, *, removed: bool = False
+        self, logs: Sequence[StoredLog], observed_at: datetime, *, removed: bool = False,
+        epoch: int = 0,
     ) -> int:
         """Publish the ETF logs among `logs` in order; returns how many once the stream has
         acknowledged the last one (see the module docstring)."""
@@ -57,14 +63,14 @@ class FactPublisher:
             await publish(
                 ns.subject(etf_event(s.kind)),
                 etf_message(s, removed, observed_at).model_dump_json().encode(),
-                headers={MSG_ID_HEADER: event_msg_id(s, removed), **_JSON},
+                headers={MSG_ID_HEADER: event_msg_id(s, removed, epoch), **_JSON},
             )
         last = etf[-1]
         await self.bus.jetstream.publish(
             ns.subject(etf_event(last.kind)),
             etf_message(last, removed, observed_at).model_dump_json().encode(),
             stream=ns.stream(self._stream),
-            headers={MSG_ID_HEADER: event_msg_id(last, removed), **_JSON},
+            headers={MSG_ID_HEADER: event_msg_id(last, removed, epoch), **_JSON},
         )
         self.bus.metrics.published.labels(self._stream).inc(len(etf))
         return len(etf)

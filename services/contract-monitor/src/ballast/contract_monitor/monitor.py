@@ -79,6 +79,7 @@ class ContractMonitor:
         self.repo: Repository | None = None
         self.chain_id = 0
         self.stored = self.published = -1
+        self.reorgs = 0  # rolled back so far: part of message ids (handlers.event_msg_id)
         self.previous: EtfReading | None = None
         self.last_metrics_block = -1
         self._progress: dict[int, tuple[tuple[int, ...], float]] = {}
@@ -91,8 +92,8 @@ class ContractMonitor:
         cursor = await repo.cursor(self.chain_id)
         if cursor is None:
             await repo.init_cursor(self.chain_id, self.config.start_block - 1)
-            cursor = (self.config.start_block - 1, self.config.start_block - 1)
-        self.stored, self.published = cursor
+            cursor = (self.config.start_block - 1, self.config.start_block - 1, 0)
+        self.stored, self.published, self.reorgs = cursor
         self.previous = await repo.last_reading()
         if self.previous is not None:
             self.last_metrics_block = self.previous.block_number
@@ -207,7 +208,7 @@ class ContractMonitor:
         return StoredLog(d, source, kind)
 
     async def _publish(self, logs: Sequence[StoredLog]) -> None:
-        await self.publisher.etf_events(logs, utcnow())
+        await self.publisher.etf_events(logs, utcnow(), epoch=self.reorgs)
         for s in logs:
             if s.source == "governance" and s.log.event_name in GOVERNANCE_EVENTS:
                 await self._publish_governance_event(s)
@@ -244,8 +245,11 @@ class ContractMonitor:
         undone = await self._repo.events_between(fork, self.stored)
         log.warning("reorg: rolling back", extra={"fork": fork, "stored": self.stored,
                                                    "logs": len(undone)})
-        await self.publisher.etf_events(undone, utcnow(), removed=True)
+        # published before the rows go: a crash in between finds the same reorg again and
+        # publishes the same ids (this epoch + 1), which the stream drops
+        await self.publisher.etf_events(undone, utcnow(), removed=True, epoch=self.reorgs + 1)
         await self._repo.rollback(self.chain_id, fork)
+        self.reorgs += 1
         self.metrics.reorgs.inc()
         self.metrics.rolled_back.inc(len(undone))
         self.stored = self.published = min(self.stored, fork)
@@ -277,8 +281,11 @@ class ContractMonitor:
     # ------------------------------------------------------------------ governance
     async def _publish_governance_event(self, s: StoredLog) -> None:
         pid = int(s.log.args["proposalId"])
+        msg_id = f"{s.log.tx_hash}:{s.log.log_index}:{s.log.block_hash}"
+        if self.reorgs:
+            msg_id += f":{self.reorgs}"
         sent = await self._proposal(pid, s.log.block_number, GOVERNANCE_EVENTS[s.log.event_name],
-                                    f"{s.log.tx_hash}:{s.log.log_index}:{s.log.block_hash}")
+                                    msg_id)
         if sent:
             self.metrics.governance.labels(GOVERNANCE_EVENTS[s.log.event_name]).inc()
 
@@ -319,6 +326,7 @@ class ContractMonitor:
             if state_name(view.state) not in OPEN_STATES:
                 self._closed.add(pid)  # published once more below, with its final state
             message = proposal_message(view, "progress", self.config.block_seconds, utcnow())
-            await self.publisher.proposal(message, f"gov:{pid}:progress:{block}")
+            await self.publisher.proposal(
+                message, f"gov:{pid}:progress:{block}:{self.reorgs}")
             self.metrics.governance.labels("progress").inc()
             self._progress[pid] = (key, now)

@@ -78,11 +78,14 @@ class Repository:
         self.pool = pool
 
     # ------------------------------------------------------------------ cursor
-    async def cursor(self, chain_id: int) -> tuple[int, int] | None:
+    async def cursor(self, chain_id: int) -> tuple[int, int, int] | None:
+        """(stored_block, published_block, reorgs) of this chain, None before the first run."""
         row = await self.pool.fetchrow(
-            "SELECT stored_block, published_block FROM contract_monitor_cursor WHERE chain_id=$1",
-            chain_id)
-        return None if row is None else (int(row["stored_block"]), int(row["published_block"]))
+            "SELECT stored_block, published_block, reorgs FROM contract_monitor_cursor "
+            "WHERE chain_id=$1", chain_id)
+        if row is None:
+            return None
+        return int(row["stored_block"]), int(row["published_block"]), int(row["reorgs"])
 
     async def init_cursor(self, chain_id: int, block: int) -> None:
         await self.pool.execute(
@@ -137,8 +140,8 @@ class Repository:
             await conn.execute("DELETE FROM etf_snapshots WHERE block_number > $1", fork)
             await conn.execute(
                 "UPDATE contract_monitor_cursor SET stored_block=LEAST(stored_block, $2), "
-                "published_block=LEAST(published_block, $2), updated_at=now() "
-                "WHERE chain_id=$1", chain_id, fork)
+                "published_block=LEAST(published_block, $2), reorgs=reorgs + 1, "
+                "updated_at=now() WHERE chain_id=$1", chain_id, fork)
         logs = [_row(r) for r in rows]
         logs.sort(key=lambda s: (s.log.block_number, s.log.log_index))
         return logs
