@@ -107,7 +107,7 @@ class Watch:
 
 async def run_service(
     harness: Any, database_url: str, nats_url: str, prefix: str, tmp: Path,
-    state: TreasuryState, crash_at: str | None,
+    state: TreasuryState, crash_at: str | None, *, live: bool = True,
 ) -> tuple[InterventionDecision, InterventionExecuted, str]:
     ns = Namespace(prefix)
     nc = await nats.connect(nats_url)
@@ -115,6 +115,8 @@ async def run_service(
     await watch.subscribe(nc, ns)
     env = service_env(harness, database_url, nats_url, prefix, tmp,
                       **({"CRASH_AT": crash_at} if crash_at else {}))
+    if not live:  # the default mode, with a key configured all the same
+        env.pop("BALLAST_INTERVENTION_MODE")
     log = tmp / "service.log"
     proc = start(env, log)
     try:
@@ -148,6 +150,23 @@ async def test_service__live_state_in__one_swap_and_both_messages_out(
     assert outcome.status is ExecutionStatus.CONFIRMED, outcome.reason
     assert len(harness.dex.swaps()) == 1
     assert harness.dex.treasury_key[2:] not in log.lower()  # the key never reaches the logs
+
+
+async def test_service__default_paper_mode_with_a_key_configured__nothing_signed(
+    harness: Any, database_url: str, nats_server: Any, bus_namespace: str, tmp_path: Path,
+    make_state: Callable[..., TreasuryState],
+) -> None:
+    dex = harness.dex
+    nonce = dex.nonce(dex.treasury)
+    decision, outcome, _ = await run_service(
+        harness, database_url, nats_server.url, bus_namespace, tmp_path,
+        make_state(datetime.now(UTC)), None, live=False,
+    )
+    assert decision.action is DecisionAction.ACT and decision.mode.value == "dry_run"
+    assert outcome.status is ExecutionStatus.DRY_RUN and outcome.amount_out_raw > 0
+    assert outcome.tx_hash is None
+    assert dex.nonce(dex.treasury) == nonce  # no transaction from the treasury account
+    assert dex.swaps() == []
 
 
 @pytest.mark.slow
