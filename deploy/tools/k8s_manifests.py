@@ -194,7 +194,9 @@ def service(spec: ServiceSpec) -> dict[str, Any]:
 
 def service_monitor(spec: ServiceSpec) -> dict[str, Any]:
     return {"apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor",
-            "metadata": {"name": f"ballast-{spec.name}", "labels": labels(spec)},
+            # `release: prometheus`: kube-prometheus-stack's default serviceMonitorSelector
+            "metadata": {"name": f"ballast-{spec.name}",
+                         "labels": {**labels(spec), "release": "prometheus"}},
             "spec": {"selector": {"matchLabels": selector(spec)},
                      "endpoints": [{"port": "http", "path": "/metrics", "interval": "15s"}]}}
 
