@@ -344,3 +344,34 @@ async def test_executor__price_moves_under_2pct_after_quote__confirmed_with_that
     assert outcome.status is ExecutionStatus.CONFIRMED
     assert outcome.slippage is not None and Decimal("0.005") < outcome.slippage < Decimal("0.02")
     assert outcome.amount_out_raw >= outcome.amount_out_min_raw
+
+
+async def test_executor__mined_swap_reorged_away__same_bytes_rebroadcast_one_swap(
+    harness: Any,
+) -> None:
+    dex = harness.dex
+    decision = await harness.decide(NOW)
+    before_swap: list[str] = []
+
+    def snapshot_before_broadcast(point: str) -> None:
+        if point == "after_sign_persist":
+            before_swap.append(dex.node.snapshot())
+
+    executor = harness.executor(confirmations=3, crash=snapshot_before_broadcast)
+    for _ in range(6):  # the approval, then the swap: each waits for 3 blocks
+        await executor.run_once()
+        dex.node.mine(2)
+        if (await harness.repo.load(decision.decision_id)).execution.phase is Phase.MINED:
+            break
+    record = await harness.repo.load(decision.decision_id)
+    assert record.execution.phase is Phase.MINED and len(dex.swaps()) == 1
+    # the approval was signed before the swap: the snapshot of interest is the swap's (last one)
+    dex.node.revert(before_swap[-1])  # a reorg: the swap's block is gone
+    assert dex.swaps() == []
+    for _ in range(4):
+        await executor.run_once()
+        dex.node.mine(2)
+    record = await harness.repo.load(decision.decision_id)
+    assert record.execution.phase is Phase.CONFIRMED
+    assert len(record.execution.attempts) == 1  # the same signed bytes, not a new transaction
+    assert len(dex.swaps()) == 1
