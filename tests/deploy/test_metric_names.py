@@ -155,3 +155,4 @@ def test_dashboards__generated__match_committed_files() -> None:
             f"deploy/grafana/{name} is stale: run "
             ".venv/bin/python deploy/tools/grafana_dashboards.py deploy/grafana"
         )
+
