@@ -202,3 +202,25 @@ def test_overlay__rendered__every_resource_validates(overlay: str) -> None:
         assert "maxUnavailable" not in pdb
     else:
         assert (intervention, cluster["instances"]) == (1, 1)
+
+
+@pytest.mark.unit
+def test_configmaps__every_key__is_a_setting_of_its_service() -> None:
+    """Settings ignore unknown variables (extra="ignore"), so a misspelt key would be lost
+    silently: every key of a service's ConfigMap and env must name one of its settings."""
+    import ballast_introspect  # noqa: PLC0415
+
+    docs = base_docs()
+    configmaps = of_kind(docs, "ConfigMap")
+    deployments = of_kind(docs, "Deployment")
+    for spec in SERVICES:
+        fields = set(ballast_introspect.settings_class(spec).model_fields)
+        (c,) = deployments[f"ballast-{spec.name}"]["spec"]["template"]["spec"]["containers"]
+        keys = set(configmaps[f"ballast-{spec.name}"]["data"])
+        keys |= {e["name"] for e in c["env"] if e["name"].startswith(spec.env_prefix)}
+        assert keys
+        for key in keys:
+            name = key.removeprefix(spec.env_prefix).lower()
+            if name.endswith("_file") and name.removesuffix("_file") in fields:
+                continue  # a SecretStr read from a file (ballast.common.settings)
+            assert name in fields, f"{key}: {spec.name} has no setting {name!r}"

@@ -155,4 +155,3 @@ def test_dashboards__generated__match_committed_files() -> None:
             f"deploy/grafana/{name} is stale: run "
             ".venv/bin/python deploy/tools/grafana_dashboards.py deploy/grafana"
         )
-
