@@ -155,3 +155,26 @@ def test_dashboards__generated__match_committed_files() -> None:
             f"deploy/grafana/{name} is stale: run "
             ".venv/bin/python deploy/tools/grafana_dashboards.py deploy/grafana"
         )
+
+
+def test_rules__every_alert__severity_and_summary() -> None:
+    alerts = [r for r in rules() if "alert" in r]
+    assert len({a["alert"] for a in alerts}) == len(alerts) > 20
+    for a in alerts:
+        assert a["labels"]["severity"] in {"critical", "warning"}, a["alert"]
+        assert a["annotations"]["summary"], a["alert"]
+        assert a["alert"].startswith("Ballast"), a["alert"]  # Alertmanager routes on it
+
+
+def test_dashboards__panels__unique_ids_inside_the_grid_on_the_variable() -> None:
+    for path in sorted((DEPLOY / "grafana").glob("*.json")):
+        board = json.loads(path.read_text())
+        assert board["uid"].startswith("ballast-") and board["title"].startswith("Ballast / ")
+        assert [v["name"] for v in board["templating"]["list"]] == ["datasource"]
+        ids = [p["id"] for p in board["panels"]]
+        assert len(ids) == len(set(ids)), path.name
+        for p in board["panels"]:
+            grid = p["gridPos"]
+            assert grid["x"] + grid["w"] <= 24, (path.name, p["title"])
+            assert p["datasource"]["uid"] == "${datasource}"
+            assert p["targets"] and all(t["expr"] for t in p["targets"])
