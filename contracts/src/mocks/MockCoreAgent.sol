@@ -121,6 +121,12 @@ contract MockCoreAgent is ICoreAgent {
         return (d.realtimeAmount, d.realtimeAmount, d.transferredAmount, d.changeRound);
     }
 
+    /// @notice Core's CoreAgent.candidateMap: CORE delegated to a candidate (staked, realtime).
+    /// The stand-in has no round-delayed stake, so both figures are the realtime amount.
+    function candidateMap(address candidate) external view returns (uint256 amount, uint256 realtimeAmount) {
+        return (candidateStake[candidate], candidateStake[candidate]);
+    }
+
     function rewardMap(address delegator) external view returns (uint256 reward, uint256 accStakedAmount) {
         return (_accrued[delegator] + _pending(delegator), delegatorStake[delegator]);
     }

@@ -160,7 +160,7 @@ async def test_monitor__round_turns__one_status_per_validator_and_apy_from_last_
 ) -> None:
     core.delegate(0, 10 * E18)
     app = await started(monitor_app, bus)
-    core.set_income(0, 10 * E18)  # income of the round about to end
+    core.set_income(0, E18 // 100)  # income of the round about to end: 0.01 CORE
     await app.monitor.poll()
     before = core.round
     core.turn_round()
@@ -170,10 +170,11 @@ async def test_monitor__round_turns__one_status_per_validator_and_apy_from_last_
     assert sorted(s.operator_address for s in turned) == sorted(core.ops)
     assert len(bus.statuses) == 3 and all(s.round == before + 1 for s in turned)
     a = bus.of(core.ops[0])[0]
-    # MockCoreAgent has no candidateMap, so the CORE score (1000 CORE) stands in for the stake:
-    # 10 CORE * 0.9 / 1000 CORE = 0.9% a round, compounded daily for a year.
+    # CoreAgent.candidateMap gives the 10 CORE delegated: 0.01 CORE * 0.9 (10% commission)
+    # / 10 CORE = 0.09% a round, compounded daily for a year.
     assert a.estimated_apy is not None
-    assert abs(float(a.estimated_apy) - (1.009**365 - 1)) < 1e-6
+    assert abs(float(a.estimated_apy) - (1.0009**365 - 1)) < 1e-6
+    assert a.total_delegated_raw == 10 * E18
     assert bus.recommendations == []
     our = app.service.registry.get_sample_value("ballast_validator_monitor_our_apy")
     assert our is not None and abs(our - float(a.estimated_apy)) < 1e-9

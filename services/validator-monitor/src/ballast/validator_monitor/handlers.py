@@ -36,7 +36,7 @@ def status_message(fact: StatusFact, thresholds: Thresholds, at: datetime) -> Va
         jailed_until_round=v.jailed_until_round,
         commission_thousandths=v.commission_thousandths,
         commission_changed=fact.commission_changed,
-        total_delegated_raw=v.total_delegated_raw or 0,
+        total_delegated_raw=v.total_delegated_raw,
         our_delegation_raw=v.our_delegation_raw,
         missed_blocks=v.missed_blocks,
         misdemeanor_threshold=thresholds.misdemeanor,

@@ -24,7 +24,9 @@ class ValidatorStatus(Message):
     jailed_until_round: int | None = None
     commission_thousandths: int = Field(ge=0, le=1000)
     commission_changed: bool = False
-    total_delegated_raw: BaseUnits
+    total_delegated_raw: BaseUnits | None = Field(
+        default=None, description="CoreAgent.candidateMap; None where the chain does not say"
+    )
     our_delegation_raw: BaseUnits
     missed_blocks: int = Field(ge=0)
     misdemeanor_threshold: int = Field(ge=0)

@@ -21,6 +21,9 @@ ROUNDS_PER_YEAR = 365
 ROUND_SECONDS = 86_400
 MIN_EXTRAPOLATION_SECONDS = 3_600
 _QUANTUM = Decimal("0.00000001")
+MAX_ESTIMABLE_APY = Decimal(1_000_000)
+"""Above 100,000,000 % the income and the stake cannot describe the same validator (a devnet
+stand-in with arbitrary income, a stake read mid-change): no estimate is better than that one."""
 
 
 def extrapolated_round_income(
@@ -72,7 +75,10 @@ def estimate_apy(
     score_core: int,
     rounds_per_year: int = ROUNDS_PER_YEAR,
 ) -> Decimal | None:
-    """(1 + per_round_rate) ** rounds_per_year - 1, to 8 places; None without a full round."""
+    """(1 + per_round_rate) ** rounds_per_year - 1, to 8 places.
+
+    None without a full round, and None when the result exceeds MAX_ESTIMABLE_APY.
+    """
     if income_raw is None:
         return None
     rate = per_round_rate(income_raw, commission_thousandths, core_stake_raw=core_stake_raw,
@@ -81,7 +87,12 @@ def estimate_apy(
         return None
     with localcontext() as ctx:
         ctx.prec = 40
-        return ((1 + rate) ** rounds_per_year - 1).quantize(_QUANTUM)
+        if rate > 1:  # more than doubling per round: far beyond the bound after 365 rounds
+            return None
+        apy = (1 + rate) ** rounds_per_year - 1
+        if apy > MAX_ESTIMABLE_APY:
+            return None
+        return apy.quantize(_QUANTUM)
 
 
 def weighted_apy(parts: list[tuple[int, Decimal]]) -> Decimal | None:
