@@ -57,8 +57,14 @@ def test_wait_until__process_dies__error_shows_exit_code_and_log_tail(tmp_path: 
 def test_stop__child_ignores_sigterm__whole_group_killed(tmp_path: Path) -> None:
     script = "trap '' TERM; sleep 60 & echo $! > child.pid; wait"
     proc = start_process(["sh", "-c", script], log_path=tmp_path / "sh.log", cwd=tmp_path)
-    proc.wait_until(lambda: (tmp_path / "child.pid").exists(), what="child started", timeout=5)
-    child = int((tmp_path / "child.pid").read_text())
+    pid_file = tmp_path / "child.pid"
+    # the shell creates the file before echo writes to it: wait for the whole line
+    proc.wait_until(
+        lambda: pid_file.exists() and pid_file.read_text().endswith("\n"),
+        what="child pid written",
+        timeout=5,
+    )
+    child = int(pid_file.read_text())
 
     started = time.monotonic()
     code = proc.stop(timeout=0.3)
