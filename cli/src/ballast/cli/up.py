@@ -95,6 +95,10 @@ def service_env(stack: Stack, spec: ServiceSpec, port: int) -> dict[str, str]:
         env[f"{p}RPC_URL"] = stack.rpc_url
     if stack.deployment is not None:
         env[f"{p}DEPLOYMENT_FILE"] = str(stack.deployment)
+        # the deployer writes a service's devnet sources beside deployment.json (oracle-devnet.json)
+        devnet_config = stack.deployment.parent / f"{spec.name}-devnet.json"
+        if devnet_config.exists():
+            env[f"{p}CONFIG_FILE"] = str(devnet_config)
     return env
 
 
