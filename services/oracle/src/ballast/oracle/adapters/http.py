@@ -45,7 +45,8 @@ async def get_json(
 async def sse_data(content: aiohttp.StreamReader) -> AsyncIterator[str]:
     """The `data:` payload of each server-sent event (multi-line data joined with newlines).
 
-    Comment lines (`:` keep-alives) and other fields are skipped. Ends when the server closes.
+    Comment lines (`:` keep-alives) and other fields are skipped. Ends when the server closes;
+    an event cut off by the close (no blank line yet) is discarded, as the SSE spec says.
     """
     buffer = b""
     data: list[str] = []
@@ -61,7 +62,6 @@ async def sse_data(content: aiohttp.StreamReader) -> AsyncIterator[str]:
                     yield "\n".join(data)
                     data = []
             elif line.startswith("data:"):
-                data.append(line[5:].lstrip(" "))
+                value = line[5:]
+                data.append(value[1:] if value.startswith(" ") else value)  # one space only
         await asyncio.sleep(0)
-    if data:
-        yield "\n".join(data)
