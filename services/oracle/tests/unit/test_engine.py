@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from prometheus_client import CollectorRegistry
@@ -171,4 +173,19 @@ def test_oracle_settings__duplicate_source_names__rejected(
     source = '{"kind": "switchboard_crossbar", "feed_hash": "0x' + "ab" * 32 + '"}'
     monkeypatch.setenv("BALLAST_ORACLE_SYMBOLS", f'{{"PSTR": {{"sources": [{source}, {source}]}}}}')
     with pytest.raises(ValueError, match="unique"):
+        OracleSettings()  # type: ignore[call-arg]
+
+
+def test_oracle_settings__config_file__symbols_loaded(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config = tmp_path / "oracle.json"
+    config.write_text(json.dumps({"symbols": {"BTC": {"min_sources": 1, "sources": [
+        {"kind": "switchboard_crossbar", "feed_hash": "ab" * 32, "name": "sb"}]}}}))
+    monkeypatch.setenv("BALLAST_ORACLE_DATABASE_URL", "postgresql://db")
+    monkeypatch.setenv("BALLAST_ORACLE_CONFIG_FILE", str(config))
+    settings = OracleSettings()  # type: ignore[call-arg]
+    assert [s.label for s in settings.symbols["BTC"].sources] == ["sb"]
+    monkeypatch.setenv("BALLAST_ORACLE_CONFIG_FILE", str(tmp_path / "missing.json"))
+    with pytest.raises(ValueError, match="missing.json"):
         OracleSettings()  # type: ignore[call-arg]
