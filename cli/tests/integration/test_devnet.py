@@ -49,7 +49,7 @@ def test_deploy__on_anvil__every_recorded_address_has_code(
     assert deployment.chain_id == anvil.chain_id
     assert 0 < deployment.first_block < deployment.block
     assert {"PSTR-PUMP", "PSTR-USDC", "PUMP-WCORE", "WCORE-USDC"} <= set(deployment.pools)
-    assert set(deployment.feeds) == {"PSTR", "PUMP", "CORE", "BTC"}
+    assert set(deployment.feeds) == {"PSTR", "PUMP", "CORE", "BTC", "USDC"}
     assert deployment.multicall3 == "0xcA11bde05977b3631167028862bE2a173976CA11"
     assert deployment.core_system.candidate_hub == "0x0000000000000000000000000000000000001005"
 
@@ -88,7 +88,7 @@ def test_deploy__reference_market__every_source_agrees_and_reserve_ratio_is_3(
     w3 = connect(anvil.rpc_url)
     market = Market(w3, deployment)
     dex = market.dex_prices()
-    for symbol, price in P.PRICES_USD.items():
+    for symbol, price in P.FEED_PRICES_USD.items():
         assert market.aggregator(symbol)[0] == price
         assert market.pyth_price(symbol)[0] == price
         if symbol in dex:

@@ -129,6 +129,17 @@ def test_stale_feed__four_steps__pstr_aggregator_frozen_while_other_sources_adva
     assert len(set(pyth)) == len(pyth)  # the rest of the market keeps moving
 
 
+def test_calm__four_steps__usdc_feeds_beat_at_their_peg_every_step(
+    anvil_snapshot: Anvil, market: Market
+) -> None:
+    blocks = [block for _, block in drive(market, anvil_snapshot, "calm", 4)]
+    for read in (lambda b: market.aggregator("USDC", b), lambda b: market.pyth_price("USDC", b)):
+        seen = [read(b) for b in blocks]
+        assert {price for price, _ in seen} == {Decimal("1.00")}
+        times = [at for _, at in seen]
+        assert times == sorted(set(times)), times  # a fresh update in every step's block
+
+
 def test_flash_spike__four_steps__dex_spiked_for_exactly_one_block_oracles_untouched(
     anvil_snapshot: Anvil, market: Market
 ) -> None:

@@ -154,7 +154,7 @@ class Deployer:
             validators=vals,
             governance=governance,
             multicall3=multicall,
-            reference_prices=dict(P.PRICES_USD),
+            reference_prices=dict(P.FEED_PRICES_USD),
         )
         check = code_check(self.w3, list(deployment.contract_addresses().values()))
         return deployment.model_copy(update={"code_check": check})
@@ -210,7 +210,7 @@ class Deployer:
         a = self.admin
         pyth = a.deploy(self.art("MockPyth"), P.FEED_MAX_AGE, 1)
         feeds: dict[str, FeedInfo] = {}
-        for symbol, price in P.PRICES_USD.items():
+        for symbol, price in P.FEED_PRICES_USD.items():
             aggregator = a.deploy(self.art("TestAggregator"), P.FEED_DECIMALS, f"{symbol} / USD",
                                   P.usd_units(price))
             feeds[symbol] = FeedInfo(aggregator=aggregator, pyth_id=pyth_id(symbol),
@@ -218,7 +218,8 @@ class Deployer:
         mock = self.at("MockPyth", pyth)
         publish = int(self.w3.eth.get_block("latest")["timestamp"])  # pyright: ignore[reportTypedDictNotRequiredAccess]
         updates = [
-            pyth_update_data(mock, feeds[s].pyth_id, p, publish) for s, p in P.PRICES_USD.items()
+            pyth_update_data(mock, feeds[s].pyth_id, p, publish)
+            for s, p in P.FEED_PRICES_USD.items()
         ]
         fee = int(mock.functions.getUpdateFee(updates).call())
         a.call(mock, "updatePriceFeeds", updates, value=fee)

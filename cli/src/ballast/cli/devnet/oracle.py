@@ -8,6 +8,10 @@ chain, so the oracle watches exactly what the market scenarios move:
     CORE   chainlink, pyth_onchain, uniswap_v2 WCORE/USDC
     PUMP   chainlink, pyth_onchain   (its pool is against WCORE, not USD)
     BTC    chainlink, pyth_onchain   (no BTC pool)
+    USDC   chainlink, pyth_onchain   (the treasury values its USDC by consensus too)
+
+The pools quote in USDC: their trades are published as `trades.devnet.PSTR-USDC` (quote USDC),
+the pair the treasury's VWAP reads, and their TWAP stands for a USD price at USDC's peg.
 
 Staleness fits the real-time scenarios (a step every 5 s): aggregators are "heartbeat" 60 s and
 MockPyth prices may be 60 s old; a feed the stale-feed scenario freezes is stale a minute later.
@@ -50,7 +54,7 @@ def oracle_config(deployment: Deployment, rpc_url: str) -> dict[str, Any]:
                 "kind": "uniswap_v2", "rpc_url": rpc_url,
                 "pair": deployment.pools[pool_name].pair,
                 "base_token": deployment.tokens[base].address,
-                "venue": "devnet", "pair_name": f"{symbol}-USD", "quote_symbol": "USD",
+                "venue": "devnet", "pair_name": pool_name, "quote_symbol": "USDC",
                 "window_seconds": TWAP_WINDOW_SECONDS,
             })
         symbols[symbol] = {"min_sources": 2, "sources": sources}

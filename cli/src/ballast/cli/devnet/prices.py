@@ -45,7 +45,14 @@ PRICES_USD: dict[str, Decimal] = {
     "CORE": Decimal("1.20"),
     "BTC": Decimal("65000"),
 }
-"""Starting USD prices; the feed symbols (aggregator + MockPyth) are exactly these keys."""
+"""Starting USD prices of the symbols the market scenarios move."""
+
+PEGGED_USD: dict[str, Decimal] = {"USDC": Decimal("1.00")}
+"""Stablecoins: they get feeds too (the treasury values its USDC by consensus, never by
+assumption), and the scenario driver writes their peg on every step unless a step names them."""
+
+FEED_PRICES_USD: dict[str, Decimal] = {**PRICES_USD, **PEGGED_USD}
+"""Every feed symbol (aggregator + MockPyth) and its starting price."""
 
 FEED_DECIMALS = 8
 FEED_MAX_AGE = 3600
@@ -75,6 +82,7 @@ TRADER_WCORE = 5_000_000
 # Real Pyth ids (REFERENCE.md "Pyth") where Pyth has a feed; devnet-only ids for our tokens.
 PYTH_IDS: dict[str, str] = {
     "BTC": "0xe62df6c8b4a85fe1a67db44dc12de5db330f7ac66b72dc658afedf0f4a415b43",
+    "USDC": "0xeaa020c61cc479712813461ce153894a96a6c00b21ed0cfc2798d1f9a9e9c94a",
     "CORE": "0x9b4503710cc8c53f75c30e6e4fda1a7064680ef2e0ee97acd2e3a7c37b3c830c",
 }
 

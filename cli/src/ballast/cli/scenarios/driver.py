@@ -43,7 +43,7 @@ from ballast.cli.devnet.artifacts import load_artifact
 from ballast.cli.devnet.chain import Sender, connect, contract, rpc
 from ballast.cli.devnet.deployer import DEADLINE, TRADER_KEY, pyth_update_data
 from ballast.cli.devnet.schema import Deployment
-from ballast.cli.scenarios.model import SOURCES, Step
+from ballast.cli.scenarios.model import SOURCES, Source, Step
 
 GAS_ANSWER = 150_000
 GAS_PYTH_BASE = 120_000
@@ -172,17 +172,26 @@ class Market:
         rpc(self.w3, "evm_setAutomine", False)
         try:
             self.trader.nonce = self.w3.eth.get_transaction_count(self.trader.address, "pending")
-            for symbol, price in step.targets.get("aggregator", {}).items():
+            for symbol, price in self._with_pegs(step, "aggregator").items():
                 self.trader.call(self.aggregators[symbol], "setAnswer",
                                  P.usd_units(price, self.d.feeds[symbol].decimals),
                                  gas=GAS_ANSWER)
-            self._push_pyth(step.targets.get("pyth", {}), timestamp)
+            self._push_pyth(self._with_pegs(step, "pyth"), timestamp)
             notes += self._swap_pools(step.targets.get("dex", {}))
             rpc(self.w3, "evm_mine", timestamp)
         finally:
             rpc(self.w3, "evm_setAutomine", True)
         self.trader.settle()
         return self.w3.eth.block_number, notes
+
+    def _with_pegs(self, step: Step, source: Source) -> dict[str, Decimal]:
+        """The step's targets for `source`, plus each stablecoin's peg unless the step names it
+        (so a stablecoin feed beats on every step and never goes stale by accident)."""
+        targets = dict(step.targets.get(source, {}))
+        for symbol, peg in P.PEGGED_USD.items():
+            if symbol in self.d.feeds:
+                targets.setdefault(symbol, peg)
+        return targets
 
     def _push_pyth(self, targets: dict[str, Decimal] | Any, timestamp: int) -> None:
         if not targets:
