@@ -106,7 +106,7 @@ async def test_uniswap_twap_feed__window_covered__twap_from_a_confirmed_block(
     heads: list[int] = []
     pair = UniswapV2Pair(connect(anvil_snapshot.rpc_url), dex.pair.address, dex.base.address)
     feed = UniswapTwapFeed(pair, "PSTR", window_seconds=60, min_confirmations=1,
-                           on_head=lambda _s, _y, head: heads.append(head))
+                           on_head=lambda _s, _y, head: heads.append(head), bootstrap=False)
     anvil_snapshot.mine(1)
     with pytest.raises(SourceError) as err:
         await feed.read()
@@ -121,6 +121,17 @@ async def test_uniswap_twap_feed__window_covered__twap_from_a_confirmed_block(
     anvil_snapshot.mine(1)
     later = await feed.read()
     assert Decimal("1.8") < later.price < Decimal("2.5")
+
+
+async def test_uniswap_twap_feed__restart_with_bootstrap__twap_on_first_read(
+    dex: Any, anvil_snapshot: Any
+) -> None:
+    anvil_snapshot.mine(1)
+    anvil_snapshot.increase_time(300)
+    anvil_snapshot.mine(2)
+    pair = UniswapV2Pair(connect(anvil_snapshot.rpc_url), dex.pair.address, dex.base.address)
+    obs = await UniswapTwapFeed(pair, "PSTR", window_seconds=120).read()
+    assert abs(obs.price - Decimal("2.5")) < Decimal("1e-12")  # reserves unchanged in the window
 
 
 async def test_swap_scanner__confirmations_once_and_reorgs__each_trade_once(

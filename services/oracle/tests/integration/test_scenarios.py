@@ -178,6 +178,7 @@ async def test_oracle_dex_source__swaps_and_time__twap_consensus_trades_and_bars
         "symbols": {"PSTR": {"min_sources": 1, "sources": [{
             "kind": "uniswap_v2", "rpc_url": anvil_snapshot.rpc_url, "pair": dex.pair.address,
             "base_token": dex.base.address, "quote_symbol": "USDC", "window_seconds": 60,
+            "twap_bootstrap": False,
             "poll_seconds": 0.05, "trade_confirmations": 1, "max_age_seconds": 1e9}]}},
     }
     anvil_snapshot.mine(1)  # the pair must exist at head - 1, the block the TWAP reads

@@ -121,6 +121,8 @@ class UniswapV2Source(_Source):
     pair_name: Token | None = Field(default=None, description="BASE-QUOTE; default from symbols")
     quote_symbol: Token = "USD"
     window_seconds: int = Field(default=1800, gt=0)
+    twap_bootstrap: bool = Field(
+        default=True, description="sample one window back at start (needs that state)")
     min_confirmations: int = Field(default=1, ge=0)
     trades: bool = True
     trade_confirmations: int = Field(default=2, ge=0)

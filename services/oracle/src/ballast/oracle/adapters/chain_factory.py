@@ -60,7 +60,7 @@ async def _uniswap(symbol: str, source: UniswapV2Source, sink: Any, metrics: Ora
     pair = UniswapV2Pair(w3, source.pair, source.base_token)
     twap = UniswapTwapFeed(pair, symbol, window_seconds=source.window_seconds,
                            min_confirmations=source.min_confirmations, source=source.label,
-                           on_head=sink.head)
+                           on_head=sink.head, bootstrap=source.twap_bootstrap)
     pair_name = source.pair_name or f"{symbol}-{source.quote_symbol}"
     jobs = [run_polled(twap, sink, metrics, source.poll_seconds)]
     if source.trades:

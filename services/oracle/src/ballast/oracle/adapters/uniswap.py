@@ -13,6 +13,7 @@ counted. Logs flagged `removed` are ignored.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ from ballast.oracle.adapters.base import SourceError
 from ballast.oracle.adapters.evm import rpc
 from ballast.oracle.domain.trades import SwapAmounts, confirmed_range, fork_point, swap_to_trade
 from ballast.oracle.domain.twap import PairState, TwapWindow, average_price, current_cumulative
+
+log = logging.getLogger("ballast.oracle.uniswap")
 
 SWAP_TOPIC = "0x" + AsyncWeb3.keccak(
     text="Swap(address,uint256,uint256,uint256,uint256,address)").hex().removeprefix("0x")
@@ -83,16 +86,24 @@ class UniswapV2Pair:
 
 
 class UniswapTwapFeed:
-    """TWAP over `window_seconds` as a PriceObservation (polled)."""
+    """TWAP over `window_seconds` as a PriceObservation (polled).
+
+    With `bootstrap`, the first read also samples the pair at the newest block at least one
+    window older (found by binary search on block timestamps), so a restarted oracle has a TWAP
+    at once instead of after a whole window of sampling. That needs the node to serve state that
+    old (an archive node for long windows); if it cannot, the feed warms up as usual.
+    """
 
     def __init__(self, pair: UniswapV2Pair, symbol: str, *, window_seconds: int,
                  min_confirmations: int = 1, source: str = "dex_twap",
-                 on_head: Callable[[str, str, int], None] | None = None) -> None:
+                 on_head: Callable[[str, str, int], None] | None = None,
+                 bootstrap: bool = True) -> None:
         self.pair = pair
         self.symbol, self.source = symbol, source
         self.window = TwapWindow(window_seconds)
         self.min_confirmations = min_confirmations
         self.on_head = on_head
+        self._bootstrap = bootstrap
 
     async def read(self) -> PriceObservation:
         info = await self.pair.load()
@@ -100,6 +111,9 @@ class UniswapTwapFeed:
         block = max(head - self.min_confirmations, 0)
         state, ts = await self.pair.state(block)
         point = current_cumulative(state, ts)
+        if self._bootstrap:
+            self._bootstrap = False
+            await self._sample_one_window_back(block, ts)
         self.window.add(ts, point)
         if self.on_head is not None:
             self.on_head(self.source, self.symbol, head)
@@ -116,6 +130,25 @@ class UniswapTwapFeed:
             published_at=datetime.fromtimestamp(ts, UTC), observed_at=utcnow(),
             block_number=block, feed_id=info.address,
         )
+
+
+    async def _sample_one_window_back(self, block: int, ts: int) -> None:
+        target = ts - self.window.window
+        lo, hi, found = 0, block, None
+        try:
+            while lo <= hi:  # newest block with timestamp <= target
+                mid = (lo + hi) // 2
+                if int((await get_block(self.pair.w3, mid))["timestamp"]) <= target:
+                    found, lo = mid, mid + 1
+                else:
+                    hi = mid - 1
+            if found is None:
+                return
+            state, old_ts = await self.pair.state(found)
+        except SourceError as err:  # pruned state, or the pair did not exist yet
+            log.info("TWAP bootstrap unavailable; warming up", extra={"error": str(err)})
+            return
+        self.window.add(old_ts, current_cumulative(state, old_ts))
 
 
 class SwapScanner:
