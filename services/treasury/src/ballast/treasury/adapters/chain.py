@@ -14,8 +14,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
-from web3 import AsyncHTTPProvider, AsyncWeb3
+from web3 import AsyncWeb3
 
+from ballast.common.evm import async_http_provider
 from ballast.common.messages import utcnow
 from ballast.treasury.domain.liquidity import PoolReading
 from ballast.treasury.domain.state import ChainSnapshot, TokenBalance
@@ -89,7 +90,7 @@ class Web3ChainReader:
     """ChainReader over JSON-RPC with web3.py's async client."""
 
     def __init__(self, rpc_url: str, layout: ChainLayout, clock: Any = utcnow) -> None:
-        self.w3 = AsyncWeb3(AsyncHTTPProvider(rpc_url))
+        self.w3 = AsyncWeb3(async_http_provider(rpc_url))
         self.layout = layout
         self.clock = clock
 
