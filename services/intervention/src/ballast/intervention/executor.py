@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from eth_account.typed_transactions.typed_transaction import TypedTransaction
 from hexbytes import HexBytes
+from opentelemetry import trace
 
 from ballast.common import subjects
 from ballast.common.messages import (
@@ -27,6 +28,7 @@ from ballast.common.messages import (
     Message,
     utcnow,
 )
+from ballast.common.tracing import resume
 from ballast.intervention.adapters.chain import Chain
 from ballast.intervention.adapters.repository import Record, Repository
 from ballast.intervention.adapters.signer import Signer
@@ -72,8 +74,10 @@ class Executor:
         clock: Callable[[], datetime] = utcnow,
         crash: Callable[[str], None] = no_crash,
         metrics: InterventionMetrics | None = None,
+        tracer: trace.Tracer | None = None,
     ) -> None:
         self.metrics = metrics
+        self.tracer = tracer or trace.get_tracer("ballast.intervention")
         self.repo = repo
         self.chain = chain
         self.signer = signer
@@ -115,7 +119,12 @@ class Executor:
                 log.warning("live decision left for a live executor (this one has no signer)",
                             extra={"decision_id": decision_id})
                 return
-            progressed = await self._do(step, record)
+            with self.tracer.start_as_current_span(
+                f"intervention {step.value}", context=resume(record.trace_context),
+                attributes={"ballast.decision_id": decision_id,
+                            "ballast.kind": record.execution.kind},
+            ):
+                progressed = await self._do(step, record)
             if not progressed:
                 return
 

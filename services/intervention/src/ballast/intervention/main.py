@@ -119,6 +119,7 @@ class InterventionApp:
             self.settings.exec_config(),
             crash=self.crash,
             metrics=self.metrics,
+            tracer=self.service.tracer,
         )
         self.metrics.paused.set(1 if await self._repo.paused() else 0)
         log.info(

@@ -15,6 +15,8 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from opentelemetry import trace
+
 from ballast.common.bus import Bus
 from ballast.common.messages import (
     AutomationAction,
@@ -53,6 +55,7 @@ from ballast.treasury.metrics import TreasuryMetrics
 from ballast.treasury.settings import TreasurySettings
 
 log = logging.getLogger("ballast.treasury")
+tracer = trace.get_tracer("ballast.treasury")
 PRICE_HISTORY = timedelta(days=400)
 """How far back the per-minute consensus prices are kept: the risk report's daily closes."""
 Clock = Callable[[], datetime]
@@ -173,6 +176,12 @@ class Treasury:
         self._debounce = asyncio.create_task(later(), name="treasury-state-debounce")
 
     async def recompute(self) -> TreasuryState:
+        """Build, record and publish the state. The span continues the trace of the consensus
+        that scheduled it (the debounce task inherits the handler's context)."""
+        with tracer.start_as_current_span("treasury recompute"):
+            return await self._recompute()
+
+    async def _recompute(self) -> TreasuryState:
         async with self._lock:
             started = time.perf_counter()
             now = self.clock()

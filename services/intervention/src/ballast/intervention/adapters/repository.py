@@ -24,6 +24,7 @@ from ballast.common.messages import (
     InterventionDecision,
     Message,
 )
+from ballast.common.tracing import current_traceparent
 from ballast.intervention.domain.execution import Attempt, Execution, Phase
 from ballast.intervention.domain.rules import History
 
@@ -44,6 +45,8 @@ class Record:
     amount_out_min_raw: int | None
     deadline: int | None
     outcome: dict[str, Any] | None
+    trace_context: str | None = None
+    """The traceparent of the handler that decided (ballast.common.tracing)."""
 
 
 class Repository:
@@ -93,9 +96,9 @@ class Repository:
                 """INSERT INTO intervention_decisions
                      (decision_id, kind, strategy, action, utc_day, slot, mode, decided_at,
                       amount_usd, amount_in_raw, requires_approval, payload, decided_published,
-                      state_key)
+                      state_key, trace_context)
                    VALUES ($1, 'intervention', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
-                           $13)
+                           $13, $14)
                    ON CONFLICT DO NOTHING RETURNING 1""",
                 decision.decision_id,
                 strategy,
@@ -110,6 +113,7 @@ class Repository:
                 decision.model_dump_json(),
                 not acting,  # blocked ones are published by the handler, redelivery covers loss
                 state_key,
+                current_traceparent(),
             )
             if acting and inserted is None:
                 blocked = decision.model_copy(
@@ -156,8 +160,8 @@ class Repository:
             inserted = await conn.fetchval(
                 """INSERT INTO intervention_decisions
                      (decision_id, kind, strategy, action, utc_day, mode, decided_at,
-                      amount_usd, amount_in_raw, payload, decided_published)
-                   VALUES ($1, $2, $9, 'act', $3, $4, $5, $6, $7, $8, true)
+                      amount_usd, amount_in_raw, payload, decided_published, trace_context)
+                   VALUES ($1, $2, $9, 'act', $3, $4, $5, $6, $7, $8, true, $10)
                    ON CONFLICT DO NOTHING RETURNING 1""",
                 decision_id,
                 kind,
@@ -168,6 +172,7 @@ class Repository:
                 Decimal(amount_in_raw),
                 payload.model_dump_json(),
                 strategy or kind,
+                current_traceparent(),
             )
             return inserted is not None, None if inserted else "duplicate"
 
@@ -250,6 +255,7 @@ class Repository:
             amount_out_min_raw=_int(row["amount_out_min_raw"]),
             deadline=row["deadline"],
             outcome=json.loads(row["outcome"]) if row["outcome"] else None,
+            trace_context=row["trace_context"],
         )
 
     # ------------------------------------------------------------------ transitions
