@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from aiohttp import web
 
 from ballast.common import messages as m
+from ballast.testing.receivers import WebhookReceiver
 
 T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 OPERATOR = "0x" + "ab" * 20
@@ -190,55 +189,6 @@ class Facts:
 @pytest.fixture
 def facts() -> type[Facts]:
     return Facts
-
-
-class WebhookReceiver:
-    """A local aiohttp webhook that can really go down and come back on the same port.
-
-    Records every POST: the `Idempotency-Key` header (comma-separated ids of a digest) and body.
-    """
-
-    def __init__(self, status: int = 200) -> None:
-        self.port = 0
-        self.status = status
-        self.delay = 0.0
-        self.requests: list[dict[str, Any]] = []
-        self.arrived = asyncio.Event()
-        self._runner: web.AppRunner | None = None
-
-    @property
-    def url(self) -> str:
-        return f"json://127.0.0.1:{self.port}/hook"
-
-    @property
-    def ids(self) -> list[str]:
-        return [i for r in self.requests for i in r["ids"]]
-
-    async def _hook(self, request: web.Request) -> web.Response:
-        body = await request.json()
-        header = request.headers.get("Idempotency-Key", "")
-        self.requests.append(
-            {"ids": [i for i in header.split(",") if i], "body": body, "at": time.perf_counter()}
-        )
-        self.arrived.set()
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        return web.Response(status=self.status)
-
-    async def start(self) -> None:
-        app = web.Application()
-        app.router.add_post("/hook", self._hook)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", self.port, reuse_address=True)
-        await site.start()
-        if self.port == 0:
-            self.port = int(self._runner.addresses[0][1])
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
 
 
 @pytest.fixture
