@@ -14,53 +14,14 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 from pathlib import Path
 
 import pytest
-import yaml
+from prometheus_names import EXTERNAL, dashboard_exprs, metric_names, rules
 
 pytestmark = pytest.mark.unit
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
-
-EXTERNAL = {
-    "up": "Prometheus itself, per scrape target",
-    "jetstream_consumer_num_pending": "prometheus-nats-exporter -jsz=all (NATS Helm chart)",
-    "jetstream_consumer_num_ack_pending": "prometheus-nats-exporter -jsz=all",
-    "jetstream_consumer_num_redelivered": "prometheus-nats-exporter -jsz=all",
-    "jetstream_stream_last_seq": "prometheus-nats-exporter -jsz=all",
-    "jetstream_stream_total_messages": "prometheus-nats-exporter -jsz=all",
-}
-
-KEYWORDS = {
-    # aggregations, set operators, modifiers
-    "sum", "min", "max", "avg", "count", "stddev", "stdvar", "topk", "bottomk", "quantile",
-    "count_values", "group", "by", "without", "on", "ignoring", "group_left", "group_right",
-    "and", "or", "unless", "bool", "offset", "inf", "nan",
-}
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'')
-_MATCHERS = re.compile(r"\{[^}]*\}")
-_RANGE = re.compile(r"\[[^\]]*\]")
-_GROUPING = re.compile(r"\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)")
-_OFFSET = re.compile(r"\boffset\s+-?\w+")
-_IDENT = re.compile(r"(?<![\w.:$])([A-Za-z_:][A-Za-z0-9_:]*)(\s*\()?")
-
-
-def metric_names(expr: str) -> set[str]:
-    """The metric names a PromQL expression selects (not functions, labels or keywords)."""
-    text = _STRING.sub('""', expr)
-    text = _MATCHERS.sub(" ", text)
-    text = _RANGE.sub(" ", text)
-    text = _GROUPING.sub(" ", text)
-    text = _OFFSET.sub(" ", text)
-    names: set[str] = set()
-    for match in _IDENT.finditer(text):
-        name, call = match.group(1), match.group(2)
-        if call or name.lower() in KEYWORDS:
-            continue
-        names.add(name)
-    return names
 
 
 @functools.cache
@@ -74,19 +35,6 @@ def exported() -> dict[str, str]:
             for name in family.exposed():
                 names.setdefault(name, spec.name)
     return names
-
-
-def rules() -> list[dict[str, str]]:
-    data = yaml.safe_load((DEPLOY / "prometheus" / "rules.yaml").read_text())
-    return [rule for group in data["groups"] for rule in group["rules"]]
-
-
-def dashboard_exprs() -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for path in sorted((DEPLOY / "grafana").glob("*.json")):
-        board = json.loads(path.read_text())
-        out[path.name] = [t["expr"] for p in board["panels"] for t in p.get("targets", [])]
-    return out
 
 
 # ----------------------------------------------------------------------------- the parser
