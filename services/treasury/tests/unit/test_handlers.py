@@ -46,12 +46,14 @@ class FakeRepo:
         self.trades: set[tuple[str, int]] = set()
         self.hours: set[datetime] = set()
         self.snapshots = 0
+        self.saved: list[D | None] = []
 
-    async def save_price(self, price: ConsensusPrice) -> None:
-        pass
+    async def save_prices(self, prices: list[ConsensusPrice]) -> None:
+        self.saved += [p.price for p in prices]
 
-    async def save_snapshot(self, state: Any, health: Any) -> None:
+    async def save_snapshot(self, state: Any, health: Any, prices: Any = ()) -> None:
         self.snapshots += 1
+        self.saved += [p.price for p in prices]
 
     async def record_trade(self, tx: str, index: int, symbol: str, bucket: Bucket) -> bool:
         if (tx, index) in self.trades:
@@ -127,6 +129,39 @@ async def test_on_consensus__burst_of_updates__one_debounced_state() -> None:
     await asyncio.sleep(0.05)
     states = bus.on("treasury.state")[before:]
     assert len(states) == 1 and states[0].pstr_price == D("0.94")
+
+
+async def test_on_consensus__update_during_a_recompute__one_more_state_after_it() -> None:
+    t, bus, _ = treasury()
+    await ready(t)
+    before = len(bus.on("treasury.state"))
+    gate = asyncio.Event()
+    publish = bus.publish
+
+    async def slow_publish(payload: Message, subject: str, *, msg_id: str | None = None) -> None:
+        await gate.wait()  # the first recompute is still publishing
+        await publish(payload, subject, msg_id=msg_id)
+
+    bus.publish = slow_publish  # type: ignore[method-assign]
+    await t.on_consensus(price("PSTR", "0.95", NOW + timedelta(seconds=1)))
+    await asyncio.sleep(0.05)
+    await t.on_consensus(price("PSTR", "0.90", NOW + timedelta(seconds=2)))
+    gate.set()
+    await asyncio.sleep(0.1)
+    assert [s.pstr_price for s in bus.on("treasury.state")[before:]] == [D("0.95"), D("0.90")]
+
+
+async def test_prices__no_state_change__written_behind_then_with_the_next_snapshot() -> None:
+    t, _, repo = treasury()
+    await ready(t)
+    assert D("1") in repo.saved  # with the first snapshot
+    repo.saved.clear()
+    await t.on_consensus(price("PSTR", "1", NOW + timedelta(seconds=5)))  # same price: no state
+    assert repo.saved == []
+    await t.save_prices()
+    assert repo.saved == [D("1")]
+    await t.save_prices()
+    assert repo.saved == [D("1")]  # nothing new to write
 
 
 async def test_on_consensus__older_than_known__ignored() -> None:

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from opentelemetry import context as otel_context
 from opentelemetry import trace
 
 from ballast.common.bus import Bus
@@ -86,6 +87,9 @@ class Treasury:
         self.last_health: HealthScore | None = None
         self._repo: Repository | None = None
         self._debounce: asyncio.Task[None] | None = None
+        self._recompute_due = False
+        self._trigger: otel_context.Context | None = None
+        self._unsaved_prices: dict[str, ConsensusPrice] = {}
         self._stale_timer: asyncio.TimerHandle | None = None
         self._lock = asyncio.Lock()
 
@@ -109,6 +113,8 @@ class Treasury:
     async def stop(self) -> None:
         if self._debounce is not None:
             self._debounce.cancel()
+        if self._repo is not None:
+            await self.save_prices()
         if self._stale_timer is not None:
             self._stale_timer.cancel()
 
@@ -118,7 +124,7 @@ class Treasury:
         if known is not None and known.computed_at > price.computed_at:
             return  # an older consensus redelivered: the newer one stays
         self.prices[price.symbol] = price
-        await self.repo.save_price(price)
+        self._unsaved_prices[price.symbol] = price
         if self._changes_state(known, price):
             self.schedule_recompute()
 
@@ -162,18 +168,41 @@ class Treasury:
 
     # ------------------------------------------------------------------ treasury.state
     def schedule_recompute(self) -> None:
-        """Debounce: a burst of consensus updates gives one recompute after the quiet period."""
+        """Debounce: a burst of consensus updates gives one recompute after the quiet period,
+        and an update that arrives while a recompute runs gets one more right after it (never
+        left for the 5-minute cycle). Each recompute runs in the trace context of the newest
+        update that asked for it."""
+        self._recompute_due = True
+        self._trigger = otel_context.get_current()
         if self._debounce is not None and not self._debounce.done():
             return
+        self._debounce = asyncio.create_task(self._recompute_while_due(),
+                                             name="treasury-state-debounce")
 
-        async def later() -> None:
+    async def _recompute_while_due(self) -> None:
+        while self._recompute_due:
             await asyncio.sleep(self.settings.state_debounce_seconds)
+            self._recompute_due = False
+            token = otel_context.attach(self._trigger or otel_context.get_current())
             try:
                 await self.recompute()
             except Exception:
                 log.exception("state recompute failed")
+            finally:
+                otel_context.detach(token)
 
-        self._debounce = asyncio.create_task(later(), name="treasury-state-debounce")
+    async def save_prices(self) -> None:
+        """Write the consensus prices received since the last write (the 1-second job; the
+        recompute writes them with its snapshot). Written behind, not per message: at a
+        thousand updates a second a write each was the treasury's bottleneck (bench/path.py)."""
+        prices, self._unsaved_prices = self._unsaved_prices, {}
+        if prices:
+            try:
+                await self.repo.save_prices(list(prices.values()))
+            except Exception:
+                for symbol, price in prices.items():  # keep them for the next try
+                    self._unsaved_prices.setdefault(symbol, price)
+                raise
 
     async def recompute(self) -> TreasuryState:
         """Build, record and publish the state. The span continues the trace of the consensus
@@ -190,7 +219,13 @@ class Treasury:
                 timedelta(seconds=self.settings.max_price_age_seconds), self.symbols,
             )
             health = build_health(state, self.params)
-            await self.repo.save_snapshot(state, health)
+            prices, self._unsaved_prices = self._unsaved_prices, {}
+            try:
+                await self.repo.save_snapshot(state, health, list(prices.values()))
+            except Exception:
+                for symbol, price in prices.items():  # kept for the next write
+                    self._unsaved_prices.setdefault(symbol, price)
+                raise
             stamp = now.isoformat()
             await self.bus.publish(state, TREASURY_STATE, msg_id=f"treasury-state-{stamp}")
             if health is not None:

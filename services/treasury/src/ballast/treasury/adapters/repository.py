@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -22,6 +23,7 @@ from ballast.treasury.domain.performance import InterventionRecord
 from ballast.treasury.domain.vwap import Bucket
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+Conn = asyncpg.Connection | asyncpg.pool.PoolConnectionProxy
 
 
 class Repository:
@@ -81,23 +83,10 @@ class Repository:
             )
 
     # ------------------------------------------------------------------ prices
-    async def save_price(self, price: ConsensusPrice) -> None:
+    async def save_prices(self, prices: Sequence[ConsensusPrice]) -> None:
         async with self.pool.acquire() as conn, conn.transaction():
-            await conn.execute(
-                "INSERT INTO treasury_latest_prices (symbol, computed_at, message) "
-                "VALUES ($1, $2, $3::jsonb) ON CONFLICT (symbol) DO UPDATE SET "
-                "computed_at = EXCLUDED.computed_at, message = EXCLUDED.message "
-                "WHERE treasury_latest_prices.computed_at <= EXCLUDED.computed_at",
-                price.symbol, price.computed_at, price.model_dump_json(),
-            )
-            if price.price is not None:
-                minute = price.computed_at.replace(second=0, microsecond=0)
-                await conn.execute(
-                    "INSERT INTO treasury_price_minutes (symbol, minute, price) "
-                    "VALUES ($1, $2, $3) ON CONFLICT (symbol, minute) DO UPDATE "
-                    "SET price = EXCLUDED.price",
-                    price.symbol, minute, price.price,
-                )
+            await _derived_rows(conn)
+            await _write_prices(conn, prices)
 
     async def latest_prices(self) -> dict[str, ConsensusPrice]:
         rows = await self.pool.fetch("SELECT message::text AS m FROM treasury_latest_prices")
@@ -128,16 +117,24 @@ class Repository:
         return [(r["minute"], r["price"]) for r in rows]
 
     # ------------------------------------------------------------------ snapshots
-    async def save_snapshot(self, state: TreasuryState, health: HealthScore | None) -> None:
-        await self.pool.execute(
-            "INSERT INTO treasury_snapshots (computed_at, status, treasury_value_usd, "
-            "reserve_ratio, tier, safety_mode, health_score, health_level, state, health) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::jsonb)",
-            state.computed_at, state.status.value, state.treasury_value_usd, state.reserve_ratio,
-            state.tier, state.safety_mode.value, health.score if health else None,
-            health.level.value if health else None, state.model_dump_json(),
-            health.model_dump_json() if health else None,
-        )
+    async def save_snapshot(
+        self, state: TreasuryState, health: HealthScore | None,
+        prices: Sequence[ConsensusPrice] = (),
+    ) -> None:
+        """The state and health as published, with the consensus prices received since the last
+        write, in one transaction."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            await _derived_rows(conn)
+            await _write_prices(conn, prices)
+            await conn.execute(
+                "INSERT INTO treasury_snapshots (computed_at, status, treasury_value_usd, "
+                "reserve_ratio, tier, safety_mode, health_score, health_level, state, health) "
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::jsonb)",
+                state.computed_at, state.status.value, state.treasury_value_usd,
+                state.reserve_ratio, state.tier, state.safety_mode.value,
+                health.score if health else None, health.level.value if health else None,
+                state.model_dump_json(), health.model_dump_json() if health else None,
+            )
 
     async def latest_snapshot(self) -> tuple[TreasuryState, HealthScore | None] | None:
         row = await self.pool.fetchrow(
@@ -234,3 +231,29 @@ class Repository:
     async def reset_pool_entries(self) -> None:
         """After a rebalance the positions are re-entered: the next reading sets new centres."""
         await self.pool.execute("DELETE FROM treasury_pool_entries")
+
+
+async def _derived_rows(conn: Conn) -> None:
+    """Prices and snapshots are derived rows (the oracle's record and the streams hold their
+    inputs): committed without waiting for the WAL flush, so a state costs no fsync. A crash of
+    Postgres itself may lose the last fraction of a second of them; nothing else is relaxed."""
+    await conn.execute("SET LOCAL synchronous_commit TO off")
+
+
+async def _write_prices(conn: Conn, prices: Sequence[ConsensusPrice]) -> None:
+    if not prices:
+        return
+    await conn.executemany(
+        "INSERT INTO treasury_latest_prices (symbol, computed_at, message) "
+        "VALUES ($1, $2, $3::jsonb) ON CONFLICT (symbol) DO UPDATE SET "
+        "computed_at = EXCLUDED.computed_at, message = EXCLUDED.message "
+        "WHERE treasury_latest_prices.computed_at <= EXCLUDED.computed_at",
+        [(p.symbol, p.computed_at, p.model_dump_json()) for p in prices],
+    )
+    minutes = [(p.symbol, p.computed_at.replace(second=0, microsecond=0), p.price)
+               for p in prices if p.price is not None]
+    await conn.executemany(
+        "INSERT INTO treasury_price_minutes (symbol, minute, price) VALUES ($1, $2, $3) "
+        "ON CONFLICT (symbol, minute) DO UPDATE SET price = EXCLUDED.price",
+        minutes,
+    )
