@@ -1,0 +1,263 @@
+"""Path benchmark: a price tick -> intervention.decided, with all six services running.
+
+Prints figures, never a verdict (issue #10 goal: p99 <= 20 ms at 1,000 ticks/s).
+
+The system is what the e2e tests run (ballast.testing.system.System): an anvil with the devnet,
+and the six services as processes on NATS and Postgres. PSTR's price comes from one Pyth Hermes
+source, a local server speaking Hermes' SSE stream (`data: {"binary":..., "parsed": [...]}`),
+and nothing else (min_sources 1), so every tick moves the consensus. Tick k is priced
+1 + k * 1e-8 USD, so any message downstream tells which tick it reflects:
+
+    tick (SSE event written) -> oracle: prices.consensus.PSTR -> treasury: treasury.state
+    -> intervention: intervention.decided (blocked by the trigger rule, the common case; the
+    evaluation and its Postgres transaction cost the same as an acting one)
+
+A tick's latency is the time from its SSE write to the first intervention.decided that reflects
+it or a later tick: the path coalesces (the treasury recomputes from the newest prices once the
+previous recompute is done), so a tick superseded in flight is answered by the decision on its
+successor. The same is measured at every hop. The treasury runs with state_debounce_seconds 0
+(its default 0.25 s quiet period would dominate the figure; it is reported apart).
+
+Phase 1: ticks at RATE/s for SECONDS. Phase 2: the rate doubles from RATE until the path stops
+keeping up (p99 above 1 s or the last tick not answered within 5 s): the highest rate it kept up
+with is the maximum sustained rate; decisions/s is what the treasury and intervention produced.
+
+    .venv/bin/python bench/path.py          # NATS_URL else a private nats-server;
+                                            # DATABASE_URL (admin) else embedded Postgres
+    BENCH_RATE=1000 BENCH_SECONDS=10 .venv/bin/python bench/path.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import secrets
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import nats
+from aiohttp import web
+
+from ballast.common.subjects import Namespace
+from ballast.devstack.nats import run_nats_server
+from ballast.devstack.postgres import run_embedded_postgres
+from ballast.testing.system import System
+
+RATE = int(os.environ.get("BENCH_RATE", "1000"))
+SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
+MAX_RATE = int(os.environ.get("BENCH_MAX_RATE", "16000"))
+FEED = "ab" * 32
+HOPS = ("prices.consensus.PSTR", "treasury.state", "intervention.decided")
+
+
+class HermesTicks:
+    """A Hermes v2 server whose SSE stream writes tick k at the pace `run` sets."""
+
+    def __init__(self) -> None:
+        self.seq = 0
+        self.sent: dict[int, float] = {}
+        self.queues: list[asyncio.Queue[bytes]] = []
+        self.port = 0
+        self._runner: web.AppRunner | None = None
+
+    def payload(self, seq: int) -> bytes:
+        now = int(time.time())
+        entry = {"price": str(100_000_000 + seq), "conf": "10000", "expo": -8,
+                 "publish_time": now}
+        body = {"binary": {"encoding": "hex", "data": []},
+                "parsed": [{"id": FEED, "price": entry, "ema_price": entry,
+                            "metadata": {"slot": seq, "proof_available_time": now,
+                                         "prev_publish_time": now}}]}
+        return json.dumps(body).encode()
+
+    async def latest(self, _: web.Request) -> web.Response:
+        return web.Response(body=self.payload(self.seq), content_type="application/json")
+
+    async def stream(self, request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await resp.prepare(request)
+        queue: asyncio.Queue[bytes] = asyncio.Queue()
+        self.queues.append(queue)
+        try:
+            while True:
+                await resp.write(await queue.get())
+        finally:
+            self.queues.remove(queue)
+
+    async def tick(self) -> None:
+        self.seq += 1
+        event = b"data:" + self.payload(self.seq) + b"\n\n"
+        self.sent[self.seq] = time.perf_counter()
+        for queue in self.queues:
+            queue.put_nowait(event)
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_get("/v2/updates/price/latest", self.latest)
+        app.router.add_get("/v2/updates/price/stream", self.stream)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        self.port = int(self._runner.addresses[0][1])
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+
+class Hops:
+    """Per hop: the first time a message reflecting tick >= k arrived, for every k."""
+
+    def __init__(self, ticks: HermesTicks) -> None:
+        self.ticks = ticks
+        self.answered: dict[str, dict[int, float]] = {hop: {} for hop in HOPS}
+        self.newest: dict[str, int] = dict.fromkeys(HOPS, 0)
+        self.count: dict[str, int] = dict.fromkeys(HOPS, 0)
+
+    def seen(self, hop: str, price: Any) -> None:
+        if price is None:
+            return
+        now = time.perf_counter()
+        seq = int((Decimal(str(price)) - 1) * 100_000_000)
+        self.count[hop] += 1
+        answered = self.answered[hop]
+        for k in range(self.newest[hop] + 1, seq + 1):
+            answered[k] = now
+        self.newest[hop] = max(self.newest[hop], seq)
+
+    def latencies(self, hop: str, first: int, last: int) -> list[float]:
+        sent, answered = self.ticks.sent, self.answered[hop]
+        return [answered[k] - sent[k] for k in range(first, last + 1) if k in answered]
+
+
+def price_of(hop: str, body: dict[str, Any]) -> Any:
+    if hop == "prices.consensus.PSTR":
+        return body["price"] if body.get("status") == "OK" else None
+    if hop == "treasury.state":
+        return body.get("pstr_price")
+    return body["inputs"].get("price")
+
+
+def pct(values: list[float]) -> str:
+    if len(values) < 2:
+        return f"n={len(values)}"
+    qs = statistics.quantiles(values, n=100, method="inclusive")
+    return f"p50 {qs[49] * 1e3:8.2f} ms  p99 {qs[98] * 1e3:8.2f} ms  (n={len(values)})"
+
+
+async def run_rate(ticks: HermesTicks, hops: Hops, rate: int, seconds: float) -> tuple[int, int]:
+    """Ticks at `rate`/s for `seconds` (paced in 1 ms slots); returns (first, last) tick."""
+    first = ticks.seq + 1
+    started = time.perf_counter()
+    total = int(rate * seconds)
+    while ticks.seq - first + 1 < total:
+        due = int((time.perf_counter() - started) * rate) + 1
+        while ticks.seq - first + 1 < min(due, total):
+            await ticks.tick()
+        await asyncio.sleep(0.001)
+    last = ticks.seq
+    deadline = time.perf_counter() + 5
+    while hops.newest["intervention.decided"] < last and time.perf_counter() < deadline:
+        await asyncio.sleep(0.01)
+    return first, last
+
+
+def report(hops: Hops, first: int, last: int, rate: int, seconds: float) -> float:
+    decided = hops.latencies("intervention.decided", first, last)
+    print(f"  ticks {last - first + 1} at {rate}/s; answered by a decision: {len(decided)}")
+    for hop in HOPS:
+        print(f"    tick -> {hop:<22} {pct(hops.latencies(hop, first, last))}")
+    if not decided or hops.newest["intervention.decided"] < last:
+        return float("inf")
+    return statistics.quantiles(decided, n=100, method="inclusive")[98]
+
+
+@contextlib.contextmanager
+def infrastructure(work: Path) -> Iterator[tuple[str, str]]:
+    """(NATS URL, admin Postgres URL): the environment's, else private ones."""
+    with contextlib.ExitStack() as stack:
+        nats_url = os.environ.get("NATS_URL") or stack.enter_context(
+            run_nats_server(work / "nats")).url
+        admin = os.environ.get("DATABASE_URL") or stack.enter_context(
+            run_embedded_postgres()).dsn
+        yield nats_url, admin
+
+
+def oracle_config(work: Path, hermes_port: int) -> Path:
+    config = json.loads((work / "oracle-devnet.json").read_text())
+    config["symbols"]["PSTR"] = {"min_sources": 1, "jump_threshold": "0.5", "sources": [{
+        "kind": "pyth_hermes", "endpoint": f"http://127.0.0.1:{hermes_port}",
+        "feed_id": FEED, "stream": True, "poll_seconds": 3600, "max_age_seconds": 60}]}
+    path = work / "oracle-bench.json"
+    path.write_text(json.dumps(config))
+    return path
+
+
+async def main() -> None:
+    ticks = HermesTicks()
+    await ticks.start()
+    work = Path(tempfile.mkdtemp(prefix="ballast-bench-path-"))
+    with infrastructure(work) as (nats_url, admin):
+        db = f"bench_path_{secrets.token_hex(4)}"
+        conn = await asyncpg.connect(admin)
+        await conn.execute(f'CREATE DATABASE "{db}"')
+        await conn.close()
+        prefix = f"bench{secrets.token_hex(3)}"
+        system = System(work, nats_url, admin.rsplit("/", 1)[0] + f"/{db}", namespace=prefix)
+        await asyncio.to_thread(system.start_chain)
+        system.overrides = {
+            "oracle": {"CONFIG_FILE": str(oracle_config(work, ticks.port)), "LOG_LEVEL": "WARNING"},
+            "treasury": {"STATE_DEBOUNCE_SECONDS": "0", "LOG_LEVEL": "WARNING"},
+            "intervention": {"LOG_LEVEL": "WARNING"},
+            "alerts": {"LOG_LEVEL": "WARNING"},
+        }
+        hops = Hops(ticks)
+        nc = await nats.connect(nats_url)
+        ns = Namespace(prefix)
+        for hop in HOPS:
+            async def on(msg: Any, hop: str = hop) -> None:
+                hops.seen(hop, price_of(hop, json.loads(msg.data)))
+            await nc.subscribe(ns.subject(hop), cb=on)
+        try:
+            t0 = time.perf_counter()
+            await asyncio.to_thread(system.start_services)
+            print(f"system up in {time.perf_counter() - t0:.1f}s "
+                  f"({', '.join(system.processes)}); load {os.getloadavg()[0]:.2f}")
+            await run_rate(ticks, hops, 50, 2)  # warm-up: connections, caches, first states
+            print(f"phase 1: {RATE} ticks/s for {SECONDS:.0f}s")
+            c0 = hops.count["intervention.decided"]
+            first, last = await run_rate(ticks, hops, RATE, SECONDS)
+            report(hops, first, last, RATE, SECONDS)
+            print(f"  decisions/s {(hops.count['intervention.decided'] - c0) / SECONDS:.0f}")
+            print("phase 2: maximum sustained rate (p99 under 1 s, the last tick answered)")
+            best, rate = 0, RATE
+            while rate <= MAX_RATE:
+                c0 = hops.count["intervention.decided"]
+                first, last = await run_rate(ticks, hops, rate, 5)
+                p99 = report(hops, first, last, rate, 5)
+                print(f"  decisions/s {(hops.count['intervention.decided'] - c0) / 5:.0f}")
+                if p99 > 1.0:
+                    break
+                best, rate = rate, rate * 2
+            print(f"maximum sustained tick rate: {best}/s (next step {rate}/s did not keep up)"
+                  if rate <= MAX_RATE else f"kept up at every rate up to {best}/s")
+        finally:
+            await nc.drain()
+            await asyncio.to_thread(system.stop)
+            await ticks.stop()
+            conn = await asyncpg.connect(admin)
+            await conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+            await conn.close()
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
