@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -70,6 +71,34 @@ async def test_engine__burst_of_readings__one_round_per_drain_and_all_published(
     assert len(pub.got_observed) == 100
     assert len(pub.got_consensus) == 1 and pub.got_consensus[0].status is ConsensusStatus.OK
     assert pub.got_consensus[0].sequence == 1
+
+
+async def test_engine__starting__no_consensus_until_every_source_answered() -> None:
+    pub = FakePublisher()
+    spec = SymbolSpec(ConsensusConfig(min_sources=2),
+                      {"pyth": SourcePolicy(), "switchboard": SourcePolicy()})
+    eng = OracleEngine({"PSTR": spec}, pub, OracleMetrics(CollectorRegistry()),
+                       heartbeat_seconds=0.0, clock=lambda: NOW, startup_grace_seconds=60)
+    await eng.tick()  # nothing read yet: not HALTED, nothing at all
+    eng.observe(obs("pyth", "1"))
+    await eng.drain()
+    await eng.settle()
+    assert pub.got_consensus == []
+    eng.source_down("switchboard", "PSTR", "timeout")  # an error is an answer too
+    await eng.drain()
+    await eng.settle()
+    assert [c.status for c in pub.got_consensus] == [ConsensusStatus.DEGRADED]
+
+
+async def test_engine__grace_over__halted_published_without_any_answer() -> None:
+    pub = FakePublisher()
+    spec = SymbolSpec(ConsensusConfig(min_sources=1), {"pyth": SourcePolicy()})
+    eng = OracleEngine({"PSTR": spec}, pub, OracleMetrics(CollectorRegistry()),
+                       heartbeat_seconds=0.0, clock=lambda: NOW, startup_grace_seconds=0.01)
+    await asyncio.sleep(0.02)
+    await eng.tick()
+    await eng.settle()
+    assert [c.status for c in pub.got_consensus] == [ConsensusStatus.HALTED]
 
 
 async def test_engine__same_reading_again__not_republished() -> None:

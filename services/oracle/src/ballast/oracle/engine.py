@@ -52,6 +52,8 @@ class _Source:
     reading: PriceObservation | None = None
     down: str | None = None
     head_block: int | None = None
+    answered: bool = False
+    """Has given a reading or an error since the start (see `startup_grace_seconds`)."""
 
 
 @dataclass
@@ -74,9 +76,12 @@ class OracleEngine:
         *,
         heartbeat_seconds: float = 30.0,
         clock: Callable[[], datetime] = utcnow,
+        startup_grace_seconds: float = 0.0,
     ) -> None:
         self.publisher, self.metrics, self.history = publisher, metrics, history
         self.heartbeat_seconds = heartbeat_seconds
+        self.startup_grace_seconds = startup_grace_seconds
+        self._started = time.monotonic()
         self.clock = clock
         self._symbols = {
             name: _Symbol(spec.consensus, {s: _Source(p) for s, p in spec.sources.items()})
@@ -96,6 +101,7 @@ class OracleEngine:
         if source is None:
             return
         previous = source.reading
+        source.answered = True
         was_down, source.down = source.down, None
         if (previous is not None and previous.published_at == observation.published_at
                 and previous.price == observation.price
@@ -113,6 +119,8 @@ class OracleEngine:
 
     def source_down(self, source: str, symbol: str, reason: str) -> None:
         state = self._source(source, symbol)
+        if state is not None:
+            state.answered = True
         if state is not None and state.down != reason:
             state.down = reason
             self._mark(symbol)
@@ -192,6 +200,8 @@ class OracleEngine:
         next round publishes again (with the next sequence).
         """
         state = self._symbols[symbol]
+        if self._starting(state):
+            return None
         inputs = [SourceInput(name, s.policy, s.reading, s.down, s.head_block)
                   for name, s in state.sources.items()]
         now = self.clock()
@@ -211,6 +221,13 @@ class OracleEngine:
         if len(self._in_flight) > self.max_in_flight:
             await asyncio.wait(set(self._in_flight), return_when=asyncio.FIRST_COMPLETED)
         return result.price
+
+    def _starting(self, state: _Symbol) -> bool:
+        """No consensus until each source has answered once, or the grace has passed: a restart
+        must not publish HALTED (and page) for the second before the first readings arrive."""
+        if all(s.answered for s in state.sources.values()):
+            return False
+        return time.monotonic() - self._started < self.startup_grace_seconds
 
     async def _send_consensus(self, state: _Symbol, price: ConsensusPrice) -> None:
         try:

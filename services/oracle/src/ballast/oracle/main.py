@@ -50,7 +50,8 @@ def build_app(settings: OracleSettings, *, run_feeds: bool = True) -> OracleApp:
     service = Service("oracle", settings, migrations_dir=MIGRATIONS)
     metrics = OracleMetrics(service.registry)
     engine = OracleEngine(symbol_specs(settings), BusPublisher(service.bus), metrics,
-                          heartbeat_seconds=settings.consensus_heartbeat_seconds)
+                          heartbeat_seconds=settings.consensus_heartbeat_seconds,
+                          startup_grace_seconds=settings.startup_grace_seconds)
     feeds = FeedSupervisor(settings, engine, metrics)
     app = OracleApp(service, engine, metrics, feeds)
     bus = service.bus

@@ -173,6 +173,9 @@ class OracleSettings(ServiceSettings):
     symbols: dict[Token, SymbolSettings] = Field(default_factory=dict[str, SymbolSettings])
     evaluate_seconds: float = Field(default=1.0, gt=0, description="staleness re-check period")
     consensus_heartbeat_seconds: float = Field(default=30.0, gt=0)
+    startup_grace_seconds: float = Field(
+        default=10.0, ge=0,
+        description="after a start, no consensus until every source answered once or this long")
     db_flush_seconds: float = Field(default=0.5, gt=0)
     db_batch_rows: int = Field(default=5000, ge=1)
     db_max_buffered_rows: int = Field(default=500_000, ge=1)
