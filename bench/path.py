@@ -171,6 +171,17 @@ async def run_rate(ticks: HermesTicks, hops: Hops, rate: int, seconds: float) ->
     return first, last
 
 
+def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
+    """User + system CPU seconds of each process so far (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out: dict[str, float] = {}
+    for name, pid in pids.items():
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            out[name] = (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
 def report(hops: Hops, first: int, last: int, rate: int, seconds: float) -> float:
     decided = hops.latencies("intervention.decided", first, last)
     print(f"  ticks {last - first + 1} at {rate}/s; answered by a decision: {len(decided)}")
@@ -235,9 +246,16 @@ async def main() -> None:
             await run_rate(ticks, hops, 50, 2)  # warm-up: connections, caches, first states
             print(f"phase 1: {RATE} ticks/s for {SECONDS:.0f}s")
             c0 = hops.count["intervention.decided"]
+            pids = {name: proc.pid for name, proc in system.processes.items()}
+            cpu0, wall0 = cpu_seconds(pids), time.perf_counter()
             first, last = await run_rate(ticks, hops, RATE, SECONDS)
+            cpu1, wall = cpu_seconds(pids), time.perf_counter() - wall0
             report(hops, first, last, RATE, SECONDS)
             print(f"  decisions/s {(hops.count['intervention.decided'] - c0) / SECONDS:.0f}")
+            busy = {n: (cpu1[n] - cpu0[n]) / wall for n in cpu1 if n in cpu0}
+            print("  CPU of the services (cores): " + ", ".join(
+                f"{n} {c:.2f}" for n, c in sorted(busy.items(), key=lambda x: -x[1])) +
+                f"; machine load {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
             print("phase 2: maximum sustained rate (p99 under 1 s, the last tick answered)")
             best, rate = 0, RATE
             while rate <= MAX_RATE:

@@ -10,6 +10,7 @@ chain's history.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -111,12 +112,14 @@ class Treasury:
         log.info("treasury restored", extra={"prices": len(self.prices), "bars": len(buckets)})
 
     async def stop(self) -> None:
-        if self._debounce is not None:
-            self._debounce.cancel()
-        if self._repo is not None:
-            await self.save_prices()
         if self._stale_timer is not None:
             self._stale_timer.cancel()
+        if self._debounce is not None:
+            self._debounce.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._debounce  # its connection is back in the pool before we go on
+        if self._repo is not None:
+            await self.save_prices()
 
     # ------------------------------------------------------------------ inputs
     async def on_consensus(self, price: ConsensusPrice) -> None:
@@ -199,7 +202,7 @@ class Treasury:
         if prices:
             try:
                 await self.repo.save_prices(list(prices.values()))
-            except Exception:
+            except BaseException:  # a cancelled write keeps them too
                 for symbol, price in prices.items():  # keep them for the next try
                     self._unsaved_prices.setdefault(symbol, price)
                 raise
@@ -222,7 +225,7 @@ class Treasury:
             prices, self._unsaved_prices = self._unsaved_prices, {}
             try:
                 await self.repo.save_snapshot(state, health, list(prices.values()))
-            except Exception:
+            except BaseException:  # also a cancelled recompute: stop() writes them
                 for symbol, price in prices.items():  # kept for the next write
                     self._unsaved_prices.setdefault(symbol, price)
                 raise
