@@ -138,7 +138,7 @@ class E2E:
                 side=TradeSide.BUY, price=price, base_volume=Decimal(100_000),
                 quote_volume=price * 100_000, tx_hash=f"0x{i + 1:064x}", log_index=0,
                 block_number=0, block_hash="0x" + "0" * 64,
-                timestamp=utcnow() - timedelta(days=days - i, hours=1)))
+                timestamp=utcnow() - timedelta(days=days - 1 - i, hours=23)))
 
     async def wait_rows(self, count_query: str, at_least: int, within: float = 30) -> None:
         deadline = time.monotonic() + within

@@ -99,6 +99,11 @@ def decided_at(e2e: Any, price: Decimal) -> bool:
                for d in e2e.bus.on("intervention.decided"))
 
 
+def describe_deliveries(otlp: OtlpReceiver) -> str:
+    return "\n".join(" <- ".join(f"{s.service}:{s.name}" for s in reversed(otlp.ancestry(d)))
+                     for d in otlp.spans if d.name == "alerts deliver")
+
+
 def causal_chain(otlp: OtlpReceiver) -> list[ReceivedSpan] | None:
     """The ancestry of an alerts delivery span that runs oracle -> ... -> alerts, if any."""
     for span in otlp.spans:
@@ -148,7 +153,12 @@ async def test_crash__price_through_tier_1__one_swap_one_page_one_trace(e2e: Any
 
     # one trace: the page's delivery descends from the oracle's consensus, through the
     # treasury's state and the intervention's decision and swap
-    chain = await e2e.wait(lambda: causal_chain(e2e.otlp), 20, "one trace oracle -> alerts")
+    try:
+        chain = await e2e.wait(lambda: causal_chain(e2e.otlp), 20, "one trace oracle -> alerts")
+    except AssertionError as err:
+        raise AssertionError(f"deliveries' ancestries:\n{describe_deliveries(e2e.otlp)}\n"
+                             f"services seen: {sorted({s.service for s in e2e.otlp.spans})}"
+                             ) from err
     starts = [s.start_ns for s in chain]
     assert starts == sorted(starts)
     trace = e2e.otlp.trace(chain[0].trace_id)

@@ -18,6 +18,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -27,6 +28,7 @@ from ballast.alerts.adapters.channels import Channel, Channels
 from ballast.alerts.adapters.notifier import Notifier
 from ballast.alerts.adapters.outbox import Outbox, OutboxRow
 from ballast.alerts.metrics import AlertsMetrics
+from ballast.common.tracing import resume
 
 log = logging.getLogger("ballast.alerts.delivery")
 tracer = trace.get_tracer("ballast.alerts")
@@ -172,17 +174,15 @@ class DeliveryWorker:
     async def _send(self, channel_id: str, channel: Channel, rows: Sequence[OutboxRow]) -> bool:
         ids = [r.id for r in rows]
         started = time.perf_counter()
-        # a send on the fast path runs in the context of the fact that caused it, so the page
-        # ends the fact's trace; a retry from the loop starts a trace of its own
-        with tracer.start_as_current_span(
-            "alerts deliver", attributes={"ballast.channel": channel_id, "ballast.rows": len(ids)}
-        ) as span:
+        with contextlib.ExitStack() as spans:
+            opened = [spans.enter_context(span) for span in _delivery_spans(channel_id, rows)]
             try:
                 error = await self.notifier.send(channel, rows)
             except Exception as err:  # noqa: BLE001 - any failure of a channel is a retry
                 error = f"{type(err).__name__}: {err}"
             if error is not None:
-                span.set_status(trace.StatusCode.ERROR, error)
+                for span in opened:
+                    span.set_status(trace.StatusCode.ERROR, error)
         elapsed = time.perf_counter() - started
         now = self.clock()
         retry_at = None
@@ -205,3 +205,19 @@ class DeliveryWorker:
 
     def _retry_at(self, attempts: int) -> datetime:
         return self.clock() + self.policy.backoff(attempts)
+
+
+def _delivery_spans(
+    channel_id: str, rows: Sequence[OutboxRow]
+) -> list[AbstractContextManager[trace.Span]]:
+    """One `alerts deliver` span per fact's trace in the batch, each a child of that fact's
+    span: a page ends the trace of the fact that caused it, also when it leaves in a digest with
+    other facts' pages or at a retry after an outage (the context is stored with the row)."""
+    contexts = list(dict.fromkeys(r.trace_context for r in rows))
+    return [
+        tracer.start_as_current_span(
+            "alerts deliver", context=resume(tp),
+            attributes={"ballast.channel": channel_id, "ballast.rows": len(rows)},
+        )
+        for tp in contexts
+    ]

@@ -27,6 +27,8 @@ class OutboxRow:
     attempts: int
     created_at: datetime
     expires_at: datetime
+    trace_context: str | None = None
+    """The traceparent of the fact that caused it (its delivery span continues that trace)."""
 
 
 def outbox_row(r: asyncpg.Record) -> OutboxRow:
@@ -41,6 +43,7 @@ def outbox_row(r: asyncpg.Record) -> OutboxRow:
         attempts=r["attempts"],
         created_at=r["created_at"],
         expires_at=r["expires_at"],
+        trace_context=r["trace_context"],
     )
 
 
@@ -66,7 +69,7 @@ class Outbox:
                            AND (lease_until IS NULL OR lease_until < $1))
                    ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
                RETURNING id, key, sequence, channel, notification_id, severity, payload,
-                         attempts, created_at, expires_at""",
+                         attempts, created_at, expires_at, trace_context""",
             now, now + lease, limit,
         )  # fmt: skip
         return sorted((outbox_row(r) for r in rows), key=lambda row: row.id)

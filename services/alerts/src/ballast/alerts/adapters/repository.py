@@ -19,6 +19,7 @@ from ballast.alerts.adapters.channels import Channels
 from ballast.alerts.adapters.outbox import OutboxRow, outbox_row
 from ballast.alerts.domain.model import AlertRecord, Notification, Silence, Transitions
 from ballast.common.messages import AlertState, Severity
+from ballast.common.tracing import current_traceparent
 
 Conn = asyncpg.Pool | asyncpg.Connection | asyncpg.pool.PoolConnectionProxy
 
@@ -106,14 +107,14 @@ WITH state AS (
     RETURNING 1
 )
 INSERT INTO alerts_outbox (key, sequence, channel, notification_id, severity, payload,
-    next_attempt_at, created_at, expires_at, lease_until, attempts)
+    next_attempt_at, created_at, expires_at, lease_until, attempts, trace_context)
 SELECT x.key, x.sequence, x.channel, x.notification_id, x.severity, x.payload, $4, $4, $5, $6,
-    CASE WHEN $6::timestamptz IS NULL THEN 0 ELSE 1 END
+    CASE WHEN $6::timestamptz IS NULL THEN 0 ELSE 1 END, $7
 FROM jsonb_to_recordset($3::jsonb) AS x(key text, sequence integer, channel text,
     notification_id text, severity text, payload jsonb)
 ON CONFLICT (key, sequence, channel) DO NOTHING
 RETURNING id, key, sequence, channel, notification_id, severity, payload, attempts, created_at,
-    expires_at
+    expires_at, trace_context
 """  # noqa: S608 - the only interpolation is the constant column list above
 """Records, history and outbox rows in ONE statement (one round trip, atomic by itself)."""
 
@@ -217,7 +218,7 @@ class AlertsRepository:
             )  # fmt: skip
         rows = await self.pool.fetch(
             _SAVE, json.dumps(records), json.dumps(history), json.dumps(outbox),
-            now, now + expiry, lease_until,
+            now, now + expiry, lease_until, current_traceparent(),
         )  # fmt: skip
         return sorted((outbox_row(r) for r in rows), key=lambda row: row.id)
 
