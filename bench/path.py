@@ -15,8 +15,9 @@ and nothing else (min_sources 1), so every tick moves the consensus. Tick k is p
 A tick's latency is the time from its SSE write to the first intervention.decided that reflects
 it or a later tick: the path coalesces (the treasury recomputes from the newest prices once the
 previous recompute is done), so a tick superseded in flight is answered by the decision on its
-successor. The same is measured at every hop. The treasury runs with state_debounce_seconds 0
-(its default 0.25 s quiet period would dominate the figure; it is reported apart).
+successor. The same is measured at every hop. The treasury runs with state_debounce_seconds 0:
+its default 0.25 s quiet period, meant to fold a burst into one state, adds 250 ms to every
+figure here.
 
 Phase 1: ticks at RATE/s for SECONDS. Phase 2: the rate doubles from RATE until the path stops
 keeping up (p99 above 1 s or the last tick not answered within 5 s): the highest rate it kept up
