@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from eth_account import Account
 from web3 import Web3
 
 from ballast.cli.devnet.deployer import TREASURY_KEY
@@ -32,8 +33,6 @@ PATH = ["ballast-oracle", "ballast-treasury", "ballast-intervention", "ballast-a
 
 
 def treasury_address() -> str:
-    from eth_account import Account  # noqa: PLC0415
-
     return str(Account.from_key(TREASURY_KEY).address)
 
 
