@@ -183,13 +183,16 @@ class Bus:
         caps the rate and a bigger batch makes a lone message wait for company.
         """
         spec = stream_for(subject.replace(">", "x").replace("*", "x"))
+        # A push consumer delivers to a group named like the durable: a restarted process binds
+        # again at once (a plain push consumer refuses a new subscriber while the server still
+        # counts the old one: "consumer is already bound", seen as a hung restart test), and
+        # replicas would share its messages like a pull consumer's.
         flow: dict[str, Any] = (
-            {} if push else {"pull_sub": PullSub(batch_size=batch_size, timeout=1.0)}
+            {"queue": self.ns.durable(durable)} if push
+            else {"pull_sub": PullSub(batch_size=batch_size, timeout=1.0)}
         )
         subscriber: Any = self.broker.subscriber
         with warnings.catch_warnings():
-            # FastStream warns that a durable push consumer has one instance at a time: the
-            # services that use one run one replica by design (their state is in memory)
             warnings.filterwarnings("ignore", "The JetStream Push consumer", RuntimeWarning)
             decorator: Callable[[Callable[..., Awaitable[Any]]], Any] = subscriber(
                 self.ns.subject(subject),

@@ -61,6 +61,7 @@ tracer = trace.get_tracer("ballast.treasury")
 PRICE_HISTORY = timedelta(days=400)
 """How far back the per-minute consensus prices are kept: the risk report's daily closes."""
 Clock = Callable[[], datetime]
+STOP_WRITE_SECONDS = 5.0
 
 
 class Treasury:
@@ -119,7 +120,10 @@ class Treasury:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._debounce  # its connection is back in the pool before we go on
         if self._repo is not None:
-            await self.save_prices()
+            try:  # the last write: bounded, a stop must not hang on it
+                await asyncio.wait_for(self.save_prices(), STOP_WRITE_SECONDS)
+            except Exception as err:  # noqa: BLE001 - the oracle republishes within 30 s
+                log.warning("prices not written at stop", extra={"error": repr(err)})
 
     # ------------------------------------------------------------------ inputs
     async def on_consensus(self, price: ConsensusPrice) -> None:
@@ -198,8 +202,10 @@ class Treasury:
         """Write the consensus prices received since the last write (the 1-second job; the
         recompute writes them with its snapshot). Written behind, not per message: at a
         thousand updates a second a write each was the treasury's bottleneck (bench/path.py)."""
-        prices, self._unsaved_prices = self._unsaved_prices, {}
-        if prices:
+        async with self._lock:  # never beside a snapshot's write of the same rows
+            prices, self._unsaved_prices = self._unsaved_prices, {}
+            if not prices:
+                return
             try:
                 await self.repo.save_prices(list(prices.values()))
             except BaseException:  # a cancelled write keeps them too
