@@ -128,7 +128,7 @@ def subscribe(service: Service, treasury: Treasury) -> None:
         bus.publisher(subject, schema, text)
 
     @bus.subscriber(
-        PRICES_CONSENSUS_ALL, durable="treasury-consensus-push",
+        PRICES_CONSENSUS_ALL, durable="treasury-consensus",
         deliver_policy=DeliverPolicy.LAST_PER_SUBJECT, batch_size=CONSENSUS_IN_FLIGHT,
         push=True,
     )
