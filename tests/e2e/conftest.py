@@ -54,7 +54,7 @@ if str(TOOLS) not in sys.path:  # plain scripts, not a package: the PromQL metri
 
 
 @dataclass
-class Bus:
+class BusRecorder:
     """Every message under the test's namespace, decoded, in arrival order."""
 
     ns: Namespace
@@ -98,7 +98,7 @@ class Bus:
 @dataclass
 class E2E:
     system: System
-    bus: Bus
+    bus: BusRecorder
     webhook: WebhookReceiver
     otlp: OtlpReceiver
     market: Market
@@ -181,7 +181,7 @@ async def e2e(
     webhook, otlp = WebhookReceiver(), OtlpReceiver()
     await webhook.start()
     await otlp.start()
-    bus = Bus(Namespace(bus_namespace))
+    bus = BusRecorder(Namespace(bus_namespace))
     await bus.start(nats_server.url)
     system = System(tmp_path, nats_server.url, database_url, namespace=bus_namespace,
                     otlp_endpoint=otlp.endpoint)
