@@ -51,6 +51,7 @@ from aiohttp import web
 from ballast.common.subjects import Namespace
 from ballast.devstack.nats import run_nats_server
 from ballast.devstack.postgres import run_embedded_postgres
+from ballast.testing.receivers import LoopbackApp
 from ballast.testing.system import System
 
 RATE = int(os.environ.get("BENCH_RATE", "1000"))
@@ -60,15 +61,18 @@ FEED = "ab" * 32
 HOPS = ("prices.consensus.PSTR", "treasury.state", "intervention.decided")
 
 
-class HermesTicks:
-    """A Hermes v2 server whose SSE stream writes tick k at the pace `run` sets."""
+class HermesTicks(LoopbackApp):
+    """A Hermes v2 server whose SSE stream writes tick k at the pace `run_rate` sets."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.seq = 0
         self.sent: dict[int, float] = {}
         self.queues: list[asyncio.Queue[bytes]] = []
-        self.port = 0
-        self._runner: web.AppRunner | None = None
+
+    def routes(self, app: web.Application) -> None:
+        app.router.add_get("/v2/updates/price/latest", self.latest)
+        app.router.add_get("/v2/updates/price/stream", self.stream)
 
     def payload(self, seq: int) -> bytes:
         now = int(time.time())
@@ -94,25 +98,12 @@ class HermesTicks:
         finally:
             self.queues.remove(queue)
 
-    async def tick(self) -> None:
+    def tick(self) -> None:
         self.seq += 1
         event = b"data:" + self.payload(self.seq) + b"\n\n"
         self.sent[self.seq] = time.perf_counter()
         for queue in self.queues:
             queue.put_nowait(event)
-
-    async def start(self) -> None:
-        app = web.Application()
-        app.router.add_get("/v2/updates/price/latest", self.latest)
-        app.router.add_get("/v2/updates/price/stream", self.stream)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        self.port = int(self._runner.addresses[0][1])
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
 
 
 class Hops:
@@ -163,7 +154,7 @@ async def run_rate(ticks: HermesTicks, hops: Hops, rate: int, seconds: float) ->
     while ticks.seq - first + 1 < total:
         due = int((time.perf_counter() - started) * rate) + 1
         while ticks.seq - first + 1 < min(due, total):
-            await ticks.tick()
+            ticks.tick()
         await asyncio.sleep(0.001)
     last = ticks.seq
     deadline = time.perf_counter() + 5
@@ -183,7 +174,7 @@ def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
     return out
 
 
-def report(hops: Hops, first: int, last: int, rate: int, seconds: float) -> float:
+def report(hops: Hops, first: int, last: int, rate: int) -> float:
     decided = hops.latencies("intervention.decided", first, last)
     print(f"  ticks {last - first + 1} at {rate}/s; answered by a decision: {len(decided)}")
     for hop in HOPS:
@@ -251,7 +242,7 @@ async def main() -> None:
             cpu0, wall0 = cpu_seconds(pids), time.perf_counter()
             first, last = await run_rate(ticks, hops, RATE, SECONDS)
             cpu1, wall = cpu_seconds(pids), time.perf_counter() - wall0
-            report(hops, first, last, RATE, SECONDS)
+            report(hops, first, last, RATE)
             print(f"  decisions/s {(hops.count['intervention.decided'] - c0) / SECONDS:.0f}")
             busy = {n: (cpu1[n] - cpu0[n]) / wall for n in cpu1 if n in cpu0}
             print("  CPU of the services (cores): " + ", ".join(
@@ -262,7 +253,7 @@ async def main() -> None:
             while rate <= MAX_RATE:
                 c0 = hops.count["intervention.decided"]
                 first, last = await run_rate(ticks, hops, rate, 5)
-                p99 = report(hops, first, last, rate, 5)
+                p99 = report(hops, first, last, rate)
                 print(f"  decisions/s {(hops.count['intervention.decided'] - c0) / 5:.0f}")
                 if p99 > 1.0:
                     break

@@ -17,7 +17,14 @@ import json
 from pathlib import Path
 
 import pytest
-from prometheus_names import EXTERNAL, dashboard_exprs, metric_names, rules
+from prometheus_names import (
+    EXTERNAL,
+    dashboard_exprs,
+    metric_names,
+    recorded,
+    rules,
+    used_names,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -63,18 +70,18 @@ def test_exposed_names__counter_and_histogram__carry_their_suffixes() -> None:
 
 # ----------------------------------------------------------------------------- the artefacts
 def test_rules__every_metric__exported_recorded_or_external() -> None:
-    recorded = {r["record"] for r in rules() if "record" in r}
+    names = recorded()
     unknown = {
         (rule.get("alert") or rule["record"], name)
         for rule in rules()
         for name in metric_names(rule["expr"])
-        if name not in exported() and name not in recorded and name not in EXTERNAL
+        if name not in exported() and name not in names and name not in EXTERNAL
     }
     assert unknown == set()
 
 
 def test_dashboards__every_metric__exported_recorded_or_external() -> None:
-    recorded = {r["record"] for r in rules() if "record" in r}
+    names = recorded()
     boards = dashboard_exprs()
     assert len(boards) == 6
     unknown = {
@@ -82,14 +89,13 @@ def test_dashboards__every_metric__exported_recorded_or_external() -> None:
         for board, exprs in boards.items()
         for expr in exprs
         for name in metric_names(expr)
-        if name not in exported() and name not in recorded and name not in EXTERNAL
+        if name not in exported() and name not in names and name not in EXTERNAL
     }
     assert unknown == set()
 
 
 def test_dashboards_and_rules__name_metrics_of_every_service() -> None:
-    used = {n for r in rules() for n in metric_names(r["expr"])}
-    used |= {n for exprs in dashboard_exprs().values() for e in exprs for n in metric_names(e)}
+    used = used_names()
     assert {exported()[n] for n in used if n in exported()} == {
         "oracle", "treasury", "intervention", "alerts", "contract-monitor", "validator-monitor"
     }

@@ -14,8 +14,9 @@ from aiohttp import web
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 
-class _LoopbackApp:
-    """An aiohttp app on 127.0.0.1 that can go down and come back on the same port."""
+class LoopbackApp:
+    """An aiohttp app on 127.0.0.1 that can go down and come back on the same port: subclasses
+    add their routes in `routes`, then `start()` / `stop()`; `port` is the one bound."""
 
     def __init__(self) -> None:
         self.port = 0
@@ -40,7 +41,7 @@ class _LoopbackApp:
             self._runner = None
 
 
-class WebhookReceiver(_LoopbackApp):
+class WebhookReceiver(LoopbackApp):
     """The webhook an apprise `json://` URL posts to (`url`). Records every POST: the
     `Idempotency-Key` header (comma-separated ids of a digest) and the JSON body."""
 
@@ -86,7 +87,7 @@ class ReceivedSpan:
     attributes: dict[str, str]
 
 
-class OtlpReceiver(_LoopbackApp):
+class OtlpReceiver(LoopbackApp):
     """An OTLP/HTTP trace endpoint (`endpoint`, protobuf bodies, as the SDK's exporter sends)."""
 
     def __init__(self) -> None:

@@ -119,9 +119,10 @@ class OracleEngine:
 
     def source_down(self, source: str, symbol: str, reason: str) -> None:
         state = self._source(source, symbol)
-        if state is not None:
-            state.answered = True
-        if state is not None and state.down != reason:
+        if state is None:
+            return
+        state.answered = True
+        if state.down != reason:
             state.down = reason
             self._mark(symbol)
 

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 
 from opentelemetry import context as otel_context
@@ -202,20 +202,25 @@ class Treasury:
         """Write the consensus prices received since the last write (the 1-second job; the
         recompute writes them with its snapshot). Written behind, not per message: at a
         thousand updates a second a write each was the treasury's bottleneck (bench/path.py)."""
-        async with self._lock:  # never beside a snapshot's write of the same rows
-            prices, self._unsaved_prices = self._unsaved_prices, {}
-            if not prices:
-                return
-            try:
-                await self.repo.save_prices(list(prices.values()))
-            except BaseException:  # a cancelled write keeps them too
-                for symbol, price in prices.items():  # keep them for the next try
-                    self._unsaved_prices.setdefault(symbol, price)
-                raise
+        async with self._lock, self._taking_unsaved_prices() as prices:
+            if prices:  # the lock: never beside a snapshot's write of the same rows
+                await self.repo.save_prices(prices)
+
+    @contextlib.asynccontextmanager
+    async def _taking_unsaved_prices(self) -> AsyncIterator[list[ConsensusPrice]]:
+        """The prices not yet written, taken for one write; put back if the write fails or is
+        cancelled (a later write, or stop(), takes them again)."""
+        prices, self._unsaved_prices = self._unsaved_prices, {}
+        try:
+            yield list(prices.values())
+        except BaseException:
+            for symbol, price in prices.items():
+                self._unsaved_prices.setdefault(symbol, price)
+            raise
 
     async def recompute(self) -> TreasuryState:
         """Build, record and publish the state. The span continues the trace of the consensus
-        that scheduled it (the debounce task inherits the handler's context)."""
+        that scheduled it (attached by the debounce loop)."""
         with tracer.start_as_current_span("treasury recompute"):
             return await self._recompute()
 
@@ -228,13 +233,8 @@ class Treasury:
                 timedelta(seconds=self.settings.max_price_age_seconds), self.symbols,
             )
             health = build_health(state, self.params)
-            prices, self._unsaved_prices = self._unsaved_prices, {}
-            try:
-                await self.repo.save_snapshot(state, health, list(prices.values()))
-            except BaseException:  # also a cancelled recompute: stop() writes them
-                for symbol, price in prices.items():  # kept for the next write
-                    self._unsaved_prices.setdefault(symbol, price)
-                raise
+            async with self._taking_unsaved_prices() as prices:
+                await self.repo.save_snapshot(state, health, prices)
             stamp = now.isoformat()
             await self.bus.publish(state, TREASURY_STATE, msg_id=f"treasury-state-{stamp}")
             if health is not None:

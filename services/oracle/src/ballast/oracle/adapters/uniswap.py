@@ -131,7 +131,6 @@ class UniswapTwapFeed:
             block_number=block, feed_id=info.address,
         )
 
-
     async def _sample_one_window_back(self, block: int, ts: int) -> None:
         target = ts - self.window.window
         lo, hi, found = 0, block, None
