@@ -25,6 +25,7 @@ from ballast.common.messages import (
 from ballast.intervention.adapters.chain import Chain
 from ballast.intervention.adapters.repository import Record
 from ballast.intervention.domain.execution import Fees, amount_out_min, swap_result
+from ballast.strategy.params import StrategyParams
 
 SWAP_KINDS = ("intervention", "accumulate")
 BASKET_KINDS = ("rebalance", "compound")
@@ -37,7 +38,7 @@ class ExecConfig:
     pstr: str
     accumulate_token: str | None = None
     basket: str | None = None
-    max_slippage: Decimal = Decimal("0.02")
+    max_slippage: Decimal = StrategyParams().slippage_cap
     deadline_seconds: int = 600
     max_fee_per_gas_wei: int = 200 * 10**9
     max_priority_fee_wei: int = 2 * 10**9

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 
 from ballast.common import subjects
 from ballast.common.messages import (
@@ -31,20 +31,21 @@ from ballast.common.messages import (
     utcnow,
 )
 from ballast.intervention.adapters.repository import Repository
-from ballast.intervention.domain.policy import Policy
-from ballast.intervention.domain.rules import History, evaluate
 from ballast.intervention.executor import Publish, no_crash
 from ballast.intervention.metrics import InterventionMetrics
+from ballast.strategy import accumulation
+from ballast.strategy.decision import History, evaluate
+from ballast.strategy.policy import Policy
+from ballast.strategy.rebalance import etf_needs_rebalance
 
 log = logging.getLogger("ballast.intervention.decider")
 
 
 @dataclass(frozen=True)
 class AutomationConfig:
-    hourly_budget_usd: Decimal = Decimal(0)
-    token_price_usd: Decimal = Decimal(1)
-    token_decimals: int = 6
-    rebalance_deviation_bps: int = 1000
+    accumulate_symbol: str = "USDC"
+    """The token the hourly accumulation pays with, priced at its consensus price."""
+    accumulate_decimals: int = 6
     rebalance_interval_seconds: int = 3600
     compound_min_rewards_usd: Decimal | None = Decimal(0)
     """Compound when the basket's accrued rewards exceed this (None: only on request)."""
@@ -77,11 +78,15 @@ class Decider:
         self.metrics = metrics
         self.clock = clock
         self.crash = crash
+        self.last_state: TreasuryState | None = None
+        """The newest treasury.state seen: the accumulation's prices and concentration."""
 
     # ------------------------------------------------------------------ interventions
     async def on_state(self, state: TreasuryState) -> InterventionDecision:
         started = time.perf_counter()
         now = self.clock()
+        if self.last_state is None or state.computed_at >= self.last_state.computed_at:
+            self.last_state = state
 
         def run(history: History, paused: bool) -> InterventionDecision:
             return evaluate(state, self.policy, history, now=now, paused=paused, mode=self.mode)
@@ -115,18 +120,39 @@ class Decider:
             await self._refuse(decision_id, request.kind, now,
                                f"stale: requested {age:.0f}s ago")
             return False
-        amount_in_raw = 0
-        budget: Decimal | None = None
-        if request.kind is AutomationKind.ACCUMULATE:
-            budget = self.automation.hourly_budget_usd
-            amount_in_raw = int(
-                (request.amount_usd / self.automation.token_price_usd
-                 * Decimal(10) ** self.automation.token_decimals)
-                .to_integral_value(rounding=ROUND_DOWN)
+        if request.kind is not AutomationKind.ACCUMULATE:
+            return await self._automation(
+                decision_id, request.kind, now, request.amount_usd, 0, request, None
             )
+        plan = await self._accumulation_plan(now)
+        if not plan.act:
+            await self._refuse(decision_id, request.kind, now, "; ".join(plan.reasons))
+            return False
         return await self._automation(
-            decision_id, request.kind, now, request.amount_usd, amount_in_raw, request, budget
+            decision_id, request.kind, now, plan.amount_usd, plan.amount_in_raw, request,
+            accumulation.hourly_budget(self.policy.params),
         )
+
+    async def _accumulation_plan(self, now: datetime) -> accumulation.AccumulationPlan:
+        """ballast.strategy.accumulation on the newest state and the period's record."""
+        state = self.last_state
+        if state is None:
+            return accumulation.AccumulationPlan(Decimal(0), 0, ["state: no treasury.state yet"])
+        quote = next(
+            (h for h in state.holdings if h.symbol == self.automation.accumulate_symbol), None
+        )
+        pump = [h.value_usd for h in state.holdings if h.symbol == self.policy.pump_symbol]
+        spent, started_at = await self.repo.accumulation_totals()
+        inputs = accumulation.AccumulationInputs(
+            safety_mode=state.safety_mode,
+            pump_value_usd=sum((v for v in pump if v is not None), Decimal(0)),
+            treasury_value_usd=state.treasury_value_usd,
+            quote_price_usd=quote.price_usd if quote else None,
+            quote_decimals=quote.decimals if quote else self.automation.accumulate_decimals,
+            spent_usd=spent,
+            started_at=started_at,
+        )
+        return accumulation.plan(inputs, self.policy.params, now)
 
     async def on_etf_metrics(self, metrics: EtfMetrics) -> list[AutomationKind]:
         """StakeBasket seed AutomationEngine: every 60 minutes, rebalance if the allocation
@@ -140,8 +166,9 @@ class Decider:
         created: list[AutomationKind] = []
         cfg = self.automation
         deviation = metrics.max_allocation_deviation_bps
-        if deviation > cfg.rebalance_deviation_bps:
-            reason = (f"allocation deviation {deviation} bps > {cfg.rebalance_deviation_bps} bps "
+        if etf_needs_rebalance(deviation, self.policy.params):
+            limit = self.policy.params.etf_rebalance_deviation
+            reason = (f"allocation deviation {deviation} bps > {limit:.0%} "
                       f"at block {metrics.block_number}")
             if await self._scheduled(AutomationKind.REBALANCE, now,
                                      cfg.rebalance_interval_seconds, reason):

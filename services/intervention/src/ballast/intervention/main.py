@@ -99,10 +99,8 @@ class InterventionApp:
             settings.mode,
             self.service.bus.publish,
             automation=AutomationConfig(
-                hourly_budget_usd=settings.accumulation_hourly_budget_usd,
-                token_price_usd=settings.accumulate_token_price_usd,
-                token_decimals=settings.accumulate_token_decimals,
-                rebalance_deviation_bps=settings.rebalance_deviation_bps,
+                accumulate_symbol=settings.accumulate_token_symbol,
+                accumulate_decimals=settings.accumulate_token_decimals,
                 rebalance_interval_seconds=settings.rebalance_interval_seconds,
                 compound_min_rewards_usd=settings.compound_min_rewards_usd,
                 compound_interval_seconds=settings.compound_interval_seconds,

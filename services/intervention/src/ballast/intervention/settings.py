@@ -19,7 +19,8 @@ from pydantic_settings import SettingsConfigDict
 from ballast.common.messages import ExecutionMode
 from ballast.common.settings import ServiceSettings
 from ballast.intervention.building import ExecConfig
-from ballast.intervention.domain.policy import Policy
+from ballast.strategy.policy import Policy
+from ballast.strategy.settings import StrategySettings, strategy_from_env
 
 ADDRESS = r"^0x[0-9a-fA-F]{40}$"
 
@@ -30,22 +31,16 @@ class InterventionSettings(ServiceSettings):
     )
     service_name: ClassVar[str] = "intervention"
 
-    # --- PSTR seed: "Configuration Parameters" and "Risk Management Settings"
     strategy: str = Field(default="pstr", pattern=r"^[a-z0-9_\-]+$")
-    trigger_threshold: Decimal = Field(default=Decimal("0.85"), gt=0, lt=1)
-    cooldown_hours: Decimal = Field(default=Decimal(48), ge=0)
-    max_daily_interventions: int = Field(default=1, ge=0)
-    max_deployment: Decimal = Field(default=Decimal("0.40"), gt=0, le=1)
-    min_rr_threshold: Decimal = Field(default=Decimal("1.5"), ge=0)
-    reduced_rr_threshold: Decimal = Field(default=Decimal("2.0"), ge=0)
-    reduced_deployment_factor: Decimal = Field(default=Decimal("0.5"), ge=0, le=1)
-    max_pump_concentration: Decimal = Field(default=Decimal("0.80"), gt=0, le=1)
+    strategy_params: StrategySettings = Field(
+        default_factory=strategy_from_env,
+        description="the strategy's keys, shared with every service: BALLAST_STRATEGY_*",
+    )
     max_state_age_seconds: int = Field(default=900, gt=0)
     pump_symbol: str = "PUMP"
 
     # --- execution
     mode: ExecutionMode = ExecutionMode.DRY_RUN
-    max_slippage: Decimal = Field(default=Decimal("0.02"), ge=0, lt=1)
     rpc_url: str = "http://127.0.0.1:8545"
     private_rpc_url: str | None = Field(default=None, description="MEV-protected submission RPC")
     keystore_path: Path | None = None
@@ -78,10 +73,10 @@ class InterventionSettings(ServiceSettings):
     )
 
     # --- automation (StakeBasket seed AutomationEngine; PSTR seed "Hourly accumulation")
-    accumulation_hourly_budget_usd: Decimal = Field(default=Decimal(0), ge=0)
-    accumulate_token_price_usd: Decimal = Field(default=Decimal(1), gt=0)
+    accumulate_token_symbol: str = Field(
+        default="USDC", description="what the hourly accumulation pays with (consensus-priced)"
+    )
     accumulate_token_decimals: int = Field(default=6, ge=0, le=36)
-    rebalance_deviation_bps: int = Field(default=1000, ge=0, description="10% from target")
     rebalance_interval_seconds: int = Field(default=3600, gt=0)
     compound_min_rewards_usd: Decimal | None = Field(
         default=Decimal(0), ge=0, description="compound when rewards exceed this; unset: never"
@@ -137,15 +132,8 @@ class InterventionSettings(ServiceSettings):
 
     def policy(self) -> Policy:
         return Policy(
+            params=self.strategy_params.params(),
             strategy=self.strategy,
-            trigger_threshold=self.trigger_threshold,
-            cooldown_hours=self.cooldown_hours,
-            max_daily_interventions=self.max_daily_interventions,
-            max_deployment=self.max_deployment,
-            min_rr_threshold=self.min_rr_threshold,
-            reduced_rr_threshold=self.reduced_rr_threshold,
-            reduced_deployment_factor=self.reduced_deployment_factor,
-            max_pump_concentration=self.max_pump_concentration,
             max_state_age_seconds=self.max_state_age_seconds,
             approval_threshold_usd=self.approval_threshold_usd,
             pump_symbol=self.pump_symbol,
@@ -160,7 +148,7 @@ class InterventionSettings(ServiceSettings):
             pstr=self.pstr_address or zero,
             accumulate_token=self.accumulate_token_address,
             basket=self.basket_address,
-            max_slippage=self.max_slippage,
+            max_slippage=self.strategy_params.slippage_cap,
             deadline_seconds=self.deadline_seconds,
             max_fee_per_gas_wei=int(self.max_fee_per_gas_gwei * gwei),
             max_priority_fee_wei=int(self.max_priority_fee_gwei * gwei),

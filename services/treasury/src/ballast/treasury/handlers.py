@@ -40,10 +40,10 @@ from ballast.common.subjects import (
     TREASURY_STATE,
     automation_requested,
 )
+from ballast.strategy.accumulation import hourly_budget
+from ballast.strategy.health import build_health
 from ballast.treasury.adapters.chain import ChainReader
 from ballast.treasury.adapters.repository import Repository
-from ballast.treasury.domain import treasury as f
-from ballast.treasury.domain.health import build_health
 from ballast.treasury.domain.state import ChainSnapshot, build_state
 from ballast.treasury.domain.vwap import (
     WINDOW_MINUTES,
@@ -290,8 +290,8 @@ class Treasury:
         state = self.last_state
         if state is None or now - state.computed_at > timedelta(minutes=1):
             state = await self.recompute()
-        amount = f.hourly_accumulation(state.daily_budget_usd, state.safety_mode)
-        if amount <= 0:
+        amount = hourly_budget(self.params)
+        if amount <= 0 or state.safety_mode is SafetyMode.EMERGENCY_STOP:
             log.info("accumulation skipped", extra={"safety_mode": state.safety_mode.value})
             return None
         request_id = f"accumulate-{start:%Y%m%dT%H%M}"

@@ -58,13 +58,13 @@ class Reports:
         prices = {s: self._price(s) for r in readings for s in (r.token0, r.token1)}
         items: list[tuple[lq.PoolReading, lq.PoolEntry, Decimal]] = []
         for r in readings:
-            target = self.t.settings.liquidity_targets.get(r.pair, Decimal(0))
+            target = self.t.settings.liquidity_targets().get(r.pair, Decimal(0))
             if (target == 0 and r.lp_balance_raw == 0) or r.reserve0 <= 0 or r.lp_supply <= 0:
                 continue
             g = lq.liquidity_per_lp(r.reserve0, r.reserve1, r.lp_supply)
             entry = await self.t.repo.pool_entry(r.pool, r.reserve1 / r.reserve0, g, now)
             items.append((r, entry, target))
-        state = lq.build_liquidity(items, prices, now)
+        state = lq.build_liquidity(items, prices, now, self.t.params)
         await self.t.bus.publish(state, LIQUIDITY_STATE, msg_id=f"liquidity-{now.isoformat()}")
         self.t.metrics.published.labels(LIQUIDITY_STATE).inc()
         return state

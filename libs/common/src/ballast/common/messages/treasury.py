@@ -76,6 +76,9 @@ class TreasuryState(Message):
     pump_concentration_limit: Dec
     inputs: list[InputStatus]
     reasons: list[str] = Field(default_factory=list[str])
+    strategy_fingerprint: str | None = Field(
+        default=None, description="digest of the strategy params the state was computed under"
+    )
 
 
 class HealthLevel(StrEnum):

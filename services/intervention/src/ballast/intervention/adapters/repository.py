@@ -26,7 +26,7 @@ from ballast.common.messages import (
 )
 from ballast.common.tracing import current_traceparent
 from ballast.intervention.domain.execution import Attempt, Execution, Phase
-from ballast.intervention.domain.rules import History
+from ballast.strategy.decision import History
 
 Conn = asyncpg.Connection | asyncpg.pool.PoolConnectionProxy
 
@@ -175,6 +175,19 @@ class Repository:
                 current_traceparent(),
             )
             return inserted is not None, None if inserted else "duplicate"
+
+    async def accumulation_totals(self) -> tuple[Decimal, datetime | None]:
+        """USD decided for accumulation over the whole period (failed executions excluded), and
+        when the first one was decided: the period's spend and start."""
+        row = await self.pool.fetchrow(
+            """SELECT coalesce(sum(amount_usd) FILTER (
+                        WHERE coalesce(outcome->>'status', '') <> 'failed'), 0) AS spent,
+                      min(decided_at) AS first
+               FROM intervention_decisions WHERE kind = 'accumulate' AND action = 'act'"""
+        )
+        if row is None:  # an aggregate returns one row; kept for the type checker
+            return Decimal(0), None
+        return Decimal(row["spent"]), row["first"]
 
     async def open_of_kind(self, kind: str, strategy: str) -> str | None:
         """The id of an unfinished execution of this kind and strategy, if any."""

@@ -19,9 +19,11 @@ from datetime import datetime
 from decimal import Decimal
 
 from ballast.common.messages import LiquidityPosition, LiquidityState
+from ballast.strategy.params import StrategyParams
+from ballast.strategy.rebalance import liquidity_needs_rebalance, range_bounds
 
-RANGE_WIDTH = Decimal("0.10")
-REBALANCE_DISTANCE = Decimal("0.15")
+RANGE_WIDTH = StrategyParams().range_width
+"""The seed's ±10% (ballast.strategy.params), the default width of the band formulas below."""
 
 
 def v2_band_share(width: Decimal = RANGE_WIDTH) -> Decimal:
@@ -55,11 +57,6 @@ def fee_share(entry_liquidity_per_lp: Decimal, now_liquidity_per_lp: Decimal) ->
     return 1 - entry_liquidity_per_lp / now_liquidity_per_lp
 
 
-def needs_rebalance(price: Decimal, centre: Decimal) -> bool:
-    """Seed 6: rebalance when the price is more than 15% from the range centre."""
-    return abs(price / centre - 1) > REBALANCE_DISTANCE
-
-
 @dataclass(frozen=True)
 class PoolReading:
     """One pool as the chain shows it, and the treasury's LP balance in it (amounts in units)."""
@@ -88,6 +85,7 @@ def position(
     entry: PoolEntry,
     prices: dict[str, Decimal | None],
     target_weight: Decimal,
+    params: StrategyParams,
 ) -> tuple[LiquidityPosition, bool]:
     """One position message (actual_weight filled by `build_liquidity`) and its rebalance flag."""
     share = reading.lp_balance / reading.lp_supply if reading.lp_supply > 0 else Decimal(0)
@@ -96,7 +94,7 @@ def position(
     value = None if p0 is None or p1 is None else amount0 * p0 + amount1 * p1
     pool_price = reading.reserve1 / reading.reserve0 if reading.reserve0 > 0 else None
     centre = entry.centre_price
-    lower, upper = centre * (1 - RANGE_WIDTH), centre * (1 + RANGE_WIDTH)
+    lower, upper = range_bounds(centre, params)
     in_range = pool_price is not None and lower <= pool_price <= upper
     il = fees = None
     if pool_price is not None:
@@ -110,22 +108,24 @@ def position(
         target_weight=target_weight, actual_weight=None, range_lower=lower, range_upper=upper,
         range_centre=centre, in_range=in_range, impermanent_loss=il, fees_earned_usd=fees,
     )
-    return msg, pool_price is not None and needs_rebalance(pool_price, centre)
+    return msg, pool_price is not None and liquidity_needs_rebalance(pool_price, centre, params)
 
 
 def build_liquidity(
     items: list[tuple[PoolReading, PoolEntry, Decimal]],
     prices: dict[str, Decimal | None],
     now: datetime,
+    params: StrategyParams,
 ) -> LiquidityState:
     """`liquidity.state`: each (reading, entry, target weight), weights, in-range share, signal."""
-    built = [position(r, e, prices, w) for r, e, w in items]
+    built = [position(r, e, prices, w, params) for r, e, w in items]
     values = [p.value_usd for p, _ in built]
     total = None if any(v is None for v in values) else sum((v for v in values if v), Decimal(0))
     positions: list[LiquidityPosition] = []
     reasons = [
-        f"V2 full range: the ±{RANGE_WIDTH:.0%} band holds {v2_band_share():.4%} of a position's "
-        f"value (V3 capital efficiency {v3_capital_efficiency():.1f}x)"
+        f"V2 full range: the ±{params.range_width:.0%} band holds "
+        f"{v2_band_share(params.range_width):.4%} of a position's value "
+        f"(V3 capital efficiency {v3_capital_efficiency(params.range_width):.1f}x)"
     ]
     in_range_value = Decimal(0)
     for pos, rebalance in built:
@@ -135,7 +135,10 @@ def build_liquidity(
             if pos.in_range:
                 in_range_value += pos.value_usd
         if rebalance:
-            reasons.append(f"{pos.pair}: price moved more than 15% from the range centre")
+            reasons.append(
+                f"{pos.pair}: price moved more than "
+                f"{params.range_rebalance_distance:.0%} from the range centre"
+            )
         if pos.value_usd is None:
             reasons.append(f"{pos.pair}: a token price is missing, value unknown")
         positions.append(pos.model_copy(update={"actual_weight": weight}))

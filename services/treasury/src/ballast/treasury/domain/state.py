@@ -20,8 +20,8 @@ from ballast.common.messages import (
     StateStatus,
     TreasuryState,
 )
-from ballast.treasury.domain import treasury as f
-from ballast.treasury.domain.params import StrategyParams
+from ballast.strategy import accumulation, reserve, sizing, tiers
+from ballast.strategy.params import StrategyParams
 
 
 @dataclass(frozen=True)
@@ -134,9 +134,7 @@ def build_state(  # noqa: C901 - one straight assembly of the seed's formulas
     """
     sym = symbols or Symbols()
     reasons: list[str] = []
-    budget = f.daily_budget(
-        params.total_capital, params.treasury_allocation, params.accumulation_period
-    )
+    budget = accumulation.daily_budget(params)
     needed = {sym.pstr} | {b.symbol for b in (chain.balances if chain else ()) if b.amount_raw}
     inputs = [price_input(s, prices, now, max_price_age, sym) for s in sorted(needed)]
     by_symbol = {i.symbol: i for i in inputs}
@@ -173,26 +171,28 @@ def build_state(  # noqa: C901 - one straight assembly of the seed's formulas
     pstr_price = by_symbol[sym.pstr].price
     mcap = None
     if chain is not None and pstr_price is not None:
-        mcap = f.market_cap(chain.pstr_total_supply, pstr_price)
+        mcap = reserve.market_cap(chain.pstr_total_supply, pstr_price)
     rr = None
     if treasury_value is not None and mcap is not None:
-        rr = f.reserve_ratio(treasury_value, mcap)
+        rr = reserve.reserve_ratio(treasury_value, mcap)
         if rr is None:
             reasons.append("PSTR market cap is zero: no reserve ratio")
     dd = None
     if vwap_30d is None:
         reasons.append("30-day VWAP: no trades in the window")
-    elif pstr_price is not None:
-        dd = f.drawdown(pstr_price, vwap_30d)
+    else:
+        dd = tiers.drawdown(pstr_price, vwap_30d)
 
-    mode = f.safety_mode(rr, params)
+    mode = reserve.safety_mode(rr, params)
     if rr is None:
         reasons.append("reserve ratio unknown: emergency stop (fail closed)")
-    tier = f.deployment_tier(dd)
+    tier = tiers.tier_for(dd, params)
     capacity = None
     if treasury_value is not None and mcap is not None:
-        capacity = f.intervention_capacity(pump_value, treasury_value, mcap, mode, params)
-    pump_conc = None if treasury_value is None else f.concentration(pump_value, treasury_value)
+        capacity = sizing.intervention_capacity(pump_value, treasury_value, mcap, params)
+    pump_conc = (
+        None if treasury_value is None else reserve.concentration(pump_value, treasury_value)
+    )
 
     return TreasuryState(
         computed_at=now,
@@ -206,11 +206,12 @@ def build_state(  # noqa: C901 - one straight assembly of the seed's formulas
         intervention_capacity_usd=capacity,
         vwap_30d=vwap_30d,
         drawdown=dd,
-        tier=tier.tier,
-        deployment_share=f.deployment_share(tier, mode, params),
+        tier=tier.level,
+        deployment_share=sizing.deployment_share(tier, mode, params),
         safety_mode=mode,
         pump_concentration=pump_conc,
         pump_concentration_limit=params.max_pump_concentration,
         inputs=inputs,
         reasons=reasons,
+        strategy_fingerprint=params.fingerprint(),
     )

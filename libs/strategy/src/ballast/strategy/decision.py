@@ -17,7 +17,12 @@ Conditions (seed wording in quotes):
 - daily: "max 1 per day", per UTC day.
 - concentration: "Maximum 80% PUMP concentration" (0.80 itself passes).
 - max_deployment: "Maximum single intervention size" 40%: the share is capped, never exceeded.
+- strategy: the state was computed under the same strategy params (fingerprint).
 - paused: an operator pause blocks everything.
+
+Sizing is `ballast.strategy.sizing`: each of capacity, tier share, cap and safety factor applied
+exactly once, from the state's own values (capacity recomputed from its treasury value, PUMP value
+and market cap).
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 
 from ballast.common.messages import (
     ConsensusStatus,
@@ -37,9 +42,11 @@ from ballast.common.messages import (
     StateStatus,
     TreasuryState,
 )
-from ballast.intervention.domain.policy import Policy
-
-CENT = Decimal("0.01")
+from ballast.strategy import sizing
+from ballast.strategy.policy import Policy
+from ballast.strategy.reserve import safety_mode
+from ballast.strategy.tiers import drawdown as recompute_drawdown
+from ballast.strategy.tiers import tier_for, triggered
 
 
 @dataclass(frozen=True)
@@ -48,13 +55,6 @@ class History:
 
     last_intervention_at: datetime | None
     interventions_today: int
-
-
-@dataclass(frozen=True)
-class Sizing:
-    share: Decimal
-    amount_usd: Decimal
-    amount_in_raw: int
 
 
 def consensus_status(state: TreasuryState) -> ConsensusStatus:
@@ -66,12 +66,6 @@ def consensus_status(state: TreasuryState) -> ConsensusStatus:
     if worst is ConsensusStatus.OK and any(i.stale for i in state.inputs):
         return ConsensusStatus.DEGRADED
     return worst
-
-
-def recompute_drawdown(price: Decimal | None, vwap: Decimal | None) -> Decimal | None:
-    if price is None or vwap is None or vwap <= 0 or price <= 0:
-        return None
-    return 1 - price / vwap
 
 
 def _check_freshness(state: TreasuryState, policy: Policy, now: datetime) -> list[str]:
@@ -91,23 +85,32 @@ def _check_price(state: TreasuryState, policy: Policy) -> list[str]:
     price, vwap = state.pstr_price, state.vwap_30d
     if price is None or vwap is None or price <= 0 or vwap <= 0:
         return ["trigger: price or 30-day VWAP missing"]
-    trigger = policy.trigger_threshold * vwap
-    if not price < trigger:
-        return [f"trigger: price {price} >= {policy.trigger_threshold} x VWAP {vwap} = {trigger}"]
+    if not triggered(price, vwap, policy.params):
+        trigger = policy.params.trigger_threshold * vwap
+        return [
+            f"trigger: price {price} >= {policy.params.trigger_threshold} x VWAP {vwap} = {trigger}"
+        ]
     return []
 
 
 def _check_tier(state: TreasuryState, policy: Policy, drawdown: Decimal | None) -> list[str]:
     if drawdown is None:
         return []  # already reported by the trigger rule
-    tier = policy.tier_for(drawdown)
-    level = tier.level if tier else 0
+    level = tier_for(drawdown, policy.params).level
     reasons: list[str] = []
-    if tier is None:
+    if level == 0:
         reasons.append(f"tier: drawdown {drawdown:.4f} below every tier threshold")
     if state.tier != level:
         reasons.append(f"tier: treasury says tier {state.tier}, recomputed tier {level}")
     return reasons
+
+
+def _check_strategy(state: TreasuryState, policy: Policy) -> list[str]:
+    ours = policy.params.fingerprint()
+    theirs = state.strategy_fingerprint
+    if theirs is not None and theirs != ours:
+        return [f"strategy: state computed under strategy params {theirs}, ours are {ours}"]
+    return []
 
 
 def _check_reserve(state: TreasuryState, policy: Policy) -> list[str]:
@@ -115,8 +118,8 @@ def _check_reserve(state: TreasuryState, policy: Policy) -> list[str]:
     if rr is None:
         return ["reserve: reserve ratio unknown"]
     reasons: list[str] = []
-    if rr < policy.min_rr_threshold:
-        reasons.append(f"reserve: ratio {rr} < {policy.min_rr_threshold} (emergency stop)")
+    if rr < policy.params.min_rr_threshold:
+        reasons.append(f"reserve: ratio {rr} < {policy.params.min_rr_threshold} (emergency stop)")
     if state.safety_mode is SafetyMode.EMERGENCY_STOP:
         reasons.append("reserve: treasury safety mode is emergency_stop")
     return reasons
@@ -126,15 +129,14 @@ def _check_limits(policy: Policy, history: History, now: datetime) -> list[str]:
     reasons: list[str] = []
     if history.last_intervention_at is not None:
         since = now - history.last_intervention_at
-        if since < timedelta(hours=float(policy.cooldown_hours)):
+        if since < timedelta(hours=float(policy.params.cooldown_hours)):
             hours = Decimal(since.total_seconds()) / 3600
-            reasons.append(
-                f"cooldown: {hours:.2f}h since the last intervention < {policy.cooldown_hours}h"
-            )
-    if history.interventions_today >= policy.max_daily_interventions:
+            limit = policy.params.cooldown_hours
+            reasons.append(f"cooldown: {hours:.2f}h since the last intervention < {limit}h")
+    if history.interventions_today >= policy.params.max_daily_interventions:
         reasons.append(
             f"daily: {history.interventions_today} intervention(s) today, "
-            f"max {policy.max_daily_interventions} per UTC day"
+            f"max {policy.params.max_daily_interventions} per UTC day"
         )
     return reasons
 
@@ -143,38 +145,30 @@ def _check_concentration(state: TreasuryState, policy: Policy) -> list[str]:
     conc = state.pump_concentration
     if conc is None:
         return ["concentration: PUMP concentration unknown"]
-    if conc > policy.max_pump_concentration:
-        return [f"concentration: PUMP {conc} > max {policy.max_pump_concentration}"]
+    if conc > policy.params.max_pump_concentration:
+        return [f"concentration: PUMP {conc} > max {policy.params.max_pump_concentration}"]
     return []
 
 
-def size(
-    state: TreasuryState, policy: Policy, drawdown: Decimal | None
-) -> tuple[Sizing, list[str]]:
-    """Tier share x capacity, reduced under RR 2.0, capped at max_deployment; in PUMP units."""
-    zero = Sizing(Decimal(0), Decimal(0), 0)
-    tier = policy.tier_for(drawdown) if drawdown is not None else None
-    if tier is None:
-        return zero, []
-    share = tier.share
-    rr = state.reserve_ratio
-    if rr is not None and rr < policy.reduced_rr_threshold:
-        share = share * policy.reduced_deployment_factor
-    share = min(share, policy.max_deployment)
-    capacity = state.intervention_capacity_usd
-    if capacity is None or capacity <= 0:
-        return zero, ["capacity: intervention capacity unknown or zero"]
-    amount_usd = (share * capacity).quantize(CENT, rounding=ROUND_DOWN)
+def size(state: TreasuryState, policy: Policy, drawdown: Decimal | None) -> sizing.Sizing:
+    """`ballast.strategy.sizing` on the state's own numbers (see the module docstring)."""
+    params = policy.params
+    tier = tier_for(drawdown, params)
+    if tier.level == 0:
+        return sizing.Sizing(Decimal(0), Decimal(0), 0)
+    share = sizing.deployment_share(tier, safety_mode(state.reserve_ratio, params), params)
     pump = next((h for h in state.holdings if h.symbol == policy.pump_symbol), None)
-    if pump is None or pump.price_usd is None or pump.price_usd <= 0:
-        return Sizing(share, amount_usd, 0), [f"capacity: no {policy.pump_symbol} price to size"]
-    raw = int((amount_usd / pump.price_usd * (Decimal(10) ** pump.decimals)).to_integral_value(
-        rounding=ROUND_DOWN
-    ))
-    raw = min(raw, pump.amount_raw)
-    if raw <= 0:
-        return Sizing(share, amount_usd, 0), ["capacity: amount rounds to zero PUMP"]
-    return Sizing(share, amount_usd, raw), []
+    tv, mcap = state.treasury_value_usd, state.pstr_market_cap_usd
+    capacity = None
+    if pump is not None and pump.value_usd is not None and tv is not None and mcap is not None:
+        capacity = sizing.intervention_capacity(pump.value_usd, tv, mcap, params)
+    return sizing.size(
+        share,
+        capacity,
+        pump.price_usd if pump else None,
+        pump.decimals if pump else 0,
+        pump.amount_raw if pump else 0,
+    )
 
 
 def blocked_decision_id(policy: Policy, state: TreasuryState) -> str:
@@ -202,23 +196,25 @@ def evaluate(
     reasons: list[str] = []
     if paused:
         reasons.append("paused: an operator paused interventions")
+    reasons += _check_strategy(state, policy)
     reasons += _check_freshness(state, policy, now)
     reasons += _check_price(state, policy)
     reasons += _check_tier(state, policy, drawdown)
     reasons += _check_reserve(state, policy)
     reasons += _check_limits(policy, history, now)
     reasons += _check_concentration(state, policy)
-    sizing, size_reasons = size(state, policy, drawdown)
-    reasons += size_reasons
+    sized = size(state, policy, drawdown)
+    if sized.reason is not None:
+        reasons.append(sized.reason)
     act = not reasons
-    tier = policy.tier_for(drawdown) if drawdown is not None else None
+    tier = tier_for(drawdown, policy.params)
     inputs = DecisionInputs(
         consensus_status=consensus_status(state),
         price=state.pstr_price,
         vwap_30d=state.vwap_30d,
-        trigger_threshold=policy.trigger_threshold,
+        trigger_threshold=policy.params.trigger_threshold,
         drawdown=drawdown,
-        tier=tier.level if tier else 0,
+        tier=tier.level,
         reserve_ratio=state.reserve_ratio,
         intervention_capacity_usd=state.intervention_capacity_usd,
         pump_concentration=state.pump_concentration,
@@ -228,14 +224,14 @@ def evaluate(
     )
     if act:
         reasons = [
-            f"trigger: price {state.pstr_price} < {policy.trigger_threshold}"
+            f"trigger: price {state.pstr_price} < {policy.params.trigger_threshold}"
             f" x VWAP {state.vwap_30d}",
-            f"tier: {inputs.tier} (drawdown {drawdown:.4f}), share {sizing.share}",
+            f"tier: {inputs.tier} (drawdown {drawdown:.4f}), share {sized.share}",
         ]
     requires_approval = (
         act
         and policy.approval_threshold_usd is not None
-        and sizing.amount_usd > policy.approval_threshold_usd
+        and sized.amount_usd > policy.approval_threshold_usd
     )
     return InterventionDecision(
         decision_id=(
@@ -247,9 +243,9 @@ def evaluate(
         action=DecisionAction.ACT if act else DecisionAction.BLOCKED,
         reasons=reasons,
         inputs=inputs,
-        deployment_share=sizing.share if act else Decimal(0),
-        amount_usd=sizing.amount_usd if act else Decimal(0),
-        amount_in_raw=sizing.amount_in_raw if act else 0,
+        deployment_share=sized.share if act else Decimal(0),
+        amount_usd=sized.amount_usd if act else Decimal(0),
+        amount_in_raw=sized.amount_in_raw if act else 0,
         mode=mode,
         requires_approval=requires_approval,
         decided_at=now,

@@ -9,19 +9,18 @@ emergency stop (RR < 1.5) always lands in "Critical":
 
 - reserve ratio: `RR / min_reserve_ratio` (target 3.0). So RR 3.0 -> 1.0, RR 2.0 (reduced
   deployment) -> 0.667, RR 1.5 (emergency stop) -> 0.5.
-- intervention capacity: `2 x headroom / full capacity`, where full capacity is
-  `max_deployment x PUMP value` (what one maximum intervention may swap) and headroom is the
-  safety-scaled capacity (treasury.intervention_capacity) minus what the current tier would
-  deploy (`deployment_share x PUMP value`). 2.0 when all of it is free, 1.0 when half, 0 when
-  the current tier would use all of it or the safety mode removed it. So the component falls
-  as the drawdown walks through tiers 1, 2 and 3, and with the reserve ratio.
+- intervention capacity: `2 x (usable - current) / PUMP value`, where usable is the capacity
+  (`ballast.strategy.sizing.intervention_capacity`: the PUMP that can be swapped keeping RR >=
+  1.5) times the safety factor, and current is what the current tier would deploy
+  (`deployment_share x capacity`, the same number the intervention sizes). 2.0 when all PUMP can
+  be deployed and no tier is active, 1.0 when half of it, 0 in emergency stop. So the component
+  falls with the reserve ratio and as the drawdown walks through tiers 1, 2 and 3.
 - diversification: `(1 - PUMP concentration) / (1 - max_pump_concentration)`, clamped to
   [0, 1]: 1.0 at or under the 80% limit (the seed's only diversification rule), falling
   linearly to 0 at 100% PUMP.
 
 Reserve ratio and capacity are clamped to [0, 2]. Worked example (seed defaults, 2.4M PUMP and
-0.6M USDC, 1M PSTR, VWAP $1): PSTR at $1.00 scores 1.333 (good), at $0.85 (tier 1) 1.225, at
-$0.78 (tier 2) 1.011, at $0.65 (tier 3) 0.846 (moderate).
+0.6M USDC at $1, 1M PSTR, VWAP $1): see tests/unit/test_health.py of ballast.strategy.
 """
 
 from __future__ import annotations
@@ -36,7 +35,8 @@ from ballast.common.messages import (
     StateStatus,
     TreasuryState,
 )
-from ballast.treasury.domain.params import StrategyParams
+from ballast.strategy.params import StrategyParams
+from ballast.strategy.reserve import safety_factor
 
 W_RR = Decimal("0.333")
 W_CAPACITY = Decimal("0.333")
@@ -62,13 +62,17 @@ def rr_component(rr: Decimal, params: StrategyParams) -> Decimal:
 
 
 def capacity_component(
-    capacity_usd: Decimal, deployment_share: Decimal, pump_value: Decimal, params: StrategyParams
+    capacity_usd: Decimal,
+    deployment_share: Decimal,
+    pump_value: Decimal,
+    mode: SafetyMode,
+    params: StrategyParams,
 ) -> Decimal:
-    full = params.max_deployment * pump_value
-    if full <= 0:
+    if pump_value <= 0:
         return Decimal(0)
-    headroom = capacity_usd - deployment_share * pump_value
-    return _clamp(CAP * headroom / full)
+    usable = capacity_usd * safety_factor(mode, params)
+    current = deployment_share * capacity_usd
+    return _clamp(CAP * (usable - current) / pump_value)
 
 
 def diversification_component(pump_concentration: Decimal, params: StrategyParams) -> Decimal:
@@ -150,7 +154,11 @@ def build_health(state: TreasuryState, params: StrategyParams) -> HealthScore | 
         return None
     rr_c = rr_component(inputs.reserve_ratio, params)
     cap_c = capacity_component(
-        inputs.intervention_capacity_usd, inputs.deployment_share, inputs.pump_value_usd, params
+        inputs.intervention_capacity_usd,
+        inputs.deployment_share,
+        inputs.pump_value_usd,
+        inputs.safety_mode,
+        params,
     )
     div_c = diversification_component(inputs.pump_concentration, params)
     total = score(rr_c, cap_c, div_c)
