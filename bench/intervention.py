@@ -48,10 +48,10 @@ from ballast.common.messages import (
     TreasuryState,
 )
 from ballast.common.subjects import Namespace
-from ballast.intervention.domain.policy import Policy
-from ballast.intervention.domain.rules import History, evaluate
 from ballast.intervention.main import InterventionApp
 from ballast.intervention.settings import InterventionSettings
+from ballast.strategy.decision import History, evaluate
+from ballast.strategy.policy import Policy
 
 STATES = int(os.environ.get("BENCH_STATES", "500"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "20000"))

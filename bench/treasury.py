@@ -33,9 +33,9 @@ from ballast.common.messages import (
     SourceReading,
     TreasuryState,
 )
-from ballast.treasury.domain.health import build_health
+from ballast.strategy.health import build_health
+from ballast.strategy.params import StrategyParams
 from ballast.treasury.domain.liquidity import PoolReading
-from ballast.treasury.domain.params import StrategyParams
 from ballast.treasury.domain.state import ChainSnapshot, TokenBalance, build_state
 from ballast.treasury.domain.vwap import WINDOW_MINUTES, Bucket, RollingVwap, minute_of, to_units
 

@@ -224,3 +224,19 @@ def test_configmaps__every_key__is_a_setting_of_its_service() -> None:
             if name.endswith("_file") and name.removesuffix("_file") in fields:
                 continue  # a SecretStr read from a file (ballast.common.settings)
             assert name in fields, f"{key}: {spec.name} has no setting {name!r}"
+
+
+@pytest.mark.unit
+def test_strategy_configmap__every_key_a_strategy_setting__shared_by_its_readers() -> None:
+    """One ConfigMap holds the strategy's keys and every service that reads them takes it."""
+    from ballast.strategy.settings import PREFIX, StrategySettings  # noqa: PLC0415
+
+    docs = base_docs()
+    cm = of_kind(docs, "ConfigMap")["ballast-strategy"]
+    keys = {k.removeprefix(PREFIX).lower() for k in cm["data"]}
+    assert keys == set(StrategySettings.model_fields)
+    assert StrategySettings(**{k: cm["data"][PREFIX + k.upper()] for k in keys}).params()
+    for name in ("treasury", "intervention"):
+        (c,) = of_kind(docs, "Deployment")[f"ballast-{name}"]["spec"]["template"]["spec"][
+            "containers"]
+        assert {"configMapRef": {"name": "ballast-strategy"}} in c["envFrom"]

@@ -37,9 +37,9 @@ from ballast.intervention.adapters.chain import Chain
 from ballast.intervention.adapters.repository import Repository
 from ballast.intervention.adapters.signer import LocalSigner
 from ballast.intervention.building import ExecConfig
-from ballast.intervention.domain.policy import Policy
-from ballast.intervention.domain.rules import History, evaluate
 from ballast.intervention.executor import Executor, no_crash
+from ballast.strategy.decision import History, evaluate
+from ballast.strategy.policy import Policy
 
 try:  # the anvil helpers are moving from ballast.testing to ballast.devstack
     from ballast.devstack.anvil import Anvil, anvil_binary, run_anvil
@@ -73,19 +73,32 @@ async def repo(pool: asyncpg.Pool) -> Repository:
 
 
 def acting_state(computed_at: datetime, **overrides: Any) -> TreasuryState:
-    """A treasury state on which every rule passes: tier 2 (price 0.78 vs VWAP 1.00)."""
+    """A treasury state on which every rule passes: tier 2 (price 0.78 vs VWAP 1.00).
+
+    Capacity min(PUMP $100, $3M - 1.5 x $1M) = $100; the state's own capacity field says so.
+    """
     fields: dict[str, Any] = {
         "computed_at": computed_at,
         "status": StateStatus.OK,
         "holdings": [
+            # $100 of PUMP binds the capacity: tier 2 swaps 25% of it, $25 = 50 PUMP
             Holding(
                 symbol="PUMP",
-                amount_raw=10**30,
+                amount_raw=200 * 10**18,
                 decimals=18,
-                amount=Decimal(10**12),
+                amount=Decimal(200),
                 price_usd=Decimal("0.50"),
-                value_usd=Decimal(5 * 10**11),
-            )
+                value_usd=Decimal(100),
+            ),
+            # what the hourly accumulation pays with, at its consensus price
+            Holding(
+                symbol="USDC",
+                amount_raw=10**12,
+                decimals=6,
+                amount=Decimal(10**6),
+                price_usd=Decimal(1),
+                value_usd=Decimal(10**6),
+            ),
         ],
         "treasury_value_usd": Decimal(3_000_000),
         "pstr_price": Decimal("0.78"),
@@ -286,6 +299,9 @@ class Harness:
         config = replace(self.config, **overrides)
         return Executor(self.repo, self.chain, self.signer if live else None, self.published,
                         config, crash=crash or no_crash, metrics=metrics)
+
+    def state(self, now: datetime, **overrides: Any) -> TreasuryState:
+        return acting_state(now, **overrides)
 
     async def decide(self, now: datetime, mode: ExecutionMode = ExecutionMode.LIVE,
                      **state: Any) -> InterventionDecision:

@@ -19,7 +19,7 @@ from ballast.common.messages import (
     ExecutionStatus,
 )
 from ballast.intervention.decider import AutomationConfig, Decider
-from ballast.intervention.domain.policy import Policy
+from ballast.strategy.policy import Policy
 
 pytestmark = pytest.mark.integration
 
@@ -69,12 +69,13 @@ async def test_automation__accumulate_rebalance_compound__each_on_chain_and_publ
     keeper = deploy_keeper(dex)
     decider = Decider(
         harness.repo, Policy(), ExecutionMode.LIVE, harness.published,
-        automation=AutomationConfig(hourly_budget_usd=Decimal(500)), clock=lambda: NOW,
+        automation=AutomationConfig(), clock=lambda: NOW,
     )
     executor = harness.executor(basket=keeper)
+    decider.last_state = harness.state(NOW)
     pump_before = dex.contract("TestToken", dex.pump).functions.balanceOf(dex.treasury).call()
     assert await decider.on_automation(AutomationRequest(
-        request_id="h12", kind=AutomationKind.ACCUMULATE, amount_usd=Decimal(250),
+        request_id="h12", kind=AutomationKind.ACCUMULATE, amount_usd=Decimal(100),
         reason="hourly accumulation", requested_at=NOW,
     ))
     assert await decider.on_etf_metrics(EtfMetrics(
@@ -94,7 +95,7 @@ async def test_automation__accumulate_rebalance_compound__each_on_chain_and_publ
                          AutomationKind.COMPOUND}
     assert all(a.status is ExecutionStatus.CONFIRMED and a.tx_hash for a in done.values())
     accumulate = done[AutomationKind.ACCUMULATE]
-    assert accumulate.amount_in_raw == 250 * 10**6  # USDC, 6 decimals
+    assert accumulate.amount_in_raw == 100 * 10**6  # USDC at $1, 6 decimals
     assert accumulate.amount_out_raw == pump_after - pump_before > 0
     assert events(dex, keeper, REBALANCED) == 1
     assert events(dex, keeper, COMPOUNDED) == 1
@@ -105,8 +106,9 @@ async def test_automation__dry_run__priced_nothing_signed(harness: Any) -> None:
     nonce = dex.nonce(dex.treasury)
     decider = Decider(
         harness.repo, Policy(), ExecutionMode.DRY_RUN, harness.published,
-        automation=AutomationConfig(hourly_budget_usd=Decimal(500)), clock=lambda: NOW,
+        automation=AutomationConfig(), clock=lambda: NOW,
     )
+    decider.last_state = harness.state(NOW)
     await decider.on_automation(AutomationRequest(
         request_id="h13", kind=AutomationKind.ACCUMULATE, amount_usd=Decimal(100),
         reason="hourly accumulation", requested_at=NOW,

@@ -43,9 +43,9 @@ from ballast.intervention.adapters.lease import PgLease
 from ballast.intervention.adapters.repository import Repository
 from ballast.intervention.decider import Decider
 from ballast.intervention.domain.execution import Phase
-from ballast.intervention.domain.policy import Policy
 from ballast.intervention.executor import Executor, no_crash
 from ballast.intervention.main import crash_hook
+from ballast.strategy.policy import Policy
 
 pytestmark = pytest.mark.integration
 

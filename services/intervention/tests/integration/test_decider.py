@@ -24,7 +24,7 @@ from ballast.common.messages import (
 )
 from ballast.intervention.adapters.repository import Repository
 from ballast.intervention.decider import AutomationConfig, Decider
-from ballast.intervention.domain.policy import Policy
+from ballast.strategy.policy import Policy
 
 pytestmark = pytest.mark.integration
 
@@ -37,7 +37,7 @@ def make_decider(repo: Repository, recorder: Any, **kw: Any) -> Decider:
         Policy(),
         ExecutionMode.DRY_RUN,
         recorder,
-        automation=AutomationConfig(hourly_budget_usd=Decimal(100)),
+        automation=AutomationConfig(),
         operators=("ops@ballast",),
         clock=lambda: NOW,
         **kw,
@@ -135,21 +135,46 @@ async def test_on_control__approve__time_locked_decision_approved(
 
 
 async def test_on_automation__accumulation_over_hourly_budget__refused_and_published(
-    repo: Repository, recorder: Any
+    repo: Repository, recorder: Any, make_state: Callable[..., TreasuryState]
 ) -> None:
     decider = make_decider(repo, recorder)
+    decider.last_state = make_state(NOW)
     first = await decider.on_automation(request(AutomationKind.ACCUMULATE, "h1-a", "60"))
     second = await decider.on_automation(request(AutomationKind.ACCUMULATE, "h1-b", "40"))
-    third = await decider.on_automation(request(AutomationKind.ACCUMULATE, "h1-c", "0.01"))
+    third = await decider.on_automation(request(AutomationKind.ACCUMULATE, "h1-c", "5"))
     again = await decider.on_automation(request(AutomationKind.ACCUMULATE, "h1-a", "60"))
     refused = [m for m in recorder.on(subjects.AUTOMATION_EXECUTED)
                if isinstance(m, AutomationAction)]
-    assert (first, second, third, again) == (True, True, False, False)  # 100 is the budget
+    # the seed's hourly budget: 1,000,000 x 0.90 / 365 / 24 = $102.73
+    assert (first, second, third, again) == (True, True, False, False)
     assert [(m.action_id, m.status) for m in refused] == [
         ("accumulate-h1-c", ExecutionStatus.FAILED)
     ]
     record = await repo.load("accumulate-h1-a")
-    assert record.amount_in_raw == 60 * 10**6  # USDC base units at $1
+    assert record.amount_in_raw == 60 * 10**6  # USDC base units at its consensus price, $1
+
+
+async def test_on_automation__accumulation_priced_from_consensus__no_assumed_peg(
+    repo: Repository, recorder: Any, make_state: Callable[..., TreasuryState]
+) -> None:
+    decider = make_decider(repo, recorder)
+    state = make_state(NOW)
+    usdc = next(h for h in state.holdings if h.symbol == "USDC")
+    cheap = usdc.model_copy(update={"price_usd": Decimal("0.80")})
+    decider.last_state = state.model_copy(update={"holdings": [state.holdings[0], cheap]})
+    assert await decider.on_automation(request(AutomationKind.ACCUMULATE, "h2-a", "60"))
+    assert (await repo.load("accumulate-h2-a")).amount_in_raw == 75 * 10**6  # $60 / $0.80
+
+
+async def test_on_automation__accumulation_without_state__refused_with_reason(
+    repo: Repository, recorder: Any
+) -> None:
+    decider = make_decider(repo, recorder)
+    assert not await decider.on_automation(request(AutomationKind.ACCUMULATE, "h3-a", "60"))
+    (refused,) = [m for m in recorder.on(subjects.AUTOMATION_EXECUTED)
+                  if isinstance(m, AutomationAction)]
+    assert refused.status is ExecutionStatus.FAILED and refused.reason is not None
+    assert refused.reason.startswith("state:")
 
 
 @pytest.mark.parametrize(("bps", "created"), [(1000, False), (1001, True)])
@@ -199,11 +224,14 @@ async def test_on_state__same_state_redelivered__same_acting_decision_published_
 
 @pytest.mark.parametrize(("age", "created"), [(3600, True), (3601, False)])
 async def test_on_automation__request_age__stale_after_an_hour_refused(
-    repo: Repository, recorder: Any, age: int, created: bool
+    repo: Repository, recorder: Any, age: int, created: bool,
+    make_state: Callable[..., TreasuryState],
 ) -> None:
     req = request(AutomationKind.ACCUMULATE, f"old-{age}", "10").model_copy(
         update={"requested_at": NOW - timedelta(seconds=age)}
     )
-    assert await make_decider(repo, recorder).on_automation(req) is created
+    decider = make_decider(repo, recorder)
+    decider.last_state = make_state(NOW)
+    assert await decider.on_automation(req) is created
     refused = recorder.on(subjects.AUTOMATION_EXECUTED)
     assert len(refused) == (0 if created else 1)

@@ -21,8 +21,8 @@ from ballast.common.messages import (
 )
 from ballast.intervention.adapters.repository import Repository
 from ballast.intervention.domain.execution import Attempt, Phase
-from ballast.intervention.domain.policy import Policy
-from ballast.intervention.domain.rules import History, evaluate
+from ballast.strategy.decision import History, evaluate
+from ballast.strategy.policy import Policy
 
 pytestmark = pytest.mark.integration
 

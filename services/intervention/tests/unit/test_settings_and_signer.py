@@ -33,11 +33,12 @@ def test_settings__defaults__paper_mode_with_seed_values() -> None:
     s = InterventionSettings(database_url=DB)  # type: ignore[arg-type]
     policy = s.policy()
     assert s.mode is ExecutionMode.DRY_RUN
-    assert s.max_slippage == Decimal("0.02")
-    assert (policy.trigger_threshold, policy.cooldown_hours, policy.max_daily_interventions) == (
+    assert s.exec_config().max_slippage == Decimal("0.02")
+    p = policy.params
+    assert (p.trigger_threshold, p.cooldown_hours, p.max_daily_interventions) == (
         Decimal("0.85"), Decimal(48), 1
     )
-    assert (policy.max_deployment, policy.min_rr_threshold, policy.max_pump_concentration) == (
+    assert (p.max_deployment, p.min_rr_threshold, p.max_pump_concentration) == (
         Decimal("0.40"), Decimal("1.5"), Decimal("0.80")
     )
 

@@ -197,7 +197,7 @@ async def test_accumulate__normal_mode__one_request_per_hour() -> None:
     (request,) = bus.on("automation.requested.accumulate")
     assert isinstance(request, AutomationRequest)
     assert request.request_id == "accumulate-20261122T1200"
-    assert request.amount_usd.quantize(D("0.01")) == D("102.74")
+    assert request.amount_usd == D("102.73")  # 2,465.75 / 24 = 102.7397, to the cent down
     assert bus.sent[-1][2] == request.request_id  # the Nats-Msg-Id
 
 

@@ -8,8 +8,8 @@ from decimal import Decimal as D
 import pytest
 
 from ballast.common.messages import ConsensusPrice, ConsensusStatus, HealthLevel, SafetyMode
-from ballast.treasury.domain import health as h
-from ballast.treasury.domain.params import StrategyParams
+from ballast.strategy import health as h
+from ballast.strategy.params import StrategyParams
 from ballast.treasury.domain.state import ChainSnapshot, TokenBalance, build_state
 
 pytestmark = pytest.mark.unit
@@ -52,21 +52,22 @@ def test_rr_component__rr_over_target_3__clamped_0_2(rr: D, component: D) -> Non
 
 
 @pytest.mark.parametrize(
-    ("capacity", "share", "component"),
+    ("capacity", "share", "mode", "component"),
     [
-        # full capacity 0.4 x 2.4M = 960k
-        (D(960_000), D(0), D(2)),
-        (D(960_000), D("0.10"), D("1.5")),  # 2 x (960k - 240k) / 960k
-        (D(960_000), D("0.25"), D("0.75")),  # 2 x (960k - 600k) / 960k
-        (D(960_000), D("0.40"), D(0)),
-        (D(480_000), D("0.20"), D(0)),  # reduced mode: half capacity, tier 3 halved
-        (D(0), D(0), D(0)),
+        # 2 x (capacity x safety factor - share x capacity) / capacity
+        (D(2_400_000), D(0), SafetyMode.NORMAL, D(2)),
+        (D(1_200_000), D("0.10"), SafetyMode.NORMAL, D("1.8")),
+        (D(1_200_000), D("0.25"), SafetyMode.NORMAL, D("1.5")),
+        (D(1_200_000), D("0.40"), SafetyMode.NORMAL, D("1.2")),
+        (D(1_200_000), D("0.20"), SafetyMode.REDUCED, D("0.6")),  # 2 x (0.5 - 0.2)
+        (D(1_200_000), D(0), SafetyMode.EMERGENCY_STOP, D(0)),
+        (D(0), D(0), SafetyMode.NORMAL, D(0)),
     ],
 )
-def test_capacity_component__headroom_after_tier__table(
-    capacity: D, share: D, component: D
+def test_capacity_component__free_capacity_after_tier__table(
+    capacity: D, share: D, mode: SafetyMode, component: D
 ) -> None:
-    assert h.capacity_component(capacity, share, D(2_400_000), P) == component
+    assert h.capacity_component(capacity, share, mode, P) == component
 
 
 @pytest.mark.parametrize(
@@ -97,14 +98,14 @@ def _health(pstr: str, pump: int = 2_400_000) -> h.HealthScore | None:
 @pytest.mark.parametrize(
     ("pstr", "score", "level"),
     [
-        # RR 3 -> 1; capacity all free -> 2; concentration 0.8 -> 1: 0.333 + 0.666 + 0.334
+        # RR 3 -> 1; no tier -> capacity 2; concentration 0.8 -> 1: 0.333 + 0.666 + 0.334
         ("1.00", D("1.333"), HealthLevel.GOOD),
-        # tier 1: RR 3M/850k = 3.5294 -> 1.17647; headroom 720k/960k -> 1.5
-        ("0.85", D("1.225265"), HealthLevel.GOOD),
-        # tier 2: RR 3M/780k = 3.8462 -> 1.28205; headroom 360k/960k -> 0.75
-        ("0.78", D("1.010673"), HealthLevel.GOOD),
-        # tier 3: RR 3M/650k = 4.6154 -> 1.53846; headroom 0 -> 0
-        ("0.65", D("0.846308"), HealthLevel.MODERATE),
+        # tier 1: RR 3M/850k = 3.5294 -> 1.17647; capacity 2 x (1 - 0.10) = 1.8
+        ("0.85", D("1.325165"), HealthLevel.GOOD),
+        # tier 2: RR 3M/780k = 3.8462 -> 1.28205; capacity 2 x (1 - 0.25) = 1.5
+        ("0.78", D("1.260423"), HealthLevel.GOOD),
+        # tier 3: RR 3M/650k = 4.6154 -> 1.53846; capacity 2 x (1 - 0.40) = 1.2
+        ("0.65", D("1.245908"), HealthLevel.GOOD),
     ],
 )
 def test_build_health__pstr_crash_through_tiers__score_falls(

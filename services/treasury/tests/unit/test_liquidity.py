@@ -7,6 +7,8 @@ from decimal import Decimal as D
 
 import pytest
 
+from ballast.strategy.params import StrategyParams
+from ballast.strategy.rebalance import liquidity_needs_rebalance
 from ballast.treasury.domain import liquidity as lq
 
 pytestmark = pytest.mark.unit
@@ -33,7 +35,7 @@ def test_impermanent_loss__price_ratio__2sqrt_r_over_1_plus_r_minus_1(ratio: D, 
     [(D("1.15"), False), (D("1.1501"), True), (D("0.85"), False), (D("0.8499"), True)],
 )
 def test_needs_rebalance__15pct_from_centre__strictly_more(price: D, rebalance: bool) -> None:
-    assert lq.needs_rebalance(price, D(1)) is rebalance
+    assert liquidity_needs_rebalance(price, D(1), StrategyParams()) is rebalance
 
 
 def test_fee_share__liquidity_per_lp_up_1pct__0_0099() -> None:
@@ -62,6 +64,7 @@ def test_build_liquidity__two_pools_one_moved__weights_in_range_and_signal() -> 
         ],
         prices,
         NOW,
+        StrategyParams(),
     )
     a, b = state.positions
     assert state.total_value_usd == D(440)
@@ -82,7 +85,8 @@ def test_build_liquidity__two_pools_one_moved__weights_in_range_and_signal() -> 
 def test_build_liquidity__missing_price__value_unknown_and_said() -> None:
     pos = reading("PUMP-WCORE", "1000", "100", "PUMP", "WCORE")
     state = lq.build_liquidity(
-        [(pos, lq.PoolEntry(D("0.1"), D(1)), D("0.60"))], {"PUMP": D(1), "WCORE": None}, NOW
+        [(pos, lq.PoolEntry(D("0.1"), D(1)), D("0.60"))], {"PUMP": D(1), "WCORE": None}, NOW,
+        StrategyParams(),
     )
     assert state.total_value_usd is None and state.in_range_share is None
     assert any("missing" in r for r in state.reasons)

@@ -8,7 +8,7 @@ from decimal import Decimal as D
 import pytest
 
 from ballast.common.messages import ConsensusPrice, ConsensusStatus, SafetyMode, StateStatus
-from ballast.treasury.domain.params import StrategyParams
+from ballast.strategy.params import StrategyParams
 from ballast.treasury.domain.state import ChainSnapshot, TokenBalance, build_state
 
 pytestmark = pytest.mark.unit
@@ -59,8 +59,9 @@ def test_build_state__tier1_inputs__hand_computed_fields() -> None:
     assert state.drawdown == D("0.15")
     assert (state.tier, state.deployment_share) == (1, D("0.10"))
     assert state.safety_mode is SafetyMode.NORMAL
-    # min(0.4 x 2.4M, 3M - 1.5 x 850k = 1.725M) = 960k
-    assert state.intervention_capacity_usd == D(960_000)
+    # min(PUMP 2.4M, 3M - 1.5 x 850k = 1.725M) = 1.725M: no tier, cap or safety factor inside
+    assert state.intervention_capacity_usd == D(1_725_000)
+    assert state.strategy_fingerprint == P.fingerprint()
     assert state.pump_concentration == D("0.8")
     assert state.pump_concentration_limit == D("0.80")
     assert state.daily_budget_usd.quantize(D("0.01")) == D("2465.75")

@@ -44,6 +44,8 @@ class AccumulationInputs:
     """Accumulation already decided, over the whole period."""
     started_at: datetime | None
     """The first accumulation of the period (None: this is the first)."""
+    requested_usd: Decimal | None = None
+    """What the hour's request asked for; the plan never buys more than asked."""
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,10 @@ def plan(inputs: AccumulationInputs, params: StrategyParams, now: datetime) -> A
         if now >= end:
             reasons.append(f"period: the {params.accumulation_period}-day period ended {end:%F}")
     remaining = capital(params) - inputs.spent_usd
-    amount = max(Decimal(0), min(hourly_budget(params), remaining)).quantize(
+    wanted = hourly_budget(params)
+    if inputs.requested_usd is not None:
+        wanted = min(wanted, inputs.requested_usd)
+    amount = max(Decimal(0), min(wanted, remaining)).quantize(
         CENT, rounding=ROUND_DOWN
     )
     if amount <= 0:

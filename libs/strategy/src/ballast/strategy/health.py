@@ -9,12 +9,12 @@ emergency stop (RR < 1.5) always lands in "Critical":
 
 - reserve ratio: `RR / min_reserve_ratio` (target 3.0). So RR 3.0 -> 1.0, RR 2.0 (reduced
   deployment) -> 0.667, RR 1.5 (emergency stop) -> 0.5.
-- intervention capacity: `2 x (usable - current) / PUMP value`, where usable is the capacity
-  (`ballast.strategy.sizing.intervention_capacity`: the PUMP that can be swapped keeping RR >=
-  1.5) times the safety factor, and current is what the current tier would deploy
-  (`deployment_share x capacity`, the same number the intervention sizes). 2.0 when all PUMP can
-  be deployed and no tier is active, 1.0 when half of it, 0 in emergency stop. So the component
-  falls with the reserve ratio and as the drawdown walks through tiers 1, 2 and 3.
+- intervention capacity: `2 x (usable - current) / capacity`, with the numbers the intervention
+  sizes with (`ballast.strategy.sizing`): capacity is the PUMP that can be swapped keeping RR >=
+  1.5, usable is capacity x the safety factor, current is what the current tier would deploy
+  (`deployment_share x capacity`). So `2 x (safety factor - deployment share)`: 2.0 with no tier
+  in normal mode, 1.8 / 1.5 / 1.2 at tiers 1 / 2 / 3, half of that under RR 2.0, 0 in emergency
+  stop or with no capacity at all. It falls with every tier and with the safety mode.
 - diversification: `(1 - PUMP concentration) / (1 - max_pump_concentration)`, clamped to
   [0, 1]: 1.0 at or under the 80% limit (the seed's only diversification rule), falling
   linearly to 0 at 100% PUMP.
@@ -64,15 +64,14 @@ def rr_component(rr: Decimal, params: StrategyParams) -> Decimal:
 def capacity_component(
     capacity_usd: Decimal,
     deployment_share: Decimal,
-    pump_value: Decimal,
     mode: SafetyMode,
     params: StrategyParams,
 ) -> Decimal:
-    if pump_value <= 0:
+    if capacity_usd <= 0:
         return Decimal(0)
     usable = capacity_usd * safety_factor(mode, params)
     current = deployment_share * capacity_usd
-    return _clamp(CAP * (usable - current) / pump_value)
+    return _clamp(CAP * (usable - current) / capacity_usd)
 
 
 def diversification_component(pump_concentration: Decimal, params: StrategyParams) -> Decimal:
@@ -154,11 +153,7 @@ def build_health(state: TreasuryState, params: StrategyParams) -> HealthScore | 
         return None
     rr_c = rr_component(inputs.reserve_ratio, params)
     cap_c = capacity_component(
-        inputs.intervention_capacity_usd,
-        inputs.deployment_share,
-        inputs.pump_value_usd,
-        inputs.safety_mode,
-        params,
+        inputs.intervention_capacity_usd, inputs.deployment_share, inputs.safety_mode, params
     )
     div_c = diversification_component(inputs.pump_concentration, params)
     total = score(rr_c, cap_c, div_c)

@@ -124,7 +124,7 @@ class Decider:
             return await self._automation(
                 decision_id, request.kind, now, request.amount_usd, 0, request, None
             )
-        plan = await self._accumulation_plan(now)
+        plan = await self._accumulation_plan(now, request.amount_usd)
         if not plan.act:
             await self._refuse(decision_id, request.kind, now, "; ".join(plan.reasons))
             return False
@@ -133,7 +133,9 @@ class Decider:
             accumulation.hourly_budget(self.policy.params),
         )
 
-    async def _accumulation_plan(self, now: datetime) -> accumulation.AccumulationPlan:
+    async def _accumulation_plan(
+        self, now: datetime, requested_usd: Decimal
+    ) -> accumulation.AccumulationPlan:
         """ballast.strategy.accumulation on the newest state and the period's record."""
         state = self.last_state
         if state is None:
@@ -151,6 +153,7 @@ class Decider:
             quote_decimals=quote.decimals if quote else self.automation.accumulate_decimals,
             spent_usd=spent,
             started_at=started_at,
+            requested_usd=requested_usd,
         )
         return accumulation.plan(inputs, self.policy.params, now)
 

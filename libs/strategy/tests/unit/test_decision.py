@@ -19,8 +19,10 @@ from ballast.common.messages import (
     StateStatus,
     TreasuryState,
 )
-from ballast.intervention.domain.policy import Policy
-from ballast.intervention.domain.rules import History, evaluate
+from ballast.strategy.decision import History, evaluate
+from ballast.strategy.params import StrategyParams
+from ballast.strategy.policy import Policy
+from ballast.strategy.tiers import tier_for
 
 pytestmark = pytest.mark.unit
 
@@ -28,28 +30,33 @@ NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 D = Decimal
 POLICY = Policy(approval_threshold_usd=D(50_000))
 NO_HISTORY = History(last_intervention_at=None, interventions_today=0)
+HALF = D("0.50")
+
+
+def with_params(**changes: Any) -> Policy:
+    return replace(POLICY, params=replace(POLICY.params, **changes))
+
+
+def pump(value_usd: Decimal, price: Decimal = HALF) -> Holding:
+    amount = value_usd / price
+    return Holding(symbol="PUMP", amount_raw=int(amount * 10**18), decimals=18, amount=amount,
+                   price_usd=price, value_usd=value_usd)
 
 
 def make_state(**overrides: Any) -> TreasuryState:
-    """A state that acts at tier 2: price 0.78 vs VWAP 1.00 (drawdown 22%), RR 3, conc 0.5."""
+    """A state that acts at tier 2: price 0.78 vs VWAP 1.00 (drawdown 22%), RR 3, conc 0.5.
+
+    Capacity is $100,000: the PUMP held ($100,000) binds before the reserve headroom
+    ($3,000,000 - 1.5 x $1,000,000 = $1,500,000).
+    """
     price = overrides.pop("price", D("0.78"))
     vwap = overrides.pop("vwap", D("1.00"))
     drawdown = 1 - price / vwap
-    tier_found = POLICY.tier_for(drawdown)
-    tier = overrides.pop("tier", tier_found.level if tier_found else 0)
+    tier = overrides.pop("tier", tier_for(drawdown, POLICY.params).level)
     fields: dict[str, Any] = {
         "computed_at": NOW - timedelta(seconds=5),
         "status": StateStatus.OK,
-        "holdings": [
-            Holding(
-                symbol="PUMP",
-                amount_raw=10**30,
-                decimals=18,
-                amount=D(10**12),
-                price_usd=D("0.50"),
-                value_usd=D(5 * 10**11),
-            )
-        ],
+        "holdings": [pump(D(100_000))],
         "treasury_value_usd": D(3_000_000),
         "pstr_price": price,
         "pstr_market_cap_usd": D(1_000_000),
@@ -209,7 +216,7 @@ def test_evaluate__interventions_today__max_one_per_utc_day(today: int, acts: bo
 
 
 def test_evaluate__daily_limit_two__second_slot_gets_its_own_id() -> None:
-    policy = replace(POLICY, max_daily_interventions=2, cooldown_hours=D(0))
+    policy = with_params(max_daily_interventions=2, cooldown_hours=D(0))
     decision = decide(history=History(NOW - timedelta(hours=1), 1), policy=policy)
     assert decision.action is DecisionAction.ACT, decision.reasons
     assert decision.decision_id == "pstr-20260310-1"
@@ -229,7 +236,7 @@ def test_evaluate__pump_concentration__limit_inclusive(conc: Decimal | None, act
 
 # ------------------------------------------------------------------ max_deployment 40%
 def test_evaluate__tier_share_above_max_deployment__capped_at_max() -> None:
-    policy = replace(POLICY, max_deployment=D("0.20"))
+    policy = with_params(max_deployment=D("0.20"))
     decision = decide(make_state(price=D("0.60")), policy=policy)
     assert decision.action is DecisionAction.ACT
     assert decision.deployment_share == D("0.20")
@@ -237,16 +244,17 @@ def test_evaluate__tier_share_above_max_deployment__capped_at_max() -> None:
 
 
 def test_evaluate__deepest_drawdown__never_more_than_forty_percent() -> None:
-    decision = decide(make_state(price=D("0.01"), intervention_capacity_usd=D(1_000_000)))
+    decision = decide(make_state(price=D("0.01"), holdings=[pump(D(1_000_000))]))
     assert decision.deployment_share == D("0.40")
-    assert decision.amount_usd <= D("0.40") * D(1_000_000)
+    assert decision.amount_usd == D("0.40") * D(1_000_000)
 
 
 def test_evaluate__amount_above_pump_holding__capped_at_holding() -> None:
-    pump = Holding(
-        symbol="PUMP", amount_raw=123, decimals=18, amount=D(0), price_usd=D("0.5"), value_usd=D(0)
+    held = Holding(
+        symbol="PUMP", amount_raw=123, decimals=18, amount=D(0), price_usd=D("0.5"),
+        value_usd=D(100_000),
     )
-    decision = decide(make_state(holdings=[pump]))
+    decision = decide(make_state(holdings=[held]))
     assert decision.amount_in_raw == 123
 
 
@@ -255,7 +263,19 @@ def test_evaluate__no_pump_price__blocked() -> None:
 
 
 def test_evaluate__capacity_zero__blocked() -> None:
-    assert_blocked(decide(make_state(intervention_capacity_usd=D(0))), "capacity")
+    # the reserve leaves no headroom: $3,000,000 - 1.5 x $2,000,000 = 0 (RR exactly 1.5)
+    state = make_state(pstr_market_cap_usd=D(2_000_000), reserve_ratio=D("1.5"))
+    assert_blocked(decide(state), "capacity")
+
+
+def test_evaluate__state_under_other_strategy_params__blocked() -> None:
+    other = StrategyParams(cooldown_hours=D(24)).fingerprint()
+    assert_blocked(decide(make_state(strategy_fingerprint=other)), "strategy")
+
+
+def test_evaluate__state_under_same_strategy_params__acts() -> None:
+    state = make_state(strategy_fingerprint=POLICY.params.fingerprint())
+    assert decide(state).action is DecisionAction.ACT
 
 
 # ------------------------------------------------------------------ consensus and freshness
@@ -299,7 +319,7 @@ def test_evaluate__paused__blocked() -> None:
 def test_evaluate__amount_above_approval_threshold__requires_approval(
     capacity: Decimal, needs: bool
 ) -> None:
-    decision = decide(make_state(intervention_capacity_usd=capacity))
+    decision = decide(make_state(holdings=[pump(capacity)]))
     assert decision.action is DecisionAction.ACT
     assert decision.requires_approval is needs  # 25% of 200,000 = 50,000: not above
 
