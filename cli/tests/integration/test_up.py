@@ -64,7 +64,8 @@ def run_up(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture
 def stack_dir() -> Iterator[Path]:
-    """Not pytest's tmp_path: that is 0700 root, and Postgres runs as the `postgres` user."""
+    """Not pytest's tmp_path: that is 0700 root, and as root the embedded Postgres would keep
+    its data outside it (in /var/tmp), where nothing deletes it after the test."""
     path = Path(tempfile.mkdtemp(prefix="ballast-up-"))
     path.chmod(0o755)
     yield path
