@@ -10,6 +10,7 @@ from datetime import timedelta
 from decimal import Decimal as D
 from typing import Any
 
+import asyncpg
 import nats
 import pytest
 
@@ -149,7 +150,8 @@ async def test_treasury__liquidity_and_performance__from_chain_bus_and_postgres(
             decided_at=executed_at - timedelta(seconds=5)))
         await publish(nc, ns, INTERVENTION_EXECUTED, InterventionExecuted(
             decision_id="d-1", status=ExecutionStatus.CONFIRMED, mode=ExecutionMode.LIVE,
-            slippage=D("0.01"), gas_cost_wei=2 * 10**15, executed_at=executed_at))
+            slippage=D("0.01"), gas_cost_wei=2 * 10**15, executed_at=executed_at,
+            amount_out_raw=12_500 * 10**18))  # $10,000 at $0.80
         await publish(nc, ns, prices_consensus("PSTR"), consensus("PSTR", "0.90"))
         await asyncio.sleep(0.5)
         report = await service.reports.performance_report()
@@ -157,5 +159,19 @@ async def test_treasury__liquidity_and_performance__from_chain_bus_and_postgres(
         # 1% of $10,000 + 0.002 CORE at $1.20 (native CORE priced by WCORE)
         assert report.execution_cost_per_intervention_usd == D("100.0024")
         assert report.max_drawdown is not None
+        # seed 3 step 5: the first price kept after the swap is this minute's last, $0.90
+        (impact,) = report.interventions
+        assert (impact.decision_id, impact.price_before, impact.price_after) == (
+            "d-1", D("0.80"), D("0.90"))
+        assert impact.price_impact == D("0.125")
+        assert impact.price_later is None and impact.roi is None  # 24 h not over yet
+        conn = await asyncpg.connect(database_url)
+        try:
+            row = await conn.fetchrow("SELECT price_impact, roi, amount_out_raw "
+                                      "FROM treasury_interventions WHERE decision_id = 'd-1'")
+        finally:
+            await conn.close()
+        assert row is not None and row["price_impact"] == D("0.125") and row["roi"] is None
+        assert row["amount_out_raw"] == 12_500 * 10**18
     finally:
         await service.stop()

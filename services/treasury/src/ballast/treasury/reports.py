@@ -79,7 +79,10 @@ class Reports:
         report = build_performance(
             values=values,
             daily_values=[daily[d] for d in sorted(daily)][-31:],
-            interventions=await self.t.repo.confirmed_interventions(now - timedelta(days=30)),
+            interventions=await self.t.repo.confirmed_interventions(
+                now - timedelta(days=30),
+                self.t.chain_snapshot.pstr_decimals if self.t.chain_snapshot else 18,
+            ),
             pstr_prices=await self.t.repo.price_series(
                 self.t.symbols.pstr, now - timedelta(days=31)
             ),
@@ -87,6 +90,7 @@ class Reports:
             window=window,
             now=now,
         )
+        await self.t.repo.record_impacts(report.interventions)
         await self.t.bus.publish(report, PERFORMANCE_REPORT, msg_id=f"perf-{now.isoformat()}")
         self.t.metrics.published.labels(PERFORMANCE_REPORT).inc()
         return report

@@ -158,6 +158,20 @@ class LiquidityState(Message):
     reasons: list[str] = Field(default_factory=list[str])
 
 
+class InterventionImpact(Message):
+    """PSTR seed 3 step 5: one confirmed intervention's price impact and ROI after N hours."""
+
+    decision_id: str
+    executed_at: UtcDatetime
+    amount_usd: Dec
+    price_before: Dec | None
+    price_after: Dec | None
+    price_later: Dec | None = Field(description="the PSTR price horizon_hours after execution")
+    horizon_hours: Dec
+    price_impact: Dec | None = Field(description="price_after / price_before - 1")
+    roi: Dec | None = Field(description="PSTR bought at price_later / USD spent - 1")
+
+
 class PerformanceReport(Message):
     """Every 6 hours: growth, Sharpe, max drawdown, success rate, execution cost."""
 
@@ -168,3 +182,4 @@ class PerformanceReport(Message):
     intervention_success_rate: Dec | None
     interventions_evaluated: int = Field(ge=0)
     execution_cost_per_intervention_usd: Dec | None
+    interventions: list[InterventionImpact] = Field(default_factory=list[InterventionImpact])

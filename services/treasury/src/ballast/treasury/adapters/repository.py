@@ -16,6 +16,7 @@ from ballast.common.messages import (
     HealthScore,
     InterventionDecision,
     InterventionExecuted,
+    InterventionImpact,
     TreasuryState,
 )
 from ballast.treasury.domain.liquidity import PoolEntry
@@ -166,25 +167,33 @@ class Repository:
             trigger = d.inputs.trigger_threshold * d.inputs.vwap_30d
         await self.pool.execute(
             "INSERT INTO treasury_interventions (decision_id, decided_at, action, trigger_price, "
-            "amount_usd) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (decision_id) DO UPDATE SET "
+            "amount_usd, price_before) VALUES ($1, $2, $3, $4, $5, $6) "
+            "ON CONFLICT (decision_id) DO UPDATE SET "
             "decided_at = EXCLUDED.decided_at, action = EXCLUDED.action, "
-            "trigger_price = EXCLUDED.trigger_price, amount_usd = EXCLUDED.amount_usd",
-            d.decision_id, d.decided_at, d.action.value, trigger, d.amount_usd,
+            "trigger_price = EXCLUDED.trigger_price, amount_usd = EXCLUDED.amount_usd, "
+            "price_before = EXCLUDED.price_before",
+            d.decision_id, d.decided_at, d.action.value, trigger, d.amount_usd, d.inputs.price,
         )
 
     async def record_execution(self, e: InterventionExecuted) -> None:
         await self.pool.execute(
             "INSERT INTO treasury_interventions (decision_id, executed_at, status, slippage, "
-            "gas_cost_wei) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (decision_id) DO UPDATE SET "
+            "gas_cost_wei, amount_out_raw) VALUES ($1, $2, $3, $4, $5, $6) "
+            "ON CONFLICT (decision_id) DO UPDATE SET "
             "executed_at = EXCLUDED.executed_at, status = EXCLUDED.status, "
-            "slippage = EXCLUDED.slippage, gas_cost_wei = EXCLUDED.gas_cost_wei",
+            "slippage = EXCLUDED.slippage, gas_cost_wei = EXCLUDED.gas_cost_wei, "
+            "amount_out_raw = EXCLUDED.amount_out_raw",
             e.decision_id, e.executed_at, e.status.value, e.slippage,
             None if e.gas_cost_wei is None else Decimal(e.gas_cost_wei),
+            Decimal(e.amount_out_raw),
         )
 
-    async def confirmed_interventions(self, since: datetime) -> list[InterventionRecord]:
+    async def confirmed_interventions(
+        self, since: datetime, pstr_decimals: int = 18
+    ) -> list[InterventionRecord]:
         rows = await self.pool.fetch(
-            "SELECT executed_at, trigger_price, amount_usd, slippage, gas_cost_wei "
+            "SELECT decision_id, executed_at, trigger_price, amount_usd, slippage, gas_cost_wei, "
+            "price_before, amount_out_raw "
             "FROM treasury_interventions WHERE status = 'confirmed' AND executed_at >= $1 "
             "ORDER BY executed_at",
             since,
@@ -194,9 +203,23 @@ class Repository:
                 executed_at=r["executed_at"], trigger_price=r["trigger_price"],
                 amount_usd=r["amount_usd"] or Decimal(0), slippage=r["slippage"],
                 gas_cost_wei=None if r["gas_cost_wei"] is None else int(r["gas_cost_wei"]),
+                decision_id=r["decision_id"], price_before=r["price_before"],
+                pstr_received=(
+                    None if r["amount_out_raw"] is None
+                    else Decimal(r["amount_out_raw"]).scaleb(-pstr_decimals)
+                ),
             )
             for r in rows
         ]
+
+    async def record_impacts(self, impacts: list[InterventionImpact]) -> None:
+        """Seed 3 step 5: keep each intervention's measured impact and ROI with its record."""
+        await self.pool.executemany(
+            "UPDATE treasury_interventions SET price_after = $2, price_later = $3, "
+            "price_impact = $4, roi = $5 WHERE decision_id = $1",
+            [(i.decision_id, i.price_after, i.price_later, i.price_impact, i.roi)
+             for i in impacts],
+        )
 
     # ------------------------------------------------------------------ accumulation
     async def accumulation_claimed(self, hour: datetime) -> bool:

@@ -8,7 +8,9 @@
 - intervention success rate: confirmed interventions after which the PSTR price rose back above
   the trigger price (trigger_threshold x 30-day VWAP at the decision) within the configured
   window, over those whose window has ended or that already succeeded;
-- execution cost per intervention: slippage x amount + gas x native price, averaged.
+- execution cost per intervention: slippage x amount + gas x native price, averaged;
+- each confirmed intervention's price impact and ROI after the window (ballast.strategy.impact,
+  seed 3 step 5), in `interventions`.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from ballast.common.messages import PerformanceReport
+from ballast.common.messages import InterventionImpact, PerformanceReport
+from ballast.strategy.impact import impact
 
 DAYS_PER_YEAR = Decimal(365)
 WEI = Decimal(10) ** 18
@@ -72,6 +75,9 @@ class InterventionRecord:
     amount_usd: Decimal
     slippage: Decimal | None
     gas_cost_wei: int | None
+    decision_id: str = ""
+    price_before: Decimal | None = None
+    pstr_received: Decimal | None = None
 
 
 def succeeded(
@@ -103,6 +109,30 @@ def execution_cost(record: InterventionRecord, native_price: Decimal | None) -> 
     return slip + Decimal(record.gas_cost_wei) / WEI * native_price
 
 
+def intervention_impact(
+    record: InterventionRecord,
+    prices: Sequence[tuple[datetime, Decimal]],
+    window: timedelta,
+    now: datetime,
+) -> InterventionImpact:
+    """Seed 3 step 5 for one record; unknown parts stay None (no price yet, no PSTR amount)."""
+    found = None
+    if record.price_before is not None and record.pstr_received is not None:
+        found = impact(record.price_before, record.amount_usd, record.pstr_received,
+                       record.executed_at, prices, window, now)
+    return InterventionImpact(
+        decision_id=record.decision_id,
+        executed_at=record.executed_at,
+        amount_usd=record.amount_usd,
+        price_before=record.price_before,
+        price_after=found.price_after if found else None,
+        price_later=found.price_later if found else None,
+        horizon_hours=Decimal(int(window.total_seconds())) / 3600,
+        price_impact=found.price_impact if found else None,
+        roi=found.roi if found else None,
+    )
+
+
 def build_performance(
     values: Sequence[tuple[datetime, Decimal]],
     daily_values: Sequence[Decimal],
@@ -129,4 +159,5 @@ def build_performance(
             sum(known, Decimal(0)) / Decimal(len(known)) if known and len(known) == len(costs)
             else None
         ),
+        interventions=[intervention_impact(r, pstr_prices, window, now) for r in interventions],
     )
