@@ -37,6 +37,8 @@ class ExecConfig:
     pump: str
     pstr: str
     accumulate_token: str | None = None
+    accumulate_via: tuple[str, ...] = ()
+    """Intermediate tokens of the accumulation's router path (the devnet: WCORE)."""
     basket: str | None = None
     max_slippage: Decimal = StrategyParams().slippage_cap
     deadline_seconds: int = 600
@@ -70,24 +72,24 @@ class Builder:
         self.config = config
         self.decimals: dict[str, int] = {}
 
-    def path(self, kind: str) -> tuple[str, str]:
+    def path(self, kind: str) -> list[str]:
         if kind == "intervention":
-            return self.config.pump, self.config.pstr
+            return [self.config.pump, self.config.pstr]
         if self.config.accumulate_token is None:
             raise RuntimeError("accumulation needs accumulate_token configured")
-        return self.config.accumulate_token, self.config.pump
+        return [self.config.accumulate_token, *self.config.accumulate_via, self.config.pump]
 
     async def plan(self, record: Record, account: str) -> TxPlan:
         kind = record.execution.kind
         if kind in SWAP_KINDS:
-            token_in, token_out = self.path(kind)
-            quoted = await self.chain.quote(self.config.router, record.amount_in_raw,
-                                            [token_in, token_out])
+            path = self.path(kind)
+            token_in, token_out = path[0], path[-1]
+            quoted = await self.chain.quote(self.config.router, record.amount_in_raw, path)
             min_out = amount_out_min(quoted, self.config.max_slippage)
             _, timestamp, _ = await self.chain.latest_block()
             deadline = timestamp + self.config.deadline_seconds
             data = self.chain.swap_calldata(self.config.router, record.amount_in_raw, min_out,
-                                            [token_in, token_out], account, deadline)
+                                            path, account, deadline)
             return TxPlan(self.config.router, data, token_in, token_out, quoted, min_out, deadline)
         if kind in BASKET_KINDS:
             if self.config.basket is None:

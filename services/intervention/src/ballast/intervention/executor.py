@@ -346,7 +346,8 @@ class Executor:
         await self.builder.load_decimals()
         amount_out = 0
         if ex.kind in SWAP_KINDS:
-            token_in, token_out = self.builder.path(ex.kind)
+            path = self.builder.path(ex.kind)
+            token_in, token_out = path[0], path[-1]
             flows = await self.chain.token_flows(tx_hash, self.account, token_in, token_out)
             amount_out = flows.amount_out
         outcome = self._outcome(

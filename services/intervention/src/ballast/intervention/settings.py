@@ -19,10 +19,22 @@ from pydantic_settings import SettingsConfigDict
 from ballast.common.messages import ExecutionMode
 from ballast.common.settings import ServiceSettings
 from ballast.intervention.building import ExecConfig
+from ballast.intervention.domain.routing import route
 from ballast.strategy.policy import Policy
 from ballast.strategy.settings import StrategySettings, strategy_from_env
 
 ADDRESS = r"^0x[0-9a-fA-F]{40}$"
+
+
+def _via(deployment: dict[str, Any]) -> str | None:
+    """The intermediate of the USDC -> PUMP route through the deployment's pools, if needed."""
+    tokens = deployment["tokens"]
+    if "USDC" not in tokens:
+        return None
+    pools = [(p["token0"], p["token1"]) for p in deployment.get("pools", {}).values()]
+    path = route(pools, tokens["USDC"]["address"], tokens["PUMP"]["address"],
+                 avoid=[tokens["PSTR"]["address"]])
+    return path[1] if path is not None and len(path) == 3 else None
 
 
 class InterventionSettings(ServiceSettings):
@@ -51,6 +63,11 @@ class InterventionSettings(ServiceSettings):
     pump_address: str | None = Field(default=None, pattern=ADDRESS)
     pstr_address: str | None = Field(default=None, pattern=ADDRESS)
     accumulate_token_address: str | None = Field(default=None, pattern=ADDRESS)
+    accumulate_via_address: str | None = Field(
+        default=None, pattern=ADDRESS,
+        description="an intermediate token of the accumulation's path when there is no direct "
+        "pool (from deployment.json: the devnet routes USDC -> WCORE -> PUMP)",
+    )
     basket_address: str | None = Field(default=None, pattern=ADDRESS)
     deployment_file: Path | None = Field(
         default=None,
@@ -106,6 +123,7 @@ class InterventionSettings(ServiceSettings):
                 "accumulate_token_address": tokens.get("USDC", {}).get("address"),
                 "accumulate_token_decimals": tokens.get("USDC", {}).get("decimals"),
                 "basket_address": deployment.get("etf", {}).get("stake_basket"),
+                "accumulate_via_address": _via(deployment),
             }
         except (OSError, ValueError, KeyError, TypeError) as err:
             raise ValueError(f"DEPLOYMENT_FILE {path}: unreadable ({err!r})") from None
@@ -147,6 +165,9 @@ class InterventionSettings(ServiceSettings):
             pump=self.pump_address or zero,
             pstr=self.pstr_address or zero,
             accumulate_token=self.accumulate_token_address,
+            accumulate_via=(
+                (self.accumulate_via_address,) if self.accumulate_via_address else ()
+            ),
             basket=self.basket_address,
             max_slippage=self.strategy_params.slippage_cap,
             deadline_seconds=self.deadline_seconds,
