@@ -153,7 +153,9 @@ async def test_treasury__liquidity_and_performance__from_chain_bus_and_postgres(
             slippage=D("0.01"), gas_cost_wei=2 * 10**15, executed_at=executed_at,
             amount_out_raw=12_500 * 10**18))  # $10,000 at $0.80
         await publish(nc, ns, prices_consensus("PSTR"), consensus("PSTR", "0.90"))
-        await asyncio.sleep(0.5)
+        await wait(lambda: treasury.prices["PSTR"].price == D("0.90"))
+        await treasury.save_prices()  # the write-behind, now rather than within the second
+        await asyncio.sleep(0.2)  # the decision and execution rows
         report = await service.reports.performance_report()
         assert report.intervention_success_rate == 1 and report.interventions_evaluated == 1
         # 1% of $10,000 + 0.002 CORE at $1.20 (native CORE priced by WCORE)

@@ -33,9 +33,12 @@ from ballast.common.messages import (
     TreasuryState,
     utcnow,
 )
+from ballast.common.outbox import Outbox
 from ballast.common.subjects import Namespace, prices_consensus, trades
+from ballast.strategy.params import StrategyParams
+from ballast.treasury.adapters.repository import Repository
 from ballast.treasury.domain.liquidity import PoolReading
-from ballast.treasury.domain.state import ChainSnapshot, TokenBalance
+from ballast.treasury.domain.state import ChainSnapshot, TokenBalance, build_state
 from ballast.treasury.domain.vwap import to_units
 from ballast.treasury.main import TreasuryService, build_app
 from ballast.treasury.settings import TreasurySettings
@@ -228,3 +231,39 @@ async def test_treasury__risk_on_demand__published_and_returned(
                 await asyncio.sleep(0.02)
     finally:
         await service.stop()
+
+
+class NoPublish:
+    """A publisher for a process that dies right after its commit: it never gets to publish."""
+
+    async def publish_json(self, data: bytes, subject: str, *, msg_id: str) -> None:
+        raise AssertionError("the crashed process never publishes")
+
+
+async def test_treasury__state_committed_then_crash_before_publish__next_start_publishes_it_once(
+    nats_server: Any, bus_namespace: str, database_url: str, nc: nats.NATS
+) -> None:
+    """The outbox (ballast.common.outbox): the snapshot's transaction holds the state message, so
+    a process killed between its commit and its publish loses nothing, and nothing twice."""
+    settings = settings_for(nats_server.url, bus_namespace, database_url)
+    first = await start(settings)  # migrations applied
+    await first.stop()
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=1)
+    try:
+        repo = Repository(pool, Outbox("treasury_outbox", NoPublish()))
+        state = build_state(None, {}, None, StrategyParams(), utcnow(), timedelta(minutes=5))
+        pending = await repo.save_snapshot(
+            state, None, (), [(state, "treasury.state", "treasury-state-crashed")]
+        )
+        assert len(pending) == 1  # committed; the process dies here
+    finally:
+        await pool.close()
+
+    out = await listen(nc, Namespace(bus_namespace))
+    second = await start(settings)
+    try:
+        await out.wait(lambda: any(s.computed_at == state.computed_at for s in out.states))
+        await asyncio.sleep(2.5)  # past one periodic relay: a second copy would be here by now
+        assert [s.computed_at for s in out.states].count(state.computed_at) == 1
+    finally:
+        await second.stop()

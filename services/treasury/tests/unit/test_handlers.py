@@ -42,7 +42,10 @@ class FakeBus:
 
 
 class FakeRepo:
-    def __init__(self) -> None:
+    """The repository port in memory; its outbox publishes to the fake bus when flushed."""
+
+    def __init__(self, bus: FakeBus) -> None:
+        self.bus = bus
         self.trades: set[tuple[str, int]] = set()
         self.hours: set[datetime] = set()
         self.snapshots = 0
@@ -51,9 +54,16 @@ class FakeRepo:
     async def save_prices(self, prices: list[ConsensusPrice]) -> None:
         self.saved += [p.price for p in prices]
 
-    async def save_snapshot(self, state: Any, health: Any, prices: Any = ()) -> None:
+    async def save_snapshot(
+        self, state: Any, health: Any, prices: Any = (), messages: Any = ()
+    ) -> list[tuple[Message, str, str]]:
         self.snapshots += 1
         self.saved += [p.price for p in prices]
+        return list(messages)
+
+    async def publish_pending(self, pending: list[tuple[Message, str, str]]) -> None:
+        for message, subject, msg_id in pending:
+            await self.bus.publish(message, subject, msg_id=msg_id)
 
     async def record_trade(self, tx: str, index: int, symbol: str, bucket: Bucket) -> bool:
         if (tx, index) in self.trades:
@@ -91,7 +101,8 @@ def treasury(pump: int = 45_000_000) -> tuple[Treasury, FakeBus, FakeRepo]:
         database_url="postgresql://x/y",  # type: ignore[arg-type]
         state_debounce_seconds=0.01,
     )
-    bus, repo = FakeBus(), FakeRepo()
+    bus = FakeBus()
+    repo = FakeRepo(bus)
     t = Treasury(settings, bus, TreasuryMetrics(CollectorRegistry()), FakeChain(pump),  # type: ignore[arg-type]
                  clock=lambda: NOW)
     t._repo = repo  # type: ignore[assignment]  # what start() does after the restore

@@ -151,6 +151,17 @@ class Bus:
         )
         self.metrics.published.labels(spec.name).inc()
 
+    async def publish_json(self, data: bytes, subject: str, *, msg_id: str) -> None:
+        """Publish an already serialised message (the outbox's rows) with its msg-id."""
+        spec = stream_for(subject)
+        await self.broker.publish(
+            data,
+            self.ns.subject(subject),
+            headers={"content-type": "application/json", MSG_ID_HEADER: msg_id},
+            stream=self.ns.stream(spec.name),
+        )
+        self.metrics.published.labels(spec.name).inc()
+
     async def publish_core(self, payload: Message, subject: str) -> None:
         """Fire-and-forget publish on core NATS (no stream ack): for high-rate, lossy facts."""
         await self.broker.publish(

@@ -29,6 +29,7 @@ from ballast.common.messages import (
     HealthScore,
     InterventionDecision,
     InterventionExecuted,
+    Message,
     SafetyMode,
     StateStatus,
     Trade,
@@ -106,6 +107,7 @@ class Treasury:
         """Restore from Postgres (prices, VWAP buckets) and read the chain once."""
         self._repo = repo
         now = self.clock()
+        await repo.relay_outbox()  # what a crash left between a commit and its publish
         self.prices = await repo.latest_prices()
         buckets = await repo.load_buckets(self.symbols.pstr, minute_of(now) - WINDOW_MINUTES)
         self.vwap.restore(buckets)
@@ -233,12 +235,15 @@ class Treasury:
                 timedelta(seconds=self.settings.max_price_age_seconds), self.symbols,
             )
             health = build_health(state, self.params)
-            async with self._taking_unsaved_prices() as prices:
-                await self.repo.save_snapshot(state, health, prices)
             stamp = now.isoformat()
-            await self.bus.publish(state, TREASURY_STATE, msg_id=f"treasury-state-{stamp}")
+            messages: list[tuple[Message, str, str]] = [
+                (state, TREASURY_STATE, f"treasury-state-{stamp}")
+            ]
             if health is not None:
-                await self.bus.publish(health, HEALTH_SCORE, msg_id=f"health-{stamp}")
+                messages.append((health, HEALTH_SCORE, f"health-{stamp}"))
+            async with self._taking_unsaved_prices() as prices:
+                pending = await self.repo.save_snapshot(state, health, prices, messages)
+            await self.repo.publish_pending(pending)
             self.last_state, self.last_health = state, health
             self._observe(state, health, time.perf_counter() - started)
             self._recompute_when_stale(state)
@@ -311,3 +316,8 @@ class Treasury:
     async def prune(self) -> None:
         now = self.clock()
         await self.repo.prune(minute_of(now) - WINDOW_MINUTES, now - PRICE_HISTORY)
+        await self.repo.prune_outbox()
+
+    async def relay(self) -> None:
+        """Publish what the outbox still holds (a crash between a commit and its publish)."""
+        await self.repo.relay_outbox()

@@ -27,6 +27,7 @@ from ballast.common.messages import (
     TreasuryState,
     utcnow,
 )
+from ballast.common.outbox import Outbox
 from ballast.common.service import Service
 from ballast.common.settings import load_settings
 from ballast.common.subjects import (
@@ -51,6 +52,7 @@ from ballast.treasury.settings import TreasurySettings
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 ACCUMULATION_CHECK_SECONDS = 60.0
+OUTBOX_RELAY_SECONDS = 2.0
 PRICE_WRITE_SECONDS = 1.0
 """Consensus prices that moved no state are written behind, at most this late."""
 CONSENSUS_IN_FLIGHT = 256
@@ -106,7 +108,7 @@ def build_app(
     service.reports = reports = Reports(treasury)
 
     async def start() -> None:
-        await treasury.start(Repository(service.db))
+        await treasury.start(Repository(service.db, Outbox("treasury_outbox", service.bus)))
 
     service.on_start(start)
     service.on_stop(treasury.stop)
@@ -180,6 +182,7 @@ def schedule(
     service.every(settings.liquidity_interval_seconds, "liquidity")(liquidity_job)
     service.every(settings.performance_interval_seconds, "performance")(performance_job)
     service.every(86_400, "prune")(treasury.prune)
+    service.every(OUTBOX_RELAY_SECONDS, "outbox")(treasury.relay)
 
 
 def main() -> None:

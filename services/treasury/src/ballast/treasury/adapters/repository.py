@@ -17,8 +17,10 @@ from ballast.common.messages import (
     InterventionDecision,
     InterventionExecuted,
     InterventionImpact,
+    Message,
     TreasuryState,
 )
+from ballast.common.outbox import Outbox, Pending
 from ballast.treasury.domain.liquidity import PoolEntry
 from ballast.treasury.domain.performance import InterventionRecord
 from ballast.treasury.domain.vwap import Bucket
@@ -28,8 +30,10 @@ Conn = asyncpg.Connection | asyncpg.pool.PoolConnectionProxy
 
 
 class Repository:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, outbox: Outbox | None = None) -> None:
         self.pool = pool
+        self.outbox = outbox
+        """treasury.state and health.score leave through it, written with their snapshot."""
 
     async def migrate(self) -> None:
         async with self.pool.acquire() as conn:
@@ -121,10 +125,16 @@ class Repository:
     async def save_snapshot(
         self, state: TreasuryState, health: HealthScore | None,
         prices: Sequence[ConsensusPrice] = (),
-    ) -> None:
-        """The state and health as published, with the consensus prices received since the last
-        write, in one transaction."""
+        messages: Sequence[tuple[Message, str, str]] = (),
+    ) -> list[Pending]:
+        """The state and health, the consensus prices received since the last write, and the
+        messages to publish for them (message, subject, msg-id) in the outbox: one transaction.
+        Publish the returned messages with `publish_pending` once this returns."""
+        pending: list[Pending] = []
         async with self.pool.acquire() as conn, conn.transaction():
+            if self.outbox is not None:
+                for message, subject, msg_id in messages:
+                    pending.append(await self.outbox.add(conn, message, subject, msg_id))
             await _derived_rows(conn)
             await _write_prices(conn, prices)
             await conn.execute(
@@ -136,6 +146,7 @@ class Repository:
                 health.score if health else None, health.level.value if health else None,
                 state.model_dump_json(), health.model_dump_json() if health else None,
             )
+        return pending
 
     async def latest_snapshot(self) -> tuple[TreasuryState, HealthScore | None] | None:
         row = await self.pool.fetchrow(
@@ -211,6 +222,19 @@ class Repository:
             )
             for r in rows
         ]
+
+    async def publish_pending(self, pending: Sequence[Pending]) -> None:
+        """Publish what `save_snapshot` committed to the outbox, and mark it sent."""
+        if self.outbox is not None:
+            await self.outbox.flush(self.pool, pending)
+
+    async def relay_outbox(self) -> int:
+        """Publish what a crash left in the outbox between a commit and its publish."""
+        return 0 if self.outbox is None else await self.outbox.relay(self.pool)
+
+    async def prune_outbox(self) -> None:
+        if self.outbox is not None:
+            await self.outbox.prune(self.pool)
 
     async def record_impacts(self, impacts: list[InterventionImpact]) -> None:
         """Seed 3 step 5: keep each intervention's measured impact and ROI with its record."""
