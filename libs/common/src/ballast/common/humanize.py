@@ -18,7 +18,7 @@ PRICE_DIGITS = 5
 """Significant digits of a price (the issue asks for 4-6): enough to see a 0.01% move."""
 
 
-def _dec(value: Number) -> Decimal:
+def _dec(value: object) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, Decimal | int):
         raise TypeError(f"expected Decimal or int, got {type(value).__name__}")
     if isinstance(value, Decimal) and not value.is_finite():
