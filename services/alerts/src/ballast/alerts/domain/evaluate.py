@@ -171,7 +171,7 @@ class Evaluator:
             summary, details = _say(rule, shown, value, previous)
             kept = None if value is None else _text(value)
             return Observation(rule.name, labels, active, not active, kept, summary, now, details)
-        return self._change(rule, labels, key, value, now)
+        return self._change(rule, (labels, shown), key, value, now)
 
     def _threshold(
         self,
@@ -199,8 +199,14 @@ class Evaluator:
         return Observation(rule.name, labels, active, cleared, kept, summary, now, details)
 
     def _change(
-        self, rule: Rule, labels: dict[str, str], key: str, value: Scalar, now: datetime
+        self,
+        rule: Rule,
+        said: tuple[dict[str, str], dict[str, Scalar]],
+        key: str,
+        value: Scalar,
+        now: datetime,
     ) -> Observation | None:
+        labels, shown = said
         if not isinstance(value, Decimal):
             return None
         series = self._series.setdefault(key, deque())
@@ -215,7 +221,7 @@ class Evaluator:
         active = compare(change, rule.op, rule.threshold)
         clear_at: Value = rule.clear if rule.clear is not None else rule.threshold
         cleared = not compare(change, rule.op, clear_at)
-        summary, details = _say(rule, labels, change, rule.threshold)
+        summary, details = _say(rule, shown, change, rule.threshold)
         return Observation(rule.name, labels, active, cleared, change, summary, now, details)
 
     def _count(

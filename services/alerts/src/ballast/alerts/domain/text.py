@@ -8,6 +8,8 @@ format spec (issue #24: no float noise in a page):
     {price:price}    $0.83958       {ratio:x}            2.41x
     {wait:duration}  12 min         {amount:token PUMP}  57,142.86 PUMP
     {n:count}        12,408         {mode:hyphen}        dry-run
+    {ends:time}      2026-12-08 02:10 UTC
+    {round:plain}    20412 (an id or a block number, as it is)
     {value}          a number to six significant digits, or the text as it is
 
 `{a|b}` shows the first of `a`, `b` that the fact has (`{tx_hash|reason}`: the transaction, or
@@ -17,6 +19,7 @@ why there is none). A name the fact does not have is left as `{name}`, so a typo
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from decimal import Decimal
 from string import Formatter
 
@@ -26,6 +29,7 @@ Scalar = Decimal | str | bool | tuple[str, ...] | None
 
 _NUMBER_FORMATS: dict[str, Callable[[Decimal, str], str]] = {
     "": lambda v, _: h.significant(v, 6),
+    "plain": lambda v, _: format(v, "f"),
     "number": lambda v, arg: h.number(v, int(arg or 2)),
     "percent": lambda v, arg: h.percent(v, int(arg or 1)),
     "usd": lambda v, _: h.usd(v),
@@ -61,7 +65,19 @@ class Shown:
             return formatter(value, arg)
         if kind == "hyphen":
             return value.replace("_", "-")
+        if kind == "time":
+            return _time(value)
         return value
+
+
+def _time(value: str) -> str:
+    try:
+        instant = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if instant.tzinfo is not None:
+        instant = instant.astimezone(UTC)
+    return f"{instant:%Y-%m-%d %H:%M} UTC"
 
 
 class _Missing:
@@ -99,7 +115,7 @@ def render(
         return template
 
 
-FORMATS = frozenset(_NUMBER_FORMATS) | {"hyphen"}
+FORMATS = frozenset(_NUMBER_FORMATS) | {"hyphen", "time"}
 
 
 def template_errors(template: str) -> list[str]:
