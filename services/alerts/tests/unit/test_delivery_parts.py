@@ -56,9 +56,9 @@ def test_render__one_row__title_names_severity_state_and_summary_once() -> None:
     assert kind is apprise.NotifyType.FAILURE
 
 
-def test_render__one_row__html_table_of_facts_and_runbook_link() -> None:
+def test_render__one_row__html_facts_and_runbook_link() -> None:
     page, _ = render([row(1)])
-    assert "<th" in page.html and ">Missed blocks</th><td>3</td>" in page.html
+    assert "<b>Round:</b> 12<br><b>Missed blocks:</b> 3" in page.html
     assert '<a href="docs/runbook.md#validator_jailed">' in page.html
     assert "is jailed" not in page.html  # the summary is the subject, not repeated
 

@@ -311,8 +311,8 @@ def test_page__confirmed_live_intervention__transaction_hash() -> None:
     assert "Mode: live" in page.text and f"Transaction: {TX}" in page.text
 
 
-def test_page__html__facts_as_table_rows_escaped() -> None:
+def test_page__html__facts_one_per_line_runbook_linked() -> None:
     page = page_of(fire(engine(), "intervention_executed"))
-    assert "<th" in page.html and ">Amount</th><td>57,142.86 PUMP ($25,000.00)</td>" in page.html
+    assert "<b>Amount:</b> 57,142.86 PUMP ($25,000.00)<br>" in page.html
     assert '<a href="docs/runbook.md#intervention_executed">' in page.html
     assert "Intervention pstr-20261205-0" not in page.html

@@ -89,11 +89,12 @@ def _text_entry(payload: Payload, heading: bool) -> str:
 
 
 def _html_fact(line: str) -> str:
+    """`<b>Name:</b> value`: reads as a table in a mail client, and apprise's own text
+    alternative of the HTML (the plain part of the email) keeps `Name: value` on one line."""
     name, sep, value = line.partition(": ")
     if not sep:
-        return f'<tr><td colspan="2">{escape(line)}</td></tr>'
-    return (f'<tr><th align="left" style="padding:2px 12px 2px 0;font-weight:600">'
-            f"{escape(name)}</th><td>{escape(value)}</td></tr>")
+        return escape(line)
+    return f"<b>{escape(name)}:</b> {escape(value)}"
 
 
 def _html_entry(payload: Payload, heading: bool) -> str:
@@ -104,8 +105,7 @@ def _html_entry(payload: Payload, heading: bool) -> str:
                      f" {escape(headline(alert))}</h3>")
     facts = _facts(alert) if alert["state"] == "firing" else []
     if facts:
-        rows = "".join(_html_fact(line) for line in facts)
-        parts.append(f'<table style="border-collapse:collapse;margin:4px 0">{rows}</table>')
+        parts.append('<p style="margin:4px 0">' + "<br>".join(map(_html_fact, facts)) + "</p>")
     footer: list[str] = []
     for line in _footer(payload):
         name, _, value = line.partition(": ")
