@@ -81,6 +81,7 @@ def test_render__resolved__says_how_long_it_fired_success_type() -> None:
     page, kind = render([row(1, state="resolved")])
     assert page.title == "[CRITICAL] RESOLVED after firing for 12 min: Validator 0x1 is jailed"
     assert "Missed blocks" not in page.text  # the facts were those of the firing
+    assert page.text.splitlines()[0] == "Fired: 2026-11-22 12:00 to 12:12 UTC"
     assert kind is apprise.NotifyType.SUCCESS
 
 

@@ -296,9 +296,9 @@ def test_page__resolved_deviation__says_how_long_it_fired() -> None:
     (resolved,) = alerts.on_fact(calm[0], calm[1], later).notifications
     page = page_of(resolved)
     assert page.title == (
-        "[WARNING] RESOLVED after firing for 12 min: dex_twap price $0.76793 is 23.2% off the "
-        "PSTR consensus $1.0001 (threshold 5.0%)")
-    assert page.text.splitlines()[0] == "Since: 2026-12-05 02:10 UTC"
+        "[WARNING] RESOLVED after firing for 12 min: dex_twap price $0.99 is 1.0% off the "
+        "PSTR consensus $1.0001 (threshold 5.0%)")  # the values that resolved it
+    assert page.text.splitlines()[0] == "Fired: 2026-12-05 02:10 to 02:22 UTC"
     assert page.resolved
 
 

@@ -88,6 +88,7 @@ class Lifecycle:
         if observation.cleared:
             record.state, record.ends_at = AlertState.RESOLVED, now
             record.value = observation.value if observation.value is not None else record.value
+            record.summary = observation.summary or record.summary  # the resolved page: now
             out.changed[record.key] = record
             self._reconcile(record, now, "resolved", out)
             return self._flush(now, out)

@@ -73,6 +73,10 @@ def _footer(payload: Payload) -> list[str]:
     alert = _alert(payload)
     started = datetime.fromisoformat(str(alert["starts_at"]))
     lines = [f"Since: {started:%Y-%m-%d %H:%M} UTC"]
+    if alert.get("state") == "resolved" and alert.get("ends_at"):
+        ended = datetime.fromisoformat(str(alert["ends_at"]))
+        until = f"{ended:%H:%M}" if ended.date() == started.date() else f"{ended:%Y-%m-%d %H:%M}"
+        lines = [f"Fired: {started:%Y-%m-%d %H:%M} to {until} UTC"]
     if alert.get("runbook_url"):
         lines.append(f"Runbook: {alert['runbook_url']}")
     lines.append(f"Alert: {alert['key']} (notification {payload['id']})")
