@@ -75,3 +75,30 @@ class SmtpReceiver:
         user, domain = sender.split("@", 1)
         return (f"mailto://{user}@127.0.0.1:{self.port}?smtp=127.0.0.1&mode=insecure"
                 f"&from={sender}&to={to}&domain={domain}")
+
+
+def main() -> None:
+    """`python -m ballast.testing.smtp`: a local inbox for trying pages by hand. Prints the
+    apprise URL to give `BALLAST_ALERTS_CHANNELS`, then each email as it arrives (Ctrl-C ends)."""
+    receiver = SmtpReceiver()
+    receiver.start()
+    print(receiver.url(), flush=True)
+    shown = 0
+    try:
+        while True:
+            receiver.arrived.wait(1)
+            receiver.arrived.clear()
+            with receiver.lock:
+                new = receiver.emails[shown:]
+            for email in new:
+                shown += 1
+                print(f"\n=== {shown}: {email.subject}\n--- text/plain\n{email.part('plain')}"
+                      f"\n--- text/html\n{email.part('html')}", flush=True)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        receiver.stop()
+
+
+if __name__ == "__main__":
+    main()
