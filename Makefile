@@ -11,11 +11,12 @@ BIN := $(VENV)/bin
 SYNCED := $(VENV)/.synced
 NPM_DONE := contracts/node_modules/.installed
 DEPLOY_TOOLS_DONE := deploy/tools/node_modules/.installed
+PROMTOOL := $(TOOLS)/bin/promtool
 PYTEST_ARGS ?=
 
 .PHONY: setup run test lint typecheck unit contracts bench docs clean
 
-setup: $(SYNCED) $(NPM_DONE) $(DEPLOY_TOOLS_DONE)
+setup: $(SYNCED) $(NPM_DONE) $(DEPLOY_TOOLS_DONE) $(PROMTOOL)
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -33,6 +34,23 @@ $(NPM_DONE): contracts/package-lock.json
 $(DEPLOY_TOOLS_DONE): deploy/tools/package-lock.json
 	cd deploy/tools && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
+
+# promtool, for `promtool test rules` (tests/deploy/test_prometheus_rules.py): one on PATH is
+# linked; else the binary alone is unpacked from Debian's `prometheus` package into .tools/bin
+# (no Prometheus server installed or started). `apt-get update` runs first, as root only, when
+# the package cannot be downloaded yet. Without it the rule tests fail and say what to install.
+$(PROMTOOL): | $(UV)
+	@if command -v promtool >/dev/null 2>&1; then ln -sf "$$(command -v promtool)" $@; \
+	elif command -v apt-get >/dev/null 2>&1; then \
+	  tmp=$$(mktemp -d); \
+	  { (cd $$tmp && apt-get download prometheus >/dev/null 2>&1) || \
+	    { [ "$$(id -u)" = 0 ] && apt-get update -qq >/dev/null && \
+	      (cd $$tmp && apt-get download prometheus >/dev/null 2>&1); }; } && \
+	  dpkg-deb -x $$tmp/prometheus_*.deb $$tmp/x && install -m 0755 $$tmp/x/usr/bin/promtool $@; \
+	  rm -rf $$tmp; \
+	fi; \
+	if [ -x $@ ]; then $@ --version 2>&1 | head -1; \
+	else echo "promtool not installed: install Debian's 'prometheus' package (apt-get install prometheus) or put promtool on PATH"; fi
 
 run: setup
 	$(BIN)/ballast up

@@ -189,7 +189,7 @@ async def test_oracle_attack__dex_pumped__no_intervention_and_a_warning_naming_i
 
     def warned() -> list[dict[str, Any]]:
         return [r["body"] for r in e2e.webhook.requests
-                if "deviates" in str(r["body"]) and "PSTR" in str(r["body"])]
+                if "oracle_deviation" in str(r["body"]) and "PSTR" in str(r["body"])]
 
     for step in e2e.steps("oracle-attack", count=40):  # a step a second, as `ballast scenario`
         await e2e.step(step)

@@ -13,7 +13,8 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import nats
@@ -21,11 +22,21 @@ from rich.console import Group
 from rich.table import Table
 
 from ballast.cli.registry import ServiceSpec
+from ballast.common import humanize
 
 SUMMARY_FIELDS = (
-    "status", "price", "tier", "reserve_ratio", "level", "score", "action", "state", "severity",
-    "ready", "nav_per_share", "summary", "error",
+    "status", "price", "tier", "reserve_ratio", "level", "score", "action", "amount_usd", "state",
+    "severity", "ready", "nav_per_share", "summary", "error",
 )
+NUMBER_FIELDS: dict[str, Callable[[Decimal], str]] = {
+    "price": humanize.price,
+    "nav_per_share": humanize.price,
+    "reserve_ratio": humanize.multiple,
+    "score": humanize.percent,
+    "amount_usd": humanize.usd,
+}
+"""How a decimal field of a message reads in the view (ballast.common.humanize); the bus keeps
+the exact string."""
 
 
 @dataclass
@@ -75,8 +86,17 @@ class BusWatcher:
                 self.heartbeats[subject.removeprefix("heartbeat.")] = body
 
 
+def shown(name: str, value: object) -> str:
+    formatter = NUMBER_FIELDS.get(name)
+    number = humanize.parse_decimal(value) if isinstance(value, str) else None
+    if formatter is not None and number is not None:
+        return formatter(number)
+    return str(value)
+
+
 def summarise(body: dict[str, Any]) -> str:
-    parts = [f"{k}={body[k]}" for k in SUMMARY_FIELDS if k in body and body[k] is not None]
+    parts = [f"{k}={shown(k, body[k])}" for k in SUMMARY_FIELDS
+             if k in body and body[k] is not None]
     if "symbol" in body:
         parts.insert(0, str(body["symbol"]))
     return " ".join(parts)[:80]
@@ -122,7 +142,9 @@ def render(
         beat_text = "[yellow]none yet[/]"
         if beat is not None:
             sent = datetime.fromisoformat(str(beat.get("sent_at"))).timestamp()
-            beat_text = f"{now - sent:4.0f}s ago, up {beat.get('uptime_seconds')}s"
+            uptime = humanize.duration(int(beat.get("uptime_seconds") or 0))
+            ago = humanize.duration(timedelta(seconds=max(now - sent, 0.0)))
+            beat_text = f"{ago} ago, up {uptime}"
         svc_table.add_row(
             spec.name,
             "[green]running[/]" if alive() else "[red]exited[/]",
@@ -136,7 +158,8 @@ def render(
         bus_table.add_column(col)
     for subject in sorted(watcher.subjects):
         seen = watcher.subjects[subject]
-        bus_table.add_row(subject, str(seen.count), f"{now - seen.last_at:.0f}s", seen.summary)
+        age = humanize.duration(timedelta(seconds=max(now - seen.last_at, 0.0)))
+        bus_table.add_row(subject, humanize.count(seen.count), age, seen.summary)
     stamp = datetime.now(UTC).strftime("%H:%M:%S UTC")
     caption = f"{stamp}  Ctrl-C stops everything"
     return Group(infra_table, svc_table, bus_table, caption)

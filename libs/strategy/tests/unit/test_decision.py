@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -104,6 +105,16 @@ def test_evaluate__all_conditions_hold__acts_with_tier_share_of_capacity() -> No
     assert decision.amount_in_raw == 50_000 * 10**18  # $25,000 at $0.50 per PUMP
     assert decision.decision_id == "pstr-20260310-0"
     assert not decision.requires_approval
+
+
+def test_evaluate__acts__projects_reserve_ratio_after_the_amount_leaves() -> None:
+    decision = decide()
+    # RR 3 x ($3,000,000 - $25,000) / $3,000,000
+    assert decision.inputs.reserve_ratio_after == D("2.975")
+
+
+def test_evaluate__blocked__no_reserve_ratio_after() -> None:
+    assert decide(paused=True).inputs.reserve_ratio_after is None
 
 
 # ------------------------------------------------------------------ trigger: price < 0.85 x VWAP
@@ -337,3 +348,17 @@ def test_evaluate__several_rules_fail__every_reason_listed() -> None:
 def test_evaluate__same_blocked_state_twice__same_decision_id() -> None:
     state = make_state(price=D("0.95"))
     assert decide(state).decision_id == decide(state).decision_id
+
+
+def test_decision_facts__stored_decision__carried_by_the_executed_fact() -> None:
+    from ballast.common.messages import ExecutionStatus, InterventionExecuted  # noqa: PLC0415
+    from ballast.intervention.building import decision_facts  # noqa: PLC0415
+
+    payload = json.loads(decide().model_dump_json())
+    executed = InterventionExecuted(
+        decision_id="pstr-20260310-0", status=ExecutionStatus.DRY_RUN,
+        mode=ExecutionMode.DRY_RUN, executed_at=NOW, **decision_facts(payload),
+    )
+    assert (executed.tier, executed.amount_usd, executed.price, executed.vwap_30d) == (
+        2, D("25000.00"), D("0.78"), D("1.00"))
+    assert executed.reserve_ratio_after == D("2.975")

@@ -337,7 +337,7 @@ async def test_service__rules_file_changed__new_threshold_applies_without_restar
         await eventually(lambda: app.engine.config.rules[0].threshold == Decimal("1.5"))
         await h.publish(facts.treasury(rr="1.9"))
         await eventually(
-            lambda: any("RESOLVED" in r["body"]["message"] for r in h.received("rr_low"))
+            lambda: any("RESOLVED" in r["body"]["title"] for r in h.received("rr_low"))
         )
     finally:
         await nc.drain()

@@ -29,8 +29,12 @@ def row(i: int, severity: str = "critical", state: str = "firing") -> OutboxRow:
         "state": state,
         "labels": {"operator": f"0x{i}"},
         "summary": f"Validator 0x{i} is jailed",
+        "description": "Round: 12\nMissed blocks: 3",
         "value": "True",
+        "starts_at": T0.isoformat(),
+        "ends_at": (T0 + timedelta(minutes=12)).isoformat() if state == "resolved" else None,
         "escalated": False,
+        "runbook_url": "docs/runbook.md#validator_jailed",
     }
     return OutboxRow(
         id=i, key=alert["key"], sequence=1, channel="ch-1", notification_id=f"n{i}-1",
@@ -39,23 +43,46 @@ def row(i: int, severity: str = "critical", state: str = "firing") -> OutboxRow:
     )  # fmt: skip
 
 
-def test_render__one_row__title_names_severity_state_and_summary() -> None:
-    title, body, kind = render([row(1)])
-    assert title == "[CRITICAL] FIRING: Validator 0x1 is jailed"
-    assert "[id n1-1]" in body and "operator=0x1" in body
+def test_render__one_row__title_names_severity_state_and_summary_once() -> None:
+    page, kind = render([row(1)])
+    assert page.title == "[CRITICAL] FIRING: Validator 0x1 is jailed"
+    assert page.text.splitlines() == [
+        "Round: 12",
+        "Missed blocks: 3",
+        "Since: 2026-11-22 12:00 UTC",
+        "Runbook: docs/runbook.md#validator_jailed",
+        "Alert: validator_jailed{operator=0x1} (notification n1-1)",
+    ]
     assert kind is apprise.NotifyType.FAILURE
 
 
-def test_render__several_rows__one_digest_with_every_id() -> None:
+def test_render__one_row__html_facts_and_runbook_link() -> None:
+    page, _ = render([row(1)])
+    assert "<b>Round:</b> 12<br><b>Missed blocks:</b> 3" in page.html
+    assert '<a href="docs/runbook.md#validator_jailed">' in page.html
+    assert "is jailed" not in page.html  # the summary is the subject, not repeated
+
+
+def test_render__several_rows__one_digest_with_every_id_worst_first() -> None:
     rows = [row(1, "warning"), row(2, "critical"), row(3, "info", "resolved")]
-    title, body, kind = render(rows)
-    assert title == "[CRITICAL] digest of 3 notifications"
-    assert [line.rsplit("[id ", 1)[1] for line in body.splitlines()] == ["n1-1]", "n2-1]", "n3-1]"]
+    page, kind = render(rows)
+    assert page.title == "[CRITICAL] 3 alerts: 2 firing, 1 resolved"
+    headings = [line for line in page.text.splitlines() if line.startswith("[")]
+    assert headings == [
+        "[CRITICAL] FIRING: Validator 0x2 is jailed",
+        "[WARNING] FIRING: Validator 0x1 is jailed",
+        "[INFO] RESOLVED after firing for 12 min: Validator 0x3 is jailed",
+    ]
+    assert [f"notification n{i}-1" in page.text for i in (1, 2, 3)] == [True] * 3
     assert kind is apprise.NotifyType.FAILURE
 
 
-def test_render__resolved__success_type() -> None:
-    assert render([row(1, state="resolved")])[2] is apprise.NotifyType.SUCCESS
+def test_render__resolved__says_how_long_it_fired_success_type() -> None:
+    page, kind = render([row(1, state="resolved")])
+    assert page.title == "[CRITICAL] RESOLVED after firing for 12 min: Validator 0x1 is jailed"
+    assert "Missed blocks" not in page.text  # the facts were those of the firing
+    assert page.text.splitlines()[0] == "Fired: 2026-11-22 12:00 to 12:12 UTC"
+    assert kind is apprise.NotifyType.SUCCESS
 
 
 def test_with_idempotency__json_url__header_and_payload_field_apprise_parses() -> None:

@@ -44,6 +44,11 @@ async def test_executor__live_decision__one_swap_confirmed_and_published(harness
     assert outcome.decision_id == decision.decision_id
     assert outcome.status is ExecutionStatus.CONFIRMED
     assert outcome.amount_in_raw == decision.amount_in_raw == 50 * 10**18
+    assert outcome.amount_in == Decimal(50)  # PUMP, from the token's decimals
+    # what the decision saw, carried for the page about it (issue #24)
+    assert (outcome.tier, outcome.amount_usd, outcome.price, outcome.vwap_30d) == (
+        decision.inputs.tier, decision.amount_usd, decision.inputs.price, decision.inputs.vwap_30d)
+    assert outcome.reserve_ratio_after == decision.inputs.reserve_ratio_after is not None
     assert outcome.amount_out_raw > 0 and outcome.amount_out_raw >= outcome.amount_out_min_raw
     assert outcome.slippage == Decimal(0)  # nothing moved between quote and execution
     price = outcome.effective_price  # PUMP per PSTR: 2 in the pool, plus the 0.3% fee

@@ -171,6 +171,19 @@ def size(state: TreasuryState, policy: Policy, drawdown: Decimal | None) -> sizi
     )
 
 
+def reserve_ratio_after(state: TreasuryState, amount_usd: Decimal) -> Decimal | None:
+    """The reserve ratio once `amount_usd` of PUMP has left the reserve, at the same prices.
+
+    The treasury's ratio is reserve value / PSTR market cap, and the PSTR bought back is not a
+    reserve (ballast.treasury.domain.state), so only the numerator shrinks:
+    RR x (value - amount) / value. None when the state does not say.
+    """
+    rr, value = state.reserve_ratio, state.treasury_value_usd
+    if rr is None or value is None or value <= 0:
+        return None
+    return rr * (value - amount_usd) / value
+
+
 def blocked_decision_id(policy: Policy, state: TreasuryState) -> str:
     """Deterministic per state, so a redelivered state republishes the same id (dedup)."""
     digest = hashlib.sha256(state.model_dump_json().encode()).hexdigest()[:12]
@@ -221,6 +234,7 @@ def evaluate(
         last_intervention_at=history.last_intervention_at,
         interventions_today=history.interventions_today,
         paused=paused,
+        reserve_ratio_after=reserve_ratio_after(state, sizing.amount_usd) if act else None,
     )
     if act:
         reasons = [

@@ -66,6 +66,20 @@ class TxPlan:
     deadline: int | None = None
 
 
+def decision_facts(payload: dict[str, Any]) -> dict[str, Any]:
+    """What the decision saw, for `InterventionExecuted`: the page about an outcome names the
+    tier, the size, the price against its VWAP and the reserve left (issue #24). A stored
+    decision that predates a field gives None for it."""
+    inputs: dict[str, Any] = payload.get("inputs") or {}
+    return {
+        "tier": inputs.get("tier"),
+        "amount_usd": payload.get("amount_usd"),
+        "price": inputs.get("price"),
+        "vwap_30d": inputs.get("vwap_30d"),
+        "reserve_ratio_after": inputs.get("reserve_ratio_after"),
+    }
+
+
 class Builder:
     def __init__(self, chain: Chain, config: ExecConfig) -> None:
         self.chain = chain
@@ -136,9 +150,10 @@ class Builder:
         ex = record.execution
         gas_cost = gas_used * gas_price if gas_used is not None and gas_price is not None else None
         if ex.kind == "intervention":
+            decimals_in = self.decimals.get(self.config.pump, 18)
             result = swap_result(
                 amount_in=record.amount_in_raw, amount_out=amount_out, quoted_out=quoted_out,
-                decimals_in=self.decimals.get(self.config.pump, 18),
+                decimals_in=decimals_in,
                 decimals_out=self.decimals.get(self.config.pstr, 18),
                 gas_used=gas_used or 0, effective_gas_price=gas_price or 0,
             )
@@ -151,6 +166,8 @@ class Builder:
                 slippage=result.slippage if amount_out and quoted_out else None,
                 gas_used=gas_used, gas_cost_wei=gas_cost, block_number=block, reason=reason,
                 executed_at=now,
+                amount_in=Decimal(record.amount_in_raw).scaleb(-decimals_in),
+                **decision_facts(record.payload),
             )
         details = {"decision_id": ex.decision_id}
         if ex.nonce is not None:

@@ -37,3 +37,6 @@ class Alert(Message):
     escalated: bool = False
     acknowledged: bool = False
     notified_at: UtcDatetime
+    runbook_url: str | None = Field(
+        default=None, description="the runbook section: what the alert means, what to do"
+    )

@@ -42,6 +42,11 @@ class DecisionInputs(Message):
     last_intervention_at: UtcDatetime | None
     interventions_today: int = Field(ge=0)
     paused: bool
+    reserve_ratio_after: Dec | None = Field(
+        default=None,
+        description="projected reserve ratio once the decided amount has left the reserve "
+        "(acting decisions only)",
+    )
 
 
 class InterventionDecision(Message):
@@ -78,6 +83,15 @@ class InterventionExecuted(Message):
     block_number: int | None = Field(default=None, ge=0)
     reason: str | None = None
     executed_at: UtcDatetime
+    # What the decision saw, carried so the terminal fact alone tells on-call what happened.
+    tier: int | None = Field(default=None, ge=0, le=3)
+    amount_usd: Dec | None = Field(default=None, ge=0, description="decided size in USD")
+    amount_in: Dec | None = Field(default=None, ge=0, description="PUMP sold, in tokens")
+    price: Dec | None = Field(default=None, description="PSTR consensus price at the decision")
+    vwap_30d: Dec | None = Field(default=None, description="PSTR 30-day VWAP at the decision")
+    reserve_ratio_after: Dec | None = Field(
+        default=None, description="projected reserve ratio after the intervention"
+    )
 
 
 class AutomationKind(StrEnum):

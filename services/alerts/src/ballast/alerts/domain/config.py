@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import cast
 
+from ballast.alerts.domain.text import template_errors
 from ballast.common.messages import Severity
 from ballast.common.subjects import PAYLOADS, subject_matches
 
@@ -86,6 +87,7 @@ class Rule:
     escalate_after: timedelta | None = None
     escalate_to: Severity = Severity.CRITICAL
     group_by: tuple[str, ...] = ()
+    runbook_url: str | None = None
 
     @property
     def route_name(self) -> str:
@@ -190,7 +192,8 @@ def parse_rule(raw: Mapping[str, object]) -> Rule:  # noqa: C901 - one branch pe
             "summary": str(raw.get("summary", name)),
         }
         payload_pattern(str(raw["subject"]))
-        for key in ("field", "threshold_field", "for_each", "family", "route", "interval_field"):
+        for key in ("field", "threshold_field", "for_each", "family", "route", "interval_field",
+                    "runbook_url"):
             if raw.get(key) is not None:
                 kwargs[key] = str(raw[key])
         if "description" in raw:
@@ -246,6 +249,10 @@ def _check(rule: Rule) -> None:
         raise RulesError(f"rule {rule.name}: kind transition needs `order`")
     if rule.kind is Kind.ABSENCE and not (rule.interval_field or rule.window):
         raise RulesError(f"rule {rule.name}: kind absence needs `interval_field` or `window`")
+    for what, template in (("summary", rule.summary), ("description", rule.description)):
+        errors = template_errors(template)
+        if errors:
+            raise RulesError(f"rule {rule.name}: {what}: {'; '.join(errors)}")
 
 
 def parse_rules(raw: Mapping[str, object]) -> RulesConfig:

@@ -18,9 +18,9 @@ from typing import cast
 
 from ballast.alerts.domain.config import Kind, Op, Rule, RulesConfig, Value
 from ballast.alerts.domain.model import Observation, alert_key
+from ballast.alerts.domain.text import Scalar, render
 from ballast.common.subjects import subject_matches
 
-Scalar = Decimal | str | bool | tuple[str, ...] | None
 ITEM = "item."
 
 
@@ -88,21 +88,6 @@ def _text(value: object) -> str:
     return str(value)
 
 
-class _Safe(dict[str, str]):
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
-
-
-def render(template: str, labels: Mapping[str, str], value: object, threshold: object) -> str:
-    values = _Safe(labels)
-    values["value"] = "n/a" if value is None else _text(value)
-    values["threshold"] = "n/a" if threshold is None else _text(threshold)
-    try:
-        return template.format_map(values)
-    except (ValueError, IndexError, AttributeError):
-        return template
-
-
 @dataclass(frozen=True)
 class _Context:
     fact: object
@@ -158,7 +143,8 @@ class Evaluator:
 
     def _one(self, rule: Rule, ctx: _Context, now: datetime) -> Observation | None:
         labels = {name: _text(ctx.get(path)) for name, path in rule.labels}
-        shown = {name: _text(ctx.get(path)) for name, path in rule.annotations} | labels
+        shown: dict[str, Scalar] = {name: ctx.get(path) for name, path in rule.annotations}
+        shown |= labels
         where_ok = all(compare(ctx.get(c.field), c.op, c.value) for c in rule.where)
         key = alert_key(rule.name, labels)
         if rule.kind is Kind.THRESHOLD:
@@ -166,7 +152,8 @@ class Evaluator:
         if not where_ok:
             return None
         if rule.kind is Kind.WATCHDOG:
-            return Observation(rule.name, labels, True, False, None, rule.summary, now)
+            summary, details = _say(rule, shown, None, None)
+            return Observation(rule.name, labels, True, False, None, summary, now, details)
         if rule.kind is Kind.ABSENCE:
             interval = _seconds(ctx.get(rule.interval_field) if rule.interval_field else None)
             wait = rule.window or timedelta(seconds=float(interval * rule.missing_factor))
@@ -181,17 +168,17 @@ class Evaluator:
             previous = self._previous.get(key)
             self._previous[key] = value
             active = _rank(rule, value) > _rank(rule, previous) >= 0
-            text = render(rule.summary, shown, value, previous)
+            summary, details = _say(rule, shown, value, previous)
             kept = None if value is None else _text(value)
-            return Observation(rule.name, labels, active, not active, kept, text, now)
-        return self._change(rule, labels, key, value, now)
+            return Observation(rule.name, labels, active, not active, kept, summary, now, details)
+        return self._change(rule, (labels, shown), key, value, now)
 
     def _threshold(
         self,
         rule: Rule,
         ctx: _Context,
         labels: dict[str, str],
-        shown: dict[str, str],
+        shown: dict[str, Scalar],
         where_ok: bool,
         now: datetime,
     ) -> Observation | None:
@@ -208,12 +195,18 @@ class Evaluator:
         clear_at: Value = rule.clear if rule.clear is not None else threshold
         cleared = not where_ok or not compare(value, rule.op, clear_at)
         kept: Decimal | str = value if isinstance(value, Decimal | str) else _text(value)
-        text = render(rule.summary, shown, value, threshold)
-        return Observation(rule.name, labels, active, cleared, kept, text, now)
+        summary, details = _say(rule, shown, value, threshold)
+        return Observation(rule.name, labels, active, cleared, kept, summary, now, details)
 
     def _change(
-        self, rule: Rule, labels: dict[str, str], key: str, value: Scalar, now: datetime
+        self,
+        rule: Rule,
+        said: tuple[dict[str, str], dict[str, Scalar]],
+        key: str,
+        value: Scalar,
+        now: datetime,
     ) -> Observation | None:
+        labels, shown = said
         if not isinstance(value, Decimal):
             return None
         series = self._series.setdefault(key, deque())
@@ -228,9 +221,8 @@ class Evaluator:
         active = compare(change, rule.op, rule.threshold)
         clear_at: Value = rule.clear if rule.clear is not None else rule.threshold
         cleared = not compare(change, rule.op, clear_at)
-        percent = (change * 100).quantize(Decimal("0.01"))
-        text = render(rule.summary, labels, percent, rule.threshold)
-        return Observation(rule.name, labels, active, cleared, change, text, now)
+        summary, details = _say(rule, shown, change, rule.threshold)
+        return Observation(rule.name, labels, active, cleared, change, summary, now, details)
 
     def _count(
         self, rule: Rule, labels: dict[str, str], arrivals: deque[datetime], now: datetime
@@ -242,8 +234,8 @@ class Evaluator:
         active = compare(count, rule.op, rule.threshold)
         clear_at: Value = rule.clear if rule.clear is not None else rule.threshold
         cleared = not compare(count, rule.op, clear_at)
-        text = render(rule.summary, labels, count, rule.threshold)
-        return Observation(rule.name, labels, active, cleared, count, text, now)
+        summary, details = _say(rule, labels, count, rule.threshold)
+        return Observation(rule.name, labels, active, cleared, count, summary, now, details)
 
     def expect(
         self, rule_name: str, labels: Mapping[str, str], now: datetime, within: timedelta
@@ -266,8 +258,10 @@ class Evaluator:
                 continue
             if now > deadline:
                 silent = Decimal(int((now - last).total_seconds()))
-                text = render(rule.summary, labels, silent, None)
-                found.append(Observation(rule.name, labels, True, False, silent, text, now))
+                summary, details = _say(rule, labels, silent, None)
+                found.append(
+                    Observation(rule.name, labels, True, False, silent, summary, now, details)
+                )
         for key, (labels, arrivals) in list(self._arrivals.items()):
             rule = names.get(_rule_of(key))
             if rule is None:
@@ -277,6 +271,16 @@ class Evaluator:
             if not arrivals:
                 del self._arrivals[key]
         return found
+
+
+def _say(
+    rule: Rule, values: Mapping[str, Scalar], value: Scalar, threshold: Scalar
+) -> tuple[str, str]:
+    """The rule's summary and description over this fact."""
+    return (
+        render(rule.summary, values, value, threshold),
+        render(rule.description, values, value, threshold),
+    )
 
 
 def _rank(rule: Rule, value: Scalar) -> int:

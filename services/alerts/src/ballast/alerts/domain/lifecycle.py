@@ -88,13 +88,17 @@ class Lifecycle:
         if observation.cleared:
             record.state, record.ends_at = AlertState.RESOLVED, now
             record.value = observation.value if observation.value is not None else record.value
+            record.summary = observation.summary or record.summary  # the resolved page: now
             out.changed[record.key] = record
             self._reconcile(record, now, "resolved", out)
             return self._flush(now, out)
         worse = observation.active and self._worse(rule, record, observation.value)
-        if observation.value != record.value or observation.summary != record.summary:
+        if (observation.value, observation.summary, observation.description) != (
+            record.value, record.summary, record.description
+        ):
             record.value = observation.value
             record.summary = observation.summary or record.summary
+            record.description = observation.description or record.description
             out.changed[record.key] = record
         if rule.kind is Kind.WATCHDOG and self._due(record, self._repeat(rule), now):
             self._notify(record, now, "watchdog", out)
@@ -114,7 +118,7 @@ class Lifecycle:
                 labels=dict(obs.labels),
                 state=AlertState.FIRING,
                 summary=obs.summary or rule.summary,
-                description=rule.description,
+                description=obs.description or rule.description,
                 value=obs.value,
                 starts_at=now,
                 last_seen_at=now,
@@ -123,6 +127,7 @@ class Lifecycle:
         record.state, record.starts_at, record.ends_at = AlertState.FIRING, now, None
         record.last_seen_at, record.value = now, obs.value
         record.summary = obs.summary or rule.summary
+        record.description = obs.description or rule.description
         record.severity, record.base_severity = rule.severity, rule.severity
         record.escalated = record.acknowledged = False
         record.acknowledged_by = record.acknowledged_at = None
@@ -270,7 +275,7 @@ class Lifecycle:
         rule = self._rules.get(record.rule)
         group_labels = {k: record.labels.get(k, "") for k in (rule.group_by if rule else ())}
         notification = Notification(
-            alert=record.to_message(now),
+            alert=record.to_message(now, rule.runbook_url if rule else None),
             sequence=record.sequence,
             route=record.route or record.severity.value,
             group=alert_key(record.rule, group_labels) + "@" + record.severity.value,

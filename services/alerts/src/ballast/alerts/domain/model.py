@@ -42,6 +42,7 @@ class Observation:
     value: Decimal | str | None
     summary: str
     at: datetime
+    description: str = ""
 
     @property
     def key(self) -> str:
@@ -81,7 +82,7 @@ class AlertRecord:
     def firing(self) -> bool:
         return self.state is AlertState.FIRING
 
-    def to_message(self, notified_at: datetime) -> Alert:
+    def to_message(self, notified_at: datetime, runbook_url: str | None = None) -> Alert:
         return Alert(
             key=self.key,
             rule=self.rule,
@@ -96,6 +97,7 @@ class AlertRecord:
             escalated=self.escalated,
             acknowledged=self.acknowledged,
             notified_at=notified_at,
+            runbook_url=runbook_url,
         )
 
 
