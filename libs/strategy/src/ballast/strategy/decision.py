@@ -234,7 +234,7 @@ def evaluate(
         last_intervention_at=history.last_intervention_at,
         interventions_today=history.interventions_today,
         paused=paused,
-        reserve_ratio_after=reserve_ratio_after(state, sizing.amount_usd) if act else None,
+        reserve_ratio_after=reserve_ratio_after(state, sized.amount_usd) if act else None,
     )
     if act:
         reasons = [
