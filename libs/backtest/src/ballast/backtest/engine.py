@@ -1,0 +1,255 @@
+"""The backtest loop: minute bars through the live policy's own functions.
+
+Per minute of the evaluation window (the warm-up only feeds the VWAP and the daily closes):
+
+1. Market: PSTR = the bar's price x the policy's cumulative pool impact (ballast.backtest.amm:
+   each of our swaps multiplies it by the pool's price move; it relaxes back to 1 with
+   `impact_half_life_hours`). PUMP and USDC are taken as given (their markets are assumed deep).
+2. A swap decided in the previous minute is mined now (ballast.backtest.book), moving the price.
+3. Consensus (ballast.backtest.feeds: the oracle's `compute` over per-source readings, or the bar's
+   price), the PSTR/USDC trade of the minute into the treasury's RollingVwap.
+4. Reserve ratio and safety mode (ballast.strategy.reserve) for the minimum RR and the days in
+   each mode; PSTR drawdowns with and without the policy.
+5. The intervention decision, as the intervention service takes one per treasury.state:
+   `build_state` (ballast.treasury.domain.state) then `evaluate` (ballast.strategy.decision),
+   with a History of cooldown and daily count kept here as Postgres keeps it live (every acting
+   decision counts, whatever its execution). Fast path, same outcome: when the price is not under
+   the trigger (`tiers.triggered`) or the cooldown or daily limit holds (`decision.limit_reasons`)
+   `evaluate` blocks whatever the rest of the state says, so the state is not built.
+6. Hourly: a full state, its health (ballast.strategy.health.build_health) and the accumulation
+   (ballast.strategy.accumulation.plan); every `risk_every_minutes` the risk report
+   (ballast.treasury.domain.risk.build_risk) over the daily closes.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from datetime import date, timedelta
+from decimal import Decimal
+
+from ballast.backtest import book
+from ballast.backtest.amm import Impact, half_life_factor
+from ballast.backtest.feeds import SourcedFeed, ok_price
+from ballast.backtest.hourly import Hourly
+from ballast.backtest.results import Drawdown, Intervention, Result, Samples
+from ballast.backtest.tape import Tape, at
+from ballast.common.messages import (
+    ConsensusPrice,
+    DecisionAction,
+    ExecutionMode,
+    HealthLevel,
+    SafetyMode,
+)
+from ballast.intervention.domain.execution import amount_out_min
+from ballast.strategy import reserve
+from ballast.strategy.decision import History, evaluate, limit_reasons
+from ballast.strategy.impact import impact
+from ballast.strategy.params import StrategyParams
+from ballast.strategy.policy import Policy
+from ballast.strategy.tiers import triggered
+from ballast.treasury.domain.state import build_state
+from ballast.treasury.domain.vwap import RollingVwap, to_units
+
+Progress = Callable[[int, int], None]
+PLOT_POINTS = 2000
+
+
+class Engine:
+    def __init__(self, tape: Tape, params: StrategyParams, account: book.Account | None = None,
+                 progress: Progress | None = None) -> None:
+        self.account = account or book.Account()
+        a = self.account
+        self.tape = tape.with_constant("PUMP", a.pump_price).with_constant("USDC", a.usdc_price)
+        self.params = params
+        self.policy = Policy(params=params)
+        self.progress = progress
+        self.hold = book.Holdings.start(a)
+        self.supply_raw = book.raw(a.pstr_supply, 18)
+        self.vwap = RollingVwap()
+        self.impact = Impact(half_life_factor(a.impact_half_life_hours * 60))
+        self.last_act: History = History(None, 0)
+        self.act_day: date | None = None
+        self.interventions: list[Intervention] = []
+        self.blocked: Counter[str] = Counter()
+        self.evaluated = 0
+        self.mode_minutes: Counter[SafetyMode] = Counter()
+        self.health_hours: Counter[HealthLevel] = Counter()
+        self.samples = Samples(max(1, (self.tape.length - self.tape.warmup) // PLOT_POINTS))
+        self.hourly = Hourly(self)
+        self.prices: dict[str, ConsensusPrice] = {}
+        self.watch: dict[int, list[tuple[Intervention, str]]] = {}
+
+    def history(self, today: date) -> History:
+        count = self.last_act.interventions_today if self.act_day == today else 0
+        return History(self.last_act.last_intervention_at, count)
+
+    def run(self) -> Result:  # noqa: C901 - the loop is the model; its steps are named above
+        tape, params, hold, a = self.tape, self.params, self.hold, self.account
+        pstr, pump, usdc = (tape.series[s] for s in ("PSTR", "PUMP", "USDC"))
+        feed = SourcedFeed(pstr) if pstr.sources else None
+        supply = a.pstr_supply
+        dd_with, dd_without = Drawdown(), Drawdown()
+        min_rr: Decimal | None = None
+        min_rr_without: Decimal | None = None
+        tv_without_units = (a.pump_held, a.usdc_held)
+        pending: Intervention | None = None
+        closes = self.hourly.closes
+        vwap, impact_ = self.vwap, self.impact
+        every, samples = self.samples.every, self.samples
+        start, n, warmup = tape.start_minute, tape.length, tape.warmup
+        rr: Decimal | None = None
+        tv = Decimal(0)
+        for i in range(n):
+            minute = start + i
+            base, p_pump, p_usdc = pstr.prices[i], pump.prices[i], usdc.prices[i]
+            impact_.decay()
+            if pending is not None:
+                self._execute(pending, minute, base, p_pump)
+                pending = None
+            m = impact_.multiplier
+            market = base if m == 1 else base * m
+            price = market
+            if feed is not None:
+                consensus = feed.consensus(i, minute, m)
+                self.prices["PSTR"] = consensus
+                price = consensus.price if consensus.price is not None else price
+            vol = pstr.volumes[i]
+            if vol:
+                vwap.add_units(minute, to_units(market * vol), to_units(vol))
+            else:
+                vwap.advance(minute)
+            if (minute + 1) % 1440 == 0:
+                day = at(minute).date()
+                for sym, p in (("PSTR", price), ("PUMP", p_pump), ("USDC", p_usdc)):
+                    closes.setdefault(sym, {})[day] = p
+            if i < warmup:
+                continue
+            vw = vwap.value()
+            tv = hold.pump * p_pump + hold.usdc * p_usdc
+            rr = reserve.reserve_ratio(tv, reserve.market_cap(supply, price))
+            self.mode_minutes[reserve.safety_mode(rr, params)] += 1
+            if rr is not None and (min_rr is None or rr < min_rr):
+                min_rr = rr
+            rr0 = reserve.reserve_ratio(tv_without_units[0] * p_pump + tv_without_units[1] * p_usdc,
+                                        reserve.market_cap(supply, base))
+            if rr0 is not None and (min_rr_without is None or rr0 < min_rr_without):
+                min_rr_without = rr0
+            dd_with.see(market)
+            dd_without.see(base)
+            self.evaluated += 1
+            if not triggered(price, vw, params):
+                self.blocked["trigger"] += 1
+            else:
+                pending = self._decide(minute, price, market, p_pump, p_usdc, vw)
+            if minute % 60 == 0:
+                self.hourly.run(minute, price, p_pump, p_usdc, vw)
+            if (i - warmup) % every == 0:
+                samples.t.append(at(minute))
+                samples.price.append(float(market))
+                samples.base_price.append(float(base))
+                samples.vwap.append(None if vw is None else float(vw))
+                samples.rr.append(None if rr is None else float(rr))
+                samples.treasury_value.append(float(tv))
+            if minute in self.watch:
+                self._watch(minute, market)
+            if self.progress is not None and i % 20_000 == 0:
+                self.progress(i, n)
+        if self.progress is not None:
+            self.progress(n, n)
+        end = start + n - 1
+        for x in self.interventions:
+            self._roi(x, end)
+        last = n - 1
+        tv_without = (tv_without_units[0] * pump.prices[last]
+                      + tv_without_units[1] * usdc.prices[last])
+        return Result(
+            name=tape.name,
+            settings={k: str(v) for k, v in params.__dict__.items() if k != "tiers"},
+            account={k: str(v) for k, v in a.__dict__.items()},
+            fingerprint=params.fingerprint(),
+            start=at(start + warmup), end=at(end), minutes=n - warmup,
+            interventions=self.interventions, blocked=self.blocked,
+            decisions_evaluated=self.evaluated, drawdown_with=dd_with.worst,
+            drawdown_without=dd_without.worst, min_rr_with=min_rr, min_rr_without=min_rr_without,
+            mode_minutes=self.mode_minutes, health_hours=self.health_hours,
+            accumulation=self.hourly.accumulation_summary(), gas_usd=hold.gas_usd,
+            final_treasury_value=tv, final_treasury_value_without=tv_without,
+            pstr_held=Decimal(hold.pstr_raw).scaleb(-18), samples=self.samples,
+        )
+
+    def state_prices(self, minute: int, price: Decimal, p_pump: Decimal,
+                     p_usdc: Decimal) -> dict[str, ConsensusPrice]:
+        now = at(minute)
+        prices = {"PUMP": ok_price("PUMP", p_pump, now), "USDC": ok_price("USDC", p_usdc, now)}
+        sourced = self.prices.get("PSTR") if self.tape.series["PSTR"].sources else None
+        prices["PSTR"] = sourced or ok_price("PSTR", price, now)
+        return prices
+
+    def _decide(self, minute: int, price: Decimal, market: Decimal, p_pump: Decimal,
+                p_usdc: Decimal, vw: Decimal | None) -> Intervention | None:
+        now = at(minute)
+        history = self.history(now.date())
+        limits = limit_reasons(self.policy, history, now)
+        if limits:
+            self.blocked[limits[0].split(":")[0]] += 1
+            return None
+        state = build_state(self.hold.snapshot(self.supply_raw, now),
+                            self.state_prices(minute, price, p_pump, p_usdc), vw, self.params,
+                            now, book.MAX_PRICE_AGE)
+        decision = evaluate(state, self.policy, history, now=now, paused=False,
+                            mode=ExecutionMode.DRY_RUN)
+        if decision.action is not DecisionAction.ACT:
+            for reason in decision.reasons:
+                self.blocked[reason.split(":")[0]] += 1
+            return None
+        self.last_act = History(now, history.interventions_today + 1)
+        self.act_day = now.date()
+        pool = book.pool_at(self.account, market, p_pump)
+        quote = pool.quote(decision.amount_in_raw)
+        x = Intervention(
+            decided_at=now, tier=decision.inputs.tier, share=decision.deployment_share,
+            amount_usd=decision.amount_usd, amount_in_raw=decision.amount_in_raw,
+            quote_out_raw=quote, min_out_raw=amount_out_min(quote, self.params.slippage_cap),
+            price_before=market,
+        )
+        self.interventions.append(x)
+        return x
+
+    def _execute(self, x: Intervention, minute: int, base: Decimal, p_pump: Decimal) -> None:
+        before = base * self.impact.multiplier
+        pool = book.pool_at(self.account, before, p_pump)
+        fill = book.swap_pump_for_pstr(self.hold, self.account, pool, x.amount_in_raw,
+                                       x.min_out_raw)
+        x.executed_at, x.reverted = at(minute), fill.reverted
+        x.price_before = before
+        x.cost_usd = self.account.gas_usd
+        if fill.reverted:
+            return
+        self.impact.apply(fill.price_factor)
+        horizon = self.account.roi_horizon_hours * 60
+        self.watch.setdefault(minute + 1, []).append((x, "after"))
+        self.watch.setdefault(minute + horizon, []).append((x, "later"))
+        x.pump_in = Decimal(fill.pump_in_raw).scaleb(-18)
+        x.pstr_out = Decimal(fill.pstr_out_raw).scaleb(-18)
+        x.spent_usd = x.pump_in * p_pump
+        x.fee_usd = x.spent_usd * self.account.fee_bps / book.BPS
+        x.cost_usd += x.spent_usd - x.pstr_out * before
+
+    def _watch(self, minute: int, market: Decimal) -> None:
+        """The price a minute after each swap and `roi_horizon_hours` later (for the ROI)."""
+        for x, which in self.watch.pop(minute, ()):
+            if which == "after":
+                x.price_after = market
+            else:
+                x.price_later = market
+
+    def _roi(self, x: Intervention, end: int) -> None:
+        if x.executed_at is None or x.reverted:
+            return
+        horizon = timedelta(hours=self.account.roi_horizon_hours)
+        prices = [(t, p) for t, p in ((x.executed_at + timedelta(minutes=1), x.price_after),
+                                      (x.executed_at + horizon, x.price_later)) if p is not None]
+        found = impact(x.price_before, x.spent_usd, x.pstr_out, x.executed_at, prices, horizon,
+                       at(end))
+        x.price_impact, x.roi = found.price_impact, found.roi
