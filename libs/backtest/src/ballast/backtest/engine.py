@@ -57,13 +57,14 @@ PLOT_POINTS = 2000
 
 class Engine:
     def __init__(self, tape: Tape, params: StrategyParams, account: book.Account | None = None,
-                 progress: Progress | None = None) -> None:
+                 progress: Progress | None = None, *, verify: bool = False) -> None:
         self.account = account or book.Account()
         a = self.account
         self.tape = tape.with_constant("PUMP", a.pump_price).with_constant("USDC", a.usdc_price)
         self.params = params
         self.policy = Policy(params=params)
         self.progress = progress
+        self.verify = verify
         self.hold = book.Holdings.start(a)
         self.supply_raw = book.raw(a.pstr_supply, 18)
         self.vwap = RollingVwap()
@@ -100,13 +101,19 @@ class Engine:
         start, n, warmup = tape.start_minute, tape.length, tape.warmup
         rr: Decimal | None = None
         tv = Decimal(0)
+        pump_amt, usdc_amt = hold.pump, hold.usdc
+        market_cap, reserve_ratio, safety_mode = (reserve.market_cap, reserve.reserve_ratio,
+                                                  reserve.safety_mode)
+        mode_minutes = self.mode_minutes
         for i in range(n):
             minute = start + i
             base, p_pump, p_usdc = pstr.prices[i], pump.prices[i], usdc.prices[i]
-            impact_.decay()
+            if impact_.multiplier != 1:
+                impact_.decay()
             if pending is not None:
                 self._execute(pending, minute, base, p_pump)
                 pending = None
+                pump_amt, usdc_amt = hold.pump, hold.usdc
             m = impact_.multiplier
             market = base if m == 1 else base * m
             price = market
@@ -126,24 +133,29 @@ class Engine:
             if i < warmup:
                 continue
             vw = vwap.value()
-            tv = hold.pump * p_pump + hold.usdc * p_usdc
-            rr = reserve.reserve_ratio(tv, reserve.market_cap(supply, price))
-            self.mode_minutes[reserve.safety_mode(rr, params)] += 1
+            tv = pump_amt * p_pump + usdc_amt * p_usdc
+            rr = reserve_ratio(tv, market_cap(supply, price))
+            mode_minutes[safety_mode(rr, params)] += 1
             if rr is not None and (min_rr is None or rr < min_rr):
                 min_rr = rr
-            rr0 = reserve.reserve_ratio(tv_without_units[0] * p_pump + tv_without_units[1] * p_usdc,
-                                        reserve.market_cap(supply, base))
+            rr0 = reserve_ratio(tv_without_units[0] * p_pump + tv_without_units[1] * p_usdc,
+                                market_cap(supply, base))
             if rr0 is not None and (min_rr_without is None or rr0 < min_rr_without):
                 min_rr_without = rr0
-            dd_with.see(market)
-            dd_without.see(base)
+            if market > dd_with.peak or market < dd_with.trough:
+                dd_with.see(market)
+            if base > dd_without.peak or base < dd_without.trough:
+                dd_without.see(base)
             self.evaluated += 1
             if not triggered(price, vw, params):
-                self.blocked["trigger"] += 1
+                self._skip("trigger", minute, price, p_pump, p_usdc, vw)
+            elif rr is None or rr < params.min_rr_threshold:
+                self._skip("reserve", minute, price, p_pump, p_usdc, vw)
             else:
                 pending = self._decide(minute, price, market, p_pump, p_usdc, vw)
             if minute % 60 == 0:
                 self.hourly.run(minute, price, p_pump, p_usdc, vw)
+                pump_amt, usdc_amt = hold.pump, hold.usdc
             if (i - warmup) % every == 0:
                 samples.t.append(at(minute))
                 samples.price.append(float(market))
@@ -186,13 +198,33 @@ class Engine:
         prices["PSTR"] = sourced or ok_price("PSTR", price, now)
         return prices
 
+    def _skip(self, rule: str, minute: int, price: Decimal, p_pump: Decimal, p_usdc: Decimal,
+              vw: Decimal | None) -> None:
+        """The fast path: `rule` blocks whatever the rest of the state says. With `verify`, the
+        state is built and evaluated anyway, and a decision that is not blocked by `rule` fails
+        the run (the tests run the scenarios so)."""
+        self.blocked[rule] += 1
+        if not self.verify:
+            return
+        now = at(minute)
+        history = self.history(now.date())
+        state = build_state(self.hold.snapshot(self.supply_raw, now),
+                            self.state_prices(minute, price, p_pump, p_usdc), vw, self.params,
+                            now, book.MAX_PRICE_AGE)
+        decision = evaluate(state, self.policy, history, now=now, paused=False,
+                            mode=ExecutionMode.DRY_RUN)
+        rules = {r.split(":")[0] for r in decision.reasons}
+        if decision.action is DecisionAction.ACT or rule not in rules:
+            raise AssertionError(f"fast path said {rule} at {now}, evaluate said "
+                                 f"{decision.action.value}: {decision.reasons}")
+
     def _decide(self, minute: int, price: Decimal, market: Decimal, p_pump: Decimal,
                 p_usdc: Decimal, vw: Decimal | None) -> Intervention | None:
         now = at(minute)
         history = self.history(now.date())
         limits = limit_reasons(self.policy, history, now)
         if limits:
-            self.blocked[limits[0].split(":")[0]] += 1
+            self._skip(limits[0].split(":")[0], minute, price, p_pump, p_usdc, vw)
             return None
         state = build_state(self.hold.snapshot(self.supply_raw, now),
                             self.state_prices(minute, price, p_pump, p_usdc), vw, self.params,

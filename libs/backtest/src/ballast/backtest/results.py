@@ -68,14 +68,18 @@ class Drawdown:
 
     peak: Decimal = Decimal(0)
     worst: Decimal = Decimal(0)
+    trough: Decimal = Decimal(0)
+    """The price at which the drawdown from `peak` would pass `worst` (a cheap test per minute)."""
 
     def see(self, price: Decimal) -> None:
         if price > self.peak:
             self.peak = price
+            self.trough = price * (1 - self.worst)
         elif self.peak > 0:
             dd = 1 - price / self.peak
             if dd > self.worst:
                 self.worst = dd
+            self.trough = self.peak * (1 - self.worst)
 
 
 @dataclass
