@@ -60,8 +60,8 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"[red]ballast backtest: {err}[/red]")
         return 2
     args.out.mkdir(parents=True, exist_ok=True)
-    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-               TimeRemainingColumn())
+    columns = (TextColumn("{task.description}"), BarColumn(),
+               TextColumn("{task.percentage:>3.0f}%"), TimeRemainingColumn())
     with Progress(*columns, console=console, transient=True) as bar:
         task = bar.add_task(f"{tape.name}: {tape.length:,} minutes", total=tape.length)
         started = time.perf_counter()

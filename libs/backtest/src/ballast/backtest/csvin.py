@@ -13,8 +13,8 @@ last price of the minute is one reading for the consensus (ballast.oracle's own 
 bar's price is their median. Without it, the last price of the minute is the bar's price. Volumes
 of a minute add up. A minute with no row keeps the previous price (volume 0); a symbol whose first
 row comes late is back-filled with its first price. A source keeps no price in a minute it did
-not report: the consensus sees its last reading, with that reading's age. PSTR is required; PUMP and USDC, when absent,
-are held at constant prices given by the caller.
+not report: the consensus sees its last reading, with that reading's age. PSTR is required; PUMP
+and USDC, when absent, are held at constant prices given by the caller.
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from ballast.backtest import book
-from ballast.backtest.amm import Impact, half_life_factor
+from ballast.backtest.amm import BPS, Impact, half_life_factor
 from ballast.backtest.feeds import SourcedFeed, ok_price
 from ballast.backtest.hourly import Hourly
 from ballast.backtest.results import Drawdown, Intervention, Result, Samples
@@ -265,7 +265,7 @@ class Engine:
         x.pump_in = Decimal(fill.pump_in_raw).scaleb(-18)
         x.pstr_out = Decimal(fill.pstr_out_raw).scaleb(-18)
         x.spent_usd = x.pump_in * p_pump
-        x.fee_usd = x.spent_usd * self.account.fee_bps / book.BPS
+        x.fee_usd = x.spent_usd * self.account.fee_bps / BPS
         x.cost_usd += x.spent_usd - x.pstr_out * before
 
     def _watch(self, minute: int, market: Decimal) -> None:

@@ -1,5 +1,5 @@
-"""Consensus prices for the backtest, made by the oracle's own `compute` when the input has per-source
-readings, else taken as the bar's price.
+"""Consensus prices for the backtest: the oracle's own `compute` when the input has per-source
+readings, else the bar's price.
 
 Per-source input: every minute, each source's latest reading (published in the minute it appeared,
 so a source that stops reporting turns stale after `max_age`, as live) goes through

@@ -28,7 +28,7 @@ from ballast.strategy.health import LEVELS  # noqa: E402
 
 def png(fig: Figure) -> str:
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")  # pyright: ignore[reportUnknownMemberType]
     plt.close(fig)
     return base64.b64encode(buf.getvalue()).decode()
 
@@ -159,7 +159,7 @@ def heatmaps(rows: list[dict[str, Any]], grid: dict[str, list[str]]) -> Figure:
         ax.set_xlabel(kx)
         ax.set_ylabel(ky)
         ax.set_title(label)
-        fig.colorbar(image, ax=ax)
+        fig.colorbar(image, ax=ax)  # pyright: ignore[reportUnknownMemberType]
         for j, line in enumerate(grid_values):
             for i, v in enumerate(line):
                 ax.text(i, j, f"{v:.3g}", ha="center", va="center", fontsize=7, color="white")  # pyright: ignore[reportUnknownMemberType]

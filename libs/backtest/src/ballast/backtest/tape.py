@@ -10,8 +10,8 @@ Per symbol:
   (the reference the "without the policy" drawdown is measured on).
 - `volumes[i]`: the volume traded in minute i, in units of the symbol (PSTR/USDC trades: the
   VWAP's input).
-- `sources`: source name -> price per minute (None: no reading from that source in the minute). Empty when
-  the input has one price per symbol; the consensus then is that price (see engine).
+- `sources`: source name -> price per minute (None: no reading from that source in the minute).
+  Empty when the input has one price per symbol; the consensus then is that price (feeds.py).
 """
 
 from __future__ import annotations
@@ -34,7 +34,8 @@ class Series:
     symbol: str
     prices: list[Decimal]
     volumes: list[Decimal]
-    sources: dict[str, list[Decimal | None]] = field(default_factory=dict[str, list[Decimal | None]])
+    sources: dict[str, list[Decimal | None]] = field(
+        default_factory=dict[str, list[Decimal | None]])
 
 
 @dataclass(frozen=True)
