@@ -28,7 +28,7 @@ def test_engine__crash__an_intervention_at_tier_1_or_more_is_executed() -> None:
 def test_engine__calm__no_intervention_and_reserve_ratio_near_3() -> None:
     result = Engine(scenario("calm", 0, days=3), StrategyParams(), verify=True).run()
     assert result.interventions == []
-    assert result.blocked["trigger"] == result.decisions_evaluated == 3 * 1440
+    assert result.fast_path["trigger"] == result.decisions_evaluated == 3 * 1440
     assert result.min_rr_with is not None and Decimal("2.5") < result.min_rr_with < 3
     assert result.mode_minutes == Counter({SafetyMode.NORMAL: 3 * 1440})
 
@@ -38,7 +38,7 @@ def test_engine__emergency_stop__blocks_every_intervention() -> None:
     account = Account(pump_held=Decimal(10_000_000), usdc_held=Decimal(3_000_000))
     result = Engine(scenario("crash", 0, days=5), StrategyParams(), account, verify=True).run()
     assert result.interventions == []
-    assert result.blocked["reserve"] > 0
+    assert result.fast_path["reserve"] > 0 and result.states_built == 0
     assert result.mode_minutes[SafetyMode.EMERGENCY_STOP] == result.minutes
 
 

@@ -73,7 +73,12 @@ class Engine:
         self.act_day: date | None = None
         self.interventions: list[Intervention] = []
         self.blocked: Counter[str] = Counter()
+        """Per rule, the evaluated decisions it blocked (one decision may count for several)."""
+        self.fast_path: Counter[str] = Counter()
+        """Per rule, the decisions settled (blocked) without building a state."""
         self.evaluated = 0
+        self.states_built = 0
+        """Decisions the fast path could not settle: a state built and `evaluate` run."""
         self.mode_minutes: Counter[SafetyMode] = Counter()
         self.health_hours: Counter[HealthLevel] = Counter()
         self.samples = Samples(max(1, (self.tape.length - self.tape.warmup) // PLOT_POINTS))
@@ -93,7 +98,7 @@ class Engine:
         dd_with, dd_without = Drawdown(), Drawdown()
         min_rr: Decimal | None = None
         min_rr_without: Decimal | None = None
-        tv_without_units = (a.pump_held, a.usdc_held)
+        pump0, usdc0 = a.pump_held, a.usdc_held
         pending: Intervention | None = None
         closes = self.hourly.closes
         vwap, impact_ = self.vwap, self.impact
@@ -138,8 +143,7 @@ class Engine:
             mode_minutes[safety_mode(rr, params)] += 1
             if rr is not None and (min_rr is None or rr < min_rr):
                 min_rr = rr
-            rr0 = reserve_ratio(tv_without_units[0] * p_pump + tv_without_units[1] * p_usdc,
-                                market_cap(supply, base))
+            rr0 = reserve_ratio(pump0 * p_pump + usdc0 * p_usdc, market_cap(supply, base))
             if rr0 is not None and (min_rr_without is None or rr0 < min_rr_without):
                 min_rr_without = rr0
             if market > dd_with.peak or market < dd_with.trough:
@@ -173,15 +177,15 @@ class Engine:
         for x in self.interventions:
             self._roi(x, end)
         last = n - 1
-        tv_without = (tv_without_units[0] * pump.prices[last]
-                      + tv_without_units[1] * usdc.prices[last])
+        tv_without = pump0 * pump.prices[last] + usdc0 * usdc.prices[last]
         return Result(
             name=tape.name,
             settings={k: str(v) for k, v in params.__dict__.items() if k != "tiers"},
             account={k: str(v) for k, v in a.__dict__.items()},
             fingerprint=params.fingerprint(),
             start=at(start + warmup), end=at(end), minutes=n - warmup,
-            interventions=self.interventions, blocked=self.blocked,
+            interventions=self.interventions, blocked=self.blocked, fast_path=self.fast_path,
+            states_built=self.states_built,
             decisions_evaluated=self.evaluated, drawdown_with=dd_with.worst,
             drawdown_without=dd_without.worst, min_rr_with=min_rr, min_rr_without=min_rr_without,
             mode_minutes=self.mode_minutes, health_hours=self.health_hours,
@@ -203,7 +207,7 @@ class Engine:
         """The fast path: `rule` blocks whatever the rest of the state says. With `verify`, the
         state is built and evaluated anyway, and a decision that is not blocked by `rule` fails
         the run (the tests run the scenarios so)."""
-        self.blocked[rule] += 1
+        self.fast_path[rule] += 1
         if not self.verify:
             return
         now = at(minute)
@@ -226,6 +230,7 @@ class Engine:
         if limits:
             self._skip(limits[0].split(":")[0], minute, price, p_pump, p_usdc, vw)
             return None
+        self.states_built += 1
         state = build_state(self.hold.snapshot(self.supply_raw, now),
                             self.state_prices(minute, price, p_pump, p_usdc), vw, self.params,
                             now, book.MAX_PRICE_AGE)

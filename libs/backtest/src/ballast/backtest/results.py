@@ -93,6 +93,8 @@ class Result:
     minutes: int
     interventions: list[Intervention]
     blocked: Counter[str]
+    fast_path: Counter[str]
+    states_built: int
     decisions_evaluated: int
     drawdown_with: Decimal
     drawdown_without: Decimal
@@ -135,8 +137,12 @@ class Result:
             "execution_cost_usd": str(sum((i.cost_usd for i in self.interventions), Decimal(0))),
             "fees_usd": str(sum((i.fee_usd for i in acted), Decimal(0))),
             "gas_usd": str(self.gas_usd),
-            "decisions": {"evaluated": self.decisions_evaluated,
-                          "blocked_by_first_reason": dict(sorted(self.blocked.items()))},
+            "decisions": {
+                "taken": self.decisions_evaluated,
+                "settled_by_fast_path": dict(sorted(self.fast_path.items())),
+                "states_built_and_evaluated": self.states_built,
+                "blocked_by_rule_when_evaluated": dict(sorted(self.blocked.items())),
+            },
             "accumulation": self.accumulation,
             "treasury_value_end": {"with_policy": str(self.final_treasury_value),
                                    "without_policy": str(self.final_treasury_value_without)},
