@@ -25,11 +25,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 from ballast.backtest import book
-from ballast.backtest.amm import BPS, Impact, half_life_factor
+from ballast.backtest.amm import Impact, half_life_factor
+from ballast.backtest.execution import execute, roi
 from ballast.backtest.feeds import SourcedFeed, ok_price
 from ballast.backtest.hourly import Hourly
 from ballast.backtest.results import Drawdown, Intervention, Result, Samples
@@ -44,7 +45,6 @@ from ballast.common.messages import (
 from ballast.intervention.domain.execution import amount_out_min
 from ballast.strategy import reserve
 from ballast.strategy.decision import History, evaluate, limit_reasons
-from ballast.strategy.impact import impact
 from ballast.strategy.params import StrategyParams
 from ballast.strategy.policy import Policy
 from ballast.strategy.tiers import triggered
@@ -100,6 +100,7 @@ class Engine:
         min_rr_without: Decimal | None = None
         pump0, usdc0 = a.pump_held, a.usdc_held
         pending: Intervention | None = None
+        low_with = low_without = pstr.prices[tape.warmup]
         closes = self.hourly.closes
         vwap, impact_ = self.vwap, self.impact
         every, samples = self.samples.every, self.samples
@@ -116,7 +117,7 @@ class Engine:
             if impact_.multiplier != 1:
                 impact_.decay()
             if pending is not None:
-                self._execute(pending, minute, base, p_pump)
+                execute(self, pending, minute, base, p_pump)
                 pending = None
                 pump_amt, usdc_amt = hold.pump, hold.usdc
             m = impact_.multiplier
@@ -146,6 +147,10 @@ class Engine:
             rr0 = reserve_ratio(pump0 * p_pump + usdc0 * p_usdc, market_cap(supply, base))
             if rr0 is not None and (min_rr_without is None or rr0 < min_rr_without):
                 min_rr_without = rr0
+            if market < low_with:
+                low_with = market
+            if base < low_without:
+                low_without = base
             if market > dd_with.peak or market < dd_with.trough:
                 dd_with.see(market)
             if base > dd_without.peak or base < dd_without.trough:
@@ -167,15 +172,20 @@ class Engine:
                 samples.vwap.append(None if vw is None else float(vw))
                 samples.rr.append(None if rr is None else float(rr))
                 samples.treasury_value.append(float(tv))
+                samples.treasury_value_without.append(float(pump0 * p_pump + usdc0 * p_usdc))
             if minute in self.watch:
-                self._watch(minute, market)
+                for x, which in self.watch.pop(minute):
+                    if which == "after":
+                        x.price_after = market
+                    else:
+                        x.price_later = market
             if self.progress is not None and i % 20_000 == 0:
                 self.progress(i, n)
         if self.progress is not None:
             self.progress(n, n)
         end = start + n - 1
         for x in self.interventions:
-            self._roi(x, end)
+            roi(x, a, at(end))
         last = n - 1
         tv_without = pump0 * pump.prices[last] + usdc0 * usdc.prices[last]
         return Result(
@@ -187,7 +197,9 @@ class Engine:
             interventions=self.interventions, blocked=self.blocked, fast_path=self.fast_path,
             states_built=self.states_built,
             decisions_evaluated=self.evaluated, drawdown_with=dd_with.worst,
-            drawdown_without=dd_without.worst, min_rr_with=min_rr, min_rr_without=min_rr_without,
+            drawdown_without=dd_without.worst,
+            low_with=low_with / pstr.prices[warmup], low_without=low_without / pstr.prices[warmup],
+            min_rr_with=min_rr, min_rr_without=min_rr_without,
             mode_minutes=self.mode_minutes, health_hours=self.health_hours,
             accumulation=self.hourly.accumulation_summary(), gas_usd=hold.gas_usd,
             final_treasury_value=tv, final_treasury_value_without=tv_without,
@@ -252,41 +264,3 @@ class Engine:
         )
         self.interventions.append(x)
         return x
-
-    def _execute(self, x: Intervention, minute: int, base: Decimal, p_pump: Decimal) -> None:
-        before = base * self.impact.multiplier
-        pool = book.pool_at(self.account, before, p_pump)
-        fill = book.swap_pump_for_pstr(self.hold, self.account, pool, x.amount_in_raw,
-                                       x.min_out_raw)
-        x.executed_at, x.reverted = at(minute), fill.reverted
-        x.price_before = before
-        x.cost_usd = self.account.gas_usd
-        if fill.reverted:
-            return
-        self.impact.apply(fill.price_factor)
-        horizon = self.account.roi_horizon_hours * 60
-        self.watch.setdefault(minute + 1, []).append((x, "after"))
-        self.watch.setdefault(minute + horizon, []).append((x, "later"))
-        x.pump_in = Decimal(fill.pump_in_raw).scaleb(-18)
-        x.pstr_out = Decimal(fill.pstr_out_raw).scaleb(-18)
-        x.spent_usd = x.pump_in * p_pump
-        x.fee_usd = x.spent_usd * self.account.fee_bps / BPS
-        x.cost_usd += x.spent_usd - x.pstr_out * before
-
-    def _watch(self, minute: int, market: Decimal) -> None:
-        """The price a minute after each swap and `roi_horizon_hours` later (for the ROI)."""
-        for x, which in self.watch.pop(minute, ()):
-            if which == "after":
-                x.price_after = market
-            else:
-                x.price_later = market
-
-    def _roi(self, x: Intervention, end: int) -> None:
-        if x.executed_at is None or x.reverted:
-            return
-        horizon = timedelta(hours=self.account.roi_horizon_hours)
-        prices = [(t, p) for t, p in ((x.executed_at + timedelta(minutes=1), x.price_after),
-                                      (x.executed_at + horizon, x.price_later)) if p is not None]
-        found = impact(x.price_before, x.spent_usd, x.pstr_out, x.executed_at, prices, horizon,
-                       at(end))
-        x.price_impact, x.roi = found.price_impact, found.roi

@@ -51,6 +51,7 @@ def figure(result: Result) -> Figure:
                     fontsize=8, xytext=(2, 4), textcoords="offset points")
     ax.set_ylabel("USD")
     ax.set_title(f"{result.name}: PSTR, VWAP and trigger; interventions marked (T = tier)")
+    ax.set_yscale("log")
     ax.legend(loc="upper right", fontsize=8)
     ax = axes[1]
     ax.plot(s.t, s.rr, color="#1f77b4", lw=1.0, label="reserve ratio")
@@ -71,6 +72,8 @@ def figure(result: Result) -> Figure:
     ax = axes[3]
     ax.plot(s.t, [v / 1e6 for v in s.treasury_value], color="#1f77b4", lw=1.0,
             label="treasury value (with the policy)")
+    ax.plot(s.t, [v / 1e6 for v in s.treasury_value_without], color="#999999", lw=0.8,
+            label="without the policy")
     ax.set_ylabel("USD million")
     ax.legend(loc="upper right", fontsize=8)
     fig.autofmt_xdate()
@@ -128,12 +131,14 @@ strategy fingerprint {html.escape(summary['strategy_fingerprint'])}</p>
 
 
 def write(result: Result, out: Path) -> dict[str, Any]:
-    """summary.json and report.html into `out`; the summary."""
+    """summary.json, report.html and its plots alone as report.png into `out`; the summary."""
     out.mkdir(parents=True, exist_ok=True)
     summary = result.summary()
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     title = f"ballast backtest: {result.name}"
-    (out / "report.html").write_text(page(title, summary, [png(figure(result))]))
+    plots = png(figure(result))
+    (out / "report.html").write_text(page(title, summary, [plots]))
+    (out / "report.png").write_bytes(base64.b64decode(plots))
     return summary
 
 

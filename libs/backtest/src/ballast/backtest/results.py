@@ -55,6 +55,7 @@ class Samples:
     vwap: list[float | None] = field(default_factory=list[float | None])
     rr: list[float | None] = field(default_factory=list[float | None])
     treasury_value: list[float] = field(default_factory=list[float])
+    treasury_value_without: list[float] = field(default_factory=list[float])
     health_t: list[datetime] = field(default_factory=list[datetime])
     health: list[float | None] = field(default_factory=list[float | None])
     health_level: list[str | None] = field(default_factory=list[str | None])
@@ -98,6 +99,9 @@ class Result:
     decisions_evaluated: int
     drawdown_with: Decimal
     drawdown_without: Decimal
+    low_with: Decimal
+    low_without: Decimal
+    """The lowest PSTR price of the window over its first price."""
     min_rr_with: Decimal | None
     min_rr_without: Decimal | None
     mode_minutes: Counter[SafetyMode]
@@ -126,6 +130,8 @@ class Result:
             "market": self.account,
             "pstr_max_drawdown": {"with_policy": str(self.drawdown_with),
                                   "without_policy": str(self.drawdown_without)},
+            "pstr_low_vs_start": {"with_policy": str(self.low_with),
+                                  "without_policy": str(self.low_without)},
             "min_reserve_ratio": {"with_policy": _s(self.min_rr_with),
                                   "without_policy": _s(self.min_rr_without)},
             "interventions": [i.to_json() for i in self.interventions],
