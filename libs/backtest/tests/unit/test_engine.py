@@ -66,3 +66,12 @@ def test_engine__accumulation__hourly_budget_bought() -> None:
     result = Engine(scenario("calm", 0, days=1), StrategyParams()).run()
     assert result.accumulation["buys"] == "24"
     assert Decimal(result.accumulation["spent_usd"]) == 24 * Decimal("102.73")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["calm", "crash", "slow-bleed", "v-recovery", "prolonged-bear",
+                                  "flash-spike", "pump-dump"])
+def test_engine__verify_every_scenario__fast_path_agrees_with_evaluate(name: str) -> None:
+    """Every minute the fast path settles is built and evaluated too; a disagreement raises."""
+    result = Engine(scenario(name, 0), StrategyParams(), verify=True).run()
+    assert sum(result.fast_path.values()) + result.states_built == result.decisions_evaluated

@@ -1,7 +1,8 @@
 """Consensus prices for the backtest: the oracle's own `compute` when the input has per-source
 readings, else the bar's price.
 
-Per-source input: every minute, each source's latest reading (published in the minute it appeared,
+Per-source input (PSTR's: the one price the policy acts on; another symbol's sources are reduced
+to their median): every minute, each source's latest reading (published in the minute it appeared,
 so a source that stops reporting turns stale after `max_age`, as live) goes through
 ballast.oracle.domain.consensus.compute with its jump guard carried from minute to minute. The
 policy's own price impact multiplies every PSTR reading: our swaps move the market all sources
