@@ -48,18 +48,19 @@ def year(name: str) -> None:
     tape = one_symbol_year(name)
     built = time.perf_counter() - started
     engine = Engine(tape, StrategyParams())
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     if os.environ.get("BENCH_PROFILE"):
         profile = cProfile.Profile()
         result = profile.runcall(engine.run)
         pstats.Stats(profile).sort_stats("tottime").print_stats(15)
     else:
         result = engine.run()
-    took = time.perf_counter() - started
+    took, cpu = time.perf_counter() - started, time.process_time() - cpu
     evaluated = tape.length - tape.warmup
     print(f"{tape.name}: {tape.length:,} bars ({evaluated:,} evaluated + {tape.warmup:,} "
-          f"warm-up) in {took:.2f} s = {tape.length / took:,.0f} bars/s "
-          f"(tape built in {built:.2f} s)")
+          f"warm-up) in {took:.2f} s wall, {cpu:.2f} s CPU = {tape.length / took:,.0f} bars/s "
+          f"(tape built in {built:.2f} s; load average {os.getloadavg()[0]:.1f} on "
+          f"{os.cpu_count()} cores)")
     fast = ", ".join(f"{k} {v:,}" for k, v in sorted(result.fast_path.items()))
     print(f"  interventions {len(result.acted)}; decisions {result.decisions_evaluated:,}: "
           f"{result.states_built:,} with a state built and evaluated, the rest settled by the "
