@@ -121,6 +121,7 @@ class Result:
         acted = self.acted
         days = {m.value: str(Decimal(self.mode_minutes[m]) / 1440) for m in SafetyMode}
         return {
+            "definitions": DEFINITIONS,
             "scenario": self.name,
             "start": self.start.isoformat(),
             "end": self.end.isoformat(),
@@ -160,6 +161,20 @@ class Result:
                                     self.samples.health_level, strict=True)
             ],
         }
+
+
+DEFINITIONS = {
+    "without_policy": "the same bars with no intervention and no accumulation: the scenario's "
+                      "PSTR price and the starting holdings",
+    "pstr_max_drawdown": "largest fall of PSTR from a running peak, over the evaluation window",
+    "pstr_low_vs_start": "lowest PSTR price of the window over its first price",
+    "execution_cost_usd": "per swap: USD of PUMP spent minus the PSTR received at the pre-trade "
+                          "market price (price impact and fee), plus gas; reverted swaps: gas",
+    "roi": "PSTR bought, valued roi_horizon_hours later, over the USD spent, minus one "
+           "(ballast.strategy.impact)",
+    "decisions": "one decision per minute, as the intervention service takes one per "
+                 "treasury.state; the fast path settles those evaluate must block anyway",
+}
 
 
 def _s(x: Decimal | None) -> str | None:
