@@ -53,6 +53,8 @@ def run(args: argparse.Namespace) -> int:
         sets = split_sets(args.sets)
         params, account = resolve(sets)
         grid = parse_grid(args.sweep)
+        if args.workers is not None and args.workers < 1:
+            raise ValueError("--workers must be at least 1")
         if args.csv is not None and not args.csv.is_file():
             raise ValueError(f"--csv {args.csv}: no such file")
         tape = source.tape()
