@@ -171,6 +171,28 @@ async def test_crash__price_through_tier_1__one_swap_one_page_one_trace(e2e: Any
                for text in scraped.values()), list(scraped)
     assert_dashboard_metrics_exported(scraped)
 
+    # same code, same answer (issue 14): the backtest's replay of this run's bus decides alike
+    assert_backtest_replay_decides_alike(e2e)
+
+
+def assert_backtest_replay_decides_alike(e2e: Any) -> None:
+    """ballast.backtest.replay, fed with the recorded consensus prices, trades and the holdings
+    each treasury.state carries, takes every recorded intervention.decided again: act or blocked,
+    tier and amount identical."""
+    from ballast.backtest.replay import Replay  # noqa: PLC0415
+    from ballast.strategy.policy import Policy  # noqa: PLC0415
+    from ballast.strategy.settings import strategy_from_env  # noqa: PLC0415
+
+    replay = Replay(Policy(params=strategy_from_env().params()))
+    fingerprints = {s.get("strategy_fingerprint") for s in e2e.bus.on("treasury.state")}
+    assert fingerprints == {replay.policy.params.fingerprint()}
+    for subject, body, _ in list(e2e.bus.seen):
+        replay.feed(subject, body)
+    actions = [recorded.action.value for recorded, _ in replay.pairs]
+    assert len(actions) == len(e2e.bus.on("intervention.decided"))
+    assert "act" in actions and "blocked" in actions
+    assert replay.mismatches() == []
+
 
 def assert_dashboard_metrics_exported(scraped: dict[str, str]) -> None:
     from prometheus_names import exposed_names, unknown_names  # noqa: PLC0415

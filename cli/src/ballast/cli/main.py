@@ -33,12 +33,19 @@ def build_parser() -> argparse.ArgumentParser:
     scenario.add_argument("--steps", type=int, help="default: per scenario")
     scenario.add_argument("--interval", type=int, default=5,
                           help="chain seconds per step (default 5)")
+    from ballast.cli.backtest import add_parser  # noqa: PLC0415
+
+    add_parser(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "backtest":
+        from ballast.cli.backtest import run  # noqa: PLC0415
+
+        sys.exit(run(args))
     from ballast.cli import up  # noqa: PLC0415 - keep `ballast --help` fast
 
     if args.command == "up":

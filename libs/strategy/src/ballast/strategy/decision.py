@@ -141,6 +141,12 @@ def _check_limits(policy: Policy, history: History, now: datetime) -> list[str]:
     return reasons
 
 
+def limit_reasons(policy: Policy, history: History, now: datetime) -> list[str]:
+    """The cooldown and daily-limit reasons alone. When this is not empty, `evaluate` blocks
+    whatever the state says (the backtest's fast path skips building the state then)."""
+    return _check_limits(policy, history, now)
+
+
 def _check_concentration(state: TreasuryState, policy: Policy) -> list[str]:
     conc = state.pump_concentration
     if conc is None:

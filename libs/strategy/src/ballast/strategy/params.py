@@ -7,6 +7,7 @@ Every key is the seed's, with the seed's default. `settings.py` reads them once 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
@@ -72,8 +73,14 @@ class StrategyParams:
         The treasury stamps it on `treasury.state`; the intervention service refuses a state made
         under other params, so two services can never act on different values of one key.
         """
-        text = repr(sorted(asdict(self).items()))
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
+        return _fingerprint(self)
+
+
+@functools.lru_cache(maxsize=64)
+def _fingerprint(p: StrategyParams) -> str:
+    """Memoised: the treasury stamps it on every state (the backtest, once a minute)."""
+    text = repr(sorted(asdict(p).items()))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def check(p: StrategyParams) -> list[str]:

@@ -1,0 +1,1 @@
+"""`ballast backtest`: the live policy's own functions over minute bars (see engine.py)."""
