@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import nats
 import pytest
+from prometheus_client import CollectorRegistry
 
 from ballast.alerts.adapters.channels import Channels
 from ballast.alerts.adapters.notifier import AppriseNotifier
@@ -22,7 +24,11 @@ from ballast.alerts.delivery import DeliveryPolicy, DeliveryWorker
 from ballast.alerts.domain.config import Grouping
 from ballast.alerts.domain.engine import AlertEngine
 from ballast.alerts.domain.model import Transitions
+from ballast.common.bus import Bus, BusConfig
 from ballast.common.db import load_migrations, migrate
+from ballast.common.messages import Alert
+from ballast.common.outbox import Outbox as BusOutbox
+from ballast.common.subjects import Namespace
 
 pytestmark = pytest.mark.integration
 
@@ -177,3 +183,47 @@ async def test_repository__prune__old_settled_rows_go_records_stay(
     assert pruned == {"alerts_outbox": 1, "alerts_deliveries": 1, "alerts_history": 2}
     assert await Outbox(repo.pool).outbox_counts() == {"pending": len(pending)}
     assert len(await repo.load_records()) == 2
+
+
+class NoPublish:
+    """The bus of a process killed right after its commit: it never publishes."""
+
+    async def publish_json(self, data: bytes, subject: str, *, msg_id: str) -> None:
+        raise AssertionError("the crashed process never publishes")
+
+
+async def test_bus_copy__crash_after_commit__relayed_once_on_restart(
+    repo: AlertsRepository, facts: Any, nats_server: Any, bus_namespace: str
+) -> None:
+    """alerts.<severity> copies are written with their notification (ballast.common.outbox): a
+    crash between the commit and the publish loses none, and the relay sends each once."""
+
+    channels = Channels({"critical": ["json://127.0.0.1:9/never"]})
+    crashed = AlertsRepository(repo.pool, BusOutbox("alerts_bus_outbox", NoPublish()))
+    subject, fact = facts.validator(jailed=True, operator=operator(1))
+    out = engine().on_fact(subject, fact, now())
+    assert out.notifications
+    await crashed.save(out, channels, now(), EXPIRY)  # committed; the process dies here
+
+    bus = Bus(BusConfig(service="test", nats_url=nats_server.url,
+                        namespace=Namespace(bus_namespace)), registry=CollectorRegistry())
+    await bus.start()
+    nc = await nats.connect(nats_server.url)
+    received: list[Alert] = []
+
+    async def on_alert(msg: Any) -> None:
+        received.append(Alert.model_validate_json(msg.data))
+
+    await nc.jetstream().subscribe(bus.ns.subject("alerts.>"), cb=on_alert)
+    try:
+        restarted = AlertsRepository(repo.pool, BusOutbox("alerts_bus_outbox", bus))
+        assert await restarted.relay_bus() == len(out.notifications)
+        assert await restarted.relay_bus() == 0
+        async with asyncio.timeout(10):
+            while len(received) < len(out.notifications):
+                await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)
+        assert [a.rule for a in received] == [n.alert.rule for n in out.notifications]
+    finally:
+        await nc.drain()
+        await bus.stop()

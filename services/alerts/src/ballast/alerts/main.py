@@ -31,14 +31,15 @@ from ballast.alerts.api import AlertsApi, StreamHub, record_json, silence_json
 from ballast.alerts.delivery import DeliveryPolicy, DeliveryWorker
 from ballast.alerts.domain.config import Grouping, Kind, RulesConfig
 from ballast.alerts.domain.engine import AlertEngine
-from ballast.alerts.domain.model import AlertRecord, Notification, Silence, Transitions
+from ballast.alerts.domain.model import AlertRecord, Silence, Transitions
 from ballast.alerts.handlers import register_control, register_fact_subscribers
 from ballast.alerts.metrics import AlertsMetrics
 from ballast.alerts.settings import AlertsSettings
 from ballast.common.messages import Alert, ControlCommand, ControlVerb, Message, utcnow
+from ballast.common.outbox import Outbox as BusOutbox
 from ballast.common.service import Service
 from ballast.common.settings import load_settings
-from ballast.common.subjects import ALERTS_ALL, alerts, heartbeat, subject_matches
+from ballast.common.subjects import ALERTS_ALL, heartbeat, subject_matches
 
 log = logging.getLogger("ballast.alerts")
 
@@ -77,7 +78,8 @@ class AlertsApp:
         self.worker: DeliveryWorker | None = None
         self._lock = asyncio.Lock()
         self._unsaved: list[Transitions] = []
-        self._unpublished: list[Notification] = []
+        self._publish_due = True
+        """Relay the bus outbox: at start (what a crash left), after each notification."""
         self._worker_task: asyncio.Task[None] | None = None
         self._publisher: asyncio.Task[None] | None = None
         self.subscribed = register_fact_subscribers(
@@ -100,7 +102,9 @@ class AlertsApp:
         return self._repo
 
     async def _open(self) -> None:
-        self._repo = AlertsRepository(self.service.db)
+        self._repo = AlertsRepository(
+            self.service.db, BusOutbox("alerts_bus_outbox", self.service.bus)
+        )
         now = self.clock()
         self.engine.lifecycle.restore(
             await self._repo.load_records(), await self._repo.load_silences(now)
@@ -237,24 +241,24 @@ class AlertsApp:
                     alert.severity.value, alert.state.value, n.reason
                 ).inc()
                 self.hub.publish("alert", notification_payload(n))
-                self._unpublished.append(n)
+            self._publish_due = True
         self._publish_soon()
 
     def _publish_soon(self) -> None:
-        """Bus publishes leave the fact's path (Postgres already holds the notification); one
-        task drains them in order, and what fails stays queued for the next tick."""
-        if self._unpublished and (self._publisher is None or self._publisher.done()):
+        """Bus copies leave the fact's path: they are in the bus outbox with the notification
+        (one transaction), and one task relays them in order. What fails, or what a crash left,
+        is relayed on the next tick."""
+        if self._publish_due and (self._publisher is None or self._publisher.done()):
             self._publisher = asyncio.create_task(self._drain_publish(), name="alerts-publish")
 
     async def _drain_publish(self) -> None:
         try:
-            while self._unpublished:
-                n = self._unpublished[0]
-                await self.service.bus.publish(
-                    n.alert, alerts(n.alert.severity.value), msg_id=f"{n.key}#{n.sequence}"
-                )
-                self._unpublished.pop(0)
+            while self._publish_due:
+                self._publish_due = False
+                while await self.repo.relay_bus():
+                    pass
         except Exception as err:  # noqa: BLE001 - retried on the next tick
+            self._publish_due = True
             log.warning("alert publish failed, will retry", extra={"error": repr(err)})
 
     # ------------------------------------------------------------------ API backend

@@ -19,6 +19,8 @@ from ballast.alerts.adapters.channels import Channels
 from ballast.alerts.adapters.outbox import OutboxRow, outbox_row
 from ballast.alerts.domain.model import AlertRecord, Notification, Silence, Transitions
 from ballast.common.messages import AlertState, Severity
+from ballast.common.outbox import Outbox
+from ballast.common.subjects import alerts
 from ballast.common.tracing import current_traceparent
 
 Conn = asyncpg.Pool | asyncpg.Connection | asyncpg.pool.PoolConnectionProxy
@@ -180,8 +182,10 @@ def _record(row: asyncpg.Record) -> AlertRecord:
 
 
 class AlertsRepository:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, bus_outbox: Outbox | None = None) -> None:
         self.pool = pool
+        self.bus_outbox = bus_outbox
+        """alerts.<severity> copies, written with their notification (ballast.common.outbox)."""
 
     # ------------------------------------------------------------------ transitions
     async def save(
@@ -216,11 +220,21 @@ class AlertsRepository:
                  "notification_id": n.id, "severity": n.alert.severity.value, "payload": payload}
                 for channel in channels.for_route(n.route)
             )  # fmt: skip
-        rows = await self.pool.fetch(
-            _SAVE, json.dumps(records), json.dumps(history), json.dumps(outbox),
-            now, now + expiry, lease_until, current_traceparent(),
-        )  # fmt: skip
+        async with self.pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(
+                _SAVE, json.dumps(records), json.dumps(history), json.dumps(outbox),
+                now, now + expiry, lease_until, current_traceparent(),
+            )  # fmt: skip
+            if self.bus_outbox is not None:
+                for n in out.notifications:
+                    await self.bus_outbox.add(
+                        conn, n.alert, alerts(n.alert.severity.value), f"{n.key}#{n.sequence}"
+                    )
         return sorted((outbox_row(r) for r in rows), key=lambda row: row.id)
+
+    async def relay_bus(self) -> int:
+        """Publish the alerts.<severity> copies not yet on the bus, oldest first; how many."""
+        return 0 if self.bus_outbox is None else await self.bus_outbox.relay(self.pool)
 
     async def save_records(self, records: Iterable[AlertRecord]) -> None:
         rows = [_record_args(r) for r in records]
