@@ -39,7 +39,7 @@ class ApiServer:
         sock.setblocking(False)
         self.bound_port = int(sock.getsockname()[1])
         config = uvicorn.Config(
-            self.api, log_config=None, access_log=False, lifespan="off", ws="websockets",
+            self.api, log_config=None, access_log=False, lifespan="off", ws="websockets-sansio",
             ws_ping_interval=20.0, ws_ping_timeout=20.0, timeout_graceful_shutdown=3,
             backlog=2048,
         )
