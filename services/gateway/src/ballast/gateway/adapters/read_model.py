@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import asyncpg
@@ -54,7 +55,7 @@ class ReadModel:
             if not await self._exists(conn, table):
                 return []
             rows = await conn.fetch(sql, *args)
-        return [{"t": r["bucket"].isoformat(), "value": str(r["value"])} for r in rows]
+        return [{"t": r["bucket"].isoformat(), "value": _text(r["value"])} for r in rows]
 
     async def interventions(self, kinds: tuple[str, ...], limit: int) -> list[dict[str, Any]]:
         sql = (
@@ -115,5 +116,10 @@ def _row(record: asyncpg.Record) -> dict[str, Any]:
         elif value is None or isinstance(value, (bool, int, str)):
             out[key] = value
         else:
-            out[key] = str(value)  # Decimal and numeric(78,0) as strings, never floats
+            out[key] = _text(value)  # Decimal and numeric(78,0) as strings, never floats
     return out
+
+
+def _text(value: Any) -> str:
+    """A number as plain decimal text (`50000`, never `5E+4`)."""
+    return format(value, "f") if isinstance(value, Decimal) else str(value)
