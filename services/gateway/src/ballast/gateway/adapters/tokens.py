@@ -38,3 +38,15 @@ def new_token(name: str, role: Role) -> tuple[str, dict[str, str]]:
     """A fresh token (256 random bits) and its entry for the tokens file."""
     token = secrets.token_urlsafe(32)
     return token, {"name": name, "role": role.value, "hash": hash_token(token)}
+
+
+def main() -> None:
+    """`ballast-gateway-token NAME viewer|operator`: the token on stderr (shown once, give it to
+    its holder), its entry for the tokens file on stdout."""
+    import sys  # noqa: PLC0415
+
+    if len(sys.argv) != 3 or sys.argv[2] not in {r.value for r in Role}:
+        raise SystemExit("usage: ballast-gateway-token NAME viewer|operator")
+    token, entry = new_token(sys.argv[1], Role(sys.argv[2]))
+    print(f"token for {sys.argv[1]} (shown once): {token}", file=sys.stderr)
+    print(json.dumps(entry))
