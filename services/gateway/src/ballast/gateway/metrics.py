@@ -62,6 +62,24 @@ class GatewayMetrics:
         )
         self.liquidity_value = gauge("ballast_liquidity_value_usd", "LP positions' value (USD)")
         self.liquidity_in_range = gauge("ballast_liquidity_in_range_share", "Value share in range")
+        self._expose_before_first_report()
+
+    def _expose_before_first_report(self) -> None:
+        """Every series a dashboard or rule names exists from the first scrape: report figures
+        as NaN (no report yet), labelled counters at 0."""
+        for g in (self.var_usd.labels("historical"), self.var_usd.labels("parametric"),
+                  self.expected_shortfall, self.market_risk, self.concentration, self.portfolio,
+                  self.sharpe, self.max_drawdown, self.success_rate, self.growth_30d,
+                  self.execution_cost, self.liquidity_value, self.liquidity_in_range):
+            g.set(float("nan"))
+        for verb in ("pause", "resume", "approve", "silence"):
+            self.control.labels(verb)
+        for reason in ("behind", "shutdown"):
+            self.clients_cut.labels(reason)
+        for why in ("token", "role", "rate", "subjects"):
+            self.denied.labels(why)
+        for kind in ("risk", "performance", "liquidity"):
+            self.reports.labels(kind)
 
     def risk(self, r: RiskReport) -> None:
         _set(self.var_usd.labels("historical"), r.var_historical_usd)
