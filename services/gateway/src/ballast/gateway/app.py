@@ -34,6 +34,8 @@ SNAPSHOT_SUBJECTS: dict[str, str] = {
     "treasury": "treasury.state", "health": "health.score", "risk": "risk.report",
     "liquidity": "liquidity.state", "performance": "performance.report", "etf": "etf.metrics",
 }
+"""Snapshot parts taken from the bus as published; validators come from Postgres (one row per
+validator: `validators.status` is one subject, so its last message is one validator's)."""
 INTERVENTION_KINDS = ("intervention",)
 AUTOMATION_KINDS = ("accumulate", "rebalance", "compound")
 
@@ -42,6 +44,7 @@ class ReadPort(Protocol):
     async def history(self, ref: SeriesRef, w: Window) -> list[dict[str, Any]]: ...
     async def interventions(self, kinds: tuple[str, ...], limit: int) -> list[dict[str, Any]]: ...
     async def alerts(self, firing_only: bool, limit: int) -> list[dict[str, Any]]: ...
+    async def validators(self) -> list[dict[str, Any]]: ...
     async def withdrawal_queue(self) -> tuple[list[QueuedRequest], list[int]]: ...
 
 
@@ -100,11 +103,7 @@ class GatewayApp:
             doc[key] = json.loads(last[-1][1]) if last else None
         prices = await self.tap.last_values("prices.consensus.*")
         doc["prices"] = {s.rsplit(".", 1)[-1]: json.loads(d) for s, d in prices}
-        validators: dict[str, Any] = {}
-        for _, data in await self.tap.last_values("validators.status"):
-            status = json.loads(data)
-            validators[status.get("operator_address", "?")] = status
-        doc["validators"] = list(validators.values())
+        doc["validators"] = await self.read.validators()
         return doc
 
     async def history(

@@ -69,6 +69,20 @@ class ReadModel:
             rows = await conn.fetch(sql, list(kinds), limit)
         return [_row(r) for r in rows]
 
+    async def validators(self) -> list[dict[str, Any]]:
+        """The latest round of each validator the validator-monitor records."""
+        sql = (
+            "SELECT DISTINCT ON (operator) operator, round, consensus, status_bits, "
+            "in_validator_set, commission_thousandths, missed_blocks, misdemeanor_threshold, "
+            "felony_threshold, total_delegated, our_delegation, estimated_apy, updated_at "
+            "FROM validator_rounds ORDER BY operator, round DESC"
+        )
+        async with self.pool.acquire() as conn:
+            if not await self._exists(conn, "validator_rounds"):
+                return []
+            rows = await conn.fetch(sql)
+        return [_row(r) for r in rows]
+
     async def alerts(self, firing_only: bool, limit: int) -> list[dict[str, Any]]:
         sql = (
             "SELECT key, rule, severity, labels, state, summary, description, value, starts_at, "
