@@ -47,6 +47,8 @@ CLIENTS = int(os.environ.get("BENCH_CLIENTS", "1000"))
 RATE = float(os.environ.get("BENCH_RATE", "10"))  # consensus messages per second, all symbols
 SECONDS = float(os.environ.get("BENCH_SECONDS", "20"))
 SYMBOLS = ("PSTR", "CORE", "BTC")
+PROFILE = ["-m", "cProfile", "-o", os.environ["BENCH_PROFILE"]] if os.environ.get(
+    "BENCH_PROFILE") else []  # BENCH_PROFILE=/tmp/gw.prof: the gateway under cProfile
 SEQUENCE = re.compile(r'"sequence":(\d+)')
 
 
@@ -118,7 +120,8 @@ async def run(nats_url: str, admin: str, work: Path) -> None:
     }
     log = (work / "gateway.log").open("wb")
     proc = subprocess.Popen(  # noqa: ASYNC220 - started once, before anything is measured
-        [sys.executable, "-m", "ballast.gateway"], env=env, stdout=log, stderr=subprocess.STDOUT
+        [sys.executable, *PROFILE, "-m", "ballast.gateway"], env=env, stdout=log,
+        stderr=subprocess.STDOUT,
     )
     nc = await nats.connect(nats_url)
     js = nc.jetstream()
@@ -152,6 +155,7 @@ async def run(nats_url: str, admin: str, work: Path) -> None:
                   f" gateway RSS {rss0:.0f} MiB idle -> {rss_mib(proc.pid):.0f} MiB")
             await asyncio.sleep(1.0)
             cpu0, t0 = cpu_seconds(proc.pid), time.perf_counter()
+            own0 = cpu_seconds(os.getpid())
             n = int(RATE * SECONDS)
             for k in range(n):
                 seq = start_seq + k
@@ -167,6 +171,7 @@ async def run(nats_url: str, admin: str, work: Path) -> None:
                 await asyncio.sleep(0.05)
             elapsed = time.perf_counter() - t0
             cpu = cpu_seconds(proc.pid) - cpu0
+            own = cpu_seconds(os.getpid()) - own0
             rss = rss_mib(proc.pid)
             async with http.get(f"http://127.0.0.1:{ops}/metrics") as resp:
                 metrics = await resp.text()
@@ -182,7 +187,9 @@ async def run(nats_url: str, admin: str, work: Path) -> None:
         if ms:
             print(f"  publish -> receive  p50 {pct(ms, 50):.1f} ms  p99 {pct(ms, 99):.1f} ms"
                   f"  max {ms[-1]:.1f} ms   (goal p99 <= 100 ms)")
-        print(f"  gateway CPU {cpu / elapsed * 100:.0f}% of one core; RSS {rss:.0f} MiB")
+        print(f"  gateway CPU {cpu / elapsed * 100:.0f}% of one core; RSS {rss:.0f} MiB;"
+              f" (the clients' process: {own / elapsed * 100:.0f}%; load average "
+              f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
     finally:
         await nc.close()
         proc.terminate()

@@ -40,12 +40,14 @@ async def pump(hub: Hub, client: StreamClient, send: Callable[[str], Awaitable[N
         frame = hub.next_frame(client)
         if frame is None:
             client.wake.clear()
+            if keepalive is None:  # WebSocket: the server pings; no timer per wait (a task each)
+                await client.wake.wait()
+                continue
             try:
                 await asyncio.wait_for(client.wake.wait(), keepalive_s)
             except TimeoutError:
-                if keepalive is not None:
-                    await keepalive()
-                    hub.sent(client)
+                await keepalive()
+                hub.sent(client)
             continue
         await send(frame)
         hub.sent(client)
