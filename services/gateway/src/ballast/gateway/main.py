@@ -9,6 +9,7 @@ consumers for the latest values, durables for the reports it stores) and publish
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -129,6 +130,7 @@ def main() -> None:
     settings = load_settings(GatewaySettings)
     try:
         gateway = build_app(settings)
-    except ValueError as err:  # a bad tokens file: one line, no traceback
-        raise SystemExit(f"configuration error: {err}") from None
+    except ValueError as err:  # a bad tokens file: one line, no traceback, as load_settings
+        print(f"configuration error: {err}", file=sys.stderr)
+        raise SystemExit(2) from None
     asyncio.run(gateway.run())
