@@ -95,12 +95,16 @@ class Hub:
                 await self._release(pattern)
             raise
         now = self.clock()
-        for i, pattern in enumerate(filters):  # no await from here: snapshot + live, no gap
-            topic = self.topics[pattern]
-            for subject, frame in topic.latest.items():
-                if first_match(filters, subject) == i:
-                    client.queue.push(frame, now)
-            topic.clients.add(client)
+        latest: dict[str, str] = {}  # no await from here on: snapshot + live, no gap
+        for i, pattern in enumerate(filters):
+            for subject, frame in self.topics[pattern].latest.items():
+                # the frame of the filter that will deliver the subject live, else any
+                if subject not in latest or first_match(filters, subject) == i:
+                    latest[subject] = frame
+        for frame in latest.values():
+            client.queue.push(frame, now)
+        for pattern in filters:
+            self.topics[pattern].clients.add(client)
         self.clients.add(client)
         self.metrics.stream_clients.set(len(self.clients))
         client.wake.set()
