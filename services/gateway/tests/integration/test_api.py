@@ -157,3 +157,24 @@ async def test_history__window_too_fine__400_with_reason(harness: Any) -> None:
         assert resp.status == 400
         assert "step too small" in (await resp.json())["detail"]
     assert timedelta(days=1)
+
+
+async def test_cors__configured_origin__preflight_allowed_other_origin_not(
+    gateway_factory: Any,
+) -> None:
+    h = await gateway_factory(cors_origins=["https://console.example"])
+    try:
+        url = f"{h.base}/api/v1/control/pause"
+        ask = {"Access-Control-Request-Method": "POST",
+               "Access-Control-Request-Headers": "authorization,content-type"}
+        async with aiohttp.ClientSession() as http:
+            async with http.options(
+                url, headers={"Origin": "https://console.example", **ask}
+            ) as resp:
+                assert resp.status == 200
+                assert resp.headers["Access-Control-Allow-Origin"] == "https://console.example"
+            async with http.options(url, headers={"Origin": "https://evil.example", **ask}) as r:
+                assert "Access-Control-Allow-Origin" not in r.headers
+    finally:
+        await h.nc.drain()
+        await h.gateway.stop()
