@@ -49,3 +49,18 @@ async def test_report__stored_risk_and_missing_services__every_format_one_page(
     assert "| VaR 95% 1-day, historical (USD) | 43210.5 |" in markdown
     page = await build(database_url, "24h", "html")
     assert page.startswith("<!doctype html>") and "<td>43210.5</td>" in page
+
+
+async def test_report_route__viewer__markdown_page_and_bad_since_400(harness: Any) -> None:
+    import aiohttp  # noqa: PLC0415
+
+    async with aiohttp.ClientSession() as http:
+        url = f"{harness.base}/api/v1/report"
+        async with http.get(url, params={"since": "6h"}, headers=harness.viewer) as resp:
+            assert resp.status == 200
+            assert resp.headers["content-type"].startswith("text/markdown")
+            assert (await resp.text()).startswith("# Ballast status report")
+        async with http.get(url, params={"since": "soon"}, headers=harness.viewer) as resp:
+            assert resp.status == 400
+        async with http.get(url) as resp:
+            assert resp.status == 401

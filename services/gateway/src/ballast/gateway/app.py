@@ -26,7 +26,8 @@ from ballast.gateway.domain.access import Principal, TokenTable
 from ballast.gateway.domain.control import ControlRequest, build_command
 from ballast.gateway.domain.queue import QueuedRequest, queue_positions
 from ballast.gateway.domain.ratelimit import RateLimiter
-from ballast.gateway.domain.series import SeriesRef, Window, parse_series, window
+from ballast.gateway.domain.report import StatusReport, render
+from ballast.gateway.domain.series import SeriesRef, Window, parse_duration, parse_series, window
 from ballast.gateway.hub import BusTap
 from ballast.gateway.metrics import GatewayMetrics
 
@@ -46,6 +47,10 @@ class ReadPort(Protocol):
     async def alerts(self, firing_only: bool, limit: int) -> list[dict[str, Any]]: ...
     async def validators(self) -> list[dict[str, Any]]: ...
     async def withdrawal_queue(self) -> tuple[list[QueuedRequest], list[int]]: ...
+
+
+class ReportPort(Protocol):
+    async def status_report(self, since: datetime, now: datetime) -> StatusReport: ...
 
 
 class RecordsPort(Protocol):
@@ -76,6 +81,7 @@ class GatewayApp:
         read: ReadPort,
         records: RecordsPort,
         publisher: ControlPublisher,
+        reports: ReportPort,
         tokens: TokenTable,
         metrics: GatewayMetrics,
         limiter: RateLimiter,
@@ -84,6 +90,7 @@ class GatewayApp:
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.tap, self.read, self.records, self.publisher = tap, read, records, publisher
+        self.report_source = reports
         self.tokens, self.metrics, self.limiter = tokens, metrics, limiter
         self.history_max_points = history_max_points
         self.clock, self.monotonic = clock, monotonic
@@ -136,6 +143,11 @@ class GatewayApp:
 
     async def reports(self, kind: str, since: timedelta, limit: int) -> list[dict[str, Any]]:
         return await self.records.reports(kind, self.clock() - since, limit)
+
+    async def report(self, since: str, fmt: str) -> str:
+        now = self.clock()
+        report = await self.report_source.status_report(now - parse_duration(since), now)
+        return render(report, fmt)
 
     async def commands(self, limit: int) -> list[dict[str, Any]]:
         return await self.records.commands(limit)

@@ -24,6 +24,7 @@ from ballast.gateway.adapters.bus_tap import NatsBusTap
 from ballast.gateway.adapters.control_publisher import JetStreamControlPublisher
 from ballast.gateway.adapters.read_model import ReadModel
 from ballast.gateway.adapters.records import GatewayRecords
+from ballast.gateway.adapters.report_source import PooledReportSource
 from ballast.gateway.adapters.tokens import load_tokens
 from ballast.gateway.api import create_api
 from ballast.gateway.app import ControlPublisher, GatewayApp, ReadPort, RecordsPort
@@ -86,6 +87,7 @@ class Gateway:
             read=o["read"] or ReadModel(self.service.db),
             records=o["records"] or GatewayRecords(self.service.db),
             publisher=o["publisher"] or JetStreamControlPublisher(js, ns),
+            reports=PooledReportSource(self.service.db),
             tokens=self.tokens,
             metrics=self.metrics,
             limiter=RateLimiter(self.settings.control_rate_per_minute, self.settings.control_burst),

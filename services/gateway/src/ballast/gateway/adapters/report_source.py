@@ -29,6 +29,17 @@ def _d(value: Any) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
 
+class PooledReportSource:
+    """The report from a pool (the running gateway); ReportSource holds one connection."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def status_report(self, since: datetime, now: datetime) -> StatusReport:
+        async with self.pool.acquire() as conn:
+            return await ReportSource(conn).gather(since, now)  # pyright: ignore[reportArgumentType]
+
+
 class ReportSource:
     def __init__(self, conn: asyncpg.Connection) -> None:
         self.conn = conn

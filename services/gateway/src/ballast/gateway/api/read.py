@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import PlainTextResponse
 
 from ballast.gateway.api.auth import Caller, Operator, gateway
 from ballast.gateway.domain.series import SERIES, QueryError, parse_duration
@@ -77,6 +78,23 @@ async def reports(
     except QueryError as err:
         raise HTTPException(400, str(err)) from None
     return await gateway(request).reports(kind, window, limit)
+
+
+@router.get(
+    "/report", summary="the status report of the last `since` (text, markdown or html)",
+    response_class=PlainTextResponse,
+)
+async def report(
+    request: Request, _: Caller, since: str = "24h",
+    format: Literal["text", "markdown", "html"] = "markdown",  # noqa: A002
+) -> PlainTextResponse:
+    """The same page as `ballast report`, for the console and the alerts service's schedule."""
+    try:
+        body = await gateway(request).report(since, format)
+    except QueryError as err:
+        raise HTTPException(400, str(err)) from None
+    media = {"text": "text/plain", "markdown": "text/markdown", "html": "text/html"}[format]
+    return PlainTextResponse(body, media_type=f"{media}; charset=utf-8")
 
 
 @router.get("/control", summary="control commands the gateway published (operators)")
