@@ -70,14 +70,12 @@ def _text(r: StatusReport) -> str:
 def _markdown(r: StatusReport) -> str:
     lines = [f"# {r.title}"]
     for s in r.sections:
-        lines += ["", f"## {s.title}", ""]
+        lines += ["", f"## {s.title}"]
         if s.facts:
-            lines += ["| | |", "|---|---|"] + [f"| {k} | {_md(v)} |" for k, v in s.facts]
-        if s.table is not None:
-            if s.facts:
-                lines.append("")
-            lines.append("| " + " | ".join(s.table.columns) + " |")
-            lines.append("|" + "---|" * len(s.table.columns))
+            lines += ["", "| | |", "|---|---|"] + [f"| {k} | {_md(v)} |" for k, v in s.facts]
+        if s.table is not None and s.table.rows:
+            lines += ["", "| " + " | ".join(s.table.columns) + " |",
+                      "|" + "---|" * len(s.table.columns)]
             lines += ["| " + " | ".join(_md(v) for v in row) + " |" for row in s.table.rows]
         if s.note:
             lines += ["", f"_{s.note}_"]
