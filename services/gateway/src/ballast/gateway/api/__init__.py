@@ -19,9 +19,13 @@ DESCRIPTION = """\
 Ballast's state for people and programs that do not speak NATS.
 
 Every route needs `Authorization: Bearer <token>` (streams also take `?access_token=`). Viewer
-tokens read; operator tokens also post control commands and read `control.*`. Stream frames are
-`{"subject", "data", "received_at"}` with `data` the bus payload as documented in
-`docs/asyncapi.yaml`.
+tokens read; operator tokens also post control commands and read `control.*`.
+
+Live stream: `GET /api/v1/stream?subjects=prices.consensus.*,treasury.state` upgrades to a
+WebSocket (not listed below: OpenAPI describes HTTP operations only); `GET /api/v1/events` is the
+same stream as server-sent events. Each frame is `{"subject", "data", "received_at"}` with `data`
+the bus payload as documented in `docs/asyncapi.yaml`: first the latest message of each subject,
+then live ones in order. A client that falls behind loses its oldest frames, then its connection.
 """
 
 
