@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import socket
 import time
 from typing import Any
 
 import aiohttp
 import pytest
+
+from ballast.common.observability import JsonFormatter
 
 pytestmark = pytest.mark.integration
 
@@ -74,6 +77,31 @@ async def test_stream__no_token_or_forbidden_subject__refused_before_any_data(
             harness.ws_url("control.*"), headers=harness.operator
         ) as ws:
             assert not ws.closed
+
+
+async def test_stream__token_in_query__never_in_the_logs(harness: Any) -> None:
+    token = harness.viewer["Authorization"].removeprefix("Bearer ")
+    url = harness.ws_url("prices.consensus.*") + f"&access_token={token}"
+    lines: list[str] = []
+    formatter = JsonFormatter("gateway")
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(formatter.format(record))
+
+    logger = logging.getLogger("uvicorn.error")
+    keep = Keep()
+    logger.addHandler(keep)
+    logger.setLevel(logging.DEBUG)  # as talkative as uvicorn gets
+    try:
+        async with aiohttp.ClientSession() as http, http.ws_connect(url) as ws:
+            await harness.publish("prices.consensus.PSTR", harness.consensus("PSTR", 1))
+            await ws.receive(timeout=5.0)
+    finally:
+        logger.setLevel(logging.WARNING)
+        logger.removeHandler(keep)
+    assert any("WebSocket" in line for line in lines), lines  # it logged the connection ...
+    assert not [line for line in lines if token in line]  # ... without the token
 
 
 async def test_events__sse_with_query_token__latest_then_live_frames(harness: Any) -> None:

@@ -9,11 +9,38 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import re
 import socket
 from collections.abc import Generator
 
 import uvicorn
 from fastapi import FastAPI
+
+_TOKEN_IN_QUERY = re.compile(r"(access_token=)[^&\s\"']+")
+
+
+class RedactTokens(logging.Filter):
+    """uvicorn logs a WebSocket's path with its query string: never with a token in it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            record.msg = record.getMessage()
+            record.args = None
+        if isinstance(record.msg, str) and "access_token=" in record.msg:
+            record.msg = _TOKEN_IN_QUERY.sub(r"\1<redacted>", record.msg)
+        for key in ("color_message",):
+            if hasattr(record, key):
+                delattr(record, key)
+        return True
+
+
+def _quiet_uvicorn() -> None:
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactTokens) for f in logger.filters):
+            logger.addFilter(RedactTokens())
+    logging.getLogger("uvicorn.error").setLevel(logging.WARNING)  # no line per connection
 
 
 class _Server(uvicorn.Server):
@@ -43,6 +70,7 @@ class ApiServer:
             ws_ping_interval=20.0, ws_ping_timeout=20.0, timeout_graceful_shutdown=3,
             backlog=2048,
         )
+        _quiet_uvicorn()
         self._server = _Server(config)
         self._task = asyncio.create_task(self._server.serve(sockets=[sock]), name="gateway-api")
         while not self._server.started:
