@@ -72,6 +72,24 @@ async def test_control__operator_pause__on_the_bus_with_identity_and_recorded(
     )
     assert (row["issued_by"], row["verb"], row["published"]) == ("olga", "pause", True)
     assert row["stream_seq"] == body["seq"] and row["stream"].endswith("CONTROL")
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{harness.base}/api/v1/control", headers=harness.operator) as resp:
+            (logged,) = await resp.json()
+        async with http.get(f"{harness.base}/api/v1/control", headers=harness.viewer) as resp:
+            assert resp.status == 403
+    assert (logged["command_id"], logged["issued_by"]) == (seen[0].command_id, "olga")
+    assert logged["intervention_accepted"] is None  # no intervention service in this database
+    await harness.gateway.service.db.execute(
+        "CREATE TABLE intervention_commands (command_id text PRIMARY KEY, command text, "
+        "issued_by text, accepted boolean, detail text);"
+        f"INSERT INTO intervention_commands VALUES ('{seen[0].command_id}', 'pause', 'olga', "
+        "true, 'paused')"
+    )
+    async with aiohttp.ClientSession() as http, http.get(
+        f"{harness.base}/api/v1/control", headers=harness.operator
+    ) as resp:
+        (answered,) = await resp.json()
+    assert (answered["intervention_accepted"], answered["intervention_detail"]) == (True, "paused")
 
 
 async def test_control__bad_requests__400_and_rate_limited_429(gateway_factory: Any) -> None:

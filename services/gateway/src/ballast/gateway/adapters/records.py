@@ -10,6 +10,14 @@ import asyncpg
 
 from ballast.common.messages import ControlCommand, Message
 
+_COMMANDS = (
+    "SELECT g.command_id, g.verb, g.issued_by, g.issued_at, g.target, g.decision_id, g.published,"
+    " g.stream, g.stream_seq, g.error, i.accepted AS intervention_accepted,"
+    " i.detail AS intervention_detail FROM gateway_control_commands g {join}"
+    " ORDER BY g.issued_at DESC LIMIT $1"
+)
+"""`{join}` is one of two fixed clauses (commands()), never input."""
+
 
 class GatewayRecords:
     def __init__(self, pool: asyncpg.Pool) -> None:
@@ -50,12 +58,17 @@ class GatewayRecords:
         )
 
     async def commands(self, limit: int) -> list[dict[str, Any]]:
-        rows = await self.pool.fetch(
-            "SELECT command_id, verb, issued_by, issued_at, target, decision_id, published, "
-            "stream, stream_seq, error FROM gateway_control_commands "
-            "ORDER BY issued_at DESC LIMIT $1",
-            limit,
-        )
+        """The log, newest first, with the intervention service's answer where it gave one
+        (intervention_commands: accepted or refused, and why)."""
+        async with self.pool.acquire() as conn:
+            answers = await conn.fetchval("SELECT to_regclass('intervention_commands') IS NOT NULL")
+            join = (
+                "LEFT JOIN intervention_commands i USING (command_id)" if answers
+                else "LEFT JOIN (SELECT NULL::text AS command_id, NULL::boolean AS accepted, "
+                     "NULL::text AS detail) i USING (command_id)"
+            )
+            sql = _COMMANDS.format(join=join)
+            rows = await conn.fetch(sql, limit)
         return [
             {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in r.items()}
             for r in rows
