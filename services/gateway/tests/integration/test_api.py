@@ -79,11 +79,14 @@ async def test_control__operator_pause__on_the_bus_with_identity_and_recorded(
             assert resp.status == 403
     assert (logged["command_id"], logged["issued_by"]) == (seen[0].command_id, "olga")
     assert logged["intervention_accepted"] is None  # no intervention service in this database
-    await harness.gateway.service.db.execute(
+    db = harness.gateway.service.db
+    await db.execute(
         "CREATE TABLE intervention_commands (command_id text PRIMARY KEY, command text, "
-        "issued_by text, accepted boolean, detail text);"
-        f"INSERT INTO intervention_commands VALUES ('{seen[0].command_id}', 'pause', 'olga', "
-        "true, 'paused')"
+        "issued_by text, accepted boolean, detail text)"
+    )
+    await db.execute(
+        "INSERT INTO intervention_commands VALUES ($1, 'pause', 'olga', true, 'paused')",
+        seen[0].command_id,
     )
     async with aiohttp.ClientSession() as http, http.get(
         f"{harness.base}/api/v1/control", headers=harness.operator
