@@ -72,6 +72,7 @@ contracts: $(NPM_DONE)
 
 docs: setup
 	$(BIN)/python -m ballast.common.asyncapi > docs/asyncapi.yaml
+	$(BIN)/python -c 'from ballast.gateway.api import render_openapi; print(render_openapi(), end="")' > docs/openapi.json
 
 bench: setup
 	for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

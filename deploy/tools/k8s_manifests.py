@@ -61,6 +61,7 @@ SETTINGS: dict[str, dict[str, str]] = {
         "KEYSTORE_PASSWORD_FILE": "/run/secrets/keystore/password",
     },
     "oracle": {"CONFIG_FILE": "/etc/ballast/oracle/symbols.json"},
+    "gateway": {"TOKENS_FILE": "/run/secrets/gateway/tokens.json"},
 }
 """Per-service non-secret settings (keys without the BALLAST_<SERVICE>_ prefix)."""
 
@@ -70,6 +71,7 @@ SECRET_MOUNTS: dict[str, list[tuple[str, str, str, bool]]] = {
                       True)],
     "alerts": [("channels", "ballast-alerts-channels", "/run/secrets/alerts", False)],
     "oracle": [("symbols", "ballast-oracle-config", "/etc/ballast/oracle", False)],
+    "gateway": [("tokens", "ballast-gateway-tokens", "/run/secrets/gateway", False)],
 }
 """The signing keystore goes to intervention only; optional because paper mode needs none (live
 mode without it stops at start with one line naming the file)."""
@@ -98,6 +100,8 @@ def configmap(spec: ServiceSpec) -> dict[str, Any]:
     }
     if spec.name in DEPLOYMENT_FILE:
         data[env_key(spec, "DEPLOYMENT_FILE")] = "/etc/ballast/deployment/deployment.json"
+    if spec.api_port is not None:
+        data[env_key(spec, "API_PORT")] = str(spec.api_port)
     for key, value in SETTINGS.get(spec.name, {}).items():
         data[env_key(spec, key)] = value
     return {"apiVersion": "v1", "kind": "ConfigMap",
@@ -130,7 +134,9 @@ def container(spec: ServiceSpec) -> dict[str, Any]:
         "name": spec.name,
         "image": IMAGE.format(name=spec.name),
         "imagePullPolicy": "IfNotPresent",
-        "ports": [{"name": "http", "containerPort": HTTP_PORT, "protocol": "TCP"}],
+        "ports": [{"name": "http", "containerPort": HTTP_PORT, "protocol": "TCP"},
+                  *([{"name": "api", "containerPort": spec.api_port, "protocol": "TCP"}]
+                    if spec.api_port is not None else [])],
         "envFrom": [{"configMapRef": {"name": f"ballast-{spec.name}"}}]
         + ([{"configMapRef": {"name": "ballast-strategy"}}] if spec.name in STRATEGY else []),
         "env": env,
@@ -196,7 +202,9 @@ def service(spec: ServiceSpec) -> dict[str, Any]:
             "metadata": {"name": f"ballast-{spec.name}", "labels": labels(spec)},
             "spec": {"selector": selector(spec),
                      "ports": [{"name": "http", "port": HTTP_PORT, "targetPort": "http",
-                                "protocol": "TCP"}]}}
+                                "protocol": "TCP"},
+                               *([{"name": "api", "port": spec.api_port, "targetPort": "api",
+                                   "protocol": "TCP"}] if spec.api_port is not None else [])]}}
 
 
 def service_monitor(spec: ServiceSpec) -> dict[str, Any]:

@@ -17,6 +17,11 @@ subscribe
 - `_INBOX.>` only: JetStream publish acks, API replies and pull batches come back on inboxes.
   No service needs a plain subscription to a bus subject: every consumer is a durable pull one.
 
+except the gateway, the bus's reader for people and programs (`LIVE_READERS`): it also subscribes
+to every subject its most privileged role may stream (ballast.gateway.domain.access), reads the
+latest message per subject through ephemeral consumers (create, next, info, delete on any
+consumer of a stream), and publishes `control.*` for operators it authenticated by token.
+
 Plus an `operator` user: the only identity that may publish `control.*` (the intervention service
 trusts `issued_by` because of this), reading alerts and heartbeats; and one read-only user per
 entry of deploy/nats/consumers.yaml (consumers written from docs/asyncapi.yaml, outside this
@@ -76,13 +81,40 @@ def consumer_api(consumers: Iterable[Consumer]) -> list[str]:
     return subjects
 
 
+def live_readers() -> dict[str, tuple[str, ...]]:
+    """Service -> the bus subjects it subscribes to directly (core NATS, not a durable)."""
+    from ballast.gateway.domain.access import OPERATOR_SUBJECTS  # noqa: PLC0415
+
+    return {"gateway": OPERATOR_SUBJECTS}
+
+
+def ephemeral_api() -> list[str]:
+    """Ephemeral consumers on any stream: create (nats.py names them on the server), fetch,
+    info, delete. Read-only: an ephemeral consumer acks nothing (AckPolicy.NONE)."""
+    subjects: list[str] = []
+    for spec in STREAMS:
+        subjects += [
+            f"$JS.API.CONSUMER.CREATE.{spec.name}",
+            f"$JS.API.CONSUMER.CREATE.{spec.name}.>",
+            f"$JS.API.CONSUMER.INFO.{spec.name}.*",
+            f"$JS.API.CONSUMER.MSG.NEXT.{spec.name}.*",
+            f"$JS.API.CONSUMER.DELETE.{spec.name}.*",
+        ]
+    return subjects
+
+
 def permissions(use: BusUse) -> dict[str, list[str]]:
     publish = [*use.publishes, heartbeat(use.service)]
     if use.consumers:
         publish.append("deadletter.>")
     publish += stream_api()
     publish += consumer_api(use.consumers)
-    return {"publish": _unique(publish), "subscribe": ["_INBOX.>"]}
+    subscribe = ["_INBOX.>"]
+    reads = live_readers().get(use.service)
+    if reads is not None:
+        publish += ephemeral_api()
+        subscribe += list(reads)
+    return {"publish": _unique(publish), "subscribe": subscribe}
 
 
 def external_permissions(entry: dict[str, Any]) -> dict[str, list[str]]:

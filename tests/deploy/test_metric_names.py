@@ -83,7 +83,7 @@ def test_rules__every_metric__exported_recorded_or_external() -> None:
 def test_dashboards__every_metric__exported_recorded_or_external() -> None:
     names = recorded()
     boards = dashboard_exprs()
-    assert len(boards) == 6
+    assert len(boards) == 7
     unknown = {
         (board, name)
         for board, exprs in boards.items()
@@ -97,7 +97,8 @@ def test_dashboards__every_metric__exported_recorded_or_external() -> None:
 def test_dashboards_and_rules__name_metrics_of_every_service() -> None:
     used = used_names()
     assert {exported()[n] for n in used if n in exported()} == {
-        "oracle", "treasury", "intervention", "alerts", "contract-monitor", "validator-monitor"
+        "oracle", "treasury", "intervention", "alerts", "contract-monitor", "validator-monitor",
+        "gateway",
     }
 
 

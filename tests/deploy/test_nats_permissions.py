@@ -135,7 +135,11 @@ async def test_service_identity__its_own_bus__starts_without_violations(
     assert secured.violations()[before:] == []
 
 
-@pytest.mark.parametrize("spec", SERVICES, ids=lambda s: s.name)
+WRITERS = [s for s in SERVICES if s.name != "gateway"]
+"""Every service but the gateway, which reads the whole bus and publishes `control.*`."""
+
+
+@pytest.mark.parametrize("spec", WRITERS, ids=lambda s: s.name)
 async def test_service_identity__outside_its_subjects__refused(
     secured: SecuredServer, spec: ServiceSpec, client: Client
 ) -> None:
@@ -154,6 +158,38 @@ async def test_service_identity__outside_its_subjects__refused(
     assert 'permissions violation for subscription to "alerts.critical"' in errors
     # the server logs what it refuses: the empty log slice of the test above means something
     assert any(f"user:{spec.name}\"" in line for line in secured.violations())
+
+
+async def test_gateway_identity__stream_latest_and_control__allowed_facts_refused(
+    secured: SecuredServer, client: Client
+) -> None:
+    """What the gateway does (core subscriptions, ephemeral last-per-subject consumers, control
+    publishes) passes; publishing a fact or deleting a stream does not."""
+    from ballast.common.bus import ensure_streams  # noqa: PLC0415
+    from ballast.common.subjects import Namespace  # noqa: PLC0415
+    from ballast.gateway.adapters.bus_tap import NatsBusTap  # noqa: PLC0415
+
+    before = len(secured.violations())
+    await client.connect(secured.url("gateway"))
+    assert client.nc is not None
+    js = client.nc.jetstream()
+    await ensure_streams(js, Namespace())
+    tap = NatsBusTap(client.nc, js, Namespace())
+    got: list[str] = []
+    unsubscribe = await tap.subscribe("prices.consensus.*", lambda s, _: got.append(s))
+    await client.nc.subscribe("control.*")
+    await client.nc.subscribe("alerts.critical")
+    await js.publish("control.pause", b'{"x": 1}')
+    assert isinstance(await tap.last_values("control.*"), list)
+    await unsubscribe()
+    assert await client.settle() == []
+    assert secured.violations()[before:] == []
+
+    await client.nc.publish("treasury.state", b"{}")
+    await client.nc.publish("$JS.API.STREAM.DELETE.CONTROL", b"")
+    errors = " | ".join(await client.settle()).lower()
+    assert 'permissions violation for publish to "treasury.state"' in errors
+    assert 'permissions violation for publish to "$js.api.stream.delete.control"' in errors
 
 
 async def test_operator_identity__control_allowed__facts_refused(

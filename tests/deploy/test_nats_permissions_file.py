@@ -29,5 +29,16 @@ def test_permissions__consumer__only_its_own_durables() -> None:
     assert "$JS.API.CONSUMER.MSG.NEXT.PRICES.treasury-consensus" in treasury
     assert not any("intervention_state" in s for s in treasury)
     assert "control.*" in table["operator"]["publish"]
-    assert all("control.*" not in p["publish"] for u, p in table.items() if u != "operator")
-    assert all(p["subscribe"] == ["_INBOX.>"] for u, p in table.items() if u != "operator")
+    # the gateway publishes control.* for the operators it authenticates by token
+    controllers = {"operator", "gateway"}
+    assert all("control.*" not in p["publish"] for u, p in table.items() if u not in controllers)
+    assert all(p["subscribe"] == ["_INBOX.>"] for u, p in table.items() if u not in controllers)
+
+
+def test_permissions__gateway__reads_the_bus_publishes_only_control() -> None:
+    import nats_permissions  # noqa: PLC0415
+
+    gateway = nats_permissions.users()["gateway"]
+    assert {"prices.>", "treasury.state", "alerts.*", "control.*"} <= set(gateway["subscribe"])
+    facts = [s for s in gateway["publish"] if not s.startswith(("$JS.", "heartbeat.gateway"))]
+    assert facts == ["control.*", "deadletter.>"]

@@ -36,6 +36,10 @@ def build_parser() -> argparse.ArgumentParser:
     from ballast.cli.backtest import add_parser  # noqa: PLC0415
 
     add_parser(sub)
+    report = sub.add_parser("report", help="the status report from Postgres, in one page")
+    report.add_argument("--since", default="24h", help="the period: 6h, 24h, 7d (default 24h)")
+    report.add_argument("--format", choices=("text", "markdown", "html"), default="text")
+    report.add_argument("--database-url", help="default: DATABASE_URL, else the local stack's")
     return parser
 
 
@@ -58,6 +62,13 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(up.up(with_services=not args.no_services, scenario=scenario))
     if args.command == "status":
         sys.exit(up.status())
+    if args.command == "report":
+        from ballast.cli.report import report_command  # noqa: PLC0415
+        from ballast.cli.up import data_dir_for  # noqa: PLC0415
+        from ballast.devstack.processes import repo_root  # noqa: PLC0415
+
+        sys.exit(report_command(args.since, args.format, args.database_url,
+                                data_dir_for(repo_root())))
     if args.command == "deploy":
         from ballast.cli.devnet.command import deploy_devnet  # noqa: PLC0415
 

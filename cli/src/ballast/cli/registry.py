@@ -1,7 +1,8 @@
 """The one place a service registers, so `ballast up` starts it and `ballast status` shows it.
 
 A service is listed here by name, module (`python -m <module>` runs it), settings env prefix
-and its default ops port. `ballast up` starts every listed service whose package is installed.
+and its default ops port (the gateway also its API port). `ballast up` starts every listed
+service whose package is installed.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ class ServiceSpec:
     env_prefix: str
     http_port: int
     needs_chain: bool = False
+    api_port: int | None = None  # a public API beside the ops port (the gateway)
 
     @property
     def installed(self) -> bool:
@@ -44,6 +46,7 @@ SERVICES: tuple[ServiceSpec, ...] = (
         9106,
         needs_chain=True,
     ),
+    ServiceSpec("gateway", "ballast.gateway", "BALLAST_GATEWAY_", 9107, api_port=8080),
 )
 
 

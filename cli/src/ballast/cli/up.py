@@ -27,6 +27,7 @@ from typing import Any
 from rich.console import Console
 from rich.live import Live
 
+from ballast.cli import local_gateway
 from ballast.cli.infra import pick_port, port_free
 from ballast.cli.registry import ServiceSpec, installed_services
 from ballast.cli.view import BusWatcher, InfraRow, render
@@ -95,6 +96,7 @@ def service_env(stack: Stack, spec: ServiceSpec, port: int) -> dict[str, str]:
     }
     if spec.needs_chain and stack.rpc_url:
         env[f"{p}RPC_URL"] = stack.rpc_url
+    env |= local_gateway.service_env(stack.data_dir, spec)
     if stack.deployment is not None:
         env[f"{p}DEPLOYMENT_FILE"] = str(stack.deployment)
         # the deployer writes a service's devnet sources beside deployment.json (oracle-devnet.json)
@@ -223,6 +225,8 @@ def up(*, with_services: bool = True, scenario: str | None = "calm") -> int:
     console.print(f"stack up in {time.monotonic() - t0:.1f}s")
     for spec, port, _ in stack.services:
         console.print(f"  {spec.name:<18} http://127.0.0.1:{port}/metrics")
+    for line in local_gateway.describe(stack.data_dir):
+        console.print(line)
     if not stack.services:
         console.print("  (no services installed yet: showing infrastructure and heartbeats)")
 

@@ -35,6 +35,7 @@ from ballast.alerts.domain.model import AlertRecord, Silence, Transitions
 from ballast.alerts.handlers import register_control, register_fact_subscribers
 from ballast.alerts.metrics import AlertsMetrics
 from ballast.alerts.settings import AlertsSettings
+from ballast.alerts.status_report import StatusReportSender
 from ballast.common.messages import Alert, ControlCommand, ControlVerb, Message, utcnow
 from ballast.common.outbox import Outbox as BusOutbox
 from ballast.common.service import Service
@@ -93,6 +94,11 @@ class AlertsApp:
         self.service.every(settings.tick_seconds, "alerts-tick")(self.tick)
         self.service.every(settings.rules_poll_seconds, "rules-reload")(self.reload_rules)
         self.service.every(3600.0, "alerts-retention")(self.prune)
+        self.status_report = StatusReportSender.configured(settings, self.channels, clock())
+        if self.status_report is not None:
+            self.service.every(self.status_report.check_seconds, "status-report")(
+                self._send_status_report
+            )
 
     # ------------------------------------------------------------------ lifecycle
     @property
@@ -176,6 +182,10 @@ class AlertsApp:
             counts[record.severity.value] = counts.get(record.severity.value, 0) + 1
         for severity in ("critical", "warning", "info", "governance"):
             self.metrics.active.labels(severity).set(counts.get(severity, 0))
+
+    async def _send_status_report(self) -> None:
+        if self.status_report is not None:
+            await self.status_report.check(self.clock())
 
     async def prune(self) -> None:
         if self._repo is None:

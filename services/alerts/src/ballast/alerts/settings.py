@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from ballast.common.settings import ServiceSettings
@@ -41,6 +41,11 @@ class AlertsSettings(ServiceSettings):
         default=90.0, gt=0, description="history, attempts and settled outbox rows kept"
     )
     fact_batch_size: int = Field(default=16, ge=1, description="pull batch per subscriber")
+    report_url: str | None = Field(
+        default=None, description="the gateway's base URL: send its status report to `report`"
+    )
+    report_token: SecretStr | None = Field(default=None, description="a gateway viewer token")
+    report_every_seconds: float = Field(default=21600.0, gt=0, description="the seed's 6 hours")
 
     @model_validator(mode="before")
     @classmethod

@@ -1,0 +1,1 @@
+"""Ballast gateway: live stream, read API, operator control and the status report."""

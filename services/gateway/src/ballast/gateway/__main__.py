@@ -1,0 +1,3 @@
+from ballast.gateway.main import main
+
+main()

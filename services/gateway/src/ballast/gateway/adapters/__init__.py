@@ -1,0 +1,1 @@
+"""I/O of the gateway: token file, JetStream last values, Postgres tables."""
