@@ -51,14 +51,18 @@ def byzantine_sets(draw: st.DrawFn) -> tuple[list[SourceInput], Decimal, Decimal
 
 @settings(max_examples=300, deadline=None)
 @given(byzantine_sets(), st.decimals(min_value=0, max_value=1, places=2))
-def test_compute__minority_arbitrary__consensus_within_honest_range(
+def test_compute__minority_arbitrary__moves_price_at_most_weight_times_deviation(
     case: tuple[list[SourceInput], Decimal, Decimal], weight: Decimal
 ) -> None:
+    """The median stays in the honest range; the confidence blend moves the price at most
+    confidence_weight × max_price_deviation from it, whatever the liars claim."""
     items, low, high = case
     config = ConsensusConfig(min_sources=1, confidence_weight=weight)
     price = compute("PSTR", items, config, NOW, JumpState()).price
+    bound = weight * config.max_price_deviation
+    slack = Decimal("1e-15")  # the blend keeps 18 significant digits
     if price.price is not None:
-        assert low <= price.price <= high
+        assert low * (1 - bound) * (1 - slack) <= price.price <= high * (1 + bound) * (1 + slack)
 
 
 @settings(max_examples=300, deadline=None)

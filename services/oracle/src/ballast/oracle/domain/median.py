@@ -16,11 +16,12 @@ weights equal: the plain median.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import Decimal
+from decimal import Context, Decimal
 
 _ONE = Decimal(1)
 _TWO = Decimal(2)
-_FLOOR = Decimal("1e-12")  # relative confidence of an exact (conf = 0) source
+_FLOOR = Decimal("1e-12")
+_SIGNIFICANT = Context(prec=18)  # a blended price keeps 18 significant digits  # relative confidence of an exact (conf = 0) source
 
 
 def confidence_weights(
@@ -93,3 +94,30 @@ def _crossing(pairs: Sequence[tuple[Decimal, Decimal]], total: Decimal) -> Decim
         if cumulative * _TWO >= total:
             return value
     return pairs[-1][0]
+
+
+def blend(
+    median: Decimal,
+    agreeing: Sequence[tuple[Decimal, Decimal | None]],
+    confidence_weight: Decimal,
+) -> Decimal:
+    """`median + cw × (m − median)`, m the precision-weighted mean of the agreeing sources.
+
+    Why: with the seed's three sources the cap above makes every weight equal, so
+    `confidence_weight` would change nothing. Blending gives it its meaning — precise sources
+    pull the price towards them — and keeps the manipulation bound: every agreeing source lies
+    within max_price_deviation of the median, so m does too, and the blend moves the price at
+    most cw × max_price_deviation from a median a minority cannot move out of the honest range.
+    `agreeing` is (price, confidence) of the sources within max_price_deviation of the median.
+    """
+    if confidence_weight == 0 or not agreeing:
+        return median
+    relative = [None if c is None else max(c / p, _FLOOR) for p, c in agreeing]
+    known = sorted(r for r in relative if r is not None)
+    if not known:
+        return median
+    fill = known[len(known) // 2]
+    precision = [_ONE / (fill if r is None else r) for r in relative]
+    total = sum(precision, Decimal(0))
+    mean = sum((q * p for q, (p, _) in zip(precision, agreeing, strict=True)), Decimal(0)) / total
+    return _SIGNIFICANT.plus(median + confidence_weight * (mean - median))
