@@ -234,7 +234,7 @@ def _anchor_price(
     """The anchor's price when it is configured, fresh and sane (else it bounds nothing)."""
     name = config.anchor.source
     for item in inputs:
-        if item.source == name and not flags[name] and item.reading is not None:
+        if item.source == name and not flags[item.source] and item.reading is not None:
             return item.reading.price
     return None
 

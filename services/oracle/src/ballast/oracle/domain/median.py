@@ -20,8 +20,8 @@ from decimal import Context, Decimal
 
 _ONE = Decimal(1)
 _TWO = Decimal(2)
-_FLOOR = Decimal("1e-12")
-_SIGNIFICANT = Context(prec=18)  # a blended price keeps 18 significant digits  # relative confidence of an exact (conf = 0) source
+_FLOOR = Decimal("1e-12")  # relative confidence of an exact (conf = 0) source
+_SIGNIFICANT = Context(prec=18)  # a blended price keeps 18 significant digits
 
 
 def confidence_weights(
