@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ballast.common.messages import ConsensusStatus, PriceObservation, SourceFlag
-from ballast.oracle.domain.consensus import SourceInput, compute
+from ballast.oracle.domain.consensus import SourceInput, compute, two_sources_apart
 from ballast.oracle.domain.jump_guard import JumpState
 from ballast.oracle.domain.median import cap_weights, confidence_weights, weighted_median
 from ballast.oracle.domain.policy import ConsensusConfig, SourcePolicy
@@ -91,6 +91,10 @@ def test_compute__any_readings__status_follows_quorum(
         assert price.status is ConsensusStatus.HALTED and price.price is None
     elif len(used) < min_sources:
         assert price.status is ConsensusStatus.DEGRADED
+    elif fresh_up == 2 and two_sources_apart(*[s.price for s in used if s.price is not None]
+                                             ) > config.max_price_deviation:
+        assert price.status is ConsensusStatus.DEGRADED
+        assert price.reasons[0].startswith("two sources disagree")
     else:
         assert price.status is ConsensusStatus.OK
     for s in price.sources:
