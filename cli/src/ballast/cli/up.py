@@ -50,6 +50,8 @@ class Stack:
     )
     anvil_running: bool = False
     deployment: Path | None = None
+    offchain: ManagedProcess | None = None
+    offchain_url: str = ""
 
     def state_file(self) -> Path:
         return self.data_dir / "stack.json"
@@ -142,7 +144,9 @@ def start_stack(root: Path, *, with_services: bool = True) -> Stack:
         stack.infra_pids += [anvil.pid] if anvil.pid else []
         stack.anvil_running = True
         console.print(f"anvil        {stack.rpc_url}  ({time.monotonic() - t0:.2f}s)")
-        stack.deployment = deploy_devnet(stack)
+        offchain_port = pick_port(8710)
+        stack.deployment = deploy_devnet(stack, f"http://127.0.0.1:{offchain_port}")
+        start_offchain_server(stack, offchain_port)
 
         if with_services:
             for offset, spec in enumerate(installed_services()):
@@ -162,8 +166,9 @@ def start_stack(root: Path, *, with_services: bool = True) -> Stack:
     return stack
 
 
-def deploy_devnet(stack: Stack) -> Path | None:
-    """Deploy the devnet contracts when the deployer is installed (ballast.cli.devnet)."""
+def deploy_devnet(stack: Stack, offchain_url: str | None = None) -> Path | None:
+    """Deploy the devnet contracts when the deployer is installed (ballast.cli.devnet); the
+    oracle's devnet sources include the off-chain server at `offchain_url`."""
     try:
         deployer: Any = importlib.import_module("ballast.cli.devnet")
     except ImportError:
@@ -171,9 +176,26 @@ def deploy_devnet(stack: Stack) -> Path | None:
         return None
     t0 = time.monotonic()
     path = stack.data_dir / "deployment.json"
-    deployer.deploy(stack.rpc_url, path)
+    deployer.deploy(stack.rpc_url, path, offchain_url=offchain_url)
     console.print(f"devnet       deployed, {path}  ({time.monotonic() - t0:.2f}s)")
     return path
+
+
+def start_offchain_server(stack: Stack, port: int) -> None:
+    """The local Pyth Hermes + Switchboard Crossbar, priced from the devnet (ballast.cli.offchain);
+    stopped with the infrastructure."""
+    if stack.deployment is None:
+        return
+    from ballast.cli.offchain import offchain_url, start_offchain  # noqa: PLC0415
+
+    t0 = time.monotonic()
+    proc = start_offchain(stack.rpc_url, stack.deployment, port,
+                          stack.data_dir / "logs" / "offchain.log", die_with_parent=True)
+    stack.infra.callback(proc.stop)
+    stack.offchain, stack.offchain_url = proc, offchain_url(port)
+    stack.infra_pids.append(proc.pid)
+    console.print(f"offchain     Pyth Hermes + Switchboard Crossbar {stack.offchain_url}  "
+                  f"({time.monotonic() - t0:.2f}s)")
 
 
 def start_scenario(stack: Stack, name: str | None) -> Callable[[], None]:
@@ -194,6 +216,9 @@ async def live_view(stack: Stack, watcher: BusWatcher, stop: asyncio.Event) -> N
         InfraRow("postgres", stack.database_url.split("?")[0], lambda: True),
         InfraRow("anvil", stack.rpc_url, lambda: stack.anvil_running),
     ]
+    if stack.offchain is not None:
+        offchain = stack.offchain
+        infra.append(InfraRow("hermes+crossbar", stack.offchain_url, lambda: offchain.running))
     services = [(spec, port, (lambda p=proc: p.running)) for spec, port, proc in stack.services]
     with Live(render(infra, services, watcher), console=console, refresh_per_second=2) as live:
         while not stop.is_set():
