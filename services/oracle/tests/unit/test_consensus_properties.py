@@ -120,3 +120,20 @@ def test_weighted_median__equal_weights__is_the_ordinary_median() -> None:
     values = [Decimal(v) for v in ("4", "1", "3", "2")]
     weights = confidence_weights(values, [None] * 4, Decimal("0.3"))
     assert weighted_median(values, weights) == Decimal("2.5")
+
+
+@given(st.lists(st.tuples(honest_prices, confidences), min_size=1, max_size=9),
+       st.decimals(min_value=0, max_value=1, places=2))
+def test_confidence_weights__odd_count__equal_as_the_cap_makes_them(
+    rows: list[tuple[Decimal, Decimal | None]], weight: Decimal
+) -> None:
+    """The shortcut for odd n equals what the cap gives (cap_weights at f = (n - 1) / 2)."""
+    if len(rows) % 2 == 0:
+        rows = rows[:-1]
+    prices = [p for p, _ in rows]
+    n = len(prices)
+    relative = [Decimal(1) if c is None else c / p + Decimal("1e-12") for p, c in rows]
+    raw = [(1 - weight) / n + weight / r / sum(1 / x for x in relative) for r in relative]
+    capped = cap_weights(raw, (n - 1) // 2)
+    shortcut = confidence_weights(prices, [c for _, c in rows], weight)
+    assert all(abs(a - b) < Decimal("1e-20") for a, b in zip(capped, shortcut, strict=True))

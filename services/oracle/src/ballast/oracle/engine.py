@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from ballast.common.messages import ConsensusPrice, PriceObservation, Trade, utcnow
-from ballast.oracle.domain.anchor import AnchorState
+from ballast.oracle.domain.anchor import CLEAR, AnchorState
 from ballast.oracle.domain.anchor import confirm as confirm_move
 from ballast.oracle.domain.consensus import SourceInput, compute, same_outcome
 from ballast.oracle.domain.jump_guard import JumpState
@@ -64,7 +64,7 @@ class _Symbol:
     config: ConsensusConfig
     sources: dict[str, _Source]
     jump: JumpState = field(default_factory=JumpState)
-    anchor: AnchorState = field(default_factory=AnchorState)
+    anchor: AnchorState = CLEAR
     sequence: int = 0
     last: ConsensusPrice | None = None
     last_published: float = float("-inf")

@@ -73,11 +73,10 @@ def check(
 ) -> AnchorVerdict:
     """Judge a consensus `price` against the reference (see the module docstring)."""
     if ref is None:
-        return AnchorVerdict(True, replace(state, moved_since=None, moved_level=None))
+        return _OK if state is CLEAR else AnchorVerdict(True, _calm(state, keep_accepted=True))
     moved = move(price, ref.price)
     if moved <= config.max_move:
-        return AnchorVerdict(True, replace(state, moved_since=None, moved_level=None,
-                                           accepted=None))
+        return _OK if state is CLEAR else AnchorVerdict(True, _calm(state, keep_accepted=False))
     if state.accepted is not None and move(price, state.accepted) <= config.max_move:
         return AnchorVerdict(True, state)
     since, level = state.moved_since, state.moved_level
@@ -89,6 +88,18 @@ def check(
     reason = (f"correlated move: consensus {price:.8g} is {moved * 100:.2f}% from the "
               f"{ref.label} {ref.price:.8g} (max {config.max_move * 100:.2f}%), unconfirmed")
     return AnchorVerdict(False, replace(state, moved_since=since, moved_level=level), reason)
+
+
+CLEAR = AnchorState()  # nothing pending, nothing averaged, nothing accepted
+_OK = AnchorVerdict(True, CLEAR)
+
+
+def _calm(state: AnchorState, *, keep_accepted: bool) -> AnchorState:
+    """No move pending (and no accepted level once the reference agrees again)."""
+    accepted = state.accepted if keep_accepted else None
+    if state.moved_since is None and state.moved_level is None and state.accepted == accepted:
+        return state
+    return replace(state, moved_since=None, moved_level=None, accepted=accepted)
 
 
 def confirm(state: AnchorState, price: Decimal) -> AnchorState:

@@ -39,7 +39,7 @@ from ballast.common.messages import (
     SourceReading,
 )
 from ballast.oracle.domain.anchor import CHECK as CORRELATED
-from ballast.oracle.domain.anchor import AnchorState, averaged, check, reference
+from ballast.oracle.domain.anchor import CLEAR, AnchorState, averaged, check, reference
 from ballast.oracle.domain.jump_guard import JumpState, guard
 from ballast.oracle.domain.median import blend, confidence_weights, weighted_median
 from ballast.oracle.domain.policy import ConsensusConfig, SourcePolicy
@@ -49,7 +49,7 @@ JUMP = "unconfirmed_jump"
 TWO_SOURCES = "two_source_disagreement"
 EMERGENCY = "emergency_source"
 CHECKS = (QUORUM, JUMP, TWO_SOURCES, CORRELATED, EMERGENCY)
-_NO_ANCHOR = AnchorState()
+_NO_ANCHOR = CLEAR
 
 
 @dataclass(frozen=True)

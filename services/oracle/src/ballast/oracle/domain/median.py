@@ -21,6 +21,7 @@ from decimal import Context, Decimal
 _ONE = Decimal(1)
 _TWO = Decimal(2)
 _FLOOR = Decimal("1e-12")  # relative confidence of an exact (conf = 0) source
+_MAX_PRECISION = 1 / _FLOOR
 _SIGNIFICANT = Context(prec=18)  # a blended price keeps 18 significant digits
 
 
@@ -32,6 +33,8 @@ def confidence_weights(
     n = len(prices)
     if n == 0:
         return []
+    if n % 2 == 1:  # n = 2f + 1: the cap 1/(2f + 1) = 1/n makes every weight equal anyway
+        return [_ONE / n] * n
     relative: list[Decimal | None] = [
         None if c is None else max(c / p, _FLOOR) for p, c in zip(prices, confidences, strict=True)
     ]
@@ -112,12 +115,19 @@ def blend(
     """
     if confidence_weight == 0 or not agreeing:
         return median
-    relative = [None if c is None else max(c / p, _FLOOR) for p, c in agreeing]
-    known = sorted(r for r in relative if r is not None)
-    if not known:
-        return median
-    fill = known[len(known) // 2]
-    precision = [_ONE / (fill if r is None else r) for r in relative]
-    total = sum(precision, Decimal(0))
-    mean = sum((q * p for q, (p, _) in zip(precision, agreeing, strict=True)), Decimal(0)) / total
-    return _SIGNIFICANT.plus(median + confidence_weight * (mean - median))
+    # precision q = price / conf = 1 / relative confidence, capped like confidence_weights
+    precision = [None if c is None else _MAX_PRECISION if c == 0 else min(p / c, _MAX_PRECISION)
+                 for p, c in agreeing]
+    fill = _ONE
+    if None in precision:
+        known = sorted(q for q in precision if q is not None)
+        if not known:
+            return median
+        fill = known[(len(known) - 1) // 2]
+    weighted = total = Decimal(0)
+    for (price, _), q in zip(agreeing, precision, strict=True):
+        if q is None:
+            q = fill
+        weighted += q * price
+        total += q
+    return _SIGNIFICANT.plus(median + confidence_weight * (weighted / total - median))
