@@ -11,6 +11,11 @@ any subset of sources per symbol:
         {"kind": "chainlink", "rpc_url": "...", "address": "0x...", "heartbeat_seconds": 3600},
         {"kind": "uniswap_v2", "rpc_url": "...", "pair": "0x...", "base_token": "0x...",
          "venue": "icecream", "window_seconds": 1800}]}}}
+
+Per symbol, the checks of issue #17 (README "Consensus"): `anchor_source` (default: the
+symbol's chainlink source; "" for none), `anchor_max_move` (0.10), `anchor_hold_seconds`
+(3600), `slow_average_seconds` (off) and `emergency_source` (a source name, off).
+`operator_identities` may confirm a moved price over `control.approve`.
 """
 
 from __future__ import annotations
