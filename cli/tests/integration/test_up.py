@@ -38,7 +38,9 @@ def stack_dir() -> Iterator[Path]:
     shutil.rmtree(path, ignore_errors=True)
 
 
-def test_up__ctrl_c__stops_nats_postgres_anvil_offchain_and_leaves_no_process(stack_dir: Path) -> None:
+def test_up__ctrl_c__stops_nats_postgres_anvil_offchain_and_leaves_no_process(
+    stack_dir: Path,
+) -> None:
     tmp_path = stack_dir
     env = dict(os.environ, BALLAST_DATA_DIR=str(tmp_path / "stack"))
     env.pop("DATABASE_URL", None)
