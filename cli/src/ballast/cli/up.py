@@ -1,7 +1,8 @@
 """`ballast up`: the whole system on one machine, and `ballast status` for a running one.
 
 Order: nats-server (JetStream, data in .ballast/nats), Postgres (DATABASE_URL, else embedded
-under .ballast/postgres), anvil (+ the devnet deployment when the deployer is installed), then
+under .ballast/postgres), anvil (+ the devnet deployment when the deployer is installed, and
+the local Pyth Hermes + Switchboard Crossbar priced from it: ballast.cli.offchain), then
 every registered service as its own process, then the live view. Ctrl-C (or SIGTERM) stops the
 services first, then anvil, Postgres and NATS. `.ballast/stack.json` records the running stack
 for `ballast status`.
@@ -26,6 +27,7 @@ from rich.console import Console
 from rich.live import Live
 
 from ballast.cli.infra import pick_port, port_free
+from ballast.cli.offchain import offchain_url, start_offchain
 from ballast.cli.registry import ServiceSpec, installed_services
 from ballast.cli.view import BusWatcher, InfraRow, render
 from ballast.devstack.anvil import run_anvil
@@ -144,9 +146,15 @@ def start_stack(root: Path, *, with_services: bool = True) -> Stack:
         stack.infra_pids += [anvil.pid] if anvil.pid else []
         stack.anvil_running = True
         console.print(f"anvil        {stack.rpc_url}  ({time.monotonic() - t0:.2f}s)")
-        offchain_port = pick_port(8710)
-        stack.deployment = deploy_devnet(stack, f"http://127.0.0.1:{offchain_port}")
-        start_offchain_server(stack, offchain_port)
+        stack.deployment = deploy_devnet(stack, offchain_url(port := pick_port(8710)))
+        if stack.deployment is not None:  # the local Pyth Hermes + Switchboard Crossbar
+            t0 = time.monotonic()
+            stack.offchain = stack.infra.enter_context(start_offchain(
+                stack.rpc_url, stack.deployment, port, data_dir / "logs" / "offchain.log",
+                die_with_parent=True))
+            stack.offchain_url = offchain_url(port)
+            stack.infra_pids.append(stack.offchain.pid)
+            console.print(f"offchain     {stack.offchain_url}  ({time.monotonic() - t0:.2f}s)")
 
         if with_services:
             for offset, spec in enumerate(installed_services()):
@@ -181,23 +189,6 @@ def deploy_devnet(stack: Stack, offchain_url: str | None = None) -> Path | None:
     return path
 
 
-def start_offchain_server(stack: Stack, port: int) -> None:
-    """The local Pyth Hermes + Switchboard Crossbar, priced from the devnet (ballast.cli.offchain);
-    stopped with the infrastructure."""
-    if stack.deployment is None:
-        return
-    from ballast.cli.offchain import offchain_url, start_offchain  # noqa: PLC0415
-
-    t0 = time.monotonic()
-    proc = start_offchain(stack.rpc_url, stack.deployment, port,
-                          stack.data_dir / "logs" / "offchain.log", die_with_parent=True)
-    stack.infra.callback(proc.stop)
-    stack.offchain, stack.offchain_url = proc, offchain_url(port)
-    stack.infra_pids.append(proc.pid)
-    console.print(f"offchain     Pyth Hermes + Switchboard Crossbar {stack.offchain_url}  "
-                  f"({time.monotonic() - t0:.2f}s)")
-
-
 def start_scenario(stack: Stack, name: str | None) -> Callable[[], None]:
     """Drive the devnet market with scenario `name` in a background thread (log:
     .ballast/logs/scenario.log); returns its stopper. No deployment or no name: nothing runs."""
@@ -216,8 +207,7 @@ async def live_view(stack: Stack, watcher: BusWatcher, stop: asyncio.Event) -> N
         InfraRow("postgres", stack.database_url.split("?")[0], lambda: True),
         InfraRow("anvil", stack.rpc_url, lambda: stack.anvil_running),
     ]
-    if stack.offchain is not None:
-        offchain = stack.offchain
+    if (offchain := stack.offchain) is not None:
         infra.append(InfraRow("hermes+crossbar", stack.offchain_url, lambda: offchain.running))
     services = [(spec, port, (lambda p=proc: p.running)) for spec, port, proc in stack.services]
     with Live(render(infra, services, watcher), console=console, refresh_per_second=2) as live:
