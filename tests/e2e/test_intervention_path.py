@@ -261,6 +261,7 @@ async def test_pump__every_market_source_pumped__never_ok_far_from_the_anchor_no
         return price is not None and abs(Decimal(price) / anchor - 1) > tolerance
 
     steps = e2e.steps("pump", count=30)  # x10 in 30 steps of ~8%: each under the jump guard
+    pump_from = len(e2e.bus.seen)
     for step in steps:
         await e2e.step(step)
         await asyncio.sleep(1)
@@ -285,7 +286,14 @@ async def test_pump__every_market_source_pumped__never_ok_far_from_the_anchor_no
     states = e2e.bus.on("treasury.state")
     assert [s for s in states if s["status"] == "OK" and far(s["pstr_price"])] == []
     assert acted(e2e) == []
-    assert [a for a in e2e.bus.on("automation.executed") if a["kind"] == "accumulate"] == []
+    # the treasury asks for its hourly accumulation on a schedule (it may fall in the pump):
+    # none may be asked on a state that valued PSTR at the pumped price as OK
+    state: dict[str, Any] | None = None
+    for subject, body, _ in e2e.bus.seen[pump_from:]:
+        if subject == "treasury.state":
+            state = body
+        elif subject == "automation.requested.accumulate":
+            assert state is None or state["status"] != "OK" or not far(state["pstr_price"])
     assert swaps_to(e2e, treasury) == []
     rows = await e2e.fetch("SELECT count(*) AS n FROM intervention_decisions WHERE action = 'act'")
     assert rows[0]["n"] == 0
