@@ -108,6 +108,20 @@ DASHBOARDS: tuple[Dashboard, ...] = (
                "consensus {{symbol}}"),
               ("sum by (venue, pair) (rate(ballast_oracle_trades_total[5m]))",
                "trades {{venue}} {{pair}}")),
+            P("Correlated move held back (rounds DEGRADED against the anchor)",
+              ("sum by (symbol) (increase(ballast_oracle_consensus_checks_failed_total"
+               "{check=\"correlated_move\"}[5m]))", "{{symbol}}"),
+              description="Consensus further than anchor_max_move from the anchor (or slow "
+              "average): a pump of every market source, or a move not yet confirmed."),
+            P("Two sources disagree (rounds DEGRADED)",
+              ("sum by (symbol) (increase(ballast_oracle_consensus_checks_failed_total"
+               "{check=\"two_source_disagreement\"}[5m]))", "{{symbol}}")),
+            P("Emergency source consulted (quorum failed)",
+              ("sum by (symbol) (increase(ballast_oracle_consensus_checks_failed_total"
+               "{check=\"emergency_source\"}[5m]))", "{{symbol}}")),
+            P("Operator price confirmations",
+              ("sum by (symbol, outcome) (increase(ballast_oracle_operator_confirmations_total"
+               "[1h]))", "{{symbol}} {{outcome}}")),
             P("History writes", ("sum by (table) (rate(ballast_oracle_db_rows_total[5m]))",
                                  "rows {{table}}"),
               ("sum by (table) (rate(ballast_oracle_db_errors_total[5m]))", "errors {{table}}")),
