@@ -8,7 +8,7 @@ A plan is the call for one execution kind: a Uniswap V2 `swapExactTokensForToken
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -25,6 +25,7 @@ from ballast.common.messages import (
 from ballast.intervention.adapters.chain import Chain
 from ballast.intervention.adapters.repository import Record
 from ballast.intervention.domain.execution import Fees, amount_out_min, swap_result
+from ballast.intervention.legs import LEG_KINDS, PoolConfig, leg_plan, leg_spending
 from ballast.strategy.params import StrategyParams
 
 SWAP_KINDS = ("intervention", "accumulate")
@@ -51,6 +52,10 @@ class ExecConfig:
     """Added to every estimate: a Uniswap V2 pair's first trade in a new block also writes the
     price accumulators (two fresh storage slots), which an estimate against the current block
     does not see. Unused gas is refunded."""
+    pools: dict[str, PoolConfig] = field(default_factory=dict[str, PoolConfig])
+    """The liquidity pools by name ("PUMP-WCORE"): liquidity actions name one."""
+    owner: str | None = None
+    """The treasury account: what a dry run reads balances of (it has no signer)."""
 
 
 @dataclass(frozen=True)
@@ -93,10 +98,20 @@ class Builder:
             if self.config.basket is None:
                 raise RuntimeError(f"{kind} needs the StakeBasket address configured")
             return TxPlan(self.config.basket, self.chain.basket_calldata(self.config.basket, kind))
+        if kind in LEG_KINDS:
+            _, timestamp, _ = await self.chain.latest_block()
+            return await leg_plan(self.chain, self.config, record, account,
+                                  timestamp + self.config.deadline_seconds)
         if kind == "approve":
             token = str(record.payload["details"]["token"])
             return TxPlan(token, self.chain.approve_calldata(token, self.config.router))
         raise ValueError(f"unknown execution kind {kind!r}")
+
+    def spending(self, record: Record) -> list[tuple[str, int]]:
+        """(token, amount) the router will take in this execution: approvals needed first."""
+        if record.execution.kind in SWAP_KINDS:
+            return [(self.path(record.execution.kind)[0], record.amount_in_raw)]
+        return leg_spending(record)
 
     @staticmethod
     def tx(plan: TxPlan, nonce: int, gas: int, fees: Fees) -> dict[str, Any]:
@@ -130,6 +145,7 @@ class Builder:
         min_out: int = 0,
         quoted_out: int = 0,
         reason: str | None = None,
+        extra: dict[str, str] | None = None,
     ) -> Message:
         ex = record.execution
         gas_cost = gas_used * gas_price if gas_used is not None and gas_price is not None else None
@@ -155,9 +171,16 @@ class Builder:
             details["nonce"] = str(ex.nonce)
         if gas_cost is not None:
             details["gas_cost_wei"] = str(gas_cost)
+            details["gas_used"] = str(gas_used)
         if min_out:
             details["amount_out_min_raw"] = str(min_out)
-        kind = AutomationKind(ex.kind) if ex.kind != "approve" else AutomationKind.ACCUMULATE
+        details.update(extra or {})
+        if ex.kind in LEG_KINDS:  # a leg reports under its action's kind (never published)
+            kind = AutomationKind(record.payload["kind"])
+        elif ex.kind == "approve":
+            kind = AutomationKind.ACCUMULATE
+        else:
+            kind = AutomationKind(ex.kind)
         return AutomationAction(
             action_id=ex.decision_id, kind=kind, status=status, mode=ex.mode, tx_hash=tx_hash,
             amount_in_raw=record.amount_in_raw, amount_out_raw=amount_out, details=details,

@@ -29,6 +29,7 @@ from ballast.common.messages import (
     utcnow,
 )
 from ballast.common.tracing import resume
+from ballast.intervention.adapters import pairs
 from ballast.intervention.adapters.chain import Chain
 from ballast.intervention.adapters.repository import Record, Repository
 from ballast.intervention.adapters.signer import Signer
@@ -48,6 +49,7 @@ from ballast.intervention.domain.execution import (
     initial_fees,
     next_step,
 )
+from ballast.intervention.legs import COMPOSITE_KINDS, LEG_KINDS, Composite
 from ballast.intervention.metrics import InterventionMetrics
 
 log = logging.getLogger("ballast.intervention.executor")
@@ -86,6 +88,7 @@ class Executor:
         self.clock = clock
         self.crash = crash
         self.builder = Builder(chain, config)
+        self.composite = Composite(self)
 
     # ------------------------------------------------------------------ loop
     async def run_once(self) -> None:
@@ -105,6 +108,14 @@ class Executor:
     async def drive(self, decision_id: str, *, paused: bool = False, max_steps: int = 12) -> None:
         for _ in range(max_steps):
             record = await self.repo.load(decision_id)
+            ex = record.execution
+            if (ex.kind in COMPOSITE_KINDS and ex.phase is Phase.DECIDED
+                    and ex.mode is ExecutionMode.LIVE):
+                # an action of several legs: each leg is an execution of its own (legs.py)
+                if self.signer is None or not await self.composite.advance(record,
+                                                                           paused=paused):
+                    return
+                continue
             step = next_step(
                 record.execution,
                 now=self.clock(),
@@ -163,25 +174,28 @@ class Executor:
         ex = record.execution
         quoted = min_out = 0
         reason = "dry run: quoted, not signed"
+        extra: dict[str, str] = {}
         try:
             await self.builder.load_decimals()
-            plan = await self.builder.plan(record, "0x" + "00" * 20)
-            quoted, min_out = plan.quoted_out or 0, plan.min_out or 0
+            if ex.kind in COMPOSITE_KINDS:
+                extra = await self.composite.preview(record)
+            else:
+                plan = await self.builder.plan(record, "0x" + "00" * 20)
+                quoted, min_out = plan.quoted_out or 0, plan.min_out or 0
         except Exception as err:  # noqa: BLE001 - paper mode records what it could not price
             reason = f"dry run: not priced: {err}"[:500]
         outcome = self._outcome(
             record, ExecutionStatus.DRY_RUN, amount_out=quoted, min_out=min_out,
-            quoted_out=quoted, reason=reason,
+            quoted_out=quoted, reason=reason, extra=extra,
         )
         await self.repo.finalize(ex.decision_id, Phase.DRY_RUN, outcome)
 
     async def _reserve(self, record: Record) -> bool:
         account = self.account
-        if record.execution.kind in SWAP_KINDS:
-            token_in = self.builder.path(record.execution.kind)[0]
-            allowance = await self.chain.allowance(token_in, account, self.config.router)
-            if allowance < record.amount_in_raw:
-                await self._ensure_approval(token_in)
+        for token, amount in self.builder.spending(record):
+            allowance = await self.chain.allowance(token, account, self.config.router)
+            if allowance < amount:
+                await self._ensure_approval(token)
                 return False
         pending = await self.chain.nonce(account, "pending")
         return await self.repo.reserve_nonce(record.execution.decision_id, account, pending)
@@ -345,14 +359,20 @@ class Executor:
         ex = record.execution
         await self.builder.load_decimals()
         amount_out = 0
+        extra: dict[str, str] = {}
         if ex.kind in SWAP_KINDS:
             token_in, token_out = self.builder.path(ex.kind)
             flows = await self.chain.token_flows(tx_hash, self.account, token_in, token_out)
             amount_out = flows.amount_out
+        elif ex.kind in LEG_KINDS:  # what the leg moved: the next leg is built from it
+            for token, (sent, received) in (
+                await pairs.transfers(self.chain, tx_hash, self.account)
+            ).items():
+                extra[f"sent:{token}"], extra[f"recv:{token}"] = str(sent), str(received)
         outcome = self._outcome(
             record, ExecutionStatus.CONFIRMED, tx_hash=tx_hash, block=block, gas_used=gas_used,
             gas_price=gas_price, amount_out=amount_out, min_out=record.amount_out_min_raw or 0,
-            quoted_out=record.quoted_out_raw or 0,
+            quoted_out=record.quoted_out_raw or 0, extra=extra,
         )
         await self.repo.finalize(ex.decision_id, Phase.CONFIRMED, outcome)
 
@@ -366,7 +386,7 @@ class Executor:
             message: Message = InterventionExecuted.model_validate(record.outcome)
             await self.publish(message, subjects.INTERVENTION_EXECUTED,
                                msg_id=f"executed-{ex.decision_id}")
-        elif ex.kind != "approve":
+        elif ex.kind != "approve" and ex.kind not in LEG_KINDS:  # legs: reported by the action
             message = AutomationAction.model_validate(record.outcome)
             await self.publish(message, subjects.AUTOMATION_EXECUTED,
                                msg_id=f"executed-{ex.decision_id}")

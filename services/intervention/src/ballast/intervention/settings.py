@@ -19,6 +19,7 @@ from pydantic_settings import SettingsConfigDict
 from ballast.common.messages import ExecutionMode
 from ballast.common.settings import ServiceSettings
 from ballast.intervention.building import ExecConfig
+from ballast.intervention.legs import PoolConfig
 from ballast.strategy.policy import Policy
 from ballast.strategy.settings import StrategySettings, strategy_from_env
 
@@ -52,6 +53,14 @@ class InterventionSettings(ServiceSettings):
     pstr_address: str | None = Field(default=None, pattern=ADDRESS)
     accumulate_token_address: str | None = Field(default=None, pattern=ADDRESS)
     basket_address: str | None = Field(default=None, pattern=ADDRESS)
+    treasury_address: str | None = Field(
+        default=None, pattern=ADDRESS, description="the treasury account a dry run reads"
+    )
+    liquidity_pools: dict[str, dict[str, str]] = Field(
+        default_factory=dict[str, dict[str, str]],
+        description='liquidity pools by name: {"PUMP-WCORE": {"pair", "token0", "token1"}} '
+        "(addresses, tokens in the pair's order); from the deployment file when unset",
+    )
     deployment_file: Path | None = Field(
         default=None,
         description="deployment.json of `ballast deploy devnet` (set by `ballast up`): fills the "
@@ -106,6 +115,8 @@ class InterventionSettings(ServiceSettings):
                 "accumulate_token_address": tokens.get("USDC", {}).get("address"),
                 "accumulate_token_decimals": tokens.get("USDC", {}).get("decimals"),
                 "basket_address": deployment.get("etf", {}).get("stake_basket"),
+                "treasury_address": deployment.get("treasury"),
+                "liquidity_pools": deployment.get("pools") or None,
             }
         except (OSError, ValueError, KeyError, TypeError) as err:
             raise ValueError(f"DEPLOYMENT_FILE {path}: unreadable ({err!r})") from None
@@ -160,4 +171,9 @@ class InterventionSettings(ServiceSettings):
                 else None
             ),
             decision_ttl=timedelta(seconds=self.decision_ttl_seconds),
+            pools={
+                name: PoolConfig(p["pair"], p["token0"], p["token1"])
+                for name, p in self.liquidity_pools.items()
+            },
+            owner=self.treasury_address,
         )
