@@ -118,6 +118,10 @@ async def test_liquidity_add__dry_run__previewed_nothing_signed(harness: Any) ->
     assert int(done.details["swap_amount_in"]) == FUND // 2
     assert int(done.details["amount0_to_add"]) > 0 and int(done.details["amount1_to_add"]) > 0
     assert dex.nonce(dex.treasury) == nonce
+    assert done.action_id == "liquidity_add-PUMP-PSTR-dry-dry_run"
+    # the live run of the same request is not taken for a duplicate of the paper one
+    assert await decide(h, request(AutomationKind.LIQUIDITY_ADD, "PUMP-PSTR-dry", dex),
+                        ExecutionMode.LIVE)
 
 
 async def add_position(h: Any, dex: Any) -> None:

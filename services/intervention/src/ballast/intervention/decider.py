@@ -39,6 +39,9 @@ from ballast.strategy.policy import Policy
 from ballast.strategy.rebalance import etf_needs_rebalance
 
 log = logging.getLogger("ballast.intervention.decider")
+PAPER_KEYED = (AutomationKind.LIQUIDITY_ADD, AutomationKind.LIQUIDITY_REBALANCE)
+"""Actions whose request id names a unique event (a pool's add of the day, a band): run in paper
+mode first, their live run must still find the key free."""
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,8 @@ class Decider:
     async def on_automation(self, request: AutomationRequest) -> bool:
         now = self.clock()
         decision_id = f"{request.kind.value}-{request.request_id}"
+        if request.kind in PAPER_KEYED and self.mode is ExecutionMode.DRY_RUN:
+            decision_id += "-dry_run"  # a paper run never uses up the live action's key
         age = (now - request.requested_at).total_seconds()
         if age > self.automation.max_request_age_seconds:
             await self._refuse(decision_id, request.kind, now,
