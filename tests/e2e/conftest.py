@@ -175,8 +175,15 @@ def _keystore(work_dir: Path) -> tuple[Path, Path]:
 
 
 @pytest.fixture
+def e2e_overrides() -> dict[str, dict[str, str]]:
+    """Per-service settings a test module adds to the harness's (override this fixture)."""
+    return {}
+
+
+@pytest.fixture
 async def e2e(
-    tmp_path: Path, nats_server: Any, database_url: str, bus_namespace: str
+    tmp_path: Path, nats_server: Any, database_url: str, bus_namespace: str,
+    e2e_overrides: dict[str, dict[str, str]],
 ) -> AsyncIterator[E2E]:
     webhook, otlp = WebhookReceiver(), OtlpReceiver()
     await webhook.start()
@@ -200,6 +207,9 @@ async def e2e(
             "alerts": {"CHANNELS": json.dumps(channels), "GROUPING": "false",
                        "TICK_SECONDS": "0.2"},
         }
+        for service, extra in e2e_overrides.items():
+            system.overrides = {**system.overrides,
+                                service: {**system.overrides.get(service, {}), **extra}}
         await asyncio.to_thread(system.start_services)
         market = Market(connect(system.rpc_url), deployment)
         yield E2E(system, bus, webhook, otlp, market, database_url)
