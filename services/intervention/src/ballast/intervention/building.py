@@ -22,14 +22,22 @@ from ballast.common.messages import (
     InterventionExecuted,
     Message,
 )
+from ballast.intervention.adapters import basket as basket_books
 from ballast.intervention.adapters.chain import Chain
 from ballast.intervention.adapters.repository import Record
 from ballast.intervention.domain.execution import Fees, amount_out_min, swap_result
 from ballast.intervention.legs import LEG_KINDS, PoolConfig, leg_plan, leg_spending
+from ballast.strategy.basket import INSTANT_BUFFER_SHARE, to_recall, to_stake, unfundable
 from ballast.strategy.params import StrategyParams
 
 SWAP_KINDS = ("intervention", "accumulate")
 BASKET_KINDS = ("rebalance", "compound")
+BOOK_KINDS = ("stake", "fund_withdrawals")
+"""Basket moves sized from the basket's books at signing time (ballast.strategy.basket)."""
+
+
+class NotNeeded(ValueError):
+    """The books no longer call for this move (another action or a deposit got there first)."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +48,7 @@ class ExecConfig:
     accumulate_token: str | None = None
     basket: str | None = None
     max_slippage: Decimal = StrategyParams().slippage_cap
+    buffer_share: Decimal = INSTANT_BUFFER_SHARE
     deadline_seconds: int = 600
     max_fee_per_gas_wei: int = 200 * 10**9
     max_priority_fee_wei: int = 2 * 10**9
@@ -67,6 +76,13 @@ class TxPlan:
     quoted_out: int | None = None
     min_out: int | None = None
     deadline: int | None = None
+    details: dict[str, str] = field(default_factory=dict[str, str])
+    """What the plan would move, for the outcome's details."""
+
+
+def book_details(amounts: tuple[int, int], short: tuple[int, int]) -> dict[str, str]:
+    return {"core_raw": str(amounts[0]), "core_btc_raw": str(amounts[1]),
+            "unfundable_core_raw": str(short[0]), "unfundable_core_btc_raw": str(short[1])}
 
 
 class Builder:
@@ -74,6 +90,8 @@ class Builder:
         self.chain = chain
         self.config = config
         self.decimals: dict[str, int] = {}
+        self.unfundable: tuple[int, int] = (0, 0)
+        """What the last fund_withdrawals plan could not fund by recalling (CORE, coreBTC)."""
 
     def path(self, kind: str) -> tuple[str, str]:
         if kind == "intervention":
@@ -98,6 +116,8 @@ class Builder:
             if self.config.basket is None:
                 raise RuntimeError(f"{kind} needs the StakeBasket address configured")
             return TxPlan(self.config.basket, self.chain.basket_calldata(self.config.basket, kind))
+        if kind in BOOK_KINDS:
+            return await self.book_plan(kind)
         if kind in LEG_KINDS:
             _, timestamp, _ = await self.chain.latest_block()
             return await leg_plan(self.chain, self.config, record, account,
@@ -106,6 +126,25 @@ class Builder:
             token = str(record.payload["details"]["token"])
             return TxPlan(token, self.chain.approve_calldata(token, self.config.router))
         raise ValueError(f"unknown execution kind {kind!r}")
+
+    async def book_plan(self, kind: str) -> TxPlan:
+        """stake: deployLiquidity of what is above the buffer; fund_withdrawals:
+        recallLiquidity of the queue's shortfall plus the buffer (ballast.strategy.basket)."""
+        basket = self.config.basket
+        if basket is None:
+            raise RuntimeError(f"{kind} needs the StakeBasket address configured")
+        core, btc = await basket_books.books(self.chain, basket)
+        share = self.config.buffer_share
+        if kind == "stake":
+            amounts, function = (to_stake(core, share), to_stake(btc, share)), "deployLiquidity"
+        else:
+            amounts = (to_recall(core, share), to_recall(btc, share))
+            function = "recallLiquidity"
+        self.unfundable = (unfundable(core), unfundable(btc))
+        if amounts == (0, 0):
+            raise NotNeeded(f"{kind}: the basket's books need no move")
+        data = basket_books.move_calldata(self.chain, basket, function, *amounts)
+        return TxPlan(basket, data, details=book_details(amounts, self.unfundable))
 
     def spending(self, record: Record) -> list[tuple[str, int]]:
         """(token, amount) the router will take in this execution: approvals needed first."""

@@ -33,7 +33,14 @@ from ballast.intervention.adapters import pairs
 from ballast.intervention.adapters.chain import Chain
 from ballast.intervention.adapters.repository import Record, Repository
 from ballast.intervention.adapters.signer import Signer
-from ballast.intervention.building import SWAP_KINDS, Builder, ExecConfig
+from ballast.intervention.building import (
+    BOOK_KINDS,
+    SWAP_KINDS,
+    Builder,
+    ExecConfig,
+    NotNeeded,
+    book_details,
+)
 from ballast.intervention.domain.execution import (
     Attempt,
     ChainView,
@@ -182,6 +189,8 @@ class Executor:
             else:
                 plan = await self.builder.plan(record, "0x" + "00" * 20)
                 quoted, min_out = plan.quoted_out or 0, plan.min_out or 0
+                extra = plan.details
+                self._observe_unfundable(ex.kind)
         except Exception as err:  # noqa: BLE001 - paper mode records what it could not price
             reason = f"dry run: not priced: {err}"[:500]
         outcome = self._outcome(
@@ -223,7 +232,14 @@ class Executor:
         ex = record.execution
         assert ex.nonce is not None
         account = self.account
-        plan = await self.builder.plan(record, account)
+        try:
+            plan = await self.builder.plan(record, account)
+        except NotNeeded as err:  # the books moved since the decision: nothing to send
+            self._observe_unfundable(ex.kind)
+            outcome = self._outcome(record, ExecutionStatus.FAILED, reason=f"not needed: {err}")
+            await self.repo.finalize(ex.decision_id, Phase.FAILED, outcome, release_nonce=True)
+            return True
+        self._observe_unfundable(ex.kind)
         _, _, base_fee = await self.chain.latest_block()
         tip = min(await self.chain.priority_fee(), self.config.max_priority_fee_wei)
         fees = initial_fees(base_fee, tip, self.config.max_fee_per_gas_wei)
@@ -252,6 +268,13 @@ class Executor:
         )
         self.crash("after_sign_persist")
         return stored
+
+    def _observe_unfundable(self, kind: str) -> None:
+        """A queued withdrawal that recalling the whole stake cannot pay (alerts by rule)."""
+        if kind != "fund_withdrawals" or self.metrics is None:
+            return
+        for asset, short in zip(("CORE", "coreBTC"), self.builder.unfundable, strict=True):
+            self.metrics.unfundable.labels(asset).set(short)
 
     async def _broadcast(self, record: Record) -> None:
         ex = record.execution
@@ -364,6 +387,11 @@ class Executor:
             token_in, token_out = self.builder.path(ex.kind)
             flows = await self.chain.token_flows(tx_hash, self.account, token_in, token_out)
             amount_out = flows.amount_out
+        elif ex.kind in BOOK_KINDS:  # the two amounts the signed call moved
+            data = bytes(TypedTransaction.from_bytes(HexBytes(ex.attempts[-1].raw))
+                         .as_dict()["data"])
+            amounts = (int.from_bytes(data[4:36], "big"), int.from_bytes(data[36:68], "big"))
+            extra = book_details(amounts, self.builder.unfundable)
         elif ex.kind in LEG_KINDS:  # what the leg moved: the next leg is built from it
             for token, (sent, received) in (
                 await pairs.transfers(self.chain, tx_hash, self.account)

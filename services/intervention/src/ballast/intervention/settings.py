@@ -20,6 +20,7 @@ from ballast.common.messages import ExecutionMode
 from ballast.common.settings import ServiceSettings
 from ballast.intervention.building import ExecConfig
 from ballast.intervention.legs import PoolConfig
+from ballast.strategy.basket import INSTANT_BUFFER_SHARE
 from ballast.strategy.policy import Policy
 from ballast.strategy.settings import StrategySettings, strategy_from_env
 
@@ -91,6 +92,13 @@ class InterventionSettings(ServiceSettings):
         default=Decimal(0), ge=0, description="compound when rewards exceed this; unset: never"
     )
     compound_interval_seconds: int = Field(default=86_400, gt=0, description="one Core round")
+    etf_buffer_share: Decimal = Field(
+        default=INSTANT_BUFFER_SHARE, ge=0, lt=1,
+        description="StakeBasket instant-withdrawal buffer kept liquid, share of each asset",
+    )
+    stake_interval_seconds: int = Field(default=3600, gt=0)
+    large_deposit_usd: Decimal = Field(default=Decimal(10_000), ge=0)
+    fund_interval_seconds: int = Field(default=300, gt=0)
 
     # --- control
     operator_identities: tuple[str, ...] = Field(
@@ -176,4 +184,5 @@ class InterventionSettings(ServiceSettings):
                 for name, p in self.liquidity_pools.items()
             },
             owner=self.treasury_address,
+            buffer_share=self.etf_buffer_share,
         )

@@ -88,6 +88,10 @@ class AutomationKind(StrEnum):
     """Provide a pool's share of the liquidity allocation (PSTR seed 6): swap, then add."""
     LIQUIDITY_REBALANCE = "liquidity_rebalance"
     """Price past 15% from the band's centre: remove, re-balance the tokens, re-add."""
+    STAKE = "stake"
+    """StakeBasket free liquidity above the instant-withdrawal buffer: deployLiquidity."""
+    FUND_WITHDRAWALS = "fund_withdrawals"
+    """Queued withdrawals owed more than the basket holds: recallLiquidity before maturity."""
 
 
 class AutomationRequest(Message):
