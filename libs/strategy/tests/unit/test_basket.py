@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from ballast.strategy.basket import AssetBook, to_recall, to_stake, unfundable
+from ballast.strategy.basket import AssetBook, realised_apy, to_recall, to_stake, unfundable
 
 pytestmark = pytest.mark.unit
 
@@ -38,3 +38,12 @@ def test_to_recall__stake_smaller_than_need__all_of_it_and_the_rest_unfundable()
     assert to_recall(book) == 200
     assert unfundable(book) == 300
     assert unfundable(AssetBook(balance=0, owed=500, staked=Decimal(800).__int__())) == 0
+
+
+def test_realised_apy__nav_up_1pct_in_a_quarter_year__about_4_06pct() -> None:
+    apy = realised_apy(Decimal(1), Decimal("1.01"), 365 * 86_400 / 4)
+    assert apy is not None and apy.quantize(Decimal("0.0001")) == Decimal("0.0406")
+
+
+def test_realised_apy__under_an_hour_of_history__none() -> None:
+    assert realised_apy(Decimal(1), Decimal("1.01"), 600) is None

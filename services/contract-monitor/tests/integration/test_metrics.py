@@ -65,6 +65,8 @@ async def test_monitor__queued_withdrawal_on_devnet__metrics_equal_on_chain_valu
     registry = app.service.registry
     assert registry.get_sample_value("ballast_etf_queue_length") == 1
     assert registry.get_sample_value("ballast_etf_invariant_ok", {"name": "aum_parts"}) == 1
+    # the trader deposited CORE and coreBTC: one depositor
+    assert registry.get_sample_value("ballast_etf_unique_depositors") == 1
 
 
 async def test_monitor__deposit_then_later_block__nav_at_fixed_prices_holds_across_reads(

@@ -59,3 +59,17 @@ def to_recall(book: AssetBook, buffer_share: Decimal = INSTANT_BUFFER_SHARE) -> 
 def unfundable(book: AssetBook) -> int:
     """What recalling the whole stake still leaves unpaid (0 when the queue can be funded)."""
     return max(0, book.shortfall - book.staked)
+
+
+YEAR_SECONDS = Decimal(365 * 86_400)
+MIN_APY_WINDOW_SECONDS = 3600
+"""Under an hour of NAV history an annualised figure says nothing: no APY yet."""
+
+
+def realised_apy(nav_start: Decimal, nav_end: Decimal, seconds: float) -> Decimal | None:
+    """The basket's realised APY from NAV growth (StakeBasket seed success metric "APY
+    competitive with Core native staking"): (nav_end / nav_start)^(year / elapsed) - 1,
+    compounded as the basket compounds its rewards. None without an hour of history."""
+    if seconds < MIN_APY_WINDOW_SECONDS or nav_start <= 0 or nav_end <= 0:
+        return None
+    return (nav_end / nav_start) ** (YEAR_SECONDS / Decimal(str(seconds))) - 1
