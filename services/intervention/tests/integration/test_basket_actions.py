@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from web3 import Web3
+from web3.logs import DISCARD
 
 from ballast.cli.devnet.artifacts import load_artifact
 from ballast.cli.devnet.deployer import deploy
@@ -136,3 +137,26 @@ async def test_on_etf_metrics__buffer_and_queue__stake_or_fund_once_per_interval
                       clock=lambda: NOW)
     assert await decider.on_etf_metrics(metrics(**fields)) == expected
     assert await decider.on_etf_metrics(metrics(**fields)) == []
+
+
+async def test_compound__rewards_accrued__claimed_through_stake_hub_and_restaked(
+    harness: Any, devnet: Deployment,
+) -> None:
+    w3 = harness.dex.w3
+    agent = basket(w3, devnet, "MockCoreAgent", devnet.core_system.core_agent)
+    manager = basket(w3, devnet, "StakingManager", devnet.etf.staking_manager)
+    hub = basket(w3, devnet, "CoreStakeHub", devnet.core_system.stake_hub)
+    round_now = agent.functions.roundTag().call()
+    w3.eth.wait_for_transaction_receipt(agent.functions.setRound(round_now + 30).transact(
+        {"from": harness.dex.deployer}))  # 30 rounds at the devnet's 0.01% a round
+    pending = manager.functions.pendingRewards().call()
+    staked = manager.functions.totalStaked().call()
+    assert pending > 0
+    done = await run(harness, devnet, AutomationKind.COMPOUND, "c1")
+    assert done.status is ExecutionStatus.CONFIRMED and done.tx_hash, done.reason
+    assert manager.functions.totalStaked().call() == staked + pending
+    receipt = w3.eth.get_transaction_receipt(done.tx_hash)
+    claims = [e for e in hub.events.claimedReward().process_receipt(receipt, errors=DISCARD)
+              if e["address"] == hub.address]
+    assert [(c["args"]["delegator"], c["args"]["amount"]) for c in claims] == [
+        (manager.address, pending)]
