@@ -119,15 +119,15 @@ def metrics(**fields: Any) -> EtfMetrics:
         block_number=1, block_timestamp=NOW, nav_per_share=Decimal(1), aum_usd=Decimal(10_000),
         core_staked_usd=Decimal(0), lstbtc_usd=Decimal(0), rewards_usd=Decimal(0),
         liquidity_usd=Decimal(1_000), basket_supply_raw=0, queue_length=0,
-        instant_withdrawal_capacity_usd=Decimal(0))
+        instant_withdrawal_capacity_usd=Decimal(1_000))
     return EtfMetrics(**(base | fields))
 
 
 @pytest.mark.parametrize(("fields", "expected"), [
-    ({"liquidity_usd": Decimal(1_000)}, []),
-    ({"liquidity_usd": Decimal(2_500)}, [AutomationKind.STAKE]),
-    ({"liquidity_usd": Decimal(0), "queue_length": 2}, [AutomationKind.FUND_WITHDRAWALS]),
-    ({"liquidity_usd": Decimal(500), "queue_length": 2}, []),
+    ({"instant_withdrawal_capacity_usd": Decimal(1_000)}, []),
+    ({"instant_withdrawal_capacity_usd": Decimal(2_500)}, [AutomationKind.STAKE]),
+    ({"unfunded_queue_usd": Decimal(300), "queue_length": 2}, [AutomationKind.FUND_WITHDRAWALS]),
+    ({"unfunded_queue_usd": Decimal(0), "queue_length": 2}, []),
 ])
 async def test_on_etf_metrics__buffer_and_queue__stake_or_fund_once_per_interval(
     repo: Any, recorder: Any, fields: dict[str, Any], expected: list[AutomationKind],

@@ -192,17 +192,16 @@ class Decider:
             if await self._scheduled(AutomationKind.REBALANCE, now,
                                      cfg.rebalance_interval_seconds, reason):
                 created.append(AutomationKind.REBALANCE)
-        if metrics.aum_usd > 0 and (
-            metrics.liquidity_usd / metrics.aum_usd > 2 * cfg.buffer_share
-        ):
-            reason = (f"free liquidity {metrics.liquidity_usd:.2f} USD of AUM "
+        free = metrics.instant_withdrawal_capacity_usd
+        if metrics.aum_usd > 0 and free / metrics.aum_usd > 2 * cfg.buffer_share:
+            reason = (f"free liquidity {free:.2f} USD of AUM "
                       f"{metrics.aum_usd:.2f} is over twice the {cfg.buffer_share:.0%} buffer")
             if await self._scheduled(AutomationKind.STAKE, now, cfg.stake_interval_seconds,
                                      reason):
                 created.append(AutomationKind.STAKE)
-        if metrics.queue_length > 0 and metrics.liquidity_usd == 0:
-            reason = (f"{metrics.queue_length} queued withdrawals and no free liquidity "
-                      f"at block {metrics.block_number}")
+        if metrics.queue_length > 0 and metrics.unfunded_queue_usd > 0:
+            reason = (f"{metrics.queue_length} queued withdrawals, {metrics.unfunded_queue_usd:.2f}"
+                      f" USD not covered by the basket at block {metrics.block_number}")
             if await self._scheduled(AutomationKind.FUND_WITHDRAWALS, now,
                                      cfg.fund_interval_seconds, reason):
                 created.append(AutomationKind.FUND_WITHDRAWALS)
