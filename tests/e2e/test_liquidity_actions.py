@@ -10,7 +10,6 @@ action one `automation.executed` with its transactions.
 
 from __future__ import annotations
 
-import asyncio
 from decimal import Decimal
 from typing import Any
 
@@ -63,47 +62,14 @@ def pstr_step(price: str) -> Step:
                 note="PSTR moved on every source")
 
 
-class Feeds:
-    """Keeps the aggregator and Pyth answers fresh at the held prices (a market that does not
-    move still publishes), every 3 s, while the test waits."""
-
-    def __init__(self, e2e: Any) -> None:
-        self.e2e = e2e
-        self.prices = {k: Decimal(v) for k, v in
-                       {"PSTR": "1", "PUMP": "0.5", "CORE": "1.2", "BTC": "65000"}.items()}
-        self.task: asyncio.Task[None] | None = None
-        self.lock = asyncio.Lock()  # one writer of the trader's nonce at a time
-
-    async def _run(self) -> None:
-        while True:
-            held = Step(index=0, at=0, targets={"aggregator": dict(self.prices),
-                                                "pyth": dict(self.prices)})
-            async with self.lock:
-                await self.e2e.step(held)
-            await asyncio.sleep(3)
-
-    async def move_pstr(self, price: str) -> None:
-        async with self.lock:
-            self.prices["PSTR"] = Decimal(price)
-            await self.e2e.step(pstr_step(price))
-
-    def __enter__(self) -> Feeds:
-        self.task = asyncio.create_task(self._run())
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.task is not None:
-            self.task.cancel()
-
-
 async def test_liquidity__dry_run_then_live__added_60_40_then_one_rebalance_after_a_25pct_move(
-    e2e: Any,
+    e2e: Any, feeds: Any,
 ) -> None:
-    with Feeds(e2e) as feeds:
-        await run(e2e, feeds)
+    with feeds(e2e, pstr_step) as market:
+        await run(e2e, market)
 
 
-async def run(e2e: Any, feeds: Feeds) -> None:
+async def run(e2e: Any, feeds: Any) -> None:
     w3, account = e2e.market.w3, treasury()
     nonce = w3.eth.get_transaction_count(account)
 

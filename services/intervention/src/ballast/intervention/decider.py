@@ -42,7 +42,8 @@ from ballast.strategy.policy import Policy
 from ballast.strategy.rebalance import etf_needs_rebalance
 
 log = logging.getLogger("ballast.intervention.decider")
-PAPER_KEYED = (AutomationKind.LIQUIDITY_ADD, AutomationKind.LIQUIDITY_REBALANCE)
+PAPER_KEYED = (AutomationKind.LIQUIDITY_ADD, AutomationKind.LIQUIDITY_REBALANCE,
+               AutomationKind.STAKE, AutomationKind.FUND_WITHDRAWALS)
 """Actions whose request id names a unique event (a pool's add of the day, a band): run in paper
 mode first, their live run must still find the key free."""
 
@@ -129,8 +130,6 @@ class Decider:
     async def on_automation(self, request: AutomationRequest) -> bool:
         now = self.clock()
         decision_id = f"{request.kind.value}-{request.request_id}"
-        if request.kind in PAPER_KEYED and self.mode is ExecutionMode.DRY_RUN:
-            decision_id += "-dry_run"  # a paper run never uses up the live action's key
         age = (now - request.requested_at).total_seconds()
         if age > self.automation.max_request_age_seconds:
             await self._refuse(decision_id, request.kind, now,
@@ -250,6 +249,8 @@ class Decider:
         request: AutomationRequest,
         budget: Decimal | None,
     ) -> bool:
+        if kind in PAPER_KEYED and self.mode is ExecutionMode.DRY_RUN:
+            decision_id += "-dry_run"  # a paper run never uses up the live action's key
         hour = now.replace(minute=0, second=0, microsecond=0)
         created, refused = await self.repo.create_automation(
             decision_id, kind.value, mode=self.mode, now=now, amount_usd=amount_usd,
