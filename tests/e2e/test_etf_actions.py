@@ -119,3 +119,17 @@ async def run(e2e: Any) -> None:
         print(f"gas {action['kind']}: {action['details'].get('gas_used')} "
               f"tx {action['tx_hash']}")
     print(f"gas claimWithdrawal (user): {receipt['gasUsed']}")
+
+    # realised APY (NAV growth over the run, 7 days of chain time) vs native CORE staking
+    def sample(service: str, name: str) -> float | None:
+        for line in e2e.system.scrape(service).splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[1])
+        return None
+
+    apy = await e2e.wait(lambda: sample("contract-monitor", "ballast_etf_realised_apy"), 30,
+                         "a realised APY from the contract monitor")
+    native = sample("validator-monitor", "ballast_validator_monitor_our_apy")
+    print(f"realised APY {apy:.4%} vs native CORE staking APY "
+          f"{'n/a' if native is None else f'{native:.4%}'}")
+    assert apy > 0
