@@ -60,6 +60,8 @@ class AutomationConfig:
     """At most one compound per interval: one Core round (a UTC day) by default."""
     max_request_age_seconds: int = 3600
     """A request older than this is refused: an hourly buy is for its hour, not a later one."""
+    basket_actions: bool = True
+    """Stake and fund the StakeBasket's books (off: only rebalance and compound)."""
     buffer_share: Decimal = INSTANT_BUFFER_SHARE
     """The StakeBasket's instant-withdrawal buffer (ballast.strategy.basket)."""
     stake_interval_seconds: int = 3600
@@ -192,13 +194,14 @@ class Decider:
                                      cfg.rebalance_interval_seconds, reason):
                 created.append(AutomationKind.REBALANCE)
         free = metrics.instant_withdrawal_capacity_usd
-        if metrics.aum_usd > 0 and free / metrics.aum_usd > 2 * cfg.buffer_share:
+        books = cfg.basket_actions
+        if books and metrics.aum_usd > 0 and free / metrics.aum_usd > 2 * cfg.buffer_share:
             reason = (f"free liquidity {free:.2f} USD of AUM "
                       f"{metrics.aum_usd:.2f} is over twice the {cfg.buffer_share:.0%} buffer")
             if await self._scheduled(AutomationKind.STAKE, now, cfg.stake_interval_seconds,
                                      reason):
                 created.append(AutomationKind.STAKE)
-        if metrics.queue_length > 0 and metrics.unfunded_queue_usd > 0:
+        if books and metrics.queue_length > 0 and metrics.unfunded_queue_usd > 0:
             reason = (f"{metrics.queue_length} queued withdrawals, {metrics.unfunded_queue_usd:.2f}"
                       f" USD not covered by the basket at block {metrics.block_number}")
             if await self._scheduled(AutomationKind.FUND_WITHDRAWALS, now,
@@ -214,7 +217,8 @@ class Decider:
 
     async def on_deposit(self, event: EtfEvent) -> bool:
         """A large deposit is staked at once rather than at the next scheduled pass."""
-        if event.kind is not EtfEventKind.DEPOSIT or event.removed:
+        if (event.kind is not EtfEventKind.DEPOSIT or event.removed
+                or not self.automation.basket_actions):
             return False
         value = Decimal(str(event.args.get("valueUsd", 0))) / Decimal(10**18)
         if value < self.automation.large_deposit_usd:

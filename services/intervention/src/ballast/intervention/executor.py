@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from eth_account.typed_transactions.typed_transaction import TypedTransaction
 from hexbytes import HexBytes
 from opentelemetry import trace
+from web3.exceptions import ContractLogicError
 
 from ballast.common import subjects
 from ballast.common.messages import (
@@ -237,6 +238,13 @@ class Executor:
         except NotNeeded as err:  # the books moved since the decision: nothing to send
             self._observe_unfundable(ex.kind)
             outcome = self._outcome(record, ExecutionStatus.FAILED, reason=f"not needed: {err}")
+            await self.repo.finalize(ex.decision_id, Phase.FAILED, outcome, release_nonce=True)
+            return True
+        except (ContractLogicError, LookupError, ValueError) as err:
+            # the quote or a read reverts (no route, a missing pool): nothing was signed, so the
+            # nonce goes back; held, it would stall every later transaction of the account
+            outcome = self._outcome(record, ExecutionStatus.FAILED,
+                                    reason=f"cannot be planned: {err}"[:500])
             await self.repo.finalize(ex.decision_id, Phase.FAILED, outcome, release_nonce=True)
             return True
         self._observe_unfundable(ex.kind)

@@ -105,6 +105,7 @@ class InterventionApp:
                 compound_min_rewards_usd=settings.compound_min_rewards_usd,
                 compound_interval_seconds=settings.compound_interval_seconds,
                 buffer_share=settings.etf_buffer_share,
+                basket_actions=settings.basket_actions,
                 stake_interval_seconds=settings.stake_interval_seconds,
                 large_deposit_usd=settings.large_deposit_usd,
                 fund_interval_seconds=settings.fund_interval_seconds,

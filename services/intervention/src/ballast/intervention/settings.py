@@ -96,6 +96,9 @@ class InterventionSettings(ServiceSettings):
         default=INSTANT_BUFFER_SHARE, ge=0, lt=1,
         description="StakeBasket instant-withdrawal buffer kept liquid, share of each asset",
     )
+    basket_actions: bool = Field(
+        default=True, description="stake above the buffer and fund the withdrawal queue"
+    )
     stake_interval_seconds: int = Field(default=3600, gt=0)
     large_deposit_usd: Decimal = Field(default=Decimal(10_000), ge=0)
     fund_interval_seconds: int = Field(default=300, gt=0)
