@@ -36,6 +36,15 @@ SWAP_TOPIC = Web3.keccak(text="Swap(address,uint256,uint256,uint256,uint256,addr
 PATH = ["ballast-oracle", "ballast-treasury", "ballast-intervention", "ballast-alerts"]
 
 
+@pytest.fixture
+def e2e_overrides() -> dict[str, dict[str, str]]:
+    """This module is the PSTR intervention path alone: the treasury's liquidity actions and the
+    StakeBasket book actions (test_liquidity_actions.py, test_etf_actions.py) are off, so the
+    intervention's swap is the only transaction the treasury account sends."""
+    return {"treasury": {"LIQUIDITY_ACTIONS": "false"},
+            "intervention": {"BASKET_ACTIONS": "false"}}
+
+
 def treasury_address() -> str:
     return str(Account.from_key(TREASURY_KEY).address)
 
