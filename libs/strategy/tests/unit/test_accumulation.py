@@ -8,7 +8,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from ballast.common.messages import SafetyMode
+from ballast.common.messages import SafetyMode, StateStatus
 from ballast.strategy import accumulation as acc
 from ballast.strategy.params import StrategyParams
 
@@ -63,3 +63,8 @@ def test_plan__capital_nearly_spent__buys_only_the_rest_then_stops() -> None:
 def test_plan__no_quote_price__refused_never_assumes_a_peg() -> None:
     plan = acc.plan(replace(BASE, quote_price_usd=None), P, NOW)
     assert not plan.act and any(r.startswith("price:") for r in plan.reasons)
+
+
+def test_plan__state_degraded__refused_on_an_unvouched_price() -> None:
+    plan = acc.plan(replace(BASE, state_status=StateStatus.DEGRADED), P, NOW)
+    assert not plan.act and plan.reasons[0] == "state: treasury state status is DEGRADED"

@@ -3,8 +3,10 @@ Hourly accumulation", seed 5 "Concentration Limits").
 
 The daily budget is `(total_capital x treasury_allocation) / accumulation_period`; each hour buys a
 24th of it, paid in the quote token (USDC on the devnet) priced at its consensus price, never at an
-assumed peg. A buy is refused in emergency stop, once the PUMP concentration would pass its limit,
-after the accumulation period, and once the allocated capital is spent.
+assumed peg. A buy is refused on a state that is not OK (a missing, stale or DEGRADED input:
+nothing buys on a price the oracle does not vouch for), in emergency stop, once the PUMP
+concentration would pass its limit, after the accumulation period, and once the allocated
+capital is spent.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 
-from ballast.common.messages import SafetyMode
+from ballast.common.messages import SafetyMode, StateStatus
 from ballast.strategy.params import StrategyParams
 from ballast.strategy.sizing import CENT
 
@@ -46,6 +48,8 @@ class AccumulationInputs:
     """The first accumulation of the period (None: this is the first)."""
     requested_usd: Decimal | None = None
     """What the hour's request asked for; the plan never buys more than asked."""
+    state_status: StateStatus = StateStatus.OK
+    """The treasury state's status: only an OK state (every input OK and fresh) buys."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,8 @@ class AccumulationPlan:
 def plan(inputs: AccumulationInputs, params: StrategyParams, now: datetime) -> AccumulationPlan:
     """This hour's buy, or the reasons there is none."""
     reasons: list[str] = []
+    if inputs.state_status is not StateStatus.OK:
+        reasons.append(f"state: treasury state status is {inputs.state_status.value}")
     if inputs.safety_mode is SafetyMode.EMERGENCY_STOP:
         reasons.append("reserve: emergency stop, no accumulation")
     if inputs.started_at is not None:

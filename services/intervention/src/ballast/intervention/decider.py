@@ -171,6 +171,7 @@ class Decider:
             spent_usd=spent,
             started_at=started_at,
             requested_usd=requested_usd,
+            state_status=state.status,
         )
         return accumulation.plan(inputs, self.policy.params, now)
 
