@@ -1,7 +1,10 @@
 // One WebSocket to the gateway (react-use-websocket reconnects); the latest payload per subject,
 // plus the recent payloads of event-like subjects, for every page.
 import { useMemo, useRef, useState } from "react";
-import useWebSocket, { ReadyState } from "react-use-websocket";
+// the hook by its module: the package's CommonJS index re-exports it as a getter that Vite's
+// interop does not see as a default export
+import { useWebSocket } from "react-use-websocket/dist/lib/use-websocket";
+import { ReadyState } from "react-use-websocket/dist/lib/constants";
 import { streamUrl } from "./api";
 
 export const SUBJECTS = [

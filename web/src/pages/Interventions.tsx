@@ -70,7 +70,7 @@ export function Interventions({ stream, token, operator }: { stream: StreamState
             <button type="button" onClick={() => control("resume", { target: "intervention", reason: "console" })}>Resume</button>
           </div>
         )}
-        {message && <p role="status">{message}</p>}
+        {message && <p role="status" data-testid="control-message">{message}</p>}
         {decisions.error && <p className="error">{decisions.error}</p>}
         {table(decisions.data)}
       </section>
