@@ -111,6 +111,8 @@ async def stack(
         keystore, password = e2e_harness._keystore(work)  # noqa: SLF001
         system.overrides = {
             "oracle": {"CONFIG_FILE": str(e2e_harness._fast_oracle_config(work, 0.25, 10))},  # noqa: SLF001
+            # the devnet mines a block per transaction only: index the head, every 0.5 s
+            "contract-monitor": {"CONFIRMATIONS": "0", "POLL_INTERVAL_SECONDS": "0.5"},
             "treasury": {"STATE_DEBOUNCE_SECONDS": "0.05", "CHAIN_INTERVAL_SECONDS": "1"},
             "intervention": {
                 "MODE": "live", "KEYSTORE_PATH": str(keystore),

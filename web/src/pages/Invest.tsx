@@ -185,6 +185,7 @@ export function Invest() {
       <section className="card">
         <h2>Withdraw</h2>
         <label>BASKET <input inputMode="decimal" data-testid="withdraw-shares" value={withdrawShares} onChange={(e) => setWithdrawShares(e.target.value)} /></label>
+        <button type="button" disabled={!balance} onClick={() => balance && setWithdrawShares(formatUnits(balance, 18))}>Max</button>
         <label>Paid in <select value={asset} data-testid="withdraw-asset" onChange={(e) => setAsset(Number(e.target.value))}>
           <option value={0}>CORE</option><option value={1}>coreBTC</option>
         </select></label>
