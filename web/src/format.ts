@@ -34,9 +34,10 @@ export function ratio(v: Num): string {
   return n === null ? "—" : `${n.toFixed(3)}×`;
 }
 
+/** Health scores and components: 1.00 means at the seed's target (ballast.strategy.health). */
 export function score(v: Num): string {
   const n = num(v);
-  return n === null ? "—" : `${n.toFixed(1)} / 100`;
+  return n === null ? "—" : `${n.toFixed(2)} pts`;
 }
 
 export function tokens(v: Num, unit: string, digits = 4): string {

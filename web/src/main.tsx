@@ -1,12 +1,14 @@
-import { StrictMode, useEffect, useState } from "react";
+import { lazy, StrictMode, Suspense, useEffect, useState } from "react";
 import { createRoot } from "react-dom/client";
 import { getJson, initialToken, saveToken } from "./api";
 import { useGatewayStream } from "./stream";
 import { Overview } from "./pages/Overview";
 import { Interventions } from "./pages/Interventions";
 import { Etf } from "./pages/Etf";
-import { Invest } from "./pages/Invest";
 import "./styles.css";
+
+// the investor page carries the chain client (viem): loaded when opened
+const Invest = lazy(() => import("./pages/Invest").then((m) => ({ default: m.Invest })));
 
 const PAGES = [
   ["overview", "Overview"], ["interventions", "Interventions & automation"], ["etf", "ETF"], ["invest", "Invest"],
@@ -50,11 +52,11 @@ function App() {
           <span className="muted small">{token ? (operator ? "operator" : "viewer") : ""}</span>
         </form>
       </header>
-      <main>
+      <main className={page === "interventions" ? "wide" : undefined}>
         {page === "overview" && <Overview stream={stream} token={token} />}
         {page === "interventions" && <Interventions stream={stream} token={token} operator={operator} />}
         {page === "etf" && <Etf stream={stream} token={token} />}
-        {page === "invest" && <Invest />}
+        {page === "invest" && <Suspense fallback={<p>Loading…</p>}><Invest /></Suspense>}
       </main>
     </>
   );

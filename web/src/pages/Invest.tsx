@@ -209,7 +209,7 @@ export function Invest() {
           {queued.map((q) => (
             <li key={String(q.id)}>
               Request #{String(q.id)}: {q.amount}, position {String(q.position)} in line, {q.wait > 0n ? `expected wait ${f.duration(Number(q.wait))}` : "ready"}
-              {" "}<button type="button" disabled={busy} onClick={() => claim(q.id)}>Claim</button>
+              {q.wait === 0n && <>{" "}<button type="button" disabled={busy} onClick={() => claim(q.id)}>Claim</button></>}
             </li>
           ))}
         </ul>

@@ -27,7 +27,7 @@ export function Overview({ stream, token }: { stream: StreamState; token: string
       <section className="card">
         <h2>Treasury</h2>
         <div className="stats">
-          <Stat label="Health" testId="health" value={h ? `${h.level} · ${f.score(h.score)}` : "—"} />
+          <Stat label="Health (1.00 pts = on target)" testId="health" value={h ? `${h.level} · ${f.score(h.score)}` : "—"} />
           <Stat label="Reserve-ratio component" value={h ? f.score(h.reserve_ratio_component) : "—"} />
           <Stat label="Intervention-capacity component" value={h ? f.score(h.intervention_capacity_component) : "—"} />
           <Stat label="Diversification component" value={h ? f.score(h.diversification_component) : "—"} />

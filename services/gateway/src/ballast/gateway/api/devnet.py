@@ -29,10 +29,10 @@ def load_chain_config(settings: GatewaySettings) -> dict[str, Any] | None:
     return chain_config(deployment, settings.public_rpc_url or settings.rpc_url)
 
 
-@router.get("/devnet", summary="chain id, RPC URL, StakeBasket addresses (and devnet test accounts)")
+@router.get("/devnet", summary="chain id, RPC URL, StakeBasket addresses, devnet test accounts")
 async def devnet(request: Request) -> dict[str, Any]:
     config: dict[str, Any] | None = getattr(request.app.state, "chain_config", None)
     if config is None:
-        raise HTTPException(404, "the gateway has no deployment file (BALLAST_GATEWAY_DEPLOYMENT_FILE)"
-                                 " and RPC URL (BALLAST_GATEWAY_RPC_URL)")
+        raise HTTPException(404, "the gateway has no deployment file "
+                                 "(BALLAST_GATEWAY_DEPLOYMENT_FILE) and RPC URL (…_RPC_URL)")
     return config
