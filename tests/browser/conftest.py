@@ -33,7 +33,10 @@ from ballast.testing.system import System
 ROOT = Path(__file__).resolve().parents[2]
 CONSOLE = ROOT / "web" / "dist" / "index.html"
 CHROMIUM = Path(os.environ.get("BALLAST_CHROMIUM", "/usr/bin/chromium"))
-SHOTS = ROOT / "docs" / "img"
+README_SHOTS = ROOT / "docs" / "img"
+"""Where the two screenshots the README shows are written with BALLAST_README_SCREENSHOTS=1;
+otherwise every screenshot goes to the module's temporary directory (a test run leaves the
+worktree as it found it)."""
 
 
 def _load_e2e() -> Any:
@@ -66,7 +69,7 @@ class Stack:
     gateway_url: str
     token: str
     browser: Browser
-    shots: Path
+    shots: Path  # the README's two images (docs/img, or tmp: see README_SHOTS)
     tmp: Path
 
     async def page(self, path: str, width: int = 1280, height: int = 900) -> Page:
@@ -127,7 +130,8 @@ async def stack(
         e2e = e2e_harness.E2E(system, bus, None, None, market, database_url)
         gateway = work / "gateway"
         yield Stack(e2e, (gateway / "url").read_text().strip(),
-                    (gateway / "token").read_text().strip(), browser, SHOTS, work)
+                    (gateway / "token").read_text().strip(), browser,
+                    README_SHOTS if os.environ.get("BALLAST_README_SCREENSHOTS") else work, work)
     finally:
         await browser.close()
         await pw.stop()

@@ -156,7 +156,7 @@ async def test_invest__withdrawal_over_the_buffer__queued_with_position_and_wait
     queued = page.get_by_test_id("queued")
     await expect(queued).to_contain_text(
         re.compile(r"position \d+ in line, expected wait (6|7) d"), timeout=WAIT_MS)
-    await page.screenshot(path=str(stack.shots / "invest-queued.png"), full_page=True)
+    await page.screenshot(path=str(stack.tmp / "invest-queued.png"), full_page=True)
 
 
 BASKET_ABI = [
