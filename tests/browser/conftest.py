@@ -72,9 +72,14 @@ class Stack:
     shots: Path  # the README's two images (docs/img, or tmp: see README_SHOTS)
     tmp: Path
 
-    async def page(self, path: str, width: int = 1280, height: int = 900) -> Page:
+    async def page(self, path: str, width: int = 1280, height: int = 900,
+                   before: Callable[[Page], Awaitable[None]] | None = None) -> Page:
+        """A new browser context on the console's `path`, logged in with the operator token;
+        `before` runs on the page before it loads (e.g. to route its WebSocket)."""
         ctx = await self.browser.new_context(viewport={"width": width, "height": height})
         page = await ctx.new_page()
+        if before is not None:
+            await before(page)
         # the browser's own errors, printed: pytest shows them with a failure
         page.on("pageerror", lambda err: print(f"[{path}] page error: {err}"))
         page.on("console", lambda msg: print(f"[{path}] console {msg.type}: {msg.text}")

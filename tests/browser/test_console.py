@@ -7,6 +7,8 @@ approve   a crash makes an intervention over the approval threshold: it shows as
 deposit   an investor deposits CORE with a devnet test account and sees BASKET minted; the
           deposit shows on the ETF page
 queue     a withdrawal larger than the buffer is queued: the page shows its position and wait
+reconnect the stream is cut and refused for a while: the badge says reconnecting, then connected,
+          and the page is live again
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 
 import pytest
 from eth_account import Account
-from playwright.async_api import expect
+from playwright.async_api import Page, WebSocketRoute, expect
 from web3 import Web3
 
 from ballast.cli.devnet.deployer import DEPLOYER_KEY
@@ -157,6 +159,35 @@ async def test_invest__withdrawal_over_the_buffer__queued_with_position_and_wait
     await expect(queued).to_contain_text(
         re.compile(r"position \d+ in line, expected wait (6|7) d"), timeout=WAIT_MS)
     await page.screenshot(path=str(stack.tmp / "invest-queued.png"), full_page=True)
+
+
+async def test_console__stream_cut__reconnecting_then_connected_and_live(stack: Any) -> None:
+    sockets: list[WebSocketRoute] = []
+    refuse = True
+
+    async def through_the_gateway(ws: WebSocketRoute) -> None:
+        if sockets and refuse:  # the gateway "down": every reconnect is closed at once
+            await ws.close(code=1011, reason="test: gateway down")
+            return
+        ws.connect_to_server()
+        sockets.append(ws)
+
+    async def route(page: Page) -> None:
+        await page.route_web_socket(re.compile(r"/api/v1/stream"), through_the_gateway)
+
+    page = await stack.page("overview", before=route)
+    badge = page.get_by_test_id("connection")
+    await expect(badge).to_have_text("connected", timeout=WAIT_MS)
+    await sockets[0].close(code=1001, reason="test: cut")
+    await expect(badge).to_have_text("reconnecting", timeout=WAIT_MS)
+    await page.screenshot(path=str(stack.tmp / "console-reconnecting.png"))
+    refuse = False
+    await expect(badge).to_have_text("connected", timeout=WAIT_MS)
+    assert len(sockets) == 2
+    step = stack.e2e.steps("crash", 3)[1]  # a further fall from where the market is now
+    await stack.e2e.step(step)
+    target = step.price("aggregator", "PSTR")
+    await stack.until(lambda: _near(page, target), 30, f"PSTR near {target} after reconnecting")
 
 
 BASKET_ABI = [

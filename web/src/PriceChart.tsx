@@ -19,7 +19,7 @@ export function PriceChart({ symbol, token, live }: { symbol: string; token: str
       { width, height: 160, series: [{}, { label: `${symbol} $`, stroke: "#2563eb" }], legend: { show: false } },
       data.current, box.current);
     const from = new Date(Date.now() - 3600_000).toISOString();
-    getJson<History>(`/api/v1/history/price.${symbol}?from=${encodeURIComponent(from)}`, token)
+    getJson<History>(`/api/v1/history/price.${symbol}?from=${encodeURIComponent(from)}&step=10s`, token)
       .then((h) => {
         const pts = h.points.map((p) => [Date.parse(p.t ?? p.at ?? p.time ?? "") / 1000, Number(p.value)] as const)
           .filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
