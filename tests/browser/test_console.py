@@ -2,6 +2,7 @@
 
 One story on one devnet (see conftest.py), in order:
 price     the console loads, connected, and the PSTR consensus price on screen follows the market
+          (also at 390 px); the treasury & risk page shows holdings and validators
 approve   a crash makes an intervention over the approval threshold: it shows as pending, an
           operator clicks Approve, the page shows it executed with its transaction hash, on-chain
 deposit   an investor deposits CORE with a devnet test account and sees BASKET minted; the
@@ -57,6 +58,12 @@ async def test_console__scenario_moves_pstr__price_on_screen_follows(stack: Any)
     await expect(phone.get_by_test_id("price-PSTR")).to_have_text(f"${after:.4f}", timeout=WAIT_MS)
     assert await phone.evaluate("document.documentElement.scrollWidth") <= 390
     await phone.screenshot(path=str(stack.tmp / "console-overview-390.png"), full_page=True)
+
+    risk = await stack.page("risk")
+    await expect(risk.get_by_test_id("holdings")).to_contain_text("PUMP", timeout=WAIT_MS)
+    await expect(risk.get_by_test_id("validators").locator("tbody tr")).not_to_have_count(
+        0, timeout=WAIT_MS)
+    await risk.screenshot(path=str(stack.tmp / "console-risk.png"), full_page=True)
 
 
 async def _near(page: Any, target: Decimal) -> bool:

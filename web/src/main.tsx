@@ -5,13 +5,14 @@ import { useGatewayStream } from "./stream";
 import { Overview } from "./pages/Overview";
 import { Interventions } from "./pages/Interventions";
 import { Etf } from "./pages/Etf";
+import { Risk } from "./pages/Risk";
 import "./styles.css";
 
 // the investor page carries the chain client (viem): loaded when opened
 const Invest = lazy(() => import("./pages/Invest").then((m) => ({ default: m.Invest })));
 
 const PAGES = [
-  ["overview", "Overview"], ["interventions", "Interventions & automation"], ["etf", "ETF"], ["invest", "Invest"],
+  ["overview", "Overview"], ["risk", "Treasury & risk"], ["interventions", "Interventions & automation"], ["etf", "ETF"], ["invest", "Invest"],
 ] as const;
 type Page = (typeof PAGES)[number][0];
 
@@ -54,6 +55,7 @@ function App() {
       </header>
       <main className={page === "interventions" ? "wide" : undefined}>
         {page === "overview" && <Overview stream={stream} token={token} />}
+        {page === "risk" && <Risk stream={stream} token={token} />}
         {page === "interventions" && <Interventions stream={stream} token={token} operator={operator} />}
         {page === "etf" && <Etf stream={stream} token={token} />}
         {page === "invest" && <Suspense fallback={<p>Loading…</p>}><Invest /></Suspense>}

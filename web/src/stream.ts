@@ -8,7 +8,8 @@ import { ReadyState } from "react-use-websocket/dist/lib/constants";
 import { streamUrl } from "./api";
 
 export const SUBJECTS = [
-  "prices.consensus.*", "treasury.state", "health.score", "risk.report", "etf.metrics",
+  "prices.consensus.*", "treasury.state", "health.score", "risk.report", "liquidity.state",
+  "etf.metrics",
   "etf.events.*", "intervention.decided", "intervention.executed", "automation.executed",
   "alerts.*",
 ];

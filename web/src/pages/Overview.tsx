@@ -1,7 +1,7 @@
 import { StreamState, Payload } from "../stream";
 import { useApi } from "../useApi";
 import * as f from "../format";
-import { PriceChart } from "../PriceChart";
+import { SeriesChart } from "../SeriesChart";
 
 function Stat({ label, value, testId }: { label: string; value: string; testId?: string }) {
   return (
@@ -59,7 +59,8 @@ export function Overview({ stream, token }: { stream: StreamState; token: string
             </ul>
           </div>
         ))}
-        <PriceChart symbol="PSTR" token={token} live={latest["prices.consensus.PSTR"]} />
+        <SeriesChart series="price.PSTR" label="PSTR $, last hour" token={token}
+          live={latest["prices.consensus.PSTR"] && { t: latest["prices.consensus.PSTR"].computed_at, value: latest["prices.consensus.PSTR"].price }} />
       </section>
       <section className="card">
         <h2>Latest decision</h2>
