@@ -25,7 +25,11 @@ export function SeriesChart({ series, label, token, seconds = 3600, live }: {
     data.current = [[], []];
     const width = Math.max(240, box.current.clientWidth);
     plot.current = new uPlot(
-      { width, height: 160, series: [{}, { label, stroke: "#2563eb" }], legend: { show: false } },
+      {
+        width, height: 160, series: [{}, { label, stroke: "#2563eb" }], legend: { show: false },
+        // the period asked for, up to now, however few points it holds
+        scales: { x: { time: true, range: () => { const n = Date.now() / 1000; return [n - seconds, n]; } } },
+      },
       data.current, box.current);
     const from = new Date(Date.now() - seconds * 1000).toISOString();
     const q = new URLSearchParams({ from, step: stepFor(seconds) });
