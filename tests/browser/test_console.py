@@ -2,7 +2,8 @@
 
 One story on one devnet (see conftest.py), in order:
 price     the console loads, connected, and the PSTR consensus price on screen follows the market
-          (also at 390 px); the treasury & risk page shows holdings and validators
+          (also at 390 px); an operator silences an open alert; the treasury & risk page shows
+          holdings and validators
 approve   a crash makes an intervention over the approval threshold: it shows as pending, an
           operator clicks Approve, the page shows it executed with its transaction hash, on-chain
 deposit   an investor deposits CORE with a devnet test account and sees BASKET minted; the
@@ -54,6 +55,16 @@ async def test_console__scenario_moves_pstr__price_on_screen_follows(stack: Any)
     after = shown_price(await price.inner_text())
     assert after < before
     await page.screenshot(path=str(stack.shots / "console-overview.png"), full_page=True)
+
+    # an operator silences an open alert from the overview: the alerts service records it
+    alert = page.locator("[data-testid^='alert-']").first
+    await alert.get_by_role("button", name="Silence 2 h").click()
+    await expect(page.get_by_test_id("alert-message")).to_have_text("silence sent",
+                                                                    timeout=WAIT_MS)
+    silences = "SELECT s.created_by FROM alerts_silences s JOIN alerts_state a" \
+               " ON a.key = s.matchers->>'key'"
+    await stack.until(lambda: e2e.fetch(silences), 30, "the silence in alerts_silences")
+    assert [r["created_by"] for r in await e2e.fetch(silences)] == ["local"]
     phone = await stack.page("overview", width=390, height=844)
     await expect(phone.get_by_test_id("price-PSTR")).to_have_text(f"${after:.4f}", timeout=WAIT_MS)
     assert await phone.evaluate("document.documentElement.scrollWidth") <= 390

@@ -54,7 +54,7 @@ function App() {
         </form>
       </header>
       <main className={page === "interventions" ? "wide" : undefined}>
-        {page === "overview" && <Overview stream={stream} token={token} />}
+        {page === "overview" && <Overview stream={stream} token={token} operator={operator} />}
         {page === "risk" && <Risk stream={stream} token={token} />}
         {page === "interventions" && <Interventions stream={stream} token={token} operator={operator} />}
         {page === "etf" && <Etf stream={stream} token={token} />}

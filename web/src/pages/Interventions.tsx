@@ -1,5 +1,4 @@
-import { useState } from "react";
-import { postJson } from "../api";
+import { useControl } from "../control";
 import { StreamState, Payload } from "../stream";
 import { useApi } from "../useApi";
 import * as f from "../format";
@@ -32,21 +31,13 @@ function DecisionRow({ d, executed, canApprove, onApprove }: {
 export function Interventions({ stream, token, operator }: { stream: StreamState; token: string; operator: boolean }) {
   const decisions = useApi<Payload[]>("/api/v1/interventions?limit=20", token, stream.version);
   const automation = useApi<Payload[]>("/api/v1/automation?limit=20", token, stream.version);
-  const [message, setMessage] = useState<string | null>(null);
+  const { message, send: control } = useControl(token);
   const executed = new Map<string, Payload>();
   for (const fr of stream.log) {
     if (fr.subject === "intervention.executed" || fr.subject === "automation.executed") {
       if (!executed.has(fr.data.decision_id)) executed.set(fr.data.decision_id, fr.data);
     }
   }
-  const control = async (verb: string, body: Payload) => {
-    try {
-      await postJson(`/api/v1/control/${verb}`, token, body);
-      setMessage(`${verb} sent`);
-    } catch (e) {
-      setMessage(`${verb} failed: ${(e as Error).message}`);
-    }
-  };
   const table = (rows: Payload[] | null) => (
     <div className="scroll">
       <table>

@@ -2,6 +2,7 @@ import { StreamState, Payload } from "../stream";
 import { useApi } from "../useApi";
 import * as f from "../format";
 import { SeriesChart } from "../SeriesChart";
+import { useControl } from "../control";
 
 function Stat({ label, value, testId }: { label: string; value: string; testId?: string }) {
   return (
@@ -12,7 +13,8 @@ function Stat({ label, value, testId }: { label: string; value: string; testId?:
   );
 }
 
-export function Overview({ stream, token }: { stream: StreamState; token: string }) {
+export function Overview({ stream, token, operator }: { stream: StreamState; token: string; operator: boolean }) {
+  const { message, send } = useControl(token);
   const { latest } = stream;
   const t = latest["treasury.state"];
   const h = latest["health.score"];
@@ -75,10 +77,13 @@ export function Overview({ stream, token }: { stream: StreamState; token: string
       <section className="card">
         <h2>Open alerts</h2>
         {alerts.error && <p className="error">{alerts.error}</p>}
+        {message && <p role="status" data-testid="alert-message">{message}</p>}
         {alerts.data?.length === 0 && <p className="muted">None firing.</p>}
         <ul>
           {alerts.data?.map((a) => (
-            <li key={a.key}><span className={`badge ${a.severity}`}>{a.severity}</span> {a.summary || a.rule} <span className="muted">since {f.time(a.starts_at)}</span></li>
+            <li key={a.key} data-testid={`alert-${a.rule}`}><span className={`badge ${a.severity}`}>{a.severity}</span> {a.summary || a.rule} <span className="muted">since {f.time(a.starts_at)}</span>
+              {operator && <> <button type="button" onClick={() => send("silence", { target: a.key, duration_seconds: 7200, reason: "silenced in the console" })}>Silence 2 h</button></>}
+            </li>
           ))}
         </ul>
       </section>
