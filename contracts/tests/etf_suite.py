@@ -39,6 +39,9 @@ CORE = b"CORE".ljust(32, b"\0")
 BTC = b"BTC".ljust(32, b"\0")
 CORE_PYTH_ID = bytes.fromhex("9b4503710cc8c53f75c30e6e4fda1a7064680ef2e0ee97acd2e3a7c37b3c830c")
 BTC_PYTH_ID = bytes.fromhex("e62df6c8b4a85fe1a67db44dc12de5db330f7ac66b72dc658afedf0f4a415b43")
+STAKE_HUB = "0x0000000000000000000000000000000000001010"
+CORE_AGENT = "0x0000000000000000000000000000000000001011"
+"""Core's system addresses (REFERENCE.md): the stand-ins are installed there, as on the devnet."""
 ASSET_CORE = 0
 ASSET_CORE_BTC = 1
 INITIAL_CORE_PRICE = 1 * E8  # aggregators answer with 8 decimals, like Chainlink USD feeds
@@ -99,6 +102,12 @@ class Etf:
         receipt = self.w3.eth.wait_for_transaction_receipt(tx)
         assert receipt["status"] == 1, f"deploying {name} failed"
         return self.w3.eth.contract(address=receipt["contractAddress"], abi=art["abi"])
+
+    def install(self, name: str, address: str) -> Contract:
+        """A system stand-in's runtime code at Core's own address (as the devnet installs it)."""
+        art = load_artifact(name)
+        self.w3.provider.make_request("anvil_setCode", [address, art["deployedBytecode"]])  # type: ignore[arg-type]
+        return self.w3.eth.contract(address=to_checksum_address(address), abi=art["abi"])
 
     def send(self, call: Any, sender: str, value: int = 0) -> TxReceipt:
         tx = call.transact({"from": sender, "value": value})
@@ -225,14 +234,16 @@ def deploy_etf(anvil: Anvil) -> Etf:
     c = etf.c
     c["core_btc"] = etf.deploy("MockCoreBTC")
     c["lst_btc"] = etf.deploy("MockLstBTC", c["core_btc"].address)
-    c["agent"] = etf.deploy("MockCoreAgent")
+    c["agent"] = etf.install("MockCoreAgent", CORE_AGENT)
+    c["stake_hub"] = etf.install("CoreStakeHub", STAKE_HUB)
     c["pyth"] = etf.deploy("MockPyth", 60, 0)
     c["core_agg"] = etf.deploy("TestAggregator", 8, "CORE / USD", INITIAL_CORE_PRICE)
     c["btc_agg"] = etf.deploy("TestAggregator", 8, "BTC / USD", INITIAL_BTC_PRICE)
     c["feed"] = etf.deploy("PriceFeed", admin, c["pyth"].address)
     c["token"] = etf.deploy("StakeBasketToken", "StakeBasket ETF", "BASKET")
     c["manager"] = etf.deploy(
-        "StakingManager", admin, c["agent"].address, c["core_btc"].address, c["lst_btc"].address
+        "StakingManager", admin, c["agent"].address, c["stake_hub"].address,
+        c["core_btc"].address, c["lst_btc"].address,
     )
     c["queue"] = etf.deploy("UnbondingQueue", admin, UNBONDING_PERIOD)
     c["basket"] = etf.deploy(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 from etf_suite import E18, VIRTUAL, Etf, expected_shares
+from web3.logs import DISCARD
 
 pytestmark = pytest.mark.integration
 
@@ -105,6 +106,16 @@ def test_compound__rewards_accrued_over_rounds__claimed_and_redelegated(etf: Etf
     [summary] = etf.events(etf.basket, "Compounded", receipt)
     assert summary["rewardClaimed"] == reward
     assert etf.nav() == nav  # rewards were already in NAV: compounding moves value, adds none
+    # claimed as on Core: through StakeHub (0x...1010), which the CoreAgent paid
+    logs = etf.stake_hub.events.claimedReward().process_receipt(receipt, errors=DISCARD)
+    [claimed] = [e["args"] for e in logs if e["address"] == etf.stake_hub.address]
+    assert (claimed["delegator"], claimed["amount"]) == (etf.manager.address, reward)
+
+
+def test_core_agent_claim__called_by_anyone_but_the_stake_hub__reverts(etf: Etf) -> None:
+    call = etf.agent.functions.claimReward(etf.manager.address, 0)
+    with pytest.raises(Exception, match="OnlyStakeHub|revert|0x"):
+        call.transact({"from": etf.admin})
 
 
 def test_rewards__accrued__next_depositor_buys_at_higher_nav(etf: Etf) -> None:

@@ -76,6 +76,17 @@ DASHBOARDS: tuple[Dashboard, ...] = (
               ("ballast:treasury_recompute_seconds:p95", "p95"), unit="s"),
             P("Chain read errors", ("increase(ballast_treasury_chain_read_errors_total[15m])",
                                     "errors / 15m")),
+            P("Liquidity positions (USD, from the chain)",
+              ("ballast_treasury_liquidity_value_usd", "{{pair}}"), unit="currencyUSD",
+              description="Seed 6: 60% primary pair, 40% stable pair of the liquidity budget"),
+            P("Liquidity in range and rebalances",
+              ("ballast_treasury_liquidity_in_range_share", "in-range share"),
+              ("ballast_treasury_liquidity_rebalances_30d", "rebalances / 30 days"),
+              description="In range: pool price inside the ±10% band; rebalance past 15%"),
+            P("Liquidity: impermanent loss vs holding and fees earned",
+              ("ballast_treasury_liquidity_impermanent_loss", "IL {{pair}}"),
+              ("ballast_treasury_liquidity_fees_usd", "fees USD {{pair}}"),
+              description="Both since the band was entered (the add or the last rebalance)"),
         ),
     ),
     Dashboard(
@@ -108,6 +119,20 @@ DASHBOARDS: tuple[Dashboard, ...] = (
                "consensus {{symbol}}"),
               ("sum by (venue, pair) (rate(ballast_oracle_trades_total[5m]))",
                "trades {{venue}} {{pair}}")),
+            P("Correlated move held back (rounds DEGRADED against the anchor)",
+              ("sum by (symbol) (increase(ballast_oracle_consensus_checks_failed_total"
+               "{check=\"correlated_move\"}[5m]))", "{{symbol}}"),
+              description="Consensus further than anchor_max_move from the anchor (or slow "
+              "average): a pump of every market source, or a move not yet confirmed."),
+            P("Two sources disagree (rounds DEGRADED)",
+              ("sum by (symbol) (increase(ballast_oracle_consensus_checks_failed_total"
+               "{check=\"two_source_disagreement\"}[5m]))", "{{symbol}}")),
+            P("Emergency source consulted (quorum failed)",
+              ("sum by (symbol) (increase(ballast_oracle_consensus_checks_failed_total"
+               "{check=\"emergency_source\"}[5m]))", "{{symbol}}")),
+            P("Operator price confirmations",
+              ("sum by (symbol, outcome) (increase(ballast_oracle_operator_confirmations_total"
+               "[1h]))", "{{symbol}} {{outcome}}")),
             P("History writes", ("sum by (table) (rate(ballast_oracle_db_rows_total[5m]))",
                                  "rows {{table}}"),
               ("sum by (table) (rate(ballast_oracle_db_errors_total[5m]))", "errors {{table}}")),
@@ -171,6 +196,19 @@ DASHBOARDS: tuple[Dashboard, ...] = (
                                                  "deviation"),
               thresholds=((None, "green"), (1000, "red")),
               description="The executor rebalances past 1000 bps (10%)"),
+            P("Realised APY vs native CORE staking",
+              ("ballast_etf_realised_apy", "basket (NAV growth, 30 days)"),
+              ("ballast_validator_monitor_our_apy", "native CORE delegation (validator monitor)"),
+              unit="percentunit",
+              description="StakeBasket seed success metric: APY competitive with Core native "
+                          "staking"),
+            P("TVL and unique depositors", ("ballast_etf_aum_usd", "TVL (AUM, USD)"),
+              ("ballast_etf_unique_depositors", "unique depositors")),
+            P("Withdrawals the stake cannot fund",
+              ("ballast_intervention_withdrawals_unfundable_raw", "{{asset}} (base units)"),
+              thresholds=((None, "green"), (1, "red")),
+              description="The executor recalls the queue's shortfall plus the buffer; above 0 "
+                          "a request will not be paid at maturity"),
             P("Invariants", ("ballast_etf_invariant_ok", "{{name}}"), kind="table"),
             P("Indexer", ("ballast_contract_monitor_block", "{{kind}}"),
               ("sum by (event) (increase(ballast_contract_monitor_events_total[1h]))",

@@ -155,6 +155,45 @@ class E2E:
             await conn.close()
 
 
+class Feeds:
+    """Keeps the aggregator and Pyth answers fresh at the held prices (a market that does not
+    move still publishes), every 3 s, while the test waits."""
+
+    def __init__(self, e2e: Any, move: Callable[[str], Step]) -> None:
+        self.e2e, self.move = e2e, move
+        self.prices = {k: Decimal(v) for k, v in
+                       {"PSTR": "1", "PUMP": "0.5", "CORE": "1.2", "BTC": "65000"}.items()}
+        self.task: asyncio.Task[None] | None = None
+        self.lock = asyncio.Lock()  # one writer of the trader's nonce at a time
+
+    async def _run(self) -> None:
+        while True:
+            held = Step(index=0, at=0, targets={"aggregator": dict(self.prices),
+                                                "pyth": dict(self.prices)})
+            async with self.lock:
+                await self.e2e.step(held)
+            await asyncio.sleep(3)
+
+    async def move_pstr(self, price: str) -> None:
+        async with self.lock:
+            self.prices["PSTR"] = Decimal(price)
+            await self.e2e.step(self.move(price))
+
+    def __enter__(self) -> Feeds:
+        self.task = asyncio.create_task(self._run())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.task is not None:
+            self.task.cancel()
+
+
+@pytest.fixture
+def feeds() -> type[Feeds]:
+    """The Feeds helper (test modules cannot import this conftest)."""
+    return Feeds
+
+
 def _fast_oracle_config(work_dir: Path, poll_seconds: float, twap_seconds: int) -> Path:
     config = json.loads((work_dir / "oracle-devnet.json").read_text())
     for symbol in config["symbols"].values():
@@ -175,8 +214,15 @@ def _keystore(work_dir: Path) -> tuple[Path, Path]:
 
 
 @pytest.fixture
+def e2e_overrides() -> dict[str, dict[str, str]]:
+    """Per-service settings a test module adds to the harness's (override this fixture)."""
+    return {}
+
+
+@pytest.fixture
 async def e2e(
-    tmp_path: Path, nats_server: Any, database_url: str, bus_namespace: str
+    tmp_path: Path, nats_server: Any, database_url: str, bus_namespace: str,
+    e2e_overrides: dict[str, dict[str, str]],
 ) -> AsyncIterator[E2E]:
     webhook, otlp = WebhookReceiver(), OtlpReceiver()
     await webhook.start()
@@ -200,6 +246,9 @@ async def e2e(
             "alerts": {"CHANNELS": json.dumps(channels), "GROUPING": "false",
                        "TICK_SECONDS": "0.2"},
         }
+        for service, extra in e2e_overrides.items():
+            system.overrides = {**system.overrides,
+                                service: {**system.overrides.get(service, {}), **extra}}
         await asyncio.to_thread(system.start_services)
         market = Market(connect(system.rpc_url), deployment)
         yield E2E(system, bus, webhook, otlp, market, database_url)

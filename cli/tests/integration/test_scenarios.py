@@ -113,6 +113,20 @@ def test_oracle_attack__four_steps__dex_50pct_above_while_aggregator_and_pyth_st
     assert others(market, done[-1][1]) == untouched
 
 
+def test_pump__four_steps__pyth_and_every_pool_10x_while_the_aggregator_holds(
+    anvil_snapshot: Anvil, market: Market
+) -> None:
+    start_block = anvil_snapshot.block_number()
+    start = pstr_everywhere(market, start_block)
+    untouched = others(market, start_block)
+    done = drive(market, anvil_snapshot, "pump", 4)
+    end = pstr_everywhere(market, done[-1][1])
+    assert end["aggregator"] == start["aggregator"]
+    for venue in ("pyth", "PSTR-USDC", "PSTR-PUMP"):
+        assert close(end[venue], start[venue] * 10, "0.001"), (venue, end[venue])
+    assert others(market, done[-1][1]) == untouched
+
+
 def test_stale_feed__four_steps__pstr_aggregator_frozen_while_other_sources_advance(
     anvil_snapshot: Anvil, market: Market
 ) -> None:

@@ -72,7 +72,9 @@ def stack_dir() -> Iterator[Path]:
     shutil.rmtree(path, ignore_errors=True)
 
 
-def test_up__ctrl_c__stops_nats_postgres_anvil_and_leaves_no_process(stack_dir: Path) -> None:
+def test_up__ctrl_c__stops_nats_postgres_anvil_offchain_and_leaves_no_process(
+    stack_dir: Path,
+) -> None:
     tmp_path = stack_dir
     env = without_servers(BALLAST_DATA_DIR=str(tmp_path / "stack"))
     proc = subprocess.Popen(
@@ -91,7 +93,7 @@ def test_up__ctrl_c__stops_nats_postgres_anvil_and_leaves_no_process(stack_dir: 
             time.sleep(0.05)
         state = json.loads(state_file.read_text())
         pids = list(state["infra_pids"])
-        assert len(pids) == 3 and all(alive(p) for p in pids)
+        assert len(pids) == 4 and all(alive(p) for p in pids)  # + Hermes/Crossbar
     finally:
         proc.send_signal(signal.SIGINT)
         out = proc.communicate(timeout=60)[1]

@@ -122,3 +122,15 @@ def test_amount_in_for_ratio__swap_of_that_size__lands_on_the_target_within_one_
 
 def test_amount_in_for_ratio__already_below_target__zero() -> None:
     assert amount_in_for_ratio(100, 50, Fraction(1)) == 0
+
+
+def test_pump__every_step__market_sources_pumped_to_10x_aggregator_held() -> None:
+    steps = generate("pump", params(steps=10))
+    previous = START["PSTR"]
+    for step in steps:
+        pyth, dex = pstr(step.targets, "pyth"), pstr(step.targets, "dex")
+        assert pyth == dex and pyth is not None and pyth > previous
+        assert pstr(step.targets, "aggregator") == START["PSTR"]
+        assert abs(pyth / previous - Decimal("1.2589")) < Decimal("0.001")  # 10 ** (1 / 10)
+        previous = pyth
+    assert previous == START["PSTR"] * 10

@@ -11,6 +11,13 @@ import {CoreSystem} from "./CoreSystem.sol";
 ///      `getCandidateScores(op) = [total, CORE, hash, BTC]` (empty for an unknown candidate, as on
 ///      Core). Rewards are set by tests and paid from this contract's balance (fund it with
 ///      `anvil_setBalance`) by `claimReward()`, which emits `claimedReward` like Core.
+/// @dev Core's agent-side claim, called by StakeHub only.
+interface IAgentClaim {
+    function claimReward(address delegator, uint256 settleRound)
+        external
+        returns (uint256 reward, int256 rewardUnclaimed, uint256 accStakedAmount);
+}
+
 contract CoreStakeHub is CoreSystem {
     /// @notice operator => [total, CORE, hash, BTC] (real getter: `candidateScoresMap(address,uint256)`).
     mapping(address => uint256[]) public candidateScoresMap;
@@ -46,16 +53,27 @@ contract CoreStakeHub is CoreSystem {
         }
     }
 
-    /// @notice Pay the caller's rewards (per asset [CORE, hash, BTC]) and emit `claimedReward`.
-    function claimReward() external returns (uint256[] memory rewards) {
+    /// @notice Core's CoreAgent system contract, whose CORE rewards are claimed through here.
+    address public constant CORE_AGENT = 0x0000000000000000000000000000000000001011;
+
+    /// @notice Pay the caller's rewards (per asset [CORE, hash, BTC]) and emit `claimedReward`,
+    ///         with the current core-genesis-contract signature (rewards, debtAmount). The CORE
+    ///         entry includes what the CoreAgent at 0x...1011 has accrued (its
+    ///         `claimReward(delegator, round)`, as Core's StakeHub calls each agent).
+    function claimReward() external returns (uint256[] memory rewards, uint256 debtAmount) {
         uint256[3] memory r = _rewards[msg.sender];
         delete _rewards[msg.sender];
+        if (CORE_AGENT.code.length != 0) {
+            (uint256 agentReward,,) = IAgentClaim(CORE_AGENT).claimReward(msg.sender, block.timestamp / 86400);
+            r[0] += agentReward;
+        }
         rewards = new uint256[](3);
         uint256 total = 0;
         for (uint256 i = 0; i < 3; i++) {
             rewards[i] = r[i];
             total += r[i];
         }
+        debtAmount = 0;
         if (total != 0) {
             (bool ok,) = payable(msg.sender).call{value: total}("");
             require(ok, "reward transfer failed");

@@ -7,6 +7,7 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {Address} from "@openzeppelin/contracts/utils/Address.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {ICoreAgent} from "./interfaces/ICoreAgent.sol";
+import {IStakeHub} from "./interfaces/IStakeHub.sol";
 import {ILstBTC} from "./interfaces/ILstBTC.sol";
 
 /// @title StakingManager
@@ -28,6 +29,8 @@ contract StakingManager is AccessControl, ReentrancyGuard {
     uint16 public constant BPS = 10_000;
 
     ICoreAgent public immutable coreAgent;
+    /// @notice Where rewards are claimed (Core's StakeHub: CoreAgent has no claim function).
+    IStakeHub public immutable stakeHub;
     IERC20 public immutable coreBTC;
     ILstBTC public immutable lstBTC;
     address payable public basket;
@@ -55,20 +58,24 @@ contract StakingManager is AccessControl, ReentrancyGuard {
     error InsufficientStake(uint256 requested, uint256 staked);
     error UnexpectedSender(address sender);
 
-    constructor(address admin, ICoreAgent coreAgent_, IERC20 coreBTC_, ILstBTC lstBTC_) {
+    constructor(address admin, ICoreAgent coreAgent_, IStakeHub stakeHub_, IERC20 coreBTC_, ILstBTC lstBTC_) {
         if (admin == address(0) || address(coreAgent_) == address(0)) revert ZeroAddress();
+        if (address(stakeHub_) == address(0)) revert ZeroAddress();
         if (address(coreBTC_) == address(0) || address(lstBTC_) == address(0)) revert ZeroAddress();
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         coreAgent = coreAgent_;
+        stakeHub = stakeHub_;
         coreBTC = coreBTC_;
         lstBTC = lstBTC_;
         targetCoreBps = BPS / 2;
         targetBtcBps = BPS / 2;
     }
 
-    /// @notice Only the CoreAgent sends CORE here (undelegations and rewards).
+    /// @notice Only the CoreAgent (undelegations) and the StakeHub (rewards) send CORE here.
     receive() external payable {
-        if (msg.sender != address(coreAgent)) revert UnexpectedSender(msg.sender);
+        if (msg.sender != address(coreAgent) && msg.sender != address(stakeHub)) {
+            revert UnexpectedSender(msg.sender);
+        }
     }
 
     // ------------------------------------------------------------------ admin
@@ -198,10 +205,12 @@ contract StakingManager is AccessControl, ReentrancyGuard {
         emit Rebalanced(_validators, before, _stakes());
     }
 
-    /// @notice Claim CORE rewards and delegate them (and any idle CORE) by target weight.
+    /// @notice Claim rewards from the StakeHub (as on Core) and delegate the CORE (and any idle
+    ///         CORE) by target weight.
     function compound() external onlyRole(OPERATOR_ROLE) nonReentrant returns (uint256 reward) {
         uint256 stakedBefore = totalStaked();
-        reward = coreAgent.claimReward();
+        (uint256[] memory rewards,) = stakeHub.claimReward();
+        for (uint256 i = 0; i < rewards.length; i++) reward += rewards[i];
         uint256 amount = address(this).balance;
         if (amount > 0) _delegateByTarget(amount);
         emit Compounded(reward, amount, stakedBefore, totalStaked());

@@ -7,7 +7,8 @@ import {ICoreAgent} from "../etf/interfaces/ICoreAgent.sol";
 /// @title MockCoreAgent
 /// @notice Devnet stand-in for Core's CoreAgent behind ICoreAgent: holds delegated CORE per
 ///         (candidate, delegator) and accrues rewards per round at a settable rate, paid in native
-///         CORE by `claimReward` from this contract's balance (fund it by sending CORE).
+///         CORE from this contract's balance (fund it by sending CORE) when the StakeHub claims
+///         them for a delegator (`claimReward(delegator, round)`, only from 0x...1010, as on Core).
 /// @dev Rounds are explicit (`turnRound`, `setRound`) rather than `block.timestamp / 86400` so
 ///      tests control accrual exactly. Rewards use a global accumulator: every round adds
 ///      `rewardRatePerRound` (1e18 = 100% of stake per round) to `accRewardPerStake`, and a
@@ -21,6 +22,9 @@ contract MockCoreAgent is ICoreAgent {
         uint256 transferredAmount;
         uint256 changeRound;
     }
+
+    /// @notice Core's StakeHub system contract: the only caller of `claimReward`.
+    address public constant STAKE_HUB = 0x0000000000000000000000000000000000001010;
 
     uint256 public roundTag;
     uint256 public rewardRatePerRound; // 1e18 fixed point
@@ -46,6 +50,7 @@ contract MockCoreAgent is ICoreAgent {
     event RewardRateSet(uint256 ratePerRound);
 
     error ZeroAmount();
+    error OnlyStakeHub(address caller);
     error InsufficientDelegation(uint256 requested, uint256 delegated);
     error SameCandidate();
     error RoundNotForward(uint256 current, uint256 requested);
@@ -131,12 +136,21 @@ contract MockCoreAgent is ICoreAgent {
         return (_accrued[delegator] + _pending(delegator), delegatorStake[delegator]);
     }
 
-    function claimReward() external returns (uint256 amount) {
-        _settle(msg.sender);
-        amount = _accrued[msg.sender];
-        _accrued[msg.sender] = 0;
-        emit claimedReward(msg.sender, amount);
-        if (amount > 0) Address.sendValue(payable(msg.sender), amount);
+    /// @notice Core's CoreAgent.claimReward(delegator, settleRound), callable only by the
+    ///         StakeHub (Core's `onlyStakeHub`): settles the delegator and sends its CORE reward to
+    ///         the StakeHub, which pays the delegator. Returns (reward, rewardUnclaimed,
+    ///         accStakedAmount) as Core's does.
+    function claimReward(address delegator, uint256 /* settleRound */ )
+        external
+        returns (uint256 reward, int256 rewardUnclaimed, uint256 accStakedAmount)
+    {
+        if (msg.sender != STAKE_HUB) revert OnlyStakeHub(msg.sender);
+        _settle(delegator);
+        reward = _accrued[delegator];
+        _accrued[delegator] = 0;
+        emit claimedReward(delegator, reward);
+        if (reward > 0) Address.sendValue(payable(msg.sender), reward);
+        return (reward, 0, delegatorStake[delegator]);
     }
 
     // ------------------------------------------------------------------ internals

@@ -48,6 +48,7 @@ class Facts:
         status: str = "OK",
         symbol: str = "PSTR",
         sources: list[dict[str, Any]] | None = None,
+        emergency_source: str = "",
     ) -> tuple[str, m.Message]:
         readings = sources if sources is not None else [
             {"source": "pyth", "used": True, "deviation": "0.01"},
@@ -60,6 +61,7 @@ class Facts:
             sources=[m.SourceReading.model_validate(r) for r in readings],
             sources_used=len(readings),
             computed_at=T0,
+            emergency_source=emergency_source,
         )
 
     @staticmethod

@@ -21,7 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     devnet.add_argument("--rpc-url", help="default: the running stack's anvil, else :8545")
     devnet.add_argument("--out", type=Path, help="default: .ballast/deployment.json")
     scenario = sub.add_parser("scenario", help="drive the devnet market: calm, crash, slow-bleed, "
-                              "flash-spike, oracle-attack, stale-feed")
+                              "flash-spike, oracle-attack, stale-feed, pump")
     scenario.add_argument("name")
     scenario.add_argument("--rpc-url", help="default: the running stack's anvil, else :8545")
     scenario.add_argument("--deployment", type=Path, help="default: .ballast/deployment.json")

@@ -3,9 +3,10 @@
 Order: nats-server (NATS_URL, else our own with JetStream, data in .ballast/nats), Postgres
 (DATABASE_URL, else embedded under .ballast/postgres, or outside the checkout when the `postgres`
 user cannot reach it: see ballast.devstack.postgres_home), anvil (+ the devnet deployment when
-the deployer is installed), then every registered service as its own process, then the live
-view. Ctrl-C (or SIGTERM) stops the services first, then anvil, Postgres and NATS. When Postgres
-or NATS cannot be had, it stops what it started and says why in one line.
+the deployer is installed, and the local Pyth Hermes + Switchboard Crossbar priced from it:
+ballast.cli.offchain), then every registered service as its own process, then the live view.
+Ctrl-C (or SIGTERM) stops the services first, then anvil, Postgres and NATS. When Postgres or
+NATS cannot be had, it stops what it started and says why in one line.
 `.ballast/stack.json` records the running stack for `ballast status`.
 """
 
@@ -29,6 +30,7 @@ from rich.live import Live
 
 from ballast.cli import local_gateway
 from ballast.cli.infra import pick_port, port_free
+from ballast.cli.offchain import offchain_url, start_offchain
 from ballast.cli.registry import ServiceSpec, installed_services
 from ballast.cli.view import BusWatcher, InfraRow, render
 from ballast.devstack.anvil import run_anvil
@@ -53,6 +55,8 @@ class Stack:
     )
     anvil_running: bool = False
     deployment: Path | None = None
+    offchain: ManagedProcess | None = None
+    offchain_url: str = ""
 
     def state_file(self) -> Path:
         return self.data_dir / "stack.json"
@@ -154,7 +158,15 @@ def start_stack(root: Path, *, with_services: bool = True) -> Stack:
         stack.infra_pids += [anvil.pid] if anvil.pid else []
         stack.anvil_running = True
         console.print(f"anvil        {stack.rpc_url}  ({time.monotonic() - t0:.2f}s)")
-        stack.deployment = deploy_devnet(stack)
+        stack.deployment = deploy_devnet(stack, offchain_url(port := pick_port(8710)))
+        if stack.deployment is not None:  # the local Pyth Hermes + Switchboard Crossbar
+            t0 = time.monotonic()
+            stack.offchain = stack.infra.enter_context(start_offchain(
+                stack.rpc_url, stack.deployment, port, data_dir / "logs" / "offchain.log",
+                die_with_parent=True))
+            stack.offchain_url = offchain_url(port)
+            stack.infra_pids.append(stack.offchain.pid)
+            console.print(f"offchain     {stack.offchain_url}  ({time.monotonic() - t0:.2f}s)")
 
         if with_services:
             for offset, spec in enumerate(installed_services()):
@@ -174,8 +186,9 @@ def start_stack(root: Path, *, with_services: bool = True) -> Stack:
     return stack
 
 
-def deploy_devnet(stack: Stack) -> Path | None:
-    """Deploy the devnet contracts when the deployer is installed (ballast.cli.devnet)."""
+def deploy_devnet(stack: Stack, offchain_url: str | None = None) -> Path | None:
+    """Deploy the devnet contracts when the deployer is installed (ballast.cli.devnet); the
+    oracle's devnet sources include the off-chain server at `offchain_url`."""
     try:
         deployer: Any = importlib.import_module("ballast.cli.devnet")
     except ImportError:
@@ -183,7 +196,7 @@ def deploy_devnet(stack: Stack) -> Path | None:
         return None
     t0 = time.monotonic()
     path = stack.data_dir / "deployment.json"
-    deployer.deploy(stack.rpc_url, path)
+    deployer.deploy(stack.rpc_url, path, offchain_url=offchain_url)
     console.print(f"devnet       deployed, {path}  ({time.monotonic() - t0:.2f}s)")
     return path
 
@@ -206,6 +219,8 @@ async def live_view(stack: Stack, watcher: BusWatcher, stop: asyncio.Event) -> N
         InfraRow("postgres", stack.database_url.split("?")[0], lambda: True),
         InfraRow("anvil", stack.rpc_url, lambda: stack.anvil_running),
     ]
+    if (offchain := stack.offchain) is not None:
+        infra.append(InfraRow("hermes+crossbar", stack.offchain_url, lambda: offchain.running))
     services = [(spec, port, (lambda p=proc: p.running)) for spec, port, proc in stack.services]
     with Live(render(infra, services, watcher), console=console, refresh_per_second=2) as live:
         while not stop.is_set():

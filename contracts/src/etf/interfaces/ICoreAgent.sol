@@ -6,12 +6,10 @@ pragma solidity ^0.8.20;
 ///         uses to delegate CORE. Signatures of `delegateCoin`, `undelegateCoin`, `transferCoin`,
 ///         `getDelegator` and `rewardMap` follow coredao-org/core-genesis-contract CoreAgent.sol
 ///         (REFERENCE.md "CoreAgent"), so the manager can point at the real contract.
-/// @dev Two deliberate simplifications, both documented so that a mainnet adapter knows what to
-///      bridge: (1) on Core, rewards are claimed through StakeHub (0x...1010)
-///      `claimReward() returns (uint256[] rewards, uint256 liabilityAmount)`; here the agent
-///      exposes `claimReward() returns (uint256)` paying native CORE to the caller. (2) On Core,
-///      `rewardMap` only holds rewards settled by the delegator's last action; the local stand-in
-///      also includes rounds not yet settled, which is what NAV needs.
+/// @dev Rewards are claimed through StakeHub (IStakeHub), as on Core: this interface has no
+///      claim. One deliberate simplification: on Core, `rewardMap` only holds rewards settled by
+///      the delegator's last action; the local stand-in also includes rounds not yet settled,
+///      which is what NAV needs.
 interface ICoreAgent {
     /// @notice Delegate `msg.value` CORE from the caller to `candidate` (an operator address).
     function delegateCoin(address candidate) external payable;
@@ -34,7 +32,4 @@ interface ICoreAgent {
 
     /// @notice Rewards accrued to `delegator` and not yet claimed, in CORE wei.
     function rewardMap(address delegator) external view returns (uint256 reward, uint256 accStakedAmount);
-
-    /// @notice Pay all accrued rewards of the caller in native CORE; returns the amount paid.
-    function claimReward() external returns (uint256);
 }

@@ -58,6 +58,15 @@ def consensus(status: str = "OK", sources: list[dict[str, Any]] | None = None) -
     )  # fmt: skip
 
 
+def emergency() -> Fact:
+    """The oracle's quorum failed and it consulted its configured emergency source."""
+    subject, price = consensus("DEGRADED", [
+        {"source": "chainlink", "price": "0.99912345678", "used": True, "deviation": "0"}])
+    assert isinstance(price, m.ConsensusPrice)
+    return subject, price.model_copy(update={
+        "emergency_source": "chainlink", "reasons": ["quorum lost: 1 of 3 sources"]})
+
+
 def executed(status: str = "dry_run", mode: str = "dry_run") -> Fact:
     live = mode == "live"
     return "intervention.executed", m.InterventionExecuted(
@@ -144,6 +153,7 @@ FIRING: dict[str, Steps] = {
     "source_stale": [(0, consensus(sources=[
         {"source": "switchboard", "price": "0.99871", "used": False, "deviation": "0.0014",
          "flags": ["stale"], "published_at": "2026-12-05T01:58:00Z"}]))],
+    "emergency_price_source": [(0, emergency())],
     "intervention_executed": [(0, executed())],
     "intervention_failed": [(0, executed("failed", "live"))],
     "heartbeat_missing": [(0, heartbeat(T0)), (754, None)],
@@ -188,6 +198,9 @@ EXPECTED: dict[str, tuple[str, list[str]]] = {
     "source_stale": ("FIRING: Price source switchboard for PSTR is stale",
                      ["Last price: $0.99871, published 2026-12-05 01:58 UTC",
                       "Consensus: $1.0001 (OK)"]),
+    "emergency_price_source": (
+        "FIRING: Consensus for PSTR uses the emergency price source chainlink: quorum failed",
+        ["Consensus: $1.0001 (sources used: 1)", "Why: quorum lost: 1 of 3 sources"]),
     "intervention_executed": (
         "FIRING: Intervention pstr-20261205-0 dry-run: tier 2, 57,142.86 PUMP ($25,000.00) "
         "for PSTR",

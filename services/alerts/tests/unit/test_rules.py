@@ -77,6 +77,8 @@ CASES: dict[str, Callable[[Any], tuple[list[Step], list[Step]]]] = {
         [(10, f.consensus(sources=sources("pyth")))],
     ),
     "consensus_degraded": lambda f: ([(0, f.consensus("DEGRADED"))], [(10, f.consensus("OK"))]),
+    "emergency_price_source": lambda f: (
+        [(0, f.consensus(emergency_source="backup"))], [(10, f.consensus())]),
     "health_poor": lambda f: ([(0, f.health("poor", "0.7"))], [(10, f.health("good"))]),
     "pump_concentration_high": lambda f: (
         [(0, f.treasury(pump="0.85"))],

@@ -43,6 +43,10 @@ async def test_monitor__queued_withdrawal_on_devnet__metrics_equal_on_chain_valu
     assert m.queue_length == view(etf.unbonding_queue, "UnbondingQueue", "queueLength")[0] == 1
     queued_core, _ = view(etf.unbonding_queue, "UnbondingQueue", "totalQueuedAmount")
     assert m.queue_total_raw == queued_core > 0
+    # $7,700 of CORE queued against 2,000 CORE held: 5,700-odd CORE unfunded, at the CORE price
+    core_price = Decimal(b[0]) / E18
+    assert 0 < m.unfunded_queue_usd < Decimal(queued_core) / E18 * core_price
+    assert m.unfunded_queue_usd == (Decimal(queued_core) / E18 - 2_000) * core_price
     assert m.oldest_wait_seconds is not None and m.oldest_wait_seconds >= 120
     free = view(etf.stake_basket, "StakeBasket", "availableLiquidity")
     assert m.instant_withdrawal_capacity_usd == Decimal(free[2]) / E18
@@ -65,6 +69,8 @@ async def test_monitor__queued_withdrawal_on_devnet__metrics_equal_on_chain_valu
     registry = app.service.registry
     assert registry.get_sample_value("ballast_etf_queue_length") == 1
     assert registry.get_sample_value("ballast_etf_invariant_ok", {"name": "aum_parts"}) == 1
+    # the trader deposited CORE and coreBTC: one depositor
+    assert registry.get_sample_value("ballast_etf_unique_depositors") == 1
 
 
 async def test_monitor__deposit_then_later_block__nav_at_fixed_prices_holds_across_reads(

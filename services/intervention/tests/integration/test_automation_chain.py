@@ -122,3 +122,31 @@ async def test_automation__dry_run__priced_nothing_signed(harness: Any) -> None:
     assert {a.status for a in done.values()} == {ExecutionStatus.DRY_RUN}
     assert done[AutomationKind.ACCUMULATE].amount_out_raw > 0  # quoted
     assert dex.nonce(dex.treasury) == nonce
+
+
+async def test_automation__quote_reverts__failed_and_nonce_released_for_the_next(
+    harness: Any,
+) -> None:
+    dex = harness.dex
+    keeper = deploy_keeper(dex)
+    decider = Decider(
+        harness.repo, Policy(), ExecutionMode.LIVE, harness.published,
+        automation=AutomationConfig(), clock=lambda: NOW,
+    )
+    decider.last_state = harness.state(NOW)
+    # paying with a token that has no pool with PUMP: getAmountsOut reverts
+    executor = harness.executor(basket=keeper, accumulate_token=dex.pair)
+    assert await decider.on_automation(AutomationRequest(
+        request_id="h14", kind=AutomationKind.ACCUMULATE, amount_usd=Decimal(50),
+        reason="hourly accumulation", requested_at=NOW,
+    ))
+    assert await decider.on_automation(AutomationRequest(
+        request_id="r9", kind=AutomationKind.COMPOUND, amount_usd=Decimal(0),
+        reason="round rewards", requested_at=NOW,
+    ))
+    await harness.settle(executor)
+    done = {a.kind: a for a in actions(harness)}
+    assert done[AutomationKind.ACCUMULATE].status is ExecutionStatus.FAILED
+    assert "cannot be planned" in (done[AutomationKind.ACCUMULATE].reason or "")
+    assert done[AutomationKind.COMPOUND].status is ExecutionStatus.CONFIRMED  # not stalled
+    assert events(dex, keeper, COMPOUNDED) == 1

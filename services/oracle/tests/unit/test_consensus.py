@@ -142,7 +142,9 @@ def test_compute__confidence_weight__pulls_towards_the_precise_sources() -> None
     plain = compute("PSTR", items, ConsensusConfig(confidence_weight=Decimal(0)), NOW,
                     JumpState()).price
     assert plain.price == Decimal("1.01")
-    assert weighted.price == Decimal("1.00")
+    # the weighted median sits on the precise pair; the blend pulls it a little towards the
+    # precision-weighted mean, which the precise sources dominate
+    assert weighted.price is not None and Decimal("1.00") < weighted.price < Decimal("1.0001")
 
 
 def test_same_outcome__only_timestamps_differ__true() -> None:

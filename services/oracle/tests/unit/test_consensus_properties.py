@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ballast.common.messages import ConsensusStatus, PriceObservation, SourceFlag
-from ballast.oracle.domain.consensus import SourceInput, compute
+from ballast.oracle.domain.consensus import SourceInput, compute, two_sources_apart
 from ballast.oracle.domain.jump_guard import JumpState
 from ballast.oracle.domain.median import cap_weights, confidence_weights, weighted_median
 from ballast.oracle.domain.policy import ConsensusConfig, SourcePolicy
@@ -51,14 +51,18 @@ def byzantine_sets(draw: st.DrawFn) -> tuple[list[SourceInput], Decimal, Decimal
 
 @settings(max_examples=300, deadline=None)
 @given(byzantine_sets(), st.decimals(min_value=0, max_value=1, places=2))
-def test_compute__minority_arbitrary__consensus_within_honest_range(
+def test_compute__minority_arbitrary__moves_price_at_most_weight_times_deviation(
     case: tuple[list[SourceInput], Decimal, Decimal], weight: Decimal
 ) -> None:
+    """The median stays in the honest range; the confidence blend moves the price at most
+    confidence_weight × max_price_deviation from it, whatever the liars claim."""
     items, low, high = case
     config = ConsensusConfig(min_sources=1, confidence_weight=weight)
     price = compute("PSTR", items, config, NOW, JumpState()).price
+    bound = weight * config.max_price_deviation
+    slack = Decimal("1e-15")  # the blend keeps 18 significant digits
     if price.price is not None:
-        assert low <= price.price <= high
+        assert low * (1 - bound) * (1 - slack) <= price.price <= high * (1 + bound) * (1 + slack)
 
 
 @settings(max_examples=300, deadline=None)
@@ -87,6 +91,10 @@ def test_compute__any_readings__status_follows_quorum(
         assert price.status is ConsensusStatus.HALTED and price.price is None
     elif len(used) < min_sources:
         assert price.status is ConsensusStatus.DEGRADED
+    elif fresh_up == 2 and two_sources_apart(*[s.price for s in used if s.price is not None]
+                                             ) > config.max_price_deviation:
+        assert price.status is ConsensusStatus.DEGRADED
+        assert price.reasons[0].startswith("two sources disagree")
     else:
         assert price.status is ConsensusStatus.OK
     for s in price.sources:
@@ -112,3 +120,20 @@ def test_weighted_median__equal_weights__is_the_ordinary_median() -> None:
     values = [Decimal(v) for v in ("4", "1", "3", "2")]
     weights = confidence_weights(values, [None] * 4, Decimal("0.3"))
     assert weighted_median(values, weights) == Decimal("2.5")
+
+
+@given(st.lists(st.tuples(honest_prices, confidences), min_size=1, max_size=9),
+       st.decimals(min_value=0, max_value=1, places=2))
+def test_confidence_weights__odd_count__equal_as_the_cap_makes_them(
+    rows: list[tuple[Decimal, Decimal | None]], weight: Decimal
+) -> None:
+    """The shortcut for odd n equals what the cap gives (cap_weights at f = (n - 1) / 2)."""
+    if len(rows) % 2 == 0:
+        rows = rows[:-1]
+    prices = [p for p, _ in rows]
+    n = len(prices)
+    relative = [Decimal(1) if c is None else c / p + Decimal("1e-12") for p, c in rows]
+    raw = [(1 - weight) / n + weight / r / sum(1 / x for x in relative) for r in relative]
+    capped = cap_weights(raw, (n - 1) // 2)
+    shortcut = confidence_weights(prices, [c for _, c in rows], weight)
+    assert all(abs(a - b) < Decimal("1e-20") for a, b in zip(capped, shortcut, strict=True))

@@ -19,7 +19,7 @@ from ballast.common.messages import (
     SourceFlag,
     Trade,
 )
-from ballast.oracle.domain.policy import ConsensusConfig, SourcePolicy
+from ballast.oracle.domain.policy import AnchorConfig, ConsensusConfig, SourcePolicy
 from ballast.oracle.engine import OracleEngine, SymbolSpec
 from ballast.oracle.metrics import OracleMetrics
 from ballast.oracle.settings import OracleSettings
@@ -218,3 +218,23 @@ def test_oracle_settings__config_file__symbols_loaded(
     monkeypatch.setenv("BALLAST_ORACLE_CONFIG_FILE", str(tmp_path / "missing.json"))
     with pytest.raises(ValueError, match="missing.json"):
         OracleSettings()  # type: ignore[call-arg]
+
+
+async def test_engine__confirm_without_price__accepts_the_latest_and_counts_the_check() -> None:
+    pub, registry = FakePublisher(), CollectorRegistry()
+    spec = SymbolSpec(ConsensusConfig(min_sources=2, anchor=AnchorConfig(source="chainlink")),
+                      {"pyth": SourcePolicy(), "switchboard": SourcePolicy(),
+                       "chainlink": SourcePolicy()})
+    eng = OracleEngine({"PSTR": spec}, pub, OracleMetrics(registry), heartbeat_seconds=0.0,
+                       clock=lambda: NOW)
+    for source, price in (("pyth", "2"), ("switchboard", "2"), ("chainlink", "1")):
+        eng.observe(obs(source, price))
+    await eng.drain()
+    await eng.settle()
+    assert pub.got_consensus[-1].status is ConsensusStatus.DEGRADED
+    assert registry.get_sample_value("ballast_oracle_consensus_checks_failed_total",
+                                     {"symbol": "PSTR", "check": "correlated_move"}) == 1
+    assert eng.confirm("PSTR") == Decimal("2") and eng.confirm("BTC") is None
+    await eng.drain()
+    await eng.settle()
+    assert pub.got_consensus[-1].status is ConsensusStatus.OK

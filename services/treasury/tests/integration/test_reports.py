@@ -17,6 +17,7 @@ import pytest
 from ballast.common.messages import (
     AutomationAction,
     AutomationKind,
+    AutomationRequest,
     ConsensusPrice,
     ConsensusStatus,
     DecisionAction,
@@ -101,6 +102,12 @@ async def test_treasury__liquidity_and_performance__from_chain_bus_and_postgres(
     pools = Pools()
     service = build_app(settings, chain=pools)
     treasury = service.treasury
+    requests: list[AutomationRequest] = []
+
+    async def asked(msg: Any) -> None:
+        requests.append(AutomationRequest.model_validate_json(msg.data))
+
+    await nc.subscribe(ns.subject("automation.requested.*"), cb=asked)
     await service.start()
     try:
         for symbol, price in (("PSTR", "1.00"), ("PUMP", "0.50"), ("USDC", "1"), ("WCORE", "1.2")):
@@ -126,15 +133,33 @@ async def test_treasury__liquidity_and_performance__from_chain_bus_and_postgres(
         il = moved.positions[1].impermanent_loss
         assert il is not None and il.quantize(D("0.000001")) == D("-0.004141")
 
-        # a confirmed rebalance re-enters the positions around the new price
+        # a StakeBasket validator rebalance is not a liquidity rebalance: the bands stay
         await publish(nc, ns, AUTOMATION_EXECUTED, AutomationAction(
             action_id="rb-1", kind=AutomationKind.REBALANCE, status=ExecutionStatus.CONFIRMED,
             mode=ExecutionMode.LIVE, executed_at=utcnow()))
+        await asyncio.sleep(0.3)
+        still = await service.reports.liquidity_report()
+        assert still is not None and still.rebalance_needed
+        assert still.positions[1].range_centre == D(1) and still.rebalances_30d == 0
+        band = still.positions[1].band_started_at
+        assert band is not None
+        # asked once per band: both reports of the moved pool name the same request
+        asked = [r for r in requests if r.kind is AutomationKind.LIQUIDITY_REBALANCE]
+        assert {r.request_id for r in asked} == {f"PSTR-USDC-band-{band:%Y%m%dT%H%M%S}"}
+        assert {r.details["pool"] for r in asked} == {"0x" + "2" * 40}
+
+        # the confirmed liquidity rebalance of that pool re-enters it around the new price
+        await publish(nc, ns, AUTOMATION_EXECUTED, AutomationAction(
+            action_id="liquidity_rebalance-x", kind=AutomationKind.LIQUIDITY_REBALANCE,
+            status=ExecutionStatus.CONFIRMED, mode=ExecutionMode.LIVE, executed_at=utcnow(),
+            tx_hash="0x" + "ab" * 32, details={"pool": "0x" + "2" * 40}))
         await asyncio.sleep(0.3)
         after = await service.reports.liquidity_report()
         assert after is not None and not after.rebalance_needed
         centre = after.positions[1].range_centre
         assert centre is not None and centre.quantize(D("0.0001")) == D("1.2000")
+        assert after.positions[0].band_started_at == still.positions[0].band_started_at
+        assert after.rebalances_30d == 1
 
         # an intervention 2 hours ago at trigger 0.85 x 1.00; PSTR is now 0.90 -> success
         executed_at = utcnow() - timedelta(hours=2)

@@ -63,15 +63,18 @@ def pyth_id(symbol: str) -> str:
     return P.PYTH_IDS.get(symbol) or "0x" + keccak(text=f"ballast.devnet.pyth.{symbol}/USD").hex()
 
 
-def deploy(rpc_url: str, out: Path, *, artifacts: Path | None = None) -> Deployment:
+def deploy(
+    rpc_url: str, out: Path, *, artifacts: Path | None = None, offchain_url: str | None = None
+) -> Deployment:
     """Deploy the devnet to `rpc_url` and write `out` (deployment.json); idempotent. Also (re)writes
-    the oracle's source list for it beside `out` (oracle.py)."""
+    the oracle's source list for it beside `out` (oracle.py; with the local Hermes and Crossbar
+    when `offchain_url` names the server that will run, ballast.cli.offchain)."""
     w3 = connect(rpc_url)
     deployment = current_deployment(w3, out)
     if deployment is None:
         deployment = Deployer(w3, artifacts or default_artifacts_dir()).run()
         deployment.save(out)
-    write_oracle_config(deployment, rpc_url, out.with_name(ORACLE_CONFIG))
+    write_oracle_config(deployment, rpc_url, out.with_name(ORACLE_CONFIG), offchain_url)
     return deployment
 
 

@@ -10,6 +10,11 @@ chain, so the oracle watches exactly what the market scenarios move:
     BTC    chainlink, pyth_onchain   (no BTC pool)
     USDC   chainlink, pyth_onchain   (the treasury values its USDC by consensus too)
 
+plus, for every symbol, when the local off-chain server runs (`offchain_url`: `ballast up` and
+the e2e harness start it, ballast.cli.offchain): pyth (Pyth Hermes, SSE stream) and switchboard
+(Switchboard Crossbar). The chainlink source is each symbol's anchor (the oracle's default): the
+correlated-move defence holds a consensus that runs away from it (the `pump` scenario).
+
 The pools quote in USDC: their trades are published as `trades.devnet.PSTR-USDC` (quote USDC),
 the pair the treasury's VWAP reads, and their TWAP stands for a USD price at USDC's peg.
 
@@ -25,6 +30,7 @@ change between runs of `ballast up` even when the chain's contracts do not).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -38,7 +44,15 @@ TWAP_WINDOW_SECONDS = 60
 DEX_PAIRS = {"PSTR": ("PSTR-USDC", "PSTR"), "CORE": ("WCORE-USDC", "WCORE")}
 
 
-def oracle_config(deployment: Deployment, rpc_url: str) -> dict[str, Any]:
+def switchboard_feed_hash(symbol: str) -> str:
+    """The devnet's Switchboard feed hash for `symbol`/USD (0x + 32 bytes, stable): the local
+    Crossbar (ballast.cli.offchain) answers for it."""
+    return "0x" + hashlib.sha256(f"ballast-devnet switchboard {symbol}/USD".encode()).hexdigest()
+
+
+def oracle_config(
+    deployment: Deployment, rpc_url: str, offchain_url: str | None = None
+) -> dict[str, Any]:
     """`{"symbols": {...}}` in the oracle's settings format."""
     symbols: dict[str, Any] = {}
     for symbol, feed in deployment.feeds.items():
@@ -57,12 +71,21 @@ def oracle_config(deployment: Deployment, rpc_url: str) -> dict[str, Any]:
                 "venue": "devnet", "pair_name": pool_name, "quote_symbol": "USDC",
                 "window_seconds": TWAP_WINDOW_SECONDS,
             })
+        if offchain_url:
+            sources += [
+                {"kind": "pyth_hermes", "endpoint": offchain_url, "feed_id": feed.pyth_id,
+                 "stream": True, "max_age_seconds": PYTH_MAX_AGE_SECONDS},
+                {"kind": "switchboard_crossbar", "endpoint": offchain_url,
+                 "feed_hash": switchboard_feed_hash(symbol)},
+            ]
         symbols[symbol] = {"min_sources": 2, "sources": sources}
     return {"symbols": symbols}
 
 
-def write_oracle_config(deployment: Deployment, rpc_url: str, path: Path) -> Path:
+def write_oracle_config(
+    deployment: Deployment, rpc_url: str, path: Path, offchain_url: str | None = None
+) -> Path:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(oracle_config(deployment, rpc_url), indent=2) + "\n")
+    tmp.write_text(json.dumps(oracle_config(deployment, rpc_url, offchain_url), indent=2) + "\n")
     tmp.replace(path)
     return path

@@ -110,7 +110,8 @@ def deploy_etf(
     lstbtc = a.deploy(d.art("MockLstBTC"), corebtc)
     d.tokens["lstBTC"] = TokenInfo(address=lstbtc, decimals=8)
     price_feed = a.deploy(d.art("PriceFeed"), a.address, pyth)
-    manager = a.deploy(d.art("StakingManager"), a.address, core.core_agent, corebtc, lstbtc)
+    manager = a.deploy(d.art("StakingManager"), a.address, core.core_agent, core.stake_hub,
+                       corebtc, lstbtc)
     queue = a.deploy(d.art("UnbondingQueue"), a.address, ETF_UNBONDING_SECONDS)
     token = a.deploy(d.art("StakeBasketToken"), "StakeBasket ETF", "BASKET")
     basket = a.deploy(d.art("StakeBasket"), a.address, token, price_feed, manager, queue,

@@ -11,8 +11,11 @@
                    Pyth stay (Mango 2022: a venue pumped and kept pumped)
     stale-feed     the calm walk everywhere, but the PSTR aggregator stops updating after the first
                    step (LUNA 2022: a feed stuck while the market moves; its updatedAt freezes)
+    pump           PSTR pumped 10x on every market source (Pyth and every DEX pool) in equal
+                   log steps, while the aggregator (the anchor) holds: Mango 2022, thin venues
+                   pumped together over minutes (120 steps of 5 s: ten minutes)
 
-REFERENCE.md "Incidents an oracle must survive" is where the last four come from. Every price is
+REFERENCE.md "Incidents an oracle must survive" is where the last five come from. Every price is
 rounded to 8 decimals, the aggregators' precision, so what a step says is exactly what the chain
 can hold.
 """
@@ -39,6 +42,8 @@ CRASH_DRAWDOWN = Decimal("0.35")
 BLEED_DRAWDOWN = Decimal("0.20")
 SPIKE = Decimal("1.5")
 ATTACK = Decimal("1.5")
+PUMP = 10.0
+MARKET_SOURCES: tuple[Source, ...] = ("pyth", "dex")
 TIERS = ((Decimal("0.30"), 3), (Decimal("0.20"), 2), (Decimal("0.15"), 1))
 
 # Per-step volatility and pull back to the anchor of the calm walk (log terms).
@@ -168,6 +173,19 @@ def stale_feed(p: ScenarioParams) -> list[Step]:
     return steps
 
 
+def pump(p: ScenarioParams) -> list[Step]:
+    start = p.start["PSTR"]
+    steps: list[Step] = []
+    for k in range(p.steps):
+        factor = Decimal(str(PUMP ** ((k + 1) / p.steps)))
+        price = start * factor
+        targets = _with(_hold(p.start), "PSTR", price, MARKET_SOURCES)
+        note = (f"PSTR on Pyth and the DEX pumped x{factor:.3f} to {q(price):.4f}, "
+                f"aggregator at {q(start):.4f}")
+        steps.append(Step(k, (k + 1) * p.interval, targets, note, frozenset({"pump"})))
+    return steps
+
+
 SCENARIOS: dict[str, Generator] = {
     "calm": calm,
     "crash": crash,
@@ -175,6 +193,7 @@ SCENARIOS: dict[str, Generator] = {
     "flash-spike": flash_spike,
     "oracle-attack": oracle_attack,
     "stale-feed": stale_feed,
+    "pump": pump,
 }
 
 DEFAULT_STEPS = {
@@ -184,6 +203,7 @@ DEFAULT_STEPS = {
     "flash-spike": 8,
     "oracle-attack": 12,
     "stale-feed": 30,
+    "pump": 120,
 }
 
 

@@ -2,10 +2,12 @@
 
 `System` takes a NATS server and a Postgres database that already run (the plugin's fixtures, or
 a benchmark's own) and starts on them what `ballast up` starts: an anvil of its own with the
-devnet deployed (`ballast deploy devnet`), then every registered service (ballast.cli.registry)
-as its own `python -m ballast.<service>` process with the environment `ballast up` gives it
-(ballast.cli.up.service_env), plus a bus namespace of its own, an OTLP endpoint and per-service
-overrides. It can kill and restart one service, and scrape every `/metrics`.
+devnet deployed (`ballast deploy devnet`), the local Pyth Hermes + Switchboard Crossbar priced
+from that chain (ballast.cli.offchain; the oracle reads them), then every registered service
+(ballast.cli.registry) as its own `python -m ballast.<service>` process with the environment
+`ballast up` gives it (ballast.cli.up.service_env), plus a bus namespace of its own, an OTLP
+endpoint and per-service overrides. It can kill and restart one service, and scrape every
+`/metrics`.
 
 Blocking calls (process starts, the deploy): run them off the event loop (`asyncio.to_thread`)
 when the test also serves HTTP (an OTLP receiver, a webhook) from that loop.
@@ -24,6 +26,7 @@ from pathlib import Path
 
 from ballast.cli.devnet import deploy
 from ballast.cli.devnet.schema import Deployment
+from ballast.cli.offchain import offchain_url, start_offchain
 from ballast.cli.registry import ServiceSpec, installed_services
 from ballast.cli.up import Stack, service_env
 from ballast.devstack.anvil import Anvil, run_anvil
@@ -47,6 +50,7 @@ class System:
     deployment: Deployment | None = None
     processes: dict[str, ManagedProcess] = field(default_factory=dict[str, ManagedProcess])
     ports: dict[str, int] = field(default_factory=dict[str, int])
+    offchain_url: str = ""
     _infra: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
 
     # ------------------------------------------------------------------ lifecycle
@@ -61,10 +65,17 @@ class System:
         return self.anvil.rpc_url
 
     def start_chain(self) -> Deployment:
-        """anvil and the devnet deployment (deployment.json, oracle-devnet.json)."""
+        """anvil, the devnet deployment (deployment.json, oracle-devnet.json) and the off-chain
+        price server the oracle config names."""
         self.work_dir.mkdir(parents=True, exist_ok=True)
         self.anvil = self._infra.enter_context(run_anvil(self.work_dir / "anvil"))
-        self.deployment = deploy(self.anvil.rpc_url, self.deployment_path)
+        port = free_port()
+        self.offchain_url = offchain_url(port)
+        self.deployment = deploy(self.anvil.rpc_url, self.deployment_path,
+                                 offchain_url=self.offchain_url)
+        self._infra.enter_context(start_offchain(
+            self.anvil.rpc_url, self.deployment_path, port,
+            self.work_dir / "logs" / "offchain.log"))
         return self.deployment
 
     def start_services(self) -> None:

@@ -50,6 +50,11 @@ class MonitorMetrics:
                                    "Largest |current - target| weight", registry=registry)
         self.invariant = Gauge(f"{e}_invariant_ok", "1 when the invariant holds", ["name"],
                                registry=registry)
+        self.realised_apy = Gauge(
+            f"{e}_realised_apy", "NAV growth annualised over the last 30 days (or since the "
+            "first snapshot): compare with ballast_validator_monitor_our_apy", registry=registry)
+        self.depositors = Gauge(f"{e}_unique_depositors",
+                                "Distinct addresses that ever deposited", registry=registry)
 
     def observe(self, m: EtfMetrics) -> None:
         self.nav.set(float(m.nav_per_share))

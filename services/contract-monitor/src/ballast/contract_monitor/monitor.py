@@ -17,10 +17,11 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from ballast.common.messages import utcnow
+from ballast.common.messages import EtfMetrics, utcnow
 from ballast.contract_monitor.adapters.abi import LogDecoder
 from ballast.contract_monitor.adapters.governance import GovernanceReader
 from ballast.contract_monitor.adapters.repository import Repository, StoredLog
@@ -33,7 +34,10 @@ from ballast.contract_monitor.domain.model import DecodedLog, EtfReading
 from ballast.contract_monitor.domain.reorg import fork_point
 from ballast.contract_monitor.handlers import FactPublisher
 from ballast.contract_monitor.metrics import MonitorMetrics
+from ballast.strategy.basket import realised_apy
 
+APY_WINDOW = timedelta(days=30)
+"""The realised APY's window: NAV growth over the last 30 days, annualised."""
 log = logging.getLogger("ballast.contract_monitor")
 
 ETF_CONTRACTS = ("StakeBasket", "StakingManager", "UnbondingQueue")
@@ -275,8 +279,19 @@ class ContractMonitor:
         await self._repo.save_snapshot(reading, message)
         await self.publisher.metrics(message, header["hash"] if header else "")
         self.metrics.observe(message)
+        await self._observe_returns(message)
         self.previous = reading
         self.last_metrics_block = block
+
+    async def _observe_returns(self, m: EtfMetrics) -> None:
+        """Realised APY (NAV growth, 30-day window) and unique depositors; TVL is the AUM."""
+        first = await self._repo.first_nav_since(m.block_timestamp - APY_WINDOW)
+        if first is not None:
+            apy = realised_apy(first[1], m.nav_per_share,
+                               (m.block_timestamp - first[0]).total_seconds())
+            if apy is not None:
+                self.metrics.realised_apy.set(float(apy))
+        self.metrics.depositors.set(await self._repo.unique_depositors())
 
     # ------------------------------------------------------------------ governance
     async def _publish_governance_event(self, s: StoredLog) -> None:

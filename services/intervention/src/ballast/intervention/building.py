@@ -8,7 +8,7 @@ A plan is the call for one execution kind: a Uniswap V2 `swapExactTokensForToken
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -22,13 +22,22 @@ from ballast.common.messages import (
     InterventionExecuted,
     Message,
 )
+from ballast.intervention.adapters import basket as basket_books
 from ballast.intervention.adapters.chain import Chain
 from ballast.intervention.adapters.repository import Record
 from ballast.intervention.domain.execution import Fees, amount_out_min, swap_result
+from ballast.intervention.legs import LEG_KINDS, PoolConfig, leg_plan, leg_spending
+from ballast.strategy.basket import INSTANT_BUFFER_SHARE, to_recall, to_stake, unfundable
 from ballast.strategy.params import StrategyParams
 
 SWAP_KINDS = ("intervention", "accumulate")
 BASKET_KINDS = ("rebalance", "compound")
+BOOK_KINDS = ("stake", "fund_withdrawals")
+"""Basket moves sized from the basket's books at signing time (ballast.strategy.basket)."""
+
+
+class NotNeeded(ValueError):
+    """The books no longer call for this move (another action or a deposit got there first)."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +50,7 @@ class ExecConfig:
     """Intermediate tokens of the accumulation's router path (the devnet: WCORE)."""
     basket: str | None = None
     max_slippage: Decimal = StrategyParams().slippage_cap
+    buffer_share: Decimal = INSTANT_BUFFER_SHARE
     deadline_seconds: int = 600
     max_fee_per_gas_wei: int = 200 * 10**9
     max_priority_fee_wei: int = 2 * 10**9
@@ -53,6 +63,10 @@ class ExecConfig:
     """Added to every estimate: a Uniswap V2 pair's first trade in a new block also writes the
     price accumulators (two fresh storage slots), which an estimate against the current block
     does not see. Unused gas is refunded."""
+    pools: dict[str, PoolConfig] = field(default_factory=dict[str, PoolConfig])
+    """The liquidity pools by name ("PUMP-WCORE"): liquidity actions name one."""
+    owner: str | None = None
+    """The treasury account: what a dry run reads balances of (it has no signer)."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +78,13 @@ class TxPlan:
     quoted_out: int | None = None
     min_out: int | None = None
     deadline: int | None = None
+    details: dict[str, str] = field(default_factory=dict[str, str])
+    """What the plan would move, for the outcome's details."""
+
+
+def book_details(amounts: tuple[int, int], short: tuple[int, int]) -> dict[str, str]:
+    return {"core_raw": str(amounts[0]), "core_btc_raw": str(amounts[1]),
+            "unfundable_core_raw": str(short[0]), "unfundable_core_btc_raw": str(short[1])}
 
 
 def decision_facts(payload: dict[str, Any]) -> dict[str, Any]:
@@ -85,6 +106,8 @@ class Builder:
         self.chain = chain
         self.config = config
         self.decimals: dict[str, int] = {}
+        self.unfundable: tuple[int, int] = (0, 0)
+        """What the last fund_withdrawals plan could not fund by recalling (CORE, coreBTC)."""
 
     def path(self, kind: str) -> list[str]:
         if kind == "intervention":
@@ -109,10 +132,41 @@ class Builder:
             if self.config.basket is None:
                 raise RuntimeError(f"{kind} needs the StakeBasket address configured")
             return TxPlan(self.config.basket, self.chain.basket_calldata(self.config.basket, kind))
+        if kind in BOOK_KINDS:
+            return await self.book_plan(kind)
+        if kind in LEG_KINDS:
+            _, timestamp, _ = await self.chain.latest_block()
+            return await leg_plan(self.chain, self.config, record, account,
+                                  timestamp + self.config.deadline_seconds)
         if kind == "approve":
             token = str(record.payload["details"]["token"])
             return TxPlan(token, self.chain.approve_calldata(token, self.config.router))
         raise ValueError(f"unknown execution kind {kind!r}")
+
+    async def book_plan(self, kind: str) -> TxPlan:
+        """stake: deployLiquidity of what is above the buffer; fund_withdrawals:
+        recallLiquidity of the queue's shortfall plus the buffer (ballast.strategy.basket)."""
+        basket = self.config.basket
+        if basket is None:
+            raise RuntimeError(f"{kind} needs the StakeBasket address configured")
+        core, btc = await basket_books.books(self.chain, basket)
+        share = self.config.buffer_share
+        if kind == "stake":
+            amounts, function = (to_stake(core, share), to_stake(btc, share)), "deployLiquidity"
+        else:
+            amounts = (to_recall(core, share), to_recall(btc, share))
+            function = "recallLiquidity"
+        self.unfundable = (unfundable(core), unfundable(btc))
+        if amounts == (0, 0):
+            raise NotNeeded(f"{kind}: the basket's books need no move")
+        data = basket_books.move_calldata(self.chain, basket, function, *amounts)
+        return TxPlan(basket, data, details=book_details(amounts, self.unfundable))
+
+    def spending(self, record: Record) -> list[tuple[str, int]]:
+        """(token, amount) the router will take in this execution: approvals needed first."""
+        if record.execution.kind in SWAP_KINDS:
+            return [(self.path(record.execution.kind)[0], record.amount_in_raw)]
+        return leg_spending(record)
 
     @staticmethod
     def tx(plan: TxPlan, nonce: int, gas: int, fees: Fees) -> dict[str, Any]:
@@ -146,6 +200,7 @@ class Builder:
         min_out: int = 0,
         quoted_out: int = 0,
         reason: str | None = None,
+        extra: dict[str, str] | None = None,
     ) -> Message:
         ex = record.execution
         gas_cost = gas_used * gas_price if gas_used is not None and gas_price is not None else None
@@ -174,9 +229,16 @@ class Builder:
             details["nonce"] = str(ex.nonce)
         if gas_cost is not None:
             details["gas_cost_wei"] = str(gas_cost)
+            details["gas_used"] = str(gas_used)
         if min_out:
             details["amount_out_min_raw"] = str(min_out)
-        kind = AutomationKind(ex.kind) if ex.kind != "approve" else AutomationKind.ACCUMULATE
+        details.update(extra or {})
+        if ex.kind in LEG_KINDS:  # a leg reports under its action's kind (never published)
+            kind = AutomationKind(record.payload["kind"])
+        elif ex.kind == "approve":
+            kind = AutomationKind.ACCUMULATE
+        else:
+            kind = AutomationKind(ex.kind)
         return AutomationAction(
             action_id=ex.decision_id, kind=kind, status=status, mode=ex.mode, tx_hash=tx_hash,
             amount_in_raw=record.amount_in_raw, amount_out_raw=amount_out, details=details,

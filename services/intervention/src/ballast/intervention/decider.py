@@ -23,6 +23,8 @@ from ballast.common.messages import (
     ControlCommand,
     ControlVerb,
     DecisionAction,
+    EtfEvent,
+    EtfEventKind,
     EtfMetrics,
     ExecutionMode,
     ExecutionStatus,
@@ -34,11 +36,16 @@ from ballast.intervention.adapters.repository import Repository
 from ballast.intervention.executor import Publish, no_crash
 from ballast.intervention.metrics import InterventionMetrics
 from ballast.strategy import accumulation
+from ballast.strategy.basket import INSTANT_BUFFER_SHARE
 from ballast.strategy.decision import History, evaluate
 from ballast.strategy.policy import Policy
 from ballast.strategy.rebalance import etf_needs_rebalance
 
 log = logging.getLogger("ballast.intervention.decider")
+PAPER_KEYED = (AutomationKind.LIQUIDITY_ADD, AutomationKind.LIQUIDITY_REBALANCE,
+               AutomationKind.STAKE, AutomationKind.FUND_WITHDRAWALS)
+"""Actions whose request id names a unique event (a pool's add of the day, a band): run in paper
+mode first, their live run must still find the key free."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +60,16 @@ class AutomationConfig:
     """At most one compound per interval: one Core round (a UTC day) by default."""
     max_request_age_seconds: int = 3600
     """A request older than this is refused: an hourly buy is for its hour, not a later one."""
+    basket_actions: bool = True
+    """Stake and fund the StakeBasket's books (off: only rebalance and compound)."""
+    buffer_share: Decimal = INSTANT_BUFFER_SHARE
+    """The StakeBasket's instant-withdrawal buffer (ballast.strategy.basket)."""
+    stake_interval_seconds: int = 3600
+    """Scheduled staking: at most one per interval, when free liquidity is over twice the
+    buffer (a large deposit stakes at once)."""
+    large_deposit_usd: Decimal = Decimal(10_000)
+    fund_interval_seconds: int = 300
+    """Queue funding: at most one recall per interval while queued requests are unfunded."""
 
 
 class Decider:
@@ -176,6 +193,20 @@ class Decider:
             if await self._scheduled(AutomationKind.REBALANCE, now,
                                      cfg.rebalance_interval_seconds, reason):
                 created.append(AutomationKind.REBALANCE)
+        free = metrics.instant_withdrawal_capacity_usd
+        books = cfg.basket_actions
+        if books and metrics.aum_usd > 0 and free / metrics.aum_usd > 2 * cfg.buffer_share:
+            reason = (f"free liquidity {free:.2f} USD of AUM "
+                      f"{metrics.aum_usd:.2f} is over twice the {cfg.buffer_share:.0%} buffer")
+            if await self._scheduled(AutomationKind.STAKE, now, cfg.stake_interval_seconds,
+                                     reason):
+                created.append(AutomationKind.STAKE)
+        if books and metrics.queue_length > 0 and metrics.unfunded_queue_usd > 0:
+            reason = (f"{metrics.queue_length} queued withdrawals, {metrics.unfunded_queue_usd:.2f}"
+                      f" USD not covered by the basket at block {metrics.block_number}")
+            if await self._scheduled(AutomationKind.FUND_WITHDRAWALS, now,
+                                     cfg.fund_interval_seconds, reason):
+                created.append(AutomationKind.FUND_WITHDRAWALS)
         floor = cfg.compound_min_rewards_usd
         if floor is not None and metrics.rewards_usd > floor:
             reason = f"rewards {metrics.rewards_usd} USD accrued at block {metrics.block_number}"
@@ -183,6 +214,22 @@ class Decider:
                                      cfg.compound_interval_seconds, reason):
                 created.append(AutomationKind.COMPOUND)
         return created
+
+    async def on_deposit(self, event: EtfEvent) -> bool:
+        """A large deposit is staked at once rather than at the next scheduled pass."""
+        if (event.kind is not EtfEventKind.DEPOSIT or event.removed
+                or not self.automation.basket_actions):
+            return False
+        value = Decimal(str(event.args.get("valueUsd", 0))) / Decimal(10**18)
+        if value < self.automation.large_deposit_usd:
+            return False
+        now = self.clock()
+        request = AutomationRequest(
+            request_id=f"deposit-{event.tx_hash}-{event.log_index}", kind=AutomationKind.STAKE,
+            amount_usd=Decimal(0), reason=f"deposit of {value:.2f} USD", requested_at=now,
+        )
+        return await self._automation(f"stake-{request.request_id}", AutomationKind.STAKE,
+                                      now, Decimal(0), 0, request, None)
 
     async def _scheduled(
         self, kind: AutomationKind, now: datetime, interval: int, reason: str
@@ -206,6 +253,8 @@ class Decider:
         request: AutomationRequest,
         budget: Decimal | None,
     ) -> bool:
+        if kind in PAPER_KEYED and self.mode is ExecutionMode.DRY_RUN:
+            decision_id += "-dry_run"  # a paper run never uses up the live action's key
         hour = now.replace(minute=0, second=0, microsecond=0)
         created, refused = await self.repo.create_automation(
             decision_id, kind.value, mode=self.mode, now=now, amount_usd=amount_usd,

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from eth_account.typed_transactions.typed_transaction import TypedTransaction
 from hexbytes import HexBytes
 from opentelemetry import trace
+from web3.exceptions import ContractLogicError
 
 from ballast.common import subjects
 from ballast.common.messages import (
@@ -29,10 +30,18 @@ from ballast.common.messages import (
     utcnow,
 )
 from ballast.common.tracing import resume
+from ballast.intervention.adapters import pairs
 from ballast.intervention.adapters.chain import Chain
 from ballast.intervention.adapters.repository import Record, Repository
 from ballast.intervention.adapters.signer import Signer
-from ballast.intervention.building import SWAP_KINDS, Builder, ExecConfig
+from ballast.intervention.building import (
+    BOOK_KINDS,
+    SWAP_KINDS,
+    Builder,
+    ExecConfig,
+    NotNeeded,
+    book_details,
+)
 from ballast.intervention.domain.execution import (
     Attempt,
     ChainView,
@@ -48,6 +57,7 @@ from ballast.intervention.domain.execution import (
     initial_fees,
     next_step,
 )
+from ballast.intervention.legs import COMPOSITE_KINDS, LEG_KINDS, Composite
 from ballast.intervention.metrics import InterventionMetrics
 
 log = logging.getLogger("ballast.intervention.executor")
@@ -86,6 +96,7 @@ class Executor:
         self.clock = clock
         self.crash = crash
         self.builder = Builder(chain, config)
+        self.composite = Composite(self)
 
     # ------------------------------------------------------------------ loop
     async def run_once(self) -> None:
@@ -105,6 +116,14 @@ class Executor:
     async def drive(self, decision_id: str, *, paused: bool = False, max_steps: int = 12) -> None:
         for _ in range(max_steps):
             record = await self.repo.load(decision_id)
+            ex = record.execution
+            if (ex.kind in COMPOSITE_KINDS and ex.phase is Phase.DECIDED
+                    and ex.mode is ExecutionMode.LIVE):
+                # an action of several legs: each leg is an execution of its own (legs.py)
+                if self.signer is None or not await self.composite.advance(record,
+                                                                           paused=paused):
+                    return
+                continue
             step = next_step(
                 record.execution,
                 now=self.clock(),
@@ -163,25 +182,30 @@ class Executor:
         ex = record.execution
         quoted = min_out = 0
         reason = "dry run: quoted, not signed"
+        extra: dict[str, str] = {}
         try:
             await self.builder.load_decimals()
-            plan = await self.builder.plan(record, "0x" + "00" * 20)
-            quoted, min_out = plan.quoted_out or 0, plan.min_out or 0
+            if ex.kind in COMPOSITE_KINDS:
+                extra = await self.composite.preview(record)
+            else:
+                plan = await self.builder.plan(record, "0x" + "00" * 20)
+                quoted, min_out = plan.quoted_out or 0, plan.min_out or 0
+                extra = plan.details
+                self._observe_unfundable(ex.kind)
         except Exception as err:  # noqa: BLE001 - paper mode records what it could not price
             reason = f"dry run: not priced: {err}"[:500]
         outcome = self._outcome(
             record, ExecutionStatus.DRY_RUN, amount_out=quoted, min_out=min_out,
-            quoted_out=quoted, reason=reason,
+            quoted_out=quoted, reason=reason, extra=extra,
         )
         await self.repo.finalize(ex.decision_id, Phase.DRY_RUN, outcome)
 
     async def _reserve(self, record: Record) -> bool:
         account = self.account
-        if record.execution.kind in SWAP_KINDS:
-            token_in = self.builder.path(record.execution.kind)[0]
-            allowance = await self.chain.allowance(token_in, account, self.config.router)
-            if allowance < record.amount_in_raw:
-                await self._ensure_approval(token_in)
+        for token, amount in self.builder.spending(record):
+            allowance = await self.chain.allowance(token, account, self.config.router)
+            if allowance < amount:
+                await self._ensure_approval(token)
                 return False
         pending = await self.chain.nonce(account, "pending")
         return await self.repo.reserve_nonce(record.execution.decision_id, account, pending)
@@ -209,7 +233,21 @@ class Executor:
         ex = record.execution
         assert ex.nonce is not None
         account = self.account
-        plan = await self.builder.plan(record, account)
+        try:
+            plan = await self.builder.plan(record, account)
+        except NotNeeded as err:  # the books moved since the decision: nothing to send
+            self._observe_unfundable(ex.kind)
+            outcome = self._outcome(record, ExecutionStatus.FAILED, reason=f"not needed: {err}")
+            await self.repo.finalize(ex.decision_id, Phase.FAILED, outcome, release_nonce=True)
+            return True
+        except (ContractLogicError, LookupError, ValueError) as err:
+            # the quote or a read reverts (no route, a missing pool): nothing was signed, so the
+            # nonce goes back; held, it would stall every later transaction of the account
+            outcome = self._outcome(record, ExecutionStatus.FAILED,
+                                    reason=f"cannot be planned: {err}"[:500])
+            await self.repo.finalize(ex.decision_id, Phase.FAILED, outcome, release_nonce=True)
+            return True
+        self._observe_unfundable(ex.kind)
         _, _, base_fee = await self.chain.latest_block()
         tip = min(await self.chain.priority_fee(), self.config.max_priority_fee_wei)
         fees = initial_fees(base_fee, tip, self.config.max_fee_per_gas_wei)
@@ -238,6 +276,13 @@ class Executor:
         )
         self.crash("after_sign_persist")
         return stored
+
+    def _observe_unfundable(self, kind: str) -> None:
+        """A queued withdrawal that recalling the whole stake cannot pay (alerts by rule)."""
+        if kind != "fund_withdrawals" or self.metrics is None:
+            return
+        for asset, short in zip(("CORE", "coreBTC"), self.builder.unfundable, strict=True):
+            self.metrics.unfundable.labels(asset).set(short)
 
     async def _broadcast(self, record: Record) -> None:
         ex = record.execution
@@ -345,15 +390,26 @@ class Executor:
         ex = record.execution
         await self.builder.load_decimals()
         amount_out = 0
+        extra: dict[str, str] = {}
         if ex.kind in SWAP_KINDS:
             path = self.builder.path(ex.kind)
             token_in, token_out = path[0], path[-1]
             flows = await self.chain.token_flows(tx_hash, self.account, token_in, token_out)
             amount_out = flows.amount_out
+        elif ex.kind in BOOK_KINDS:  # the two amounts the signed call moved
+            data = bytes(TypedTransaction.from_bytes(HexBytes(ex.attempts[-1].raw))
+                         .as_dict()["data"])
+            amounts = (int.from_bytes(data[4:36], "big"), int.from_bytes(data[36:68], "big"))
+            extra = book_details(amounts, self.builder.unfundable)
+        elif ex.kind in LEG_KINDS:  # what the leg moved: the next leg is built from it
+            for token, (sent, received) in (
+                await pairs.transfers(self.chain, tx_hash, self.account)
+            ).items():
+                extra[f"sent:{token}"], extra[f"recv:{token}"] = str(sent), str(received)
         outcome = self._outcome(
             record, ExecutionStatus.CONFIRMED, tx_hash=tx_hash, block=block, gas_used=gas_used,
             gas_price=gas_price, amount_out=amount_out, min_out=record.amount_out_min_raw or 0,
-            quoted_out=record.quoted_out_raw or 0,
+            quoted_out=record.quoted_out_raw or 0, extra=extra,
         )
         await self.repo.finalize(ex.decision_id, Phase.CONFIRMED, outcome)
 
@@ -367,7 +423,7 @@ class Executor:
             message: Message = InterventionExecuted.model_validate(record.outcome)
             await self.publish(message, subjects.INTERVENTION_EXECUTED,
                                msg_id=f"executed-{ex.decision_id}")
-        elif ex.kind != "approve":
+        elif ex.kind != "approve" and ex.kind not in LEG_KINDS:  # legs: reported by the action
             message = AutomationAction.model_validate(record.outcome)
             await self.publish(message, subjects.AUTOMATION_EXECUTED,
                                msg_id=f"executed-{ex.decision_id}")

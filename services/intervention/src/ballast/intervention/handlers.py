@@ -13,6 +13,7 @@ from ballast.common.messages import (
     AutomationAction,
     AutomationRequest,
     ControlCommand,
+    EtfEvent,
     EtfMetrics,
     InterventionDecision,
     InterventionExecuted,
@@ -64,6 +65,15 @@ def register(bus: Bus, decider: Callable[[], Decider], batch_size: int = 16) -> 
         await decider().on_etf_metrics(metrics)
 
     @bus.subscriber(
+        subjects.etf_event("deposit"),
+        f"{DURABLE_PREFIX}_deposits",
+        deliver_policy=DeliverPolicy.NEW,
+        description="a StakeBasket deposit over large_deposit_usd is staked at once",
+    )
+    async def on_deposit(event: EtfEvent) -> None:
+        await decider().on_deposit(event)
+
+    @bus.subscriber(
         subjects.CONTROL_ALL,
         f"{DURABLE_PREFIX}_control",
         description="pause, resume, approve from operator identities",
@@ -74,4 +84,5 @@ def register(bus: Bus, decider: Callable[[], Decider], batch_size: int = 16) -> 
     bus.publisher(subjects.INTERVENTION_DECIDED, InterventionDecision, "act, or blocked and why")
     bus.publisher(subjects.INTERVENTION_EXECUTED, InterventionExecuted, "terminal outcome")
     bus.publisher(subjects.AUTOMATION_EXECUTED, AutomationAction, "automation outcome")
-    return {"state": on_state, "automation": on_automation, "etf": on_etf, "control": on_control}
+    return {"state": on_state, "automation": on_automation, "etf": on_etf, "control": on_control,
+            "deposit": on_deposit}

@@ -53,6 +53,11 @@ class InterventionMetrics:
             "Stuck transactions replaced at the same nonce with bumped fees",
             registry=registry,
         )
+        self.unfundable = Gauge(
+            "ballast_intervention_withdrawals_unfundable_raw",
+            "Queued StakeBasket withdrawals that recalling the whole stake cannot pay, in base "
+            "units of the asset (0: the queue can be funded)", ["asset"], registry=registry,
+        )
         self.lease_held = Gauge(
             "ballast_intervention_executor_lease",
             "1 while this process is the active executor",

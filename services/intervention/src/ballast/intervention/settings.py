@@ -20,6 +20,8 @@ from ballast.common.messages import ExecutionMode
 from ballast.common.settings import ServiceSettings
 from ballast.intervention.building import ExecConfig
 from ballast.intervention.domain.routing import route
+from ballast.intervention.legs import PoolConfig
+from ballast.strategy.basket import INSTANT_BUFFER_SHARE
 from ballast.strategy.policy import Policy
 from ballast.strategy.settings import StrategySettings, strategy_from_env
 
@@ -69,6 +71,14 @@ class InterventionSettings(ServiceSettings):
         "pool (from deployment.json: the devnet routes USDC -> WCORE -> PUMP)",
     )
     basket_address: str | None = Field(default=None, pattern=ADDRESS)
+    treasury_address: str | None = Field(
+        default=None, pattern=ADDRESS, description="the treasury account a dry run reads"
+    )
+    liquidity_pools: dict[str, dict[str, str]] = Field(
+        default_factory=dict[str, dict[str, str]],
+        description='liquidity pools by name: {"PUMP-WCORE": {"pair", "token0", "token1"}} '
+        "(addresses, tokens in the pair's order); from the deployment file when unset",
+    )
     deployment_file: Path | None = Field(
         default=None,
         description="deployment.json of `ballast deploy devnet` (set by `ballast up`): fills the "
@@ -99,6 +109,16 @@ class InterventionSettings(ServiceSettings):
         default=Decimal(0), ge=0, description="compound when rewards exceed this; unset: never"
     )
     compound_interval_seconds: int = Field(default=86_400, gt=0, description="one Core round")
+    etf_buffer_share: Decimal = Field(
+        default=INSTANT_BUFFER_SHARE, ge=0, lt=1,
+        description="StakeBasket instant-withdrawal buffer kept liquid, share of each asset",
+    )
+    basket_actions: bool = Field(
+        default=True, description="stake above the buffer and fund the withdrawal queue"
+    )
+    stake_interval_seconds: int = Field(default=3600, gt=0)
+    large_deposit_usd: Decimal = Field(default=Decimal(10_000), ge=0)
+    fund_interval_seconds: int = Field(default=300, gt=0)
 
     # --- control
     operator_identities: tuple[str, ...] = Field(
@@ -124,6 +144,8 @@ class InterventionSettings(ServiceSettings):
                 "accumulate_token_decimals": tokens.get("USDC", {}).get("decimals"),
                 "basket_address": deployment.get("etf", {}).get("stake_basket"),
                 "accumulate_via_address": _via(deployment),
+                "treasury_address": deployment.get("treasury"),
+                "liquidity_pools": deployment.get("pools") or None,
             }
         except (OSError, ValueError, KeyError, TypeError) as err:
             raise ValueError(f"DEPLOYMENT_FILE {path}: unreadable ({err!r})") from None
@@ -181,4 +203,10 @@ class InterventionSettings(ServiceSettings):
                 else None
             ),
             decision_ttl=timedelta(seconds=self.decision_ttl_seconds),
+            pools={
+                name: PoolConfig(p["pair"], p["token0"], p["token1"])
+                for name, p in self.liquidity_pools.items()
+            },
+            owner=self.treasury_address,
+            buffer_share=self.etf_buffer_share,
         )

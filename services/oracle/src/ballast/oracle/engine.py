@@ -17,9 +17,12 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Protocol
 
 from ballast.common.messages import ConsensusPrice, PriceObservation, Trade, utcnow
+from ballast.oracle.domain.anchor import CLEAR, AnchorState
+from ballast.oracle.domain.anchor import confirm as confirm_move
 from ballast.oracle.domain.consensus import SourceInput, compute, same_outcome
 from ballast.oracle.domain.jump_guard import JumpState
 from ballast.oracle.domain.policy import ConsensusConfig, SourcePolicy
@@ -61,6 +64,7 @@ class _Symbol:
     config: ConsensusConfig
     sources: dict[str, _Source]
     jump: JumpState = field(default_factory=JumpState)
+    anchor: AnchorState = CLEAR
     sequence: int = 0
     last: ConsensusPrice | None = None
     last_published: float = float("-inf")
@@ -143,6 +147,20 @@ class OracleEngine:
             if name in self._symbols:
                 self._symbols[name].sequence = max(self._symbols[name].sequence, seq)
 
+    def confirm(self, symbol: str, price: Decimal | None = None) -> Decimal | None:
+        """An operator confirms a moved price (the correlated-move defence accepts that level):
+        `price`, else the latest consensus price. None when there is nothing to confirm."""
+        state = self._symbols.get(symbol)
+        if state is None:
+            return None
+        if price is None:
+            price = state.last.price if state.last is not None else None
+        if price is None:
+            return None
+        state.anchor = confirm_move(state.anchor, price)
+        self._mark(symbol)
+        return price
+
     def latest(self, symbol: str) -> ConsensusPrice | None:
         return self._symbols[symbol].last
 
@@ -206,10 +224,12 @@ class OracleEngine:
         inputs = [SourceInput(name, s.policy, s.reading, s.down, s.head_block)
                   for name, s in state.sources.items()]
         now = self.clock()
-        result = compute(symbol, inputs, state.config, now, state.jump,
+        result = compute(symbol, inputs, state.config, now, state.jump, anchor=state.anchor,
                          sequence=state.sequence + 1)
-        state.jump = result.jump
+        state.jump, state.anchor = result.jump, result.anchor
         self.metrics.record_consensus(result.price, now)  # ages move even when nothing changed
+        for check in result.checks:
+            self.metrics.checks_failed.labels(symbol, check).inc()
         due = time.monotonic() - state.last_published >= self.heartbeat_seconds
         if same_outcome(state.last, result.price) and not (heartbeat and due):
             return None

@@ -7,12 +7,20 @@ import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 
-from ballast.common.messages import ConsensusPrice, PriceObservation, Trade
+from faststream.nats import DeliverPolicy
+
+from ballast.common.messages import ConsensusPrice, ControlCommand, PriceObservation, Trade
 from ballast.common.service import Service
 from ballast.common.settings import load_settings
-from ballast.common.subjects import PRICES_CONSENSUS_ALL, PRICES_OBSERVED_ALL, TRADES_ALL
+from ballast.common.subjects import (
+    CONTROL_ALL,
+    PRICES_CONSENSUS_ALL,
+    PRICES_OBSERVED_ALL,
+    TRADES_ALL,
+)
 from ballast.oracle.adapters.factory import FeedSupervisor
 from ballast.oracle.adapters.repository import HistoryReader, HistoryWriter
+from ballast.oracle.control import apply_control
 from ballast.oracle.engine import OracleEngine, SymbolSpec
 from ballast.oracle.handlers import BusPublisher
 from ballast.oracle.metrics import OracleMetrics
@@ -59,6 +67,12 @@ def build_app(settings: OracleSettings, *, run_feeds: bool = True) -> OracleApp:
     bus.publisher(PRICES_OBSERVED_ALL, PriceObservation, "every source reading")
     bus.publisher(PRICES_CONSENSUS_ALL, ConsensusPrice, "consensus on change and heartbeat")
     bus.publisher(TRADES_ALL, Trade, "confirmed DEX swaps, once each")
+
+    @bus.subscriber(CONTROL_ALL, "oracle-control", deliver_policy=DeliverPolicy.NEW,
+                    title="oracle:control",
+                    description="approve (target oracle): an operator confirms a moved price")
+    async def on_control(command: ControlCommand) -> None:
+        apply_control(engine, command, settings.operator_identities, metrics)
 
     @service.on_start
     async def open_history() -> None:

@@ -47,6 +47,15 @@ class OracleMetrics:
         self.max_deviation = Gauge(
             "ballast_oracle_consensus_max_deviation", "Largest source deviation from the median",
             ["symbol"], registry=registry)
+        self.checks_failed = Counter(
+            "ballast_oracle_consensus_checks_failed",
+            "Consensus rounds held back (DEGRADED) by a check: quorum_lost, unconfirmed_jump, "
+            "two_source_disagreement, correlated_move; emergency_source counts rounds that had "
+            "to consult the emergency source", ["symbol", "check"], registry=registry)
+        self.confirmations = Counter(
+            "ballast_oracle_operator_confirmations",
+            "control.approve commands confirming a moved price, by outcome",
+            ["symbol", "outcome"], registry=registry)
         self.consensus_published = Counter(
             "ballast_oracle_consensus_published", "Consensus messages published", ["symbol"],
             registry=registry)

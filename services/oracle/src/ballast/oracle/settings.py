@@ -11,6 +11,11 @@ any subset of sources per symbol:
         {"kind": "chainlink", "rpc_url": "...", "address": "0x...", "heartbeat_seconds": 3600},
         {"kind": "uniswap_v2", "rpc_url": "...", "pair": "0x...", "base_token": "0x...",
          "venue": "icecream", "window_seconds": 1800}]}}}
+
+Per symbol, the checks of issue #17 (README "Consensus"): `anchor_source` (default: the
+symbol's chainlink source; "" for none), `anchor_max_move` (0.10), `anchor_hold_seconds`
+(3600), `slow_average_seconds` (off) and `emergency_source` (a source name, off).
+`operator_identities` may confirm a moved price over `control.approve`.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from ballast.common.settings import ServiceSettings
-from ballast.oracle.domain.policy import ConsensusConfig, SourcePolicy
+from ballast.oracle.domain.policy import AnchorConfig, ConsensusConfig, SourcePolicy
 
 HexAddress = Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{40}$")]
 Hex32 = Annotated[str, Field(pattern=r"^(0x)?[0-9a-fA-F]{64}$")]
@@ -145,6 +150,16 @@ class SymbolSettings(BaseModel):
     jump_threshold: Decimal = Field(default=Decimal("0.10"), gt=0)
     jump_confirm_tolerance: Decimal = Field(default=Decimal("0.02"), gt=0)
     jump_confirm_seconds: float = Field(default=1.0, ge=0)
+    anchor_source: str | None = Field(
+        default=None, description="the slow reference of the correlated-move defence; default "
+        "the symbol's chainlink source, \"\" for none")
+    anchor_max_move: Decimal = Field(default=Decimal("0.10"), gt=0)
+    anchor_hold_seconds: float = Field(default=3600.0, gt=0)
+    slow_average_seconds: float | None = Field(
+        default=None, gt=0, description="EMA of the OK consensus, the reference while the "
+        "anchor is not fresh (off by default)")
+    emergency_source: str | None = Field(
+        default=None, description="a source consulted only when the quorum fails")
     sources: list[SourceSettings] = Field(default_factory=list[SourceSettings])
 
     @model_validator(mode="after")
@@ -152,7 +167,19 @@ class SymbolSettings(BaseModel):
         labels = [s.label for s in self.sources]
         if len(set(labels)) != len(labels):
             raise ValueError(f"source names must be unique per symbol: {labels}")
+        for role, name in (("anchor_source", self.anchor_source),
+                           ("emergency_source", self.emergency_source)):
+            if name and name not in labels:
+                raise ValueError(f"{role} {name!r} is not one of this symbol's sources {labels}")
+        if self.emergency_source and self.emergency_source == self.anchor:
+            raise ValueError("the emergency source cannot also be the anchor")
         return self
+
+    @property
+    def anchor(self) -> str | None:
+        if self.anchor_source is not None:
+            return self.anchor_source or None
+        return next((s.label for s in self.sources if isinstance(s, ChainlinkSource)), None)
 
     def consensus(self) -> ConsensusConfig:
         return ConsensusConfig(
@@ -162,6 +189,14 @@ class SymbolSettings(BaseModel):
             jump_threshold=self.jump_threshold,
             jump_confirm_tolerance=self.jump_confirm_tolerance,
             jump_confirm_after=timedelta(seconds=self.jump_confirm_seconds),
+            anchor=AnchorConfig(
+                source=self.anchor,
+                max_move=self.anchor_max_move,
+                hold=timedelta(seconds=self.anchor_hold_seconds),
+                slow_average=None if self.slow_average_seconds is None
+                else timedelta(seconds=self.slow_average_seconds),
+            ),
+            emergency_source=self.emergency_source,
         )
 
 
@@ -176,6 +211,8 @@ class OracleSettings(ServiceSettings):
     startup_grace_seconds: float = Field(
         default=10.0, ge=0,
         description="after a start, no consensus until every source answered once or this long")
+    operator_identities: tuple[str, ...] = Field(
+        default=(), description="issued_by values whose control.approve confirms a moved price")
     db_flush_seconds: float = Field(default=0.5, gt=0)
     db_batch_rows: int = Field(default=5000, ge=1)
     db_max_buffered_rows: int = Field(default=500_000, ge=1)

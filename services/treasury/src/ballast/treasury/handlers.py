@@ -163,8 +163,14 @@ class Treasury:
         await self.repo.record_execution(executed)
 
     async def on_automation(self, action: AutomationAction) -> None:
-        if action.kind is AutomationKind.REBALANCE and action.status is ExecutionStatus.CONFIRMED:
-            await self.repo.reset_pool_entries()
+        """A confirmed liquidity add or rebalance restarts its pool's band. A StakeBasket
+        validator REBALANCE is another thing entirely and leaves the liquidity bands alone."""
+        liquidity = (AutomationKind.LIQUIDITY_ADD, AutomationKind.LIQUIDITY_REBALANCE)
+        pool = action.details.get("pool")
+        if action.kind in liquidity and action.status is ExecutionStatus.CONFIRMED and pool:
+            await self.repo.liquidity_action(
+                action.action_id, action.kind.value, pool, action.tx_hash, action.executed_at
+            )
 
     async def refresh_chain(self) -> None:
         if self.chain is None:

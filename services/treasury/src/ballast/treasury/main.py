@@ -69,6 +69,10 @@ PUBLISHES: tuple[tuple[str, type[Message], str], ...] = (
     (PERFORMANCE_REPORT, PerformanceReport, "every 6 hours"),
     (automation_requested("accumulate"), AutomationRequest,
      "hourly purchase of the daily budget's 24th, none in emergency stop"),
+    (automation_requested("liquidity_add"), AutomationRequest,
+     "with liquidity.state: a configured pool without a position gets its budget (60/40)"),
+    (automation_requested("liquidity_rebalance"), AutomationRequest,
+     "with liquidity.state: a position whose pool price is past 15% from its band's centre"),
 )
 """What the treasury publishes, declared for the AsyncAPI document."""
 

@@ -40,6 +40,26 @@ class TreasuryMetrics:
             "ballast_treasury_published", "Messages published, by subject", ["subject"],
             registry=registry,
         )
+        self.liquidity_value = Gauge(
+            "ballast_treasury_liquidity_value_usd", "LP position value in USD, from the chain",
+            ["pair"], registry=registry,
+        )
+        self.liquidity_in_range = Gauge(
+            "ballast_treasury_liquidity_in_range_share",
+            "Share of LP value whose pool price is inside its ±10% band", registry=registry,
+        )
+        self.liquidity_il = Gauge(
+            "ballast_treasury_liquidity_impermanent_loss",
+            "LP value / holding value - 1 since the band was entered", ["pair"], registry=registry,
+        )
+        self.liquidity_fees = Gauge(
+            "ballast_treasury_liquidity_fees_usd", "Fees earned since the band was entered",
+            ["pair"], registry=registry,
+        )
+        self.liquidity_rebalances = Gauge(
+            "ballast_treasury_liquidity_rebalances_30d",
+            "Confirmed liquidity rebalances in the last 30 days", registry=registry,
+        )
         self.chain_errors = Counter(
             "ballast_treasury_chain_read_errors", "Failed on-chain reads", registry=registry
         )

@@ -6,9 +6,16 @@ from __future__ import annotations
 from datetime import UTC, date, timedelta
 from decimal import Decimal
 
-from ballast.common.messages import LiquidityState, PerformanceReport, RiskReport
-from ballast.common.subjects import LIQUIDITY_STATE, PERFORMANCE_REPORT, RISK_REPORT
+from ballast.common.messages import AutomationKind, LiquidityState, PerformanceReport, RiskReport
+from ballast.common.subjects import (
+    LIQUIDITY_STATE,
+    PERFORMANCE_REPORT,
+    RISK_REPORT,
+    automation_requested,
+)
+from ballast.strategy.liquidity import pool_budgets_usd
 from ballast.treasury.domain import liquidity as lq
+from ballast.treasury.domain.liquidity_actions import plan_requests
 from ballast.treasury.domain.performance import build_performance
 from ballast.treasury.domain.risk import build_risk
 from ballast.treasury.handlers import PRICE_HISTORY, Treasury
@@ -65,9 +72,39 @@ class Reports:
             entry = await self.t.repo.pool_entry(r.pool, r.reserve1 / r.reserve0, g, now)
             items.append((r, entry, target))
         state = lq.build_liquidity(items, prices, now, self.t.params)
+        rebalances = await self.t.repo.liquidity_actions_since(
+            AutomationKind.LIQUIDITY_REBALANCE.value, now - timedelta(days=30))
+        planned = None
+        if self.t.settings.liquidity_actions:
+            budgets = pool_budgets_usd(self.t.settings.liquidity_pools, self.t.params)
+            holdings = {h.symbol: h for h in (self.t.last_state.holdings
+                                              if self.t.last_state else [])}
+            planned = plan_requests([(r, e) for r, e, _ in items], budgets, holdings,
+                                    self.t.params, now)
+        state = state.model_copy(update={
+            "rebalances_30d": rebalances,
+            "reasons": state.reasons + (planned.reasons if planned else []),
+        })
         await self.t.bus.publish(state, LIQUIDITY_STATE, msg_id=f"liquidity-{now.isoformat()}")
         self.t.metrics.published.labels(LIQUIDITY_STATE).inc()
+        self._observe_liquidity(state)
+        for request in planned.requests if planned else []:
+            subject = automation_requested(request.kind.value)
+            await self.t.bus.publish(request, subject, msg_id=request.request_id)
+            self.t.metrics.published.labels(subject).inc()
         return state
+
+    def _observe_liquidity(self, state: LiquidityState) -> None:
+        m = self.t.metrics
+        for p in state.positions:
+            for gauge, value in ((m.liquidity_value, p.value_usd),
+                                 (m.liquidity_il, p.impermanent_loss),
+                                 (m.liquidity_fees, p.fees_earned_usd)):
+                if value is not None:
+                    gauge.labels(p.pair).set(float(value))
+        if state.in_range_share is not None:
+            m.liquidity_in_range.set(float(state.in_range_share))
+        m.liquidity_rebalances.set(state.rebalances_30d)
 
     async def performance_report(self) -> PerformanceReport:
         now = self.t.clock()

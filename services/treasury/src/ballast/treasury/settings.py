@@ -36,6 +36,11 @@ class TreasurySettings(ServiceSettings):
     chain_interval_seconds: float = Field(default=15, gt=0)
     accumulation_interval_seconds: float = Field(default=3600, gt=0, description="hourly")
     liquidity_interval_seconds: float = Field(default=86_400, gt=0, description="daily")
+    liquidity_actions: bool = Field(
+        default=True,
+        description="ask the intervention service to add each pool's budget and rebalance a "
+        "band past 15% (it executes them dry-run unless it runs live)",
+    )
     performance_interval_seconds: float = Field(default=21_600, gt=0, description="6 hours")
     risk_interval_seconds: float = Field(default=7200, gt=0, description="2 hours")
 

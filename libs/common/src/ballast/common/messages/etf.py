@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from enum import StrEnum
 
 from pydantic import Field
@@ -55,6 +56,11 @@ class EtfMetrics(Message):
     queue_total_raw: BaseUnits = 0
     oldest_wait_seconds: int | None = Field(default=None, ge=0)
     instant_withdrawal_capacity_usd: Dec
+    unfunded_queue_usd: Dec = Field(
+        default=Decimal(0), ge=0,
+        description="queued withdrawals the basket's balances do not cover (per asset, in USD): "
+        "what the executor recalls from staking",
+    )
     allocation: list[AllocationEntry] = Field(default_factory=list[AllocationEntry])
     max_allocation_deviation_bps: int = Field(default=0, ge=0)
     invariants: list[InvariantCheck] = Field(default_factory=list[InvariantCheck])

@@ -98,6 +98,14 @@ class AutomationKind(StrEnum):
     ACCUMULATE = "accumulate"
     REBALANCE = "rebalance"
     COMPOUND = "compound"
+    LIQUIDITY_ADD = "liquidity_add"
+    """Provide a pool's share of the liquidity allocation (PSTR seed 6): swap, then add."""
+    LIQUIDITY_REBALANCE = "liquidity_rebalance"
+    """Price past 15% from the band's centre: remove, re-balance the tokens, re-add."""
+    STAKE = "stake"
+    """StakeBasket free liquidity above the instant-withdrawal buffer: deployLiquidity."""
+    FUND_WITHDRAWALS = "fund_withdrawals"
+    """Queued withdrawals owed more than the basket holds: recallLiquidity before maturity."""
 
 
 class AutomationRequest(Message):
@@ -108,10 +116,17 @@ class AutomationRequest(Message):
     amount_usd: Dec = Field(ge=0)
     reason: str
     requested_at: UtcDatetime
+    details: dict[str, str] = Field(
+        default_factory=dict[str, str],
+        description="kind-specific inputs, e.g. a liquidity action's pool, funding token, amount",
+    )
 
 
 class AutomationAction(Message):
-    """`automation.executed`: outcome of an accumulate, rebalance or compound."""
+    """`automation.executed`: outcome of an accumulate, rebalance, compound or liquidity action.
+
+    A liquidity action of several transactions (swap, remove, add) is one action: `tx_hash` is
+    its last transaction, `details` lists every leg's hash and gas."""
 
     action_id: str
     kind: AutomationKind

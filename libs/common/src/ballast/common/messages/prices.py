@@ -79,6 +79,11 @@ class ConsensusPrice(Message):
     reasons: list[str] = Field(default_factory=list[str])
     computed_at: UtcDatetime
     sequence: int = Field(default=0, ge=0, description="monotonic per symbol and producer")
+    emergency_source: str = Field(
+        default="", max_length=64,
+        description="the emergency source this round had to consult because the quorum "
+        "failed; empty when none was",
+    )
 
 
 class TradeSide(StrEnum):

@@ -145,6 +145,9 @@ class LiquidityPosition(Message):
     in_range: bool
     impermanent_loss: Dec | None = Field(description="LP value / hold value - 1 (<= 0)")
     fees_earned_usd: Dec | None
+    band_started_at: UtcDatetime | None = Field(
+        default=None, description="when the band was entered: the position's add or rebalance"
+    )
 
 
 class LiquidityState(Message):
@@ -156,6 +159,7 @@ class LiquidityState(Message):
     in_range_share: Dec | None
     rebalance_needed: bool
     reasons: list[str] = Field(default_factory=list[str])
+    rebalances_30d: int = Field(default=0, ge=0, description="confirmed in the last 30 days")
 
 
 class InterventionImpact(Message):

@@ -7,6 +7,7 @@ import dataclasses
 import json
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import asyncpg
@@ -196,6 +197,19 @@ class Repository:
             metrics.aum_usd, reading.supply, reading.queue_length,
             all(i.ok for i in metrics.invariants), reading_to_json(reading),
             metrics.model_dump_json())
+
+    async def first_nav_since(self, since: datetime) -> tuple[datetime, Decimal] | None:
+        """The oldest NAV per share of the window: where the realised APY is measured from."""
+        row = await self.pool.fetchrow(
+            "SELECT block_timestamp, nav_per_share FROM etf_snapshots "
+            "WHERE block_timestamp >= $1 ORDER BY block_number LIMIT 1", since)
+        return None if row is None else (row["block_timestamp"], Decimal(row["nav_per_share"]))
+
+    async def unique_depositors(self) -> int:
+        value = await self.pool.fetchval(
+            "SELECT count(DISTINCT lower(args ->> 'user')) FROM contract_events "
+            "WHERE event_name = 'Deposited'")
+        return int(value or 0)
 
     async def last_reading(self) -> EtfReading | None:
         row = await self.pool.fetchrow(

@@ -9,6 +9,7 @@ from decimal import Decimal
 from ballast.common.messages import AllocationEntry, EtfMetrics, FeedReading
 from ballast.contract_monitor.domain.invariants import check_all
 from ballast.contract_monitor.domain.model import EtfReading
+from ballast.strategy.basket import AssetBook
 
 E18 = Decimal(10**18)
 
@@ -35,6 +36,13 @@ def feed_readings(r: EtfReading) -> list[FeedReading]:
     return out
 
 
+def unfunded_usd(r: EtfReading) -> Decimal:
+    """USD of the queue the basket's own balances do not cover (ballast.strategy.basket)."""
+    core = AssetBook(r.basket_core_raw, r.queued_core_raw, r.staked_core_raw).shortfall
+    btc = AssetBook(r.basket_corebtc_raw, r.queued_btc_raw, r.lstbtc_raw).shortfall
+    return usd(core * r.core_price) / E18 + usd(btc * r.btc_price) / Decimal(10**8)
+
+
 def build_metrics(
     r: EtfReading, previous: EtfReading | None, tolerance: Decimal, losses: list[str]
 ) -> EtfMetrics:
@@ -55,6 +63,7 @@ def build_metrics(
         queue_total_raw=r.queued_core_raw,
         oldest_wait_seconds=oldest,
         instant_withdrawal_capacity_usd=usd(r.free_liquidity_usd),
+        unfunded_queue_usd=unfunded_usd(r),
         allocation=[
             AllocationEntry(validator=a.validator, staked_raw=a.staked_raw,
                             current_weight_bps=a.current_bps, target_weight_bps=a.target_bps)

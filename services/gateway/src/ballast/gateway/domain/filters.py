@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from ballast.common.subjects import subject_matches
+
 _TOKEN = re.compile(r"^[A-Za-z0-9_\-]+$")
 MAX_FILTERS = 32
 
@@ -39,15 +41,8 @@ def check_pattern(pattern: str) -> None:
             raise FilterError(f"{pattern!r}: token {tok!r} is not letters, digits, '_' or '-'")
 
 
-def matches(pattern: str, subject: str) -> bool:
-    """NATS wildcard match of a concrete subject."""
-    pat, sub = pattern.split("."), subject.split(".")
-    for i, part in enumerate(pat):
-        if part == ">":
-            return len(sub) > i
-        if i >= len(sub) or (part != "*" and part != sub[i]):
-            return False
-    return len(pat) == len(sub)
+matches = subject_matches
+"""NATS wildcard match of a concrete subject (the bus contract's own, ballast.common.subjects)."""
 
 
 def is_subset(inner: str, outer: str) -> bool:

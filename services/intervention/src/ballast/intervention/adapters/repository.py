@@ -220,6 +220,12 @@ class Repository:
         )
         return [r["decision_id"] for r in rows]
 
+    async def find(self, decision_id: str) -> Record | None:
+        try:
+            return await self.load(decision_id)
+        except KeyError:
+            return None
+
     async def load(self, decision_id: str) -> Record:
         async with self.pool.acquire() as conn:
             row = await conn.fetchrow(

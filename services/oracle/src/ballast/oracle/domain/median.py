@@ -16,11 +16,13 @@ weights equal: the plain median.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import Decimal
+from decimal import Context, Decimal
 
 _ONE = Decimal(1)
 _TWO = Decimal(2)
 _FLOOR = Decimal("1e-12")  # relative confidence of an exact (conf = 0) source
+_MAX_PRECISION = 1 / _FLOOR
+_SIGNIFICANT = Context(prec=18)  # a blended price keeps 18 significant digits
 
 
 def confidence_weights(
@@ -31,6 +33,8 @@ def confidence_weights(
     n = len(prices)
     if n == 0:
         return []
+    if n % 2 == 1:  # n = 2f + 1: the cap 1/(2f + 1) = 1/n makes every weight equal anyway
+        return [_ONE / n] * n
     relative: list[Decimal | None] = [
         None if c is None else max(c / p, _FLOOR) for p, c in zip(prices, confidences, strict=True)
     ]
@@ -93,3 +97,37 @@ def _crossing(pairs: Sequence[tuple[Decimal, Decimal]], total: Decimal) -> Decim
         if cumulative * _TWO >= total:
             return value
     return pairs[-1][0]
+
+
+def blend(
+    median: Decimal,
+    agreeing: Sequence[tuple[Decimal, Decimal | None]],
+    confidence_weight: Decimal,
+) -> Decimal:
+    """`median + cw × (m − median)`, m the precision-weighted mean of the agreeing sources.
+
+    Why: with the seed's three sources the cap above makes every weight equal, so
+    `confidence_weight` would change nothing. Blending gives it its meaning — precise sources
+    pull the price towards them — and keeps the manipulation bound: every agreeing source lies
+    within max_price_deviation of the median, so m does too, and the blend moves the price at
+    most cw × max_price_deviation from a median a minority cannot move out of the honest range.
+    `agreeing` is (price, confidence) of the sources within max_price_deviation of the median.
+    """
+    if confidence_weight == 0 or not agreeing:
+        return median
+    # precision q = price / conf = 1 / relative confidence, capped like confidence_weights
+    precision = [None if c is None else _MAX_PRECISION if c == 0 else min(p / c, _MAX_PRECISION)
+                 for p, c in agreeing]
+    fill = _ONE
+    if None in precision:
+        known = sorted(q for q in precision if q is not None)
+        if not known:
+            return median
+        fill = known[(len(known) - 1) // 2]
+    weighted = total = Decimal(0)
+    for (price, _), q in zip(agreeing, precision, strict=True):
+        if q is None:
+            q = fill
+        weighted += q * price
+        total += q
+    return _SIGNIFICANT.plus(median + confidence_weight * (weighted / total - median))

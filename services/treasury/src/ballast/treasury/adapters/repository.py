@@ -269,15 +269,35 @@ class Repository:
         row = await self.pool.fetchrow(
             "INSERT INTO treasury_pool_entries (pool, centre_price, liquidity_per_lp, entered_at) "
             "VALUES ($1, $2, $3, $4) ON CONFLICT (pool) DO UPDATE SET pool = EXCLUDED.pool "
-            "RETURNING centre_price, liquidity_per_lp",
+            "RETURNING centre_price, liquidity_per_lp, entered_at",
             pool, centre, g, now,
         )
         assert row is not None
-        return PoolEntry(row["centre_price"], row["liquidity_per_lp"])
+        return PoolEntry(row["centre_price"], row["liquidity_per_lp"], row["entered_at"])
 
-    async def reset_pool_entries(self) -> None:
-        """After a rebalance the positions are re-entered: the next reading sets new centres."""
-        await self.pool.execute("DELETE FROM treasury_pool_entries")
+    async def liquidity_action(
+        self, action_id: str, kind: str, pool: str, tx_hash: str | None, at: datetime
+    ) -> bool:
+        """Record a confirmed add or rebalance once and restart its pool's band (the next
+        reading enters it at the new price). False for a redelivered action."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            inserted = await conn.fetchval(
+                "INSERT INTO treasury_liquidity_actions (action_id, kind, pool, tx_hash, "
+                "confirmed_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING 1",
+                action_id, kind, pool.lower(), tx_hash, at,
+            )
+            if inserted is not None:
+                await conn.execute(
+                    "DELETE FROM treasury_pool_entries WHERE lower(pool) = $1", pool.lower()
+                )
+            return inserted is not None
+
+    async def liquidity_actions_since(self, kind: str, since: datetime) -> int:
+        value = await self.pool.fetchval(
+            "SELECT count(*) FROM treasury_liquidity_actions WHERE kind = $1 "
+            "AND confirmed_at >= $2", kind, since,
+        )
+        return int(value or 0)
 
 
 async def _derived_rows(conn: Conn) -> None:

@@ -78,6 +78,8 @@ class PoolEntry:
 
     centre_price: Decimal
     liquidity_per_lp: Decimal
+    entered_at: datetime | None = None
+    """When the band started: its identity (one rebalance per band)."""
 
 
 def position(
@@ -107,8 +109,11 @@ def position(
         pool_share=share, amount0=amount0, amount1=amount1, value_usd=value,
         target_weight=target_weight, actual_weight=None, range_lower=lower, range_upper=upper,
         range_centre=centre, in_range=in_range, impermanent_loss=il, fees_earned_usd=fees,
+        band_started_at=entry.entered_at,
     )
-    return msg, pool_price is not None and liquidity_needs_rebalance(pool_price, centre, params)
+    held = reading.lp_balance_raw > 0  # no position, nothing to rebalance (an add is due)
+    return msg, held and pool_price is not None and liquidity_needs_rebalance(
+        pool_price, centre, params)
 
 
 def build_liquidity(

@@ -1,0 +1,55 @@
+"""The StakeBasket's books as the chain shows them, and its operator calls `deployLiquidity` /
+`recallLiquidity` (contracts/src/etf/StakeBasket.sol)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eth_utils.address import to_checksum_address
+from hexbytes import HexBytes
+
+from ballast.intervention.adapters.chain import ERC20_ABI, Chain
+from ballast.strategy.basket import AssetBook
+
+
+def _fn(name: str, inputs: int = 0, outputs: int = 1, mutable: bool = False) -> dict[str, Any]:
+    return {
+        "name": name, "type": "function",
+        "stateMutability": "nonpayable" if mutable else "view",
+        "inputs": [{"name": f"a{i}", "type": "uint256"} for i in range(inputs)],
+        "outputs": [{"name": f"r{i}", "type": "uint256"} for i in range(outputs)],
+    }
+
+
+ADDRESS_OUT = [{"name": "", "type": "address"}]
+BASKET_ABI: list[dict[str, Any]] = [
+    {**_fn(n), "outputs": ADDRESS_OUT} for n in ("queue", "stakingManager", "coreBTC")
+] + [_fn("deployLiquidity", 2, 0, True), _fn("recallLiquidity", 2, 0, True)]
+QUEUE_ABI = [_fn("totalQueuedAmount", 0, 2)]
+MANAGER_ABI = [_fn("totalStaked"), _fn("lstBtcBalance")]
+
+
+async def books(chain: Chain, basket: str) -> tuple[AssetBook, AssetBook]:
+    """(CORE, coreBTC) of the basket: balance held, owed to the queue, staked."""
+    w3 = chain.w3
+    b = w3.eth.contract(address=to_checksum_address(basket), abi=BASKET_ABI)
+    queue = w3.eth.contract(address=await b.functions.queue().call(), abi=QUEUE_ABI)
+    manager = w3.eth.contract(address=await b.functions.stakingManager().call(),
+                              abi=MANAGER_ABI)
+    core_btc = w3.eth.contract(address=await b.functions.coreBTC().call(), abi=ERC20_ABI)
+    owed_core, owed_btc = await queue.functions.totalQueuedAmount().call()
+    core = AssetBook(
+        balance=int(await w3.eth.get_balance(to_checksum_address(basket))),
+        owed=int(owed_core), staked=int(await manager.functions.totalStaked().call()),
+    )
+    btc = AssetBook(
+        balance=int(await core_btc.functions.balanceOf(to_checksum_address(basket)).call()),
+        owed=int(owed_btc), staked=int(await manager.functions.lstBtcBalance().call()),
+    )
+    return core, btc
+
+
+def move_calldata(chain: Chain, basket: str, function: str, core: int, core_btc: int) -> bytes:
+    """`deployLiquidity(core, coreBtc)` or `recallLiquidity(core, coreBtc)`."""
+    contract = chain.w3.eth.contract(address=to_checksum_address(basket), abi=BASKET_ABI)
+    return bytes(HexBytes(contract.encode_abi(function, [core, core_btc])))

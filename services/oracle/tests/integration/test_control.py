@@ -1,0 +1,117 @@
+"""An operator confirms a moved price over the bus (`control.approve`, target `oracle`): the
+correlated-move defence lets the consensus through; anyone else is refused (real NATS,
+Postgres)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from typing import Any
+
+import nats
+import pytest
+
+from ballast.common.messages import (
+    ConsensusPrice,
+    ConsensusStatus,
+    ControlCommand,
+    ControlVerb,
+    PriceObservation,
+    utcnow,
+)
+from ballast.oracle.main import OracleApp, build_app
+from ballast.oracle.settings import OracleSettings
+
+pytestmark = pytest.mark.integration
+
+FEED = "0x" + "ab" * 32
+SOURCES = [
+    {"kind": "pyth_hermes", "endpoint": "http://127.0.0.1:9", "feed_id": FEED},
+    {"kind": "switchboard_crossbar", "endpoint": "http://127.0.0.1:9", "feed_hash": FEED},
+    {"kind": "chainlink", "rpc_url": "http://127.0.0.1:9", "address": "0x" + "11" * 20,
+     "heartbeat_seconds": 60},
+]
+
+
+class Consensus:
+    def __init__(self) -> None:
+        self.seen: list[ConsensusPrice] = []
+
+    async def on_msg(self, msg: Any) -> None:
+        self.seen.append(ConsensusPrice.model_validate_json(msg.data))
+
+    async def wait(self, predicate: Any, within: float = 10.0) -> ConsensusPrice:
+        async with asyncio.timeout(within):
+            while True:
+                for c in self.seen:
+                    if predicate(c):
+                        return c
+                await asyncio.sleep(0.02)
+
+
+@pytest.fixture
+async def oracle(nats_server: Any, bus_namespace: str, database_url: str
+                 ) -> AsyncIterator[OracleApp]:
+    settings = OracleSettings(
+        nats_url=nats_server.url, bus_prefix=bus_namespace, database_url=database_url,
+        http_port=0, http_host="127.0.0.1", evaluate_seconds=0.05,
+        consensus_heartbeat_seconds=0.5, db_flush_seconds=0.05, startup_grace_seconds=0,
+        operator_identities=("ops@ballast",),
+        symbols={"PSTR": {"min_sources": 2, "sources": SOURCES}},
+    )
+    app = build_app(settings, run_feeds=False)
+    await app.start()
+    yield app
+    await app.stop()
+
+
+def observe(app: OracleApp, source: str, price: str) -> None:
+    now = utcnow()
+    app.engine.observe(PriceObservation(source=source, symbol="PSTR", price=Decimal(price),
+                                        published_at=now, observed_at=now))
+
+
+def approve(by: str, command_id: str, **matchers: str) -> ControlCommand:
+    return ControlCommand(command_id=command_id, command=ControlVerb.APPROVE, issued_by=by,
+                          issued_at=utcnow(), target="oracle", matchers=matchers)
+
+
+async def test_control_approve__operator_confirms_a_pumped_price__ok_at_it_others_refused(
+    oracle: OracleApp, nats_server: Any, bus_namespace: str,
+) -> None:
+    nc = await nats.connect(nats_server.url)
+    got = Consensus()
+    await nc.subscribe(f"{bus_namespace}.prices.consensus.PSTR", cb=got.on_msg)
+    js = nc.jetstream()
+    try:
+        for source, price in (("pyth", "1.30"), ("switchboard", "1.30"), ("chainlink", "1.00")):
+            observe(oracle, source, price)
+        held = await got.wait(lambda c: c.status is ConsensusStatus.DEGRADED)
+        assert held.reasons[0].startswith("correlated move: consensus 1.30 is 30.00% from the "
+                                          "anchor chainlink 1.00")
+
+        subject = f"{bus_namespace}.control.approve"
+        stranger = approve("mallory", "c-1", symbol="PSTR", price="1.30")
+        await js.publish(subject, stranger.model_dump_json().encode())
+        registry = oracle.service.registry
+        labels = {"symbol": "PSTR", "outcome": "refused"}
+        async with asyncio.timeout(10):
+            while not registry.get_sample_value(
+                    "ballast_oracle_operator_confirmations_total", labels):
+                await asyncio.sleep(0.02)
+        assert oracle.engine.latest("PSTR").status is ConsensusStatus.DEGRADED  # type: ignore[union-attr]
+
+        operator = approve("ops@ballast", "c-2", symbol="PSTR", price="1.30")
+        await js.publish(subject, operator.model_dump_json().encode())
+        ok = await got.wait(lambda c: c.status is ConsensusStatus.OK)
+        assert ok.price == Decimal("1.30")
+        assert registry.get_sample_value(
+            "ballast_oracle_operator_confirmations_total",
+            {"symbol": "PSTR", "outcome": "applied"}) == 1
+        failed = registry.get_sample_value(
+            "ballast_oracle_consensus_checks_failed_total",
+            {"symbol": "PSTR", "check": "correlated_move"})
+        assert failed is not None and failed >= 1
+    finally:
+        await nc.drain()

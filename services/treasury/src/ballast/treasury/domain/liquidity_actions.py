@@ -1,0 +1,89 @@
+"""What the liquidity manager asks the executor to do (PSTR seed 6), from one liquidity reading.
+
+- A configured pool where the treasury holds no LP tokens: provide its budget (capital x
+  liquidity_allocation x its split weight, ballast.strategy.liquidity) funded from whichever of
+  the pool's two tokens the treasury holds most of (the executor swaps half into the other).
+  One request per pool and UTC day: a redelivery or a second report the same day is the same
+  request, a failed add is tried again the next day.
+- A held position whose pool price is past 15% from the band's centre: rebalance. The request
+  id is the band (pool and the time it was entered), so a band is rebalanced at most once; the
+  confirmed rebalance restarts the band (a new entry, a new id).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from ballast.common.messages import AutomationKind, AutomationRequest, Holding
+from ballast.strategy.liquidity import raw_amount
+from ballast.strategy.params import StrategyParams
+from ballast.strategy.rebalance import liquidity_needs_rebalance
+from ballast.treasury.domain.liquidity import PoolEntry, PoolReading
+
+
+@dataclass(frozen=True)
+class Planned:
+    requests: list[AutomationRequest]
+    reasons: list[str]
+
+
+def funding(reading: PoolReading, holdings: dict[str, Holding], budget: Decimal
+            ) -> tuple[int, Holding] | None:
+    """(index in the pair, holding) of the pool token that can pay the whole budget, the one
+    held most of; None when neither can."""
+    best: tuple[int, Holding] | None = None
+    for index, symbol in enumerate((reading.token0, reading.token1)):
+        h = holdings.get(symbol)
+        if h is None or h.price_usd is None or h.value_usd is None or h.value_usd < budget:
+            continue
+        if best is None or (best[1].value_usd or 0) < h.value_usd:
+            best = (index, h)
+    return best
+
+
+def plan_requests(
+    items: list[tuple[PoolReading, PoolEntry]],
+    budgets: dict[str, Decimal],
+    holdings: dict[str, Holding],
+    params: StrategyParams,
+    now: datetime,
+) -> Planned:
+    requests: list[AutomationRequest] = []
+    reasons: list[str] = []
+    for reading, entry in items:
+        budget = budgets.get(reading.pair)
+        if budget is None or budget <= 0:
+            continue
+        if reading.lp_balance_raw == 0:
+            found = funding(reading, holdings, budget)
+            if found is None:
+                reasons.append(f"{reading.pair}: no add, neither {reading.token0} nor "
+                               f"{reading.token1} holdings cover {budget:.2f} USD")
+                continue
+            index, h = found
+            assert h.price_usd is not None
+            requests.append(AutomationRequest(
+                request_id=f"{reading.pair}-{now:%Y%m%d}", kind=AutomationKind.LIQUIDITY_ADD,
+                amount_usd=budget, requested_at=now,
+                reason=f"{reading.pair}: provide {budget:.2f} USD (seed 6 split) from {h.symbol}",
+                details={"pair": reading.pair, "pool": reading.pool, "fund_symbol": h.symbol,
+                         "fund_index": str(index),
+                         "fund_raw": str(raw_amount(budget, h.price_usd, h.decimals))},
+            ))
+            continue
+        if reading.reserve0 <= 0 or entry.entered_at is None:
+            continue
+        price = reading.reserve1 / reading.reserve0
+        if liquidity_needs_rebalance(price, entry.centre_price, params):
+            requests.append(AutomationRequest(
+                request_id=f"{reading.pair}-band-{entry.entered_at:%Y%m%dT%H%M%S}",
+                kind=AutomationKind.LIQUIDITY_REBALANCE, amount_usd=Decimal(0),
+                requested_at=now,
+                reason=f"{reading.pair}: pool price {price:.6g} is more than "
+                       f"{params.range_rebalance_distance:.0%} from the band's centre "
+                       f"{entry.centre_price:.6g}",
+                details={"pair": reading.pair, "pool": reading.pool},
+            ))
+    return Planned(requests, reasons)
