@@ -121,13 +121,17 @@ async def stack(
             "oracle": {"CONFIG_FILE": str(e2e_harness._fast_oracle_config(work, 0.25, 10))},  # noqa: SLF001
             # the devnet mines a block per transaction only: index the head, every 0.5 s
             "contract-monitor": {"CONFIRMATIONS": "0", "POLL_INTERVAL_SECONDS": "0.5"},
-            "treasury": {"STATE_DEBOUNCE_SECONDS": "0.05", "CHAIN_INTERVAL_SECONDS": "1"},
+            # the treasury's liquidity actions and the StakeBasket book actions are off: the
+            # queue test stakes the basket's buffer itself, and no other treasury transaction
+            # races the approved swap (tests/e2e/test_etf_actions.py covers the book actions)
+            "treasury": {"STATE_DEBOUNCE_SECONDS": "0.05", "CHAIN_INTERVAL_SECONDS": "1",
+                         "LIQUIDITY_ACTIONS": "false"},
             "intervention": {
                 "MODE": "live", "KEYSTORE_PATH": str(keystore),
                 "KEYSTORE_PASSWORD_FILE": str(password), "CONFIRMATIONS": "1",
                 "EXECUTOR_INTERVAL_SECONDS": "0.2",
                 # every intervention above $1 waits for an operator (a time lock with no expiry)
-                "APPROVAL_THRESHOLD_USD": "1",
+                "APPROVAL_THRESHOLD_USD": "1", "BASKET_ACTIONS": "false",
             },
         }
         await asyncio.to_thread(system.start_services)
