@@ -11,12 +11,14 @@ BIN := $(VENV)/bin
 SYNCED := $(VENV)/.synced
 NPM_DONE := contracts/node_modules/.installed
 DEPLOY_TOOLS_DONE := deploy/tools/node_modules/.installed
+WEB_DONE := web/dist/index.html
+CHROMIUM := /usr/bin/chromium
 PROMTOOL := $(TOOLS)/bin/promtool
 PYTEST_ARGS ?=
 
-.PHONY: setup run test lint typecheck unit contracts bench docs clean
+.PHONY: setup run test lint typecheck unit contracts bench docs clean browser
 
-setup: $(SYNCED) $(NPM_DONE) $(DEPLOY_TOOLS_DONE) $(PROMTOOL)
+setup: $(SYNCED) $(NPM_DONE) $(DEPLOY_TOOLS_DONE) $(PROMTOOL) $(WEB_DONE) browser
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -29,6 +31,20 @@ $(SYNCED): $(UV) uv.lock pyproject.toml $(wildcard libs/*/pyproject.toml service
 $(NPM_DONE): contracts/package-lock.json
 	cd contracts && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
+
+# the web console (web/): the gateway serves web/dist at / (`ballast up` points it there)
+$(WEB_DONE): web/package-lock.json web/index.html web/vite.config.ts web/tsconfig.json $(shell find web/src -type f 2>/dev/null)
+	cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent
+	@touch $@
+
+# the browser tests (tests/browser) drive Debian's chromium through Playwright; nothing downloads
+# a browser. As root it is installed when missing; otherwise the tests fail and say what to install.
+browser:
+	@if [ -x $(CHROMIUM) ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  (apt-get install -y -qq chromium >/dev/null 2>&1 || \
+	   (apt-get update -qq >/dev/null && apt-get install -y -qq chromium >/dev/null)) && echo "installed chromium"; \
+	else echo "chromium not installed: the browser tests need Debian's 'chromium' package (apt-get install chromium)"; fi
 
 # the pinned kubectl (kustomize) and PromQL grammar the deploy/ tests check against
 $(DEPLOY_TOOLS_DONE): deploy/tools/package-lock.json
@@ -78,4 +94,4 @@ bench: setup
 	for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) $(TOOLS) .ballast contracts/node_modules deploy/tools/node_modules
+	rm -rf $(VENV) $(TOOLS) .ballast contracts/node_modules deploy/tools/node_modules web/node_modules web/dist

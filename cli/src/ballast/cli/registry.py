@@ -46,7 +46,9 @@ SERVICES: tuple[ServiceSpec, ...] = (
         9106,
         needs_chain=True,
     ),
-    ServiceSpec("gateway", "ballast.gateway", "BALLAST_GATEWAY_", 9107, api_port=8080),
+    ServiceSpec(
+        "gateway", "ballast.gateway", "BALLAST_GATEWAY_", 9107, needs_chain=True, api_port=8080
+    ),
 )
 
 

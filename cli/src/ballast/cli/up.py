@@ -101,6 +101,9 @@ def service_env(stack: Stack, spec: ServiceSpec, port: int) -> dict[str, str]:
     if spec.needs_chain and stack.rpc_url:
         env[f"{p}RPC_URL"] = stack.rpc_url
     env |= local_gateway.service_env(stack.data_dir, spec)
+    console = stack.root / "web" / "dist"
+    if spec.api_port is not None and (console / "index.html").exists():
+        env[f"{p}STATIC_DIR"] = str(console)  # the web console (`make setup` builds it)
     if stack.deployment is not None:
         env[f"{p}DEPLOYMENT_FILE"] = str(stack.deployment)
         # the deployer writes a service's devnet sources beside deployment.json (oracle-devnet.json)

@@ -34,3 +34,10 @@ class GatewaySettings(ServiceSettings):
     control_burst: int = Field(default=5, ge=1)
     history_max_points: int = Field(default=2000, ge=10)
     static_dir: Path | None = Field(default=None, description="built web console to serve at /")
+    deployment_file: Path | None = Field(
+        default=None, description="deployment.json: the investor page's contracts (/api/v1/devnet)"
+    )
+    rpc_url: str | None = Field(default=None, description="the chain the investor page talks to")
+    public_rpc_url: str | None = Field(
+        default=None, description="the RPC URL as browsers reach it, when not rpc_url"
+    )

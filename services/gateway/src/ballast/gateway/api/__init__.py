@@ -10,7 +10,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 from pydantic import SecretStr
 
-from ballast.gateway.api import control, read, stream
+from ballast.gateway.api import control, devnet, read, stream
 from ballast.gateway.app import GatewayApp
 from ballast.gateway.hub import Hub
 from ballast.gateway.settings import GatewaySettings
@@ -43,6 +43,8 @@ def create_api(app: GatewayApp | None, hub: Hub | None, settings: GatewaySetting
     api.include_router(read.router)
     api.include_router(stream.router)
     api.include_router(control.router)
+    api.include_router(devnet.router)
+    api.state.chain_config = devnet.load_chain_config(settings) if app is not None else None
     if settings.static_dir is not None and settings.static_dir.is_dir():
         api.mount("/", StaticFiles(directory=settings.static_dir, html=True), name="console")
     return api

@@ -1,0 +1,98 @@
+import { useState } from "react";
+import { formatUnits } from "viem";
+import { StreamState, Payload } from "../stream";
+import { useApi } from "../useApi";
+import { SeriesChart } from "../SeriesChart";
+import * as f from "../format";
+
+const PERIODS: [string, number][] = [["1 h", 3600], ["24 h", 86400], ["7 d", 7 * 86400]];
+const CHARTS: [string, string][] = [
+  ["reserve_ratio", "Reserve ratio ×"], ["health_score", "Health score pts"],
+  ["var", "VaR 95% 1-day $"], ["expected_shortfall", "Expected shortfall $"],
+  ["price.PSTR", "PSTR $"], ["nav_per_share", "BASKET NAV $"],
+];
+
+export function Risk({ stream, token }: { stream: StreamState; token: string }) {
+  const t = stream.latest["treasury.state"];
+  const r = stream.latest["risk.report"];
+  const l = stream.latest["liquidity.state"];
+  const [period, setPeriod] = useState(3600);
+  const [series, setSeries] = useState("reserve_ratio");
+  const snapshot = useApi<Payload>("/api/v1/snapshot", token, stream.version);
+  const validators: Payload[] = snapshot.data?.validators ?? [];
+  return (
+    <>
+      <section className="card">
+        <h2>Holdings</h2>
+        <table data-testid="holdings">
+          <thead><tr><th>Asset</th><th>Amount</th><th>Price</th><th>Value</th></tr></thead>
+          <tbody>
+            {(t?.holdings as Payload[] | undefined)?.map((h) => (
+              <tr key={h.symbol}><td>{h.symbol}</td><td>{f.tokens(h.amount, h.symbol, 2)}</td><td>{f.price(h.price_usd)}</td><td>{f.usd(h.value_usd)}</td></tr>
+            ))}
+          </tbody>
+        </table>
+        <p>Treasury {f.usd(t?.treasury_value_usd)} · reserve ratio {f.ratio(t?.reserve_ratio)} · PUMP concentration {f.pct(t?.pump_concentration)} (limit {f.pct(t?.pump_concentration_limit)})</p>
+      </section>
+      <section className="card">
+        <h2>Risk</h2>
+        <div className="stats" data-testid="risk">
+          <div className="stat"><div className="label">VaR 95% 1-day (historical)</div><div className="value">{f.usd(r?.var_historical_usd)}</div></div>
+          <div className="stat"><div className="label">VaR 95% 1-day (parametric)</div><div className="value">{f.usd(r?.var_parametric_usd)}</div></div>
+          <div className="stat"><div className="label">Expected shortfall</div><div className="value">{f.usd(r?.expected_shortfall_usd)}</div></div>
+          <div className="stat"><div className="label">Daily volatility</div><div className="value">{f.pct(r?.daily_volatility, 2)}</div></div>
+          <div className="stat"><div className="label">Market risk</div><div className="value">{r?.market_risk_level ?? "—"}</div></div>
+          <div className="stat"><div className="label">Portfolio</div><div className="value">{f.usd(r?.portfolio_value_usd)}</div></div>
+        </div>
+      </section>
+      <section className="card">
+        <h2>History</h2>
+        <div className="row wrap">
+          <label>Series <select value={series} onChange={(e) => setSeries(e.target.value)}>
+            {CHARTS.map(([s, label]) => <option key={s} value={s}>{label}</option>)}
+          </select></label>
+          <label>Period <select value={period} onChange={(e) => setPeriod(Number(e.target.value))}>
+            {PERIODS.map(([label, s]) => <option key={s} value={s}>{label}</option>)}
+          </select></label>
+        </div>
+        <SeriesChart series={series} label={CHARTS.find(([s]) => s === series)?.[1] ?? series} token={token} seconds={period} />
+      </section>
+      <section className="card">
+        <h2>Liquidity positions</h2>
+        {!l && <p className="muted">No liquidity state yet.</p>}
+        <div className="scroll">
+          <table>
+            <thead><tr><th>Pool</th><th>Value</th><th>Weight (target)</th><th>In range</th><th>IL</th><th>Fees</th></tr></thead>
+            <tbody>
+              {(l?.positions as Payload[] | undefined)?.map((p) => (
+                <tr key={p.pool}><td>{p.pair}</td><td>{f.usd(p.value_usd)}</td><td>{f.pct(p.actual_weight)} ({f.pct(p.target_weight)})</td>
+                  <td>{p.in_range ? "yes" : "no"}</td><td>{f.pct(p.impermanent_loss, 2)}</td><td>{f.usd(p.fees_earned_usd)}</td></tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </section>
+      <section className="card">
+        <h2>Validators</h2>
+        {snapshot.error && <p className="error">{snapshot.error}</p>}
+        {validators.length === 0 && <p className="muted">No validator round yet.</p>}
+        <div className="scroll">
+          <table data-testid="validators">
+            <thead><tr><th>Operator</th><th>In set</th><th>Commission</th><th>Missed blocks</th><th>Our delegation</th><th>APY</th></tr></thead>
+            <tbody>
+              {validators.map((v) => (
+                <tr key={v.operator}>
+                  <td className="mono small">{v.operator}</td><td>{v.in_validator_set ? "yes" : "no"}</td>
+                  <td>{(Number(v.commission_thousandths) / 10).toFixed(1)}%</td>
+                  <td>{v.missed_blocks} (misdemeanour at {v.misdemeanor_threshold})</td>
+                  <td>{v.our_delegation != null ? f.tokens(formatUnits(BigInt(v.our_delegation), 18), "CORE", 2) : "—"}</td>
+                  <td>{f.pct(v.estimated_apy, 2)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </section>
+    </>
+  );
+}
