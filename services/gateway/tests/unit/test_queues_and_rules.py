@@ -92,3 +92,9 @@ def test_rate_limiter__burst_then_rate__per_caller() -> None:
     assert not limiter.allow("a", 0.0)
     assert limiter.allow("b", 0.0)
     assert limiter.allow("a", 1.0)  # one per second refills
+
+
+def test_window__span_not_a_multiple_of_the_points__default_step_fits() -> None:
+    start = T0 - timedelta(seconds=3600, microseconds=123)
+    w = window(start, T0, None, T0, 100)
+    assert (T0 - start) / w.step <= 100

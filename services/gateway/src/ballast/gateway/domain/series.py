@@ -73,7 +73,9 @@ def window(
     if start >= end:
         raise QueryError("from must be before to")
     span = end - start
-    size = parse_duration(step) if step else max(span / max_points, timedelta(seconds=1))
+    # the default step rounds up to the microsecond: rounding down could ask for one point too many
+    fitted = timedelta(microseconds=-(-span // timedelta(microseconds=max_points)))
+    size = parse_duration(step) if step else max(fitted, timedelta(seconds=1))
     if span / size > max_points:
         raise QueryError(f"step too small: more than {max_points} points; use a larger step")
     return Window(start, end, size)
