@@ -13,11 +13,10 @@ exactly one intervention.decided and one intervention.executed for it in the str
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -46,6 +45,7 @@ from ballast.intervention.domain.execution import Phase
 from ballast.intervention.executor import Executor, no_crash
 from ballast.intervention.main import crash_hook
 from ballast.strategy.policy import Policy
+from ballast.testing.forking import fork, wait
 
 pytestmark = pytest.mark.integration
 
@@ -134,36 +134,6 @@ async def life(
         await chain.close()
         await nc.close()
         await pool.close()
-
-
-def fork(main: Callable[[], Awaitable[int]]) -> int:
-    """Run `main` in a forked child with its own event loop; the parent gets the pid."""
-    pid = os.fork()
-    if pid == 0:  # child: never return into pytest
-        code = 1
-        try:
-            asyncio.events._set_running_loop(None)  # noqa: SLF001 - forked inside a running loop
-            code = asyncio.run(main())
-        except BaseException:  # noqa: BLE001 - any failure is the exit code
-            import traceback  # noqa: PLC0415
-
-            traceback.print_exc()
-        os._exit(code)
-    return pid
-
-
-async def wait(pid: int, limit: float = 30.0) -> int:
-    """Exit code, or minus the signal number that ended the child."""
-    deadline = time.monotonic() + limit
-    while True:
-        done, status = os.waitpid(pid, os.WNOHANG)  # noqa: ASYNC222 - WNOHANG never blocks
-        if done:
-            return -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
-        if time.monotonic() > deadline:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)  # noqa: ASYNC222 - it was just killed
-            raise TimeoutError(f"child {pid} still running after {limit}s")
-        await asyncio.sleep(0.002)
 
 
 async def stream_counts(

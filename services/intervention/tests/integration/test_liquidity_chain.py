@@ -4,10 +4,7 @@ move, and a SIGKILL between a rebalance's remove and its add that resumes withou
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import time
-from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -34,6 +31,7 @@ from ballast.intervention.executor import Executor
 from ballast.intervention.legs import PoolConfig
 from ballast.intervention.main import crash_hook
 from ballast.strategy.policy import Policy
+from ballast.testing.forking import fork, wait
 
 pytestmark = pytest.mark.integration
 
@@ -150,30 +148,6 @@ async def test_liquidity_rebalance__after_a_20_percent_move__remove_and_re_add_o
     assert abs(lp_balance(dex) - lp_before) < lp_before // 100
 
 
-def fork(main: Callable[[], Awaitable[int]]) -> int:
-    pid = os.fork()
-    if pid == 0:  # the child never returns into pytest
-        code = 1
-        try:
-            asyncio.events._set_running_loop(None)  # noqa: SLF001 - forked inside a running loop
-            code = asyncio.run(main())
-        finally:
-            os._exit(code)
-    return pid
-
-
-async def wait(pid: int, limit: float = 60.0) -> int:
-    deadline = time.monotonic() + limit
-    while True:
-        done, status = os.waitpid(pid, os.WNOHANG)  # noqa: ASYNC222 - WNOHANG never blocks
-        if done:
-            return -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
-        if time.monotonic() > deadline:
-            os.kill(pid, signal.SIGKILL)
-            raise TimeoutError(f"child {pid} still running after {limit}s")
-        await asyncio.sleep(0.01)
-
-
 async def executor_life(h: Any, database_url: str, crash_at: str | None) -> int:
     """One process's executor passes until nothing is open (or it is killed at `crash_at`)."""
     pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
@@ -205,12 +179,12 @@ async def test_liquidity_rebalance__sigkill_mid_rebalance__resumed_once(
     action = f"liquidity_rebalance-PUMP-PSTR-{point}"
     assert await decide(h, request(AutomationKind.LIQUIDITY_REBALANCE, f"PUMP-PSTR-{point}",
                                    dex), ExecutionMode.LIVE)
-    killed = await wait(fork(lambda: executor_life(h, database_url, point)))
+    killed = await wait(fork(lambda: executor_life(h, database_url, point)), 60.0)
     assert killed == -signal.SIGKILL
     if point == "after_leg_remove":  # killed after the remove, before the add
         assert pair_events(dex, BURN, start) == 1
         assert pair_events(dex, MINT, start) == 0
-    assert await wait(fork(lambda: executor_life(h, database_url, None))) == 0
+    assert await wait(fork(lambda: executor_life(h, database_url, None)), 60.0) == 0
     record = await h.repo.load(action)
     assert record.execution.phase is Phase.CONFIRMED, record.outcome
     assert record.execution.published

@@ -30,7 +30,6 @@ from ballast.common.messages import (
     utcnow,
 )
 from ballast.common.tracing import resume
-from ballast.intervention.adapters import pairs
 from ballast.intervention.adapters.chain import Chain
 from ballast.intervention.adapters.repository import Record, Repository
 from ballast.intervention.adapters.signer import Signer
@@ -403,7 +402,7 @@ class Executor:
             extra = book_details(amounts, self.builder.unfundable)
         elif ex.kind in LEG_KINDS:  # what the leg moved: the next leg is built from it
             for token, (sent, received) in (
-                await pairs.transfers(self.chain, tx_hash, self.account)
+                await self.chain.transfers(tx_hash, self.account)
             ).items():
                 extra[f"sent:{token}"], extra[f"recv:{token}"] = str(sent), str(received)
         outcome = self._outcome(

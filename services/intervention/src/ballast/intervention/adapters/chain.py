@@ -225,24 +225,30 @@ class Chain:
             effective_gas_price=int(r.get("effectiveGasPrice", 0)),
         )
 
-    async def token_flows(
-        self, tx_hash: str, account: str, token_in: str, token_out: str
-    ) -> TokenFlows:
+    async def transfers(self, tx_hash: str, account: str) -> dict[str, tuple[int, int]]:
+        """Token (lower-case address) -> (sent by, received by) `account` in one transaction, from
+        its ERC-20 Transfer logs."""
         r = await self.w3.eth.get_transaction_receipt(HexBytes(tx_hash))
         acct = account.lower()
-        amount_in = amount_out = 0
+        moved: dict[str, tuple[int, int]] = {}
         for log in r["logs"]:
             topics = [_hex(t) for t in log["topics"]]
             if len(topics) != 3 or topics[0] != TRANSFER_TOPIC:
                 continue
             sender, receiver = "0x" + topics[1][-40:], "0x" + topics[2][-40:]
             value = int.from_bytes(bytes(log["data"]), "big")
-            address = str(log["address"]).lower()
-            if address == token_in.lower() and sender == acct:
-                amount_in += value
-            if address == token_out.lower() and receiver == acct:
-                amount_out += value
-        return TokenFlows(amount_in, amount_out)
+            token = str(log["address"]).lower()
+            sent, received = moved.get(token, (0, 0))
+            moved[token] = (sent + (value if sender == acct else 0),
+                            received + (value if receiver == acct else 0))
+        return moved
+
+    async def token_flows(
+        self, tx_hash: str, account: str, token_in: str, token_out: str
+    ) -> TokenFlows:
+        moved = await self.transfers(tx_hash, account)
+        return TokenFlows(moved.get(token_in.lower(), (0, 0))[0],
+                          moved.get(token_out.lower(), (0, 0))[1])
 
     async def revert_reason(self, tx_hash: str, gas_used: int | None = None) -> str:
         """Replay a reverted transaction at its parent block to read the reason."""

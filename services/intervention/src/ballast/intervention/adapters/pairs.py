@@ -11,7 +11,7 @@ from typing import Any
 from eth_utils.address import to_checksum_address
 from hexbytes import HexBytes
 
-from ballast.intervention.adapters.chain import TRANSFER_TOPIC, Chain, _hex
+from ballast.intervention.adapters.chain import Chain
 
 _U = {"type": "uint256"}
 ROUTER_LIQUIDITY_ABI: list[dict[str, Any]] = [
@@ -94,22 +94,3 @@ def remove_liquidity_calldata(
         mins[1], to_checksum_address(to), deadline,
     ])
     return bytes(HexBytes(data))
-
-
-async def transfers(chain: Chain, tx_hash: str, account: str) -> dict[str, tuple[int, int]]:
-    """Token (lower-case address) -> (sent by, received by) `account` in one transaction, from
-    its ERC-20 Transfer logs."""
-    r = await chain.w3.eth.get_transaction_receipt(HexBytes(tx_hash))
-    acct = account.lower()
-    moved: dict[str, tuple[int, int]] = {}
-    for log in r["logs"]:
-        topics = [_hex(t) for t in log["topics"]]
-        if len(topics) != 3 or topics[0] != TRANSFER_TOPIC:
-            continue
-        sender, receiver = "0x" + topics[1][-40:], "0x" + topics[2][-40:]
-        value = int.from_bytes(bytes(log["data"]), "big")
-        token = str(log["address"]).lower()
-        sent, received = moved.get(token, (0, 0))
-        moved[token] = (sent + (value if sender == acct else 0),
-                        received + (value if receiver == acct else 0))
-    return moved
