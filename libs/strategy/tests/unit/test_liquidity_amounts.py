@@ -11,10 +11,10 @@ from ballast.strategy.liquidity import (
     balancing_swap,
     optimal_amounts,
     pool_budgets_usd,
-    raw_amount,
     removed_amounts,
 )
 from ballast.strategy.params import StrategyParams
+from ballast.strategy.sizing import raw_amount
 
 pytestmark = pytest.mark.unit
 

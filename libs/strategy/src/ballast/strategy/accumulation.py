@@ -17,7 +17,7 @@ from decimal import ROUND_DOWN, Decimal
 
 from ballast.common.messages import SafetyMode, StateStatus
 from ballast.strategy.params import StrategyParams
-from ballast.strategy.sizing import CENT
+from ballast.strategy.sizing import CENT, raw_amount
 
 
 def daily_budget(params: StrategyParams) -> Decimal:
@@ -97,6 +97,5 @@ def plan(inputs: AccumulationInputs, params: StrategyParams, now: datetime) -> A
     if price is None or price <= 0:
         reasons.append("price: no consensus price for the quote token")
     else:
-        scale = Decimal(10) ** inputs.quote_decimals
-        raw = int((amount / price * scale).to_integral_value(rounding=ROUND_DOWN))
+        raw = raw_amount(amount, price, inputs.quote_decimals)
     return AccumulationPlan(amount, raw, reasons)

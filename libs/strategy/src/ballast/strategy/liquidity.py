@@ -74,10 +74,3 @@ def balancing_swap(
         excess0 = (value0 - value1) / 2 * reserve0 / reserve1
         return Swap(0, int(excess0.to_integral_value(rounding=ROUND_DOWN)))
     return Swap(1, int(((value1 - value0) / 2).to_integral_value(rounding=ROUND_DOWN)))
-
-
-def raw_amount(usd: Decimal, price_usd: Decimal, decimals: int) -> int:
-    """USD worth of a token, in its base units, rounded down."""
-    if price_usd <= 0:
-        raise ValueError("price must be positive")
-    return int((usd / price_usd * Decimal(10) ** decimals).to_integral_value(rounding=ROUND_DOWN))

@@ -25,6 +25,13 @@ from ballast.strategy.reserve import safety_factor
 CENT = Decimal("0.01")
 
 
+def raw_amount(usd: Decimal, price_usd: Decimal, decimals: int) -> int:
+    """USD worth of a token at `price_usd`, in its base units, rounded down (never more)."""
+    if price_usd <= 0:
+        raise ValueError("price must be positive")
+    return int((usd / price_usd * Decimal(10) ** decimals).to_integral_value(rounding=ROUND_DOWN))
+
+
 def intervention_capacity(
     pump_value: Decimal, treasury_value: Decimal, pstr_market_cap: Decimal, params: StrategyParams
 ) -> Decimal:
@@ -60,12 +67,7 @@ def size(
     amount_usd = (share * capacity_usd).quantize(CENT, rounding=ROUND_DOWN)
     if pump_price is None or pump_price <= 0:
         return Sizing(share, amount_usd, 0, "capacity: no PUMP price to size the swap")
-    raw = int(
-        (amount_usd / pump_price * (Decimal(10) ** pump_decimals)).to_integral_value(
-            rounding=ROUND_DOWN
-        )
-    )
-    raw = min(raw, pump_held_raw)
+    raw = min(raw_amount(amount_usd, pump_price, pump_decimals), pump_held_raw)
     if raw <= 0:
         return Sizing(share, amount_usd, 0, "capacity: amount rounds to zero PUMP")
     if raw == pump_held_raw:

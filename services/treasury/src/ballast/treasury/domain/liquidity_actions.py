@@ -17,9 +17,9 @@ from datetime import datetime
 from decimal import Decimal
 
 from ballast.common.messages import AutomationKind, AutomationRequest, Holding
-from ballast.strategy.liquidity import raw_amount
 from ballast.strategy.params import StrategyParams
 from ballast.strategy.rebalance import liquidity_needs_rebalance
+from ballast.strategy.sizing import raw_amount
 from ballast.treasury.domain.liquidity import PoolEntry, PoolReading
 
 
