@@ -113,7 +113,8 @@ class E2E:
                 return value
             self.system.check_alive()
             if time.monotonic() > deadline:
-                raise AssertionError(f"not within {within:.0f}s: {what}\n{self.bus.summary()}")
+                raise AssertionError(f"not within {within:.0f}s: {what}\n{self.bus.summary()}\n"
+                                     f"service logs:\n{self.system.complaints()}")
             await asyncio.sleep(0.1)
 
     async def step(self, step: Step) -> int:

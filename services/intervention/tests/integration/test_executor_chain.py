@@ -380,3 +380,39 @@ async def test_executor__mined_swap_reorged_away__same_bytes_rebroadcast_one_swa
     assert record.execution.phase is Phase.CONFIRMED
     assert len(record.execution.attempts) == 1  # the same signed bytes, not a new transaction
     assert len(dex.swaps()) == 1
+
+
+async def test_executor__nonce_released_below_a_sent_one__gap_filled_and_the_later_one_mines(
+    harness: Any,
+) -> None:
+    # The e2e stall this guards against: a stake reserved nonce n, a liquidity leg took n + 1
+    # and sent it, then the stake ended "not needed" before signing. The node holds n + 1 until
+    # n is mined; without a filler the account waits for ever.
+    dex = harness.dex
+    await harness.decide(NOW)
+    await harness.settle()  # the router approval and a first swap: nothing else to approve
+    account = harness.signer.address
+    gone = await harness.decide(NOW + timedelta(days=3))
+    later = await harness.decide(NOW + timedelta(days=6))
+    n = dex.nonce(account)
+    assert await harness.repo.reserve_nonce(gone.decision_id, account, n)
+    released = InterventionExecuted(decision_id=gone.decision_id, status=ExecutionStatus.FAILED,
+                                    mode=ExecutionMode.LIVE, reason="not needed", executed_at=NOW)
+    # `later` takes n + 1 while `gone` still holds n, then `gone` lets n go
+    assert await harness.repo.reserve_nonce(later.decision_id, account, n)
+    assert (await harness.repo.load(later.decision_id)).execution.nonce == n + 1
+    assert await harness.repo.finalize(gone.decision_id, Phase.FAILED, released,
+                                       release_nonce=True)
+    await harness.settle()
+    record = await harness.repo.load(later.decision_id)
+    assert record.execution.phase is Phase.CONFIRMED, record.execution
+    assert dex.nonce(account) == n + 2  # the filler at n, the swap at n + 1
+    w3 = dex.w3
+    [filler] = [tx for b in range(w3.eth.block_number + 1)
+                for tx in w3.eth.get_block(b, full_transactions=True)["transactions"]
+                if tx["from"] == account and tx["nonce"] == n]
+    assert (filler["from"], filler["to"], filler["value"], filler["nonce"]) == (
+        account, account, 0, n)
+    # reported by nobody: only the swaps' outcomes are on the bus
+    assert {m.decision_id for m in executed(harness)} >= {later.decision_id}
+    assert all(not m.decision_id.startswith("nonce_fill") for m in executed(harness))

@@ -114,6 +114,29 @@ async def test_reserve_nonce__two_decisions__consecutive_and_chain_floor(
     assert a.execution.phase is Phase.NONCE_RESERVED
 
 
+async def test_reserve_nonce__released_below_a_sent_one__taken_next_so_no_gap_stalls_the_account(
+    repo: Repository, make_state: Callable[..., TreasuryState]
+) -> None:
+    # A reserves 5 and fails before signing (released) after B already took 6 and sent it: the
+    # node holds B until 5 is mined, so the next reservation must be 5, not 7.
+    first, _ = await decide(repo, make_state(NOW))
+    second, _ = await decide(repo, make_state(NOW + timedelta(days=3)), NOW + timedelta(days=3))
+    third, _ = await decide(repo, make_state(NOW + timedelta(days=6)), NOW + timedelta(days=6))
+    assert await repo.reserve_nonce(first.decision_id, ACCOUNT, chain_pending=5)
+    assert await repo.reserve_nonce(second.decision_id, ACCOUNT, chain_pending=5)
+    released = InterventionExecuted(
+        decision_id=first.decision_id, status=ExecutionStatus.FAILED, mode=ExecutionMode.LIVE,
+        reason="not needed", executed_at=NOW,
+    )
+    assert await repo.finalize(first.decision_id, Phase.FAILED, released, release_nonce=True)
+    assert await repo.reserve_nonce(third.decision_id, ACCOUNT, chain_pending=5)
+    assert (await repo.load(third.decision_id)).execution.nonce == 5
+    # and one the chain has already counted is never handed out
+    fourth, _ = await decide(repo, make_state(NOW + timedelta(days=9)), NOW + timedelta(days=9))
+    assert await repo.reserve_nonce(fourth.decision_id, ACCOUNT, chain_pending=6)
+    assert (await repo.load(fourth.decision_id)).execution.nonce == 7
+
+
 async def test_record_signed__persists_bytes_before_broadcast__second_writer_refused(
     repo: Repository, make_state: Callable[..., TreasuryState]
 ) -> None:

@@ -166,6 +166,19 @@ class System:
             raise RuntimeError(f"{name}: /metrics did not answer at {self.url(name, '/metrics')}")
         return body
 
+    def complaints(self, last: int = 5) -> str:
+        """Each service's last `last` warning or error log lines: what a failed wait prints."""
+        out: list[str] = []
+        for name in self.processes:
+            path = self.work_dir / "logs" / f"{name}.log"
+            if not path.exists():
+                continue
+            lines = [line for line in path.read_text(errors="replace").splitlines()
+                     if '"level": "warning"' in line or '"level": "error"' in line
+                     or "Traceback" in line]
+            out += [f"  {name}: {line[:600]}" for line in lines[-last:]]
+        return "\n".join(out) or "  (no warnings or errors logged)"
+
     def check_alive(self) -> None:
         for proc in self.processes.values():
             proc.check_alive()

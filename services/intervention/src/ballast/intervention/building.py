@@ -26,6 +26,7 @@ from ballast.intervention.adapters import basket as basket_books
 from ballast.intervention.adapters.chain import Chain
 from ballast.intervention.adapters.repository import Record
 from ballast.intervention.domain.execution import Fees, amount_out_min, swap_result
+from ballast.intervention.internal import APPROVE, INTERNAL_KINDS, NONCE_FILL
 from ballast.intervention.legs import LEG_KINDS, PoolConfig, leg_plan, leg_spending
 from ballast.strategy.basket import INSTANT_BUFFER_SHARE, to_recall, to_stake, unfundable
 from ballast.strategy.params import StrategyParams
@@ -138,9 +139,11 @@ class Builder:
             _, timestamp, _ = await self.chain.latest_block()
             return await leg_plan(self.chain, self.config, record, account,
                                   timestamp + self.config.deadline_seconds)
-        if kind == "approve":
+        if kind == APPROVE:
             token = str(record.payload["details"]["token"])
             return TxPlan(token, self.chain.approve_calldata(token, self.config.router))
+        if kind == NONCE_FILL:  # nothing but the nonce: a zero-value transfer to ourselves
+            return TxPlan(account, b"")
         raise ValueError(f"unknown execution kind {kind!r}")
 
     async def book_plan(self, kind: str) -> TxPlan:
@@ -233,10 +236,8 @@ class Builder:
         if min_out:
             details["amount_out_min_raw"] = str(min_out)
         details.update(extra or {})
-        if ex.kind in LEG_KINDS:  # a leg reports under its action's kind (never published)
+        if ex.kind in LEG_KINDS or ex.kind in INTERNAL_KINDS:  # never published on their own
             kind = AutomationKind(record.payload["kind"])
-        elif ex.kind == "approve":
-            kind = AutomationKind.ACCUMULATE
         else:
             kind = AutomationKind(ex.kind)
         return AutomationAction(

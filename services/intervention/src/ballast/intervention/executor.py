@@ -22,7 +22,6 @@ from web3.exceptions import ContractLogicError
 from ballast.common import subjects
 from ballast.common.messages import (
     AutomationAction,
-    AutomationKind,
     ExecutionMode,
     ExecutionStatus,
     InterventionExecuted,
@@ -56,6 +55,7 @@ from ballast.intervention.domain.execution import (
     initial_fees,
     next_step,
 )
+from ballast.intervention.internal import INTERNAL_KINDS, ensure_approval, fill_nonce_gap
 from ballast.intervention.legs import COMPOSITE_KINDS, LEG_KINDS, Composite
 from ballast.intervention.metrics import InterventionMetrics
 
@@ -111,6 +111,8 @@ class Executor:
                 await self.drive(decision_id, paused=paused)
             except Exception:  # one decision's trouble must not hold up the others
                 log.exception("execution step failed", extra={"decision_id": decision_id})
+        if self.signer is not None:
+            await fill_nonce_gap(self)
 
     async def drive(self, decision_id: str, *, paused: bool = False, max_steps: int = 12) -> None:
         for _ in range(max_steps):
@@ -204,29 +206,10 @@ class Executor:
         for token, amount in self.builder.spending(record):
             allowance = await self.chain.allowance(token, account, self.config.router)
             if allowance < amount:
-                await self._ensure_approval(token)
+                await ensure_approval(self, token)
                 return False
         pending = await self.chain.nonce(account, "pending")
         return await self.repo.reserve_nonce(record.execution.decision_id, account, pending)
-
-    async def _ensure_approval(self, token: str) -> None:
-        open_id = await self.repo.open_of_kind("approve", token.lower())
-        if open_id is None:
-            now = self.clock()
-            open_id = f"approve-{token.lower()}-{now:%Y%m%dT%H%M%S%f}"
-            payload = AutomationAction(
-                action_id=open_id,
-                kind=AutomationKind.ACCUMULATE,
-                status=ExecutionStatus.DRY_RUN,
-                mode=ExecutionMode.LIVE,
-                details={"token": token, "spender": self.config.router},
-                executed_at=now,
-            )
-            await self.repo.create_automation(
-                open_id, "approve", strategy=token.lower(), mode=ExecutionMode.LIVE, now=now,
-                amount_usd=Decimal(0), amount_in_raw=0, payload=payload,
-            )
-        await self.drive(open_id)
 
     async def _sign(self, record: Record) -> bool:
         ex = record.execution
@@ -422,7 +405,7 @@ class Executor:
             message: Message = InterventionExecuted.model_validate(record.outcome)
             await self.publish(message, subjects.INTERVENTION_EXECUTED,
                                msg_id=f"executed-{ex.decision_id}")
-        elif ex.kind != "approve" and ex.kind not in LEG_KINDS:  # legs: reported by the action
+        elif ex.kind not in INTERNAL_KINDS and ex.kind not in LEG_KINDS:  # reported by the action
             message = AutomationAction.model_validate(record.outcome)
             await self.publish(message, subjects.AUTOMATION_EXECUTED,
                                msg_id=f"executed-{ex.decision_id}")

@@ -279,20 +279,28 @@ class Repository:
 
     # ------------------------------------------------------------------ transitions
     async def reserve_nonce(self, decision_id: str, account: str, chain_pending: int) -> bool:
-        """decided -> nonce_reserved with the next free nonce of `account`.
+        """decided -> nonce_reserved with the lowest free nonce of `account`.
 
-        Next = max(the chain's pending count, 1 + the highest nonce this table holds for the
-        account). Serialised per account by an advisory lock; False if another executor moved the
-        decision first.
+        Free = at or above the chain's pending count and held by no reservation that still stands
+        (a released nonce is free again). Taking the lowest, not one above the highest, matters:
+        a nonce released below one already sent would otherwise stay a gap that the node never
+        fills, and every later transaction of the account would wait behind it for ever.
+        Serialised per account by an advisory lock; False if another executor moved the decision
+        first.
         """
         async with self.pool.acquire() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"nonce:{account}")
-            highest = await conn.fetchval(
-                """SELECT max(nonce) FROM intervention_decisions
-                   WHERE account = $1 AND nonce IS NOT NULL AND NOT nonce_released""",
-                account,
-            )
-            nonce = max(chain_pending, (highest + 1) if highest is not None else 0)
+            held = {
+                int(r["nonce"]) for r in await conn.fetch(
+                    """SELECT nonce FROM intervention_decisions
+                       WHERE account = $1 AND nonce >= $2 AND NOT nonce_released""",
+                    account,
+                    chain_pending,
+                )
+            }
+            nonce = chain_pending
+            while nonce in held:
+                nonce += 1
             status = await conn.execute(
                 """UPDATE intervention_decisions
                    SET phase = 'nonce_reserved', account = $2, nonce = $3, updated_at = now()
@@ -302,6 +310,16 @@ class Repository:
                 nonce,
             )
             return status.endswith(" 1")
+
+    async def held_nonces(self, account: str, at_least: int) -> list[int]:
+        """Nonces of `account` from `at_least` up that a reservation still holds."""
+        rows = await self.pool.fetch(
+            """SELECT nonce FROM intervention_decisions
+               WHERE account = $1 AND nonce >= $2 AND NOT nonce_released ORDER BY nonce""",
+            account,
+            at_least,
+        )
+        return [int(r["nonce"]) for r in rows]
 
     async def record_signed(
         self,
