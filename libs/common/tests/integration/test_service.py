@@ -62,4 +62,4 @@ async def test_service__running__serves_ops_endpoints_and_heartbeats(
         await nc.close()
     assert beats[0].service == "probe" and beats[0].ready is True
     assert beats[-1].interval_seconds == 1  # rounded, never 0
-    assert service.pool is None and not service.bus.connected
+    assert not service.database.connected and not service.bus.connected

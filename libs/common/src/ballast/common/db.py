@@ -1,4 +1,4 @@
-"""Postgres: an asyncpg pool factory and a small migration runner.
+"""Postgres: the service's `Database`, an asyncpg pool factory and a small migration runner.
 
 Why a small runner rather than alembic or yoyo: services talk to Postgres through asyncpg only,
 migrations are plain ordered SQL files per service, and the one hard requirement, that several
@@ -12,8 +12,11 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeAlias
 
 import asyncpg
 
@@ -99,3 +102,67 @@ async def migrate(
             applied_now.append(mig.version)
             log.info("migration applied", extra={"service": service, "version": mig.version})
     return applied_now
+
+
+class Database:
+    """The service's Postgres: created in the constructor, connected at start.
+
+    Repositories take it in their constructors (no "not started" wiring later) and use it as
+    they used the pool (`fetch`, `fetchval`, `fetchrow`, `execute`, `acquire`). `unit_of_work()`
+    is one connection in one transaction: the rows and the outbox messages of one change
+    commit together or not at all.
+    """
+
+    def __init__(self, dsn: str, *, min_size: int = 1, max_size: int = 10) -> None:
+        self._dsn = dsn
+        self._sizes = (min_size, max_size)
+        self._pool: asyncpg.Pool | None = None
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        if self._pool is None:
+            raise RuntimeError("the database is not connected yet (the service has not started)")
+        return self._pool
+
+    @property
+    def connected(self) -> bool:
+        return self._pool is not None and not self._pool.is_closing()
+
+    async def connect(self, service: str, migrations_dir: Path | None = None) -> None:
+        self._pool = await create_pool(self._dsn, min_size=self._sizes[0],
+                                       max_size=self._sizes[1])
+        if migrations_dir is not None:
+            async with self._pool.acquire() as conn:
+                await migrate(conn, service, load_migrations(migrations_dir))
+
+    async def close(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            await pool.close()
+
+    def acquire(self) -> Any:
+        return self.pool.acquire()
+
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncGenerator[asyncpg.pool.PoolConnectionProxy]:
+        async with self.pool.acquire() as conn, conn.transaction():
+            yield conn
+
+    async def fetch(self, query: str, *args: Any) -> list[asyncpg.Record]:
+        return await self.pool.fetch(query, *args)
+
+    async def fetchrow(self, query: str, *args: Any) -> asyncpg.Record | None:
+        return await self.pool.fetchrow(query, *args)
+
+    async def fetchval(self, query: str, *args: Any) -> Any:
+        return await self.pool.fetchval(query, *args)
+
+    async def execute(self, query: str, *args: Any) -> str:
+        return await self.pool.execute(query, *args)
+
+    async def executemany(self, query: str, args: Any) -> None:
+        await self.pool.executemany(query, args)
+
+
+Postgres: TypeAlias = "asyncpg.Pool | Database"
+"""What a repository takes: the service's Database, or a bare pool in a test."""

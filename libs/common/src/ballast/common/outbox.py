@@ -26,6 +26,7 @@ from typing import Protocol
 import asyncpg
 from opentelemetry import context as otel_context
 
+from ballast.common.db import Postgres
 from ballast.common.messages import Message
 from ballast.common.tracing import current_traceparent, resume
 
@@ -87,7 +88,7 @@ class Outbox:
         )
         return pending
 
-    async def flush(self, pool: asyncpg.Pool, pending: Sequence[Pending]) -> None:
+    async def flush(self, pool: Postgres, pending: Sequence[Pending]) -> None:
         """Publish what a transaction just committed, in order, then mark it sent."""
         if not pending:
             return
@@ -99,7 +100,7 @@ class Outbox:
             [p.msg_id for p in pending],
         )
 
-    async def relay(self, pool: asyncpg.Pool, limit: int = 500) -> int:
+    async def relay(self, pool: Postgres, limit: int = 500) -> int:
         """Publish every unsent row (oldest first), each in its own trace; how many."""
         async with pool.acquire() as conn, conn.transaction():
             rows = await conn.fetch(
@@ -122,7 +123,7 @@ class Outbox:
                 )
         return len(rows)
 
-    async def prune(self, pool: asyncpg.Pool, older_than: timedelta = timedelta(days=1)) -> None:
+    async def prune(self, pool: Postgres, older_than: timedelta = timedelta(days=1)) -> None:
         """Forget sent rows past JetStream's duplicate window (a day by default)."""
         await pool.execute(
             f"DELETE FROM {self.table} WHERE sent_at < now() - $1::interval",  # noqa: S608 - checked name

@@ -16,12 +16,11 @@ import signal
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-import asyncpg
 from opentelemetry import trace
 from prometheus_client import CollectorRegistry
 
 from ballast.common.bus import Bus, BusConfig
-from ballast.common.db import create_pool, load_migrations, migrate
+from ballast.common.db import Database
 from ballast.common.heartbeat import heartbeat_loop
 from ballast.common.observability import OpsServer, build_tracer_provider, configure_logging
 from ballast.common.settings import ServiceSettings
@@ -63,14 +62,15 @@ class Service:
             registry=self.registry,
             tracer_provider=self.tracer_provider,
         )
-        self.pool: asyncpg.Pool | None = None
+        self.database = Database(settings.database_url.get_secret_value())
         self.ops = OpsServer(
             self.registry,
-            {"nats": lambda: self.bus.connected, "postgres": self._db_ready},
+            {"nats": lambda: self.bus.connected, "postgres": lambda: self.database.connected},
             settings.http_host,
             settings.http_port,
         )
         self._jobs: list[tuple[str, float, Job]] = []
+        self._supervised: list[tuple[str, Job]] = []
         self._on_start: list[Job] = []
         self._on_stop: list[Job] = []
         self._tasks: list[asyncio.Task[None]] = []
@@ -95,24 +95,23 @@ class Service:
         self._on_stop.append(hook)
         return hook
 
-    @property
-    def db(self) -> asyncpg.Pool:
-        if self.pool is None:
-            raise RuntimeError("the Postgres pool is not open yet")
-        return self.pool
+    def supervise(self, name: str, work: Job) -> Job:
+        """Run `work` for the life of the service; if it ends or fails, start it again after a
+        backoff (1 s doubling to 30 s, reset after a minute of running)."""
+        self._supervised.append((name, work))
+        return work
 
-    def _db_ready(self) -> bool:
-        return self.pool is not None and not self.pool.is_closing()
+    @property
+    def db(self) -> Database:
+        """The service's Postgres (connected at start): what repositories take."""
+        return self.database
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
         configure_logging(self.name, self.settings.log_level)
         trace.set_tracer_provider(self.tracer_provider)
         await self.ops.start()
-        self.pool = await create_pool(self.settings.database_url.get_secret_value())
-        if self.migrations_dir is not None:
-            async with self.pool.acquire() as conn:
-                await migrate(conn, self.name, load_migrations(self.migrations_dir))
+        await self.database.connect(self.name, self.migrations_dir)
         await self.bus.broker.connect()
         for hook in self._on_start:
             await hook()
@@ -131,6 +130,8 @@ class Service:
         )
         for name, seconds, job in self._jobs:
             self._tasks.append(asyncio.create_task(self._repeat(name, seconds, job), name=name))
+        for name, work in self._supervised:
+            self._tasks.append(asyncio.create_task(self._restart(name, work), name=name))
         log.info("service started", extra={"http_port": self.ops.bound_port})
 
     async def stop(self) -> None:
@@ -146,9 +147,7 @@ class Service:
             except Exception:
                 log.exception("stop hook failed")
         await self.bus.stop()
-        if self.pool is not None:
-            await self.pool.close()
-            self.pool = None
+        await self.database.close()
         await self.ops.stop()
         self.tracer_provider.shutdown()
         log.info("service stopped")
@@ -164,8 +163,19 @@ class Service:
         finally:
             await self.stop()
 
-    def request_stop(self) -> None:
-        self._stopping.set()
+    async def _restart(self, name: str, work: Job) -> None:
+        backoff = 1.0
+        while True:
+            began = asyncio.get_running_loop().time()
+            try:
+                await work()
+                log.warning("supervised task ended, restarting", extra={"task": name})
+            except Exception:
+                log.exception("supervised task failed, restarting", extra={"task": name})
+            if asyncio.get_running_loop().time() - began > 60:
+                backoff = 1.0
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 30.0)
 
     async def _repeat(self, name: str, seconds: float, job: Job) -> None:
         while True:
@@ -174,3 +184,28 @@ class Service:
             except Exception:
                 log.exception("job failed", extra={"job": name})
             await asyncio.sleep(seconds)
+
+
+class ServiceApp:
+    """What every service's `build_app(settings, **overrides)` returns: the running process.
+
+    `service` is the shared glue (ops port, Postgres, bus, jobs, supervised tasks); a subclass
+    builds its adapters and its application core (`app.py`) in its constructor, registers its
+    handlers, and adds only what the process needs beyond the glue (an API server, a poll job).
+    """
+
+    def __init__(self, service: Service) -> None:
+        self.service = service
+
+    @property
+    def registry(self) -> CollectorRegistry:
+        return self.service.registry
+
+    async def start(self) -> None:
+        await self.service.start()
+
+    async def stop(self) -> None:
+        await self.service.stop()
+
+    async def run(self) -> None:
+        await self.service.run()

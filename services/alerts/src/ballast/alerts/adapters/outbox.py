@@ -14,6 +14,8 @@ from typing import Any
 
 import asyncpg
 
+from ballast.common.db import Postgres
+
 
 @dataclass(frozen=True)
 class OutboxRow:
@@ -48,7 +50,7 @@ def outbox_row(r: asyncpg.Record) -> OutboxRow:
 
 
 class Outbox:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: Postgres) -> None:
         self.pool = pool
 
     async def claim_due(self, now: datetime, lease: timedelta, limit: int) -> list[OutboxRow]:

@@ -18,6 +18,7 @@ import asyncpg
 from ballast.alerts.adapters.channels import Channels
 from ballast.alerts.adapters.outbox import OutboxRow, outbox_row
 from ballast.alerts.domain.model import AlertRecord, Notification, Silence, Transitions
+from ballast.common.db import Postgres
 from ballast.common.messages import AlertState, Severity
 from ballast.common.outbox import Outbox
 from ballast.common.subjects import alerts
@@ -182,7 +183,7 @@ def _record(row: asyncpg.Record) -> AlertRecord:
 
 
 class AlertsRepository:
-    def __init__(self, pool: asyncpg.Pool, bus_outbox: Outbox | None = None) -> None:
+    def __init__(self, pool: Postgres, bus_outbox: Outbox | None = None) -> None:
         self.pool = pool
         self.bus_outbox = bus_outbox
         """alerts.<severity> copies, written with their notification (ballast.common.outbox)."""

@@ -12,6 +12,7 @@ from typing import Any
 
 import asyncpg
 
+from ballast.common.db import Postgres
 from ballast.common.messages import EtfMetrics
 from ballast.contract_monitor.adapters.governance import Created
 from ballast.contract_monitor.domain.model import (
@@ -20,8 +21,6 @@ from ballast.contract_monitor.domain.model import (
     FeedRaw,
     ValidatorAllocation,
 )
-
-Pool = asyncpg.Pool
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -75,7 +74,7 @@ def _row(r: Any) -> StoredLog:
 
 
 class Repository:
-    def __init__(self, pool: Pool) -> None:
+    def __init__(self, pool: Postgres) -> None:
         self.pool = pool
 
     # ------------------------------------------------------------------ cursor

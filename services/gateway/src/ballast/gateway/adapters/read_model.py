@@ -13,6 +13,7 @@ from typing import Any
 
 import asyncpg
 
+from ballast.common.db import Postgres
 from ballast.gateway.domain.queue import QueuedRequest
 from ballast.gateway.domain.series import SeriesRef, Window
 
@@ -34,7 +35,7 @@ _SOURCES: dict[str, tuple[str, str, str, str]] = {
 
 
 class ReadModel:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: Postgres) -> None:
         self.pool = pool
 
     async def _exists(self, conn: Any, table: str) -> bool:

@@ -6,8 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-import asyncpg
-
+from ballast.common.db import Postgres
 from ballast.common.messages import ControlCommand, Message
 
 _COMMANDS = (
@@ -20,7 +19,7 @@ _COMMANDS = (
 
 
 class GatewayRecords:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: Postgres) -> None:
         self.pool = pool
 
     async def store_report(self, kind: str, computed_at: datetime, report: Message) -> bool:

@@ -12,6 +12,7 @@ from typing import Any
 
 import asyncpg
 
+from ballast.common.db import Postgres
 from ballast.gateway.domain.report import Section, StatusReport, Table
 
 
@@ -32,7 +33,7 @@ def _d(value: Any) -> Decimal | None:
 class PooledReportSource:
     """The report from a pool (the running gateway); ReportSource holds one connection."""
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: Postgres) -> None:
         self.pool = pool
 
     async def status_report(self, since: datetime, now: datetime) -> StatusReport:

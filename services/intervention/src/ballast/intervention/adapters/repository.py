@@ -17,6 +17,7 @@ from typing import Any
 
 import asyncpg
 
+from ballast.common.db import Postgres
 from ballast.common.messages import (
     ControlCommand,
     DecisionAction,
@@ -50,7 +51,7 @@ class Record:
 
 
 class Repository:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: Postgres) -> None:
         self.pool = pool
 
     # ------------------------------------------------------------------ decisions

@@ -23,6 +23,7 @@ from typing import Any
 import asyncpg
 from pydantic import TypeAdapter
 
+from ballast.common.db import Postgres
 from ballast.common.messages import ConsensusPrice, PriceObservation, SourceReading, Trade
 from ballast.oracle.metrics import OracleMetrics
 
@@ -103,7 +104,7 @@ def to_csv(rows: list[tuple[Any, ...]]) -> io.BytesIO:
 class HistoryWriter:
     """Buffers rows and writes them with COPY on `flush()` (driven by a periodic job)."""
 
-    def __init__(self, pool: asyncpg.Pool, metrics: OracleMetrics, *,
+    def __init__(self, pool: Postgres, metrics: OracleMetrics, *,
                  max_buffered: int = 500_000) -> None:
         self.pool = pool
         self.metrics = metrics
@@ -169,7 +170,7 @@ class HistoryWriter:
 class HistoryReader:
     """Range queries the treasury and the tests need."""
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: Postgres) -> None:
         self.pool = pool
 
     async def last_sequences(self) -> dict[str, int]:

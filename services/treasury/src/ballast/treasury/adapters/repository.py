@@ -10,7 +10,7 @@ from pathlib import Path
 
 import asyncpg
 
-from ballast.common.db import load_migrations, migrate
+from ballast.common.db import Postgres, load_migrations, migrate
 from ballast.common.messages import (
     ConsensusPrice,
     HealthScore,
@@ -30,7 +30,7 @@ Conn = asyncpg.Connection | asyncpg.pool.PoolConnectionProxy
 
 
 class Repository:
-    def __init__(self, pool: asyncpg.Pool, outbox: Outbox | None = None) -> None:
+    def __init__(self, pool: Postgres, outbox: Outbox | None = None) -> None:
         self.pool = pool
         self.outbox = outbox
         """treasury.state and health.score leave through it, written with their snapshot."""

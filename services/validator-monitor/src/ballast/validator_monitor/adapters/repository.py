@@ -16,6 +16,7 @@ from typing import Any
 
 import asyncpg
 
+from ballast.common.db import Postgres
 from ballast.validator_monitor.adapters.logs import RawEvent
 from ballast.validator_monitor.domain.model import (
     MonitorState,
@@ -36,7 +37,7 @@ def _int(value: Any) -> int | None:
 
 
 class Repository:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: Postgres) -> None:
         self.pool = pool
 
     async def load_state(self, chain_id: int) -> MonitorState:
