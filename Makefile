@@ -16,7 +16,7 @@ CHROMIUM := /usr/bin/chromium
 PROMTOOL := $(TOOLS)/bin/promtool
 PYTEST_ARGS ?=
 
-.PHONY: setup run test lint typecheck unit contracts bench docs clean browser
+.PHONY: setup run test lint typecheck unit contracts bench docs generate clean browser
 
 setup: $(SYNCED) $(NPM_DONE) $(DEPLOY_TOOLS_DONE) $(PROMTOOL) $(WEB_DONE) browser
 
@@ -85,6 +85,11 @@ unit: setup
 
 contracts: $(NPM_DONE)
 	cd contracts && node scripts/compile.mjs
+
+generate: docs
+	$(BIN)/python deploy/tools/k8s_manifests.py deploy/k8s/base
+	$(BIN)/python deploy/tools/dockerfiles.py
+	$(BIN)/python deploy/tools/nats_permissions.py > deploy/nats/accounts.conf
 
 docs: setup
 	$(BIN)/python -m ballast.common.asyncapi > docs/asyncapi.yaml
