@@ -68,7 +68,7 @@ async def oracle(nats_server: Any, bus_namespace: str, database_url: str
 
 def observe(app: OracleApp, source: str, price: str) -> None:
     now = utcnow()
-    app.engine.observe(PriceObservation(source=source, symbol="PSTR", price=Decimal(price),
+    app.core.observe(PriceObservation(source=source, symbol="PSTR", price=Decimal(price),
                                         published_at=now, observed_at=now))
 
 
@@ -100,7 +100,7 @@ async def test_control_approve__operator_confirms_a_pumped_price__ok_at_it_other
             while not registry.get_sample_value(
                     "ballast_oracle_operator_confirmations_total", labels):
                 await asyncio.sleep(0.02)
-        assert oracle.engine.latest("PSTR").status is ConsensusStatus.DEGRADED  # type: ignore[union-attr]
+        assert oracle.core.latest("PSTR").status is ConsensusStatus.DEGRADED  # type: ignore[union-attr]
 
         operator = approve("ops@ballast", "c-2", symbol="PSTR", price="1.30")
         await js.publish(subject, operator.model_dump_json().encode())

@@ -160,8 +160,8 @@ async def test_oracle__trades_injected_twice__published_once_and_bars_vwap(
     batch = [trade(1, "2", "10", 5), trade(2, "4", "5", 30), trade(3, "1", "1", 10),
              trade(4, "3", "5", 70)]
     for t in batch:
-        app.engine.trade(t)
-    app.engine.trade(batch[0])  # a replay: the stream and Postgres keep it once
+        app.core.trade(t)
+    app.core.trade(batch[0])  # a replay: the stream and Postgres keep it once
     await until(lambda: len(listener.trades) >= 5)
     reader = HistoryReader(app.service.db)
 

@@ -1,5 +1,5 @@
 """Settings of the issue #17 checks (anchor, slow average, emergency source) and the operator
-confirmation command, with a fake engine."""
+confirmation command, through the core with its `confirm` recorded."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from prometheus_client import CollectorRegistry
 from pydantic import ValidationError
 
 from ballast.common.messages import ControlCommand, ControlVerb
-from ballast.oracle.control import apply_control
+from ballast.oracle.app import Oracle
 from ballast.oracle.metrics import OracleMetrics
 from ballast.oracle.settings import SymbolSettings
 
@@ -69,8 +69,13 @@ def test_symbol_settings__emergency_source__in_the_consensus_config() -> None:
     assert symbol(emergency_source="switchboard").consensus().emergency_source == "switchboard"
 
 
-class FakeEngine:
+class FakeEngine(Oracle):
+    """The core with `confirm` recorded: the command's path is under test, not the anchor."""
+
     def __init__(self) -> None:
+        unused: Any = None  # the ports: a command neither publishes nor records
+        super().__init__({}, unused, unused, unused, OracleMetrics(CollectorRegistry()),
+                         operators=("ops",))
         self.confirmed: list[tuple[str, Decimal | None]] = []
 
     def confirm(self, symbol: str, price: Decimal | None = None) -> Decimal | None:
@@ -99,6 +104,6 @@ def command(verb: ControlVerb = ControlVerb.APPROVE, *, by: str = "ops", target:
 ])
 def test_apply_control__each_case__says_what_it_did(cmd: ControlCommand, expected: str) -> None:
     engine = FakeEngine()
-    assert apply_control(engine, cmd, ("ops",), OracleMetrics(CollectorRegistry())) == expected
+    assert engine.control(cmd) == expected
     if expected.startswith(("ignored", "refused: not", "refused: matchers")):
         assert engine.confirmed == []

@@ -29,7 +29,7 @@ log = logging.getLogger("ballast.oracle.sources")
 
 
 def chain_job(symbol: str, source: SourceSettings, sink: Any, metrics: OracleMetrics,
-              reader: HistoryReader | None = None) -> Coroutine[Any, Any, None] | None:
+              reader: HistoryReader) -> Coroutine[Any, Any, None] | None:
     """The task of one on-chain source (None for a kind this module does not handle)."""
     if isinstance(source, UniswapV2Source):
         return _uniswap(symbol, source, sink, metrics, reader)
@@ -55,7 +55,7 @@ async def _closing(w3: Any, job: Coroutine[Any, Any, None]) -> None:
 
 
 async def _uniswap(symbol: str, source: UniswapV2Source, sink: Any, metrics: OracleMetrics,
-                   reader: HistoryReader | None) -> None:
+                   reader: HistoryReader) -> None:
     w3 = connect(source.rpc_url, source.timeout_seconds)
     pair = UniswapV2Pair(w3, source.pair, source.base_token)
     twap = UniswapTwapFeed(pair, symbol, window_seconds=source.window_seconds,
@@ -65,7 +65,7 @@ async def _uniswap(symbol: str, source: UniswapV2Source, sink: Any, metrics: Ora
     jobs = [run_polled(twap, sink, metrics, source.poll_seconds)]
     if source.trades:
         # resume after the last trade on record, so a restart neither skips nor repeats trades
-        last = None if reader is None else await reader.last_trade_block(source.venue, pair_name)
+        last = await reader.last_trade_block(source.venue, pair_name)
         scanner = SwapScanner(
             pair, venue=source.venue, pair_name=pair_name, base_symbol=symbol,
             quote_symbol=source.quote_symbol, confirmations=source.trade_confirmations,

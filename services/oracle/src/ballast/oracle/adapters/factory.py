@@ -27,16 +27,15 @@ log = logging.getLogger("ballast.oracle.sources")
 class FeedSupervisor:
     """Builds the feeds of every symbol and runs them until cancelled."""
 
-    def __init__(self, settings: OracleSettings, sink: Any, metrics: OracleMetrics) -> None:
+    def __init__(self, settings: OracleSettings, sink: Any, metrics: OracleMetrics,
+                 reader: HistoryReader) -> None:
         self.settings = settings
         self.sink: Any = sink  # ObservationSink, plus head()/trade() for chain sources
         self.metrics = metrics
-        self.session: aiohttp.ClientSession | None = None
-        self.reader: HistoryReader | None = None  # set once Postgres is open (trade resume)
+        self.reader = reader  # where a restarted trade scanner resumes
 
     async def run(self) -> None:
         async with aiohttp.ClientSession() as session:
-            self.session = session
             jobs = [job for symbol, spec in self.settings.symbols.items()
                     for source in spec.sources
                     if (job := self.job(symbol, source, session)) is not None]

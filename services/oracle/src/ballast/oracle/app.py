@@ -1,4 +1,5 @@
-"""The oracle's application core: latest reading per source, consensus rounds, publication.
+"""The oracle's application core: latest reading per source, consensus rounds, publication,
+and an operator's confirmation of a moved price (`control.approve`, domain/control.py).
 
 Adapters call `observe` / `source_down` / `head` / `trade` (plain method calls, no I/O); a
 single pump task publishes what they produced and runs consensus for the symbols that changed,
@@ -14,21 +15,28 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
-from ballast.common.messages import ConsensusPrice, PriceObservation, Trade, utcnow
-from ballast.oracle.domain.anchor import CLEAR, AnchorState
+from ballast.common.messages import (
+    ConsensusPrice,
+    ControlCommand,
+    PriceObservation,
+    Trade,
+    utcnow,
+)
 from ballast.oracle.domain.anchor import confirm as confirm_move
+from ballast.oracle.domain.book import SourceState, SymbolState, is_news
 from ballast.oracle.domain.consensus import SourceInput, compute, same_outcome
-from ballast.oracle.domain.jump_guard import JumpState
+from ballast.oracle.domain.control import confirmation, is_oracle_command
 from ballast.oracle.domain.policy import ConsensusConfig, SourcePolicy
 from ballast.oracle.metrics import OracleMetrics
 
 log = logging.getLogger("ballast.oracle.engine")
+control_log = logging.getLogger("ballast.oracle.control")
 
 
 class Publisher(Protocol):
@@ -38,9 +46,16 @@ class Publisher(Protocol):
 
 
 class History(Protocol):
+    """The record (Postgres): rows buffered by the core, written by `flush`."""
+
     def add_observation(self, o: PriceObservation) -> None: ...
     def add_consensus(self, c: ConsensusPrice) -> None: ...
     def add_trade(self, t: Trade) -> None: ...
+    async def flush(self) -> None: ...
+
+
+class Sequences(Protocol):
+    async def last_sequences(self) -> dict[str, int]: ...
 
 
 @dataclass(frozen=True)
@@ -49,46 +64,29 @@ class SymbolSpec:
     sources: Mapping[str, SourcePolicy]
 
 
-@dataclass
-class _Source:
-    policy: SourcePolicy
-    reading: PriceObservation | None = None
-    down: str | None = None
-    head_block: int | None = None
-    answered: bool = False
-    """Has given a reading or an error since the start (see `startup_grace_seconds`)."""
-
-
-@dataclass
-class _Symbol:
-    config: ConsensusConfig
-    sources: dict[str, _Source]
-    jump: JumpState = field(default_factory=JumpState)
-    anchor: AnchorState = CLEAR
-    sequence: int = 0
-    last: ConsensusPrice | None = None
-    last_published: float = float("-inf")
-
-
-class OracleEngine:
+class Oracle:
     def __init__(
         self,
         symbols: Mapping[str, SymbolSpec],
         publisher: Publisher,
+        history: History,
+        sequences: Sequences,
         metrics: OracleMetrics,
-        history: History | None = None,
         *,
+        operators: Collection[str] = (),
         heartbeat_seconds: float = 30.0,
         clock: Callable[[], datetime] = utcnow,
         startup_grace_seconds: float = 0.0,
     ) -> None:
         self.publisher, self.metrics, self.history = publisher, metrics, history
+        self.sequences = sequences
+        self.operators = tuple(operators)
         self.heartbeat_seconds = heartbeat_seconds
         self.startup_grace_seconds = startup_grace_seconds
         self._started = time.monotonic()
         self.clock = clock
         self._symbols = {
-            name: _Symbol(spec.consensus, {s: _Source(p) for s, p in spec.sources.items()})
+            name: SymbolState(spec.consensus, {s: SourceState(p) for s, p in spec.sources.items()})
             for name, spec in symbols.items()
         }
         self._observations: list[PriceObservation] = []
@@ -104,19 +102,12 @@ class OracleEngine:
         source = self._source(observation.source, observation.symbol)
         if source is None:
             return
-        previous = source.reading
         source.answered = True
         was_down, source.down = source.down, None
-        if (previous is not None and previous.published_at == observation.published_at
-                and previous.price == observation.price
-                and previous.block_number == observation.block_number):
+        if not is_news(source.reading, observation):
             if was_down:
                 self._mark(observation.symbol)
-            return  # the same reading again (a REST poll between two publishes)
-        if previous is not None and observation.published_at < previous.published_at:
-            if was_down:
-                self._mark(observation.symbol)
-            return  # older than what we have (a lagging REST answer after the stream's)
+            return
         source.reading = observation
         self._observations.append(observation)
         self._mark(observation.symbol)
@@ -141,8 +132,17 @@ class OracleEngine:
         self._trades.append(trade)
         self._wake.set()
 
-    def set_sequences(self, sequences: Mapping[str, int]) -> None:
+    async def start(self) -> None:
         """Continue each symbol's sequence after a restart (from Postgres, the record)."""
+        self.set_sequences(await self.sequences.last_sequences())
+
+    async def stop(self) -> None:
+        """Publish what is queued, wait for the publishes in flight, write the record."""
+        await self.drain()
+        await self.settle()
+        await self.history.flush()
+
+    def set_sequences(self, sequences: Mapping[str, int]) -> None:
         for name, seq in sequences.items():
             if name in self._symbols:
                 self._symbols[name].sequence = max(self._symbols[name].sequence, seq)
@@ -161,10 +161,29 @@ class OracleEngine:
         self._mark(symbol)
         return price
 
+    def control(self, cmd: ControlCommand) -> str:
+        """An operator's command (domain/control.py); what it did, in words (log and tests)."""
+        if not is_oracle_command(cmd):
+            return "ignored: not an oracle command"
+        asked = confirmation(cmd, self.operators)
+        if isinstance(asked, str):
+            outcome, detail = "refused", asked
+        elif (confirmed := self.confirm(asked.symbol, asked.price)) is None:
+            outcome, detail = "refused", f"refused: no consensus price for {asked.symbol}"
+        else:
+            outcome, detail = "applied", f"confirmed {asked.symbol} at {confirmed}"
+        symbol = cmd.matchers.get("symbol", "")
+        self.metrics.confirmations.labels(symbol or "-", outcome).inc()
+        control_log.log(logging.INFO if outcome == "applied" else logging.WARNING,
+                        "price confirmation %s", outcome,
+                        extra={"command_id": cmd.command_id, "issued_by": cmd.issued_by,
+                               "symbol": symbol, "detail": detail})
+        return detail
+
     def latest(self, symbol: str) -> ConsensusPrice | None:
         return self._symbols[symbol].last
 
-    def _source(self, source: str, symbol: str) -> _Source | None:
+    def _source(self, source: str, symbol: str) -> SourceState | None:
         state = self._symbols.get(symbol)
         found = None if state is None else state.sources.get(source)
         if found is None and (source, symbol) not in self._unknown:
@@ -189,9 +208,8 @@ class OracleEngine:
         observations, self._observations = self._observations, []
         trades, self._trades = self._trades, []
         if observations:
-            if self.history is not None:
-                for o in observations:
-                    self.history.add_observation(o)
+            for o in observations:
+                self.history.add_observation(o)
             try:
                 await self.publisher.observations(observations)
             except Exception as err:  # noqa: BLE001 - the bus may be away; Postgres has them
@@ -243,14 +261,14 @@ class OracleEngine:
             await asyncio.wait(set(self._in_flight), return_when=asyncio.FIRST_COMPLETED)
         return result.price
 
-    def _starting(self, state: _Symbol) -> bool:
+    def _starting(self, state: SymbolState) -> bool:
         """No consensus until each source has answered once, or the grace has passed: a restart
         must not publish HALTED (and page) for the second before the first readings arrive."""
         if all(s.answered for s in state.sources.values()):
             return False
         return time.monotonic() - self._started < self.startup_grace_seconds
 
-    async def _send_consensus(self, state: _Symbol, price: ConsensusPrice) -> None:
+    async def _send_consensus(self, state: SymbolState, price: ConsensusPrice) -> None:
         try:
             await self.publisher.consensus(price)
         except Exception as err:  # noqa: BLE001 - republished by the next round
@@ -260,8 +278,7 @@ class OracleEngine:
                 state.last = None
             return
         self.metrics.consensus_published.labels(price.symbol).inc()
-        if self.history is not None:
-            self.history.add_consensus(price)
+        self.history.add_consensus(price)
 
     async def settle(self) -> None:
         """Wait for the consensus publishes in flight (tests, shutdown)."""
@@ -276,5 +293,4 @@ class OracleEngine:
             self._trades.append(trade)
             return
         self.metrics.trades.labels(trade.venue, trade.pair).inc()
-        if self.history is not None:
-            self.history.add_trade(trade)
+        self.history.add_trade(trade)

@@ -1,4 +1,5 @@
-"""The engine with fakes for the bus and the history (no I/O): what gets published when."""
+"""The core (app.Oracle) with fakes for the bus and the history (no I/O): what gets published
+when, and what the record gets."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from prometheus_client import CollectorRegistry
@@ -15,12 +17,14 @@ from prometheus_client import CollectorRegistry
 from ballast.common.messages import (
     ConsensusPrice,
     ConsensusStatus,
+    ControlCommand,
+    ControlVerb,
     PriceObservation,
     SourceFlag,
     Trade,
 )
+from ballast.oracle.app import Oracle, SymbolSpec
 from ballast.oracle.domain.policy import AnchorConfig, ConsensusConfig, SourcePolicy
-from ballast.oracle.engine import OracleEngine, SymbolSpec
 from ballast.oracle.metrics import OracleMetrics
 from ballast.oracle.settings import OracleSettings
 
@@ -48,11 +52,42 @@ class FakePublisher:
         self.got_trades.append(trade)
 
 
-def engine(publisher: FakePublisher, registry: CollectorRegistry | None = None) -> OracleEngine:
+class FakeHistory:
+    """The record in memory: the rows added, the rows flushed, the sequences it holds."""
+
+    def __init__(self, sequences: dict[str, int] | None = None) -> None:
+        self.rows: list[PriceObservation | ConsensusPrice | Trade] = []
+        self.flushed: list[PriceObservation | ConsensusPrice | Trade] = []
+        self.sequences = sequences or {}
+
+    def add_observation(self, o: PriceObservation) -> None:
+        self.rows.append(o)
+
+    def add_consensus(self, c: ConsensusPrice) -> None:
+        self.rows.append(c)
+
+    def add_trade(self, t: Trade) -> None:
+        self.rows.append(t)
+
+    async def flush(self) -> None:
+        self.flushed.extend(self.rows)
+        self.rows.clear()
+
+    async def last_sequences(self) -> dict[str, int]:
+        return self.sequences
+
+
+def core(spec: SymbolSpec, publisher: FakePublisher, registry: CollectorRegistry | None = None,
+         *, history: FakeHistory | None = None, **options: Any) -> Oracle:
+    record = history or FakeHistory()
+    return Oracle({"PSTR": spec}, publisher, record, record,
+                  OracleMetrics(registry or CollectorRegistry()), **options)
+
+
+def engine(publisher: FakePublisher, registry: CollectorRegistry | None = None) -> Oracle:
     spec = SymbolSpec(ConsensusConfig(min_sources=2),
                       {"pyth": SourcePolicy(), "switchboard": SourcePolicy()})
-    return OracleEngine({"PSTR": spec}, publisher, OracleMetrics(registry or CollectorRegistry()),
-                        heartbeat_seconds=0.0, clock=lambda: NOW)
+    return core(spec, publisher, registry, heartbeat_seconds=0.0, clock=lambda: NOW)
 
 
 def obs(source: str, price: str, second: int = 0) -> PriceObservation:
@@ -77,8 +112,7 @@ async def test_engine__starting__no_consensus_until_every_source_answered() -> N
     pub = FakePublisher()
     spec = SymbolSpec(ConsensusConfig(min_sources=2),
                       {"pyth": SourcePolicy(), "switchboard": SourcePolicy()})
-    eng = OracleEngine({"PSTR": spec}, pub, OracleMetrics(CollectorRegistry()),
-                       heartbeat_seconds=0.0, clock=lambda: NOW, startup_grace_seconds=60)
+    eng = core(spec, pub, heartbeat_seconds=0.0, clock=lambda: NOW, startup_grace_seconds=60)
     await eng.tick()  # nothing read yet: not HALTED, nothing at all
     eng.observe(obs("pyth", "1"))
     await eng.drain()
@@ -93,8 +127,7 @@ async def test_engine__starting__no_consensus_until_every_source_answered() -> N
 async def test_engine__grace_over__halted_published_without_any_answer() -> None:
     pub = FakePublisher()
     spec = SymbolSpec(ConsensusConfig(min_sources=1), {"pyth": SourcePolicy()})
-    eng = OracleEngine({"PSTR": spec}, pub, OracleMetrics(CollectorRegistry()),
-                       heartbeat_seconds=0.0, clock=lambda: NOW, startup_grace_seconds=0.01)
+    eng = core(spec, pub, heartbeat_seconds=0.0, clock=lambda: NOW, startup_grace_seconds=0.01)
     await asyncio.sleep(0.02)
     await eng.tick()
     await eng.settle()
@@ -225,8 +258,7 @@ async def test_engine__confirm_without_price__accepts_the_latest_and_counts_the_
     spec = SymbolSpec(ConsensusConfig(min_sources=2, anchor=AnchorConfig(source="chainlink")),
                       {"pyth": SourcePolicy(), "switchboard": SourcePolicy(),
                        "chainlink": SourcePolicy()})
-    eng = OracleEngine({"PSTR": spec}, pub, OracleMetrics(registry), heartbeat_seconds=0.0,
-                       clock=lambda: NOW)
+    eng = core(spec, pub, registry, heartbeat_seconds=0.0, clock=lambda: NOW)
     for source, price in (("pyth", "2"), ("switchboard", "2"), ("chainlink", "1")):
         eng.observe(obs(source, price))
     await eng.drain()
@@ -238,3 +270,30 @@ async def test_engine__confirm_without_price__accepts_the_latest_and_counts_the_
     await eng.drain()
     await eng.settle()
     assert pub.got_consensus[-1].status is ConsensusStatus.OK
+
+
+async def test_core__restart__sequences_resume_from_the_record_and_stop_writes_it() -> None:
+    pub, history = FakePublisher(), FakeHistory({"PSTR": 41, "BTC": 7})
+    spec = SymbolSpec(ConsensusConfig(min_sources=2),
+                      {"pyth": SourcePolicy(), "switchboard": SourcePolicy()})
+    eng = core(spec, pub, history=history, heartbeat_seconds=0.0, clock=lambda: NOW)
+    await eng.start()
+    eng.observe(obs("pyth", "1.00"))
+    eng.observe(obs("switchboard", "1.00"))
+    await eng.stop()  # drains, waits for the publish, flushes the record
+    assert [c.sequence for c in pub.got_consensus] == [42]
+    assert history.rows == []
+    assert [type(r).__name__ for r in history.flushed] == [
+        "PriceObservation", "PriceObservation", "ConsensusPrice"]
+
+
+async def test_core__control__an_operator_confirms_the_latest_price() -> None:
+    pub = FakePublisher()
+    spec = SymbolSpec(ConsensusConfig(min_sources=1), {"pyth": SourcePolicy()})
+    eng = core(spec, pub, heartbeat_seconds=0.0, clock=lambda: NOW, operators=("ops",))
+    eng.observe(obs("pyth", "2.5"))
+    await eng.drain()
+    await eng.settle()
+    cmd = ControlCommand(command_id="c", command=ControlVerb.APPROVE, issued_by="ops",
+                         target="oracle", issued_at=NOW, matchers={"symbol": "PSTR"})
+    assert eng.control(cmd) == "confirmed PSTR at 2.5"
