@@ -159,9 +159,9 @@ async def bench_service(url: str, deployment_file: Path, nats_url: str, admin_ds
     await app.start()
     try:
         t0 = time.perf_counter()
-        await app.monitor.poll()
+        await app.core.poll()
         seconds = time.perf_counter() - t0
-        assert app.monitor.published == head
+        assert app.core.published == head
         stored = int(await app.service.db.fetchval(
             "SELECT count(*) FROM contract_events WHERE source = 'etf'"))
         nc = await nats.connect(nats_url)

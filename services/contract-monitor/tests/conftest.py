@@ -137,7 +137,7 @@ def seen(nats_server: Any, bus_namespace: str) -> Callable[[], Any]:
 async def monitor_app(
     nats_server: Any, bus_namespace: str, database_url: str, devnet: Devnet
 ) -> AsyncIterator[Callable[..., Any]]:
-    """Builds and starts monitor apps (poll job off: tests call `app.monitor.poll()`)."""
+    """Builds and starts monitor apps (poll job off: tests call `app.core.poll()`)."""
     apps: list[ContractMonitorApp] = []
 
     async def make(**overrides: Any) -> ContractMonitorApp:
@@ -155,6 +155,6 @@ async def monitor_app(
 
     yield make
     for app in apps:
-        if app.monitor.repo is not None:
+        if app.service.db.connected:
             await app.stop()
 

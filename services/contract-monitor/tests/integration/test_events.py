@@ -24,16 +24,16 @@ async def test_monitor__deposits_withdrawals_and_restart__each_event_exactly_onc
     devnet: Devnet, monitor_app: Any, seen: Any, database_url: str
 ) -> None:
     app: ContractMonitorApp = await monitor_app()
-    await app.monitor.poll()
+    await app.core.poll()
     devnet.deposit(50 * E18)
     devnet.withdraw(10 * E18)
-    await app.monitor.poll()
+    await app.core.poll()
     await app.stop()
     devnet.deposit(7 * E18)
     devnet.withdraw(3 * E18)
     again: ContractMonitorApp = await monitor_app()
-    await again.monitor.poll()
-    await again.monitor.poll()
+    await again.core.poll()
+    await again.core.poll()
 
     got = await seen()
     chain = ids(devnet.logs())
@@ -54,8 +54,8 @@ async def test_monitor__crash_after_store_before_publish__restart_publishes_the_
     devnet: Devnet, monitor_app: Any, seen: Any, database_url: str
 ) -> None:
     app: ContractMonitorApp = await monitor_app()
-    await app.monitor.poll()
-    first_published = app.monitor.published
+    await app.core.poll()
+    first_published = app.core.published
     await app.stop()
     # the crash: the cursor says published up to half-way through what is stored
     conn = await asyncpg.connect(database_url)
@@ -66,7 +66,7 @@ async def test_monitor__crash_after_store_before_publish__restart_publishes_the_
         await conn.close()
     devnet.deposit(5 * E18)
     again: ContractMonitorApp = await monitor_app()
-    await again.monitor.poll()
+    await again.core.poll()
 
     got = await seen()
     published = [(e.tx_hash, e.log_index) for e in got.events]
@@ -78,17 +78,17 @@ async def test_monitor__reorg_to_other_blocks__undone_events_removed_and_new_one
     devnet: Devnet, monitor_app: Any, seen: Any, database_url: str
 ) -> None:
     app: ContractMonitorApp = await monitor_app()
-    await app.monitor.poll()
+    await app.core.poll()
     fork = devnet.anvil.snapshot()
     fork_block = devnet.anvil.block_number()
     undone = devnet.deposit(11 * E18)
     devnet.withdraw(2 * E18)
-    await app.monitor.poll()
+    await app.core.poll()
     devnet.anvil.revert(fork)
     devnet.anvil.mine(1)
     kept = devnet.deposit(13 * E18)
     devnet.anvil.mine(2)
-    await app.monitor.poll()
+    await app.core.poll()
 
     got = await seen()
     removed = [e for e in got.events if e.removed]

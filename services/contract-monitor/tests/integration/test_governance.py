@@ -38,10 +38,10 @@ async def test_monitor__proposal_created_voted_queued_executed__followed_with_go
     (pid,) = devnet.view(gov.governor, "PstrGovernor", "hashProposal", targets, values,
                          calldatas, desc_hash)
     devnet.anvil.mine(2)
-    await app.monitor.poll()
+    await app.core.poll()
     devnet.send(admin, gov.governor, "PstrGovernor", "castVote", pid, 1)
     devnet.send(trader, gov.governor, "PstrGovernor", "castVote", pid, 0)
-    await app.monitor.poll()
+    await app.core.poll()
     against, for_, abstain = devnet.view(gov.governor, "PstrGovernor", "proposalVotes", pid)
     (required,) = devnet.view(gov.governor, "PstrGovernor", "quorumRequired", pid)
     devnet.anvil.mine(50)
@@ -50,7 +50,7 @@ async def test_monitor__proposal_created_voted_queued_executed__followed_with_go
     devnet.anvil.increase_time(61)
     devnet.send(admin, gov.governor, "PstrGovernor", "execute", targets, values, calldatas,
                 desc_hash)
-    await app.monitor.poll()
+    await app.core.poll()
 
     messages = [p for p in (await seen()).proposals if p.proposal_id == str(pid)]
     events = [p for p in messages if p.event != "progress"]

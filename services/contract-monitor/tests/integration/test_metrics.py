@@ -25,7 +25,7 @@ async def test_monitor__queued_withdrawal_on_devnet__metrics_equal_on_chain_valu
     devnet.withdraw(shares // 10)  # $7,700 in CORE: more than the 2,000 free CORE, queued
     devnet.anvil.increase_time(120)
     app: ContractMonitorApp = await monitor_app()
-    await app.monitor.poll()
+    await app.core.poll()
     block = devnet.anvil.block_number()
 
     [m] = (await seen()).metrics
@@ -77,10 +77,10 @@ async def test_monitor__deposit_then_later_block__nav_at_fixed_prices_holds_acro
     devnet: Devnet, monitor_app: Any, seen: Any
 ) -> None:
     app: ContractMonitorApp = await monitor_app()
-    await app.monitor.poll()
+    await app.core.poll()
     devnet.deposit(10**21)
     devnet.withdraw(10**20)
-    await app.monitor.poll()
+    await app.core.poll()
 
     metrics = (await seen()).metrics
     assert len(metrics) == 2
@@ -94,7 +94,7 @@ async def test_monitor__core_withdrawal_beyond_all_core_held__queue_covered_fail
     (shares,) = devnet.view(etf.token, "StakeBasketToken", "balanceOf", devnet.trader)
     devnet.withdraw(shares * 8 // 10)  # ~51,000 CORE owed; the basket holds ~10,000 CORE
     app: ContractMonitorApp = await monitor_app()
-    await app.monitor.poll()
+    await app.core.poll()
 
     [m] = (await seen()).metrics
     checks = {i.name: i for i in m.invariants}
@@ -106,11 +106,11 @@ async def test_monitor__no_multicall3_at_address__same_reading_from_a_json_rpc_b
     devnet: Devnet, monitor_app: Any
 ) -> None:
     with_mc: ContractMonitorApp = await monitor_app()
-    await with_mc.monitor.poll()
+    await with_mc.core.poll()
     await with_mc.stop()
     without: ContractMonitorApp = await monitor_app(
         multicall3="0x000000000000000000000000000000000000dEaD")
-    assert without.monitor.etf.caller.multicall is not None
-    reading = await without.monitor.etf.read(with_mc.monitor.last_metrics_block)
-    assert without.monitor.etf.caller.multicall is None  # no code there: batch of eth_calls
-    assert reading == with_mc.monitor.previous
+    assert without.etf.caller.multicall is not None
+    reading = await without.etf.read(with_mc.core.last_metrics_block)
+    assert without.etf.caller.multicall is None  # no code there: batch of eth_calls
+    assert reading == with_mc.core.previous

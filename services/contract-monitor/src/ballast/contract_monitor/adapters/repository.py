@@ -19,16 +19,9 @@ from ballast.contract_monitor.domain.model import (
     DecodedLog,
     EtfReading,
     FeedRaw,
+    StoredLog,
     ValidatorAllocation,
 )
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class StoredLog:
-    log: DecodedLog
-    source: str  # etf | governance
-    kind: str
-
 
 _INSERT = """
 INSERT INTO contract_events

@@ -3,7 +3,10 @@ which governance event (`GovernanceProposal.event`) each Governor event is."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from ballast.common.messages import EtfEventKind
+from ballast.contract_monitor.domain.model import DecodedLog, StoredLog
 
 _KINDS: dict[str, EtfEventKind] = {
     "Deposited": EtfEventKind.DEPOSIT,
@@ -38,3 +41,12 @@ operations) are indexed and stored but publish nothing of their own."""
 def etf_kind(event_name: str) -> EtfEventKind:
     """The subject token of an ETF event; anything not named above is `other`."""
     return _KINDS.get(event_name, EtfEventKind.OTHER)
+
+
+def classify(d: DecodedLog, sources: Mapping[str, str]) -> StoredLog:
+    """A decoded log with its side (`sources`: lower-case address -> etf | governance) and the
+    kind it is published or recorded as."""
+    source = sources.get(d.address.lower(), "etf")
+    kind = etf_kind(d.event_name).value if source == "etf" else \
+        GOVERNANCE_EVENTS.get(d.event_name, "other")
+    return StoredLog(d, source, kind)

@@ -1,9 +1,11 @@
-"""Typed inputs of the domain: decoded logs and one raw read of the StakeBasket suite."""
+"""Typed inputs of the domain: decoded logs, one raw read of the StakeBasket suite, and the
+monitor's configuration."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,6 +19,15 @@ class DecodedLog:
     block_hash: str
     tx_hash: str
     log_index: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoredLog:
+    """A decoded log as the monitor keeps it: which side it watches and its event kind."""
+
+    log: DecodedLog
+    source: str  # etf | governance
+    kind: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,3 +84,22 @@ class EtfReading:
     target_btc_bps: int
     allocation: list[ValidatorAllocation] = field(default_factory=list[ValidatorAllocation])
     feeds: list[FeedRaw] = field(default_factory=list[FeedRaw])
+
+
+@dataclass(frozen=True)
+class MonitorConfig:
+    etf_addresses: tuple[str, ...]
+    governance_addresses: tuple[str, ...] = ()
+    confirmations: int = 3
+    block_range: int = 2000
+    start_block: int = 0
+    reorg_window_blocks: int = 512
+    metrics_every_blocks: int = 1
+    invariant_tolerance: Decimal = Decimal("0.000001")
+    loss_event_names: tuple[str, ...] = ()
+    block_seconds: float = 3.0
+
+    @property
+    def addresses(self) -> tuple[str, ...]:
+        """Every watched contract (the eth_getLogs filter)."""
+        return self.etf_addresses + self.governance_addresses

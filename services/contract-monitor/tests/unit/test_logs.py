@@ -1,4 +1,4 @@
-"""The monitor's eth_getLogs against a node that caps the range: halved until it answers."""
+"""eth_getLogs against a node that caps the range: halved until it answers."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from ballast.contract_monitor.adapters.logs import LogFetcher
 from ballast.contract_monitor.adapters.rpc import RpcError
-from ballast.contract_monitor.monitor import ContractMonitor, MonitorConfig
 
 pytestmark = pytest.mark.unit
 
@@ -31,10 +31,8 @@ class CappedNode:
 
 async def test_fetch__node_caps_range_at_3_blocks__halves_and_returns_every_log_in_order() -> None:
     node = CappedNode(cap=3)
-    monitor = ContractMonitor(
-        node, None, None, None, None, MonitorConfig(etf_addresses=("0x" + "11" * 20,))  # type: ignore[arg-type]
-    )
-    logs, header = await monitor._fetch(10, 19)  # noqa: SLF001 - the unit under test
+    fetcher = LogFetcher(node, ("0x" + "11" * 20,))  # type: ignore[arg-type]
+    logs, header = await fetcher.fetch(10, 19)
     assert [entry["block"] for entry in logs] == list(range(10, 20))
     assert header == {"hash": "h19"}
     answered = [(lo, h) for lo, h in node.asked if h - lo + 1 <= 3]
