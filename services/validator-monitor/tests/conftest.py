@@ -163,7 +163,7 @@ async def bus(nats_server: Any, bus_namespace: str) -> AsyncIterator[Bus]:
 async def monitor_app(
     nats_server: Any, bus_namespace: str, database_url: str, core: CoreChain
 ) -> AsyncIterator[Callable[..., Any]]:
-    """Builds and starts monitor apps (poll job off: tests call `app.monitor.poll()`)."""
+    """Builds and starts monitor apps (poll job off: tests call `app.core.poll()`)."""
     apps: list[ValidatorMonitorApp] = []
 
     async def make(**overrides: Any) -> ValidatorMonitorApp:

@@ -49,12 +49,12 @@ async def test_monitor__devnet_staking_manager_delegates__our_delegation_on_ever
     anvil: Any, devnet: tuple[Deployment, Path], app: ValidatorMonitorApp
 ) -> None:
     deployment, _ = devnet
-    assert app.monitor.core.delegator == Web3.to_checksum_address(deployment.etf.staking_manager)
-    await app.monitor.poll()
+    assert app.chain.delegator == Web3.to_checksum_address(deployment.etf.staking_manager)
+    await app.core.poll()
     ops = [Web3.to_checksum_address(v.operator) for v in deployment.validators]
-    assert set(ops) <= set(app.monitor.state.validators)
-    assert all(app.monitor.state.validators[op].reading.status_bits == 17 for op in ops)
-    before = {op: app.monitor.state.validators[op].reading.our_delegation_raw for op in ops}
+    assert set(ops) <= set(app.core.state.validators)
+    assert all(app.core.state.validators[op].reading.status_bits == 17 for op in ops)
+    before = {op: app.core.state.validators[op].reading.our_delegation_raw for op in ops}
 
     w3 = Web3(Web3.HTTPProvider(anvil.rpc_url))
     sm = w3.eth.contract(address=Web3.to_checksum_address(deployment.etf.staking_manager),
@@ -66,14 +66,14 @@ async def test_monitor__devnet_staking_manager_delegates__our_delegation_on_ever
         tx = fn.transact({"from": admin, "value": value})
         assert w3.eth.wait_for_transaction_receipt(tx, poll_latency=0.005)["status"] == 1
 
-    result = await app.monitor.poll()
+    result = await app.core.poll()
     assert result.statuses == len(ops)
-    state = app.monitor.state.validators
+    state = app.core.state.validators
     # five validators at 20% each: 2 CORE more on every one (the deployer may have seeded some)
     assert {op: state[op].reading.our_delegation_raw - before[op] for op in ops} == {
         op: 2 * E18 for op in ops}
     await asyncio.sleep(0)
-    again = await app.monitor.poll()
+    again = await app.core.poll()
     assert again.statuses == 0
 
 

@@ -36,17 +36,17 @@ async def settle(bus: Bus, expected: int, within: float = 5.0) -> None:
 async def poll_twice(app: ValidatorMonitorApp, bus: Bus, core: CoreChain) -> None:
     """A poll, the same poll decided again from the same state (as after a crash before the
     state was kept), then a poll at a later block with nothing new: only the first publishes."""
-    before = app.monitor.state
+    before = app.core.state
     total = len(bus.statuses) + len(bus.recommendations)
-    first = await app.monitor.poll()
+    first = await app.core.poll()
     published = first.statuses + first.recommendations
     await settle(bus, total + published)
-    app.monitor.state = before
-    replay = await app.monitor.poll()
+    app.core.state = before
+    replay = await app.core.poll()
     assert (replay.block, replay.statuses, replay.recommendations) == (first.block, 0, 0)
     assert replay.duplicates == published
     core.anvil.mine(1)
-    later = await app.monitor.poll()
+    later = await app.core.poll()
     assert (later.statuses, later.recommendations) == (0, 0)
     await settle(bus, total + published)
     assert len(bus.statuses) + len(bus.recommendations) == total + published
@@ -54,7 +54,7 @@ async def poll_twice(app: ValidatorMonitorApp, bus: Bus, core: CoreChain) -> Non
 
 async def started(monitor_app: Any, bus: Bus, **overrides: Any) -> ValidatorMonitorApp:
     app: ValidatorMonitorApp = await monitor_app(**overrides)
-    result = await app.monitor.poll()
+    result = await app.core.poll()
     await settle(bus, result.statuses + result.recommendations)
     bus.clear()
     return app
@@ -70,7 +70,7 @@ async def test_monitor__first_poll__one_epoch_status_per_validator_with_views_de
     app: ValidatorMonitorApp = await monitor_app(use_multicall=multicall)
     await poll_twice(app, bus, core)
 
-    assert app.monitor.core.calls.batching is multicall
+    assert app.chain.calls.batching is multicall
     assert sorted(s.operator_address for s in bus.statuses) == sorted(core.ops)
     by_op = {s.operator_address: s for s in bus.statuses}
     a, b, c = (by_op[op] for op in core.ops)
@@ -161,7 +161,7 @@ async def test_monitor__round_turns__one_status_per_validator_and_apy_from_last_
     core.delegate(0, 10 * E18)
     app = await started(monitor_app, bus)
     core.set_income(0, E18 // 100)  # income of the round about to end: 0.01 CORE
-    await app.monitor.poll()
+    await app.core.poll()
     before = core.round
     core.turn_round()
     await poll_twice(app, bus, core)
@@ -229,7 +229,7 @@ async def test_monitor__confirmations__change_seen_only_once_deep_enough(
 ) -> None:
     app = await started(monitor_app, bus, confirmations=2)
     core.jail(1, core.round + 3)
-    early = await app.monitor.poll()  # reads 2 blocks behind the jail's
+    early = await app.core.poll()  # reads 2 blocks behind the jail's
     assert early.block == core.w3.eth.block_number - 2 and early.statuses == 0
     await settle(bus, 0)
     assert bus.statuses == []
@@ -244,7 +244,7 @@ async def test_monitor__restart_after_a_change__state_from_postgres_and_no_repea
 ) -> None:
     app = await started(monitor_app, bus)
     core.jail(0, core.round + 2)
-    await app.monitor.poll()
+    await app.core.poll()
     await app.stop()
     await settle(bus, 2)
     assert len(bus.statuses) == 1 and len(bus.recommendations) == 1

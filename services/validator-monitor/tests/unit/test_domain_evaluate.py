@@ -179,7 +179,7 @@ def test_evaluate__first_round_half_way_through_the_utc_day__apy_from_extrapolat
 
 def test_chain_events__slashed_by_consensus_and_transfer__resolved_to_operators() -> None:
     from ballast.validator_monitor.adapters.logs import RawEvent
-    from ballast.validator_monitor.monitor import chain_events
+    from ballast.validator_monitor.app import chain_events
 
     cons = "0x" + "c" * 40
     s = snap(12, 5, val(A, consensus=cons), val(B, consensus="0x" + "d" * 40))

@@ -2,7 +2,7 @@
 decoded events, published fact ids and the last recommendation per operator.
 
 One poll is one transaction: its events, round rows, fact ids, recommendations and the cursor
-commit together, and facts are published inside it (see monitor.py), so after a crash the poll
+commit together, and facts are published inside it (see app.py), so after a crash the poll
 is decided again from the state before it and produces the same fact ids.
 """
 

@@ -1,5 +1,6 @@
-"""One poll: fetch (confirmed head, logs since the cursor, a snapshot at that block), decide
-(domain.evaluate), act (publish new facts and record the poll in one Postgres transaction).
+"""The validator monitor's application core. One poll: fetch (confirmed head, logs since the
+cursor, a snapshot at that block), decide (domain.evaluate), act (publish new facts and record
+the poll in one Postgres transaction).
 
 Why publish inside the transaction: a fact is recorded only if its publish was acked, and the
 cursor only moves with the facts. If the process dies after a publish but before the commit, the
@@ -11,19 +12,29 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol
 
 from ballast.common.subjects import VALIDATORS_RECOMMENDATIONS, VALIDATORS_STATUS
-from ballast.validator_monitor.adapters.core import CoreReader
-from ballast.validator_monitor.adapters.logs import LogReader, RawEvent
-from ballast.validator_monitor.adapters.repository import Repository
+from ballast.validator_monitor.adapters.logs import RawEvent
 from ballast.validator_monitor.domain.changes import kinds
-from ballast.validator_monitor.domain.evaluate import EvaluateConfig, Evaluation, evaluate
-from ballast.validator_monitor.domain.model import ChainEvent, MonitorState, Snapshot
-from ballast.validator_monitor.handlers import (
-    FactPublisher,
-    recommendation_message,
-    status_message,
+from ballast.validator_monitor.domain.evaluate import (
+    EvaluateConfig,
+    Evaluation,
+    RecommendationFact,
+    StatusFact,
+    evaluate,
+)
+from ballast.validator_monitor.domain.model import (
+    ChainEvent,
+    MonitorState,
+    Snapshot,
+    Thresholds,
+    ValidatorMemory,
 )
 from ballast.validator_monitor.metrics import ValidatorMetrics
 
@@ -38,6 +49,43 @@ _SUBJECT_ARG = {
     "undelegatedCoin": ("candidate",),
     "transferredCoin": ("sourceCandidate", "targetCandidate"),
 }
+
+
+class Chain(Protocol):
+    """Core DAO's validator contracts, read at a block."""
+
+    async def chain_id(self) -> int: ...
+    async def head(self) -> int: ...
+    async def snapshot(self, block: int) -> Snapshot: ...
+
+
+class Logs(Protocol):
+    async def fetch(self, first: int, last: int) -> list[RawEvent]: ...
+
+
+class Publisher(Protocol):
+    async def status(self, fact: StatusFact, thresholds: Thresholds, at: datetime) -> None: ...
+    async def recommendation(self, fact: RecommendationFact, at: datetime) -> None: ...
+
+
+class PollRecord(Protocol):
+    """One poll's writes, in one transaction."""
+
+    async def events(self, events: Sequence[RawEvent],
+                     operators: Sequence[str | None]) -> None: ...
+    async def rounds(self, snap: Snapshot, memories: dict[str, ValidatorMemory],
+                     apy: dict[str, Decimal | None]) -> None: ...
+    async def gone(self, operators: Sequence[str], block: int) -> None: ...
+    async def claim_fact(self, fact_id: str, subject: str, operator: str, round_: int,
+                         kinds: Sequence[str]) -> bool: ...
+    async def recommendation(self, operator: str, action: str, reasons: Sequence[str],
+                             round_: int, block: int) -> None: ...
+    async def cursor(self, chain_id: int, block: int, round_: int, epoch: int) -> None: ...
+
+
+class Store(Protocol):
+    async def load_state(self, chain_id: int) -> MonitorState: ...
+    def transaction(self) -> AbstractAsyncContextManager[PollRecord]: ...
 
 
 @dataclass(frozen=True)
@@ -76,28 +124,26 @@ def chain_events(raw: list[RawEvent], snap: Snapshot, state: MonitorState) -> li
 class ValidatorMonitor:
     def __init__(
         self,
-        core: CoreReader,
-        logs: LogReader,
-        publisher: FactPublisher,
+        chain: Chain,
+        logs: Logs,
+        store: Store,
+        publisher: Publisher,
         metrics: ValidatorMetrics,
         *,
         confirmations: int,
         config: EvaluateConfig,
     ) -> None:
-        self.core = core
-        self.logs = logs
-        self.publisher = publisher
-        self.metrics = metrics
+        self.chain, self.logs, self.store = chain, logs, store
+        self.publisher, self.metrics = publisher, metrics
         self.confirmations = confirmations
         self.config = config
-        self.repo: Repository | None = None
-        self.chain_id: int | None = None
+        self.chain_id = 0  # read at start
         self.state = MonitorState()
 
-    async def start(self, repo: Repository) -> None:
-        self.repo = repo
-        self.chain_id = await self.core.chain_id()
-        self.state = await repo.load_state(self.chain_id)
+    async def start(self) -> None:
+        """Which chain, and what the record says was seen of it."""
+        self.chain_id = await self.chain.chain_id()
+        self.state = await self.store.load_state(self.chain_id)
         log.info("validator monitor started",
                  extra={"chain_id": self.chain_id, "block": self.state.block})
 
@@ -113,14 +159,12 @@ class ValidatorMonitor:
         return result
 
     async def _poll(self) -> PollResult:
-        if self.repo is None or self.chain_id is None:
-            raise RuntimeError("start() the monitor first")
-        safe = await self.core.head() - self.confirmations
+        safe = await self.chain.head() - self.confirmations
         prev = self.state
         if safe < 0 or (prev.block is not None and safe <= prev.block):
             return PollResult(None)
         raw = await self.logs.fetch(prev.block + 1, safe) if prev.block is not None else []
-        snap = await self.core.snapshot(safe)
+        snap = await self.chain.snapshot(safe)
         events = chain_events(raw, snap, prev)
         decided = evaluate(prev, snap, events, self.config)
         result = await self._record(snap, raw, events, decided)
@@ -133,12 +177,11 @@ class ValidatorMonitor:
     async def _record(
         self, snap: Snapshot, raw: list[RawEvent], events: list[ChainEvent], decided: Evaluation
     ) -> PollResult:
-        assert self.repo is not None and self.chain_id is not None
         statuses = recs = dups = 0
         first_op: dict[tuple[int, int], str | None] = {}
         for e in events:
             first_op.setdefault((e.block, e.log_index), e.operator)
-        async with self.repo.transaction() as rec:
+        async with self.store.transaction() as rec:
             await rec.events(raw, [first_op.get((e.block, e.log_index)) for e in raw])
             await rec.rounds(snap, decided.state.validators, decided.apy)
             gone = [s.reading.operator for s in decided.statuses
@@ -149,8 +192,7 @@ class ValidatorMonitor:
                 kind_list = kinds(s.changes) or ["epoch"]
                 if await rec.claim_fact(s.fact_id, VALIDATORS_STATUS, s.reading.operator,
                                         s.round, kind_list):
-                    await self.publisher.status(
-                        status_message(s, snap.thresholds, snap.timestamp), s.fact_id)
+                    await self.publisher.status(s, snap.thresholds, snap.timestamp)
                     self.metrics.facts.labels(VALIDATORS_STATUS).inc()
                     statuses += 1
                 else:
@@ -160,8 +202,7 @@ class ValidatorMonitor:
                 await rec.recommendation(r.operator, action, reasons, r.round, snap.block)
                 if await rec.claim_fact(r.fact_id, VALIDATORS_RECOMMENDATIONS, r.operator,
                                         r.round, [action, *reasons]):
-                    await self.publisher.recommendation(
-                        recommendation_message(r, snap.timestamp), r.fact_id)
+                    await self.publisher.recommendation(r, snap.timestamp)
                     self.metrics.facts.labels(VALIDATORS_RECOMMENDATIONS).inc()
                     recs += 1
                 else:
