@@ -187,10 +187,10 @@ def start_stack(root: Path, *, with_services: bool = True) -> Stack:
 
 
 def deploy_devnet(stack: Stack, offchain_url: str | None = None) -> Path | None:
-    """Deploy the devnet contracts when the deployer is installed (ballast.cli.devnet); the
+    """Deploy the devnet contracts when the deployer is installed (ballast.devnet); the
     oracle's devnet sources include the off-chain server at `offchain_url`."""
     try:
-        deployer: Any = importlib.import_module("ballast.cli.devnet")
+        deployer: Any = importlib.import_module("ballast.devnet")
     except ImportError:
         console.print("devnet       deployer not installed yet: chain has no contracts")
         return None
