@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from eth_utils.crypto import keccak
 from eth_typing import HexStr
+from eth_utils.crypto import keccak
 from web3 import Web3
 from web3.types import FilterParams
 
