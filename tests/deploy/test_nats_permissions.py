@@ -167,14 +167,14 @@ async def test_gateway_identity__stream_latest_and_control__allowed_facts_refuse
     publishes) passes; publishing a fact or deleting a stream does not."""
     from ballast.common.bus import ensure_streams  # noqa: PLC0415
     from ballast.common.subjects import Namespace  # noqa: PLC0415
-    from ballast.gateway.adapters.bus_tap import NatsBusTap  # noqa: PLC0415
+    from ballast.common.transport import NatsTap  # noqa: PLC0415
 
     before = len(secured.violations())
     await client.connect(secured.url("gateway"))
     assert client.nc is not None
     js = client.nc.jetstream()
     await ensure_streams(js, Namespace())
-    tap = NatsBusTap(client.nc, js, Namespace())
+    tap = NatsTap(client.nc, js, Namespace())
     got: list[str] = []
     unsubscribe = await tap.subscribe("prices.consensus.*", lambda s, _: got.append(s))
     await client.nc.subscribe("control.*")
