@@ -34,6 +34,7 @@ from ballast.common.bus import Bus, BusConfig, ensure_streams
 from ballast.common.messages import ConsensusPrice, ConsensusStatus, SourceReading
 from ballast.common.subjects import Namespace, prices_consensus
 from ballast.devstack.nats import nats_url_or_private
+from ballast.testing.natsserver import delete_namespace
 
 MESSAGES = int(os.environ.get("BENCH_MESSAGES", "5000"))
 WINDOW = 256
@@ -118,7 +119,7 @@ async def bench_common(url: str) -> tuple[float, list[float]]:
         await asyncio.wait_for(done.wait(), 60)
     finally:
         await bus.stop()
-        await _drop_streams(url, ns)
+        await delete_namespace(url, ns.prefix)
     return rate, latencies
 
 
@@ -168,17 +169,8 @@ async def bench_raw(url: str) -> tuple[float, list[float]]:
         await asyncio.wait_for(consumer, 60)
     finally:
         await nc.drain()
-        await _drop_streams(url, ns)
+        await delete_namespace(url, ns.prefix)
     return rate, latencies
-
-
-async def _drop_streams(url: str, ns: Namespace) -> None:
-    nc = await nats.connect(url)
-    js = nc.jetstream()
-    for info in await js.streams_info():
-        if info.config.name and info.config.name.startswith(ns.stream("")):
-            await js.delete_stream(info.config.name)
-    await nc.close()
 
 
 def report(name: str, rate: float, latencies: list[float]) -> None:

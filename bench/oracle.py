@@ -46,6 +46,7 @@ from ballast.common.subjects import Namespace, prices_observed
 from ballast.devstack.nats import nats_url_or_private
 from ballast.oracle.main import OracleApp, build_app
 from ballast.oracle.settings import OracleSettings
+from ballast.testing.natsserver import delete_namespace
 
 READINGS = int(os.environ.get("BENCH_READINGS", "100000"))
 RATE = int(os.environ.get("BENCH_RATE", "1000"))
@@ -184,7 +185,7 @@ async def bench_oracle(url: str, admin_db: str) -> dict[str, Any]:
     finally:
         await app.stop()
         await nc.drain()
-        await _drop_streams(url, Namespace(prefix))
+        await delete_namespace(url, prefix)
         await drop_database(admin_db, name)
     return results
 
@@ -249,17 +250,8 @@ async def bench_raw(url: str) -> dict[str, Any]:
     results["js_latency"] = list(latencies)
     await pub.drain()
     await sub.drain()
-    await _drop_streams(url, ns)
+    await delete_namespace(url, ns.prefix)
     return results
-
-
-async def _drop_streams(url: str, ns: Namespace) -> None:
-    nc = await nats.connect(url)
-    js = nc.jetstream()
-    for info in await js.streams_info():
-        if info.config.name and info.config.name.startswith(ns.stream("")):
-            await js.delete_stream(info.config.name)
-    await nc.close()
 
 
 def line(name: str, rate: float | None, latencies: list[float] | None) -> None:
