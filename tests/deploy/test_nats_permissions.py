@@ -119,6 +119,8 @@ async def test_service_identity__its_own_bus__starts_without_violations(
 ) -> None:
     import ballast_introspect  # noqa: PLC0415
 
+    from ballast.common import transport  # noqa: PLC0415
+
     before = len(secured.violations())
     service = ballast_introspect.build_service(spec, nats_url=secured.url(spec.name))
     bus = service.bus
@@ -128,7 +130,8 @@ async def test_service_identity__its_own_bus__starts_without_violations(
         beat = build_heartbeat(spec.name, "test", started, 0.0, {"nats": True}, 10.0)
         await bus.publish(beat, heartbeat(spec.name))
         for sub in bus.broker.subscribers:  # every durable consumer exists on the server
-            info = await bus.jetstream.consumer_info(sub.stream.name, sub.config.durable_name)
+            js = transport.jetstream(bus.broker)
+            info = await js.consumer_info(sub.stream.name, sub.config.durable_name)
             assert info.config.durable_name == sub.config.durable_name
     finally:
         await bus.stop()
