@@ -22,8 +22,6 @@ import secrets
 import shutil
 import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -40,6 +38,7 @@ from ballast.alerts.main import build_app
 from ballast.alerts.settings import AlertsSettings
 from ballast.common.messages import ValidatorStatus
 from ballast.common.subjects import Namespace
+from ballast.devstack.nats import nats_url_or_private
 
 SAMPLES = int(os.environ.get("BENCH_SAMPLES", "300"))
 RATE = float(os.environ.get("BENCH_RATE", "50"))
@@ -56,23 +55,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def start_private_nats(workdir: Path) -> tuple[str, subprocess.Popen[bytes]]:
-    binary = shutil.which("nats-server", path=str(Path(sys.executable).parent)) or "nats-server"
-    port = free_port()
-    proc = subprocess.Popen(
-        [binary, "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(workdir)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    for _ in range(200):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.05).close()
-            break
-        except OSError:
-            time.sleep(0.02)
-    return f"nats://127.0.0.1:{port}", proc
 
 
 def jailed(i: int) -> ValidatorStatus:
@@ -230,22 +212,16 @@ async def main() -> None:
     name = "bench_alerts_" + secrets.token_hex(4)
     conn = await asyncpg.connect(admin)
     await conn.execute(f'CREATE DATABASE "{name}"')
-    proc: subprocess.Popen[bytes] | None = None
     workdir = tempfile.mkdtemp(prefix="bench-alerts-nats-")
     try:
-        url = os.environ.get("NATS_URL")
-        if not url:
-            url, proc = start_private_nats(Path(workdir))
-        print(f"alerts bench: NATS {url}, Postgres database {name}, grouping off")
-        print("load average before: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
-        await run(url, with_database(admin, name))
-        print("load average after:  {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+        with nats_url_or_private(Path(workdir)) as url:
+            print(f"alerts bench: NATS {url}, Postgres database {name}, grouping off")
+            print("load average before: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+            await run(url, with_database(admin, name))
+            print("load average after:  {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     finally:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await conn.close()
-        if proc is not None:
-            proc.terminate()
-            proc.wait(5)
         shutil.rmtree(workdir, ignore_errors=True)
 
 

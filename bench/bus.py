@@ -17,10 +17,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -36,6 +33,8 @@ from prometheus_client import CollectorRegistry
 from ballast.common.bus import Bus, BusConfig, ensure_streams
 from ballast.common.messages import ConsensusPrice, ConsensusStatus, SourceReading
 from ballast.common.subjects import Namespace, prices_consensus
+from ballast.devstack.nats import nats_url_or_private
+from ballast.testing.natsserver import delete_namespace
 
 MESSAGES = int(os.environ.get("BENCH_MESSAGES", "5000"))
 WINDOW = 256
@@ -64,25 +63,6 @@ def payload(seq: int) -> ConsensusPrice:
 
 def percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else 0
-
-
-def start_private_nats(workdir: Path) -> tuple[str, subprocess.Popen[bytes]]:
-    binary = shutil.which("nats-server", path=str(Path(sys.executable).parent)) or "nats-server"
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    proc = subprocess.Popen(
-        [binary, "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(workdir)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    for _ in range(200):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.05).close()
-            break
-        except OSError:
-            time.sleep(0.02)
-    return f"nats://127.0.0.1:{port}", proc
 
 
 async def run_windowed(count: int, publish: Callable[[int], Awaitable[None]]) -> None:
@@ -139,7 +119,7 @@ async def bench_common(url: str) -> tuple[float, list[float]]:
         await asyncio.wait_for(done.wait(), 60)
     finally:
         await bus.stop()
-        await _drop_streams(url, ns)
+        await delete_namespace(url, ns.prefix)
     return rate, latencies
 
 
@@ -189,17 +169,8 @@ async def bench_raw(url: str) -> tuple[float, list[float]]:
         await asyncio.wait_for(consumer, 60)
     finally:
         await nc.drain()
-        await _drop_streams(url, ns)
+        await delete_namespace(url, ns.prefix)
     return rate, latencies
-
-
-async def _drop_streams(url: str, ns: Namespace) -> None:
-    nc = await nats.connect(url)
-    js = nc.jetstream()
-    for info in await js.streams_info():
-        if info.config.name and info.config.name.startswith(ns.stream("")):
-            await js.delete_stream(info.config.name)
-    await nc.close()
 
 
 def report(name: str, rate: float, latencies: list[float]) -> None:
@@ -211,21 +182,15 @@ def report(name: str, rate: float, latencies: list[float]) -> None:
 
 
 async def main() -> None:
-    url = os.environ.get("NATS_URL")
-    proc = None
     workdir = Path(tempfile.mkdtemp(prefix="bench-nats-"))
-    if not url:
-        url, proc = start_private_nats(workdir)
     try:
-        size = len(payload(0).model_dump_json())
-        print(f"bus benchmark: {MESSAGES} messages of {size} bytes, window {WINDOW}, "
-              f"NATS at {url}")
-        report("raw nats-py (JetStream, no model)", *await bench_raw(url))
-        report("common bus (typed, FastStream)", *await bench_common(url))
+        with nats_url_or_private(workdir) as url:
+            size = len(payload(0).model_dump_json())
+            print(f"bus benchmark: {MESSAGES} messages of {size} bytes, window {WINDOW}, "
+                  f"NATS at {url}")
+            report("raw nats-py (JetStream, no model)", *await bench_raw(url))
+            report("common bus (typed, FastStream)", *await bench_common(url))
     finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait(5)
         shutil.rmtree(workdir, ignore_errors=True)
 
 

@@ -38,12 +38,12 @@ import asyncpg
 import nats
 from web3 import Web3
 
-from ballast.cli.devnet import deploy
-from ballast.cli.devnet.artifacts import load_artifact
+from ballast.common.evm.artifacts import load_artifact
 from ballast.contract_monitor.adapters import abi
 from ballast.contract_monitor.adapters.rpc import Rpc
 from ballast.contract_monitor.main import build_app
 from ballast.contract_monitor.settings import ContractMonitorSettings
+from ballast.devnet import deploy
 from ballast.devstack.anvil import Anvil, run_anvil
 from ballast.devstack.nats import run_nats_server
 from ballast.devstack.postgres import run_embedded_postgres

@@ -21,11 +21,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-import shutil
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -48,6 +44,7 @@ from ballast.common.messages import (
     TreasuryState,
 )
 from ballast.common.subjects import Namespace
+from ballast.devstack.nats import nats_url_or_private
 from ballast.intervention.main import InterventionApp
 from ballast.intervention.settings import InterventionSettings
 from ballast.strategy.decision import History, evaluate
@@ -95,28 +92,6 @@ def bench_pure() -> None:
         evaluate(s, policy, history, now=now, paused=False, mode=ExecutionMode.DRY_RUN)
         samples.append(time.perf_counter() - t)
     print(f"rules.evaluate (pure)                     {pct(samples)}")
-
-
-def nats_url_or_private(workdir: Path) -> tuple[str, subprocess.Popen[bytes] | None]:
-    url = os.environ.get("NATS_URL")
-    if url:
-        return url, None
-    binary = shutil.which("nats-server", path=str(Path(sys.executable).parent)) or "nats-server"
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    proc = subprocess.Popen(
-        [binary, "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(workdir)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    for _ in range(200):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-            return f"nats://127.0.0.1:{port}", proc
-        except OSError:
-            time.sleep(0.02)
-    proc.kill()
-    raise RuntimeError("nats-server did not start")
 
 
 async def bench_service(nats_url: str) -> None:
@@ -175,14 +150,8 @@ async def bench_service(nats_url: str) -> None:
 def main() -> None:
     print(f"== intervention decision latency ({os.cpu_count()} cores)")
     bench_pure()
-    with tempfile.TemporaryDirectory() as tmp:
-        url, proc = nats_url_or_private(Path(tmp))
-        try:
-            asyncio.run(bench_service(url))
-        finally:
-            if proc is not None:
-                proc.terminate()
-                proc.wait()
+    with tempfile.TemporaryDirectory() as tmp, nats_url_or_private(Path(tmp)) as url:
+        asyncio.run(bench_service(url))
 
 
 if __name__ == "__main__":

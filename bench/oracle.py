@@ -27,10 +27,7 @@ import gc
 import logging
 import os
 import shutil
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -46,8 +43,10 @@ import nats
 from ballast.common.bus import ensure_streams
 from ballast.common.messages import ConsensusPrice, PriceObservation
 from ballast.common.subjects import Namespace, prices_observed
+from ballast.devstack.nats import nats_url_or_private
 from ballast.oracle.main import OracleApp, build_app
 from ballast.oracle.settings import OracleSettings
+from ballast.testing.natsserver import delete_namespace
 
 READINGS = int(os.environ.get("BENCH_READINGS", "100000"))
 RATE = int(os.environ.get("BENCH_RATE", "1000"))
@@ -68,24 +67,6 @@ def reading(source: str, symbol: str, i: int) -> PriceObservation:
         confidence=Decimal("0.001"), published_at=published, observed_at=published,
         feed_id=FEED,
     )
-
-
-def start_private_nats(workdir: Path) -> tuple[str, subprocess.Popen[bytes]]:
-    binary = shutil.which("nats-server", path=str(Path(sys.executable).parent)) or "nats-server"
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    proc = subprocess.Popen(
-        [binary, "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(workdir)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    for _ in range(200):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.05).close()
-            break
-        except OSError:
-            time.sleep(0.02)
-    return f"nats://127.0.0.1:{port}", proc
 
 
 async def create_database(admin: str) -> tuple[str, str]:
@@ -203,7 +184,7 @@ async def bench_oracle(url: str, admin_db: str) -> dict[str, Any]:
     finally:
         await app.stop()
         await nc.drain()
-        await _drop_streams(url, Namespace(prefix))
+        await delete_namespace(url, prefix)
         await drop_database(admin_db, name)
     return results
 
@@ -268,17 +249,8 @@ async def bench_raw(url: str) -> dict[str, Any]:
     results["js_latency"] = list(latencies)
     await pub.drain()
     await sub.drain()
-    await _drop_streams(url, ns)
+    await delete_namespace(url, ns.prefix)
     return results
-
-
-async def _drop_streams(url: str, ns: Namespace) -> None:
-    nc = await nats.connect(url)
-    js = nc.jetstream()
-    for info in await js.streams_info():
-        if info.config.name and info.config.name.startswith(ns.stream("")):
-            await js.delete_stream(info.config.name)
-    await nc.close()
 
 
 def line(name: str, rate: float | None, latencies: list[float] | None) -> None:
@@ -291,28 +263,23 @@ def line(name: str, rate: float | None, latencies: list[float] | None) -> None:
 
 
 async def main() -> None:
-    url = os.environ.get("NATS_URL")
     admin_db = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-    proc = None
     workdir = Path(tempfile.mkdtemp(prefix="bench-nats-"))
-    if not url:
-        url, proc = start_private_nats(workdir)
     try:
-        size = len(reading("pyth", "PSTR", 0).model_dump_json())
-        print(f"oracle benchmark: {READINGS} readings of {size} bytes, NATS at {url}")
-        raw = await bench_raw(url)
-        oracle = await bench_oracle(url, admin_db)
-        line("raw nats-py core publish -> subscribe", raw["throughput"], raw["core_latency"])
-        line("raw nats-py JetStream publish(ack) -> subscribe", None, raw["js_latency"])
-        line("oracle: reading -> consensus on the bus", oracle["throughput"], oracle["latency"])
-        line("oracle: ... and every reading in Postgres", oracle["with_postgres"], None)
-        n, total = oracle["latency_n"]
-        print(f"(latency: {n} of {total} paced readings reached a consensus; "
-              f"{oracle['rows']} observation rows written)")
+        with nats_url_or_private(workdir) as url:
+            size = len(reading("pyth", "PSTR", 0).model_dump_json())
+            print(f"oracle benchmark: {READINGS} readings of {size} bytes, NATS at {url}")
+            raw = await bench_raw(url)
+            oracle = await bench_oracle(url, admin_db)
+            line("raw nats-py core publish -> subscribe", raw["throughput"], raw["core_latency"])
+            line("raw nats-py JetStream publish(ack) -> subscribe", None, raw["js_latency"])
+            line("oracle: reading -> consensus on the bus", oracle["throughput"],
+                 oracle["latency"])
+            line("oracle: ... and every reading in Postgres", oracle["with_postgres"], None)
+            n, total = oracle["latency_n"]
+            print(f"(latency: {n} of {total} paced readings reached a consensus; "
+                  f"{oracle['rows']} observation rows written)")
     finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait(5)
         shutil.rmtree(workdir, ignore_errors=True)
 
 

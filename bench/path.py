@@ -2,7 +2,7 @@
 
 Prints figures, never a verdict (issue #10 goal: p99 <= 20 ms at 1,000 ticks/s).
 
-The system is what the e2e tests run (ballast.testing.system.System): an anvil with the devnet,
+The system is what the e2e tests run (ballast.cli.system.System): an anvil with the devnet,
 and the six services as processes on NATS and Postgres. PSTR's price comes from one Pyth Hermes
 source, a local server speaking Hermes' SSE stream (`data: {"binary":..., "parsed": [...]}`),
 and nothing else (min_sources 1), so every tick moves the consensus. Tick k is priced
@@ -48,11 +48,11 @@ import asyncpg
 import nats
 from aiohttp import web
 
+from ballast.cli.system import System
 from ballast.common.subjects import Namespace
 from ballast.devstack.nats import run_nats_server
 from ballast.devstack.postgres import run_embedded_postgres
 from ballast.testing.receivers import LoopbackApp
-from ballast.testing.system import System
 
 RATE = int(os.environ.get("BENCH_RATE", "1000"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))

@@ -24,11 +24,11 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, Page, async_playwright
 
-from ballast.cli.devnet.chain import connect
 from ballast.cli.scenarios.driver import Market
+from ballast.cli.system import System
 from ballast.common.subjects import Namespace
+from ballast.devnet.chain import connect
 from ballast.testing.pg import database_name
-from ballast.testing.system import System
 
 ROOT = Path(__file__).resolve().parents[2]
 CONSOLE = ROOT / "web" / "dist" / "index.html"

@@ -24,7 +24,7 @@ from eth_account import Account
 from playwright.async_api import Page, WebSocketRoute, expect
 from web3 import Web3
 
-from ballast.cli.devnet.deployer import DEPLOYER_KEY
+from ballast.devnet.deployer import DEPLOYER_KEY
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
 WAIT_MS = 30_000
@@ -116,7 +116,7 @@ async def test_console__intervention_over_threshold__approved_in_page_and_mined(
 
 
 def _treasury_key() -> str:
-    from ballast.cli.devnet.deployer import TREASURY_KEY  # noqa: PLC0415
+    from ballast.devnet.deployer import TREASURY_KEY  # noqa: PLC0415
     return TREASURY_KEY
 
 

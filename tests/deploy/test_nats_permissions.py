@@ -119,6 +119,8 @@ async def test_service_identity__its_own_bus__starts_without_violations(
 ) -> None:
     import ballast_introspect  # noqa: PLC0415
 
+    from ballast.common import transport  # noqa: PLC0415
+
     before = len(secured.violations())
     service = ballast_introspect.build_service(spec, nats_url=secured.url(spec.name))
     bus = service.bus
@@ -128,7 +130,8 @@ async def test_service_identity__its_own_bus__starts_without_violations(
         beat = build_heartbeat(spec.name, "test", started, 0.0, {"nats": True}, 10.0)
         await bus.publish(beat, heartbeat(spec.name))
         for sub in bus.broker.subscribers:  # every durable consumer exists on the server
-            info = await bus.jetstream.consumer_info(sub.stream.name, sub.config.durable_name)
+            js = transport.jetstream(bus.broker)
+            info = await js.consumer_info(sub.stream.name, sub.config.durable_name)
             assert info.config.durable_name == sub.config.durable_name
     finally:
         await bus.stop()
@@ -167,14 +170,14 @@ async def test_gateway_identity__stream_latest_and_control__allowed_facts_refuse
     publishes) passes; publishing a fact or deleting a stream does not."""
     from ballast.common.bus import ensure_streams  # noqa: PLC0415
     from ballast.common.subjects import Namespace  # noqa: PLC0415
-    from ballast.gateway.adapters.bus_tap import NatsBusTap  # noqa: PLC0415
+    from ballast.common.transport import NatsTap  # noqa: PLC0415
 
     before = len(secured.violations())
     await client.connect(secured.url("gateway"))
     assert client.nc is not None
     js = client.nc.jetstream()
     await ensure_streams(js, Namespace())
-    tap = NatsBusTap(client.nc, js, Namespace())
+    tap = NatsTap(client.nc, js, Namespace())
     got: list[str] = []
     unsubscribe = await tap.subscribe("prices.consensus.*", lambda s, _: got.append(s))
     await client.nc.subscribe("control.*")

@@ -1,7 +1,7 @@
 """The e2e harness: all six services as processes over real NATS, Postgres and anvil.
 
 Each test gets its own database, bus namespace and anvil with the devnet deployed
-(ballast.testing.system.System), a local webhook for the alerts service's channels and a local
+(ballast.cli.system.System), a local webhook for the alerts service's channels and a local
 OTLP receiver for every service's traces. The market is moved the way `ballast scenario` moves
 it (ballast.cli.scenarios.driver.Market), one block per step, at wall-clock time so the services'
 staleness checks hold.
@@ -37,15 +37,15 @@ import pytest
 from eth_account import Account
 from nats.aio.msg import Msg
 
-from ballast.cli.devnet.chain import connect
-from ballast.cli.devnet.deployer import TREASURY_KEY
 from ballast.cli.scenarios.driver import Market
 from ballast.cli.scenarios.generators import generate
 from ballast.cli.scenarios.model import ScenarioParams, Step
+from ballast.cli.system import System
 from ballast.common.messages import Trade, TradeSide, utcnow
 from ballast.common.subjects import Namespace, trades
+from ballast.devnet.chain import connect
+from ballast.devnet.deployer import TREASURY_KEY
 from ballast.testing.receivers import OtlpReceiver, WebhookReceiver
-from ballast.testing.system import System
 
 VWAP_PAIR = ("devnet", "PSTR-USDC")
 TOOLS = Path(__file__).resolve().parents[2] / "deploy" / "tools"

@@ -18,9 +18,9 @@ import pytest
 from eth_account import Account
 from web3 import Web3
 
-from ballast.cli.devnet.artifacts import load_artifact
-from ballast.cli.devnet.deployer import TREASURY_KEY
 from ballast.cli.scenarios.model import SOURCES, Step
+from ballast.common.evm.artifacts import load_artifact
+from ballast.devnet.deployer import TREASURY_KEY
 
 pytestmark = pytest.mark.e2e
 ETH = 10**18

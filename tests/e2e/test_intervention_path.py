@@ -26,8 +26,8 @@ import pytest
 from eth_account import Account
 from web3 import Web3
 
-from ballast.cli.devnet.deployer import TREASURY_KEY
 from ballast.cli.scenarios.model import Step
+from ballast.devnet.deployer import TREASURY_KEY
 from ballast.testing.receivers import OtlpReceiver, ReceivedSpan
 
 pytestmark = pytest.mark.e2e

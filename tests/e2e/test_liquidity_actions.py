@@ -17,8 +17,8 @@ import pytest
 from eth_account import Account
 from web3 import Web3
 
-from ballast.cli.devnet.deployer import TREASURY_KEY
 from ballast.cli.scenarios.model import SOURCES, Step
+from ballast.devnet.deployer import TREASURY_KEY
 
 pytestmark = pytest.mark.e2e
 

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from ballast.cli.devnet import Deployment, load
-from ballast.cli.devnet.chain import connect
 from ballast.cli.scenarios.driver import Market
 from ballast.cli.scenarios.generators import tier
+from ballast.devnet import Deployment, load
+from ballast.devnet.chain import connect
 from ballast.testing.chain import Anvil, anvil_binary, run_anvil
 
 pytestmark = pytest.mark.integration

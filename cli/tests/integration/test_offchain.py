@@ -14,15 +14,15 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from ballast.cli.devnet import Deployment, deploy
-from ballast.cli.devnet.chain import connect
-from ballast.cli.devnet.oracle import oracle_config, switchboard_feed_hash
 from ballast.cli.offchain import offchain_url, start_offchain
 from ballast.cli.offchain.chain import ChainQuotes
 from ballast.cli.offchain.server import OffchainServer
 from ballast.cli.scenarios.driver import Market
 from ballast.cli.scenarios.generators import generate
 from ballast.cli.scenarios.model import ScenarioParams
+from ballast.devnet import Deployment, deploy
+from ballast.devnet.chain import connect
+from ballast.devnet.oracle import oracle_config, switchboard_feed_hash
 from ballast.oracle.adapters.crossbar import CrossbarFeed
 from ballast.oracle.adapters.hermes import HermesClient, HermesFeed
 from ballast.testing import free_port

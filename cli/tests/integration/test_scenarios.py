@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 from web3 import Web3
 
-from ballast.cli.devnet import Deployment, deploy
-from ballast.cli.devnet.chain import connect
 from ballast.cli.scenarios import Baton, run, run_forever
 from ballast.cli.scenarios.driver import Market
 from ballast.cli.scenarios.generators import tier
 from ballast.cli.scenarios.model import Step
+from ballast.devnet import Deployment, deploy
+from ballast.devnet.chain import connect
 from ballast.testing.chain import Anvil
 
 pytestmark = pytest.mark.integration

@@ -7,10 +7,10 @@ from fractions import Fraction
 
 import pytest
 
-from ballast.cli.devnet.prices import PRICES_USD
 from ballast.cli.scenarios.driver import FEE_DEN, FEE_NUM, amount_in_for_ratio
 from ballast.cli.scenarios.generators import SCENARIOS, generate, tier
 from ballast.cli.scenarios.model import SOURCES, ScenarioParams
+from ballast.devnet.prices import PRICES_USD
 
 pytestmark = pytest.mark.unit
 

@@ -14,11 +14,11 @@ from typing import Any
 import nats
 import pytest
 
-from ballast.cli.devnet import Deployment, deploy
 from ballast.common.messages import EtfEvent, EtfMetrics, GovernanceProposal
 from ballast.contract_monitor.adapters import abi
 from ballast.contract_monitor.main import ContractMonitorApp, build_app
 from ballast.contract_monitor.settings import ContractMonitorSettings
+from ballast.devnet import Deployment, deploy
 
 
 @dataclass

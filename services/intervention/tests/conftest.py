@@ -18,8 +18,6 @@ import asyncpg
 import pytest
 import pytest_asyncio
 from eth_account import Account
-from eth_utils.crypto import keccak
-from web3 import Web3
 
 from ballast.common.db import load_migrations, migrate
 from ballast.common.messages import (
@@ -33,6 +31,7 @@ from ballast.common.messages import (
     StateStatus,
     TreasuryState,
 )
+from ballast.devstack.anvil import Anvil, anvil_binary, run_anvil
 from ballast.intervention.adapters.chain import Chain
 from ballast.intervention.adapters.repository import Repository
 from ballast.intervention.adapters.signer import LocalSigner
@@ -40,15 +39,7 @@ from ballast.intervention.building import ExecConfig
 from ballast.intervention.executor import Executor, no_crash
 from ballast.strategy.decision import History, evaluate
 from ballast.strategy.policy import Policy
-
-try:  # the anvil helpers are moving from ballast.testing to ballast.devstack
-    from ballast.devstack.anvil import Anvil, anvil_binary, run_anvil
-except ImportError:  # pragma: no cover - before the move lands
-    from ballast.testing.chain import (  # type: ignore[no-redef]
-        Anvil,
-        anvil_binary,
-        run_anvil,
-    )
+from ballast.testing.dex import Dex, deploy_dex
 
 MIGRATIONS = Path(__file__).parents[1] / "src" / "ballast" / "intervention" / "migrations"
 
@@ -127,109 +118,6 @@ def make_state() -> Callable[..., TreasuryState]:
 
 # ------------------------------------------------------------------------------ chain
 REPO = Path(__file__).resolve().parents[3]
-ARTIFACTS = REPO / "contracts" / "artifacts"
-NPM_BUILDS = {
-    "UniswapV2Factory": "@uniswap/v2-core/build/UniswapV2Factory.json",
-    "UniswapV2Pair": "@uniswap/v2-core/build/UniswapV2Pair.json",
-    "UniswapV2Router02": "@uniswap/v2-periphery/build/UniswapV2Router02.json",
-    "WETH9": "@uniswap/v2-periphery/build/WETH9.json",
-}
-SWAP_TOPIC = "0x" + keccak(text="Swap(address,uint256,uint256,uint256,uint256,address)").hex()
-
-
-def artifact(name: str) -> dict[str, Any]:
-    """contracts/artifacts/[uniswap/]<name>.json; the Uniswap ones fall back to the npm build
-    that the compile script copies them from."""
-    for path in (ARTIFACTS / "uniswap" / f"{name}.json", ARTIFACTS / f"{name}.json"):
-        if path.exists():
-            data = json.loads(path.read_text())
-            return {"abi": data["abi"], "bytecode": data["bytecode"]}
-    build = json.loads((REPO / "contracts" / "node_modules" / NPM_BUILDS[name]).read_text())
-    code = build.get("evm", {}).get("bytecode", {}).get("object") or build["bytecode"]
-    return {"abi": build["abi"], "bytecode": code if code.startswith("0x") else "0x" + code}
-
-
-@dataclass
-class Dex:
-    """Uniswap V2 (the real factory, pair and router) with a PUMP/PSTR pool on anvil."""
-
-    node: Anvil
-    w3: Web3
-    router: str
-    factory: str
-    pair: str
-    pump: str
-    pstr: str
-    usdc: str
-    deployer: str
-    treasury: str
-    treasury_key: str
-    trader: str
-
-    def contract(self, name: str, address: str) -> Any:
-        return self.w3.eth.contract(address=Web3.to_checksum_address(address),
-                                    abi=artifact(name)["abi"])
-
-    def transact(self, fn: Any, sender: str) -> Any:
-        tx_hash = fn.transact({"from": Web3.to_checksum_address(sender)})
-        return self.w3.eth.wait_for_transaction_receipt(tx_hash)
-
-    def swaps(self, from_block: int = 0) -> list[Any]:
-        """Swap events of the PUMP/PSTR pair."""
-        return list(self.w3.eth.get_logs({
-            "address": Web3.to_checksum_address(self.pair),
-            "topics": [SWAP_TOPIC],
-            "fromBlock": from_block,
-            "toBlock": "latest",
-        }))
-
-    def nonce(self, account: str) -> int:
-        return int(self.w3.eth.get_transaction_count(Web3.to_checksum_address(account)))
-
-    def move_price(self, pump_in: int) -> None:
-        """A trader sells PUMP into the pool: PSTR out per PUMP drops."""
-        router = self.contract("UniswapV2Router02", self.router)
-        deadline = self.node.timestamp() + 3600
-        self.transact(router.functions.swapExactTokensForTokens(
-            pump_in, 0, [self.pump, self.pstr], self.trader, deadline
-        ), self.trader)
-
-
-def deploy_dex(node: Anvil) -> Dex:
-    w3 = Web3(Web3.HTTPProvider(node.rpc_url))
-    deployer, treasury, trader = (Web3.to_checksum_address(a) for a in node.accounts[:3])
-
-    def deploy(name: str, *args: Any) -> str:
-        spec = artifact(name)
-        factory = w3.eth.contract(abi=spec["abi"], bytecode=spec["bytecode"])
-        tx_hash = factory.constructor(*args).transact({"from": deployer})
-        return str(w3.eth.wait_for_transaction_receipt(tx_hash)["contractAddress"])
-
-    weth = deploy("WETH9")
-    factory = deploy("UniswapV2Factory", deployer)
-    router = deploy("UniswapV2Router02", factory, weth)
-    pump = deploy("TestToken", "Pump", "PUMP", 18)
-    pstr = deploy("TestToken", "Pstr", "PSTR", 18)
-    usdc = deploy("TestToken", "USD Coin", "USDC", 6)
-    dex = Dex(node, w3, router, factory, "", pump, pstr, usdc, deployer, treasury,
-              node.private_keys[1], trader)
-    big = 10**30
-    for token in (pump, pstr, usdc):
-        contract = dex.contract("TestToken", token)
-        for holder in (deployer, treasury, trader):
-            dex.transact(contract.functions.mint(holder, big), deployer)
-        for holder in (deployer, trader):
-            dex.transact(contract.functions.approve(router, 2**256 - 1), holder)
-    r = dex.contract("UniswapV2Router02", router)
-    deadline = node.timestamp() + 10**6
-    # 10M PUMP : 5M PSTR (0.5 PSTR per PUMP); 1M USDC : 2M PUMP
-    dex.transact(r.functions.addLiquidity(pump, pstr, 10**25, 5 * 10**24, 0, 0, deployer,
-                                          deadline), deployer)
-    dex.transact(r.functions.addLiquidity(usdc, pump, 10**12, 2 * 10**24, 0, 0, deployer,
-                                          deadline), deployer)
-    f = dex.contract("UniswapV2Factory", factory)
-    dex.pair = str(f.functions.getPair(pump, pstr).call())
-    return dex
 
 
 @pytest.fixture(scope="session")

@@ -61,10 +61,12 @@ def main(argv: list[str] | None = None) -> None:
                 parser.error(f"unknown scenario {scenario!r}; known: {', '.join(SCENARIOS)}")
         sys.exit(up.up(with_services=not args.no_services, scenario=scenario))
     if args.command == "status":
-        sys.exit(up.status())
+        from ballast.cli.status import status  # noqa: PLC0415
+
+        sys.exit(status())
     if args.command == "report":
+        from ballast.cli.infra import data_dir_for  # noqa: PLC0415
         from ballast.cli.report import report_command  # noqa: PLC0415
-        from ballast.cli.up import data_dir_for  # noqa: PLC0415
         from ballast.devstack.processes import repo_root  # noqa: PLC0415
 
         sys.exit(report_command(args.since, args.format, args.database_url,

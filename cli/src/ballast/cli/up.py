@@ -3,7 +3,7 @@
 Order: nats-server (NATS_URL, else our own with JetStream, data in .ballast/nats), Postgres
 (DATABASE_URL, else embedded under .ballast/postgres, or outside the checkout when the `postgres`
 user cannot reach it: see ballast.devstack.postgres_home), anvil (+ the devnet deployment when
-the deployer is installed, and the local Pyth Hermes + Switchboard Crossbar priced from it:
+the devnet deployment, and the local Pyth Hermes + Switchboard Crossbar priced from it:
 ballast.cli.offchain), then every registered service as its own process, then the live view.
 Ctrl-C (or SIGTERM) stops the services first, then anvil, Postgres and NATS. When Postgres or
 NATS cannot be had, it stops what it started and says why in one line.
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import json
 import os
 import signal
@@ -23,16 +22,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from rich.console import Console
-from rich.live import Live
 
 from ballast.cli import local_gateway
-from ballast.cli.infra import pick_port, port_free
+from ballast.cli.infra import alive, data_dir_for, pick_port, port_free
 from ballast.cli.offchain import offchain_url, start_offchain
 from ballast.cli.registry import ServiceSpec, installed_services
-from ballast.cli.view import BusWatcher, InfraRow, render
+from ballast.cli.status import live_view
+from ballast.cli.view import BusWatcher
+from ballast.devnet import deploy
 from ballast.devstack.anvil import run_anvil
 from ballast.devstack.nats import NatsUnavailableError, require_jetstream, run_nats_server
 from ballast.devstack.postgres import EmbeddedPostgres, EmbeddedPostgresError
@@ -83,11 +82,6 @@ class Stack:
             self.state_file().unlink()
 
 
-def data_dir_for(root: Path) -> Path:
-    """`.ballast/` in the workspace, or BALLAST_DATA_DIR (tests, several stacks side by side)."""
-    return Path(os.environ.get("BALLAST_DATA_DIR") or root / ".ballast")
-
-
 def service_env(stack: Stack, spec: ServiceSpec, port: int) -> dict[str, str]:
     """What a service needs to join this stack (added to the inherited environment)."""
     p = spec.env_prefix
@@ -119,7 +113,7 @@ def start_stack(root: Path, *, with_services: bool = True) -> Stack:
     stack = Stack(root=root, data_dir=data_dir)
     if stack.state_file().exists():
         pid = json.loads(stack.state_file().read_text()).get("pid")
-        if _alive(pid):
+        if alive(pid):
             raise SystemExit(f"a stack is already up here (pid {pid}): see `ballast status`")
     try:
         t0 = time.monotonic()
@@ -159,14 +153,13 @@ def start_stack(root: Path, *, with_services: bool = True) -> Stack:
         stack.anvil_running = True
         console.print(f"anvil        {stack.rpc_url}  ({time.monotonic() - t0:.2f}s)")
         stack.deployment = deploy_devnet(stack, offchain_url(port := pick_port(8710)))
-        if stack.deployment is not None:  # the local Pyth Hermes + Switchboard Crossbar
-            t0 = time.monotonic()
-            stack.offchain = stack.infra.enter_context(start_offchain(
-                stack.rpc_url, stack.deployment, port, data_dir / "logs" / "offchain.log",
-                die_with_parent=True))
-            stack.offchain_url = offchain_url(port)
-            stack.infra_pids.append(stack.offchain.pid)
-            console.print(f"offchain     {stack.offchain_url}  ({time.monotonic() - t0:.2f}s)")
+        t0 = time.monotonic()  # the local Pyth Hermes + Switchboard Crossbar
+        stack.offchain = stack.infra.enter_context(start_offchain(
+            stack.rpc_url, stack.deployment, port, data_dir / "logs" / "offchain.log",
+            die_with_parent=True))
+        stack.offchain_url = offchain_url(port)
+        stack.infra_pids.append(stack.offchain.pid)
+        console.print(f"offchain     {stack.offchain_url}  ({time.monotonic() - t0:.2f}s)")
 
         if with_services:
             for offset, spec in enumerate(installed_services()):
@@ -186,17 +179,12 @@ def start_stack(root: Path, *, with_services: bool = True) -> Stack:
     return stack
 
 
-def deploy_devnet(stack: Stack, offchain_url: str | None = None) -> Path | None:
-    """Deploy the devnet contracts when the deployer is installed (ballast.cli.devnet); the
-    oracle's devnet sources include the off-chain server at `offchain_url`."""
-    try:
-        deployer: Any = importlib.import_module("ballast.cli.devnet")
-    except ImportError:
-        console.print("devnet       deployer not installed yet: chain has no contracts")
-        return None
+def deploy_devnet(stack: Stack, offchain_url: str | None = None) -> Path:
+    """Deploy the devnet contracts (ballast.devnet); the oracle's devnet sources include the
+    off-chain server at `offchain_url`."""
     t0 = time.monotonic()
     path = stack.data_dir / "deployment.json"
-    deployer.deploy(stack.rpc_url, path, offchain_url=offchain_url)
+    deploy(stack.rpc_url, path, offchain_url=offchain_url)
     console.print(f"devnet       deployed, {path}  ({time.monotonic() - t0:.2f}s)")
     return path
 
@@ -211,22 +199,6 @@ def start_scenario(stack: Stack, name: str | None) -> Callable[[], None]:
     log = stack.data_dir / "logs" / "scenario.log"
     console.print(f"scenario     {name} in real time, a step every 5 s, log {log}")
     return start_background(stack.rpc_url, stack.deployment, name, log)
-
-
-async def live_view(stack: Stack, watcher: BusWatcher, stop: asyncio.Event) -> None:
-    infra = [
-        InfraRow("nats-server", stack.nats_url, lambda: watcher.connected),
-        InfraRow("postgres", stack.database_url.split("?")[0], lambda: True),
-        InfraRow("anvil", stack.rpc_url, lambda: stack.anvil_running),
-    ]
-    if (offchain := stack.offchain) is not None:
-        infra.append(InfraRow("hermes+crossbar", stack.offchain_url, lambda: offchain.running))
-    services = [(spec, port, (lambda p=proc: p.running)) for spec, port, proc in stack.services]
-    with Live(render(infra, services, watcher), console=console, refresh_per_second=2) as live:
-        while not stop.is_set():
-            live.update(render(infra, services, watcher))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), 0.5)
 
 
 def up(*, with_services: bool = True, scenario: str | None = "calm") -> int:
@@ -275,45 +247,3 @@ def up(*, with_services: bool = True, scenario: str | None = "calm") -> int:
         with contextlib.suppress(OSError):
             console.print("stopped: no process left behind.")
     return 0
-
-
-def status(seconds: float = 2.0) -> int:
-    root = repo_root()
-    state_file = data_dir_for(root) / "stack.json"
-    if not state_file.exists():
-        console.print("no stack is up here (start one with `make run` or `ballast up`)")
-        return 1
-    state = json.loads(state_file.read_text())
-    from ballast.cli.registry import SERVICES  # noqa: PLC0415
-
-    by_name = {spec.name: spec for spec in SERVICES}
-    services = [
-        (by_name[s["name"]], int(s["port"]), (lambda pid=s["pid"]: _alive(pid)))
-        for s in state["services"]
-        if s["name"] in by_name
-    ]
-    watcher = BusWatcher(state["nats_url"])
-
-    async def snapshot() -> None:
-        await watcher.start()
-        await asyncio.sleep(seconds)
-        await watcher.stop()
-
-    asyncio.run(snapshot())
-    infra = [
-        InfraRow("nats-server", state["nats_url"], lambda: watcher.connected),
-        InfraRow("postgres", str(state["database_url"]).split("?")[0], lambda: True),
-        InfraRow("anvil", state["rpc_url"], lambda: _alive(state["pid"])),
-    ]
-    Console().print(render(infra, services, watcher))
-    return 0
-
-
-def _alive(pid: int | None) -> bool:
-    if pid is None:
-        return False
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        return False
-    return True

@@ -9,7 +9,7 @@ import pytest
 from web3 import AsyncHTTPProvider, AsyncWeb3
 from web3._utils.http_session_manager import HTTPSessionManager
 
-from ballast.common.evm import async_http_provider
+from ballast.common.evm.provider import async_http_provider
 
 pytestmark = pytest.mark.integration
 

@@ -13,10 +13,9 @@ import pytest
 from web3 import Web3
 from web3.logs import DISCARD
 
-from ballast.cli.devnet.artifacts import load_artifact
-from ballast.cli.devnet.deployer import deploy
-from ballast.cli.devnet.schema import Deployment
 from ballast.common import subjects
+from ballast.common.deployment import Deployment
+from ballast.common.evm.artifacts import load_artifact
 from ballast.common.messages import (
     AutomationAction,
     AutomationKind,
@@ -25,6 +24,7 @@ from ballast.common.messages import (
     ExecutionMode,
     ExecutionStatus,
 )
+from ballast.devnet.deployer import deploy
 from ballast.intervention.decider import AutomationConfig, Decider
 from ballast.strategy.policy import Policy
 

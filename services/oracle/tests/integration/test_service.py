@@ -15,6 +15,7 @@ import asyncpg
 import nats
 import pytest
 
+from ballast.common import transport
 from ballast.common.messages import (
     ConsensusPrice,
     ConsensusStatus,
@@ -179,7 +180,7 @@ async def test_oracle__trades_injected_twice__published_once_and_bars_vwap(
     vwap = await reader.vwap("PSTR", "USDC", minute, minute + timedelta(minutes=5))
     assert vwap is not None and abs(vwap - Decimal(56) / Decimal(21)) < Decimal("1e-15")
     assert listener.msg_ids.count(f"trade:{batch[0].tx_hash}:1") == 2  # same id: deduped
-    js = app.service.bus.jetstream
+    js = transport.jetstream(app.service.bus.broker)
     info = await js.stream_info(app.service.bus.ns.stream("PRICES"))
     assert info.state.messages == 4
     assert json.loads(batch[0].model_dump_json())["price"] == "2"

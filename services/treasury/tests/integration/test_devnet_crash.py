@@ -23,8 +23,6 @@ import nats
 import pytest
 from nats.aio.msg import Msg
 
-from ballast.cli.devnet import deploy
-from ballast.cli.devnet.chain import connect
 from ballast.cli.scenarios.driver import Market
 from ballast.cli.scenarios.generators import generate
 from ballast.cli.scenarios.model import ScenarioParams
@@ -41,6 +39,8 @@ from ballast.common.messages import (
     utcnow,
 )
 from ballast.common.subjects import Namespace, prices_consensus, trades
+from ballast.devnet import deploy
+from ballast.devnet.chain import connect
 from ballast.treasury.domain.vwap import to_units
 from ballast.treasury.main import build_app
 from ballast.treasury.settings import TreasurySettings

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from web3 import Web3
 
-from ballast.cli.devnet import Deployment, deploy
+from ballast.devnet import Deployment, deploy
 from ballast.validator_monitor.main import ValidatorMonitorApp, build_app
 from ballast.validator_monitor.settings import ValidatorMonitorSettings
 

@@ -8,9 +8,9 @@ import os
 import time
 from pathlib import Path
 
-from ballast.cli.devnet.artifacts import workspace_root
-from ballast.cli.devnet.deployer import current_deployment, deploy
-from ballast.cli.devnet.schema import Deployment
+from ballast.common.deployment import Deployment
+from ballast.common.evm.artifacts import workspace_root
+from ballast.devnet.deployer import current_deployment, deploy
 
 DEFAULT_RPC_URL = "http://127.0.0.1:8545"
 
@@ -55,7 +55,7 @@ def deploy_devnet(rpc_url: str | None, out: Path | None) -> int:
     url = rpc_url or default_rpc_url()
     path = out or default_deployment_path()
     t0 = time.monotonic()
-    from ballast.cli.devnet.chain import connect  # noqa: PLC0415
+    from ballast.devnet.chain import connect  # noqa: PLC0415
 
     reused = current_deployment(connect(url), path) is not None
     deployment = deploy(url, path)

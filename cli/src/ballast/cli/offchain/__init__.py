@@ -5,7 +5,7 @@ moves (chain.py). `ballast up` and the e2e harness run it as its own process:
     python -m ballast.cli.offchain --rpc-url http://127.0.0.1:8545 \\
         --deployment .ballast/deployment.json --port 8710
 
-and the devnet oracle config (ballast.cli.devnet.oracle) points its `pyth_hermes` and
+and the devnet oracle config (ballast.devnet.oracle) points its `pyth_hermes` and
 `switchboard_crossbar` sources at it.
 """
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from aiohttp import web
 
-from ballast.cli.devnet.schema import Deployment
 from ballast.cli.offchain.chain import ChainQuotes
 from ballast.cli.offchain.server import OffchainServer
+from ballast.common.deployment import Deployment
 
 
 async def serve(rpc_url: str, deployment: Path, host: str, port: int, interval: float) -> None:

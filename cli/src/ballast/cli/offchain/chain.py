@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from ballast.cli.devnet.oracle import switchboard_feed_hash
-from ballast.cli.devnet.schema import Deployment
 from ballast.cli.offchain.formats import PythQuote, feed_key
 from ballast.cli.scenarios.driver import Market, open_market
+from ballast.common.deployment import Deployment
+from ballast.devnet.oracle import switchboard_feed_hash
 
 QUANTUM = Decimal("0.00000001")
 

@@ -13,11 +13,11 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from pathlib import Path
 
-from ballast.cli.devnet.schema import Deployment
 from ballast.cli.scenarios.baton import Baton
 from ballast.cli.scenarios.driver import Market, open_market, run_steps
 from ballast.cli.scenarios.generators import DEFAULT_STEPS, SCENARIOS, generate
 from ballast.cli.scenarios.model import DEFAULT_INTERVAL, DEFAULT_SPEED, ScenarioParams, Step
+from ballast.common.deployment import Deployment
 
 __all__ = ["SCENARIOS", "Baton", "Market", "Step", "run", "run_forever"]
 

@@ -24,19 +24,11 @@ import time
 from collections.abc import Generator
 from pathlib import Path
 
+from ballast.cli.infra import alive
+
 
 class BatonBusy(RuntimeError):
     """Another foreground scenario is running."""
-
-
-def _alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        return False
-    return True
 
 
 def _read_pid(path: Path) -> int | None:
@@ -66,7 +58,7 @@ class Baton:
     def foreground_pid(self) -> int | None:
         """The pid of a live foreground scenario, if one holds the baton."""
         pid = _read_pid(self.foreground)
-        return pid if _alive(pid) else None
+        return pid if alive(pid) else None
 
     def acknowledge(self, pid: int) -> None:
         self.ack.write_text(str(pid))
@@ -82,7 +74,7 @@ class Baton:
         self.foreground.write_text(str(me))
         try:
             deadline = time.monotonic() + timeout
-            while _alive(_read_pid(self.background)) and _read_pid(self.ack) != me:
+            while alive(_read_pid(self.background)) and _read_pid(self.ack) != me:
                 if time.monotonic() > deadline:
                     raise TimeoutError("the background scenario of `ballast up` did not pause")
                 time.sleep(0.05)

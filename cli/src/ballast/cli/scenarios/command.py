@@ -10,9 +10,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ballast.cli.devnet.command import default_deployment_path, default_rpc_url
-from ballast.cli.devnet.schema import Deployment
 from ballast.cli.scenarios.baton import Baton, BatonBusy
 from ballast.cli.scenarios.model import DEFAULT_INTERVAL, DEFAULT_SPEED
+from ballast.common.deployment import Deployment
 
 
 def scenario_command(

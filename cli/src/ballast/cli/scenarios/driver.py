@@ -38,12 +38,12 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.types import BlockIdentifier
 
-from ballast.cli.devnet import prices as P
-from ballast.cli.devnet.artifacts import load_artifact
-from ballast.cli.devnet.chain import Sender, connect, contract, rpc
-from ballast.cli.devnet.deployer import DEADLINE, TRADER_KEY, pyth_update_data
-from ballast.cli.devnet.schema import Deployment
 from ballast.cli.scenarios.model import SOURCES, Source, Step
+from ballast.common.deployment import Deployment
+from ballast.common.evm.artifacts import load_artifact
+from ballast.devnet import prices as P
+from ballast.devnet.chain import Sender, connect, contract, rpc
+from ballast.devnet.deployer import DEADLINE, TRADER_KEY, pyth_update_data
 
 GAS_ANSWER = 150_000
 GAS_PYTH_BASE = 120_000

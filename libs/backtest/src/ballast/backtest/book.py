@@ -36,7 +36,7 @@ def raw(amount: Decimal, decimals: int) -> int:
 class Account:
     """The backtest's setup: what the treasury holds at the start and the market it trades in.
 
-    Defaults are the devnet's (ballast.cli.devnet): 10M PSTR supply, 45M PUMP and 7.5M USDC in the
+    Defaults are the devnet's (ballast.devnet): 10M PSTR supply, 45M PUMP and 7.5M USDC in the
     treasury (reserve ratio 3.0 at PSTR $1, PUMP $0.50), a PSTR-PUMP pool of 1M PSTR / 2M PUMP.
     """
 

@@ -8,6 +8,8 @@
 - Dead letters: a message that fails validation, or still fails at its last delivery, is published
   to `deadletter.<original subject>` with the error and the original bytes, logged, counted in
   `ballast_deadletter_total{subject}`, and acked so the stream moves on. The service keeps running.
+
+Services see only this class: what FastStream and nats-py do underneath is in transport.py.
 """
 
 from __future__ import annotations
@@ -20,22 +22,32 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from faststream import AckPolicy
-from faststream._internal.middlewares import BaseMiddleware
 from faststream.nats import ConsumerConfig, DeliverPolicy, JStream, NatsBroker, NatsMessage, PullSub
 from faststream.nats.opentelemetry import NatsTelemetryMiddleware
 from faststream.nats.prometheus import NatsPrometheusMiddleware
-from nats.js.api import DiscardPolicy, StorageType, StreamConfig
-from nats.js.errors import BadRequestError
+from opentelemetry import propagate
 from prometheus_client import CollectorRegistry, Counter
 from pydantic import ValidationError
 
+from ballast.common import transport
 from ballast.common.messages import DeadLetter, Message, utcnow
-from ballast.common.subjects import STREAMS, Namespace, StreamSpec, deadletter, stream_for
+from ballast.common.subjects import Namespace, deadletter, stream_for
+from ballast.common.transport import (
+    NatsTap,
+    OnMessage,
+    StreamAck,
+    Unsubscribe,
+    ensure_streams,
+    stream_config,
+)
 
 if TYPE_CHECKING:
-    from nats.aio.client import Client
-    from nats.js import JetStreamContext
     from opentelemetry.trace import TracerProvider
+
+__all__ = [
+    "MSG_ID_HEADER", "Bus", "BusConfig", "BusMetrics", "NatsTap", "OnMessage", "StreamAck",
+    "Unsubscribe", "ensure_streams", "stream_config",
+]
 
 log = logging.getLogger("ballast.bus")
 
@@ -86,12 +98,13 @@ class Bus:
         self.config = config
         self.ns = config.namespace
         self.metrics = BusMetrics(registry)
+        self._subjects: dict[str, str] = {}
         middlewares: list[Any] = [
             NatsPrometheusMiddleware(
                 registry=registry, app_name=config.service, metrics_prefix="ballast_bus"
             ),
             NatsTelemetryMiddleware(tracer_provider=tracer_provider),
-            self._deadletter_middleware,
+            transport.dead_letter_middleware(self),
         ]
         kwargs: dict[str, Any] = {}
         if config.credentials_file:
@@ -111,19 +124,19 @@ class Bus:
     async def start(self) -> None:
         """Connect, make sure every stream exists with its current limits, start subscribers."""
         await self.broker.connect()
-        await ensure_streams(self.jetstream, self.ns)
+        await ensure_streams(transport.jetstream(self.broker), self.ns)
         await self.broker.start()
 
     async def stop(self) -> None:
         await self.broker.stop()
 
     @property
-    def connection(self) -> Client:
-        return self.broker.connection
+    def max_deliver(self) -> int:
+        return self.config.max_deliver
 
     @property
-    def jetstream(self) -> JetStreamContext:
-        return self.broker.config.connection_state.stream
+    def redelivery_backoff_seconds(self) -> float:
+        return self.config.redelivery_backoff_seconds
 
     @property
     def connected(self) -> bool:
@@ -139,36 +152,62 @@ class Bus:
         `msg_id` makes the publish safe to retry: JetStream drops a second message with the same
         id inside the stream's duplicate window.
         """
+        await self.publish_json(payload.model_dump_json().encode(), subject, msg_id=msg_id)
+
+    async def publish_json(self, data: bytes, subject: str, *, msg_id: str | None) -> None:
+        """Publish an already serialised message (the outbox's rows) with its msg-id."""
         spec = stream_for(subject)
         headers = {"content-type": "application/json"}
         if msg_id is not None:
             headers[MSG_ID_HEADER] = msg_id
         await self.broker.publish(
-            payload.model_dump_json().encode(),
-            self.ns.subject(subject),
-            headers=headers,
-            stream=self.ns.stream(spec.name),
-        )
+            data, self.ns.subject(subject), headers=headers, stream=self.ns.stream(spec.name))
         self.metrics.published.labels(spec.name).inc()
 
-    async def publish_json(self, data: bytes, subject: str, *, msg_id: str) -> None:
-        """Publish an already serialised message (the outbox's rows) with its msg-id."""
-        spec = stream_for(subject)
-        await self.broker.publish(
-            data,
-            self.ns.subject(subject),
-            headers={"content-type": "application/json", MSG_ID_HEADER: msg_id},
-            stream=self.ns.stream(spec.name),
+    async def publish_many(self, items: Sequence[tuple[Message, str, str]]) -> None:
+        """(payload, subject, msg_id) in order, all to one stream, waiting for the stream's ack
+        of the last only (which says it holds them all): a backfill's rate, each safe to retry."""
+        if not items:
+            return
+        spec = stream_for(items[0][1])
+        await transport.publish_pipelined(
+            transport.connection(self.broker), transport.jetstream(self.broker),
+            self.ns.stream(spec.name),
+            [(self.ns.subject(subject), payload.model_dump_json().encode(),
+              {MSG_ID_HEADER: msg_id, "content-type": "application/json"})
+             for payload, subject, msg_id in items],
         )
-        self.metrics.published.labels(spec.name).inc()
+        self.metrics.published.labels(spec.name).inc(len(items))
 
-    async def publish_core(self, payload: Message, subject: str) -> None:
-        """Fire-and-forget publish on core NATS (no stream ack): for high-rate, lossy facts."""
-        await self.broker.publish(
-            payload.model_dump_json().encode(),
-            self.ns.subject(subject),
-            headers={"content-type": "application/json"},
-        )
+    async def publish_fact(self, subject: str, data: bytes) -> None:
+        """Core NATS, no headers, no ack, not counted: for high-rate facts a reader may miss
+        (`subject` un-prefixed, `data` the serialised message)."""
+        ns_subject = self._subjects.get(subject)
+        if ns_subject is None:
+            ns_subject = self._subjects[subject] = self.ns.subject(subject)
+        await transport.publish_fact(transport.connection(self.broker), ns_subject, data)
+
+    async def publish_acked(
+        self, payload: Message, subject: str, *, msg_id: str, wait_seconds: float = 5.0
+    ) -> StreamAck:
+        """Publish to JetStream with the trace context and `msg_id`; the stream's ack (its name
+        and the message's sequence) is the answer."""
+        headers = {"content-type": "application/json", MSG_ID_HEADER: msg_id}
+        propagate.inject(headers)
+        return await transport.publish_acked(
+            transport.jetstream(self.broker), self.ns.subject(subject),
+            payload.model_dump_json().encode(), headers, wait_seconds)
+
+    # ------------------------------------------------------------------ reads
+    def tap(self) -> NatsTap:
+        """Core subscriptions and last-per-subject reads, without a durable consumer (a live
+        view: the gateway's). Only once started."""
+        return NatsTap(transport.connection(self.broker), transport.jetstream(self.broker),
+                       self.ns)
+
+    async def latest(self, pattern: str) -> list[tuple[str, bytes]]:
+        """The last message of each subject matching `pattern` held by the streams."""
+        return await self.tap().last_values(pattern)
 
     # ------------------------------------------------------------------ subscribe
     def subscriber(
@@ -229,9 +268,6 @@ class Bus:
         )
 
     # ------------------------------------------------------------------ dead letters
-    def _deadletter_middleware(self, msg: Any, /, *, context: Any) -> BaseMiddleware[Any, Any]:
-        return _DeadLetterMiddleware(msg, context=context, bus=self)
-
     async def dead_letter(
         self, message: NatsMessage, error: BaseException, deliveries: int
     ) -> None:
@@ -254,38 +290,6 @@ class Bus:
         await self.publish(letter, deadletter(original))
 
 
-class _DeadLetterMiddleware(BaseMiddleware[Any, Any]):
-    def __init__(self, msg: Any, /, *, context: Any, bus: Bus) -> None:
-        super().__init__(msg, context=context)
-        self.bus = bus
-
-    async def consume_scope(self, call_next: Callable[[Any], Awaitable[Any]], msg: Any) -> Any:
-        try:
-            return await call_next(msg)
-        except ValidationError as err:
-            await self.bus.dead_letter(msg, err, _deliveries(msg))
-            return None
-        except Exception as err:
-            deliveries = _deliveries(msg)
-            if deliveries >= self.bus.config.max_deliver:
-                await self.bus.dead_letter(msg, err, deliveries)
-                return None
-            log.warning(
-                "handler failed, will retry",
-                extra={"subject": getattr(msg.raw_message, "subject", "?"), "error": repr(err),
-                       "delivery": deliveries},
-            )
-            await msg.nack(delay=self.bus.config.redelivery_backoff_seconds * deliveries)
-            raise
-
-
-def _deliveries(msg: Any) -> int:
-    try:
-        return int(msg.raw_message.metadata.num_delivered)
-    except Exception:  # noqa: BLE001 - core NATS messages have no JetStream metadata
-        return 1
-
-
 def _describe(error: BaseException) -> str:
     if isinstance(error, ValidationError):
         parts = [
@@ -293,29 +297,3 @@ def _describe(error: BaseException) -> str:
         ]
         return "invalid payload: " + "; ".join(parts)[:2000]
     return f"{type(error).__name__}: {error}"[:2000]
-
-
-def stream_config(spec: StreamSpec, ns: Namespace) -> StreamConfig:
-    return StreamConfig(
-        name=ns.stream(spec.name),
-        description=spec.description or None,
-        subjects=[ns.subject(s) for s in spec.subjects],
-        storage=StorageType.FILE,
-        max_age=spec.max_age.total_seconds(),
-        max_bytes=spec.max_bytes,
-        duplicate_window=spec.duplicate_window.total_seconds(),
-        discard=DiscardPolicy.OLD,
-    )
-
-
-async def ensure_streams(
-    js: JetStreamContext, ns: Namespace, specs: Sequence[StreamSpec] = STREAMS
-) -> None:
-    """Create every stream, or update it to the current definition. Safe to run concurrently."""
-    for spec in specs:
-        config = stream_config(spec, ns)
-        try:
-            await js.add_stream(config)  # pyright: ignore[reportUnknownMemberType]
-        except BadRequestError:
-            # exists with another configuration: bring it to the current definition
-            await js.update_stream(config)  # pyright: ignore[reportUnknownMemberType]

@@ -188,6 +188,28 @@ def subject_matches(pattern: str, subject: str) -> bool:
     return len(pat) == len(sub)
 
 
+def subject_intersection(a: str, b: str) -> str | None:
+    """The pattern matching exactly the subjects both match, or None when they are disjoint."""
+    x, y = a.split("."), b.split(".")
+    out: list[str] = []
+    for i in range(max(len(x), len(y))):
+        p = x[i] if i < len(x) else None
+        q = y[i] if i < len(y) else None
+        if p == ">":
+            return ".".join(out + y[i:]) if q is not None else None
+        if q == ">":
+            return ".".join(out + x[i:]) if p is not None else None
+        if p is None or q is None:
+            return None
+        if p == "*":
+            out.append(q)
+        elif q == "*" or p == q:
+            out.append(p)
+        else:
+            return None
+    return ".".join(out)
+
+
 # ----------------------------------------------------------------------------- namespace
 @dataclass(frozen=True)
 class Namespace:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
+import os
 import shutil
 import socket
 import sys
@@ -106,3 +107,15 @@ def run_nats_server(
             timeout=timeout,
         )
         yield NatsServer(url=url, backend="embedded", pid=proc.pid)
+
+
+@contextmanager
+def nats_url_or_private(workdir: Path) -> Generator[str]:
+    """NATS_URL when set (a server that runs anyway), else a private nats-server with JetStream
+    under `workdir`, stopped on exit: what a benchmark runs against."""
+    url = os.environ.get("NATS_URL")
+    if url:
+        yield url
+        return
+    with run_nats_server(workdir) as server:
+        yield server.url

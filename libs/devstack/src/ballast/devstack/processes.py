@@ -75,12 +75,30 @@ def _set_parent_death_signal() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
+class _StopOnExit:
+    """`with x:` stops x on the way out."""
+
+    def stop(self) -> object:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
 class ProcessDiedError(RuntimeError):
     """A child process exited when it was expected to keep running."""
 
 
 @dataclass
-class ManagedProcess:
+class ManagedProcess(_StopOnExit):
     """One child process leading its own process group, logging to `log_path`."""
 
     name: str
@@ -146,17 +164,6 @@ class ManagedProcess:
                 os.killpg(self.pid, signal.SIGKILL)
             return self.popen.wait()
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
 
 def start_process(
     argv: Sequence[str | os.PathLike[str]],
@@ -203,7 +210,7 @@ def start_process(
 
 
 @dataclass
-class ProcessGroup:
+class ProcessGroup(_StopOnExit):
     """Several processes started together (an e2e system) and stopped in reverse order.
 
     Each one logs to `<log_dir>/<name>.log`.
@@ -242,14 +249,3 @@ class ProcessGroup:
     def stop(self, timeout: float = 5.0) -> None:
         for proc in reversed(self.processes):
             proc.stop(timeout)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

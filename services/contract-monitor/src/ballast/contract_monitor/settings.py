@@ -8,7 +8,6 @@ known. Multicall3 is used when it has code at its address, else reads go as one 
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, ClassVar
@@ -16,6 +15,7 @@ from typing import Annotated, Any, ClassVar
 from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from ballast.common.deployment import DeploymentFile, DeploymentFileError
 from ballast.common.settings import ServiceSettings
 
 HexAddress = Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{40}$")]
@@ -76,17 +76,13 @@ class ContractMonitorSettings(ServiceSettings):
         path = values.get("deployment_file")
         if path:
             try:
-                loaded: Any = json.loads(Path(path).read_text())
-            except (OSError, ValueError) as err:
-                raise ValueError(f"deployment_file {path}: {type(err).__name__}: {err}") from None
+                loaded = DeploymentFile.read(path)
+            except DeploymentFileError as err:
+                raise ValueError(f"deployment_file {err}") from None
             for name, keys in _FROM_DEPLOYMENT.items():
-                if values.get(name):
-                    continue
-                node = loaded
-                for key in keys:
-                    node = node.get(key) if isinstance(node, dict) else None  # pyright: ignore[reportUnknownMemberType]
-                if node:
-                    values[name] = node
+                found = loaded.address(".".join(keys))
+                if found and not values.get(name):
+                    values[name] = found
         return values
 
     @model_validator(mode="after")

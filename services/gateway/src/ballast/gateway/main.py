@@ -20,7 +20,6 @@ from ballast.common.service import Service
 from ballast.common.settings import load_settings
 from ballast.common.subjects import CONTROL_ALL
 from ballast.gateway import handlers
-from ballast.gateway.adapters.bus_tap import NatsBusTap
 from ballast.gateway.adapters.control_publisher import JetStreamControlPublisher
 from ballast.gateway.adapters.read_model import ReadModel
 from ballast.gateway.adapters.records import GatewayRecords
@@ -78,15 +77,14 @@ class Gateway:
         return self.api_server.bound_port if self.api_server else None
 
     async def _open(self) -> None:
-        bus, ns = self.service.bus, self.service.bus.ns
-        js = bus.connection.jetstream()
+        bus = self.service.bus
         o = self._overrides
-        tap: BusTap = o["tap"] or NatsBusTap(bus.connection, js, ns)
+        tap: BusTap = o["tap"] or bus.tap()
         self._app = GatewayApp(
             tap=tap,
             read=o["read"] or ReadModel(self.service.db),
             records=o["records"] or GatewayRecords(self.service.db),
-            publisher=o["publisher"] or JetStreamControlPublisher(js, ns),
+            publisher=o["publisher"] or JetStreamControlPublisher(bus),
             reports=PooledReportSource(self.service.db),
             tokens=self.tokens,
             metrics=self.metrics,

@@ -7,7 +7,6 @@ the service at start with one line naming the key (ballast.common.settings.load_
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any, ClassVar
 from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from ballast.common.deployment import DeploymentFile
 from ballast.common.messages import ExecutionMode
 from ballast.common.settings import ServiceSettings
 from ballast.intervention.building import ExecConfig
@@ -134,7 +134,7 @@ class InterventionSettings(ServiceSettings):
         values: dict[str, Any] = dict(data)  # type: ignore[arg-type]
         path = Path(str(values["deployment_file"]))
         try:
-            deployment = json.loads(path.read_text())
+            deployment = DeploymentFile.read(path).model_dump()
             tokens = deployment["tokens"]
             found = {
                 "router_address": deployment["uniswap"]["router"],

@@ -10,13 +10,13 @@ validator and reports our delegation as zero.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any, ClassVar
 
 from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from ballast.common.deployment import DeploymentFile
 from ballast.common.settings import ServiceSettings
 
 HexAddress = Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{40}$")]
@@ -59,8 +59,7 @@ class ValidatorMonitorSettings(ServiceSettings):
         path = values.get("deployment_file")
         if path and not values.get("staking_manager"):
             try:
-                loaded = json.loads(Path(path).read_text())
-                values["staking_manager"] = loaded["etf"]["staking_manager"]
+                values["staking_manager"] = DeploymentFile.read(path).etf["staking_manager"]
             except (OSError, ValueError, KeyError, TypeError) as err:
                 raise ValueError(
                     f"deployment_file {path}: no etf.staking_manager ({type(err).__name__}: {err})"

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -20,15 +19,15 @@ from eth_abi.abi import decode, encode
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
+from ballast.common.evm.artifacts import load_abi
 from ballast.contract_monitor.domain.model import DecodedLog
 
 ABI_DIR = Path(__file__).parent / "abi"
 
 
-@cache
 def load(name: str) -> list[dict[str, Any]]:
     """The ABI of a contract from adapters/abi/<name>.json (copied from contracts/artifacts)."""
-    return json.loads((ABI_DIR / f"{name}.json").read_text())
+    return load_abi(ABI_DIR, name)
 
 
 def abi_type(param: dict[str, Any]) -> str:

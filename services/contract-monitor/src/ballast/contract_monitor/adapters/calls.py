@@ -7,11 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ballast.common.evm.multicall import MULTICALL3, Call3, Multicall3
 from ballast.contract_monitor.adapters import abi
 from ballast.contract_monitor.adapters.rpc import Rpc, RpcError
-
-MULTICALL3 = "0xcA11bde05977b3631167028862bE2a173976CA11"
-_MC = abi.functions("Multicall3")
 
 
 @dataclass(frozen=True)
@@ -28,28 +26,34 @@ class Result:
     revert: bytes = b""
 
 
+class _RpcNode:
+    """Multicall3's node port over the raw JSON-RPC client (code asked at the latest block)."""
+
+    def __init__(self, rpc: Rpc) -> None:
+        self.rpc = rpc
+
+    async def eth_call(self, to: str, data: bytes, block: int) -> bytes:
+        return await self.rpc.eth_call(to, data, block)
+
+    async def has_code(self, address: str, block: int) -> bool:
+        return await self.rpc.code_size(address) > 0
+
+
 class Caller:
     def __init__(self, rpc: Rpc, multicall: str | None = MULTICALL3) -> None:
         self.rpc = rpc
-        self.multicall = multicall
-        self._checked = False
+        self._mc = Multicall3(_RpcNode(rpc), multicall)
 
-    async def _multicall_present(self) -> bool:
-        if not self._checked:
-            self._checked = True
-            if self.multicall and await self.rpc.code_size(self.multicall) == 0:
-                self.multicall = None
-        return self.multicall is not None
+    @property
+    def multicall(self) -> str | None:
+        """Multicall3's address, None once it was found to have no code."""
+        return None if self._mc.deployed is False else self._mc.address
 
     async def call(self, calls: Sequence[Call], block: int) -> list[Result]:
-        if await self._multicall_present():
-            assert self.multicall is not None
-            data = _MC["aggregate3"].encode(
-                [(c.target, True, c.fn.encode(*c.args)) for c in calls]
-            )
-            raw = await self.rpc.eth_call(self.multicall, data, block)
-            (results,) = _MC["aggregate3"].decode(raw)
-            return [_result(c, ok, ret) for c, (ok, ret) in zip(calls, results, strict=True)]
+        if await self._mc.available(block):
+            replies = await self._mc.aggregate3(
+                [Call3(c.target, c.fn.encode(*c.args)) for c in calls], block)
+            return [_result(c, r.ok, r.data) for c, r in zip(calls, replies, strict=True)]
         return await self._batch(calls, block)
 
     async def _batch(self, calls: Sequence[Call], block: int) -> list[Result]:

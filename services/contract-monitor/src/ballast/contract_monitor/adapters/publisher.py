@@ -20,12 +20,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from ballast.common.bus import MSG_ID_HEADER, Bus
+from ballast.common.bus import Bus
 from ballast.common.messages import EtfEvent, EtfEventKind, EtfMetrics, GovernanceProposal
-from ballast.common.subjects import ETF_METRICS, GOVERNANCE_PROPOSALS, etf_event, stream_for
+from ballast.common.subjects import ETF_METRICS, GOVERNANCE_PROPOSALS, etf_event
 from ballast.contract_monitor.domain.model import StoredLog
-
-_JSON = {"content-type": "application/json"}  # as Bus.publish sends it
 
 
 def event_msg_id(s: StoredLog, removed: bool, epoch: int = 0) -> str:
@@ -47,7 +45,6 @@ def etf_message(s: StoredLog, removed: bool, observed_at: datetime) -> EtfEvent:
 class FactPublisher:
     def __init__(self, bus: Bus) -> None:
         self.bus = bus
-        self._stream = stream_for(ETF_METRICS).name
 
     async def etf_events(
         self, logs: Sequence[StoredLog], observed_at: datetime, *, removed: bool = False,
@@ -58,22 +55,11 @@ class FactPublisher:
         etf = [s for s in logs if s.source == "etf"]
         if not etf:
             return 0
-        ns = self.bus.ns
-        publish = self.bus.connection.publish
-        for s in etf[:-1]:
-            await publish(
-                ns.subject(etf_event(s.kind)),
-                etf_message(s, removed, observed_at).model_dump_json().encode(),
-                headers={MSG_ID_HEADER: event_msg_id(s, removed, epoch), **_JSON},
-            )
-        last = etf[-1]
-        await self.bus.jetstream.publish(
-            ns.subject(etf_event(last.kind)),
-            etf_message(last, removed, observed_at).model_dump_json().encode(),
-            stream=ns.stream(self._stream),
-            headers={MSG_ID_HEADER: event_msg_id(last, removed, epoch), **_JSON},
-        )
-        self.bus.metrics.published.labels(self._stream).inc(len(etf))
+        await self.bus.publish_many([
+            (etf_message(s, removed, observed_at), etf_event(s.kind),
+             event_msg_id(s, removed, epoch))
+            for s in etf
+        ])
         return len(etf)
 
     async def metrics(self, m: EtfMetrics, block_hash: str) -> None:

@@ -1,28 +1,20 @@
 """Control commands onto JetStream, waiting for the stream's ack (the command's answer).
 
 `Nats-Msg-Id` is the command id: a retried publish is stored once. The trace context rides in
-the headers as on every Ballast publish.
+the headers as on every Ballast publish (Bus.publish_acked).
 """
 
 from __future__ import annotations
 
-from nats.js import JetStreamContext
-from opentelemetry import propagate
-
+from ballast.common.bus import Bus
 from ballast.common.messages import ControlCommand
-from ballast.common.subjects import Namespace
 from ballast.gateway.app import PubAck
 
 
 class JetStreamControlPublisher:
-    def __init__(self, js: JetStreamContext, ns: Namespace) -> None:
-        self.js, self.ns = js, ns
+    def __init__(self, bus: Bus) -> None:
+        self.bus = bus
 
     async def publish(self, cmd: ControlCommand, subject: str) -> PubAck:
-        headers: dict[str, str] = {"content-type": "application/json",
-                                   "Nats-Msg-Id": cmd.command_id}
-        propagate.inject(headers)
-        ack = await self.js.publish(
-            self.ns.subject(subject), cmd.model_dump_json().encode(), headers=headers, timeout=5.0
-        )
-        return PubAck(stream=ack.stream, seq=int(ack.seq))
+        ack = await self.bus.publish_acked(cmd, subject, msg_id=cmd.command_id)
+        return PubAck(stream=ack.stream, seq=ack.seq)

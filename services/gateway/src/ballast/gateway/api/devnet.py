@@ -7,11 +7,11 @@ started without a deployment file and an RPC URL.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 
+from ballast.common.deployment import DeploymentFile, DeploymentFileError
 from ballast.gateway.domain.devnet import DevnetError, chain_config
 from ballast.gateway.settings import GatewaySettings
 
@@ -23,10 +23,10 @@ def load_chain_config(settings: GatewaySettings) -> dict[str, Any] | None:
     if settings.deployment_file is None or not settings.rpc_url:
         return None
     try:
-        deployment = json.loads(settings.deployment_file.read_text())
-    except (OSError, ValueError) as err:
-        raise DevnetError(f"{settings.deployment_file}: {err}") from None
-    return chain_config(deployment, settings.public_rpc_url or settings.rpc_url)
+        deployment = DeploymentFile.read(settings.deployment_file)
+    except DeploymentFileError as err:
+        raise DevnetError(str(err)) from None
+    return chain_config(deployment.model_dump(), settings.public_rpc_url or settings.rpc_url)
 
 
 @router.get("/devnet", summary="chain id, RPC URL, StakeBasket addresses, devnet test accounts")

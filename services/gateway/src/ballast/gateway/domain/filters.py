@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from ballast.common.subjects import subject_matches
+from ballast.common.subjects import subject_intersection, subject_matches
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_\-]+$")
 MAX_FILTERS = 32
@@ -60,26 +60,8 @@ def is_subset(inner: str, outer: str) -> bool:
     return len(a) == len(b)
 
 
-def intersection(a: str, b: str) -> str | None:
-    """The pattern matching exactly the subjects both match, or None when they are disjoint."""
-    x, y = a.split("."), b.split(".")
-    out: list[str] = []
-    for i in range(max(len(x), len(y))):
-        p = x[i] if i < len(x) else None
-        q = y[i] if i < len(y) else None
-        if p == ">":
-            return ".".join(out + y[i:]) if q is not None else None
-        if q == ">":
-            return ".".join(out + x[i:]) if p is not None else None
-        if p is None or q is None:
-            return None
-        if p == "*":
-            out.append(q)
-        elif q == "*" or p == q:
-            out.append(p)
-        else:
-            return None
-    return ".".join(out)
+intersection = subject_intersection
+"""The pattern matching exactly the subjects both match, or None (ballast.common.subjects)."""
 
 
 def first_match(filters: tuple[str, ...], subject: str) -> int | None:

@@ -18,7 +18,7 @@ from hexbytes import HexBytes
 from web3 import AsyncWeb3
 from web3.exceptions import TransactionNotFound
 
-from ballast.common.evm import async_http_provider
+from ballast.common.evm.provider import connect
 from ballast.intervention.domain.execution import Receipt, SendOutcome, classify_send_error
 
 ROUTER_ABI: list[dict[str, Any]] = [
@@ -105,7 +105,7 @@ def _web3(url: str, timeout: float) -> AsyncWeb3:
     here: `validation` asks eth_chainId before every call (we set chainId ourselves and sign
     locally), ENS resolution (we pass checksummed addresses), and the gas-price strategy and
     gas-estimate buffering (we set EIP-1559 fees and the gas limit ourselves)."""
-    w3 = AsyncWeb3(async_http_provider(url, request_kwargs={"timeout": timeout}))
+    w3 = connect(url, timeout)
     for name in ("validation", "ens_name_to_address", "gas_price_strategy", "gas_estimate"):
         w3.middleware_onion.remove(name)
     return w3

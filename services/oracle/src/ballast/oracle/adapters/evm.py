@@ -15,7 +15,7 @@ import aiohttp
 from web3 import AsyncWeb3
 from web3.exceptions import BadFunctionCallOutput, ContractLogicError, Web3Exception
 
-from ballast.common.evm import async_http_provider
+from ballast.common.evm import provider
 from ballast.common.messages import PriceObservation, utcnow
 from ballast.oracle.adapters import abis
 from ballast.oracle.adapters.base import SourceError
@@ -26,9 +26,7 @@ T = TypeVar("T")
 
 def connect(rpc_url: str, timeout: float = 5.0) -> AsyncWeb3[Any]:
     """An AsyncWeb3 without hidden retries: the runner owns retry and backoff."""
-    provider = async_http_provider(rpc_url, request_kwargs={"timeout": timeout},
-                                   exception_retry_configuration=None)
-    return AsyncWeb3(provider)
+    return provider.connect(rpc_url, timeout, retry=False)
 
 
 async def rpc(awaitable: Awaitable[T], what: str) -> T:

@@ -43,13 +43,13 @@ class BusPublisher:
         self.boot = secrets.token_hex(4)
 
     async def observations(self, batch: Sequence[PriceObservation]) -> None:
-        publish = self.bus.connection.publish
+        publish = self.bus.publish_fact
         subjects = self._subjects
         for o in batch:
             key = (o.source, o.symbol)
             subject = subjects.get(key)
             if subject is None:
-                subject = subjects[key] = self.bus.ns.subject(prices_observed(*key))
+                subject = subjects[key] = prices_observed(*key)
             await publish(subject, o.model_dump_json().encode())
 
     async def consensus(self, price: ConsensusPrice) -> None:

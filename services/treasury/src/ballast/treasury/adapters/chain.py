@@ -7,16 +7,14 @@ shape for another chain. Native CORE is read with eth_getBalance and listed as "
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
-from web3 import AsyncWeb3
-
-from ballast.common.evm import async_http_provider
+from ballast.common.deployment import DeploymentFile, DeploymentFileError
+from ballast.common.evm.provider import connect
 from ballast.common.messages import utcnow
 from ballast.treasury.domain.liquidity import PoolReading
 from ballast.treasury.domain.state import ChainSnapshot, TokenBalance
@@ -73,24 +71,25 @@ class ChainLayout:
     ) -> ChainLayout:
         """Read deployment.json: `treasury`, `tokens` {symbol: {address, decimals}} and `pools`
         {"A-B": {pair, token0, token1}} (token addresses in the pair's order)."""
-        doc = json.loads(path.read_text())
-        tokens = {
-            s: Token(s, t["address"], int(t["decimals"])) for s, t in doc["tokens"].items()
-        }
+        doc = DeploymentFile.read(path)
+        tokens = {s: Token(s, t.address, t.decimals) for s, t in doc.tokens.items()}
         by_address = {t.address.lower(): t for t in tokens.values()}
         pools = tuple(
-            Pool(name, p["pair"], by_address[p["token0"].lower()], by_address[p["token1"].lower()])
-            for name, p in doc.get("pools", {}).items()
+            Pool(name, p.pair, by_address[p.token0.lower()], by_address[p.token1.lower()])
+            for name, p in doc.pools.items()
         )
         held = tuple(t for s, t in tokens.items() if not symbols or s in symbols)
-        return cls(treasury or doc["treasury"], held, pools, tokens["PSTR"])
+        owner = treasury or doc.treasury
+        if owner is None:
+            raise DeploymentFileError(f"{path}: no treasury")
+        return cls(owner, held, pools, tokens["PSTR"])
 
 
 class Web3ChainReader:
     """ChainReader over JSON-RPC with web3.py's async client."""
 
     def __init__(self, rpc_url: str, layout: ChainLayout, clock: Any = utcnow) -> None:
-        self.w3 = AsyncWeb3(async_http_provider(rpc_url))
+        self.w3 = connect(rpc_url)
         self.layout = layout
         self.clock = clock
 

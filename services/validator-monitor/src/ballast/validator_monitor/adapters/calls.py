@@ -9,22 +9,18 @@ other failure raises, and the poll is retried whole.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from eth_utils.abi import get_abi_output_types
-from eth_utils.address import to_checksum_address
 from web3 import AsyncWeb3
 from web3.contract import AsyncContract
 from web3.exceptions import BadFunctionCallOutput, ContractLogicError
 
-from ballast.validator_monitor.adapters import abis
+from ballast.common.evm.multicall import MULTICALL3, Call3, Multicall3, Web3Node
 
-log = logging.getLogger("ballast.validator_monitor.calls")
-
-MULTICALL3 = "0xcA11bde05977b3631167028862bE2a173976CA11"
+__all__ = ["MULTICALL3", "Call", "CallFailedError", "Caller"]
 
 
 class CallFailedError(RuntimeError):
@@ -59,50 +55,30 @@ class Caller:
         chunk: int = 400,
     ) -> None:
         self.w3 = w3
-        self.multicall = (
-            w3.eth.contract(address=to_checksum_address(multicall), abi=abis.load("Multicall3"))
-            if multicall else None
-        )
-        self._has_multicall: bool | None = None if multicall else False
+        self.multicall = Multicall3(Web3Node(w3), multicall, chunk=chunk)
         self._limit = asyncio.Semaphore(concurrency)
-        self.chunk = chunk
 
     @property
     def batching(self) -> bool | None:
         """Whether reads go through Multicall3 (None until the first read found out)."""
-        return self._has_multicall
-
-    async def _multicall_available(self, block: int) -> bool:
-        if self._has_multicall is None:
-            assert self.multicall is not None
-            code = await self.w3.eth.get_code(self.multicall.address, block_identifier=block)
-            self._has_multicall = len(code) > 0
-            if not self._has_multicall:
-                log.warning("no Multicall3 on this chain: one eth_call per view",
-                            extra={"address": self.multicall.address})
-        return self._has_multicall
+        return self.multicall.deployed
 
     async def run(self, calls: Sequence[Call], block: int) -> list[Any]:
         """Results in order; a tuple for several outputs, the value for one, None for a failed
         optional call."""
         if not calls:
             return []
-        if await self._multicall_available(block):
-            out: list[Any] = []
-            for start in range(0, len(calls), self.chunk):
-                out += await self._aggregate(calls[start:start + self.chunk], block)
-            return out
+        if await self.multicall.available(block):
+            return await self._aggregate(calls, block)
         return list(await asyncio.gather(*(self._single(c, block) for c in calls)))
 
     async def _aggregate(self, calls: Sequence[Call], block: int) -> list[Any]:
-        assert self.multicall is not None
-        packed = [(c.contract.address, c.optional, c.contract.encode_abi(c.fn, args=list(c.args)))
-                  for c in calls]
+        packed = [Call3(c.contract.address, bytes.fromhex(
+            c.contract.encode_abi(c.fn, args=list(c.args))[2:]), c.optional) for c in calls]
         async with self._limit:
-            results = await self.multicall.functions.aggregate3(packed).call(
-                block_identifier=block)
+            results = await self.multicall.aggregate3(packed, block)
         out: list[Any] = []
-        for call, (ok, data) in zip(calls, results, strict=True):
+        for call, (ok, data) in zip(calls, ((r.ok, r.data) for r in results), strict=True):
             if not ok or not data:
                 if not call.optional:
                     raise CallFailedError(f"{call.describe()} failed at block {block}")

@@ -20,7 +20,7 @@ from eth_utils.address import to_checksum_address
 from web3 import AsyncHTTPProvider, AsyncWeb3
 from web3.contract import AsyncContract
 
-from ballast.common.evm import async_http_provider
+from ballast.common.evm import provider
 from ballast.validator_monitor.adapters import abis
 from ballast.validator_monitor.adapters.calls import MULTICALL3, Call, Caller
 from ballast.validator_monitor.domain.model import Snapshot, Thresholds, ValidatorReading
@@ -38,8 +38,7 @@ class CoreAddresses:
 
 
 def connect(rpc_url: str, timeout: float = 10.0) -> AsyncWeb3[Any]:
-    provider = async_http_provider(rpc_url, request_kwargs={"timeout": timeout})
-    return AsyncWeb3(provider)
+    return provider.connect(rpc_url, timeout)
 
 
 @dataclass(frozen=True)

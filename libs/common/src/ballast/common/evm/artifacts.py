@@ -1,4 +1,5 @@
-"""The committed compiler output (contracts/artifacts/*.json, contracts/artifacts/uniswap/*.json).
+"""Contract ABIs and builds: the committed compiler output (contracts/artifacts/*.json,
+contracts/artifacts/uniswap/*.json) and the ABI files a service ships beside its adapters.
 
 The deployer needs no compiler and no node_modules: `node contracts/scripts/compile.mjs` wrote
 one JSON per contract with `abi`, `bytecode` (creation code) and `deployedBytecode` (runtime
@@ -57,3 +58,14 @@ def load_artifact(name: str, directory: Path | None = None) -> Artifact:
     raise FileNotFoundError(
         f"artifact {name} not found in {base} (or {base / 'uniswap'}): run `make contracts`"
     )
+
+
+@cache
+def _abi_file(path: Path) -> tuple[dict[str, Any], ...]:
+    data: list[dict[str, Any]] = json.loads(path.read_text())
+    return tuple(data)
+
+
+def load_abi(directory: Path, name: str) -> list[dict[str, Any]]:
+    """The ABI in `<directory>/<name>.json` (a JSON list, as a service ships it), read once."""
+    return list(_abi_file(directory / f"{name}.json"))

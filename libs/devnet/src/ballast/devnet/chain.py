@@ -25,7 +25,7 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.types import RPCEndpoint, TxParams
 
-from ballast.cli.devnet.artifacts import Artifact
+from ballast.common.evm.artifacts import Artifact
 
 MAX_FEE = 100 * 10**9
 PRIORITY_FEE = 10**9

@@ -8,10 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ballast.cli.devnet import Deployment, load
-from ballast.cli.devnet.oracle import oracle_config
-from ballast.cli.devnet.prices import PRICES_USD, reserve_ratio
-from ballast.cli.devnet.schema import (
+from ballast.common.deployment import (
     CoreSystemInfo,
     EtfInfo,
     FeedInfo,
@@ -21,6 +18,9 @@ from ballast.cli.devnet.schema import (
     UniswapInfo,
     ValidatorInfo,
 )
+from ballast.devnet import Deployment, load
+from ballast.devnet.oracle import oracle_config
+from ballast.devnet.prices import PRICES_USD, reserve_ratio
 
 pytestmark = pytest.mark.unit
 

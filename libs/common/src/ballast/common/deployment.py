@@ -1,5 +1,9 @@
 """deployment.json: what the devnet deployer wrote, read by every service through its settings.
 
+`Deployment` is the whole file as the deployer (ballast.devnet) writes it. A service reads it with
+`DeploymentFile.read(path)`: the same keys, each optional (a file written by hand for another
+chain holds only what its services need), so each service says what it misses, naming the key.
+
 The schema is a contract between `ballast deploy devnet` and the services (each gets the file's
 path as `BALLAST_<SERVICE>_DEPLOYMENT_FILE` from `ballast up`). Keep it stable: add fields, never
 rename or drop them, and bump `schema_version` on an incompatible change.
@@ -37,7 +41,7 @@ import os
 from decimal import Decimal
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 SCHEMA_VERSION = 1
 
@@ -163,3 +167,46 @@ class Deployment(_Model):
 def load(path: Path | str) -> Deployment:
     """Read a deployment.json written by `ballast deploy devnet`."""
     return Deployment.load(path)
+
+
+class DeploymentFileError(ValueError):
+    """deployment.json unreadable, not JSON, or a key of the wrong shape (the message names it)."""
+
+
+class _Lenient(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class DeploymentFile(_Lenient):
+    """What a service reads of deployment.json: every key optional, unknown keys ignored."""
+
+    chain_id: int | None = None
+    treasury: str | None = None
+    tokens: dict[str, TokenInfo] = Field(default_factory=dict[str, TokenInfo])
+    uniswap: dict[str, str | int] = Field(default_factory=dict[str, str | int])
+    pools: dict[str, PoolInfo] = Field(default_factory=dict[str, PoolInfo])
+    etf: dict[str, str] = Field(default_factory=dict[str, str])
+    governance: dict[str, str] = Field(default_factory=dict[str, str])
+    multicall3: str | None = None
+
+    @classmethod
+    def read(cls, path: Path | str) -> DeploymentFile:
+        """The file at `path`; DeploymentFileError (naming the file) when it cannot be read."""
+        try:
+            return cls.model_validate_json(Path(path).read_text())
+        except (OSError, ValidationError) as err:
+            raise DeploymentFileError(f"{path}: {type(err).__name__}: {err}") from None
+
+    def address(self, dotted: str) -> str | None:
+        """`etf.stake_basket`, `governance.governor`, `uniswap.router`, `treasury`, `multicall3`,
+        `tokens.PSTR`: the address there, or None."""
+        group, _, name = dotted.partition(".")
+        if not name:
+            found = getattr(self, group, None)
+            return found if isinstance(found, str) else None
+        if group == "tokens":
+            token = self.tokens.get(name)
+            return token.address if token else None
+        section: dict[str, str] | dict[str, str | int] = getattr(self, group)
+        value = section.get(name)
+        return value if isinstance(value, str) else None

@@ -32,12 +32,7 @@ from eth_utils.crypto import keccak
 from web3 import Web3
 from web3.contract import Contract
 
-from ballast.cli.devnet import prices as P
-from ballast.cli.devnet.artifacts import Artifact, default_artifacts_dir, load_artifact
-from ballast.cli.devnet.chain import Pipe, Sender, code_check, connect, contract, rpc
-from ballast.cli.devnet.oracle import write_oracle_config
-from ballast.cli.devnet.protocol import deploy_etf, deploy_governance, install_core_system
-from ballast.cli.devnet.schema import (
+from ballast.common.deployment import (
     Deployment,
     EtfInfo,
     FeedInfo,
@@ -45,6 +40,11 @@ from ballast.cli.devnet.schema import (
     TokenInfo,
     UniswapInfo,
 )
+from ballast.common.evm.artifacts import Artifact, default_artifacts_dir, load_artifact
+from ballast.devnet import prices as P
+from ballast.devnet.chain import Pipe, Sender, code_check, connect, contract, rpc
+from ballast.devnet.oracle import write_oracle_config
+from ballast.devnet.protocol import deploy_etf, deploy_governance, install_core_system
 
 # anvil's default accounts (mnemonic "test test ... junk"): public test keys, devnet only.
 DEPLOYER_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"

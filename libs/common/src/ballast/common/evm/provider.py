@@ -20,7 +20,7 @@ from typing import Any
 
 from aiohttp import ClientSession, ClientTimeout, TCPConnector
 from eth_typing import URI
-from web3 import AsyncHTTPProvider
+from web3 import AsyncHTTPProvider, AsyncWeb3
 from web3._utils.caching.caching_utils import generate_cache_key  # pyright: ignore[reportPrivateUsage]
 from web3._utils.http_session_manager import (  # pyright: ignore[reportPrivateUsage]
     HTTPSessionManager,
@@ -70,3 +70,14 @@ def async_http_provider(rpc_url: str, **kwargs: Any) -> AsyncHTTPProvider:
     provider = AsyncHTTPProvider(rpc_url, **kwargs)
     provider._request_session_manager = LockFreeSessionManager()  # pyright: ignore[reportPrivateUsage]  # noqa: SLF001
     return provider
+
+
+def connect(rpc_url: str, timeout: float | None = None, *, retry: bool = True) -> AsyncWeb3[Any]:
+    """An AsyncWeb3 on `rpc_url` over `async_http_provider`: `timeout` seconds per request (web3's
+    default when None); `retry=False` drops web3's hidden retries (the caller owns backoff)."""
+    kwargs: dict[str, Any] = {}
+    if timeout is not None:
+        kwargs["request_kwargs"] = {"timeout": timeout}
+    if not retry:
+        kwargs["exception_retry_configuration"] = None
+    return AsyncWeb3(async_http_provider(rpc_url, **kwargs))

@@ -25,9 +25,7 @@ from typing import TYPE_CHECKING
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
-from ballast.cli.devnet import prices as P
-from ballast.cli.devnet.chain import rpc
-from ballast.cli.devnet.schema import (
+from ballast.common.deployment import (
     CoreSystemInfo,
     EtfInfo,
     FeedInfo,
@@ -35,9 +33,11 @@ from ballast.cli.devnet.schema import (
     TokenInfo,
     ValidatorInfo,
 )
+from ballast.devnet import prices as P
+from ballast.devnet.chain import rpc
 
 if TYPE_CHECKING:
-    from ballast.cli.devnet.deployer import Deployer
+    from ballast.devnet.deployer import Deployer
 
 ETH = 10**18
 

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from ballast.cli.devnet import Deployment, deploy, load
-from ballast.cli.devnet import prices as P
-from ballast.cli.devnet.artifacts import load_artifact
-from ballast.cli.devnet.chain import connect, contract
 from ballast.cli.scenarios.driver import Market
+from ballast.common.evm.artifacts import load_artifact
+from ballast.devnet import Deployment, deploy, load
+from ballast.devnet import prices as P
+from ballast.devnet.chain import connect, contract
 from ballast.testing.chain import Anvil
 
 pytestmark = pytest.mark.integration

@@ -24,11 +24,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ballast.cli.devnet import deploy
-from ballast.cli.devnet.schema import Deployment
 from ballast.cli.offchain import offchain_url, start_offchain
 from ballast.cli.registry import ServiceSpec, installed_services
 from ballast.cli.up import Stack, service_env
+from ballast.common.deployment import Deployment
+from ballast.devnet import deploy
 from ballast.devstack.anvil import Anvil, run_anvil
 from ballast.devstack.processes import ManagedProcess, free_port, repo_root, start_process
 

@@ -36,7 +36,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ballast.cli.devnet.schema import Deployment
+from ballast.common.deployment import Deployment
 
 HEARTBEAT_SECONDS = 60
 PYTH_MAX_AGE_SECONDS = 60

@@ -1,0 +1,226 @@
+"""The one module that touches FastStream's internals and nats-py directly (the Bus hides them).
+
+What FastStream does not offer publicly and Ballast needs:
+- the broker's nats-py connection and JetStream context (`connection`, `jetstream`: the latter
+  is `broker.config.connection_state.stream`, an internal path);
+- a middleware class (`faststream._internal.middlewares.BaseMiddleware`) for dead letters;
+- publishes FastStream's publisher does not do: many messages to one stream waiting only for
+  the last ack (`publish_pipelined`), a core publish without headers (`publish_fact`), a
+  JetStream publish that returns the stream's ack (`publish_acked`);
+- reads it has no API for: a core subscription tap and last-per-subject reads (`NatsTap`).
+
+These were checked against FASTSTREAM_CHECKED; tests/unit/test_transport.py fails when another
+FastStream is installed, so whoever upgrades it reads this module again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from faststream._internal.middlewares import BaseMiddleware
+from faststream.nats import NatsBroker, NatsMessage
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js.api import (
+    AckPolicy,
+    ConsumerConfig,
+    DeliverPolicy,
+    DiscardPolicy,
+    StorageType,
+    StreamConfig,
+)
+from nats.js.errors import BadRequestError
+from pydantic import ValidationError
+
+from ballast.common.subjects import STREAMS, Namespace, StreamSpec, subject_intersection
+
+log = logging.getLogger("ballast.bus")
+
+FASTSTREAM_CHECKED = "0.7.8"
+FETCH_BATCH = 256
+
+OnMessage = Callable[[str, bytes], None]
+Unsubscribe = Callable[[], Awaitable[None]]
+
+
+def connection(broker: NatsBroker) -> Client:
+    return broker.connection
+
+
+def jetstream(broker: NatsBroker) -> JetStreamContext:
+    return broker.config.connection_state.stream
+
+
+@dataclass(frozen=True)
+class StreamAck:
+    """The stream's answer to a JetStream publish."""
+
+    stream: str
+    seq: int
+
+
+# ---------------------------------------------------------------------- publishes
+async def publish_pipelined(
+    nc: Client, js: JetStreamContext, stream: str,
+    items: Sequence[tuple[str, bytes, Mapping[str, str]]],
+) -> None:
+    """(subject, data, headers) in order, to subjects of `stream`: every one but the last as a
+    core publish (the stream stores it all the same), the last as a JetStream publish whose ack
+    says the stream has them all (one connection keeps the order)."""
+    if not items:
+        return
+    for subject, data, headers in items[:-1]:
+        await nc.publish(subject, data, headers=dict(headers))
+    subject, data, headers = items[-1]
+    await js.publish(subject, data, stream=stream, headers=dict(headers))
+
+
+async def publish_fact(nc: Client, subject: str, data: bytes) -> None:
+    """Core NATS, no headers, no ack: for high-rate, lossy facts."""
+    await nc.publish(subject, data)
+
+
+async def publish_acked(
+    js: JetStreamContext, subject: str, data: bytes, headers: Mapping[str, str],
+    wait_seconds: float,
+) -> StreamAck:
+    ack = await js.publish(subject, data, headers=dict(headers), timeout=wait_seconds)
+    return StreamAck(stream=ack.stream, seq=int(ack.seq))
+
+
+# ---------------------------------------------------------------------- reads
+class NatsTap:
+    """Live messages from a core subscription (a JetStream publish reaches core subscribers too:
+    no consumer per reader, no ack traffic), and the latest message per subject from an
+    ephemeral `LAST_PER_SUBJECT` consumer on each stream whose subjects overlap the pattern, read
+    to the end and deleted. Subjects in and out are un-prefixed."""
+
+    def __init__(self, nc: Client, js: JetStreamContext, ns: Namespace) -> None:
+        self.nc, self.js, self.ns = nc, js, ns
+
+    async def subscribe(self, pattern: str, on_message: OnMessage) -> Unsubscribe:
+        unprefix = self.ns.unprefix
+
+        async def deliver(msg: Msg) -> None:
+            on_message(unprefix(msg.subject), msg.data)
+
+        sub = await self.nc.subscribe(self.ns.subject(pattern), cb=deliver, pending_msgs_limit=0)  # pyright: ignore[reportUnknownMemberType]
+        return sub.unsubscribe
+
+    async def last_values(self, pattern: str) -> list[tuple[str, bytes]]:
+        found: list[tuple[str, bytes]] = []
+        for spec in STREAMS:
+            for stream_subject in spec.subjects:
+                both = subject_intersection(pattern, stream_subject)
+                if both is not None:
+                    found += await self._last_in(self.ns.stream(spec.name), both)
+        return found
+
+    async def _last_in(self, stream: str, pattern: str) -> list[tuple[str, bytes]]:
+        sub = await self.js.pull_subscribe(
+            self.ns.subject(pattern),
+            stream=stream,
+            config=ConsumerConfig(
+                deliver_policy=DeliverPolicy.LAST_PER_SUBJECT,
+                ack_policy=AckPolicy.NONE,
+                inactive_threshold=30.0,
+                mem_storage=True,
+            ),
+        )
+        try:
+            info = await sub.consumer_info()
+            left = int(info.num_pending or 0)
+            out: list[tuple[str, bytes]] = []
+            while left > 0:
+                msgs = await sub.fetch(min(left, FETCH_BATCH), timeout=2.0)
+                for msg in msgs:
+                    out.append((self.ns.unprefix(msg.subject), msg.data))
+                left -= len(msgs)
+            return out
+        finally:
+            await sub.unsubscribe()
+
+
+# ---------------------------------------------------------------------- streams
+def stream_config(spec: StreamSpec, ns: Namespace) -> StreamConfig:
+    return StreamConfig(
+        name=ns.stream(spec.name),
+        description=spec.description or None,
+        subjects=[ns.subject(s) for s in spec.subjects],
+        storage=StorageType.FILE,
+        max_age=spec.max_age.total_seconds(),
+        max_bytes=spec.max_bytes,
+        duplicate_window=spec.duplicate_window.total_seconds(),
+        discard=DiscardPolicy.OLD,
+    )
+
+
+async def ensure_streams(
+    js: JetStreamContext, ns: Namespace, specs: Sequence[StreamSpec] = STREAMS
+) -> None:
+    """Create every stream, or update it to the current definition. Safe to run concurrently."""
+    for spec in specs:
+        config = stream_config(spec, ns)
+        try:
+            await js.add_stream(config)  # pyright: ignore[reportUnknownMemberType]
+        except BadRequestError:
+            # exists with another configuration: bring it to the current definition
+            await js.update_stream(config)  # pyright: ignore[reportUnknownMemberType]
+
+
+# ---------------------------------------------------------------------- dead letters
+class DeadLetterSink(Protocol):
+    @property
+    def max_deliver(self) -> int: ...
+
+    @property
+    def redelivery_backoff_seconds(self) -> float: ...
+
+    async def dead_letter(
+        self, message: NatsMessage, error: BaseException, deliveries: int) -> None: ...
+
+
+def dead_letter_middleware(sink: DeadLetterSink) -> Callable[..., BaseMiddleware[Any, Any]]:
+    """A FastStream middleware factory: a message that fails validation, or still fails at its
+    last delivery, goes to `sink.dead_letter` and is acked; else it is NACKed with a delay."""
+
+    def make(msg: Any, /, *, context: Any) -> BaseMiddleware[Any, Any]:
+        return _DeadLetterMiddleware(msg, context=context, sink=sink)
+
+    return make
+
+
+class _DeadLetterMiddleware(BaseMiddleware[Any, Any]):
+    def __init__(self, msg: Any, /, *, context: Any, sink: DeadLetterSink) -> None:
+        super().__init__(msg, context=context)
+        self.sink = sink
+
+    async def consume_scope(self, call_next: Callable[[Any], Awaitable[Any]], msg: Any) -> Any:
+        try:
+            return await call_next(msg)
+        except ValidationError as err:
+            await self.sink.dead_letter(msg, err, _deliveries(msg))
+            return None
+        except Exception as err:
+            deliveries = _deliveries(msg)
+            if deliveries >= self.sink.max_deliver:
+                await self.sink.dead_letter(msg, err, deliveries)
+                return None
+            log.warning(
+                "handler failed, will retry",
+                extra={"subject": getattr(msg.raw_message, "subject", "?"), "error": repr(err),
+                       "delivery": deliveries},
+            )
+            await msg.nack(delay=self.sink.redelivery_backoff_seconds * deliveries)
+            raise
+
+
+def _deliveries(msg: Any) -> int:
+    try:
+        return int(msg.raw_message.metadata.num_delivered)
+    except Exception:  # noqa: BLE001 - core NATS messages have no JetStream metadata
+        return 1
