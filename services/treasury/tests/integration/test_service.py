@@ -40,7 +40,7 @@ from ballast.treasury.adapters.repository import Repository
 from ballast.treasury.domain.liquidity import PoolReading
 from ballast.treasury.domain.state import ChainSnapshot, TokenBalance, build_state
 from ballast.treasury.domain.vwap import to_units
-from ballast.treasury.main import TreasuryService, build_app
+from ballast.treasury.main import TreasuryApp, build_app
 from ballast.treasury.settings import TreasurySettings
 
 pytestmark = pytest.mark.integration
@@ -110,7 +110,7 @@ def settings_for(nats_url: str, prefix: str, database_url: str) -> TreasurySetti
     )
 
 
-async def start(settings: TreasurySettings) -> TreasuryService:
+async def start(settings: TreasurySettings) -> TreasuryApp:
     service = build_app(settings, chain=DevnetTreasury())
     await service.start()
     return service
@@ -147,7 +147,7 @@ async def test_treasury__crash_through_tiers__states_and_health_fall_then_restar
         # 30 trades at 0.99 / 1.00 / 1.01 with equal volume: VWAP exactly 1.00
         for i in range(30):
             await publish(nc, ns, trades("uniswap_v2", "PSTR-USDC"), trade(i))
-        await out.wait(lambda: service.treasury.vwap.volume_total == to_units(D(30_000)))
+        await out.wait(lambda: service.core.vwap.volume_total == to_units(D(30_000)))
         await publish(nc, ns, prices_consensus("PSTR"), consensus("PSTR", "1.00"))
         await out.wait(lambda: any(s.status is StateStatus.MISSING_INPUT and s.pstr_price
                                    for s in out.states))
@@ -216,12 +216,12 @@ async def test_treasury__risk_on_demand__published_and_returned(
 
     await nc.subscribe(ns.subject("risk.report"), cb=on_risk)
     try:
-        url = f"http://127.0.0.1:{service.ops.bound_port}/reports/risk"
+        url = f"http://127.0.0.1:{service.service.ops.bound_port}/reports/risk"
         async with aiohttp.ClientSession() as http, http.post(url) as response:
             body = await response.json()
         assert response.status == 200
         assert body["sample_size"] == 0 and body["var_historical_usd"] is None
-        metrics_url = f"http://127.0.0.1:{service.ops.bound_port}/metrics"
+        metrics_url = f"http://127.0.0.1:{service.service.ops.bound_port}/metrics"
         async with aiohttp.ClientSession() as http, http.get(metrics_url) as response:
             text = await response.text()
         assert "ballast_treasury_state_recompute_seconds_count" in text

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from web3 import AsyncWeb3
 
@@ -35,14 +35,6 @@ PAIR_ABI: list[dict[str, Any]] = [
 ]
 LP_DECIMALS = 18
 NATIVE = "CORE"
-
-
-class ChainReader(Protocol):
-    """What the treasury needs from a chain (the integration tests swap in a fake)."""
-
-    async def snapshot(self) -> ChainSnapshot: ...
-
-    async def pools(self) -> list[PoolReading]: ...
 
 
 @dataclass(frozen=True)
@@ -87,7 +79,7 @@ class ChainLayout:
 
 
 class Web3ChainReader:
-    """ChainReader over JSON-RPC with web3.py's async client."""
+    """The core's Chain port (app.py) over JSON-RPC with web3.py's async client."""
 
     def __init__(self, rpc_url: str, layout: ChainLayout, clock: Any = utcnow) -> None:
         self.w3 = AsyncWeb3(async_http_provider(rpc_url))

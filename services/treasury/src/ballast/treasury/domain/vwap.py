@@ -148,3 +148,15 @@ def pstr_usd_leg(
     if trade.quote_symbol == pstr and trade.base_symbol in usd_quotes and trade.price > 0:
         return 1 / trade.price, trade.quote_volume
     return None
+
+
+def trade_bucket(
+    trade: Trade, pstr: str = "PSTR", usd_quotes: frozenset[str] = frozenset({"USDC"})
+) -> Bucket | None:
+    """A PSTR/stablecoin trade as its minute's VWAP contribution (`pstr_usd_leg`); else None.
+    The live treasury and the backtest's replay count a trade the same way."""
+    leg = pstr_usd_leg(trade, pstr, usd_quotes)
+    if leg is None:
+        return None
+    price, volume = leg
+    return Bucket(minute_of(trade.timestamp), to_units(price * volume), to_units(volume))
