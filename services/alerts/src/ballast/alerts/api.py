@@ -56,7 +56,7 @@ CLOSE = "close"
 class StreamHub:
     """Fan-out of events to connected stream clients; a slow client loses its oldest events."""
 
-    def __init__(self, metrics: AlertsMetrics | None = None, queue_size: int = 1000) -> None:
+    def __init__(self, metrics: AlertsMetrics, queue_size: int = 1000) -> None:
         self._clients: set[asyncio.Queue[tuple[str, dict[str, Any]]]] = set()
         self.metrics = metrics
         self.queue_size = queue_size
@@ -87,12 +87,11 @@ class StreamHub:
         return len(self._clients)
 
     def _count(self) -> None:
-        if self.metrics:
-            self.metrics.stream_clients.set(len(self._clients))
+        self.metrics.stream_clients.set(len(self._clients))
 
 
 class AlertsBackend(Protocol):
-    """What the API needs from the running service (AlertsApp)."""
+    """What the API needs from the running service (the core, app.Alerts)."""
 
     def active(self) -> list[AlertRecord]: ...
     async def all_records(self) -> list[AlertRecord]: ...
