@@ -8,10 +8,15 @@ Settings"; REFERENCE.md for the Core DAO slash thresholds); the file overrides a
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
+from typing import Annotated, cast
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainValidator, model_validator
 
 from ballast.common.messages import Severity
 from ballast.common.subjects import PAYLOADS, subject_matches
@@ -45,45 +50,117 @@ LOWER_IS_WORSE = frozenset({Op.LT, Op.LE})
 HIGHER_IS_WORSE = frozenset({Op.GT, Op.GE})
 
 
-@dataclass(frozen=True)
-class Condition:
+class RulesError(ValueError):
+    """A rules file that cannot be used: names the rule and the reason."""
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
+
+
+def parse_duration(raw: object) -> timedelta:
+    """`30s`, `5m`, `1h`, `2d`, `250ms`, or a number of seconds."""
+    if isinstance(raw, bool):
+        raise RulesError(f"not a duration: {raw!r}")
+    if isinstance(raw, int | float):
+        return timedelta(seconds=float(raw))
+    match = _DURATION.match(str(raw))
+    if not match:
+        raise RulesError(f"not a duration: {raw!r}")
+    return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
+
+
+def parse_value(raw: object) -> Value:
+    """Numbers become exact Decimals (YAML floats go through their shortest repr)."""
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, int | float | Decimal):
+        return Decimal(str(raw))
+    if isinstance(raw, list | tuple):
+        return tuple(str(v) for v in cast(Sequence[object], raw))
+    text = str(raw)
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        return text
+
+
+def _number(raw: object) -> Decimal:
+    value = parse_value(raw)
+    if not isinstance(value, Decimal):
+        raise RulesError(f"must be a number, got {raw!r}")
+    return value
+
+
+
+
+def _pairs(raw: object) -> object:
+    """`{name: path}` in the file -> ((name, path), ...) in file order."""
+    if isinstance(raw, Mapping):
+        return tuple((str(k), str(v)) for k, v in cast(Mapping[object, object], raw).items())
+    return raw
+
+
+Duration = Annotated[timedelta, PlainValidator(parse_duration)]
+Number = Annotated[Decimal, PlainValidator(_number)]
+AnyValue = Annotated[Value, PlainValidator(parse_value)]
+Pairs = Annotated[tuple[tuple[str, str], ...], BeforeValidator(_pairs)]
+
+
+class Condition(BaseModel):
+    """One `where` condition of a rule."""
+
+    model_config = ConfigDict(frozen=True, coerce_numbers_to_str=True)
     field: str
     op: Op
-    value: Value
+    value: AnyValue
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(BaseModel):
+    """One rule, as the file writes it (spec.py parses the file): durations as `5m`, numbers
+    exact, no unknown key; `summary` defaults to the name."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
     name: str
     subject: str
     severity: Severity
-    summary: str
+    summary: str = ""
     kind: Kind = Kind.THRESHOLD
     field: str | None = None
     op: Op = Op.EQ
-    threshold: Value = True
+    threshold: AnyValue = True
     threshold_field: str | None = None
-    threshold_factor: Decimal = Decimal(1)
-    clear: Decimal | None = None
-    renotify_step: Decimal | None = None
+    threshold_factor: Number = Decimal(1)
+    clear: Number | None = None
+    renotify_step: Number | None = None
     where: tuple[Condition, ...] = ()
-    labels: tuple[tuple[str, str], ...] = ()
-    annotations: tuple[tuple[str, str], ...] = ()
+    labels: Pairs = ()
+    annotations: Pairs = ()
     for_each: str | None = None
     family: str | None = None
     description: str = ""
     route: str | None = None
-    window: timedelta | None = None
-    missing_factor: Decimal = Decimal(3)
+    window: Duration | None = None
+    missing_factor: Number = Decimal(3)
     interval_field: str | None = None
     order: tuple[str, ...] = ()
-    resolve_after: timedelta | None = None
+    resolve_after: Duration | None = None
     send_resolved: bool = True
-    repeat_interval: timedelta | None = None
-    escalate_after: timedelta | None = None
+    repeat_interval: Duration | None = None
+    escalate_after: Duration | None = None
     escalate_to: Severity = Severity.CRITICAL
     group_by: tuple[str, ...] = ()
     runbook_url: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _summary_is_the_name(cls, data: object) -> object:
+        if not isinstance(data, Mapping):
+            return data
+        values = cast(Mapping[str, object], data)
+        if values.get("summary") is None and "name" in values:
+            return {**values, "summary": values["name"]}
+        return values
 
     @property
     def route_name(self) -> str:
@@ -129,10 +206,6 @@ class RulesConfig:
     def subjects(self) -> set[str]:
         """The payload patterns (keys of subjects.PAYLOADS) that the rules read."""
         return {payload_pattern(rule.subject) for rule in self.rules}
-
-
-class RulesError(ValueError):
-    """A rules file that cannot be used: names the rule and the reason."""
 
 
 def payload_pattern(subject: str) -> str:

@@ -1,127 +1,25 @@
-"""The rules file's format: a mapping (YAML parsed by adapters/rules_file.py) validated by
-pydantic models (`RulesFile`, `RuleSpec`) -> `RulesConfig` (config.py). An error names the rule
-and the reason; numbers stay exact (YAML floats go through their shortest repr)."""
+"""The rules file's format: a mapping (YAML read by adapters/rules_file.py) validated by
+pydantic (`RulesFile`, then each rule as a `Rule`, config.py) -> `RulesConfig`. An error names
+the rule and the reason."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import timedelta
-from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any, cast
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ballast.alerts.domain.config import (
-    Condition,
+    Duration,
     Grouping,
     Kind,
-    Op,
     Rule,
     RulesConfig,
     RulesError,
-    Value,
     payload_pattern,
 )
 from ballast.alerts.domain.text import template_errors
-from ballast.common.messages import Severity
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
-
-
-def parse_duration(raw: object) -> timedelta:
-    """`30s`, `5m`, `1h`, `2d`, `250ms`, or a number of seconds."""
-    if isinstance(raw, bool):
-        raise RulesError(f"not a duration: {raw!r}")
-    if isinstance(raw, int | float):
-        return timedelta(seconds=float(raw))
-    match = _DURATION.match(str(raw))
-    if not match:
-        raise RulesError(f"not a duration: {raw!r}")
-    return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
-
-
-def parse_value(raw: object) -> Value:
-    """Numbers become exact Decimals (YAML floats go through their shortest repr)."""
-    if isinstance(raw, bool):
-        return raw
-    if isinstance(raw, int | float | Decimal):
-        return Decimal(str(raw))
-    if isinstance(raw, list | tuple):
-        return tuple(str(v) for v in cast(Sequence[object], raw))
-    text = str(raw)
-    try:
-        return Decimal(text)
-    except InvalidOperation:
-        return text
-
-
-def _number(raw: object) -> Decimal:
-    value = parse_value(raw)
-    if not isinstance(value, Decimal):
-        raise RulesError(f"must be a number, got {raw!r}")
-    return value
-
-
-Duration = Annotated[timedelta, PlainValidator(parse_duration)]
-Number = Annotated[Decimal, PlainValidator(_number)]
-AnyValue = Annotated[Value, PlainValidator(parse_value)]
-
-
-class ConditionSpec(BaseModel):
-    """One `where` condition of a rule."""
-
-    model_config = ConfigDict(frozen=True, coerce_numbers_to_str=True)
-    field: str
-    op: Op
-    value: AnyValue
-
-
-class RuleSpec(BaseModel):
-    """One rule as the file writes it (durations as `5m`, numbers exact, no unknown key)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
-    name: str
-    subject: str
-    severity: Severity
-    summary: str | None = None
-    kind: Kind = Kind.THRESHOLD
-    field: str | None = None
-    op: Op = Op.EQ
-    threshold: AnyValue = True
-    threshold_field: str | None = None
-    threshold_factor: Number = Decimal(1)
-    clear: Number | None = None
-    renotify_step: Number | None = None
-    where: tuple[ConditionSpec, ...] = ()
-    labels: dict[str, str] = Field(default_factory=dict[str, str])
-    annotations: dict[str, str] = Field(default_factory=dict[str, str])
-    for_each: str | None = None
-    family: str | None = None
-    description: str = ""
-    route: str | None = None
-    window: Duration | None = None
-    missing_factor: Number = Decimal(3)
-    interval_field: str | None = None
-    order: tuple[str, ...] = ()
-    resolve_after: Duration | None = None
-    send_resolved: bool = True
-    repeat_interval: Duration | None = None
-    escalate_after: Duration | None = None
-    escalate_to: Severity = Severity.CRITICAL
-    group_by: tuple[str, ...] = ()
-    runbook_url: str | None = None
-
-    def rule(self) -> Rule:
-        values = self.model_dump(exclude={"where", "labels", "annotations", "summary"})
-        return Rule(
-            **values,
-            summary=self.name if self.summary is None else self.summary,
-            where=tuple(Condition(c.field, c.op, c.value) for c in self.where),
-            labels=tuple(self.labels.items()),
-            annotations=tuple(self.annotations.items()),
-        )
 
 
 class DefaultsSpec(BaseModel):
@@ -147,12 +45,12 @@ def _reason(err: ValidationError) -> str:
 
 def parse_rule(raw: Mapping[str, object]) -> Rule:
     name = str(raw.get("name", "?"))
-    unknown = set(raw) - set(RuleSpec.model_fields)
+    unknown = set(raw) - set(Rule.model_fields)
     if unknown:
         raise RulesError(f"rule {name}: unknown keys {sorted(unknown)}")
     try:
         payload_pattern(str(raw.get("subject")))
-        rule = RuleSpec.model_validate(raw).rule()
+        rule = Rule.model_validate(raw)
     except RulesError as err:
         raise RulesError(f"rule {name}: {err}") from None
     except ValidationError as err:
