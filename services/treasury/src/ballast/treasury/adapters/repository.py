@@ -272,7 +272,8 @@ class Repository:
             "RETURNING centre_price, liquidity_per_lp, entered_at",
             pool, centre, g, now,
         )
-        assert row is not None
+        if row is None:  # the upsert returns its row: None only if Postgres broke that promise
+            raise RuntimeError(f"pool entry of {pool} not returned by its upsert")
         return PoolEntry(row["centre_price"], row["liquidity_per_lp"], row["entered_at"])
 
     async def liquidity_action(

@@ -63,13 +63,14 @@ class RollingVwap:
         self.volume_total -= self._vol[slot]
         self._minute[slot], self._pv[slot], self._vol[slot] = -1, 0, 0
 
-    def advance(self, minute: int) -> None:
-        """Move the window's newest minute to `minute`, dropping what falls out of it."""
+    def advance(self, minute: int) -> int:
+        """Move the window's newest minute to `minute`, dropping what falls out of it; the newest
+        minute after the move."""
         if self.head is None:
             self.head = minute
-            return
+            return minute
         if minute <= self.head:
-            return
+            return self.head
         if minute - self.head >= self.size:
             self._minute = [-1] * self.size
             self._pv = [0] * self.size
@@ -81,12 +82,12 @@ class RollingVwap:
                 if self._minute[slot] != -1:
                     self._evict(slot)
         self.head = minute
+        return minute
 
     def add_units(self, minute: int, pv_units: int, volume_units: int) -> bool:
         """Add to a minute's bucket. False (ignored) when the minute left the window already."""
-        self.advance(minute)
-        assert self.head is not None
-        if minute <= self.head - self.size:
+        head = self.advance(minute)
+        if minute <= head - self.size:
             return False
         slot = minute % self.size
         if self._minute[slot] != minute:
