@@ -21,6 +21,7 @@ import pytest
 from nats.aio.msg import Msg
 
 from ballast.common.messages import (
+    AutomationKind,
     AutomationRequest,
     ConsensusPrice,
     ConsensusStatus,
@@ -265,5 +266,38 @@ async def test_treasury__state_committed_then_crash_before_publish__next_start_p
         await out.wait(lambda: any(s.computed_at == state.computed_at for s in out.states))
         await asyncio.sleep(2.5)  # past one periodic relay: a second copy would be here by now
         assert [s.computed_at for s in out.states].count(state.computed_at) == 1
+    finally:
+        await second.stop()
+
+
+async def test_treasury__hour_claimed_then_crash_before_publish__next_start_asks_once(
+    nats_server: Any, bus_namespace: str, database_url: str, nc: nats.NATS
+) -> None:
+    """The hour's claim and its request commit together: a process killed before its publish
+    still asks for the hour (the relay), and a restart never claims it again."""
+    settings = settings_for(nats_server.url, bus_namespace, database_url)
+    first = await start(settings)
+    await first.stop()
+    now = utcnow()
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    request = AutomationRequest(
+        request_id=f"accumulate-{hour:%Y%m%dT%H%M}", kind=AutomationKind.ACCUMULATE,
+        amount_usd=D("102.73"), reason="crashed before its publish", requested_at=now,
+    )
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=1)
+    try:
+        repo = Repository(pool, Outbox("treasury_outbox", NoPublish()))
+        pending = await repo.claim_accumulation(hour, request, "automation.requested.accumulate")
+        assert pending is not None and len(pending) == 1  # committed; the process dies here
+        assert await repo.claim_accumulation(hour, request, "x") is None  # the hour is taken
+    finally:
+        await pool.close()
+
+    out = await listen(nc, Namespace(bus_namespace))
+    second = await start(settings)
+    try:
+        await out.wait(lambda: bool(out.requests))
+        await asyncio.sleep(2.5)  # past one periodic relay and one accumulation check
+        assert [r.request_id for r in out.requests] == [request.request_id]
     finally:
         await second.stop()

@@ -120,12 +120,13 @@ class FakeRepo:
     async def accumulation_claimed(self, hour: datetime) -> bool:
         return hour in self.hours
 
-    async def claim_accumulation(self, hour: datetime, request_id: str, amount: D,
-                                 now: datetime) -> bool:
+    async def claim_accumulation(self, hour: datetime, request: AutomationRequest, subject: str,
+                                 ) -> list[Pending] | None:
         if hour in self.hours:
-            return False
+            return None
         self.hours.add(hour)
-        return True
+        self.outbox[request.request_id] = request
+        return [Pending(request.request_id, subject, request.model_dump_json(), None)]
 
     async def prune(self, before_minute: int, prices_before: datetime) -> None:
         self.buckets = [b for b in self.buckets if b.minute > before_minute]

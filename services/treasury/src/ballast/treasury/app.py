@@ -55,7 +55,8 @@ STOP_WRITE_SECONDS = 5.0
 
 # ---------------------------------------------------------------------- ports
 class Record(Protocol):
-    """The treasury's Postgres (adapters/repository.py) and its outbox."""
+    """The treasury's Postgres (adapters/repository.py) and its outbox; from `daily_closes` on,
+    what the reports (reports.py) read and write."""
 
     async def relay_outbox(self) -> int: ...
     async def prune_outbox(self) -> None: ...
@@ -73,10 +74,9 @@ class Record(Protocol):
                             messages: Sequence[tuple[Message, str, str]] = ()) -> list[Pending]: ...
     async def publish_pending(self, pending: Sequence[Pending]) -> None: ...
     async def accumulation_claimed(self, hour: datetime) -> bool: ...
-    async def claim_accumulation(self, hour: datetime, request_id: str, amount: Decimal,
-                                 now: datetime) -> bool: ...
+    async def claim_accumulation(self, hour: datetime, request: AutomationRequest, subject: str,
+                                 ) -> list[Pending] | None: ...
     async def prune(self, before_minute: int, prices_before: datetime) -> None: ...
-    # what the reports read and write
     async def daily_closes(self, symbols: list[str], since: datetime,
                            ) -> dict[str, dict[date, Decimal]]: ...
     async def pool_entry(self, pool: str, centre: Decimal, g: Decimal, now: datetime,
@@ -256,8 +256,9 @@ class Treasury:
         """Hourly purchase request (seed "Hourly accumulation"); none in emergency stop
         (`accumulation.may_request`, the rule the intervention's plan applies too).
 
-        The hour's row in Postgres is claimed first, so a restart or a second replica never asks
-        twice for the same hour; the request id is also the Nats-Msg-Id.
+        The hour's row is claimed with the request in the outbox (one transaction), so a restart
+        or a second replica never asks twice for the same hour and a crash never loses the ask;
+        the request id is also the Nats-Msg-Id.
         """
         now = self.clock()
         period = int(self.settings.accumulation_interval_seconds)
@@ -271,21 +272,22 @@ class Treasury:
         if amount is None:
             log.info("accumulation skipped", extra={"safety_mode": state.safety_mode.value})
             return None
-        request_id = f"accumulate-{start:%Y%m%dT%H%M}"
-        if not await self.repo.claim_accumulation(start, request_id, amount, now):
-            return None
         request = AutomationRequest(
-            request_id=request_id, kind=AutomationKind.ACCUMULATE, amount_usd=amount,
+            request_id=f"accumulate-{start:%Y%m%dT%H%M}", kind=AutomationKind.ACCUMULATE,
+            amount_usd=amount, requested_at=now,
             reason=f"hourly share of the daily budget {state.daily_budget_usd:.2f} USD "
                    f"(safety mode {state.safety_mode.value})",
-            requested_at=now,
         )
-        await self.publish(request, automation_requested(AutomationKind.ACCUMULATE.value),
-                           request_id)
+        subject = automation_requested(AutomationKind.ACCUMULATE.value)
+        pending = await self.repo.claim_accumulation(start, request, subject)
+        if pending is None:
+            return None
+        await self.repo.publish_pending(pending)
+        self.metrics.published.labels(subject).inc()
         return request
 
     async def publish(self, message: Message, subject: str, msg_id: str) -> None:
-        """Publish straight to the bus (what is not written with a snapshot), and count it."""
+        """Publish a report straight to the bus (derived, recomputed on schedule), count it."""
         await self.bus.publish(message, subject, msg_id=msg_id)
         self.metrics.published.labels(subject).inc()
 
@@ -294,6 +296,5 @@ class Treasury:
         await self.repo.prune(minute_of(now) - WINDOW_MINUTES, now - PRICE_HISTORY)
         await self.repo.prune_outbox()
 
-    async def relay(self) -> None:
-        """Publish what the outbox still holds (a crash between a commit and its publish)."""
+    async def relay(self) -> None:  # what a crash left between a commit and its publish
         await self.repo.relay_outbox()

@@ -12,6 +12,7 @@ import asyncpg
 
 from ballast.common.db import Postgres, load_migrations, migrate
 from ballast.common.messages import (
+    AutomationRequest,
     ConsensusPrice,
     HealthScore,
     InterventionDecision,
@@ -253,15 +254,22 @@ class Repository:
         return found is not None
 
     async def claim_accumulation(
-        self, hour: datetime, request_id: str, amount: Decimal, now: datetime
-    ) -> bool:
-        """True for the first claim of an hour; a restart or a second replica gets False."""
-        got = await self.pool.fetchval(
-            "INSERT INTO treasury_accumulation_requests (hour, request_id, amount_usd, "
-            "requested_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING 1",
-            hour, request_id, amount, now,
-        )
-        return got is not None
+        self, hour: datetime, request: AutomationRequest, subject: str
+    ) -> list[Pending] | None:
+        """Claim the hour and put its request in the outbox, in one transaction: the messages to
+        publish (`publish_pending`) for the first claim; None for a restart or a second replica
+        (the hour is taken). A crash after the commit leaves the request to the relay."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            got = await conn.fetchval(
+                "INSERT INTO treasury_accumulation_requests (hour, request_id, amount_usd, "
+                "requested_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING 1",
+                hour, request.request_id, request.amount_usd, request.requested_at,
+            )
+            if got is None:
+                return None
+            if self.outbox is None:
+                return []
+            return [await self.outbox.add(conn, request, subject, request.request_id)]
 
     # ------------------------------------------------------------------ liquidity
     async def pool_entry(self, pool: str, centre: Decimal, g: Decimal, now: datetime) -> PoolEntry:
