@@ -23,32 +23,8 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
-from ballast.alerts.domain.model import AlertRecord, Silence
+from ballast.alerts.domain.model import AlertRecord, Silence, record_json, silence_json
 from ballast.alerts.metrics import AlertsMetrics
-
-
-def record_json(record: AlertRecord) -> dict[str, Any]:
-    message = record.to_message(record.last_notified_at or record.starts_at)
-    data = message.model_dump(mode="json")
-    data.update(
-        sequence=record.sequence,
-        acknowledged_by=record.acknowledged_by,
-        acknowledged_at=record.acknowledged_at.isoformat() if record.acknowledged_at else None,
-        route=record.route,
-    )
-    return data
-
-
-def silence_json(s: Silence) -> dict[str, Any]:
-    return {
-        "id": s.id,
-        "matchers": dict(s.matchers),
-        "starts_at": s.starts_at.isoformat(),
-        "expires_at": s.expires_at.isoformat(),
-        "created_by": s.created_by,
-        "reason": s.reason,
-    }
-
 
 CLOSE = "close"
 

@@ -20,10 +20,16 @@ from typing import Any, Protocol
 
 from ballast.alerts.adapters.channels import Channels
 from ballast.alerts.adapters.outbox import OutboxRow
-from ballast.alerts.api import record_json, silence_json
 from ballast.alerts.domain.config import Grouping, Kind, RulesConfig
 from ballast.alerts.domain.engine import AlertEngine
-from ballast.alerts.domain.model import AlertRecord, Silence, Transitions, notification_payload
+from ballast.alerts.domain.model import (
+    AlertRecord,
+    Silence,
+    Transitions,
+    notification_payload,
+    record_json,
+    silence_json,
+)
 from ballast.alerts.metrics import AlertsMetrics
 from ballast.alerts.settings import AlertsSettings
 from ballast.common.messages import ControlCommand, ControlVerb, Message, utcnow

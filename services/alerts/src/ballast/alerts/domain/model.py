@@ -182,3 +182,28 @@ class Transitions:
     def extend(self, other: Transitions) -> None:
         self.notifications.extend(other.notifications)
         self.changed.update(other.changed)
+
+
+def record_json(record: AlertRecord) -> dict[str, Any]:
+    """What the HTTP API and its live stream show of an alert."""
+    message = record.to_message(record.last_notified_at or record.starts_at)
+    data = message.model_dump(mode="json")
+    data.update(
+        sequence=record.sequence,
+        acknowledged_by=record.acknowledged_by,
+        acknowledged_at=record.acknowledged_at.isoformat() if record.acknowledged_at else None,
+        route=record.route,
+    )
+    return data
+
+
+def silence_json(s: Silence) -> dict[str, Any]:
+    """What the HTTP API and its live stream show of a silence."""
+    return {
+        "id": s.id,
+        "matchers": dict(s.matchers),
+        "starts_at": s.starts_at.isoformat(),
+        "expires_at": s.expires_at.isoformat(),
+        "created_by": s.created_by,
+        "reason": s.reason,
+    }
