@@ -6,7 +6,7 @@ from typing import ClassVar
 import pytest
 from pydantic_settings import SettingsConfigDict
 
-from ballast.common.settings import ServiceSettings, load_settings
+from ballast.common.settings import ServiceSettings, from_json_file, load_settings
 
 pytestmark = pytest.mark.unit
 
@@ -60,3 +60,20 @@ def test_settings__secret_file_unreadable__one_line_error(
         load_settings(ProbeSettings)
     err = capsys.readouterr().err
     assert "BALLAST_PROBE_DATABASE_URL_FILE" in err and err.count("\n") == 1
+
+
+def test_from_json_file__key_missing__read_from_the_file_else_kept(tmp_path: Path) -> None:
+    path = tmp_path / "c.json"
+    path.write_text('{"symbols": {"PSTR": 1}}')
+    got = from_json_file({"config_file": path}, "config_file", "symbols", lambda d: d["symbols"])
+    assert got["symbols"] == {"PSTR": 1}
+    given = {"config_file": path, "symbols": {"X": 2}}
+    assert from_json_file(given, "config_file", "symbols") == given
+    assert from_json_file("not a mapping", "config_file", "symbols") == "not a mapping"
+
+
+def test_from_json_file__bad_json__error_names_the_key_and_path(tmp_path: Path) -> None:
+    path = tmp_path / "c.json"
+    path.write_text("{nope")
+    with pytest.raises(ValueError, match=f"config_file {path}"):
+        from_json_file({"config_file": str(path)}, "config_file", "symbols")

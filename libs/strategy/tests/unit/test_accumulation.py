@@ -68,3 +68,15 @@ def test_plan__no_quote_price__refused_never_assumes_a_peg() -> None:
 def test_plan__state_degraded__refused_on_an_unvouched_price() -> None:
     plan = acc.plan(replace(BASE, state_status=StateStatus.DEGRADED), P, NOW)
     assert not plan.act and plan.reasons[0] == "state: treasury state status is DEGRADED"
+
+
+def test_may_request__the_treasury_and_the_plan_share_the_emergency_stop_rule() -> None:
+    assert acc.may_request(SafetyMode.NORMAL, P) == D("102.73")
+    assert acc.may_request(SafetyMode.EMERGENCY_STOP, P) is None
+    stopped = acc.plan(replace(BASE, safety_mode=SafetyMode.EMERGENCY_STOP), P, NOW)
+    assert acc.stopped(SafetyMode.EMERGENCY_STOP) in stopped.reasons
+    assert acc.stopped(SafetyMode.NORMAL) is None
+
+
+def test_may_request__no_budget__none() -> None:
+    assert acc.may_request(SafetyMode.NORMAL, replace(P, total_capital=D(0))) is None

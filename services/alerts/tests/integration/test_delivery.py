@@ -24,6 +24,7 @@ from ballast.alerts.delivery import DeliveryPolicy, DeliveryWorker
 from ballast.alerts.domain.config import Grouping
 from ballast.alerts.domain.engine import AlertEngine
 from ballast.alerts.domain.model import Transitions
+from ballast.alerts.metrics import AlertsMetrics
 from ballast.common.bus import Bus, BusConfig
 from ballast.common.db import load_migrations, migrate
 from ballast.common.messages import Alert
@@ -67,7 +68,8 @@ async def outage_scenario(
     repo: AlertsRepository, webhook: Any, facts: Any, outage: float
 ) -> None:
     channels = Channels({"critical": [webhook.url + "?cto=1&rto=2"]})
-    worker = DeliveryWorker(Outbox(repo.pool), channels, AppriseNotifier(), now, FAST)
+    worker = DeliveryWorker(Outbox(repo.pool), channels, AppriseNotifier(), now, FAST,
+                            AlertsMetrics(CollectorRegistry()))
     alerts = engine()
     expected: list[str] = []
 
@@ -162,7 +164,8 @@ async def test_delivery__row_past_expiry__expired_not_sent(
     subject, fact = facts.validator(jailed=True)
     out: Transitions = engine().on_fact(subject, fact, now())
     await repo.save(out, channels, now() - timedelta(hours=2), EXPIRY)
-    worker = DeliveryWorker(Outbox(repo.pool), channels, AppriseNotifier(), now, FAST)
+    worker = DeliveryWorker(Outbox(repo.pool), channels, AppriseNotifier(), now, FAST,
+                            AlertsMetrics(CollectorRegistry()))
     assert await worker.drain_once() == 0
     assert await Outbox(repo.pool).outbox_counts() == {"expired": 1}
 

@@ -13,11 +13,10 @@ import pytest
 from ballast.alerts.adapters.channels import Channel, channel_id
 from ballast.alerts.adapters.notifier import AppriseNotifier
 from ballast.alerts.adapters.outbox import OutboxRow
-from ballast.alerts.adapters.repository import notification_payload
 from ballast.alerts.adapters.rules_file import load_rules
 from ballast.alerts.domain.config import Grouping
 from ballast.alerts.domain.engine import AlertEngine
-from ballast.alerts.domain.model import Notification
+from ballast.alerts.domain.model import Notification, notification_payload
 from ballast.common import messages as m
 from ballast.testing.smtp import SmtpReceiver
 

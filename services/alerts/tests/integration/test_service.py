@@ -112,7 +112,7 @@ async def test_service__breaching_fact__alert_on_bus_webhook_and_api(
         body = await resp.json()
     listed = [a for a in body["alerts"] if a["rule"] != "watchdog"]
     assert [(a["rule"], a["state"]) for a in listed] == [("validator_jailed", "firing")]
-    count = await harness.app.repo.pool.fetchval(
+    count = await harness.app.service.db.fetchval(
         "SELECT count(*) FROM alerts_history WHERE rule = 'validator_jailed'"
     )
     assert count == 1
@@ -130,14 +130,15 @@ async def test_service__same_fact_replayed_100_times__one_alert_one_notification
     for _ in range(100):
         await harness.publish(fact)  # no msg id: JetStream keeps all 100
     await eventually(lambda: harness.received("reserve_ratio_low"))
-    processed = harness.app.metrics.facts.labels("treasury")
+    processed = harness.app.core.metrics.facts.labels("treasury")
     await eventually(lambda: processed._value.get() >= 100)  # noqa: SLF001
     await asyncio.sleep(0.5)
     assert len(harness.received("reserve_ratio_low")) == 1
     assert [a.rule for a in harness.bus_alerts if a.rule.startswith("reserve")] == [
         "reserve_ratio_low"
     ]
-    assert [r.key for r in harness.app.active() if r.rule != "watchdog"] == ["reserve_ratio_low"]
+    active = harness.app.core.active()
+    assert [r.key for r in active if r.rule != "watchdog"] == ["reserve_ratio_low"]
 
 
 async def test_service__ack_over_http__acknowledged_and_streamed_live(
@@ -180,7 +181,7 @@ async def test_service__ack_over_http__acknowledged_and_streamed_live(
             assert (name, data["acknowledged_by"]) == ("ack", "alice")
         async with http.post(f"{harness.base}/alerts/nope/ack", json={}) as resp:
             assert resp.status == 404
-    record = harness.app.engine.lifecycle.records[key]
+    record = harness.app.core.engine.lifecycle.records[key]
     assert record.acknowledged and record.acknowledged_by == "alice"
 
 
@@ -198,12 +199,12 @@ async def test_service__control_silence__alert_kept_but_not_notified(
         reason="maintenance",
     )
     await harness.publish(("control.silence", command))
-    await eventually(lambda: "silence-1" in harness.app.engine.lifecycle.silences)
+    await eventually(lambda: "silence-1" in harness.app.core.engine.lifecycle.silences)
     await harness.publish(facts.validator(jailed=True))
     await harness.publish(facts.health("poor", "0.7"))  # a marker that is not silenced
     await eventually(lambda: harness.received("health_poor"))
     assert harness.received("validator_jailed") == []
-    assert any(r.rule == "validator_jailed" for r in harness.app.active())
+    assert any(r.rule == "validator_jailed" for r in harness.app.core.active())
     async with aiohttp.ClientSession() as http, http.get(f"{harness.base}/silences") as resp:
         silences = (await resp.json())["silences"]
     assert [s["id"] for s in silences] == ["silence-1"]
@@ -232,9 +233,9 @@ async def test_service__restart_then_replay__no_second_notification(
             await app.stop()
         app = await start_app(settings)
         try:
-            assert any(r.rule == "validator_jailed" for r in app.active())
+            assert any(r.rule == "validator_jailed" for r in app.core.active())
             await js.publish(ns.subject(subject), fact.model_dump_json().encode())
-            processed = app.metrics.facts.labels("validators")
+            processed = app.core.metrics.facts.labels("validators")
             await eventually(lambda: processed._value.get() >= 1)  # noqa: SLF001
             await asyncio.sleep(0.5)
         finally:
@@ -335,7 +336,7 @@ async def test_service__rules_file_changed__new_threshold_applies_without_restar
         await eventually(lambda: h.received("rr_low"))
         path.write_text(rule % "1.5")
         os.utime(path, (1, 1))
-        await eventually(lambda: app.engine.config.rules[0].threshold == Decimal("1.5"))
+        await eventually(lambda: app.core.engine.config.rules[0].threshold == Decimal("1.5"))
         await h.publish(facts.treasury(rr="1.9"))
         await eventually(
             lambda: any("RESOLVED" in r["body"]["title"] for r in h.received("rr_low"))

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from ballast.alerts.adapters.channels import Channels
+from ballast.alerts.adapters.status_report import StatusReportSender
 from ballast.alerts.settings import AlertsSettings
-from ballast.alerts.status_report import StatusReportSender
 from ballast.gateway.domain.access import Role, TokenEntry, TokenTable, hash_token
 from ballast.gateway.main import build_app
 from ballast.gateway.settings import GatewaySettings

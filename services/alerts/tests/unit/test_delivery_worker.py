@@ -8,10 +8,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from prometheus_client import CollectorRegistry
 
 from ballast.alerts.adapters.channels import Channel, Channels, channel_id
 from ballast.alerts.adapters.outbox import OutboxRow
 from ballast.alerts.delivery import DeliveryPolicy, DeliveryWorker
+from ballast.alerts.metrics import AlertsMetrics
 
 pytestmark = pytest.mark.unit
 
@@ -75,7 +77,8 @@ class FakeChannel:
 def worker(outbox: FakeOutbox, notifier: FakeChannel, digest_max: int = 50) -> DeliveryWorker:
     policy = DeliveryPolicy(backoff_base=timedelta(seconds=1), digest_max=digest_max)
     return DeliveryWorker(
-        outbox, Channels({"critical": [URL]}), notifier, lambda: T0, policy  # pyright: ignore[reportArgumentType]
+        outbox, Channels({"critical": [URL]}), notifier, lambda: T0, policy,
+        AlertsMetrics(CollectorRegistry()),
     )
 
 

@@ -15,11 +15,10 @@ from typing import Any
 
 import pytest
 
-from ballast.alerts.adapters.repository import notification_payload
 from ballast.alerts.adapters.rules_file import load_rules
 from ballast.alerts.domain.config import Grouping
 from ballast.alerts.domain.engine import AlertEngine
-from ballast.alerts.domain.model import Notification
+from ballast.alerts.domain.model import Notification, notification_payload
 from ballast.alerts.domain.pages import Page, render_page
 from ballast.common import messages as m
 

@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 
 from ballast.alerts.adapters.rules_file import DEFAULT_RULES, RulesWatcher, load_rules
-from ballast.alerts.domain.config import Grouping, RulesError, parse_rules
+from ballast.alerts.domain.config import Grouping, RulesError
 from ballast.alerts.domain.engine import AlertEngine
 from ballast.alerts.domain.model import Notification, alert_key
+from ballast.alerts.domain.spec import parse_rules
 from ballast.common.messages import AlertState
 
 pytestmark = pytest.mark.unit

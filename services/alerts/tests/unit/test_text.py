@@ -6,7 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from ballast.alerts.domain.config import RulesError, parse_rules
+from ballast.alerts.domain.config import RulesError
+from ballast.alerts.domain.spec import parse_rules
 from ballast.alerts.domain.text import render, template_errors
 
 pytestmark = pytest.mark.unit

@@ -118,7 +118,7 @@ async def test_treasury__devnet_crash_scenario__tiers_1_2_3_and_health_falls(
     try:
         for i in range(30):
             await publish(trades("uniswap_v2", "PSTR-USDC"), history(i))
-        await wait(lambda: service.treasury.vwap.volume_total == to_units(D(3_000_000)))
+        await wait(lambda: service.core.vwap.volume_total == to_units(D(3_000_000)))
         price = await oracle("latest")
         await wait(lambda: bool(states) and states[-1].status is StateStatus.OK
                    and states[-1].pstr_price == price and bool(health)

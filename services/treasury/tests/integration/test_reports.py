@@ -101,7 +101,7 @@ async def test_treasury__liquidity_and_performance__from_chain_bus_and_postgres(
     )
     pools = Pools()
     service = build_app(settings, chain=pools)
-    treasury = service.treasury
+    treasury = service.core
     requests: list[AutomationRequest] = []
 
     async def asked(msg: Any) -> None:
@@ -114,7 +114,7 @@ async def test_treasury__liquidity_and_performance__from_chain_bus_and_postgres(
             await publish(nc, ns, prices_consensus(symbol), consensus(symbol, price))
         await wait(lambda: len(treasury.prices) == 4)
 
-        first = await service.reports.liquidity_report()
+        first = await service.core.reports.liquidity_report()
         assert first is not None
         wcore, usdc = first.positions
         assert (wcore.value_usd, usdc.value_usd, first.total_value_usd) == (
@@ -126,7 +126,7 @@ async def test_treasury__liquidity_and_performance__from_chain_bus_and_postgres(
         # PSTR/USDC pool price up 20% (constant product): out of range, rebalance signalled
         k = D(10**12)
         pools.pstr_usdc = ((k / D("1.2")).sqrt(), (k * D("1.2")).sqrt())
-        moved = await service.reports.liquidity_report()
+        moved = await service.core.reports.liquidity_report()
         assert moved is not None
         assert moved.rebalance_needed and not moved.positions[1].in_range
         assert moved.positions[1].range_centre == D(1)
@@ -138,7 +138,7 @@ async def test_treasury__liquidity_and_performance__from_chain_bus_and_postgres(
             action_id="rb-1", kind=AutomationKind.REBALANCE, status=ExecutionStatus.CONFIRMED,
             mode=ExecutionMode.LIVE, executed_at=utcnow()))
         await asyncio.sleep(0.3)
-        still = await service.reports.liquidity_report()
+        still = await service.core.reports.liquidity_report()
         assert still is not None and still.rebalance_needed
         assert still.positions[1].range_centre == D(1) and still.rebalances_30d == 0
         band = still.positions[1].band_started_at
@@ -154,7 +154,7 @@ async def test_treasury__liquidity_and_performance__from_chain_bus_and_postgres(
             status=ExecutionStatus.CONFIRMED, mode=ExecutionMode.LIVE, executed_at=utcnow(),
             tx_hash="0x" + "ab" * 32, details={"pool": "0x" + "2" * 40}))
         await asyncio.sleep(0.3)
-        after = await service.reports.liquidity_report()
+        after = await service.core.reports.liquidity_report()
         assert after is not None and not after.rebalance_needed
         centre = after.positions[1].range_centre
         assert centre is not None and centre.quantize(D("0.0001")) == D("1.2000")
@@ -181,7 +181,7 @@ async def test_treasury__liquidity_and_performance__from_chain_bus_and_postgres(
         await wait(lambda: treasury.prices["PSTR"].price == D("0.90"))
         await treasury.save_prices()  # the write-behind, now rather than within the second
         await asyncio.sleep(0.2)  # the decision and execution rows
-        report = await service.reports.performance_report()
+        report = await service.core.reports.performance_report()
         assert report.intervention_success_rate == 1 and report.interventions_evaluated == 1
         # 1% of $10,000 + 0.002 CORE at $1.20 (native CORE priced by WCORE)
         assert report.execution_cost_per_intervention_usd == D("100.0024")

@@ -21,6 +21,7 @@ import pytest
 from nats.aio.msg import Msg
 
 from ballast.common.messages import (
+    AutomationKind,
     AutomationRequest,
     ConsensusPrice,
     ConsensusStatus,
@@ -40,7 +41,7 @@ from ballast.treasury.adapters.repository import Repository
 from ballast.treasury.domain.liquidity import PoolReading
 from ballast.treasury.domain.state import ChainSnapshot, TokenBalance, build_state
 from ballast.treasury.domain.vwap import to_units
-from ballast.treasury.main import TreasuryService, build_app
+from ballast.treasury.main import TreasuryApp, build_app
 from ballast.treasury.settings import TreasurySettings
 
 pytestmark = pytest.mark.integration
@@ -110,7 +111,7 @@ def settings_for(nats_url: str, prefix: str, database_url: str) -> TreasurySetti
     )
 
 
-async def start(settings: TreasurySettings) -> TreasuryService:
+async def start(settings: TreasurySettings) -> TreasuryApp:
     service = build_app(settings, chain=DevnetTreasury())
     await service.start()
     return service
@@ -147,7 +148,7 @@ async def test_treasury__crash_through_tiers__states_and_health_fall_then_restar
         # 30 trades at 0.99 / 1.00 / 1.01 with equal volume: VWAP exactly 1.00
         for i in range(30):
             await publish(nc, ns, trades("uniswap_v2", "PSTR-USDC"), trade(i))
-        await out.wait(lambda: service.treasury.vwap.volume_total == to_units(D(30_000)))
+        await out.wait(lambda: service.core.vwap.volume_total == to_units(D(30_000)))
         await publish(nc, ns, prices_consensus("PSTR"), consensus("PSTR", "1.00"))
         await out.wait(lambda: any(s.status is StateStatus.MISSING_INPUT and s.pstr_price
                                    for s in out.states))
@@ -216,12 +217,12 @@ async def test_treasury__risk_on_demand__published_and_returned(
 
     await nc.subscribe(ns.subject("risk.report"), cb=on_risk)
     try:
-        url = f"http://127.0.0.1:{service.ops.bound_port}/reports/risk"
+        url = f"http://127.0.0.1:{service.service.ops.bound_port}/reports/risk"
         async with aiohttp.ClientSession() as http, http.post(url) as response:
             body = await response.json()
         assert response.status == 200
         assert body["sample_size"] == 0 and body["var_historical_usd"] is None
-        metrics_url = f"http://127.0.0.1:{service.ops.bound_port}/metrics"
+        metrics_url = f"http://127.0.0.1:{service.service.ops.bound_port}/metrics"
         async with aiohttp.ClientSession() as http, http.get(metrics_url) as response:
             text = await response.text()
         assert "ballast_treasury_state_recompute_seconds_count" in text
@@ -265,5 +266,38 @@ async def test_treasury__state_committed_then_crash_before_publish__next_start_p
         await out.wait(lambda: any(s.computed_at == state.computed_at for s in out.states))
         await asyncio.sleep(2.5)  # past one periodic relay: a second copy would be here by now
         assert [s.computed_at for s in out.states].count(state.computed_at) == 1
+    finally:
+        await second.stop()
+
+
+async def test_treasury__hour_claimed_then_crash_before_publish__next_start_asks_once(
+    nats_server: Any, bus_namespace: str, database_url: str, nc: nats.NATS
+) -> None:
+    """The hour's claim and its request commit together: a process killed before its publish
+    still asks for the hour (the relay), and a restart never claims it again."""
+    settings = settings_for(nats_server.url, bus_namespace, database_url)
+    first = await start(settings)
+    await first.stop()
+    now = utcnow()
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    request = AutomationRequest(
+        request_id=f"accumulate-{hour:%Y%m%dT%H%M}", kind=AutomationKind.ACCUMULATE,
+        amount_usd=D("102.73"), reason="crashed before its publish", requested_at=now,
+    )
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=1)
+    try:
+        repo = Repository(pool, Outbox("treasury_outbox", NoPublish()))
+        pending = await repo.claim_accumulation(hour, request, "automation.requested.accumulate")
+        assert pending is not None and len(pending) == 1  # committed; the process dies here
+        assert await repo.claim_accumulation(hour, request, "x") is None  # the hour is taken
+    finally:
+        await pool.close()
+
+    out = await listen(nc, Namespace(bus_namespace))
+    second = await start(settings)
+    try:
+        await out.wait(lambda: bool(out.requests))
+        await asyncio.sleep(2.5)  # past one periodic relay and one accumulation check
+        assert [r.request_id for r in out.requests] == [request.request_id]
     finally:
         await second.stop()

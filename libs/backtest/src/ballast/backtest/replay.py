@@ -31,7 +31,7 @@ from ballast.common.messages import (
 from ballast.strategy.decision import History, evaluate
 from ballast.strategy.policy import Policy
 from ballast.treasury.domain.state import ChainSnapshot, Symbols, TokenBalance, build_state
-from ballast.treasury.domain.vwap import Bucket, RollingVwap, minute_of, pstr_usd_leg, to_units
+from ballast.treasury.domain.vwap import RollingVwap, trade_bucket
 
 MAX_PRICE_AGE = timedelta(seconds=300)
 """The treasury's max_price_age_seconds default."""
@@ -82,13 +82,11 @@ class Replay:
             self._decided(InterventionDecision.model_validate(body))
 
     def _trade(self, trade: Trade) -> None:
-        leg = pstr_usd_leg(trade, self.symbols.pstr)
+        bucket = trade_bucket(trade, self.symbols.pstr)
         key = (trade.tx_hash, trade.log_index)
-        if leg is None or key in self.trade_keys:
+        if bucket is None or key in self.trade_keys:
             return
         self.trade_keys.add(key)
-        price, volume = leg
-        bucket = Bucket(minute_of(trade.timestamp), to_units(price * volume), to_units(volume))
         self.vwap.add_units(bucket.minute, bucket.pv_units, bucket.volume_units)
 
     def _state_of(self, d: InterventionDecision) -> Seen:

@@ -7,8 +7,10 @@ environment key and the reason (`load_settings`).
 
 from __future__ import annotations
 
+import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
@@ -52,6 +54,25 @@ class ServiceSettings(BaseSettings):
                 except OSError as err:
                     raise ValueError(f"{file_var}: cannot read {path}: {err.strerror}") from None
         return values
+
+
+def from_json_file(
+    data: Any, file_key: str, key: str, pick: Callable[[Any], Any] = lambda loaded: loaded
+) -> Any:
+    """The body of a `mode="before"` validator: when `key` is not given and `file_key` names a
+    JSON file, `key` is `pick(the file's JSON)`. An unreadable file or bad JSON stops the
+    service naming `file_key` and the path."""
+    if not isinstance(data, dict):
+        return data
+    values: dict[str, Any] = dict(data)  # type: ignore[arg-type]
+    path = values.get(file_key)
+    if path and not values.get(key):
+        try:
+            loaded = json.loads(Path(path).read_text())
+        except (OSError, ValueError) as err:
+            raise ValueError(f"{file_key} {path}: {err}") from None
+        values[key] = pick(loaded)
+    return values
 
 
 def describe_error(cls: type[ServiceSettings], err: ValidationError) -> str:

@@ -30,6 +30,24 @@ def hourly_budget(params: StrategyParams) -> Decimal:
     return (daily_budget(params) / 24).quantize(CENT, rounding=ROUND_DOWN)
 
 
+EMERGENCY_STOP = "reserve: emergency stop, no accumulation"
+
+
+def stopped(safety_mode: SafetyMode) -> str | None:
+    """The one emergency-stop rule of accumulation: its reason, or None when buying may go on.
+    The treasury asks it before requesting an hour's buy (`may_request`) and the plan asks it
+    again before buying (`plan`)."""
+    return EMERGENCY_STOP if safety_mode is SafetyMode.EMERGENCY_STOP else None
+
+
+def may_request(safety_mode: SafetyMode, params: StrategyParams) -> Decimal | None:
+    """The hour's request (the hourly budget), or None: no budget, or emergency stop."""
+    amount = hourly_budget(params)
+    if amount <= 0 or stopped(safety_mode) is not None:
+        return None
+    return amount
+
+
 def capital(params: StrategyParams) -> Decimal:
     """All the accumulation may ever spend: total_capital x treasury_allocation."""
     return params.total_capital * params.treasury_allocation
@@ -68,8 +86,9 @@ def plan(inputs: AccumulationInputs, params: StrategyParams, now: datetime) -> A
     reasons: list[str] = []
     if inputs.state_status is not StateStatus.OK:
         reasons.append(f"state: treasury state status is {inputs.state_status.value}")
-    if inputs.safety_mode is SafetyMode.EMERGENCY_STOP:
-        reasons.append("reserve: emergency stop, no accumulation")
+    stop = stopped(inputs.safety_mode)
+    if stop is not None:
+        reasons.append(stop)
     if inputs.started_at is not None:
         end = inputs.started_at + timedelta(days=params.accumulation_period)
         if now >= end:

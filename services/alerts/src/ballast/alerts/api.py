@@ -23,32 +23,8 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
-from ballast.alerts.domain.model import AlertRecord, Silence
+from ballast.alerts.domain.model import AlertRecord, Silence, record_json, silence_json
 from ballast.alerts.metrics import AlertsMetrics
-
-
-def record_json(record: AlertRecord) -> dict[str, Any]:
-    message = record.to_message(record.last_notified_at or record.starts_at)
-    data = message.model_dump(mode="json")
-    data.update(
-        sequence=record.sequence,
-        acknowledged_by=record.acknowledged_by,
-        acknowledged_at=record.acknowledged_at.isoformat() if record.acknowledged_at else None,
-        route=record.route,
-    )
-    return data
-
-
-def silence_json(s: Silence) -> dict[str, Any]:
-    return {
-        "id": s.id,
-        "matchers": dict(s.matchers),
-        "starts_at": s.starts_at.isoformat(),
-        "expires_at": s.expires_at.isoformat(),
-        "created_by": s.created_by,
-        "reason": s.reason,
-    }
-
 
 CLOSE = "close"
 
@@ -56,7 +32,7 @@ CLOSE = "close"
 class StreamHub:
     """Fan-out of events to connected stream clients; a slow client loses its oldest events."""
 
-    def __init__(self, metrics: AlertsMetrics | None = None, queue_size: int = 1000) -> None:
+    def __init__(self, metrics: AlertsMetrics, queue_size: int = 1000) -> None:
         self._clients: set[asyncio.Queue[tuple[str, dict[str, Any]]]] = set()
         self.metrics = metrics
         self.queue_size = queue_size
@@ -87,12 +63,11 @@ class StreamHub:
         return len(self._clients)
 
     def _count(self) -> None:
-        if self.metrics:
-            self.metrics.stream_clients.set(len(self._clients))
+        self.metrics.stream_clients.set(len(self._clients))
 
 
 class AlertsBackend(Protocol):
-    """What the API needs from the running service (AlertsApp)."""
+    """What the API needs from the running service (the core, app.Alerts)."""
 
     def active(self) -> list[AlertRecord]: ...
     async def all_records(self) -> list[AlertRecord]: ...

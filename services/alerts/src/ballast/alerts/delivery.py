@@ -21,12 +21,13 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from opentelemetry import trace
 
 from ballast.alerts.adapters.channels import Channel, Channels
 from ballast.alerts.adapters.notifier import Notifier
-from ballast.alerts.adapters.outbox import Outbox, OutboxRow
+from ballast.alerts.adapters.outbox import OutboxRow
 from ballast.alerts.metrics import AlertsMetrics
 from ballast.common.tracing import resume
 
@@ -50,21 +51,32 @@ class DeliveryPolicy:
         return min(self.backoff_base * (2**exponent), self.backoff_max)
 
 
+class DeliveryOutbox(Protocol):
+    """The delivery outbox (adapters/outbox.py): rows leased, settled, failed, expired."""
+
+    async def expire(self, now: datetime) -> int: ...
+    async def claim_due(self, now: datetime, lease: timedelta, limit: int) -> list[OutboxRow]: ...
+    async def settle(self, channel: str, ids: Sequence[int], error: str | None, at: datetime,
+                     retry_at: datetime | None, duration_ms: float) -> None: ...
+    async def failed(self, ids: Sequence[int], error: str, next_at: datetime) -> None: ...
+    async def next_due(self) -> datetime | None: ...
+
+
 class DeliveryWorker:
     def __init__(
         self,
-        outbox: Outbox,
+        outbox: DeliveryOutbox,
         channels: Channels,
         notifier: Notifier,
         clock: Clock,
-        policy: DeliveryPolicy | None = None,
-        metrics: AlertsMetrics | None = None,
+        policy: DeliveryPolicy,
+        metrics: AlertsMetrics,
     ) -> None:
         self.outbox = outbox
         self.channels = channels
         self.notifier = notifier
         self.clock = clock
-        self.policy = policy or DeliveryPolicy()
+        self.policy = policy
         self.metrics = metrics
         self._wake = asyncio.Event()
         self._inflight: set[asyncio.Task[None]] = set()
@@ -134,8 +146,7 @@ class DeliveryWorker:
         expired = await self.outbox.expire(now)
         if expired:
             log.warning("notifications expired undelivered", extra={"rows": expired})
-            if self.metrics:
-                self.metrics.expired_rows.inc(expired)
+            self.metrics.expired_rows.inc(expired)
         rows = await self.outbox.claim_due(now, self.policy.lease, self.policy.claim_limit)
         if not rows:
             return 0
@@ -195,12 +206,11 @@ class DeliveryWorker:
                        "error": error},
             )  # fmt: skip
         await self.outbox.settle(channel_id, ids, error, now, retry_at, elapsed * 1000)
-        if self.metrics:
-            result = "ok" if error is None else "failed"
-            self.metrics.deliveries.labels(channel_id, result).inc()
-            self.metrics.delivery_seconds.labels(channel_id).observe(elapsed)
-            if error is None:
-                self.metrics.delivered_rows.labels(channel_id).inc(len(ids))
+        result = "ok" if error is None else "failed"
+        self.metrics.deliveries.labels(channel_id, result).inc()
+        self.metrics.delivery_seconds.labels(channel_id).observe(elapsed)
+        if error is None:
+            self.metrics.delivered_rows.labels(channel_id).inc(len(ids))
         return error is None
 
     def _retry_at(self, attempts: int) -> datetime:

@@ -1,4 +1,4 @@
-"""Subscribers: a typed fact from the bus -> the engine -> persist, publish, deliver. Thin.
+"""Bus subscribers: a typed fact or control command -> the core (app.py). Nothing else.
 
 One durable pull consumer per payload pattern the rules read (ballast.common.subjects.PAYLOADS),
 created with DeliverPolicy.NEW so a first start does not replay weeks of stream history as if it
@@ -9,38 +9,34 @@ silences and acknowledgements sent by operators.
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from faststream.nats import DeliverPolicy
 from faststream.nats.annotations import NatsMessage
 
+from ballast.alerts.app import Alerts
 from ballast.common.bus import Bus
 from ballast.common.messages import ControlCommand, Message
 from ballast.common.subjects import CONTROL_ALL, PAYLOADS
-
-OnFact = Callable[[str, Message], Awaitable[None]]
-OnControl = Callable[[ControlCommand], Awaitable[None]]
 
 
 def durable_name(pattern: str) -> str:
     return "alerts-" + re.sub(r"[^A-Za-z0-9_-]", "_", pattern).strip("_")
 
 
-def _fact_handler(model: type[Message], bus: Bus, on_fact: OnFact) -> Callable[..., Any]:
+def _fact_handler(model: type[Message], bus: Bus, core: Alerts) -> Callable[..., Any]:
     async def handle(body: Message, msg: Any) -> None:
-        await on_fact(bus.ns.unprefix(msg.raw_message.subject), body)
+        await core.on_fact(bus.ns.unprefix(msg.raw_message.subject), body)
 
     # FastStream validates the body against the annotation: give it the pattern's model
     handle.__annotations__ = {"body": model, "msg": NatsMessage, "return": None}
     return handle
 
 
-def register_fact_subscribers(
-    bus: Bus, patterns: set[str], on_fact: OnFact, batch_size: int = 16
-) -> list[str]:
-    registered: list[str] = []
-    for pattern in sorted(patterns):
+def subscribe(bus: Bus, core: Alerts, batch_size: int = 16) -> None:
+    """One durable per payload pattern the core's rules read, and `control.*`."""
+    for pattern in core.subscribed:
         model = PAYLOADS[pattern]
         bus.subscriber(
             pattern,
@@ -49,12 +45,8 @@ def register_fact_subscribers(
             batch_size=batch_size,
             title=f"alerts:{pattern}",
             description=f"alert rules over {model.__name__}",
-        )(_fact_handler(model, bus, on_fact))
-        registered.append(pattern)
-    return registered
+        )(_fact_handler(model, bus, core))
 
-
-def register_control(bus: Bus, on_control: OnControl) -> None:
     @bus.subscriber(
         CONTROL_ALL,
         durable="alerts-control",
@@ -63,4 +55,4 @@ def register_control(bus: Bus, on_control: OnControl) -> None:
         description="silence and ack commands",
     )
     async def control(command: ControlCommand) -> None:
-        await on_control(command)
+        await core.on_control(command)

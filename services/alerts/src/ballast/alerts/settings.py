@@ -8,14 +8,13 @@ Channels are apprise URLs per route (a severity, or `watchdog`), as JSON, e.g.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, ClassVar
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from ballast.common.settings import ServiceSettings
+from ballast.common.settings import ServiceSettings, from_json_file
 
 
 class AlertsSettings(ServiceSettings):
@@ -50,13 +49,4 @@ class AlertsSettings(ServiceSettings):
     @model_validator(mode="before")
     @classmethod
     def _channels_from_file(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            return data
-        values: dict[str, Any] = dict(data)  # type: ignore[arg-type]
-        path = values.get("channels_file")
-        if path and not values.get("channels"):
-            try:
-                values["channels"] = json.loads(Path(path).read_text())
-            except (OSError, ValueError) as err:
-                raise ValueError(f"channels_file {path}: {err}") from None
-        return values
+        return from_json_file(data, "channels_file", "channels")

@@ -20,7 +20,6 @@ symbol's chainlink source; "" for none), `anchor_max_move` (0.10), `anchor_hold_
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -29,7 +28,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from ballast.common.settings import ServiceSettings
+from ballast.common.settings import ServiceSettings, from_json_file
 from ballast.oracle.domain.policy import AnchorConfig, ConsensusConfig, SourcePolicy
 
 HexAddress = Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{40}$")]
@@ -200,6 +199,11 @@ class SymbolSettings(BaseModel):
         )
 
 
+def _symbols_of(loaded: Any) -> Any:
+    """The `symbols` of the oracle's config file (none when the file is not an object)."""
+    return loaded.get("symbols", {}) if isinstance(loaded, dict) else {}
+
+
 class OracleSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="BALLAST_ORACLE_", extra="ignore", frozen=True)
     service_name: ClassVar[str] = "oracle"
@@ -220,14 +224,4 @@ class OracleSettings(ServiceSettings):
     @model_validator(mode="before")
     @classmethod
     def _symbols_from_file(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            return data
-        values: dict[str, Any] = dict(data)  # type: ignore[arg-type]
-        path = values.get("config_file")
-        if path and not values.get("symbols"):
-            try:
-                loaded = json.loads(Path(path).read_text())
-            except (OSError, ValueError) as err:
-                raise ValueError(f"config_file {path}: {err}") from None
-            values["symbols"] = loaded.get("symbols", {}) if isinstance(loaded, dict) else {}
-        return values
+        return from_json_file(data, "config_file", "symbols", _symbols_of)

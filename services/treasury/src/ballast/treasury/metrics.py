@@ -4,6 +4,14 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from ballast.common.messages import (
+    HealthScore,
+    LiquidityState,
+    SafetyMode,
+    StateStatus,
+    TreasuryState,
+)
+
 
 class TreasuryMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
@@ -63,3 +71,28 @@ class TreasuryMetrics:
         self.chain_errors = Counter(
             "ballast_treasury_chain_read_errors", "Failed on-chain reads", registry=registry
         )
+
+    def observe_state(self, state: TreasuryState, health: HealthScore | None, took: float) -> None:
+        self.recompute_seconds.observe(took)
+        self.tier.set(state.tier)
+        for status in StateStatus:
+            self.state_status.labels(status.value).set(1 if state.status is status else 0)
+        for mode in SafetyMode:
+            self.safety_mode.labels(mode.value).set(1 if state.safety_mode is mode else 0)
+        for gauge, value in ((self.reserve_ratio, state.reserve_ratio),
+                             (self.treasury_value, state.treasury_value_usd),
+                             (self.drawdown, state.drawdown), (self.vwap, state.vwap_30d),
+                             (self.health, health.score if health else None)):
+            if value is not None:
+                gauge.set(float(value))
+
+    def observe_liquidity(self, state: LiquidityState) -> None:
+        for p in state.positions:
+            for gauge, value in ((self.liquidity_value, p.value_usd),
+                                 (self.liquidity_il, p.impermanent_loss),
+                                 (self.liquidity_fees, p.fees_earned_usd)):
+                if value is not None:
+                    gauge.labels(p.pair).set(float(value))
+        if state.in_range_share is not None:
+            self.liquidity_in_range.set(float(state.in_range_share))
+        self.liquidity_rebalances.set(state.rebalances_30d)

@@ -1,10 +1,11 @@
-"""Risk, liquidity and performance reports (PSTR seed 5, 6 and KPIs): fetch from Postgres, the
-chain and the latest state, compute in domain/, publish."""
+"""Risk, liquidity and performance reports (PSTR seed 5, 6 and KPIs), a helper of the core in
+app.py: fetch from its record, the chain and the latest state, compute in domain/, publish."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from ballast.common.messages import AutomationKind, LiquidityState, PerformanceReport, RiskReport
 from ballast.common.subjects import (
@@ -18,11 +19,16 @@ from ballast.treasury.domain import liquidity as lq
 from ballast.treasury.domain.liquidity_actions import plan_requests
 from ballast.treasury.domain.performance import build_performance
 from ballast.treasury.domain.risk import build_risk
-from ballast.treasury.handlers import PRICE_HISTORY, Treasury
+
+if TYPE_CHECKING:
+    from ballast.treasury.app import Treasury
+
+PRICE_HISTORY = timedelta(days=400)
+"""How far back the per-minute consensus prices are kept: the risk report's daily closes."""
 
 
 class Reports:
-    """The scheduled (and on-demand) reports of one Treasury."""
+    """The scheduled (and on-demand) reports of one Treasury core."""
 
     def __init__(self, treasury: Treasury) -> None:
         self.t = treasury
@@ -53,8 +59,7 @@ class Reports:
         report = build_risk(
             values, by_symbol, state.pump_concentration, now, self.t.settings.risk_min_samples
         )
-        await self.t.bus.publish(report, RISK_REPORT, msg_id=f"risk-{now.isoformat()}")
-        self.t.metrics.published.labels(RISK_REPORT).inc()
+        await self.t.publish(report, RISK_REPORT, f"risk-{now.isoformat()}")
         return report
 
     async def liquidity_report(self) -> LiquidityState | None:
@@ -85,26 +90,12 @@ class Reports:
             "rebalances_30d": rebalances,
             "reasons": state.reasons + (planned.reasons if planned else []),
         })
-        await self.t.bus.publish(state, LIQUIDITY_STATE, msg_id=f"liquidity-{now.isoformat()}")
-        self.t.metrics.published.labels(LIQUIDITY_STATE).inc()
-        self._observe_liquidity(state)
+        await self.t.publish(state, LIQUIDITY_STATE, f"liquidity-{now.isoformat()}")
+        self.t.metrics.observe_liquidity(state)
         for request in planned.requests if planned else []:
-            subject = automation_requested(request.kind.value)
-            await self.t.bus.publish(request, subject, msg_id=request.request_id)
-            self.t.metrics.published.labels(subject).inc()
+            await self.t.publish(request, automation_requested(request.kind.value),
+                                 request.request_id)
         return state
-
-    def _observe_liquidity(self, state: LiquidityState) -> None:
-        m = self.t.metrics
-        for p in state.positions:
-            for gauge, value in ((m.liquidity_value, p.value_usd),
-                                 (m.liquidity_il, p.impermanent_loss),
-                                 (m.liquidity_fees, p.fees_earned_usd)):
-                if value is not None:
-                    gauge.labels(p.pair).set(float(value))
-        if state.in_range_share is not None:
-            m.liquidity_in_range.set(float(state.in_range_share))
-        m.liquidity_rebalances.set(state.rebalances_30d)
 
     async def performance_report(self) -> PerformanceReport:
         now = self.t.clock()
@@ -128,6 +119,5 @@ class Reports:
             now=now,
         )
         await self.t.repo.record_impacts(report.interventions)
-        await self.t.bus.publish(report, PERFORMANCE_REPORT, msg_id=f"perf-{now.isoformat()}")
-        self.t.metrics.published.labels(PERFORMANCE_REPORT).inc()
+        await self.t.publish(report, PERFORMANCE_REPORT, f"perf-{now.isoformat()}")
         return report

@@ -17,7 +17,12 @@ import asyncpg
 
 from ballast.alerts.adapters.channels import Channels
 from ballast.alerts.adapters.outbox import OutboxRow, outbox_row
-from ballast.alerts.domain.model import AlertRecord, Notification, Silence, Transitions
+from ballast.alerts.domain.model import (
+    AlertRecord,
+    Silence,
+    Transitions,
+    notification_payload,
+)
 from ballast.common.db import Postgres
 from ballast.common.messages import AlertState, Severity
 from ballast.common.outbox import Outbox
@@ -25,16 +30,6 @@ from ballast.common.subjects import alerts
 from ballast.common.tracing import current_traceparent
 
 Conn = asyncpg.Pool | asyncpg.Connection | asyncpg.pool.PoolConnectionProxy
-
-
-def notification_payload(n: Notification) -> dict[str, Any]:
-    return {
-        "id": n.id,
-        "sequence": n.sequence,
-        "reason": n.reason,
-        "route": n.route,
-        "alert": n.alert.model_dump(mode="json"),
-    }
 
 
 def _text(value: Decimal | str | None) -> str | None:

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import yaml
 
-from ballast.alerts.domain.config import RulesConfig, RulesError, parse_rules
+from ballast.alerts.domain.config import RulesConfig, RulesError
+from ballast.alerts.domain.spec import parse_rules
 
 log = logging.getLogger("ballast.alerts.rules")
 

@@ -217,12 +217,7 @@ class Evaluator:
         peak = max(v for _, v in series)
         if peak <= 0:
             return None
-        change = (value - peak) / peak
-        active = compare(change, rule.op, rule.threshold)
-        clear_at: Value = rule.clear if rule.clear is not None else rule.threshold
-        cleared = not compare(change, rule.op, clear_at)
-        summary, details = _say(rule, shown, change, rule.threshold)
-        return Observation(rule.name, labels, active, cleared, change, summary, now, details)
+        return _crossing(rule, labels, shown, (value - peak) / peak, now)
 
     def _count(
         self, rule: Rule, labels: dict[str, str], arrivals: deque[datetime], now: datetime
@@ -230,12 +225,7 @@ class Evaluator:
         window = rule.window or timedelta(minutes=5)
         while arrivals and arrivals[0] <= now - window:
             arrivals.popleft()
-        count = Decimal(len(arrivals))
-        active = compare(count, rule.op, rule.threshold)
-        clear_at: Value = rule.clear if rule.clear is not None else rule.threshold
-        cleared = not compare(count, rule.op, clear_at)
-        summary, details = _say(rule, labels, count, rule.threshold)
-        return Observation(rule.name, labels, active, cleared, count, summary, now, details)
+        return _crossing(rule, labels, labels, Decimal(len(arrivals)), now)
 
     def expect(
         self, rule_name: str, labels: Mapping[str, str], now: datetime, within: timedelta
@@ -271,6 +261,17 @@ class Evaluator:
             if not arrivals:
                 del self._arrivals[key]
         return found
+
+
+def _crossing(
+    rule: Rule, labels: dict[str, str], shown: Mapping[str, Scalar], value: Decimal, now: datetime
+) -> Observation:
+    """Active past the threshold; cleared only back past `clear` (the threshold without one)."""
+    active = compare(value, rule.op, rule.threshold)
+    clear_at: Value = rule.clear if rule.clear is not None else rule.threshold
+    cleared = not compare(value, rule.op, clear_at)
+    summary, details = _say(rule, shown, value, rule.threshold)
+    return Observation(rule.name, labels, active, cleared, value, summary, now, details)
 
 
 def _say(

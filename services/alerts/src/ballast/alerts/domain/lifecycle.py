@@ -22,9 +22,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal
 
-from ballast.alerts.domain.config import HIGHER_IS_WORSE, LOWER_IS_WORSE, Kind, Rule, RulesConfig
+from ballast.alerts.domain.config import Kind, Rule, RulesConfig
 from ballast.alerts.domain.model import (
     SEVERITY_RANK,
     AlertRecord,
@@ -62,7 +61,7 @@ class Lifecycle:
                 record.state, record.ends_at = AlertState.RESOLVED, now
                 record.summary = f"{record.summary} (rule removed)"
                 out.changed[record.key] = record
-                if self._told(record) and record.send_resolved:
+                if record.told and record.send_resolved:
                     self._notify(record, now, "rule removed", out)
         return self._flush(now, out)
 
@@ -92,7 +91,8 @@ class Lifecycle:
             out.changed[record.key] = record
             self._reconcile(record, now, "resolved", out)
             return self._flush(now, out)
-        worse = observation.active and self._worse(rule, record, observation.value)
+        worse = (observation.active and record.notified_state is AlertState.FIRING
+                 and rule.worse_by_step(record.last_notified_value, observation.value))
         if (observation.value, observation.summary, observation.description) != (
             record.value, record.summary, record.description
         ):
@@ -138,18 +138,6 @@ class Lifecycle:
         )
         return record
 
-    def _worse(self, rule: Rule, record: AlertRecord, value: Decimal | str | None) -> bool:
-        step, last = rule.renotify_step, record.last_notified_value
-        if step is None or not isinstance(value, Decimal) or not isinstance(last, Decimal):
-            return False
-        if record.notified_state is not AlertState.FIRING:
-            return False
-        if rule.op in LOWER_IS_WORSE:
-            return last - value >= step
-        if rule.op in HIGHER_IS_WORSE:
-            return value - last >= step
-        return False
-
     # ------------------------------------------------------------------ time
     def tick(self, now: datetime) -> Transitions:
         """Expire silences, resolve stale alerts, escalate, repeat, lift held notifications."""
@@ -189,7 +177,7 @@ class Lifecycle:
                 return
         if (
             not record.acknowledged
-            and self._told(record)
+            and record.told
             and self._due(record, self._repeat(rule), now)
             and not self._suppressed(record, now)
         ):
@@ -246,22 +234,13 @@ class Lifecycle:
     def _suppressed(self, record: AlertRecord, now: datetime) -> bool:
         return bool(self.silenced_by(record, now)) or self.inhibited_by(record) is not None
 
-    @staticmethod
-    def _told(record: AlertRecord) -> bool:
-        """Was the firing of the current episode notified?"""
-        return (
-            record.notified_state is AlertState.FIRING
-            and record.last_notified_at is not None
-            and record.last_notified_at >= record.starts_at
-        )
-
     def _reconcile(self, record: AlertRecord, now: datetime, reason: str, out: Transitions) -> None:
         """Tell the current state once, unless held back by a silence or an inhibition."""
         if record.firing:
-            if self._told(record) or self._suppressed(record, now):
+            if record.told or self._suppressed(record, now):
                 return
             self._notify(record, now, reason, out)
-        elif self._told(record) and record.notified_state is AlertState.FIRING:
+        elif record.told and record.notified_state is AlertState.FIRING:
             if record.send_resolved and not self._suppressed(record, now):
                 self._notify(record, now, reason, out)
             elif not record.send_resolved:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from ballast.common.messages import Alert, AlertState, Severity
 
@@ -82,6 +83,15 @@ class AlertRecord:
     def firing(self) -> bool:
         return self.state is AlertState.FIRING
 
+    @property
+    def told(self) -> bool:
+        """Was the firing of the current episode notified?"""
+        return (
+            self.notified_state is AlertState.FIRING
+            and self.last_notified_at is not None
+            and self.last_notified_at >= self.starts_at
+        )
+
     def to_message(self, notified_at: datetime, runbook_url: str | None = None) -> Alert:
         return Alert(
             key=self.key,
@@ -118,6 +128,17 @@ class Notification:
     @property
     def id(self) -> str:
         return notification_id(self.alert.key, self.sequence)
+
+
+def notification_payload(n: Notification) -> dict[str, Any]:
+    """What the history, the delivery outbox and the live stream keep of a notification."""
+    return {
+        "id": n.id,
+        "sequence": n.sequence,
+        "reason": n.reason,
+        "route": n.route,
+        "alert": n.alert.model_dump(mode="json"),
+    }
 
 
 @dataclass(frozen=True)
@@ -161,3 +182,28 @@ class Transitions:
     def extend(self, other: Transitions) -> None:
         self.notifications.extend(other.notifications)
         self.changed.update(other.changed)
+
+
+def record_json(record: AlertRecord) -> dict[str, Any]:
+    """What the HTTP API and its live stream show of an alert."""
+    message = record.to_message(record.last_notified_at or record.starts_at)
+    data = message.model_dump(mode="json")
+    data.update(
+        sequence=record.sequence,
+        acknowledged_by=record.acknowledged_by,
+        acknowledged_at=record.acknowledged_at.isoformat() if record.acknowledged_at else None,
+        route=record.route,
+    )
+    return data
+
+
+def silence_json(s: Silence) -> dict[str, Any]:
+    """What the HTTP API and its live stream show of a silence."""
+    return {
+        "id": s.id,
+        "matchers": dict(s.matchers),
+        "starts_at": s.starts_at.isoformat(),
+        "expires_at": s.expires_at.isoformat(),
+        "created_by": s.created_by,
+        "reason": s.reason,
+    }

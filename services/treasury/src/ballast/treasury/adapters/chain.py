@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from ballast.common.deployment import DeploymentFile, DeploymentFileError
 from ballast.common.evm.provider import connect
@@ -33,14 +33,6 @@ PAIR_ABI: list[dict[str, Any]] = [
 ]
 LP_DECIMALS = 18
 NATIVE = "CORE"
-
-
-class ChainReader(Protocol):
-    """What the treasury needs from a chain (the integration tests swap in a fake)."""
-
-    async def snapshot(self) -> ChainSnapshot: ...
-
-    async def pools(self) -> list[PoolReading]: ...
 
 
 @dataclass(frozen=True)
@@ -86,7 +78,7 @@ class ChainLayout:
 
 
 class Web3ChainReader:
-    """ChainReader over JSON-RPC with web3.py's async client."""
+    """The core's Chain port (app.py) over JSON-RPC with web3.py's async client."""
 
     def __init__(self, rpc_url: str, layout: ChainLayout, clock: Any = utcnow) -> None:
         self.w3 = connect(rpc_url)

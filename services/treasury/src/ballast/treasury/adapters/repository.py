@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,26 +11,27 @@ import asyncpg
 
 from ballast.common.db import Postgres, load_migrations, migrate
 from ballast.common.messages import (
+    AutomationRequest,
     ConsensusPrice,
     HealthScore,
     InterventionDecision,
     InterventionExecuted,
-    InterventionImpact,
     Message,
     TreasuryState,
 )
 from ballast.common.outbox import Outbox, Pending
-from ballast.treasury.domain.liquidity import PoolEntry
-from ballast.treasury.domain.performance import InterventionRecord
+from ballast.treasury.adapters.history import History
 from ballast.treasury.domain.vwap import Bucket
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 Conn = asyncpg.Connection | asyncpg.pool.PoolConnectionProxy
 
 
-class Repository:
+class Repository(History):
+    """The treasury's record: the live path's rows and outbox, and the reports' history."""
+
     def __init__(self, pool: Postgres, outbox: Outbox | None = None) -> None:
-        self.pool = pool
+        super().__init__(pool)
         self.outbox = outbox
         """treasury.state and health.score leave through it, written with their snapshot."""
 
@@ -98,29 +98,6 @@ class Repository:
         out = [ConsensusPrice.model_validate_json(r["m"]) for r in rows]
         return {p.symbol: p for p in out}
 
-    async def daily_closes(
-        self, symbols: list[str], since: datetime
-    ) -> dict[str, dict[date, Decimal]]:
-        rows = await self.pool.fetch(
-            "SELECT DISTINCT ON (symbol, (minute AT TIME ZONE 'UTC')::date) symbol, "
-            "(minute AT TIME ZONE 'UTC')::date AS day, price FROM treasury_price_minutes "
-            "WHERE symbol = ANY($1) AND minute >= $2 "
-            "ORDER BY symbol, (minute AT TIME ZONE 'UTC')::date, minute DESC",
-            symbols, since,
-        )
-        out: dict[str, dict[date, Decimal]] = defaultdict(dict)
-        for r in rows:
-            out[r["symbol"]][r["day"]] = r["price"]
-        return dict(out)
-
-    async def price_series(self, symbol: str, since: datetime) -> list[tuple[datetime, Decimal]]:
-        rows = await self.pool.fetch(
-            "SELECT minute, price FROM treasury_price_minutes WHERE symbol = $1 AND minute >= $2 "
-            "ORDER BY minute",
-            symbol, since,
-        )
-        return [(r["minute"], r["price"]) for r in rows]
-
     # ------------------------------------------------------------------ snapshots
     async def save_snapshot(
         self, state: TreasuryState, health: HealthScore | None,
@@ -158,19 +135,6 @@ class Repository:
         health = HealthScore.model_validate_json(row["h"]) if row["h"] else None
         return TreasuryState.model_validate_json(row["s"]), health
 
-    async def value_series(self, since: datetime) -> list[tuple[datetime, Decimal]]:
-        """The treasury value, last snapshot of each hour (a state is stored on every consensus
-        change: the series stays ~720 points a month however busy the market was)."""
-        rows = await self.pool.fetch(
-            "SELECT computed_at, treasury_value_usd FROM ("
-            " SELECT DISTINCT ON (date_trunc('hour', computed_at)) computed_at, treasury_value_usd"
-            " FROM treasury_snapshots WHERE computed_at >= $1 AND treasury_value_usd IS NOT NULL"
-            " ORDER BY date_trunc('hour', computed_at), computed_at DESC) AS hourly "
-            "ORDER BY computed_at",
-            since,
-        )
-        return [(r["computed_at"], r["treasury_value_usd"]) for r in rows]
-
     # ------------------------------------------------------------------ interventions
     async def record_decision(self, d: InterventionDecision) -> None:
         trigger = None
@@ -199,30 +163,6 @@ class Repository:
             Decimal(e.amount_out_raw),
         )
 
-    async def confirmed_interventions(
-        self, since: datetime, pstr_decimals: int = 18
-    ) -> list[InterventionRecord]:
-        rows = await self.pool.fetch(
-            "SELECT decision_id, executed_at, trigger_price, amount_usd, slippage, gas_cost_wei, "
-            "price_before, amount_out_raw "
-            "FROM treasury_interventions WHERE status = 'confirmed' AND executed_at >= $1 "
-            "ORDER BY executed_at",
-            since,
-        )
-        return [
-            InterventionRecord(
-                executed_at=r["executed_at"], trigger_price=r["trigger_price"],
-                amount_usd=r["amount_usd"] or Decimal(0), slippage=r["slippage"],
-                gas_cost_wei=None if r["gas_cost_wei"] is None else int(r["gas_cost_wei"]),
-                decision_id=r["decision_id"], price_before=r["price_before"],
-                pstr_received=(
-                    None if r["amount_out_raw"] is None
-                    else Decimal(r["amount_out_raw"]).scaleb(-pstr_decimals)
-                ),
-            )
-            for r in rows
-        ]
-
     async def publish_pending(self, pending: Sequence[Pending]) -> None:
         """Publish what `save_snapshot` committed to the outbox, and mark it sent."""
         if self.outbox is not None:
@@ -236,15 +176,6 @@ class Repository:
         if self.outbox is not None:
             await self.outbox.prune(self.pool)
 
-    async def record_impacts(self, impacts: list[InterventionImpact]) -> None:
-        """Seed 3 step 5: keep each intervention's measured impact and ROI with its record."""
-        await self.pool.executemany(
-            "UPDATE treasury_interventions SET price_after = $2, price_later = $3, "
-            "price_impact = $4, roi = $5 WHERE decision_id = $1",
-            [(i.decision_id, i.price_after, i.price_later, i.price_impact, i.roi)
-             for i in impacts],
-        )
-
     # ------------------------------------------------------------------ accumulation
     async def accumulation_claimed(self, hour: datetime) -> bool:
         found = await self.pool.fetchval(
@@ -253,28 +184,24 @@ class Repository:
         return found is not None
 
     async def claim_accumulation(
-        self, hour: datetime, request_id: str, amount: Decimal, now: datetime
-    ) -> bool:
-        """True for the first claim of an hour; a restart or a second replica gets False."""
-        got = await self.pool.fetchval(
-            "INSERT INTO treasury_accumulation_requests (hour, request_id, amount_usd, "
-            "requested_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING 1",
-            hour, request_id, amount, now,
-        )
-        return got is not None
+        self, hour: datetime, request: AutomationRequest, subject: str
+    ) -> list[Pending] | None:
+        """Claim the hour and put its request in the outbox, in one transaction: the messages to
+        publish (`publish_pending`) for the first claim; None for a restart or a second replica
+        (the hour is taken). A crash after the commit leaves the request to the relay."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            got = await conn.fetchval(
+                "INSERT INTO treasury_accumulation_requests (hour, request_id, amount_usd, "
+                "requested_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING 1",
+                hour, request.request_id, request.amount_usd, request.requested_at,
+            )
+            if got is None:
+                return None
+            if self.outbox is None:
+                return []
+            return [await self.outbox.add(conn, request, subject, request.request_id)]
 
     # ------------------------------------------------------------------ liquidity
-    async def pool_entry(self, pool: str, centre: Decimal, g: Decimal, now: datetime) -> PoolEntry:
-        """The stored entry of a pool, created at today's price on first sight."""
-        row = await self.pool.fetchrow(
-            "INSERT INTO treasury_pool_entries (pool, centre_price, liquidity_per_lp, entered_at) "
-            "VALUES ($1, $2, $3, $4) ON CONFLICT (pool) DO UPDATE SET pool = EXCLUDED.pool "
-            "RETURNING centre_price, liquidity_per_lp, entered_at",
-            pool, centre, g, now,
-        )
-        assert row is not None
-        return PoolEntry(row["centre_price"], row["liquidity_per_lp"], row["entered_at"])
-
     async def liquidity_action(
         self, action_id: str, kind: str, pool: str, tx_hash: str | None, at: datetime
     ) -> bool:
@@ -291,14 +218,6 @@ class Repository:
                     "DELETE FROM treasury_pool_entries WHERE lower(pool) = $1", pool.lower()
                 )
             return inserted is not None
-
-    async def liquidity_actions_since(self, kind: str, since: datetime) -> int:
-        value = await self.pool.fetchval(
-            "SELECT count(*) FROM treasury_liquidity_actions WHERE kind = $1 "
-            "AND confirmed_at >= $2", kind, since,
-        )
-        return int(value or 0)
-
 
 async def _derived_rows(conn: Conn) -> None:
     """Prices and snapshots are derived rows (the oracle's record and the streams hold their

@@ -30,16 +30,16 @@ class Planned:
 
 
 def funding(reading: PoolReading, holdings: dict[str, Holding], budget: Decimal
-            ) -> tuple[int, Holding] | None:
-    """(index in the pair, holding) of the pool token that can pay the whole budget, the one
-    held most of; None when neither can."""
-    best: tuple[int, Holding] | None = None
+            ) -> tuple[int, Holding, Decimal] | None:
+    """(index in the pair, holding, its USD price) of the pool token that can pay the whole
+    budget, the one held most of; None when neither can."""
+    best: tuple[int, Holding, Decimal] | None = None
     for index, symbol in enumerate((reading.token0, reading.token1)):
         h = holdings.get(symbol)
         if h is None or h.price_usd is None or h.value_usd is None or h.value_usd < budget:
             continue
         if best is None or (best[1].value_usd or 0) < h.value_usd:
-            best = (index, h)
+            best = (index, h, h.price_usd)
     return best
 
 
@@ -62,15 +62,14 @@ def plan_requests(
                 reasons.append(f"{reading.pair}: no add, neither {reading.token0} nor "
                                f"{reading.token1} holdings cover {budget:.2f} USD")
                 continue
-            index, h = found
-            assert h.price_usd is not None
+            index, h, price = found
             requests.append(AutomationRequest(
                 request_id=f"{reading.pair}-{now:%Y%m%d}", kind=AutomationKind.LIQUIDITY_ADD,
                 amount_usd=budget, requested_at=now,
                 reason=f"{reading.pair}: provide {budget:.2f} USD (seed 6 split) from {h.symbol}",
                 details={"pair": reading.pair, "pool": reading.pool, "fund_symbol": h.symbol,
                          "fund_index": str(index),
-                         "fund_raw": str(raw_amount(budget, h.price_usd, h.decimals))},
+                         "fund_raw": str(raw_amount(budget, price, h.decimals))},
             ))
             continue
         if reading.reserve0 <= 0 or entry.entered_at is None:

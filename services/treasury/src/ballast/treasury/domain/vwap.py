@@ -63,13 +63,14 @@ class RollingVwap:
         self.volume_total -= self._vol[slot]
         self._minute[slot], self._pv[slot], self._vol[slot] = -1, 0, 0
 
-    def advance(self, minute: int) -> None:
-        """Move the window's newest minute to `minute`, dropping what falls out of it."""
+    def advance(self, minute: int) -> int:
+        """Move the window's newest minute to `minute`, dropping what falls out of it; the newest
+        minute after the move."""
         if self.head is None:
             self.head = minute
-            return
+            return minute
         if minute <= self.head:
-            return
+            return self.head
         if minute - self.head >= self.size:
             self._minute = [-1] * self.size
             self._pv = [0] * self.size
@@ -81,12 +82,12 @@ class RollingVwap:
                 if self._minute[slot] != -1:
                     self._evict(slot)
         self.head = minute
+        return minute
 
     def add_units(self, minute: int, pv_units: int, volume_units: int) -> bool:
         """Add to a minute's bucket. False (ignored) when the minute left the window already."""
-        self.advance(minute)
-        assert self.head is not None
-        if minute <= self.head - self.size:
+        head = self.advance(minute)
+        if minute <= head - self.size:
             return False
         slot = minute % self.size
         if self._minute[slot] != minute:
@@ -148,3 +149,15 @@ def pstr_usd_leg(
     if trade.quote_symbol == pstr and trade.base_symbol in usd_quotes and trade.price > 0:
         return 1 / trade.price, trade.quote_volume
     return None
+
+
+def trade_bucket(
+    trade: Trade, pstr: str = "PSTR", usd_quotes: frozenset[str] = frozenset({"USDC"})
+) -> Bucket | None:
+    """A PSTR/stablecoin trade as its minute's VWAP contribution (`pstr_usd_leg`); else None.
+    The live treasury and the backtest's replay count a trade the same way."""
+    leg = pstr_usd_leg(trade, pstr, usd_quotes)
+    if leg is None:
+        return None
+    price, volume = leg
+    return Bucket(minute_of(trade.timestamp), to_units(price * volume), to_units(volume))

@@ -1,10 +1,12 @@
-"""Handler behaviour with fakes for the bus, Postgres and the chain (no I/O): ordering of
-consensus updates, debounce, trade dedup, and the hourly accumulation rules."""
+"""The treasury's core (app.py) with in-memory fakes of its ports (no Postgres, no NATS, no
+chain): ordering of consensus updates, debounce, trade dedup, the hourly accumulation rules,
+restore at start, the write at stop and the reports."""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal as D
 from typing import Any
 
@@ -15,14 +17,23 @@ from ballast.common.messages import (
     AutomationRequest,
     ConsensusPrice,
     ConsensusStatus,
+    HealthScore,
+    InterventionDecision,
+    InterventionExecuted,
+    InterventionImpact,
     Message,
+    RiskReport,
     SafetyMode,
     Trade,
     TradeSide,
+    TreasuryState,
 )
+from ballast.common.outbox import Pending
+from ballast.treasury.app import Treasury
+from ballast.treasury.domain.liquidity import PoolEntry, PoolReading
+from ballast.treasury.domain.performance import InterventionRecord
 from ballast.treasury.domain.state import ChainSnapshot, TokenBalance
 from ballast.treasury.domain.vwap import Bucket, to_units
-from ballast.treasury.handlers import Treasury
 from ballast.treasury.metrics import TreasuryMetrics
 from ballast.treasury.settings import TreasurySettings
 
@@ -42,7 +53,7 @@ class FakeBus:
 
 
 class FakeRepo:
-    """The repository port in memory; its outbox publishes to the fake bus when flushed."""
+    """The Record port in memory; its outbox publishes to the fake bus when flushed."""
 
     def __init__(self, bus: FakeBus) -> None:
         self.bus = bus
@@ -50,35 +61,98 @@ class FakeRepo:
         self.hours: set[datetime] = set()
         self.snapshots = 0
         self.saved: list[D | None] = []
+        self.latest: dict[str, ConsensusPrice] = {}
+        self.buckets: list[Bucket] = []
+        self.outbox: dict[str, Message] = {}
+        self.unsent: list[Pending] = []
+        self.decisions: list[str] = []
 
-    async def save_prices(self, prices: list[ConsensusPrice]) -> None:
+    async def relay_outbox(self) -> int:
+        sent, self.unsent = self.unsent, []
+        await self.publish_pending(sent)
+        return len(sent)
+
+    async def prune_outbox(self) -> None:
+        pass
+
+    async def latest_prices(self) -> dict[str, ConsensusPrice]:
+        return dict(self.latest)
+
+    async def load_buckets(self, symbol: str, after_minute: int) -> list[Bucket]:
+        return [b for b in self.buckets if b.minute > after_minute]
+
+    async def save_prices(self, prices: Sequence[ConsensusPrice]) -> None:
         self.saved += [p.price for p in prices]
 
     async def save_snapshot(
-        self, state: Any, health: Any, prices: Any = (), messages: Any = ()
-    ) -> list[tuple[Message, str, str]]:
+        self, state: TreasuryState, health: HealthScore | None,
+        prices: Sequence[ConsensusPrice] = (), messages: Sequence[tuple[Message, str, str]] = (),
+    ) -> list[Pending]:
         self.snapshots += 1
         self.saved += [p.price for p in prices]
-        return list(messages)
+        pending: list[Pending] = []
+        for message, subject, msg_id in messages:
+            self.outbox[msg_id] = message
+            pending.append(Pending(msg_id, subject, message.model_dump_json(), None))
+        return pending
 
-    async def publish_pending(self, pending: list[tuple[Message, str, str]]) -> None:
-        for message, subject, msg_id in pending:
-            await self.bus.publish(message, subject, msg_id=msg_id)
+    async def publish_pending(self, pending: Sequence[Pending]) -> None:
+        for p in pending:
+            await self.bus.publish(self.outbox[p.msg_id], p.subject, msg_id=p.msg_id)
 
-    async def record_trade(self, tx: str, index: int, symbol: str, bucket: Bucket) -> bool:
-        if (tx, index) in self.trades:
+    async def record_trade(self, tx_hash: str, log_index: int, symbol: str, bucket: Bucket,
+                           ) -> bool:
+        if (tx_hash, log_index) in self.trades:
             return False
-        self.trades.add((tx, index))
+        self.trades.add((tx_hash, log_index))
+        return True
+
+    async def record_decision(self, d: InterventionDecision) -> None:
+        self.decisions.append(d.decision_id)
+
+    async def record_execution(self, e: InterventionExecuted) -> None:
+        self.decisions.append(e.decision_id)
+
+    async def liquidity_action(self, action_id: str, kind: str, pool: str, tx_hash: str | None,
+                               at: datetime) -> bool:
         return True
 
     async def accumulation_claimed(self, hour: datetime) -> bool:
         return hour in self.hours
 
-    async def claim_accumulation(self, hour: datetime, rid: str, amount: D, now: datetime) -> bool:
+    async def claim_accumulation(self, hour: datetime, request: AutomationRequest, subject: str,
+                                 ) -> list[Pending] | None:
         if hour in self.hours:
-            return False
+            return None
         self.hours.add(hour)
-        return True
+        self.outbox[request.request_id] = request
+        return [Pending(request.request_id, subject, request.model_dump_json(), None)]
+
+    async def prune(self, before_minute: int, prices_before: datetime) -> None:
+        self.buckets = [b for b in self.buckets if b.minute > before_minute]
+
+    async def daily_closes(self, symbols: list[str], since: datetime,
+                           ) -> dict[str, dict[date, D]]:
+        return {}
+
+    async def pool_entry(self, pool: str, centre: D, g: D, now: datetime) -> PoolEntry:
+        return PoolEntry(centre, g, now)
+
+    async def liquidity_actions_since(self, kind: str, since: datetime) -> int:
+        return 0
+
+    async def value_series(self, since: datetime) -> list[tuple[datetime, D]]:
+        return []
+
+    async def price_series(self, symbol: str, since: datetime) -> list[tuple[datetime, D]]:
+        return []
+
+    async def confirmed_interventions(self, since: datetime, pstr_decimals: int = 18,
+                                      ) -> list[InterventionRecord]:
+        return []
+
+    async def record_impacts(self, impacts: list[InterventionImpact]) -> None:
+        pass
 
 
 class FakeChain:
@@ -92,7 +166,7 @@ class FakeChain:
             10_000_000 * 10**18, 18, NOW,
         )
 
-    async def pools(self) -> list[Any]:
+    async def pools(self) -> list[PoolReading]:
         return []
 
 
@@ -103,9 +177,8 @@ def treasury(pump: int = 45_000_000) -> tuple[Treasury, FakeBus, FakeRepo]:
     )
     bus = FakeBus()
     repo = FakeRepo(bus)
-    t = Treasury(settings, bus, TreasuryMetrics(CollectorRegistry()), FakeChain(pump),  # type: ignore[arg-type]
+    t = Treasury(settings, repo, FakeChain(pump), bus, TreasuryMetrics(CollectorRegistry()),
                  clock=lambda: NOW)
-    t._repo = repo  # type: ignore[assignment]  # what start() does after the restore
     return t, bus, repo
 
 
@@ -240,3 +313,33 @@ async def test_recompute__input_turns_stale__state_republished_then() -> None:
     await asyncio.sleep(0.15)
     states = bus.on("treasury.state")[before:]
     assert states and states[-1].status.value == "STALE_INPUT"
+
+
+async def test_start__prices_and_bars_restored__outbox_relayed() -> None:
+    t, bus, repo = treasury()
+    repo.latest = {"PSTR": price("PSTR", "0.7")}
+    repo.buckets = [Bucket(1, 5, 5), Bucket(10**9, to_units(D(2)), to_units(D(2)))]
+    state = TreasuryState.model_validate_json((await t.recompute()).model_dump_json())
+    repo.unsent = [Pending("left-by-a-crash", "treasury.state", state.model_dump_json(), None)]
+    repo.outbox["left-by-a-crash"] = state
+    bus.sent.clear()
+    await t.start()
+    assert t.prices["PSTR"].price == D("0.7")
+    assert t.vwap.volume_total == to_units(D(2))  # the bar outside the window stays out
+    assert t.chain_snapshot is not None
+    assert [m for _, _, m in bus.sent] == ["left-by-a-crash"]
+
+
+async def test_stop__unsaved_prices__written_once() -> None:
+    t, _, repo = treasury()
+    await t.on_consensus(price("PSTR", "0.8"))
+    await t.stop()
+    assert repo.saved == [D("0.8")]
+
+
+async def test_risk_report__published_and_counted() -> None:
+    t, bus, _ = treasury()
+    await ready(t)
+    report = await t.reports.risk_report()
+    assert bus.on("risk.report") == [report] and isinstance(report, RiskReport)
+    assert t.metrics.published.labels("risk.report")._value.get() == 1
