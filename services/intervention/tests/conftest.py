@@ -37,9 +37,10 @@ from ballast.intervention.adapters.chain import Chain
 from ballast.intervention.adapters.repository import Repository
 from ballast.intervention.adapters.signer import LocalSigner
 from ballast.intervention.building import ExecConfig
-from ballast.intervention.executor import Executor, no_crash
+from ballast.intervention.executor import Executor
 from ballast.strategy.decision import History, evaluate
 from ballast.strategy.policy import Policy
+from ballast.testing.crashing import no_crash
 
 try:  # the anvil helpers are moving from ballast.testing to ballast.devstack
     from ballast.devstack.anvil import Anvil, anvil_binary, run_anvil

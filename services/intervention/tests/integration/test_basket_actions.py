@@ -25,7 +25,7 @@ from ballast.common.messages import (
     ExecutionMode,
     ExecutionStatus,
 )
-from ballast.intervention.decider import AutomationConfig, Decider
+from ballast.intervention.app import AutomationConfig, Decider
 from ballast.strategy.policy import Policy
 
 pytestmark = pytest.mark.integration

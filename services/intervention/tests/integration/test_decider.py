@@ -23,7 +23,7 @@ from ballast.common.messages import (
     TreasuryState,
 )
 from ballast.intervention.adapters.repository import Repository
-from ballast.intervention.decider import AutomationConfig, Decider
+from ballast.intervention.app import AutomationConfig, Decider
 from ballast.strategy.policy import Policy
 
 pytestmark = pytest.mark.integration

@@ -1,8 +1,12 @@
-"""From bus facts to recorded decisions: treasury.state, automation requests, etf.metrics, control.
+"""The application core: from bus facts to recorded decisions (treasury.state, automation
+requests, etf.metrics, control).
 
 Fetch first, decide second, act third (DESIGN.md): the history and the pause flag are read and
 the decision recorded in one Postgres transaction (Repository.decide), then published. The signing
 and sending happen later, in the executor, from the record; nothing here touches the chain.
+
+Its ports are the protocols below, given in the constructor: the Postgres repository
+(adapters/repository.py) in production, in-memory fakes in tests/unit/test_app.py.
 """
 
 from __future__ import annotations
@@ -10,10 +14,11 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Protocol
 
 from ballast.common import subjects
 from ballast.common.messages import (
@@ -29,11 +34,11 @@ from ballast.common.messages import (
     ExecutionMode,
     ExecutionStatus,
     InterventionDecision,
+    Message,
     TreasuryState,
     utcnow,
 )
-from ballast.intervention.adapters.repository import Repository
-from ballast.intervention.executor import Publish, no_crash
+from ballast.intervention.domain.record import ExecKind
 from ballast.intervention.metrics import InterventionMetrics
 from ballast.strategy import accumulation
 from ballast.strategy.basket import INSTANT_BUFFER_SHARE
@@ -42,6 +47,55 @@ from ballast.strategy.policy import Policy
 from ballast.strategy.rebalance import etf_needs_rebalance
 
 log = logging.getLogger("ballast.intervention.decider")
+
+
+class Publish(Protocol):
+    """The bus's publish (Bus.publish): a message on a subject, with its dedup id."""
+
+    def __call__(
+        self, payload: Message, subject: str, *, msg_id: str | None = None
+    ) -> Awaitable[None]: ...
+
+
+class Clock(Protocol):
+    def __call__(self) -> datetime: ...
+
+
+Checkpoint = Callable[[str], None]
+"""Called with the name of each point a crash test may kill the process at (tests only: the
+crash matrix gives one that SIGKILLs; production gives none)."""
+
+
+def no_checkpoint(point: str) -> None:
+    """No crash test: nothing happens at a checkpoint."""
+
+
+class Decisions(Protocol):
+    """The record of decisions, automation actions and operator commands (the repository)."""
+
+    async def decide(
+        self, strategy: str, now: datetime,
+        evaluate: Callable[[History, bool], InterventionDecision], state_key: str | None = None,
+    ) -> tuple[InterventionDecision, bool]: ...
+
+    async def mark_decided_published(self, decision_id: str) -> None: ...
+
+    async def accumulation_totals(self) -> tuple[Decimal, datetime | None]: ...
+
+    async def create_automation(
+        self, decision_id: str, kind: ExecKind, *, mode: ExecutionMode, now: datetime,
+        amount_usd: Decimal, amount_in_raw: int, payload: Message,
+        strategy: str | None = None, budget_usd: Decimal | None = None,
+        budget_since: datetime | None = None,
+    ) -> tuple[bool, str | None]: ...
+
+    async def paused(self) -> bool: ...
+
+    async def set_paused(self, paused: bool, cmd: ControlCommand) -> None: ...
+
+    async def approve(self, decision_id: str, by: str, at: datetime) -> bool: ...
+
+    async def record_command(self, cmd: ControlCommand, accepted: bool, detail: str) -> bool: ...
 PAPER_KEYED = (AutomationKind.LIQUIDITY_ADD, AutomationKind.LIQUIDITY_REBALANCE,
                AutomationKind.STAKE, AutomationKind.FUND_WITHDRAWALS)
 """Actions whose request id names a unique event (a pool's add of the day, a band): run in paper
@@ -75,7 +129,7 @@ class AutomationConfig:
 class Decider:
     def __init__(
         self,
-        repo: Repository,
+        repo: Decisions,
         policy: Policy,
         mode: ExecutionMode,
         publish: Publish,
@@ -83,8 +137,8 @@ class Decider:
         automation: AutomationConfig | None = None,
         operators: tuple[str, ...] = (),
         metrics: InterventionMetrics | None = None,
-        clock: Callable[[], datetime] = utcnow,
-        crash: Callable[[str], None] = no_crash,
+        clock: Clock = utcnow,
+        crash: Checkpoint | None = None,
     ) -> None:
         self.repo = repo
         self.policy = policy
@@ -94,7 +148,7 @@ class Decider:
         self.operators = frozenset(operators)
         self.metrics = metrics
         self.clock = clock
-        self.crash = crash
+        self.crash = crash or no_checkpoint
         self.last_state: TreasuryState | None = None
         """The newest treasury.state seen: the accumulation's prices and concentration."""
 
@@ -258,7 +312,7 @@ class Decider:
             decision_id += "-dry_run"  # a paper run never uses up the live action's key
         hour = now.replace(minute=0, second=0, microsecond=0)
         created, refused = await self.repo.create_automation(
-            decision_id, kind.value, mode=self.mode, now=now, amount_usd=amount_usd,
+            decision_id, ExecKind(kind.value), mode=self.mode, now=now, amount_usd=amount_usd,
             amount_in_raw=amount_in_raw, payload=request, budget_usd=budget,
             budget_since=hour if budget is not None else None,
         )
