@@ -8,6 +8,8 @@ subjects overlap the filter, read to the end and deleted.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
@@ -21,8 +23,14 @@ FETCH_BATCH = 256
 
 
 class NatsBusTap:
-    def __init__(self, nc: Client, js: JetStreamContext, ns: Namespace) -> None:
-        self.nc, self.js, self.ns = nc, js, ns
+    """`connection` and `jetstream` give the bus's NATS client and its JetStream context once the
+    service has connected (they are asked for at each use, not at construction)."""
+
+    def __init__(
+        self, connection: Callable[[], Client], jetstream: Callable[[], JetStreamContext],
+        ns: Namespace,
+    ) -> None:
+        self.connection, self.jetstream, self.ns = connection, jetstream, ns
 
     async def subscribe(self, pattern: str, on_message: OnMessage) -> Unsubscribe:
         unprefix = self.ns.unprefix
@@ -30,7 +38,9 @@ class NatsBusTap:
         async def deliver(msg: Msg) -> None:
             on_message(unprefix(msg.subject), msg.data)
 
-        sub = await self.nc.subscribe(self.ns.subject(pattern), cb=deliver, pending_msgs_limit=0)
+        sub = await self.connection().subscribe(
+            self.ns.subject(pattern), cb=deliver, pending_msgs_limit=0
+        )
         return sub.unsubscribe
 
     async def last_values(self, pattern: str) -> list[tuple[str, bytes]]:
@@ -43,7 +53,7 @@ class NatsBusTap:
         return found
 
     async def _last_in(self, stream: str, pattern: str) -> list[tuple[str, bytes]]:
-        sub = await self.js.pull_subscribe(
+        sub = await self.jetstream().pull_subscribe(
             self.ns.subject(pattern),
             stream=stream,
             config=ConsumerConfig(
