@@ -278,24 +278,24 @@ class Decider:
         value = Decimal(str(event.args.get("valueUsd", 0))) / Decimal(10**18)
         if value < self.automation.large_deposit_usd:
             return False
-        now = self.clock()
-        request = AutomationRequest(
-            request_id=f"deposit-{event.tx_hash}-{event.log_index}", kind=AutomationKind.STAKE,
-            amount_usd=Decimal(0), reason=f"deposit of {value:.2f} USD", requested_at=now,
-        )
-        return await self._automation(f"stake-{request.request_id}", AutomationKind.STAKE,
-                                      now, Decimal(0), 0, request, None)
+        return await self._own_request(AutomationKind.STAKE, self.clock(),
+                                       f"deposit-{event.tx_hash}-{event.log_index}",
+                                       f"deposit of {value:.2f} USD")
 
     async def _scheduled(
         self, kind: AutomationKind, now: datetime, interval: int, reason: str
     ) -> bool:
         bucket = int(now.timestamp()) // interval
-        request = AutomationRequest(
-            request_id=f"every{interval}s-{bucket}", kind=kind, amount_usd=Decimal(0),
-            reason=reason, requested_at=now,
-        )
+        return await self._own_request(kind, now, f"every{interval}s-{bucket}", reason)
+
+    async def _own_request(
+        self, kind: AutomationKind, now: datetime, request_id: str, reason: str
+    ) -> bool:
+        """An action this service asks itself for (a schedule, a deposit): sized at signing."""
+        request = AutomationRequest(request_id=request_id, kind=kind, amount_usd=Decimal(0),
+                                    reason=reason, requested_at=now)
         return await self._automation(
-            f"{kind.value}-{request.request_id}", kind, now, Decimal(0), 0, request, None
+            f"{kind.value}-{request_id}", kind, now, Decimal(0), 0, request, None
         )
 
     async def _automation(
