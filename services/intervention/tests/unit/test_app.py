@@ -14,23 +14,8 @@ from typing import Any
 
 import pytest
 
+from ballast.common import messages as m
 from ballast.common import subjects
-from ballast.common.messages import (
-    AutomationAction,
-    AutomationKind,
-    AutomationRequest,
-    ControlCommand,
-    ControlVerb,
-    DecisionAction,
-    EtfEvent,
-    EtfEventKind,
-    EtfMetrics,
-    ExecutionMode,
-    ExecutionStatus,
-    InterventionDecision,
-    Message,
-    TreasuryState,
-)
 from ballast.intervention.app import AutomationConfig, Decider, Decisions
 from ballast.intervention.domain.record import ExecKind
 from ballast.strategy.decision import History
@@ -46,10 +31,10 @@ class MemoryDecisions:
     """The Decisions port in memory."""
 
     def __init__(self) -> None:
-        self.decisions: dict[str, InterventionDecision] = {}
-        self.by_state: dict[str, InterventionDecision] = {}
+        self.decisions: dict[str, m.InterventionDecision] = {}
+        self.by_state: dict[str, m.InterventionDecision] = {}
         self.published: set[str] = set()
-        self.automation: dict[str, tuple[ExecKind, Decimal, Message]] = {}
+        self.automation: dict[str, tuple[ExecKind, Decimal, m.Message]] = {}
         self.is_paused = False
         self.pause_issued_at: datetime | None = None
         self.approved: set[str] = set()
@@ -57,11 +42,11 @@ class MemoryDecisions:
 
     async def decide(
         self, strategy: str, now: datetime,
-        evaluate: Callable[[History, bool], InterventionDecision], state_key: str | None = None,
-    ) -> tuple[InterventionDecision, bool]:
+        evaluate: Callable[[History, bool], m.InterventionDecision], state_key: str | None = None,
+    ) -> tuple[m.InterventionDecision, bool]:
         if state_key is not None and state_key in self.by_state:
             return self.by_state[state_key], False
-        acted = [d for d in self.decisions.values() if d.action is DecisionAction.ACT]
+        acted = [d for d in self.decisions.values() if d.action is m.DecisionAction.ACT]
         last = max((d.decided_at for d in acted), default=None)
         today = sum(1 for d in acted if d.decided_at.date() == now.date())
         decision = evaluate(History(last, today), self.is_paused)
@@ -78,8 +63,8 @@ class MemoryDecisions:
         return sum(spent, Decimal(0)), (NOW if spent else None)
 
     async def create_automation(
-        self, decision_id: str, kind: ExecKind, *, mode: ExecutionMode, now: datetime,
-        amount_usd: Decimal, amount_in_raw: int, payload: Message,
+        self, decision_id: str, kind: ExecKind, *, mode: m.ExecutionMode, now: datetime,
+        amount_usd: Decimal, amount_in_raw: int, payload: m.Message,
         strategy: str | None = None, budget_usd: Decimal | None = None,
         budget_since: datetime | None = None,
     ) -> tuple[bool, str | None]:
@@ -95,7 +80,7 @@ class MemoryDecisions:
     async def paused(self) -> bool:
         return self.is_paused
 
-    async def set_paused(self, paused: bool, cmd: ControlCommand) -> None:
+    async def set_paused(self, paused: bool, cmd: m.ControlCommand) -> None:
         if self.pause_issued_at is None or self.pause_issued_at <= cmd.issued_at:
             self.is_paused, self.pause_issued_at = paused, cmd.issued_at
 
@@ -105,7 +90,7 @@ class MemoryDecisions:
         self.approved.add(decision_id)
         return True
 
-    async def record_command(self, cmd: ControlCommand, accepted: bool, detail: str) -> bool:
+    async def record_command(self, cmd: m.ControlCommand, accepted: bool, detail: str) -> bool:
         new = cmd.command_id not in self.commands
         self.commands.setdefault(cmd.command_id, (accepted, detail))
         return new
@@ -116,18 +101,18 @@ def store() -> MemoryDecisions:
     return MemoryDecisions()
 
 
-def core(store: Decisions, recorder: Any, mode: ExecutionMode = ExecutionMode.DRY_RUN,
+def core(store: Decisions, recorder: Any, mode: m.ExecutionMode = m.ExecutionMode.DRY_RUN,
          **kw: Any) -> Decider:
     return Decider(store, Policy(), mode, recorder, automation=AutomationConfig(),
                    operators=(OPS,), clock=lambda: NOW, **kw)
 
 
-def control(verb: ControlVerb, by: str = OPS, n: int = 1, **kw: Any) -> ControlCommand:
-    return ControlCommand(command_id=f"{verb.value}-{n}", command=verb, issued_by=by,
+def control(verb: m.ControlVerb, by: str = OPS, n: int = 1, **kw: Any) -> m.ControlCommand:
+    return m.ControlCommand(command_id=f"{verb.value}-{n}", command=verb, issued_by=by,
                           issued_at=NOW + timedelta(seconds=n), **kw)
 
 
-def etf(deviation_bps: int = 0, **kw: Any) -> EtfMetrics:
+def etf(deviation_bps: int = 0, **kw: Any) -> m.EtfMetrics:
     zero = Decimal(0)
     fields: dict[str, Any] = dict(
         block_number=1, block_timestamp=NOW, nav_per_share=Decimal(1), aum_usd=zero,
@@ -135,21 +120,21 @@ def etf(deviation_bps: int = 0, **kw: Any) -> EtfMetrics:
         basket_supply_raw=0, queue_length=0, instant_withdrawal_capacity_usd=zero,
         max_allocation_deviation_bps=deviation_bps,
     )
-    return EtfMetrics(**(fields | kw))
+    return m.EtfMetrics(**(fields | kw))
 
 
 async def test_on_state__acting__recorded_published_once_and_marked(
-    store: MemoryDecisions, recorder: Any, make_state: Callable[..., TreasuryState]
+    store: MemoryDecisions, recorder: Any, make_state: Callable[..., m.TreasuryState]
 ) -> None:
     decision = await core(store, recorder).on_state(make_state(NOW))
-    assert decision.action is DecisionAction.ACT
+    assert decision.action is m.DecisionAction.ACT
     assert [p.msg_id for p in recorder.sent] == [f"decided-{decision.decision_id}"]
     assert recorder.sent[0].subject == subjects.INTERVENTION_DECIDED
     assert store.published == {decision.decision_id}
 
 
 async def test_on_state__redelivered__the_recorded_decision_again(
-    store: MemoryDecisions, recorder: Any, make_state: Callable[..., TreasuryState]
+    store: MemoryDecisions, recorder: Any, make_state: Callable[..., m.TreasuryState]
 ) -> None:
     decider = core(store, recorder)
     state = make_state(NOW)
@@ -159,17 +144,17 @@ async def test_on_state__redelivered__the_recorded_decision_again(
 
 
 async def test_on_state__paused__blocked_not_marked(
-    store: MemoryDecisions, recorder: Any, make_state: Callable[..., TreasuryState]
+    store: MemoryDecisions, recorder: Any, make_state: Callable[..., m.TreasuryState]
 ) -> None:
     decider = core(store, recorder)
-    assert await decider.on_control(control(ControlVerb.PAUSE)) == "paused"
+    assert await decider.on_control(control(m.ControlVerb.PAUSE)) == "paused"
     decision = await decider.on_state(make_state(NOW))
-    assert decision.action is DecisionAction.BLOCKED and decision.inputs.paused
+    assert decision.action is m.DecisionAction.BLOCKED and decision.inputs.paused
     assert store.published == set()
 
 
 async def test_on_state__checkpoint_called_after_the_commit(
-    store: MemoryDecisions, recorder: Any, make_state: Callable[..., TreasuryState]
+    store: MemoryDecisions, recorder: Any, make_state: Callable[..., m.TreasuryState]
 ) -> None:
     points: list[str] = []
     await core(store, recorder, crash=points.append).on_state(make_state(NOW))
@@ -179,7 +164,7 @@ async def test_on_state__checkpoint_called_after_the_commit(
 async def test_on_control__not_an_operator__refused_and_recorded(
     store: MemoryDecisions, recorder: Any
 ) -> None:
-    result = await core(store, recorder).on_control(control(ControlVerb.PAUSE, by="eve"))
+    result = await core(store, recorder).on_control(control(m.ControlVerb.PAUSE, by="eve"))
     assert result == "refused: not an operator identity"
     assert not store.is_paused
     assert store.commands["pause-1"] == (False, "not an operator identity")
@@ -189,8 +174,8 @@ async def test_on_control__other_verbs_and_targets__ignored(
     store: MemoryDecisions, recorder: Any
 ) -> None:
     decider = core(store, recorder)
-    assert (await decider.on_control(control(ControlVerb.SILENCE))).startswith("ignored")
-    assert (await decider.on_control(control(ControlVerb.PAUSE, target="alerts"))).startswith(
+    assert (await decider.on_control(control(m.ControlVerb.SILENCE))).startswith("ignored")
+    assert (await decider.on_control(control(m.ControlVerb.PAUSE, target="alerts"))).startswith(
         "ignored")
     assert store.commands == {}
 
@@ -199,34 +184,35 @@ async def test_on_control__approve__needs_a_decision_id_and_applies_once(
     store: MemoryDecisions, recorder: Any
 ) -> None:
     decider = core(store, recorder)
-    assert await decider.on_control(control(ControlVerb.APPROVE)) == (
+    assert await decider.on_control(control(m.ControlVerb.APPROVE)) == (
         "refused: approve needs a decision_id")
-    assert await decider.on_control(control(ControlVerb.APPROVE, n=2, decision_id="d1")) == (
+    assert await decider.on_control(control(m.ControlVerb.APPROVE, n=2, decision_id="d1")) == (
         "approved")
-    assert await decider.on_control(control(ControlVerb.APPROVE, n=3, decision_id="d1")) == (
+    assert await decider.on_control(control(m.ControlVerb.APPROVE, n=3, decision_id="d1")) == (
         "nothing to approve")
 
 
 async def test_on_automation__stale_request__refused_and_published(
     store: MemoryDecisions, recorder: Any
 ) -> None:
-    old = AutomationRequest(request_id="r1", kind=AutomationKind.REBALANCE, amount_usd=Decimal(0),
-                            reason="t", requested_at=NOW - timedelta(hours=2))
+    old = m.AutomationRequest(request_id="r1", kind=m.AutomationKind.REBALANCE,
+                              amount_usd=Decimal(0), reason="t",
+                              requested_at=NOW - timedelta(hours=2))
     assert not await core(store, recorder).on_automation(old)
     (refusal,) = recorder.on(subjects.AUTOMATION_EXECUTED)
-    assert isinstance(refusal, AutomationAction)
-    assert refusal.status is ExecutionStatus.FAILED and refusal.reason.startswith("stale")
+    assert isinstance(refusal, m.AutomationAction)
+    assert refusal.status is m.ExecutionStatus.FAILED and refusal.reason.startswith("stale")
     assert recorder.sent[0].msg_id == "refused-rebalance-r1"
 
 
 async def test_on_automation__accumulate_without_a_state__refused(
     store: MemoryDecisions, recorder: Any
 ) -> None:
-    buy = AutomationRequest(request_id="h1", kind=AutomationKind.ACCUMULATE,
+    buy = m.AutomationRequest(request_id="h1", kind=m.AutomationKind.ACCUMULATE,
                             amount_usd=Decimal(100), reason="t", requested_at=NOW)
     assert not await core(store, recorder).on_automation(buy)
     (refusal,) = recorder.on(subjects.AUTOMATION_EXECUTED)
-    assert isinstance(refusal, AutomationAction)
+    assert isinstance(refusal, m.AutomationAction)
     assert "no treasury.state yet" in refusal.reason
     assert store.automation == {}
 
@@ -234,10 +220,10 @@ async def test_on_automation__accumulate_without_a_state__refused(
 async def test_on_automation__paper_liquidity_add__keyed_apart_from_the_live_one(
     store: MemoryDecisions, recorder: Any
 ) -> None:
-    add = AutomationRequest(request_id="pool-day", kind=AutomationKind.LIQUIDITY_ADD,
+    add = m.AutomationRequest(request_id="pool-day", kind=m.AutomationKind.LIQUIDITY_ADD,
                             amount_usd=Decimal(0), reason="t", requested_at=NOW)
     assert await core(store, recorder).on_automation(add)
-    assert await core(store, recorder, ExecutionMode.LIVE).on_automation(add)
+    assert await core(store, recorder, m.ExecutionMode.LIVE).on_automation(add)
     assert set(store.automation) == {"liquidity_add-pool-day-dry_run", "liquidity_add-pool-day"}
     assert {k for k, _, _ in store.automation.values()} == {ExecKind.LIQUIDITY_ADD}
 
@@ -246,7 +232,7 @@ async def test_on_etf_metrics__deviation__one_rebalance_per_bucket(
     store: MemoryDecisions, recorder: Any
 ) -> None:
     decider = core(store, recorder)
-    assert await decider.on_etf_metrics(etf(2000)) == [AutomationKind.REBALANCE]
+    assert await decider.on_etf_metrics(etf(2000)) == [m.AutomationKind.REBALANCE]
     assert await decider.on_etf_metrics(etf(2000)) == []  # the same hour: a duplicate
     assert await decider.on_etf_metrics(etf(100)) == []  # within the limit
     assert recorder.sent == []  # a duplicate is not a refusal
@@ -258,15 +244,15 @@ async def test_on_etf_metrics__free_liquidity_and_queue__stake_and_fund(
     metrics = etf(aum_usd=Decimal(1000), instant_withdrawal_capacity_usd=Decimal(500),
                   queue_length=2, unfunded_queue_usd=Decimal(50))
     created = await core(store, recorder).on_etf_metrics(metrics)
-    assert created == [AutomationKind.STAKE, AutomationKind.FUND_WITHDRAWALS]
+    assert created == [m.AutomationKind.STAKE, m.AutomationKind.FUND_WITHDRAWALS]
 
 
 async def test_on_deposit__large_deposit_staked_small_one_not(
     store: MemoryDecisions, recorder: Any
 ) -> None:
-    def deposit(usd: int, index: int) -> EtfEvent:
-        return EtfEvent(
-            kind=EtfEventKind.DEPOSIT, event_name="Deposit", contract="0x" + "11" * 20,
+    def deposit(usd: int, index: int) -> m.EtfEvent:
+        return m.EtfEvent(
+            kind=m.EtfEventKind.DEPOSIT, event_name="Deposit", contract="0x" + "11" * 20,
             tx_hash="0x" + "22" * 32, log_index=index, block_number=1,
             block_hash="0x" + "33" * 32, observed_at=NOW, args={"valueUsd": str(usd * 10**18)},
         )

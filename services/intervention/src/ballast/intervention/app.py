@@ -238,37 +238,32 @@ class Decider:
         deviation is within the limit.
         """
         now = self.clock()
-        created: list[AutomationKind] = []
         cfg = self.automation
+        due: list[tuple[AutomationKind, int, str]] = []  # what the metrics call for, in order
         deviation = metrics.max_allocation_deviation_bps
         if etf_needs_rebalance(deviation, self.policy.params):
             limit = self.policy.params.etf_rebalance_deviation
-            reason = (f"allocation deviation {deviation} bps > {limit:.0%} "
-                      f"at block {metrics.block_number}")
-            if await self._scheduled(AutomationKind.REBALANCE, now,
-                                     cfg.rebalance_interval_seconds, reason):
-                created.append(AutomationKind.REBALANCE)
+            due.append((AutomationKind.REBALANCE, cfg.rebalance_interval_seconds,
+                        f"allocation deviation {deviation} bps > {limit:.0%} "
+                        f"at block {metrics.block_number}"))
         free = metrics.instant_withdrawal_capacity_usd
         books = cfg.basket_actions
         if books and metrics.aum_usd > 0 and free / metrics.aum_usd > 2 * cfg.buffer_share:
-            reason = (f"free liquidity {free:.2f} USD of AUM "
-                      f"{metrics.aum_usd:.2f} is over twice the {cfg.buffer_share:.0%} buffer")
-            if await self._scheduled(AutomationKind.STAKE, now, cfg.stake_interval_seconds,
-                                     reason):
-                created.append(AutomationKind.STAKE)
+            due.append((AutomationKind.STAKE, cfg.stake_interval_seconds,
+                        f"free liquidity {free:.2f} USD of AUM {metrics.aum_usd:.2f} is over "
+                        f"twice the {cfg.buffer_share:.0%} buffer"))
         if books and metrics.queue_length > 0 and metrics.unfunded_queue_usd > 0:
-            reason = (f"{metrics.queue_length} queued withdrawals, {metrics.unfunded_queue_usd:.2f}"
-                      f" USD not covered by the basket at block {metrics.block_number}")
-            if await self._scheduled(AutomationKind.FUND_WITHDRAWALS, now,
-                                     cfg.fund_interval_seconds, reason):
-                created.append(AutomationKind.FUND_WITHDRAWALS)
+            due.append((AutomationKind.FUND_WITHDRAWALS, cfg.fund_interval_seconds,
+                        f"{metrics.queue_length} queued withdrawals, "
+                        f"{metrics.unfunded_queue_usd:.2f} USD not covered by the basket at "
+                        f"block {metrics.block_number}"))
         floor = cfg.compound_min_rewards_usd
         if floor is not None and metrics.rewards_usd > floor:
-            reason = f"rewards {metrics.rewards_usd} USD accrued at block {metrics.block_number}"
-            if await self._scheduled(AutomationKind.COMPOUND, now,
-                                     cfg.compound_interval_seconds, reason):
-                created.append(AutomationKind.COMPOUND)
-        return created
+            due.append((AutomationKind.COMPOUND, cfg.compound_interval_seconds,
+                        f"rewards {metrics.rewards_usd} USD accrued at block "
+                        f"{metrics.block_number}"))
+        return [kind for kind, interval, reason in due
+                if await self._scheduled(kind, now, interval, reason)]
 
     async def on_deposit(self, event: EtfEvent) -> bool:
         """A large deposit is staked at once rather than at the next scheduled pass."""
