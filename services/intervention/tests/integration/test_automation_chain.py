@@ -18,7 +18,8 @@ from ballast.common.messages import (
     ExecutionMode,
     ExecutionStatus,
 )
-from ballast.intervention.app import AutomationConfig, Decider
+from ballast.intervention.app import Decider
+from ballast.intervention.domain.automation import AutomationConfig
 from ballast.strategy.policy import Policy
 
 pytestmark = pytest.mark.integration

@@ -16,7 +16,8 @@ import pytest
 
 from ballast.common import messages as m
 from ballast.common import subjects
-from ballast.intervention.app import AutomationConfig, Decider, Decisions
+from ballast.intervention.app import Decider, Decisions
+from ballast.intervention.domain.automation import AutomationConfig
 from ballast.intervention.domain.record import ExecKind
 from ballast.strategy.decision import History
 from ballast.strategy.policy import Policy

@@ -1,9 +1,8 @@
-"""The application core: from bus facts to recorded decisions (treasury.state, automation
-requests, etf.metrics, control).
-
-Fetch first, decide second, act third (DESIGN.md): the history and the pause flag are read and
-the decision recorded in one Postgres transaction (Repository.decide), then published. The signing
-and sending happen later, in the executor, from the record; nothing here touches the chain.
+"""The application core: from bus facts (treasury.state, automation requests, etf.metrics,
+control) to recorded decisions. Fetch first, decide second, act third (DESIGN.md): the history
+and the pause flag are read and the decision recorded in one Postgres transaction
+(Repository.decide), then published. The signing and sending happen later, in the executor,
+from the record; nothing here touches the chain.
 
 Its ports are the protocols below, given in the constructor: the Postgres repository
 (adapters/repository.py) in production, in-memory fakes in tests/unit/test_app.py.
@@ -15,7 +14,6 @@ import hashlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
@@ -38,13 +36,17 @@ from ballast.common.messages import (
     TreasuryState,
     utcnow,
 )
+from ballast.intervention.domain.automation import (
+    PAPER_KEYED,
+    AutomationConfig,
+    accumulation_inputs,
+    due_on_metrics,
+)
 from ballast.intervention.domain.record import ExecKind
 from ballast.intervention.metrics import InterventionMetrics
 from ballast.strategy import accumulation
-from ballast.strategy.basket import INSTANT_BUFFER_SHARE
 from ballast.strategy.decision import History, evaluate
 from ballast.strategy.policy import Policy
-from ballast.strategy.rebalance import etf_needs_rebalance
 
 log = logging.getLogger("ballast.intervention.decider")
 
@@ -96,34 +98,6 @@ class Decisions(Protocol):
     async def approve(self, decision_id: str, by: str, at: datetime) -> bool: ...
 
     async def record_command(self, cmd: ControlCommand, accepted: bool, detail: str) -> bool: ...
-PAPER_KEYED = (AutomationKind.LIQUIDITY_ADD, AutomationKind.LIQUIDITY_REBALANCE,
-               AutomationKind.STAKE, AutomationKind.FUND_WITHDRAWALS)
-"""Actions whose request id names a unique event (a pool's add of the day, a band): run in paper
-mode first, their live run must still find the key free."""
-
-
-@dataclass(frozen=True)
-class AutomationConfig:
-    accumulate_symbol: str = "USDC"
-    """The token the hourly accumulation pays with, priced at its consensus price."""
-    accumulate_decimals: int = 6
-    rebalance_interval_seconds: int = 3600
-    compound_min_rewards_usd: Decimal | None = Decimal(0)
-    """Compound when the basket's accrued rewards exceed this (None: only on request)."""
-    compound_interval_seconds: int = 86_400
-    """At most one compound per interval: one Core round (a UTC day) by default."""
-    max_request_age_seconds: int = 3600
-    """A request older than this is refused: an hourly buy is for its hour, not a later one."""
-    basket_actions: bool = True
-    """Stake and fund the StakeBasket's books (off: only rebalance and compound)."""
-    buffer_share: Decimal = INSTANT_BUFFER_SHARE
-    """The StakeBasket's instant-withdrawal buffer (ballast.strategy.basket)."""
-    stake_interval_seconds: int = 3600
-    """Scheduled staking: at most one per interval, when free liquidity is over twice the
-    buffer (a large deposit stakes at once)."""
-    large_deposit_usd: Decimal = Decimal(10_000)
-    fund_interval_seconds: int = 300
-    """Queue funding: at most one recall per interval while queued requests are unfunded."""
 
 
 class Decider:
@@ -211,22 +185,9 @@ class Decider:
         state = self.last_state
         if state is None:
             return accumulation.AccumulationPlan(Decimal(0), 0, ["state: no treasury.state yet"])
-        quote = next(
-            (h for h in state.holdings if h.symbol == self.automation.accumulate_symbol), None
-        )
-        pump = [h.value_usd for h in state.holdings if h.symbol == self.policy.pump_symbol]
         spent, started_at = await self.repo.accumulation_totals()
-        inputs = accumulation.AccumulationInputs(
-            safety_mode=state.safety_mode,
-            pump_value_usd=sum((v for v in pump if v is not None), Decimal(0)),
-            treasury_value_usd=state.treasury_value_usd,
-            quote_price_usd=quote.price_usd if quote else None,
-            quote_decimals=quote.decimals if quote else self.automation.accumulate_decimals,
-            spent_usd=spent,
-            started_at=started_at,
-            requested_usd=requested_usd,
-            state_status=state.status,
-        )
+        inputs = accumulation_inputs(state, self.policy.pump_symbol, self.automation,
+                                     spent, started_at, requested_usd)
         return accumulation.plan(inputs, self.policy.params, now)
 
     async def on_etf_metrics(self, metrics: EtfMetrics) -> list[AutomationKind]:
@@ -238,30 +199,7 @@ class Decider:
         deviation is within the limit.
         """
         now = self.clock()
-        cfg = self.automation
-        due: list[tuple[AutomationKind, int, str]] = []  # what the metrics call for, in order
-        deviation = metrics.max_allocation_deviation_bps
-        if etf_needs_rebalance(deviation, self.policy.params):
-            limit = self.policy.params.etf_rebalance_deviation
-            due.append((AutomationKind.REBALANCE, cfg.rebalance_interval_seconds,
-                        f"allocation deviation {deviation} bps > {limit:.0%} "
-                        f"at block {metrics.block_number}"))
-        free = metrics.instant_withdrawal_capacity_usd
-        books = cfg.basket_actions
-        if books and metrics.aum_usd > 0 and free / metrics.aum_usd > 2 * cfg.buffer_share:
-            due.append((AutomationKind.STAKE, cfg.stake_interval_seconds,
-                        f"free liquidity {free:.2f} USD of AUM {metrics.aum_usd:.2f} is over "
-                        f"twice the {cfg.buffer_share:.0%} buffer"))
-        if books and metrics.queue_length > 0 and metrics.unfunded_queue_usd > 0:
-            due.append((AutomationKind.FUND_WITHDRAWALS, cfg.fund_interval_seconds,
-                        f"{metrics.queue_length} queued withdrawals, "
-                        f"{metrics.unfunded_queue_usd:.2f} USD not covered by the basket at "
-                        f"block {metrics.block_number}"))
-        floor = cfg.compound_min_rewards_usd
-        if floor is not None and metrics.rewards_usd > floor:
-            due.append((AutomationKind.COMPOUND, cfg.compound_interval_seconds,
-                        f"rewards {metrics.rewards_usd} USD accrued at block "
-                        f"{metrics.block_number}"))
+        due = due_on_metrics(metrics, self.policy.params, self.automation)
         return [kind for kind, interval, reason in due
                 if await self._scheduled(kind, now, interval, reason)]
 

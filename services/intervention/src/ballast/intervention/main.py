@@ -21,7 +21,8 @@ from ballast.intervention.adapters.chain import Chain
 from ballast.intervention.adapters.lease import PgLease
 from ballast.intervention.adapters.repository import Repository
 from ballast.intervention.adapters.signer import KeystoreError, LocalSigner, RemoteSigner, Signer
-from ballast.intervention.app import AutomationConfig, Checkpoint, Decider
+from ballast.intervention.app import Checkpoint, Decider
+from ballast.intervention.domain.automation import AutomationConfig
 from ballast.intervention.executor import Executor
 from ballast.intervention.handlers import register
 from ballast.intervention.metrics import InterventionMetrics
