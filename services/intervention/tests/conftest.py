@@ -36,9 +36,10 @@ from ballast.intervention.adapters.chain import Chain
 from ballast.intervention.adapters.repository import Repository
 from ballast.intervention.adapters.signer import LocalSigner
 from ballast.intervention.building import ExecConfig
-from ballast.intervention.executor import Executor, no_crash
+from ballast.intervention.executor import Executor
 from ballast.strategy.decision import History, evaluate
 from ballast.strategy.policy import Policy
+from ballast.testing.crashing import no_crash
 from ballast.testing.dex import Dex, deploy_dex
 
 MIGRATIONS = Path(__file__).parents[1] / "src" / "ballast" / "intervention" / "migrations"

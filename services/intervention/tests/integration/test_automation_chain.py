@@ -18,7 +18,8 @@ from ballast.common.messages import (
     ExecutionMode,
     ExecutionStatus,
 )
-from ballast.intervention.decider import AutomationConfig, Decider
+from ballast.intervention.app import Decider
+from ballast.intervention.domain.automation import AutomationConfig
 from ballast.strategy.policy import Policy
 
 pytestmark = pytest.mark.integration
@@ -57,6 +58,11 @@ def events(dex: Any, address: str, topic: str) -> int:
     return len(logs)
 
 
+def make_decider(harness: Any, mode: ExecutionMode) -> Decider:
+    return Decider(harness.repo, Policy(), mode, harness.published,
+                   automation=AutomationConfig(), clock=lambda: NOW)
+
+
 def actions(harness: Any) -> list[AutomationAction]:
     return [m for m in harness.published.on(subjects.AUTOMATION_EXECUTED)
             if isinstance(m, AutomationAction)]
@@ -67,10 +73,7 @@ async def test_automation__accumulate_rebalance_compound__each_on_chain_and_publ
 ) -> None:
     dex = harness.dex
     keeper = deploy_keeper(dex)
-    decider = Decider(
-        harness.repo, Policy(), ExecutionMode.LIVE, harness.published,
-        automation=AutomationConfig(), clock=lambda: NOW,
-    )
+    decider = make_decider(harness, ExecutionMode.LIVE)
     executor = harness.executor(basket=keeper)
     decider.last_state = harness.state(NOW)
     pump_before = dex.contract("TestToken", dex.pump).functions.balanceOf(dex.treasury).call()
@@ -104,10 +107,7 @@ async def test_automation__accumulate_rebalance_compound__each_on_chain_and_publ
 async def test_automation__dry_run__priced_nothing_signed(harness: Any) -> None:
     dex = harness.dex
     nonce = dex.nonce(dex.treasury)
-    decider = Decider(
-        harness.repo, Policy(), ExecutionMode.DRY_RUN, harness.published,
-        automation=AutomationConfig(), clock=lambda: NOW,
-    )
+    decider = make_decider(harness, ExecutionMode.DRY_RUN)
     decider.last_state = harness.state(NOW)
     await decider.on_automation(AutomationRequest(
         request_id="h13", kind=AutomationKind.ACCUMULATE, amount_usd=Decimal(100),
@@ -129,10 +129,7 @@ async def test_automation__quote_reverts__failed_and_nonce_released_for_the_next
 ) -> None:
     dex = harness.dex
     keeper = deploy_keeper(dex)
-    decider = Decider(
-        harness.repo, Policy(), ExecutionMode.LIVE, harness.published,
-        automation=AutomationConfig(), clock=lambda: NOW,
-    )
+    decider = make_decider(harness, ExecutionMode.LIVE)
     decider.last_state = harness.state(NOW)
     # paying with a token that has no pool with PUMP: getAmountsOut reverts
     executor = harness.executor(basket=keeper, accumulate_token=dex.pair)

@@ -25,7 +25,8 @@ from ballast.common.messages import (
     ExecutionStatus,
 )
 from ballast.devnet.deployer import deploy
-from ballast.intervention.decider import AutomationConfig, Decider
+from ballast.intervention.app import Decider
+from ballast.intervention.domain.automation import AutomationConfig
 from ballast.strategy.policy import Policy
 
 pytestmark = pytest.mark.integration

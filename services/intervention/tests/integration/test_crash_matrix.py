@@ -3,11 +3,12 @@
 Each "life" of the service is a real child process (os.fork of the test process, so the 1.5 s of
 imports is paid once, not per life) running the same Decider and Executor code as the service,
 against the same real Postgres, NATS JetStream and anvil with Uniswap V2. A life started with a
-crash point kills itself with SIGKILL there (ballast.intervention.main.crash_hook, the hook the
-service takes from BALLAST_INTERVENTION_CRASH_AT); the next life is started without one, receives
-the same treasury.state again (as JetStream redelivers an unacked message), and must finish the
-job. After every run: one Swap on-chain for the decision, its record confirmed and published, and
-exactly one intervention.decided and one intervention.executed for it in the stream.
+crash point kills itself with SIGKILL there (ballast.testing.crashing.crash_hook, the hook
+the tests' entry point takes from BALLAST_INTERVENTION_CRASH_AT); the next life is started
+without one, receives the same treasury.state again (as JetStream redelivers an unacked
+message), and must finish the job. After every run: one Swap on-chain for the decision, its
+record confirmed and published, and exactly one intervention.decided and one
+intervention.executed for it in the stream.
 """
 
 from __future__ import annotations
@@ -40,11 +41,11 @@ from ballast.common.subjects import Namespace
 from ballast.intervention.adapters.chain import Chain
 from ballast.intervention.adapters.lease import PgLease
 from ballast.intervention.adapters.repository import Repository
-from ballast.intervention.decider import Decider
+from ballast.intervention.app import Decider
 from ballast.intervention.domain.execution import Phase
-from ballast.intervention.executor import Executor, no_crash
-from ballast.intervention.main import crash_hook
+from ballast.intervention.executor import Executor
 from ballast.strategy.policy import Policy
+from ballast.testing.crashing import crash_hook, no_crash
 from ballast.testing.forking import fork, wait
 
 pytestmark = pytest.mark.integration

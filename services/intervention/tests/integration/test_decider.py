@@ -23,7 +23,8 @@ from ballast.common.messages import (
     TreasuryState,
 )
 from ballast.intervention.adapters.repository import Repository
-from ballast.intervention.decider import AutomationConfig, Decider
+from ballast.intervention.app import Decider
+from ballast.intervention.domain.automation import AutomationConfig
 from ballast.strategy.policy import Policy
 
 pytestmark = pytest.mark.integration

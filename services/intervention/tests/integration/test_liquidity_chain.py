@@ -25,12 +25,12 @@ from ballast.common.messages import (
 )
 from ballast.intervention.adapters.chain import Chain
 from ballast.intervention.adapters.repository import Repository
-from ballast.intervention.decider import Decider
+from ballast.intervention.app import Decider
 from ballast.intervention.domain.execution import Phase
 from ballast.intervention.executor import Executor
 from ballast.intervention.legs import PoolConfig
-from ballast.intervention.main import crash_hook
 from ballast.strategy.policy import Policy
+from ballast.testing.crashing import crash_hook
 from ballast.testing.forking import fork, wait
 
 pytestmark = pytest.mark.integration

@@ -1,9 +1,10 @@
 """`python -m ballast.intervention` as a real process over NATS, Postgres and anvil.
 
 Live mode with a keystore: a treasury.state in, one swap on Uniswap V2 and intervention.decided
-plus intervention.executed out. Then the crash hook of the real entry point: the process is
-started with BALLAST_INTERVENTION_CRASH_AT, dies by SIGKILL there, is started again without it,
-and the decision ends with exactly one swap.
+plus intervention.executed out. Then the crash hook of the tests' entry point (crash_entry.py:
+the same build_app, armed): the process is started with BALLAST_INTERVENTION_CRASH_AT, dies by
+SIGKILL there, is started again without it (the real entry point), and the decision ends with
+exactly one swap.
 """
 
 from __future__ import annotations
@@ -56,10 +57,16 @@ def service_env(harness: Any, database_url: str, nats_url: str, prefix: str,
     return env
 
 
+CRASH_ENTRY = Path(__file__).parents[1] / "crash_entry.py"
+
+
 def start(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """The real entry point, or the crash tests' one when a crash point is set."""
+    entry = ([str(CRASH_ENTRY)] if "BALLAST_INTERVENTION_CRASH_AT" in env
+             else ["-m", "ballast.intervention"])
     with log.open("ab") as out:
         return subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [sys.executable, "-m", "ballast.intervention"], env=env, stdout=out, stderr=out
+            [sys.executable, *entry], env=env, stdout=out, stderr=out
         )
 
 

@@ -29,6 +29,7 @@ from ballast.intervention.domain.execution import (
     next_step,
     swap_result,
 )
+from ballast.intervention.domain.record import ExecKind
 
 pytestmark = pytest.mark.unit
 
@@ -37,7 +38,7 @@ GWEI = 10**9
 ATTEMPT = Attempt(1, 7, "0x" + "ab" * 32, b"raw", 30 * GWEI, 2 * GWEI, NOW - timedelta(seconds=10))
 EX = Execution(
     decision_id="pstr-20260310-0",
-    kind="intervention",
+    kind=ExecKind.INTERVENTION,
     mode=ExecutionMode.LIVE,
     phase=Phase.DECIDED,
     decided_at=NOW,

@@ -16,10 +16,11 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry
 
-from ballast.common.service import Service
+from ballast.common.service import Service, ServiceApp
 from ballast.common.settings import load_settings
 from ballast.common.subjects import CONTROL_ALL
 from ballast.gateway import handlers
+from ballast.gateway.adapters.bus_tap import ServiceBusTap
 from ballast.gateway.adapters.control_publisher import JetStreamControlPublisher
 from ballast.gateway.adapters.read_model import ReadModel
 from ballast.gateway.adapters.records import GatewayRecords
@@ -37,8 +38,12 @@ from ballast.gateway.settings import GatewaySettings
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-class Gateway:
-    """The running process: the Service glue plus the hub and the API server."""
+class Gateway(ServiceApp):
+    """The running process: the Service glue plus the hub and the API server.
+
+    Everything is built here; start connects Postgres and the bus (Service), then starts the hub
+    and the API server. The bus adapters reach the NATS connection only when used (after start).
+    """
 
     def __init__(
         self,
@@ -51,69 +56,47 @@ class Gateway:
         records: RecordsPort | None = None,
         publisher: ControlPublisher | None = None,
     ) -> None:
+        super().__init__(
+            Service("gateway", settings, migrations_dir=MIGRATIONS, registry=registry)
+        )
+        service, bus = self.service, self.service.bus
         self.settings = settings
-        self.service = Service("gateway", settings, migrations_dir=MIGRATIONS, registry=registry)
-        self.metrics = GatewayMetrics(self.service.registry)
+        self.metrics = GatewayMetrics(service.registry)
         self.tokens = tokens if tokens is not None else load_tokens(settings.tokens_file)
-        self._overrides: dict[str, Any] = {
-            "tap": tap, "read": read, "records": records, "publisher": publisher,
-        }
-        self._app: GatewayApp | None = None
-        self.hub: Hub | None = None
-        self.api_server: ApiServer | None = None
-        handlers.register(self.service.bus, lambda: self.app)
-        self.service.bus.publisher(CONTROL_ALL, _control_schema(), "operator commands")
-        self.service.on_start(self._open)
-        self.service.on_stop(self._close)
-
-    @property
-    def app(self) -> GatewayApp:
-        if self._app is None:
-            raise RuntimeError("the gateway has not started")
-        return self._app
+        tap = tap or ServiceBusTap(bus)
+        self.app = GatewayApp(
+            tap=tap,
+            read=read or ReadModel(service.db),
+            records=records or GatewayRecords(service.db),
+            publisher=publisher or JetStreamControlPublisher(bus),
+            reports=PooledReportSource(service.db),
+            tokens=self.tokens,
+            metrics=self.metrics,
+            limiter=RateLimiter(settings.control_rate_per_minute, settings.control_burst),
+            history_max_points=settings.history_max_points,
+            monotonic=time.monotonic,
+        )
+        self.hub = Hub(tap, self.metrics, queue_size=settings.stream_queue_size,
+                       max_behind_seconds=settings.stream_max_behind_seconds)
+        self.api_server = ApiServer(create_api(self.app, self.hub, settings),
+                                    settings.api_host, settings.api_port)
+        handlers.register(bus, self.app)
+        bus.publisher(CONTROL_ALL, _control_schema(), "operator commands")
+        service.on_start(self._open)
+        service.on_stop(self._close)
 
     @property
     def api_port(self) -> int | None:
-        return self.api_server.bound_port if self.api_server else None
+        return self.api_server.bound_port
 
     async def _open(self) -> None:
-        bus = self.service.bus
-        o = self._overrides
-        tap: BusTap = o["tap"] or bus.tap()
-        self._app = GatewayApp(
-            tap=tap,
-            read=o["read"] or ReadModel(self.service.db),
-            records=o["records"] or GatewayRecords(self.service.db),
-            publisher=o["publisher"] or JetStreamControlPublisher(bus),
-            reports=PooledReportSource(self.service.db),
-            tokens=self.tokens,
-            metrics=self.metrics,
-            limiter=RateLimiter(self.settings.control_rate_per_minute, self.settings.control_burst),
-            history_max_points=self.settings.history_max_points,
-            monotonic=time.monotonic,
-        )
-        self.hub = Hub(tap, self.metrics, queue_size=self.settings.stream_queue_size,
-                       max_behind_seconds=self.settings.stream_max_behind_seconds)
         self.hub.start()
-        api = create_api(self._app, self.hub, self.settings)
-        self.api_server = ApiServer(api, self.settings.api_host, self.settings.api_port)
         await self.api_server.start()
-        self.service.ops.checks["api"] = lambda: self.api_server is not None
+        self.service.ops.checks["api"] = lambda: self.api_server.bound_port is not None
 
     async def _close(self) -> None:
-        if self.hub is not None:
-            await self.hub.stop()
-        if self.api_server is not None:
-            await self.api_server.stop()
-
-    async def start(self) -> None:
-        await self.service.start()
-
-    async def stop(self) -> None:
-        await self.service.stop()
-
-    async def run(self) -> None:
-        await self.service.run()
+        await self.hub.stop()
+        await self.api_server.stop()
 
 
 def _control_schema() -> Any:

@@ -26,15 +26,19 @@ from ballast.intervention.adapters import basket as basket_books
 from ballast.intervention.adapters.chain import Chain
 from ballast.intervention.adapters.repository import Record
 from ballast.intervention.domain.execution import Fees, amount_out_min, swap_result
-from ballast.intervention.internal import APPROVE, INTERNAL_KINDS, NONCE_FILL
-from ballast.intervention.legs import LEG_KINDS, PoolConfig, leg_plan, leg_spending
+from ballast.intervention.domain.record import (
+    BASKET_KINDS,
+    BOOK_KINDS,
+    LEG_KINDS,
+    SWAP_KINDS,
+    UNPUBLISHED_KINDS,
+    ExecKind,
+)
+from ballast.intervention.legs import PoolConfig, leg_plan, leg_spending
 from ballast.strategy.basket import INSTANT_BUFFER_SHARE, to_recall, to_stake, unfundable
 from ballast.strategy.params import StrategyParams
 
-SWAP_KINDS = ("intervention", "accumulate")
-BASKET_KINDS = ("rebalance", "compound")
-BOOK_KINDS = ("stake", "fund_withdrawals")
-"""Basket moves sized from the basket's books at signing time (ballast.strategy.basket)."""
+__all__ = ["BOOK_KINDS", "SWAP_KINDS"]
 
 
 class NotNeeded(ValueError):
@@ -110,8 +114,8 @@ class Builder:
         self.unfundable: tuple[int, int] = (0, 0)
         """What the last fund_withdrawals plan could not fund by recalling (CORE, coreBTC)."""
 
-    def path(self, kind: str) -> list[str]:
-        if kind == "intervention":
+    def path(self, kind: ExecKind) -> list[str]:
+        if kind is ExecKind.INTERVENTION:
             return [self.config.pump, self.config.pstr]
         if self.config.accumulate_token is None:
             raise RuntimeError("accumulation needs accumulate_token configured")
@@ -139,14 +143,14 @@ class Builder:
             _, timestamp, _ = await self.chain.latest_block()
             return await leg_plan(self.chain, self.config, record, account,
                                   timestamp + self.config.deadline_seconds)
-        if kind == APPROVE:
+        if kind is ExecKind.APPROVE:
             token = str(record.payload["details"]["token"])
             return TxPlan(token, self.chain.approve_calldata(token, self.config.router))
-        if kind == NONCE_FILL:  # nothing but the nonce: a zero-value transfer to ourselves
+        if kind is ExecKind.NONCE_FILL:  # nothing but the nonce: a zero-value transfer to ourselves
             return TxPlan(account, b"")
         raise ValueError(f"unknown execution kind {kind!r}")
 
-    async def book_plan(self, kind: str) -> TxPlan:
+    async def book_plan(self, kind: ExecKind) -> TxPlan:
         """stake: deployLiquidity of what is above the buffer; fund_withdrawals:
         recallLiquidity of the queue's shortfall plus the buffer (ballast.strategy.basket)."""
         basket = self.config.basket
@@ -154,7 +158,7 @@ class Builder:
             raise RuntimeError(f"{kind} needs the StakeBasket address configured")
         core, btc = await basket_books.books(self.chain, basket)
         share = self.config.buffer_share
-        if kind == "stake":
+        if kind is ExecKind.STAKE:
             amounts, function = (to_stake(core, share), to_stake(btc, share)), "deployLiquidity"
         else:
             amounts = (to_recall(core, share), to_recall(btc, share))
@@ -207,7 +211,7 @@ class Builder:
     ) -> Message:
         ex = record.execution
         gas_cost = gas_used * gas_price if gas_used is not None and gas_price is not None else None
-        if ex.kind == "intervention":
+        if ex.kind is ExecKind.INTERVENTION:
             decimals_in = self.decimals.get(self.config.pump, 18)
             result = swap_result(
                 amount_in=record.amount_in_raw, amount_out=amount_out, quoted_out=quoted_out,
@@ -236,7 +240,7 @@ class Builder:
         if min_out:
             details["amount_out_min_raw"] = str(min_out)
         details.update(extra or {})
-        if ex.kind in LEG_KINDS or ex.kind in INTERNAL_KINDS:  # never published on their own
+        if ex.kind in UNPUBLISHED_KINDS:  # never published on their own
             kind = AutomationKind(record.payload["kind"])
         else:
             kind = AutomationKind(ex.kind)

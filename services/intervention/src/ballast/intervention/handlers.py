@@ -1,8 +1,7 @@
-"""Subscribers: typed message -> Decider -> publish. Thin (DESIGN.md "Inside a service")."""
+"""Subscribers: typed message -> the core (app.Decider). Thin (DESIGN.md "Inside a service")."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from faststream.nats import DeliverPolicy
@@ -19,16 +18,13 @@ from ballast.common.messages import (
     InterventionExecuted,
     TreasuryState,
 )
-from ballast.intervention.decider import Decider
+from ballast.intervention.app import Decider
 
 DURABLE_PREFIX = "intervention"
 
 
-def register(bus: Bus, decider: Callable[[], Decider], batch_size: int = 16) -> dict[str, Any]:
+def register(bus: Bus, decider: Decider, batch_size: int = 16) -> dict[str, Any]:
     """Durable consumers for the four inputs; publishers declared for the AsyncAPI document.
-
-    `decider` is called per message: it exists once Postgres is open (Service.on_start), which
-    is before any subscriber receives.
 
     A new durable consumer starts at new messages for states, metrics and requests (the streams
     keep 30 to 90 days: replaying them would decide on, or buy with, the past); control starts
@@ -44,7 +40,7 @@ def register(bus: Bus, decider: Callable[[], Decider], batch_size: int = 16) -> 
         description="evaluate every rule; record and publish intervention.decided",
     )
     async def on_state(state: TreasuryState) -> None:
-        await decider().on_state(state)
+        await decider.on_state(state)
 
     @bus.subscriber(
         subjects.AUTOMATION_REQUESTED_ALL,
@@ -53,7 +49,7 @@ def register(bus: Bus, decider: Callable[[], Decider], batch_size: int = 16) -> 
         description="accumulate (hourly budget), rebalance, compound",
     )
     async def on_automation(request: AutomationRequest) -> None:
-        await decider().on_automation(request)
+        await decider.on_automation(request)
 
     @bus.subscriber(
         subjects.ETF_METRICS,
@@ -62,7 +58,7 @@ def register(bus: Bus, decider: Callable[[], Decider], batch_size: int = 16) -> 
         description="StakeBasket rebalance when allocation deviates more than 10%",
     )
     async def on_etf(metrics: EtfMetrics) -> None:
-        await decider().on_etf_metrics(metrics)
+        await decider.on_etf_metrics(metrics)
 
     @bus.subscriber(
         subjects.etf_event("deposit"),
@@ -71,7 +67,7 @@ def register(bus: Bus, decider: Callable[[], Decider], batch_size: int = 16) -> 
         description="a StakeBasket deposit over large_deposit_usd is staked at once",
     )
     async def on_deposit(event: EtfEvent) -> None:
-        await decider().on_deposit(event)
+        await decider.on_deposit(event)
 
     @bus.subscriber(
         subjects.CONTROL_ALL,
@@ -79,7 +75,7 @@ def register(bus: Bus, decider: Callable[[], Decider], batch_size: int = 16) -> 
         description="pause, resume, approve from operator identities",
     )
     async def on_control(cmd: ControlCommand) -> None:
-        await decider().on_control(cmd)
+        await decider.on_control(cmd)
 
     bus.publisher(subjects.INTERVENTION_DECIDED, InterventionDecision, "act, or blocked and why")
     bus.publisher(subjects.INTERVENTION_EXECUTED, InterventionExecuted, "terminal outcome")

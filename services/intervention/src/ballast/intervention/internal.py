@@ -22,15 +22,13 @@ from ballast.common.messages import (
     ExecutionMode,
     ExecutionStatus,
 )
+from ballast.intervention.domain.record import ExecKind
 
 if TYPE_CHECKING:
     from ballast.intervention.executor import Executor
 
 log = logging.getLogger("ballast.intervention.internal")
 
-APPROVE = "approve"
-NONCE_FILL = "nonce_fill"
-INTERNAL_KINDS = (APPROVE, NONCE_FILL)
 
 
 def nonce_gaps(mined: int, held: Iterable[int]) -> list[int]:
@@ -43,9 +41,9 @@ def nonce_gaps(mined: int, held: Iterable[int]) -> list[int]:
 async def ensure_approval(executor: Executor, token: str) -> None:
     """One open approval of `token` to the router at a time, driven now."""
     repo = executor.repo
-    open_id = await repo.open_of_kind(APPROVE, token.lower())
+    open_id = await repo.open_of_kind(ExecKind.APPROVE, token.lower())
     if open_id is None:
-        open_id = await _create(executor, APPROVE, token.lower(),
+        open_id = await _create(executor, ExecKind.APPROVE, token.lower(),
                                 {"token": token, "spender": executor.config.router})
     await executor.drive(open_id)
 
@@ -57,9 +55,9 @@ async def fill_nonce_gap(executor: Executor) -> bool:
     gaps = nonce_gaps(mined, await executor.repo.held_nonces(account, mined))
     if not gaps:
         return False
-    open_id = await executor.repo.open_of_kind(NONCE_FILL, account.lower())
+    open_id = await executor.repo.open_of_kind(ExecKind.NONCE_FILL, account.lower())
     if open_id is None:
-        open_id = await _create(executor, NONCE_FILL, account.lower(),
+        open_id = await _create(executor, ExecKind.NONCE_FILL, account.lower(),
                                 {"account": account, "gap": str(gaps[0])})
         log.warning("nonce gap: filling it with a transfer to ourselves",
                              extra={"account": account, "nonce": gaps[0], "mined": mined})
@@ -67,7 +65,9 @@ async def fill_nonce_gap(executor: Executor) -> bool:
     return True
 
 
-async def _create(executor: Executor, kind: str, strategy: str, details: dict[str, str]) -> str:
+async def _create(
+    executor: Executor, kind: ExecKind, strategy: str, details: dict[str, str]
+) -> str:
     now = executor.clock()
     decision_id = f"{kind}-{strategy}-{now:%Y%m%dT%H%M%S%f}"
     payload = AutomationAction(

@@ -33,17 +33,16 @@ from ballast.intervention.adapters import pairs
 from ballast.intervention.adapters.chain import Chain
 from ballast.intervention.adapters.repository import Record
 from ballast.intervention.domain.execution import TERMINAL, Phase, amount_out_min
+from ballast.intervention.domain.record import ExecKind
 from ballast.strategy.liquidity import balancing_swap, optimal_amounts, removed_amounts
 
 if TYPE_CHECKING:
     from ballast.intervention.building import ExecConfig, TxPlan
     from ballast.intervention.executor import Executor
 
-COMPOSITE_KINDS = ("liquidity_add", "liquidity_rebalance")
-LEG_KINDS = ("lp_swap", "lp_add", "lp_remove")
-LEGS: dict[str, tuple[str, ...]] = {
-    "liquidity_add": ("swap", "add"),
-    "liquidity_rebalance": ("remove", "swap", "add"),
+LEGS: dict[ExecKind, tuple[str, ...]] = {
+    ExecKind.LIQUIDITY_ADD: ("swap", "add"),
+    ExecKind.LIQUIDITY_REBALANCE: ("remove", "swap", "add"),
 }
 
 
@@ -153,7 +152,7 @@ class Composite:
     def available(self, record: Record, pool: PoolConfig, progress: Progress) -> tuple[int, int]:
         """The two token amounts the position is built from, from the confirmed legs' receipts
         (or the request's funding amount for a first add)."""
-        if record.execution.kind == "liquidity_add":
+        if record.execution.kind is ExecKind.LIQUIDITY_ADD:
             details = record.payload.get("details", {})
             fund, index = int(details["fund_raw"]), int(details.get("fund_index", "0"))
             amounts = [fund, 0] if index == 0 else [0, fund]
@@ -177,7 +176,7 @@ class Composite:
             executed_at=now,
         )
         await repo.create_automation(
-            child_id, f"lp_{leg}", strategy=record.execution.decision_id,
+            child_id, ExecKind(f"lp_{leg}"), strategy=record.execution.decision_id,
             mode=ExecutionMode.LIVE, now=now, amount_usd=Decimal(0),
             amount_in_raw=spec.amount_in_raw, payload=payload,
         )
@@ -227,7 +226,7 @@ class Composite:
         pool = self.pool(record)
         state = await pairs.pair_state(self.ex.chain, pool.pair)
         details = {"pool": pool.pair, "pair": str(record.payload["details"]["pair"])}
-        if record.execution.kind == "liquidity_add":
+        if record.execution.kind is ExecKind.LIQUIDITY_ADD:
             amounts = self.available(record, pool, Progress())
         else:
             owner = self.config.owner
@@ -258,7 +257,7 @@ async def leg_plan(executor_chain: Chain, config: ExecConfig, record: Record,
 
     kind, d = record.execution.kind, record.payload["details"]
     slip = config.max_slippage
-    if kind == "lp_swap":
+    if kind is ExecKind.LP_SWAP:
         path = [d["token_in"], d["token_out"]]
         quoted = await executor_chain.quote(config.router, record.amount_in_raw, path)
         min_out = amount_out_min(quoted, slip)
@@ -267,14 +266,14 @@ async def leg_plan(executor_chain: Chain, config: ExecConfig, record: Record,
         return TxPlan(config.router, data, path[0], path[1], quoted, min_out, deadline)
     state = await pairs.pair_state(executor_chain, d["pair"])
     tokens = (d["token0"], d["token1"])
-    if kind == "lp_add":
+    if kind is ExecKind.LP_ADD:
         desired = (int(d["amount0"]), int(d["amount1"]))
         expect = optimal_amounts(*desired, state.reserve0, state.reserve1)
         mins = (amount_out_min(expect[0], slip), amount_out_min(expect[1], slip))
         data = pairs.add_liquidity_calldata(executor_chain, config.router, tokens, desired, mins,
                                             account, deadline)
         return TxPlan(config.router, data, deadline=deadline)
-    if kind == "lp_remove":
+    if kind is ExecKind.LP_REMOVE:
         expect = removed_amounts(record.amount_in_raw, state.supply, state.reserve0,
                                  state.reserve1)
         mins = (amount_out_min(expect[0], slip), amount_out_min(expect[1], slip))
@@ -287,10 +286,10 @@ async def leg_plan(executor_chain: Chain, config: ExecConfig, record: Record,
 def leg_spending(record: Record) -> list[tuple[str, int]]:
     """What a leg lets the router take from the treasury: the approvals it needs first."""
     kind, d = record.execution.kind, record.payload["details"]
-    if kind == "lp_swap":
+    if kind is ExecKind.LP_SWAP:
         return [(d["token_in"], record.amount_in_raw)]
-    if kind == "lp_add":
+    if kind is ExecKind.LP_ADD:
         return [(d["token0"], int(d["amount0"])), (d["token1"], int(d["amount1"]))]
-    if kind == "lp_remove":
+    if kind is ExecKind.LP_REMOVE:
         return [(d["pair"], record.amount_in_raw)]
     return []

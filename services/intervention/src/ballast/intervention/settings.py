@@ -124,7 +124,6 @@ class InterventionSettings(ServiceSettings):
     operator_identities: tuple[str, ...] = Field(
         default=(), description="issued_by values allowed to send control.* (with NATS perms)"
     )
-    crash_at: str | None = Field(default=None, description="tests only: SIGKILL at this point")
 
     @model_validator(mode="before")
     @classmethod

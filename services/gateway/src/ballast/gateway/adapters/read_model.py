@@ -41,6 +41,14 @@ class ReadModel:
     async def _exists(self, conn: Any, table: str) -> bool:
         return await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", table)
 
+    async def _rows(self, table: str, sql: str, *args: Any) -> list[dict[str, Any]]:
+        """`sql`'s rows as JSON-ready dicts; none while `table` does not exist yet."""
+        async with self.pool.acquire() as conn:
+            if not await self._exists(conn, table):
+                return []
+            rows = await conn.fetch(sql, *args)
+        return [_row(r) for r in rows]
+
     async def history(self, ref: SeriesRef, w: Window) -> list[dict[str, Any]]:
         table, at, value, where = _SOURCES[ref.name]
         # identifiers come from _SOURCES, values are parameters
@@ -64,11 +72,7 @@ class ReadModel:
             "requires_approval, approved_by, approved_at, mined_hash, payload, outcome "
             "FROM intervention_decisions WHERE kind = ANY($1) ORDER BY decided_at DESC LIMIT $2"
         )
-        async with self.pool.acquire() as conn:
-            if not await self._exists(conn, "intervention_decisions"):
-                return []
-            rows = await conn.fetch(sql, list(kinds), limit)
-        return [_row(r) for r in rows]
+        return await self._rows("intervention_decisions", sql, list(kinds), limit)
 
     async def validators(self) -> list[dict[str, Any]]:
         """The latest round of each validator the validator-monitor records."""
@@ -78,11 +82,7 @@ class ReadModel:
             "felony_threshold, total_delegated, our_delegation, estimated_apy, updated_at "
             "FROM validator_rounds ORDER BY operator, round DESC"
         )
-        async with self.pool.acquire() as conn:
-            if not await self._exists(conn, "validator_rounds"):
-                return []
-            rows = await conn.fetch(sql)
-        return [_row(r) for r in rows]
+        return await self._rows("validator_rounds", sql)
 
     async def alerts(self, firing_only: bool, limit: int) -> list[dict[str, Any]]:
         sql = (
@@ -90,11 +90,7 @@ class ReadModel:
             "ends_at, acknowledged, acknowledged_by, route FROM alerts_state "
             "WHERE ($1 = false OR state = 'firing') ORDER BY starts_at DESC LIMIT $2"
         )
-        async with self.pool.acquire() as conn:
-            if not await self._exists(conn, "alerts_state"):
-                return []
-            rows = await conn.fetch(sql, firing_only, limit)
-        return [_row(r) for r in rows]
+        return await self._rows("alerts_state", sql, firing_only, limit)
 
     async def withdrawal_queue(self) -> tuple[list[QueuedRequest], list[int]]:
         async with self.pool.acquire() as conn:

@@ -34,13 +34,9 @@ class ControlRequest:
 def build_command(
     verb: str, request: ControlRequest, issued_by: str, now: datetime
 ) -> ControlCommand:
-    try:
-        command = ControlVerb(verb)
-    except ValueError:
-        command = None
-    if command not in POSTABLE:
+    command = next((v for v in POSTABLE if v.value == verb), None)
+    if command is None:
         raise ControlError(f"{verb!r}: one of {', '.join(v.value for v in POSTABLE)}")
-    assert command is not None
     expires_at = None
     if command is ControlVerb.APPROVE and not request.decision_id:
         raise ControlError("approve needs decision_id (the decision waiting for approval)")

@@ -28,17 +28,9 @@ from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
 
 from ballast.common.messages import ExecutionMode
+from ballast.intervention.domain.record import Attempt, Execution, Phase
 
-
-class Phase(StrEnum):
-    DECIDED = "decided"
-    NONCE_RESERVED = "nonce_reserved"
-    SIGNED = "signed"
-    BROADCAST = "broadcast"
-    MINED = "mined"
-    CONFIRMED = "confirmed"
-    FAILED = "failed"
-    DRY_RUN = "dry_run"
+__all__ = ["Attempt", "Execution", "Phase"]
 
 
 TERMINAL = frozenset({Phase.CONFIRMED, Phase.FAILED, Phase.DRY_RUN})
@@ -57,43 +49,6 @@ class Step(StrEnum):
     POLL = "poll"
     PUBLISH = "publish"
     DONE = "done"
-
-
-@dataclass(frozen=True)
-class Attempt:
-    """One signed transaction for an execution: the first, or a fee-bumped replacement."""
-
-    attempt: int
-    nonce: int
-    tx_hash: str
-    raw: bytes
-    max_fee_per_gas: int
-    max_priority_fee_per_gas: int
-    broadcast_at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class Execution:
-    decision_id: str
-    kind: str
-    mode: ExecutionMode
-    phase: Phase
-    decided_at: datetime
-    requires_approval: bool
-    approved: bool
-    nonce: int | None
-    attempts: tuple[Attempt, ...]
-    mined_hash: str | None
-    mined_block: int | None
-    published: bool
-
-    @property
-    def latest(self) -> Attempt | None:
-        return self.attempts[-1] if self.attempts else None
-
-    @property
-    def hashes(self) -> tuple[str, ...]:
-        return tuple(a.tx_hash for a in self.attempts)
 
 
 def next_step(

@@ -1,8 +1,11 @@
-"""From bus facts to recorded decisions: treasury.state, automation requests, etf.metrics, control.
+"""The application core: from bus facts (treasury.state, automation requests, etf.metrics,
+control) to recorded decisions. Fetch first, decide second, act third (DESIGN.md): the history
+and the pause flag are read and the decision recorded in one Postgres transaction
+(Repository.decide), then published. The signing and sending happen later, in the executor,
+from the record; nothing here touches the chain.
 
-Fetch first, decide second, act third (DESIGN.md): the history and the pause flag are read and
-the decision recorded in one Postgres transaction (Repository.decide), then published. The signing
-and sending happen later, in the executor, from the record; nothing here touches the chain.
+Its ports are the protocols below, given in the constructor: the Postgres repository
+(adapters/repository.py) in production, in-memory fakes in tests/unit/test_app.py.
 """
 
 from __future__ import annotations
@@ -10,10 +13,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from decimal import Decimal
+from typing import Protocol
 
 from ballast.common import subjects
 from ballast.common.messages import (
@@ -29,53 +32,78 @@ from ballast.common.messages import (
     ExecutionMode,
     ExecutionStatus,
     InterventionDecision,
+    Message,
     TreasuryState,
     utcnow,
 )
-from ballast.intervention.adapters.repository import Repository
-from ballast.intervention.executor import Publish, no_crash
+from ballast.intervention.domain.automation import (
+    PAPER_KEYED,
+    AutomationConfig,
+    accumulation_inputs,
+    due_on_metrics,
+)
+from ballast.intervention.domain.record import ExecKind
 from ballast.intervention.metrics import InterventionMetrics
 from ballast.strategy import accumulation
-from ballast.strategy.basket import INSTANT_BUFFER_SHARE
 from ballast.strategy.decision import History, evaluate
 from ballast.strategy.policy import Policy
-from ballast.strategy.rebalance import etf_needs_rebalance
 
 log = logging.getLogger("ballast.intervention.decider")
-PAPER_KEYED = (AutomationKind.LIQUIDITY_ADD, AutomationKind.LIQUIDITY_REBALANCE,
-               AutomationKind.STAKE, AutomationKind.FUND_WITHDRAWALS)
-"""Actions whose request id names a unique event (a pool's add of the day, a band): run in paper
-mode first, their live run must still find the key free."""
 
 
-@dataclass(frozen=True)
-class AutomationConfig:
-    accumulate_symbol: str = "USDC"
-    """The token the hourly accumulation pays with, priced at its consensus price."""
-    accumulate_decimals: int = 6
-    rebalance_interval_seconds: int = 3600
-    compound_min_rewards_usd: Decimal | None = Decimal(0)
-    """Compound when the basket's accrued rewards exceed this (None: only on request)."""
-    compound_interval_seconds: int = 86_400
-    """At most one compound per interval: one Core round (a UTC day) by default."""
-    max_request_age_seconds: int = 3600
-    """A request older than this is refused: an hourly buy is for its hour, not a later one."""
-    basket_actions: bool = True
-    """Stake and fund the StakeBasket's books (off: only rebalance and compound)."""
-    buffer_share: Decimal = INSTANT_BUFFER_SHARE
-    """The StakeBasket's instant-withdrawal buffer (ballast.strategy.basket)."""
-    stake_interval_seconds: int = 3600
-    """Scheduled staking: at most one per interval, when free liquidity is over twice the
-    buffer (a large deposit stakes at once)."""
-    large_deposit_usd: Decimal = Decimal(10_000)
-    fund_interval_seconds: int = 300
-    """Queue funding: at most one recall per interval while queued requests are unfunded."""
+class Publish(Protocol):
+    """The bus's publish (Bus.publish): a message on a subject, with its dedup id."""
+
+    def __call__(
+        self, payload: Message, subject: str, *, msg_id: str | None = None
+    ) -> Awaitable[None]: ...
+
+
+class Clock(Protocol):
+    def __call__(self) -> datetime: ...
+
+
+Checkpoint = Callable[[str], None]
+"""Called with the name of each point a crash test may kill the process at (tests only: the
+crash matrix gives one that SIGKILLs; production gives none)."""
+
+
+def no_checkpoint(point: str) -> None:
+    """No crash test: nothing happens at a checkpoint."""
+
+
+class Decisions(Protocol):
+    """The record of decisions, automation actions and operator commands (the repository)."""
+
+    async def decide(
+        self, strategy: str, now: datetime,
+        evaluate: Callable[[History, bool], InterventionDecision], state_key: str | None = None,
+    ) -> tuple[InterventionDecision, bool]: ...
+
+    async def mark_decided_published(self, decision_id: str) -> None: ...
+
+    async def accumulation_totals(self) -> tuple[Decimal, datetime | None]: ...
+
+    async def create_automation(
+        self, decision_id: str, kind: ExecKind, *, mode: ExecutionMode, now: datetime,
+        amount_usd: Decimal, amount_in_raw: int, payload: Message,
+        strategy: str | None = None, budget_usd: Decimal | None = None,
+        budget_since: datetime | None = None,
+    ) -> tuple[bool, str | None]: ...
+
+    async def paused(self) -> bool: ...
+
+    async def set_paused(self, paused: bool, cmd: ControlCommand) -> None: ...
+
+    async def approve(self, decision_id: str, by: str, at: datetime) -> bool: ...
+
+    async def record_command(self, cmd: ControlCommand, accepted: bool, detail: str) -> bool: ...
 
 
 class Decider:
     def __init__(
         self,
-        repo: Repository,
+        repo: Decisions,
         policy: Policy,
         mode: ExecutionMode,
         publish: Publish,
@@ -83,8 +111,8 @@ class Decider:
         automation: AutomationConfig | None = None,
         operators: tuple[str, ...] = (),
         metrics: InterventionMetrics | None = None,
-        clock: Callable[[], datetime] = utcnow,
-        crash: Callable[[str], None] = no_crash,
+        clock: Clock = utcnow,
+        crash: Checkpoint | None = None,
     ) -> None:
         self.repo = repo
         self.policy = policy
@@ -94,7 +122,7 @@ class Decider:
         self.operators = frozenset(operators)
         self.metrics = metrics
         self.clock = clock
-        self.crash = crash
+        self.crash = crash or no_checkpoint
         self.last_state: TreasuryState | None = None
         """The newest treasury.state seen: the accumulation's prices and concentration."""
 
@@ -157,22 +185,9 @@ class Decider:
         state = self.last_state
         if state is None:
             return accumulation.AccumulationPlan(Decimal(0), 0, ["state: no treasury.state yet"])
-        quote = next(
-            (h for h in state.holdings if h.symbol == self.automation.accumulate_symbol), None
-        )
-        pump = [h.value_usd for h in state.holdings if h.symbol == self.policy.pump_symbol]
         spent, started_at = await self.repo.accumulation_totals()
-        inputs = accumulation.AccumulationInputs(
-            safety_mode=state.safety_mode,
-            pump_value_usd=sum((v for v in pump if v is not None), Decimal(0)),
-            treasury_value_usd=state.treasury_value_usd,
-            quote_price_usd=quote.price_usd if quote else None,
-            quote_decimals=quote.decimals if quote else self.automation.accumulate_decimals,
-            spent_usd=spent,
-            started_at=started_at,
-            requested_usd=requested_usd,
-            state_status=state.status,
-        )
+        inputs = accumulation_inputs(state, self.policy.pump_symbol, self.automation,
+                                     spent, started_at, requested_usd)
         return accumulation.plan(inputs, self.policy.params, now)
 
     async def on_etf_metrics(self, metrics: EtfMetrics) -> list[AutomationKind]:
@@ -184,37 +199,9 @@ class Decider:
         deviation is within the limit.
         """
         now = self.clock()
-        created: list[AutomationKind] = []
-        cfg = self.automation
-        deviation = metrics.max_allocation_deviation_bps
-        if etf_needs_rebalance(deviation, self.policy.params):
-            limit = self.policy.params.etf_rebalance_deviation
-            reason = (f"allocation deviation {deviation} bps > {limit:.0%} "
-                      f"at block {metrics.block_number}")
-            if await self._scheduled(AutomationKind.REBALANCE, now,
-                                     cfg.rebalance_interval_seconds, reason):
-                created.append(AutomationKind.REBALANCE)
-        free = metrics.instant_withdrawal_capacity_usd
-        books = cfg.basket_actions
-        if books and metrics.aum_usd > 0 and free / metrics.aum_usd > 2 * cfg.buffer_share:
-            reason = (f"free liquidity {free:.2f} USD of AUM "
-                      f"{metrics.aum_usd:.2f} is over twice the {cfg.buffer_share:.0%} buffer")
-            if await self._scheduled(AutomationKind.STAKE, now, cfg.stake_interval_seconds,
-                                     reason):
-                created.append(AutomationKind.STAKE)
-        if books and metrics.queue_length > 0 and metrics.unfunded_queue_usd > 0:
-            reason = (f"{metrics.queue_length} queued withdrawals, {metrics.unfunded_queue_usd:.2f}"
-                      f" USD not covered by the basket at block {metrics.block_number}")
-            if await self._scheduled(AutomationKind.FUND_WITHDRAWALS, now,
-                                     cfg.fund_interval_seconds, reason):
-                created.append(AutomationKind.FUND_WITHDRAWALS)
-        floor = cfg.compound_min_rewards_usd
-        if floor is not None and metrics.rewards_usd > floor:
-            reason = f"rewards {metrics.rewards_usd} USD accrued at block {metrics.block_number}"
-            if await self._scheduled(AutomationKind.COMPOUND, now,
-                                     cfg.compound_interval_seconds, reason):
-                created.append(AutomationKind.COMPOUND)
-        return created
+        due = due_on_metrics(metrics, self.policy.params, self.automation)
+        return [kind for kind, interval, reason in due
+                if await self._scheduled(kind, now, interval, reason)]
 
     async def on_deposit(self, event: EtfEvent) -> bool:
         """A large deposit is staked at once rather than at the next scheduled pass."""
@@ -224,24 +211,24 @@ class Decider:
         value = Decimal(str(event.args.get("valueUsd", 0))) / Decimal(10**18)
         if value < self.automation.large_deposit_usd:
             return False
-        now = self.clock()
-        request = AutomationRequest(
-            request_id=f"deposit-{event.tx_hash}-{event.log_index}", kind=AutomationKind.STAKE,
-            amount_usd=Decimal(0), reason=f"deposit of {value:.2f} USD", requested_at=now,
-        )
-        return await self._automation(f"stake-{request.request_id}", AutomationKind.STAKE,
-                                      now, Decimal(0), 0, request, None)
+        return await self._own_request(AutomationKind.STAKE, self.clock(),
+                                       f"deposit-{event.tx_hash}-{event.log_index}",
+                                       f"deposit of {value:.2f} USD")
 
     async def _scheduled(
         self, kind: AutomationKind, now: datetime, interval: int, reason: str
     ) -> bool:
         bucket = int(now.timestamp()) // interval
-        request = AutomationRequest(
-            request_id=f"every{interval}s-{bucket}", kind=kind, amount_usd=Decimal(0),
-            reason=reason, requested_at=now,
-        )
+        return await self._own_request(kind, now, f"every{interval}s-{bucket}", reason)
+
+    async def _own_request(
+        self, kind: AutomationKind, now: datetime, request_id: str, reason: str
+    ) -> bool:
+        """An action this service asks itself for (a schedule, a deposit): sized at signing."""
+        request = AutomationRequest(request_id=request_id, kind=kind, amount_usd=Decimal(0),
+                                    reason=reason, requested_at=now)
         return await self._automation(
-            f"{kind.value}-{request.request_id}", kind, now, Decimal(0), 0, request, None
+            f"{kind.value}-{request_id}", kind, now, Decimal(0), 0, request, None
         )
 
     async def _automation(
@@ -258,7 +245,7 @@ class Decider:
             decision_id += "-dry_run"  # a paper run never uses up the live action's key
         hour = now.replace(minute=0, second=0, microsecond=0)
         created, refused = await self.repo.create_automation(
-            decision_id, kind.value, mode=self.mode, now=now, amount_usd=amount_usd,
+            decision_id, ExecKind(kind.value), mode=self.mode, now=now, amount_usd=amount_usd,
             amount_in_raw=amount_in_raw, payload=request, budget_usd=budget,
             budget_since=hour if budget is not None else None,
         )
