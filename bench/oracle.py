@@ -142,7 +142,7 @@ async def bench_oracle(url: str, admin_db: str) -> dict[str, Any]:
         batch = [reading(sources[i % 3], "PSTR", i) for i in range(READINGS)]
         last_price = batch[-1].price
         engine = app.core
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), time.process_time()
         for i, obs in enumerate(batch):
             engine.observe(obs)
             if i % YIELD_EVERY == YIELD_EVERY - 1:
@@ -153,6 +153,7 @@ async def bench_oracle(url: str, admin_db: str) -> dict[str, Any]:
             await asyncio.sleep(0.001)
         elapsed = time.perf_counter() - t0
         results["throughput"] = READINGS / elapsed
+        results["cpu_rate"] = READINGS / (time.process_time() - cpu0)
         history = app.history
         while history.pending:
             await asyncio.sleep(0.01)
@@ -212,7 +213,7 @@ async def bench_raw(url: str) -> dict[str, Any]:
     await sub.subscribe(subject, cb=on_msg)
     await sub.flush()
     target = READINGS
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     for i in range(READINGS):
         await pub.publish(subject, body)
         if i % YIELD_EVERY == YIELD_EVERY - 1:
@@ -220,6 +221,7 @@ async def bench_raw(url: str) -> dict[str, Any]:
     await pub.flush()
     await asyncio.wait_for(done.wait(), 120)
     results["throughput"] = READINGS / (time.perf_counter() - t0)
+    results["cpu_rate"] = READINGS / (time.process_time() - cpu0)
 
     async def core(i: int) -> None:
         key = str(i)
@@ -279,6 +281,12 @@ async def main() -> None:
             n, total = oracle["latency_n"]
             print(f"(latency: {n} of {total} paced readings reached a consensus; "
                   f"{oracle['rows']} observation rows written)")
+            print(f"per CPU second of this process (less sensitive to a loaded machine): "
+                  f"raw nats-py {raw['cpu_rate']:,.0f} readings/s, oracle "
+                  f"{oracle['cpu_rate']:,.0f} readings/s "
+                  f"({oracle['cpu_rate'] / raw['cpu_rate']:.0%}); wall-clock ratio "
+                  f"{oracle['throughput'] / raw['throughput']:.0%}; load average "
+                  f"{os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

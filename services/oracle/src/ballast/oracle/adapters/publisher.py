@@ -25,6 +25,8 @@ from ballast.common.bus import Bus
 from ballast.common.messages import ConsensusPrice, PriceObservation, Trade
 from ballast.common.subjects import prices_consensus, prices_observed, trades
 
+_OBSERVATION = PriceObservation.__pydantic_serializer__
+
 
 def consensus_id(c: ConsensusPrice, boot: str = "") -> str:
     return f"consensus:{c.symbol}:{boot}:{c.sequence}"
@@ -45,12 +47,13 @@ class BusPublisher:
     async def observations(self, batch: Sequence[PriceObservation]) -> None:
         publish = self.bus.publish_fact
         subjects = self._subjects
+        encode = _OBSERVATION.to_json  # what model_dump_json() does, without the str round trip
         for o in batch:
             key = (o.source, o.symbol)
             subject = subjects.get(key)
             if subject is None:
                 subject = subjects[key] = prices_observed(*key)
-            await publish(subject, o.model_dump_json().encode())
+            await publish(subject, encode(o))
 
     async def consensus(self, price: ConsensusPrice) -> None:
         await self.bus.publish(price, prices_consensus(price.symbol),
