@@ -95,15 +95,16 @@ def addresses(deployment: Any) -> list[str]:
             deployment.governance.governor, deployment.governance.timelock]
 
 
-async def bench_raw(url: str, addrs: list[str], head: int) -> tuple[int, float]:
+async def bench_raw(url: str, addrs: list[str], head: int) -> tuple[int, float, float]:
+    """(logs, wall seconds, CPU seconds of this process)."""
     rpc = Rpc(url)
-    t0 = time.perf_counter()
+    t0, cpu = time.perf_counter(), time.process_time()
     n = 0
     for low in range(0, head + 1, BLOCK_RANGE):
         n += len(await rpc.get_logs(addrs, low, min(low + BLOCK_RANGE - 1, head)))
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu
     await rpc.close()
-    return n, seconds
+    return n, seconds, cpu
 
 
 def bench_web3_raw(url: str, deployment: Any, head: int) -> tuple[int, float]:
@@ -144,7 +145,8 @@ def bench_web3(url: str, deployment: Any, head: int) -> tuple[int, float]:
 
 
 async def bench_service(url: str, deployment_file: Path, nats_url: str, admin_dsn: str,
-                        head: int) -> tuple[int, int, float]:
+                        head: int) -> tuple[int, int, float, float]:
+    """(stored, published, wall seconds, CPU seconds of this process)."""
     db = f"bench_cm_{secrets.token_hex(4)}"
     admin = await asyncpg.connect(admin_dsn)
     await admin.execute(f'CREATE DATABASE "{db}"')
@@ -158,9 +160,9 @@ async def bench_service(url: str, deployment_file: Path, nats_url: str, admin_ds
     app = build_app(ContractMonitorSettings(**values), poll=False)
     await app.start()
     try:
-        t0 = time.perf_counter()
+        t0, cpu = time.perf_counter(), time.process_time()
         await app.core.poll()
-        seconds = time.perf_counter() - t0
+        seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu
         assert app.core.published == head
         stored = int(await app.service.db.fetchval(
             "SELECT count(*) FROM contract_events WHERE source = 'etf'"))
@@ -172,7 +174,7 @@ async def bench_service(url: str, deployment_file: Path, nats_url: str, admin_ds
         await app.stop()
         await admin.execute(f'DROP DATABASE "{db}" WITH (FORCE)')
         await admin.close()
-    return stored, published, seconds
+    return stored, published, seconds, cpu
 
 
 def rate(n: int, seconds: float) -> str:
@@ -202,11 +204,13 @@ def main() -> None:
             web3s.append(bench_web3(anvil.rpc_url, deployment, head))
             services.append(asyncio.run(bench_service(
                 anvil.rpc_url, deployment_file, nats_url, admin_dsn, head)))
-        raw_n, raw_s = raws[0][0], statistics.median(s for _, s in raws)
+        raw_n, raw_s = raws[0][0], statistics.median(s for _, s, _ in raws)
         w3_n, w3_s = web3s[0][0], statistics.median(s for _, s in web3s)
         w3r_n, w3r_s = web3_raws[0][0], statistics.median(s for _, s in web3_raws)
         stored, published, svc_s = services[0][0], services[0][1], statistics.median(
-            s for _, _, s in services)
+            s for _, _, s, _ in services)
+        raw_cpu = statistics.median(c for _, _, c in raws)
+        svc_cpu = statistics.median(c for _, _, _, c in services)
         svc_rate = stored / svc_s
         print(f"raw eth_getLogs, aiohttp JSON   {rate(raw_n, raw_s)}")
         print(f"raw eth_getLogs, web3.py        {rate(w3r_n, w3r_s)}   (REFERENCE.md's raw)")
@@ -219,6 +223,9 @@ def main() -> None:
         print("rounds, aiohttp raw s / web3 raw s / service s: " + ", ".join(
             f"{r[1]:.2f}/{w[1]:.2f}/{s[2]:.2f}"
             for r, w, s in zip(raws, web3_raws, services, strict=True)))
+        print(f"CPU of this process per event (anvil, NATS and Postgres are other processes): "
+              f"aiohttp raw {raw_cpu / raw_n * 1e6:.1f} us, service {svc_cpu / stored * 1e6:.1f} "
+              f"us; load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
 
 
 if __name__ == "__main__":

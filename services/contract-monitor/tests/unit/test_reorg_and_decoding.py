@@ -10,7 +10,7 @@ from eth_abi.abi import encode
 from eth_utils.crypto import keccak
 
 from ballast.common.messages import EtfEventKind
-from ballast.contract_monitor.adapters.abi import LogDecoder
+from ballast.contract_monitor.adapters.abi import LogDecoder, args_json
 from ballast.contract_monitor.domain.events import etf_kind
 from ballast.contract_monitor.domain.reorg import fork_point
 from ballast.contract_monitor.settings import ContractMonitorSettings
@@ -86,3 +86,13 @@ def test_settings__deployment_file__addresses_read_and_env_wins(tmp_path: Path) 
 def test_settings__no_addresses__refused() -> None:
     with pytest.raises(ValueError, match="stake_basket"):
         ContractMonitorSettings(database_url="postgresql://x", rpc_url="http://127.0.0.1:8545")
+
+
+@pytest.mark.parametrize("args", [
+    {},
+    {"user": USER, "amount": "1000000000000000000"},
+    {"description": 'quote " backslash \\ newline \n tab \t bell \x07', "id": "7"},
+    {"text": "unicode é ✓ \u2028 🙂", "topics": json.dumps(["0x01", "0x02"])},
+])
+def test_args_json__any_arguments__json_of_the_same_object(args: dict[str, str]) -> None:
+    assert json.loads(args_json(args)) == args

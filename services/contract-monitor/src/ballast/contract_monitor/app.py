@@ -156,21 +156,21 @@ class ContractMonitor:
 
     async def index_to(self, target: int) -> None:
         """Index every block up to `target`, range by range, as a pipeline: while range N is
-        decoded and stored, range N+1's eth_getLogs is in flight and range N-1 is being
+        stored, range N+1's eth_getLogs is in flight and then decoded, and range N-1 is being
         published. Publishing stays in chain order and never runs ahead of storing."""
         step = self.config.block_range
         ranges = [(low, min(low + step - 1, target))
                   for low in range(self.stored + 1, target + 1, step)]
         if not ranges:
             return
-        fetch = asyncio.create_task(self.logs.fetch(*ranges[0]))
+        fetch = asyncio.create_task(self._fetch(*ranges[0]))
         publishing: asyncio.Task[None] | None = None
         try:
             for i, (_, high) in enumerate(ranges):
-                raw, header = await fetch
+                logs, checkpoints = await fetch
                 if i + 1 < len(ranges):
-                    fetch = asyncio.create_task(self.logs.fetch(*ranges[i + 1]))
-                logs = await self._store(high, raw, header)
+                    fetch = asyncio.create_task(self._fetch(*ranges[i + 1]))
+                await self._store(high, logs, checkpoints)
                 if publishing is not None:
                     await publishing
                 publishing = asyncio.create_task(self._publish_range(logs, high))
@@ -183,19 +183,23 @@ class ContractMonitor:
                     with contextlib.suppress(asyncio.CancelledError, Exception):
                         await task
 
-    async def _store(
-        self, high: int, raw: list[Any], header: dict[str, Any] | None
-    ) -> list[StoredLog]:
+    async def _fetch(self, low: int, high: int) -> tuple[list[StoredLog], list[tuple[int, str]]]:
+        """A range's logs, decoded, and the block hashes to keep (reorg checks)."""
+        raw, header = await self.logs.fetch(low, high)
         logs = [classify(d, self._source) for d in self.decoder.decode(raw)]
         checkpoints = {s.log.block_number: s.log.block_hash for s in logs}
         if header is not None:
             checkpoints[high] = header["hash"]
-        await self.store.store(self.chain_id, logs, sorted(checkpoints.items()), high)
+        return logs, sorted(checkpoints.items())
+
+    async def _store(
+        self, high: int, logs: list[StoredLog], checkpoints: list[tuple[int, str]]
+    ) -> None:
+        await self.store.store(self.chain_id, logs, checkpoints, high)
         self.stored = high
         self.metrics.block.labels("stored").set(high)
         for name, count in Counter(s.log.event_name for s in logs).items():
             self.metrics.events.labels(name).inc(count)
-        return logs
 
     async def _publish_range(self, logs: list[StoredLog], high: int) -> None:
         await self._publish(logs)

@@ -14,6 +14,7 @@ import asyncpg
 
 from ballast.common.db import Postgres
 from ballast.common.messages import EtfMetrics
+from ballast.contract_monitor.adapters.abi import args_json
 from ballast.contract_monitor.adapters.governance import Created
 from ballast.contract_monitor.domain.model import (
     DecodedLog,
@@ -45,7 +46,7 @@ async def _insert_logs(conn: Any, logs: Sequence[StoredLog]) -> None:
     a replayed range hits the unique key and goes through INSERT ... ON CONFLICT DO NOTHING."""
     records = [
         (s.log.tx_hash, s.log.log_index, s.log.block_number, s.log.block_hash, s.log.address,
-         s.source, s.log.event_name, s.kind, json.dumps(s.log.args))
+         s.source, s.log.event_name, s.kind, args_json(s.log.args))
         for s in logs
     ]
     try:
