@@ -39,7 +39,6 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -48,10 +47,8 @@ import asyncpg
 import nats
 from aiohttp import web
 
-from ballast.cli.system import System
+from ballast.cli.system import System, infrastructure
 from ballast.common.subjects import Namespace
-from ballast.devstack.nats import run_nats_server
-from ballast.devstack.postgres import run_embedded_postgres
 from ballast.testing.receivers import LoopbackApp
 
 RATE = int(os.environ.get("BENCH_RATE", "1000"))
@@ -182,17 +179,6 @@ def report(hops: Hops, first: int, last: int, rate: int) -> float:
     if not decided or hops.newest["intervention.decided"] < last:
         return float("inf")
     return statistics.quantiles(decided, n=100, method="inclusive")[98]
-
-
-@contextlib.contextmanager
-def infrastructure(work: Path) -> Iterator[tuple[str, str]]:
-    """(NATS URL, admin Postgres URL): the environment's, else private ones."""
-    with contextlib.ExitStack() as stack:
-        nats_url = os.environ.get("NATS_URL") or stack.enter_context(
-            run_nats_server(work / "nats")).url
-        admin = os.environ.get("DATABASE_URL") or stack.enter_context(
-            run_embedded_postgres()).dsn
-        yield nats_url, admin
 
 
 def oracle_config(work: Path, hermes_port: int) -> Path:

@@ -16,11 +16,12 @@ when the test also serves HTTP (an OTLP receiver, a webhook) from that loop.
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import sys
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,9 +31,23 @@ from ballast.cli.up import Stack, service_env
 from ballast.common.deployment import Deployment
 from ballast.devnet import deploy
 from ballast.devstack.anvil import Anvil, run_anvil
+from ballast.devstack.nats import run_nats_server
+from ballast.devstack.postgres import run_embedded_postgres
 from ballast.devstack.processes import ManagedProcess, free_port, repo_root, start_process
 
 READY_TIMEOUT = 90.0
+
+
+@contextlib.contextmanager
+def infrastructure(work: Path) -> Iterator[tuple[str, str]]:
+    """(NATS URL, admin Postgres URL) for a System outside pytest (the benchmarks): the
+    environment's NATS_URL and DATABASE_URL, else a private nats-server and embedded Postgres."""
+    with contextlib.ExitStack() as stack:
+        nats_url = os.environ.get("NATS_URL") or stack.enter_context(
+            run_nats_server(work / "nats")).url
+        admin = os.environ.get("DATABASE_URL") or stack.enter_context(
+            run_embedded_postgres()).dsn
+        yield nats_url, admin
 
 
 @dataclass
