@@ -35,7 +35,7 @@ async def test_control__viewer_token__403_and_nothing_published(harness: Any) ->
 
     sub = await harness.nc.subscribe(harness.ns.subject("control.*"), cb=on)
     async with aiohttp.ClientSession() as http:
-        for verb in ("pause", "resume", "approve", "silence"):
+        for verb in ("pause", "resume", "approve", "silence", "ack"):
             async with http.post(
                 f"{harness.base}/api/v1/control/{verb}", headers=harness.viewer, json={}
             ) as resp:
@@ -93,6 +93,35 @@ async def test_control__operator_pause__on_the_bus_with_identity_and_recorded(
     ) as resp:
         (answered,) = await resp.json()
     assert (answered["intervention_accepted"], answered["intervention_detail"]) == (True, "paused")
+
+
+async def test_control__operator_ack__alert_key_on_the_bus_and_recorded(harness: Any) -> None:
+    seen: list[ControlCommand] = []
+
+    async def on(msg: Any) -> None:
+        seen.append(ControlCommand.model_validate_json(msg.data))
+
+    await harness.nc.subscribe(harness.ns.subject("control.ack"), cb=on)
+    async with aiohttp.ClientSession() as http:
+        async with http.post(
+            f"{harness.base}/api/v1/control/ack", headers=harness.operator, json={}
+        ) as resp:
+            assert resp.status == 400
+            assert "target" in (await resp.json())["detail"]
+        async with http.post(
+            f"{harness.base}/api/v1/control/ack", headers=harness.operator,
+            json={"target": "oracle_stale|PSTR", "reason": "looking"},
+        ) as resp:
+            assert resp.status == 200
+    await harness.eventually(lambda: len(seen) == 1)
+    assert (seen[0].command.value, seen[0].target, seen[0].issued_by) == (
+        "ack", "oracle_stale|PSTR", "olga"
+    )
+    row = await harness.gateway.service.db.fetchrow(
+        "SELECT verb, published FROM gateway_control_commands WHERE command_id = $1",
+        seen[0].command_id,
+    )
+    assert (row["verb"], row["published"]) == ("ack", True)
 
 
 async def test_control__bad_requests__400_and_rate_limited_429(gateway_factory: Any) -> None:

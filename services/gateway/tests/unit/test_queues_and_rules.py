@@ -79,6 +79,8 @@ def test_build_command__each_verb__needs_its_fields() -> None:
     assert (cmd.command, cmd.issued_by, cmd.target) == (ControlVerb.PAUSE, "olga", "intervention")
     silence = build_command("silence", ControlRequest(matchers={"rule": "x"}), "olga", T0)
     assert silence.expires_at == T0 + timedelta(hours=2)
+    ack = build_command("ack", ControlRequest(target="rule|PSTR"), "olga", T0)
+    assert (ack.command, ack.target, ack.expires_at) == (ControlVerb.ACK, "rule|PSTR", None)
     for verb, req in (("approve", ControlRequest()), ("silence", ControlRequest()),
                       ("ack", ControlRequest()), ("silence", ControlRequest(target="k",
                                                                               duration_seconds=10**7))):

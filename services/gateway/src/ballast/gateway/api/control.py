@@ -25,7 +25,7 @@ class ControlBody(BaseModel):
 @router.post("/control/{verb}", summary="publish a control command as the calling operator")
 async def post_control(
     request: Request,
-    verb: Literal["pause", "resume", "approve", "silence"],
+    verb: Literal["pause", "resume", "approve", "silence", "ack"],
     principal: Operator,
     body: Annotated[ControlBody | None, Body()] = None,
 ) -> dict[str, Any]:

@@ -1,9 +1,10 @@
 """What an operator may post to `/api/v1/control/{verb}`, and the command it becomes.
 
-The gateway posts the four verbs of issue 19; `ack` stays with the alerts API. Each command
-carries the caller's identity (the token's name) as `issued_by`: the intervention service
-applies pause, resume and approve only from its configured operator identities, and the alerts
-service records who silenced what.
+The gateway posts the four verbs of issue 19 and `ack` (the console acknowledges an alert by its
+key; the alerts API's own acknowledge stays). Each command carries the caller's identity (the
+token's name) as `issued_by`: the intervention service applies pause, resume and approve only
+from its configured operator identities, and the alerts service records who silenced or
+acknowledged what.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from datetime import datetime, timedelta
 
 from ballast.common.messages import ControlCommand, ControlVerb
 
-POSTABLE = (ControlVerb.PAUSE, ControlVerb.RESUME, ControlVerb.APPROVE, ControlVerb.SILENCE)
+POSTABLE = (ControlVerb.PAUSE, ControlVerb.RESUME, ControlVerb.APPROVE, ControlVerb.SILENCE,
+            ControlVerb.ACK)
 MAX_SILENCE = timedelta(days=7)
 
 
@@ -40,6 +42,8 @@ def build_command(
     expires_at = None
     if command is ControlVerb.APPROVE and not request.decision_id:
         raise ControlError("approve needs decision_id (the decision waiting for approval)")
+    if command is ControlVerb.ACK and not request.target:
+        raise ControlError("ack needs target (the alert key to acknowledge)")
     if command is ControlVerb.SILENCE:
         if not request.matchers and not request.target:
             raise ControlError("silence needs matchers (label -> value) or target (an alert key)")
