@@ -3,6 +3,8 @@ import { BaseError, ContractFunctionRevertedError, parseAbi } from "viem";
 
 export const basketAbi = parseAbi([
   "function deposit(uint256 minShares) payable returns (uint256 shares)",
+  "function depositCoreBTC(uint256 amount, uint256 minShares) returns (uint256 shares)",
+  "function coreBTC() view returns (address)",
   "function withdraw(uint256 shares, uint8 asset, uint256 minAmountOut) returns (uint256 amount, uint256 requestId)",
   "function claimWithdrawal(uint256 id)",
   "function navPerShare() view returns (uint256)",
@@ -23,6 +25,7 @@ export const basketAbi = parseAbi([
   "error InsufficientFunding(uint256 id, uint256 needed, uint256 available)",
   "error EnforcedPause()",
   "error ERC20InsufficientBalance(address sender, uint256 balance, uint256 needed)",
+  "error ERC20InsufficientAllowance(address spender, uint256 allowance, uint256 needed)",
   "error StalePrice(bytes32 symbol, uint8 source, uint256 updatedAt, uint256 maxAge)",
   "error SourceUnavailable(bytes32 symbol, uint8 source)",
   "error PriceOutOfBounds(bytes32 symbol, uint8 source, uint256 price, uint256 min, uint256 max)",
@@ -30,6 +33,17 @@ export const basketAbi = parseAbi([
 ]);
 
 export const tokenAbi = parseAbi(["function balanceOf(address) view returns (uint256)"]);
+
+/** coreBTC (8 decimals): the basket pulls it with transferFrom, so the investor approves first;
+ * the devnet's MockCoreBTC also lets anyone mint (a faucet for the test accounts). */
+export const coreBtcAbi = parseAbi([
+  "function balanceOf(address) view returns (uint256)",
+  "function allowance(address owner, address spender) view returns (uint256)",
+  "function approve(address spender, uint256 amount) returns (bool)",
+  "function mint(address to, uint256 amount)",
+  "error ERC20InsufficientBalance(address sender, uint256 balance, uint256 needed)",
+  "error ERC20InsufficientAllowance(address spender, uint256 allowance, uint256 needed)",
+]);
 
 export const queueAbi = parseAbi([
   "function positionOf(uint256 id) view returns (uint256)",
@@ -46,7 +60,8 @@ const WORDS: Record<string, (args: readonly unknown[]) => string> = {
   NotReady: (a) => `Withdrawal request #${a[0]} is not ready yet: it unlocks at ${new Date(Number(a[1]) * 1000).toLocaleString()}.`,
   InsufficientFunding: (a) => `Withdrawal request #${a[0]} is ready but the basket has not freed enough liquidity yet; try later.`,
   EnforcedPause: () => "The StakeBasket is paused by its operators: deposits and withdrawals are stopped for now.",
-  ERC20InsufficientBalance: () => "You do not hold that many BASKET.",
+  ERC20InsufficientBalance: () => "You do not hold that much of the token (BASKET or coreBTC).",
+  ERC20InsufficientAllowance: () => "The basket may not take that much coreBTC yet: approve it first.",
   StalePrice: () => "The basket's price feed is stale, so it cannot value your deposit right now. Try again shortly.",
   SourceUnavailable: () => "The basket's price feed is unavailable right now. Try again shortly.",
   PriceOutOfBounds: () => "The basket's price feed reports a price out of its bounds; deposits and withdrawals wait for it.",

@@ -6,13 +6,14 @@ import { Overview } from "./pages/Overview";
 import { Interventions } from "./pages/Interventions";
 import { Etf } from "./pages/Etf";
 import { Risk } from "./pages/Risk";
+import { Oracle } from "./pages/Oracle";
 import "./styles.css";
 
 // the investor page carries the chain client (viem): loaded when opened
 const Invest = lazy(() => import("./pages/Invest").then((m) => ({ default: m.Invest })));
 
 const PAGES = [
-  ["overview", "Overview"], ["risk", "Treasury & risk"], ["interventions", "Interventions & automation"], ["etf", "ETF"], ["invest", "Invest"],
+  ["overview", "Overview"], ["risk", "Treasury & risk"], ["interventions", "Interventions & automation"], ["oracle", "Oracle & validators"], ["etf", "ETF"], ["invest", "Invest"],
 ] as const;
 type Page = (typeof PAGES)[number][0];
 
@@ -57,6 +58,7 @@ function App() {
         {page === "overview" && <Overview stream={stream} token={token} operator={operator} />}
         {page === "risk" && <Risk stream={stream} token={token} />}
         {page === "interventions" && <Interventions stream={stream} token={token} operator={operator} />}
+        {page === "oracle" && <Oracle stream={stream} token={token} />}
         {page === "etf" && <Etf stream={stream} token={token} />}
         {page === "invest" && <Suspense fallback={<p>Loading…</p>}><Invest /></Suspense>}
       </main>

@@ -1,12 +1,12 @@
-// The investor's journey (StakeBasket seed): connect, deposit CORE, hold BASKET, withdraw, claim.
+// The investor's journey (StakeBasket seed): connect, deposit CORE or coreBTC, hold BASKET, withdraw, claim.
 import { useCallback, useEffect, useMemo, useState } from "react";
 import {
   Address, Chain, createPublicClient, createWalletClient, custom, defineChain, formatUnits, http,
-  parseEther, parseEventLogs, PublicClient, WalletClient,
+  parseEther, parseEventLogs, parseUnits, PublicClient, WalletClient,
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { getJson } from "../api";
-import { basketAbi, inWords, queueAbi, tokenAbi } from "../chain";
+import { basketAbi, coreBtcAbi, inWords, queueAbi, tokenAbi } from "../chain";
 import * as f from "../format";
 
 interface Devnet {
@@ -19,6 +19,9 @@ interface Session { address: Address; wallet: WalletClient; chain: Chain }
 interface Queued { id: bigint; position: bigint; wait: bigint; amount: string }
 
 const E18 = 10n ** 18n;
+// the basket's asset index (EtfTypes.Asset): 0 CORE native, 1 coreBTC (ERC-20, 8 decimals)
+const ASSETS = [{ unit: "CORE", decimals: 18, example: "10" }, { unit: "coreBTC", decimals: 8, example: "0.01" }] as const;
+const FAUCET_BTC = 10n ** 7n; // 0.1 coreBTC from the devnet's MockCoreBTC
 
 export function Invest() {
   const [devnet, setDevnet] = useState<Devnet | null>(null);
@@ -26,6 +29,10 @@ export function Invest() {
   const [session, setSession] = useState<Session | null>(null);
   const [nav, setNav] = useState<bigint | null>(null);
   const [corePrice, setCorePrice] = useState<bigint | null>(null);
+  const [btcPrice, setBtcPrice] = useState<bigint | null>(null);
+  const [coreBtc, setCoreBtc] = useState<Address | null>(null);
+  const [btcBalance, setBtcBalance] = useState<bigint | null>(null);
+  const [depositAsset, setDepositAsset] = useState<0 | 1>(0);
   const [balance, setBalance] = useState<bigint | null>(null);
   const [capacity, setCapacity] = useState<readonly [bigint, bigint] | null>(null);
   const [depositAmount, setDepositAmount] = useState("10");
@@ -50,14 +57,19 @@ export function Invest() {
   useEffect(() => {
     if (!reader || !devnet) return;
     const load = async () => {
-      const [n, b, cap] = await Promise.all([
+      const [n, b, cap, btc] = await Promise.all([
         reader.readContract({ address: devnet.stake_basket, abi: basketAbi, functionName: "navPerShare" }),
         reader.readContract({ address: devnet.stake_basket, abi: basketAbi, functionName: "aumBreakdown" }),
         reader.readContract({ address: devnet.stake_basket, abi: basketAbi, functionName: "instantWithdrawalCapacity" }),
+        reader.readContract({ address: devnet.stake_basket, abi: basketAbi, functionName: "coreBTC" }),
       ]);
-      setNav(n); setCorePrice(b.corePrice); setCapacity(cap);
+      setNav(n); setCorePrice(b.corePrice); setBtcPrice(b.btcPrice); setCapacity(cap); setCoreBtc(btc);
       if (!session) return;
-      setBalance(await reader.readContract({ address: devnet.token, abi: tokenAbi, functionName: "balanceOf", args: [session.address] }));
+      const [own, ownBtc] = await Promise.all([
+        reader.readContract({ address: devnet.token, abi: tokenAbi, functionName: "balanceOf", args: [session.address] }),
+        reader.readContract({ address: btc, abi: coreBtcAbi, functionName: "balanceOf", args: [session.address] }),
+      ]);
+      setBalance(own); setBtcBalance(ownBtc);
       const logs = await reader.getContractEvents({
         address: devnet.stake_basket, abi: basketAbi, eventName: "WithdrawalQueued",
         args: { user: session.address }, fromBlock: 0n,
@@ -94,12 +106,15 @@ export function Invest() {
     setSession({ address: account.address, wallet: createWalletClient({ account, chain, transport: http() }), chain });
   };
 
+  // shares = amount × price / NAV, the amount brought to 18 decimals (the contract's own rounding is down)
+  const assetPrice = depositAsset === 0 ? corePrice : btcPrice;
   const expectedShares = useMemo(() => {
     try {
-      if (!nav || !corePrice || !depositAmount) return null;
-      return (parseEther(depositAmount) * corePrice) / nav;
+      if (!nav || !assetPrice || !depositAmount) return null;
+      const units = parseUnits(depositAmount, ASSETS[depositAsset].decimals) * 10n ** BigInt(18 - ASSETS[depositAsset].decimals);
+      return (units * assetPrice) / nav;
     } catch { return null; }
-  }, [nav, corePrice, depositAmount]);
+  }, [nav, assetPrice, depositAmount, depositAsset]);
 
   const send = useCallback(async (what: string, run: () => Promise<`0x${string}`>, after?: (logs: ReturnType<typeof parseEventLogs<typeof basketAbi>>) => void) => {
     if (!reader) return;
@@ -117,17 +132,50 @@ export function Invest() {
   }, [reader]);
 
   const deposit = () => session && devnet && send("Deposit", async () => {
-    const value = parseEther(depositAmount);
+    const account = session.wallet.account ?? session.address;
     const minShares = expectedShares ? (expectedShares * 99n) / 100n : 0n;
+    if (depositAsset === 0) {
+      const { request } = await reader!.simulateContract({
+        account, address: devnet.stake_basket, abi: basketAbi, functionName: "deposit", args: [minShares],
+        value: parseEther(depositAmount),
+      });
+      return session.wallet.writeContract(request);
+    }
+    // coreBTC: the basket pulls it (transferFrom), so approve the amount first when needed
+    if (!coreBtc) throw new Error("The basket's coreBTC address is not known yet.");
+    const amount = parseUnits(depositAmount, 8);
+    const allowed = await reader!.readContract({
+      address: coreBtc, abi: coreBtcAbi, functionName: "allowance", args: [session.address, devnet.stake_basket],
+    });
+    if (allowed < amount) {
+      setStatus("Deposit: approving coreBTC for the basket…");
+      const { request } = await reader!.simulateContract({
+        account, address: coreBtc, abi: coreBtcAbi, functionName: "approve", args: [devnet.stake_basket, amount],
+      });
+      await reader!.waitForTransactionReceipt({ hash: await session.wallet.writeContract(request) });
+      setStatus("Deposit: coreBTC approved, depositing…");
+    }
     const { request } = await reader!.simulateContract({
-      account: session.wallet.account ?? session.address, address: devnet.stake_basket, abi: basketAbi,
-      functionName: "deposit", args: [minShares], value,
+      account, address: devnet.stake_basket, abi: basketAbi, functionName: "depositCoreBTC", args: [amount, minShares],
     });
     return session.wallet.writeContract(request);
   }, (logs) => {
     const d = logs.find((l) => l.eventName === "Deposited");
-    if (d && d.eventName === "Deposited") setStatus(`Deposited ${f.tokens(formatUnits(d.args.amount, 18), "CORE")}: minted ${f.tokens(formatUnits(d.args.shares, 18), "BASKET")}`);
+    if (d && d.eventName === "Deposited") {
+      const a = ASSETS[d.args.asset === 0 ? 0 : 1];
+      setStatus(`Deposited ${f.tokens(formatUnits(d.args.amount, a.decimals), a.unit, 8)}: minted ${f.tokens(formatUnits(d.args.shares, 18), "BASKET")}`);
+    }
   });
+
+  // the devnet's MockCoreBTC mints to anyone: test accounts get coreBTC to deposit
+  const faucet = () => session && coreBtc && send("Test coreBTC", async () => {
+    const { request } = await reader!.simulateContract({
+      account: session.wallet.account ?? session.address, address: coreBtc, abi: coreBtcAbi,
+      functionName: "mint", args: [session.address, FAUCET_BTC],
+    });
+    return session.wallet.writeContract(request);
+  });
+  const onDevnet = (devnet?.test_accounts.length ?? 0) > 0;
 
   const withdraw = () => session && devnet && send("Withdrawal", async () => {
     const { request } = await reader!.simulateContract({
@@ -170,17 +218,30 @@ export function Invest() {
         <div className="stats">
           <div className="stat"><div className="label">NAV per share</div><div className="value" data-testid="nav-per-share">{nav != null ? f.price(formatUnits(nav, 18)) : "—"}</div></div>
           <div className="stat"><div className="label">Your BASKET</div><div className="value" data-testid="basket-balance">{balance != null ? f.tokens(formatUnits(balance, 18), "BASKET") : "—"}</div></div>
+          <div className="stat"><div className="label">Your coreBTC</div><div className="value" data-testid="corebtc-balance">{btcBalance != null ? f.tokens(formatUnits(btcBalance, 8), "coreBTC", 8) : "—"}</div></div>
           <div className="stat"><div className="label">Value</div><div className="value">{balance != null && nav != null ? f.usd(formatUnits((balance * nav) / E18, 18)) : "—"}</div></div>
         </div>
       </section>
       <section className="card">
-        <h2>Deposit CORE</h2>
-        <label>Amount (CORE) <input inputMode="decimal" data-testid="deposit-amount" value={depositAmount} onChange={(e) => setDepositAmount(e.target.value)} /></label>
+        <h2>Deposit CORE or coreBTC</h2>
+        <label>Asset <select value={depositAsset} data-testid="deposit-asset" onChange={(e) => {
+          const a = Number(e.target.value) === 1 ? 1 : 0;
+          setDepositAsset(a); setDepositAmount(ASSETS[a].example);
+        }}>
+          <option value={0}>CORE</option><option value={1}>coreBTC</option>
+        </select></label>
+        <label>Amount ({ASSETS[depositAsset].unit}) <input inputMode="decimal" data-testid="deposit-amount" value={depositAmount} onChange={(e) => setDepositAmount(e.target.value)} /></label>
         <p data-testid="deposit-preview">
-          At {nav != null ? f.price(formatUnits(nav, 18)) : "—"} per share and CORE at {corePrice != null ? f.price(formatUnits(corePrice, 18)) : "—"}:
+          At {nav != null ? f.price(formatUnits(nav, 18)) : "—"} per share and {ASSETS[depositAsset].unit} at {assetPrice != null ? f.price(formatUnits(assetPrice, 18)) : "—"}:
           about {expectedShares != null ? f.tokens(formatUnits(expectedShares, 18), "BASKET") : "—"} minted (at least 99% of it, or the deposit reverts).
+          {depositAsset === 1 && " The basket takes coreBTC by allowance: the page asks you to approve it first when needed."}
         </p>
-        <button type="button" disabled={!session || busy} onClick={deposit}>Deposit</button>
+        <div className="row wrap">
+          <button type="button" disabled={!session || busy} onClick={deposit}>Deposit</button>
+          {depositAsset === 1 && onDevnet && (
+            <button type="button" disabled={!session || busy || !coreBtc} onClick={faucet}>Get 0.1 test coreBTC</button>
+          )}
+        </div>
       </section>
       <section className="card">
         <h2>Withdraw</h2>

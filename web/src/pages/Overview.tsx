@@ -82,7 +82,11 @@ export function Overview({ stream, token, operator }: { stream: StreamState; tok
         <ul>
           {alerts.data?.map((a) => (
             <li key={a.key} data-testid={`alert-${a.rule}`}><span className={`badge ${a.severity}`}>{a.severity}</span> {a.summary || a.rule} <span className="muted">since {f.time(a.starts_at)}</span>
-              {operator && <> <button type="button" onClick={() => send("silence", { target: a.key, duration_seconds: 7200, reason: "silenced in the console" })}>Silence 2 h</button></>}
+              {a.acknowledged && <span className="badge info" data-testid="acknowledged"> acknowledged by {a.acknowledged_by}</span>}
+              {operator && <div className="row wrap">
+                {!a.acknowledged && <button type="button" onClick={() => send("ack", { target: a.key, reason: "acknowledged in the console" })}>Acknowledge</button>}
+                <button type="button" onClick={() => send("silence", { target: a.key, duration_seconds: 7200, reason: "silenced in the console" })}>Silence 2 h</button>
+              </div>}
             </li>
           ))}
         </ul>

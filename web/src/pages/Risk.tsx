@@ -1,7 +1,5 @@
 import { useState } from "react";
-import { formatUnits } from "viem";
 import { StreamState, Payload } from "../stream";
-import { useApi } from "../useApi";
 import { SeriesChart } from "../SeriesChart";
 import * as f from "../format";
 
@@ -18,8 +16,6 @@ export function Risk({ stream, token }: { stream: StreamState; token: string }) 
   const l = stream.latest["liquidity.state"];
   const [period, setPeriod] = useState(3600);
   const [series, setSeries] = useState("reserve_ratio");
-  const snapshot = useApi<Payload>("/api/v1/snapshot", token, stream.version);
-  const validators: Payload[] = snapshot.data?.validators ?? [];
   return (
     <>
       <section className="card">
@@ -67,27 +63,6 @@ export function Risk({ stream, token }: { stream: StreamState; token: string }) 
               {(l?.positions as Payload[] | undefined)?.map((p) => (
                 <tr key={p.pool}><td>{p.pair}</td><td>{f.usd(p.value_usd)}</td><td>{f.pct(p.actual_weight)} ({f.pct(p.target_weight)})</td>
                   <td>{p.in_range ? "yes" : "no"}</td><td>{f.pct(p.impermanent_loss, 2)}</td><td>{f.usd(p.fees_earned_usd)}</td></tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      </section>
-      <section className="card">
-        <h2>Validators</h2>
-        {snapshot.error && <p className="error">{snapshot.error}</p>}
-        {validators.length === 0 && <p className="muted">No validator round yet.</p>}
-        <div className="scroll">
-          <table data-testid="validators">
-            <thead><tr><th>Operator</th><th>In set</th><th>Commission</th><th>Missed blocks</th><th>Our delegation</th><th>APY</th></tr></thead>
-            <tbody>
-              {validators.map((v) => (
-                <tr key={v.operator}>
-                  <td className="mono small">{v.operator}</td><td>{v.in_validator_set ? "yes" : "no"}</td>
-                  <td>{(Number(v.commission_thousandths) / 10).toFixed(1)}%</td>
-                  <td>{v.missed_blocks} (misdemeanour at {v.misdemeanor_threshold})</td>
-                  <td>{v.our_delegation != null ? f.tokens(formatUnits(BigInt(v.our_delegation), 18), "CORE", 2) : "—"}</td>
-                  <td>{f.pct(v.estimated_apy, 2)}</td>
-                </tr>
               ))}
             </tbody>
           </table>
