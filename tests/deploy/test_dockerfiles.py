@@ -41,7 +41,30 @@ def test_dockerfile__layers__dependencies_cached_before_sources(spec: ServiceSpe
     assert lines[-1] == f'ENTRYPOINT ["python", "-m", "{spec.module}"]'
 
 
+def test_gateway_dockerfile__builds_the_console__and_serves_its_dist() -> None:
+    """A Node stage builds web/ from its lockfile; the runtime copies dist/ where the gateway's
+    static_dir setting (BALLAST_GATEWAY_STATIC_DIR) points, which it mounts at /."""
+    from ballast.gateway.settings import GatewaySettings  # noqa: PLC0415
+
+    text = (ROOT / "services" / "gateway" / "Dockerfile").read_text()
+    lines = text.splitlines()
+    web = text.index(" AS web\n")
+    lock = text.index("COPY web/package.json web/package-lock.json ./")
+    assert web < lock < text.index("npm ci") < text.index("COPY web ./") < text.index(
+        "RUN npm run build") < text.index(" AS runtime")
+    assert "COPY --from=web /web/dist /app/web" in lines
+    assert text.index("COPY --from=web") > text.index(" AS runtime")
+    env = next(line for line in lines if "BALLAST_GATEWAY_HTTP_PORT" in line).split()
+    assert "BALLAST_GATEWAY_STATIC_DIR=/app/web" in env
+    assert "static_dir" in GatewaySettings.model_fields
+    assert GatewaySettings.model_config.get("env_prefix") == "BALLAST_GATEWAY_"
+    for other in SERVICES:
+        if other.name != "gateway":
+            assert " AS web" not in (ROOT / "services" / other.name / "Dockerfile").read_text()
+
+
 def test_dockerignore__venvs_and_caches__left_out() -> None:
     ignored = (ROOT / ".dockerignore").read_text().splitlines()
-    for entry in (".git", ".venv", "**/__pycache__", "**/.ruff_cache", "services/*/tests"):
+    for entry in (".git", ".venv", "**/__pycache__", "**/.ruff_cache", "services/*/tests",
+                  "**/node_modules", "web/dist"):
         assert entry in ignored
