@@ -2,19 +2,23 @@
 
 One story on one devnet (see conftest.py), in order:
 price     the console loads, connected, and the PSTR consensus price on screen follows the market
-          (also at 390 px); an operator silences an open alert; the treasury & risk page shows
-          holdings and validators
+          (also at 390 px); an operator silences an open alert and acknowledges it; the treasury
+          & risk page shows holdings
 approve   a crash makes an intervention over the approval threshold: it shows as pending, an
           operator clicks Approve, the page shows it executed with its transaction hash, on-chain
 deposit   an investor deposits CORE with a devnet test account and sees BASKET minted; the
-          deposit shows on the ETF page
+          deposit shows on the ETF page; then coreBTC (from the devnet's faucet, approved, then
+          deposited) mints BASKET too
 queue     a withdrawal larger than the buffer is queued: the page shows its position and wait
+keyboard  Tab reaches the navigation with a visible focus ring; Enter opens the Oracle &
+          validators page (sources and validators); Tab reaches a page's button and Enter sends it
 reconnect the stream is cut and refused for a while: the badge says reconnecting, then connected,
           and the page is live again
 """
 
 from __future__ import annotations
 
+import json
 import re
 from decimal import Decimal
 from typing import Any
@@ -57,7 +61,9 @@ async def test_console__scenario_moves_pstr__price_on_screen_follows(stack: Any)
     await page.screenshot(path=str(stack.shots / "console-overview.png"), full_page=True)
 
     # an operator silences an open alert from the overview: the alerts service records it
-    alert = page.locator("[data-testid^='alert-']").first
+    key = await page.locator("li[data-key]").first.get_attribute("data-key", timeout=WAIT_MS)
+    assert key
+    alert = page.locator(f"li[data-key={json.dumps(key)}]")
     await alert.get_by_role("button", name="Silence 2 h").click()
     await expect(page.get_by_test_id("alert-message")).to_have_text("silence sent",
                                                                     timeout=WAIT_MS)
@@ -65,6 +71,15 @@ async def test_console__scenario_moves_pstr__price_on_screen_follows(stack: Any)
                " ON a.key = s.matchers->>'key'"
     await stack.until(lambda: e2e.fetch(silences), 30, "the silence in alerts_silences")
     assert [r["created_by"] for r in await e2e.fetch(silences)] == ["local"]
+    # and acknowledges it (control.ack through the gateway): the page shows it acknowledged
+    await alert.get_by_role("button", name="Acknowledge").click()
+    await expect(page.get_by_test_id("alert-message")).to_have_text("ack sent", timeout=WAIT_MS)
+    await expect(alert.get_by_test_id("acknowledged")).to_contain_text(
+        "acknowledged by local", timeout=WAIT_MS)
+    await expect(alert.get_by_role("button", name="Acknowledge")).to_have_count(0)
+    acked = await e2e.fetch("SELECT acknowledged, acknowledged_by FROM alerts_state WHERE key = $1",
+                            key)
+    assert [(r["acknowledged"], r["acknowledged_by"]) for r in acked] == [(True, "local")]
     phone = await stack.page("overview", width=390, height=844)
     await expect(phone.get_by_test_id("price-PSTR")).to_have_text(f"${after:.4f}", timeout=WAIT_MS)
     assert await phone.evaluate("document.documentElement.scrollWidth") <= 390
@@ -72,8 +87,6 @@ async def test_console__scenario_moves_pstr__price_on_screen_follows(stack: Any)
 
     risk = await stack.page("risk")
     await expect(risk.get_by_test_id("holdings")).to_contain_text("PUMP", timeout=WAIT_MS)
-    await expect(risk.get_by_test_id("validators").locator("tbody tr")).not_to_have_count(
-        0, timeout=WAIT_MS)
     await risk.screenshot(path=str(stack.tmp / "console-risk.png"), full_page=True)
 
 
@@ -150,6 +163,24 @@ async def test_invest__deposit_with_test_account__basket_minted_and_on_etf_page(
     await expect(events).to_contain_text(f"{DEPOSIT_CORE:,} CORE")
     await etf.screenshot(path=str(stack.tmp / "etf-deposit.png"), full_page=True)
 
+    # coreBTC: the devnet's faucet, then a deposit (the page approves the basket first)
+    basket_before = await page.get_by_test_id("basket-balance").inner_text()
+    await page.get_by_test_id("deposit-asset").select_option(label="coreBTC")
+    await page.get_by_role("button", name="Get 0.1 test coreBTC").click()
+    await expect(page.get_by_test_id("corebtc-balance")).to_have_text("0.1 coreBTC",
+                                                                      timeout=WAIT_MS)
+    await page.get_by_test_id("deposit-amount").fill("0.05")
+    await expect(page.get_by_test_id("deposit-preview")).to_contain_text(
+        re.compile(r"coreBTC at \$[\d,.]+: about [\d,.]+ BASKET minted"), timeout=WAIT_MS)
+    await page.get_by_role("button", name="Deposit", exact=True).click()
+    await expect(page.get_by_test_id("tx-status")).to_contain_text(
+        re.compile(r"Deposited 0\.05 coreBTC: minted [\d,.]+ BASKET"), timeout=WAIT_MS)
+    await expect(page.get_by_test_id("corebtc-balance")).to_have_text("0.05 coreBTC",
+                                                                      timeout=WAIT_MS)
+    await expect(page.get_by_test_id("basket-balance")).not_to_have_text(basket_before,
+                                                                        timeout=WAIT_MS)
+    await page.screenshot(path=str(stack.tmp / "invest-corebtc-390.png"), full_page=True)
+
 
 async def test_invest__withdrawal_over_the_buffer__queued_with_position_and_wait(
     stack: Any,
@@ -177,6 +208,47 @@ async def test_invest__withdrawal_over_the_buffer__queued_with_position_and_wait
     await expect(queued).to_contain_text(
         re.compile(r"position \d+ in line, expected wait (6|7) d"), timeout=WAIT_MS)
     await page.screenshot(path=str(stack.tmp / "invest-queued.png"), full_page=True)
+
+
+async def test_console__keyboard__tab_reaches_nav_and_buttons_enter_activates(
+    stack: Any,
+) -> None:
+    page = await stack.page("overview")
+    await expect(page.get_by_test_id("connection")).to_have_text("connected", timeout=WAIT_MS)
+    await page.locator("body").focus()
+    # Tab from the top: the navigation's links come first, each with a visible focus ring
+    reached = await _tab_until(page, "Oracle & validators", 15)
+    assert reached[:2] == ["Overview", "Treasury & risk"], reached
+    assert await page.evaluate("document.activeElement.matches(':focus-visible')")
+    outline = await page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline not in ("", "none"), outline
+    await page.keyboard.press("Enter")
+    await expect(page).to_have_url(re.compile(r"#/oracle$"))
+    await expect(page.get_by_test_id("oracle-PSTR")).to_contain_text("used", timeout=WAIT_MS)
+    await expect(page.get_by_test_id("validators").locator("tbody tr")).not_to_have_count(
+        0, timeout=WAIT_MS)
+    await page.screenshot(path=str(stack.tmp / "console-oracle.png"), full_page=True)
+
+    # on the interventions page, Tab reaches the operator's Resume button; Enter sends it
+    await page.goto(f"{stack.gateway_url}/#/interventions")
+    await expect(page.get_by_role("button", name="Resume")).to_be_visible(timeout=WAIT_MS)
+    await page.locator("body").focus()
+    await _tab_until(page, "Resume", 30)
+    assert await page.evaluate("document.activeElement.matches(':focus-visible')")
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_test_id("control-message")).to_have_text("resume sent",
+                                                                      timeout=WAIT_MS)
+
+
+async def _tab_until(page: Page, text: str, presses: int) -> list[str]:
+    """Press Tab until the focused element's text is `text`; the texts focused on the way."""
+    seen: list[str] = []
+    for _ in range(presses):
+        await page.keyboard.press("Tab")
+        seen.append((await page.evaluate("document.activeElement?.textContent ?? ''")).strip())
+        if seen[-1] == text:
+            return seen
+    raise AssertionError(f"Tab did not reach {text!r} in {presses} presses: {seen}")
 
 
 async def test_console__stream_cut__reconnecting_then_connected_and_live(stack: Any) -> None:

@@ -81,7 +81,7 @@ export function Overview({ stream, token, operator }: { stream: StreamState; tok
         {alerts.data?.length === 0 && <p className="muted">None firing.</p>}
         <ul>
           {alerts.data?.map((a) => (
-            <li key={a.key} data-testid={`alert-${a.rule}`}><span className={`badge ${a.severity}`}>{a.severity}</span> {a.summary || a.rule} <span className="muted">since {f.time(a.starts_at)}</span>
+            <li key={a.key} data-key={a.key} data-testid={`alert-${a.rule}`}><span className={`badge ${a.severity}`}>{a.severity}</span> {a.summary || a.rule} <span className="muted">since {f.time(a.starts_at)}</span>
               {a.acknowledged && <span className="badge info" data-testid="acknowledged"> acknowledged by {a.acknowledged_by}</span>}
               {operator && <div className="row wrap">
                 {!a.acknowledged && <button type="button" onClick={() => send("ack", { target: a.key, reason: "acknowledged in the console" })}>Acknowledge</button>}
