@@ -57,3 +57,11 @@ export function useGatewayStream(token: string): StreamState {
     : opened.current ? "reconnecting" : "connecting";
   return { status, latest: latest.current, log: log.current, version };
 }
+
+/** The latest consensus per symbol (prices.consensus.<symbol>), by symbol. */
+export function consensusPrices(latest: Record<string, Payload>): [string, Payload][] {
+  return Object.entries(latest)
+    .filter(([s]) => s.startsWith("prices.consensus."))
+    .map(([s, p]) => [s.slice("prices.consensus.".length), p] as [string, Payload])
+    .sort(([a], [b]) => a.localeCompare(b));
+}

@@ -2,7 +2,7 @@
 // consensus over them (prices.consensus.*, live); the validators' latest round (the snapshot).
 import { useEffect, useState } from "react";
 import { formatUnits } from "viem";
-import { StreamState, Payload } from "../stream";
+import { consensusPrices, StreamState, Payload } from "../stream";
 import { useApi } from "../useApi";
 import * as f from "../format";
 
@@ -55,10 +55,7 @@ function Consensus({ symbol, p, now }: { symbol: string; p: Payload; now: number
 export function Oracle({ stream, token }: { stream: StreamState; token: string }) {
   const [now, setNow] = useState(Date.now());
   useEffect(() => { const t = setInterval(() => setNow(Date.now()), 1000); return () => clearInterval(t); }, []);
-  const prices = Object.entries(stream.latest)
-    .filter(([s]) => s.startsWith("prices.consensus."))
-    .map(([s, p]) => [s.slice("prices.consensus.".length), p] as [string, Payload])
-    .sort(([a], [b]) => a.localeCompare(b));
+  const prices = consensusPrices(stream.latest);
   const snapshot = useApi<Payload>("/api/v1/snapshot", token, stream.version);
   const validators: Payload[] = snapshot.data?.validators ?? [];
   return (

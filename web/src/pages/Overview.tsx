@@ -1,4 +1,4 @@
-import { StreamState, Payload } from "../stream";
+import { consensusPrices, StreamState, Payload } from "../stream";
 import { useApi } from "../useApi";
 import * as f from "../format";
 import { SeriesChart } from "../SeriesChart";
@@ -19,10 +19,7 @@ export function Overview({ stream, token, operator }: { stream: StreamState; tok
   const t = latest["treasury.state"];
   const h = latest["health.score"];
   const d = latest["intervention.decided"];
-  const prices = Object.entries(latest)
-    .filter(([s]) => s.startsWith("prices.consensus."))
-    .map(([s, p]) => [s.slice("prices.consensus.".length), p] as [string, Payload])
-    .sort(([a], [b]) => a.localeCompare(b));
+  const prices = consensusPrices(latest);
   const alerts = useApi<Payload[]>("/api/v1/alerts", token, stream.version);
   return (
     <>
