@@ -32,7 +32,8 @@ from eth_account import Account
 from ballast.devnet.deployer import TREASURY_KEY
 from ballast.testing.natsserver import owned_by, stream_names
 
-from .test_intervention_path import crash_until_act, start_calm
+# the intervention path's steps, as that module drives them (a sibling test module)
+from .test_intervention_path import crash_until_act, start_calm  # noqa: TID252
 
 pytestmark = pytest.mark.e2e
 
@@ -41,28 +42,27 @@ DSN_PASSWORD = "dbpw-" + secrets.token_hex(12)
 REPORT_TOKEN = "rptk-" + secrets.token_hex(16)
 
 
+async def execute(url: str, *statements: str) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        for statement in statements:
+            await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
 @pytest.fixture
 async def database_url(database_url: str) -> AsyncIterator[str]:
     """The test's database reached as a role of its own, with a password in the URL."""
     role = f"leak_{secrets.token_hex(4)}"
     parts = urlsplit(database_url)
-    name = parts.path.lstrip("/")
-    conn = await asyncpg.connect(database_url)
-    try:
-        await conn.execute(f"CREATE ROLE {role} LOGIN PASSWORD '{DSN_PASSWORD}'")
-        await conn.execute(f'GRANT ALL ON DATABASE "{name}" TO {role}')
-        await conn.execute(f"GRANT ALL ON SCHEMA public TO {role}")
-    finally:
-        await conn.close()
+    await execute(database_url, f"CREATE ROLE {role} LOGIN PASSWORD '{DSN_PASSWORD}'",
+                  f'GRANT ALL ON DATABASE "{parts.path.lstrip("/")}" TO {role}',
+                  f"GRANT ALL ON SCHEMA public TO {role}")
     host = parts.netloc.rsplit("@", 1)[-1]
     yield urlunsplit(parts._replace(netloc=f"{role}:{quote(DSN_PASSWORD)}@{host}"))
-    conn = await asyncpg.connect(database_url)
-    try:
-        await conn.execute(f"REASSIGN OWNED BY {role} TO CURRENT_USER")
-        await conn.execute(f"DROP OWNED BY {role}")
-        await conn.execute(f"DROP ROLE {role}")
-    finally:
-        await conn.close()
+    await execute(database_url, f"REASSIGN OWNED BY {role} TO CURRENT_USER",
+                  f"DROP OWNED BY {role}", f"DROP ROLE {role}")
 
 
 @pytest.fixture
@@ -145,14 +145,15 @@ async def database_text(database_url: str) -> str:
         tables = await conn.fetch("SELECT schemaname, tablename FROM pg_tables "
                                   "WHERE schemaname NOT IN ('pg_catalog', 'information_schema')")
         rows = [str(r) for t in tables for r in await conn.fetch(
-            f'SELECT t::text FROM "{t[0]}"."{t[1]}" t')]
+            f'SELECT t::text FROM "{t[0]}"."{t[1]}" t')]  # noqa: S608 - catalog names
     finally:
         await conn.close()
     return "\n".join(rows)
 
 
 def get(url: str, token: str, seconds: float = 5.0) -> str:
-    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    request = urllib.request.Request(  # noqa: S310 - loopback http
+        url, headers={"Authorization": f"Bearer {token}"})
     with urllib.request.urlopen(request, timeout=seconds) as resp:  # noqa: S310 - loopback
         return resp.read(4096).decode(errors="replace")
 

@@ -6,18 +6,13 @@ streams (SSE `/api/v1/events`, the WebSocket) are left out: they do not end."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ballast.gateway.main import Gateway, build_app
-from ballast.testing.threaded import http_request, quote, running_in_thread
-
-from ..conftest import OPERATOR_TOKEN, VIEWER_TOKEN, settings_for, tokens
+from ballast.testing.threaded import http_request, quote
 
 pytestmark = pytest.mark.integration
 
@@ -46,17 +41,9 @@ CONTROL = st.fixed_dictionaries({}, optional={
 })
 BODY = st.one_of(st.none(), st.binary(max_size=32), JSON.map(json.dumps).map(str.encode),
                  CONTROL.map(json.dumps).map(str.encode))
+VIEWER_TOKEN, OPERATOR_TOKEN = "viewer-token-for-tests", "operator-token-for-tests"  # conftest's
 TOKEN = st.sampled_from([None, VIEWER_TOKEN, OPERATOR_TOKEN, "wrong", ""])
 FUZZ = settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
-
-
-@pytest.fixture
-def base(database_url: str, nats_server: Any, bus_namespace: str) -> Iterator[str]:
-    settings = settings_for(database_url, nats_server.url, bus_namespace,
-                            heartbeat_interval_seconds=30.0)
-    with running_in_thread(lambda: build_app(settings, tokens=tokens())) as gateway:
-        assert isinstance(gateway, Gateway)
-        yield f"http://127.0.0.1:{gateway.api_port}"
 
 
 @FUZZ
@@ -80,6 +67,6 @@ def fuzz_once(base: str, operation: tuple[str, str, list[str]], data: st.DataObj
 
 
 def test_gateway_api__fuzzed_requests_from_the_openapi_document__never_a_server_error(
-    base: str,
+    api_in_thread: str,
 ) -> None:
-    fuzz_once(base)
+    fuzz_once(api_in_thread)

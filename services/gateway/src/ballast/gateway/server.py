@@ -65,7 +65,8 @@ class TokenQueryToHeader:
 def _bearer(name: bytes, value: bytes) -> bool:
     """An `Authorization: Bearer <token>` header (what api/auth.py takes before the query)."""
     scheme, _, token = value.decode("latin-1").partition(" ")
-    return name.lower() == b"authorization" and scheme.lower() == "bearer" and bool(token.strip())
+    is_auth = name.lower() == b"authorization"
+    return is_auth and scheme.lower() == "bearer" and bool(token.strip())
 
 
 def _quiet_uvicorn() -> None:
@@ -99,7 +100,8 @@ class ApiServer:
         sock.setblocking(False)
         self.bound_port = int(sock.getsockname()[1])
         config = uvicorn.Config(
-            TokenQueryToHeader(self.api), log_config=None, access_log=False, lifespan="off", ws="websockets-sansio",
+            TokenQueryToHeader(self.api), log_config=None, access_log=False, lifespan="off",
+            ws="websockets-sansio",
             ws_ping_interval=20.0, ws_ping_timeout=20.0, timeout_graceful_shutdown=3,
             backlog=2048,
         )
