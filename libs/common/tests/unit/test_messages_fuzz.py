@@ -70,3 +70,10 @@ def test_decode__the_models_keys_with_odd_values__validation_error_or_a_model(
     obj = data.draw(keyed(model))
     decodes_or_rejects(model, obj)
     decodes_or_rejects(model, json.dumps(obj))
+
+
+@pytest.mark.parametrize("instant", ["9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+23:59"])
+def test_decode__an_instant_past_the_calendar_in_utc__validation_error(instant: str) -> None:
+    """Found by the fuzz: converting to UTC overflowed (an OverflowError, not a rejection)."""
+    with pytest.raises(ValidationError):
+        messages.Heartbeat.model_validate({"started_at": instant})
