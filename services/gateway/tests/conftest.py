@@ -4,7 +4,7 @@ publisher of bus messages into the test's namespace."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -100,3 +100,15 @@ async def harness(gateway_factory: Callable[..., Any]) -> AsyncIterator[Harness]
     await h.nc.drain()
     await h.gateway.stop()
 
+
+
+@pytest.fixture
+def api_in_thread(database_url: str, nats_server: Any, bus_namespace: str) -> Iterator[str]:
+    """A gateway on its own event loop in a thread (for synchronous tests, e.g. hypothesis's):
+    the base URL of its API; tokens as `Harness.viewer` / `Harness.operator`."""
+    from ballast.testing.threaded import running_in_thread  # noqa: PLC0415
+
+    settings = settings_for(database_url, nats_server.url, bus_namespace,
+                            heartbeat_interval_seconds=30.0)
+    with running_in_thread(lambda: build_app(settings, tokens=tokens())) as gateway:
+        yield f"http://127.0.0.1:{gateway.api_port}"

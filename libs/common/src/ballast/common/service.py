@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from ballast.common.bus import Bus, BusConfig
 from ballast.common.db import Database
 from ballast.common.heartbeat import heartbeat_loop
 from ballast.common.observability import OpsServer, build_tracer_provider, configure_logging
+from ballast.common.schedule import Clock, Schedule, ensure_table, wall_clock
 from ballast.common.settings import ServiceSettings
 from ballast.common.subjects import Namespace
 
@@ -69,7 +71,8 @@ class Service:
             settings.http_host,
             settings.http_port,
         )
-        self._jobs: list[tuple[str, float, Job]] = []
+        self._jobs: list[tuple[str, float, Job, bool]] = []
+        self.schedules: dict[str, Schedule] = {}
         self._supervised: list[tuple[str, Job]] = []
         self._on_start: list[Job] = []
         self._on_stop: list[Job] = []
@@ -77,11 +80,29 @@ class Service:
         self._stopping = asyncio.Event()
 
     # ------------------------------------------------------------------ registration
-    def every(self, seconds: float, name: str) -> Callable[[Job], Job]:
-        """Decorator: run `job` every `seconds` while the service runs (errors are logged)."""
+    def every(self, seconds: float, name: str, *, aligned: bool = False) -> Callable[[Job], Job]:
+        """Decorator: run `job` at start, then every `seconds` while the service runs (errors
+        are logged). A process-local tick: each replica runs it. `aligned`: after the first
+        run, at the epoch-aligned UTC boundaries of `seconds` rather than `seconds` apart."""
 
         def register(job: Job) -> Job:
-            self._jobs.append((name, seconds, job))
+            self._jobs.append((name, seconds, job, aligned))
+            return job
+
+        return register
+
+    def schedule(
+        self, seconds: float, name: str, *, clock: Clock | None = None,
+        at_first_start: bool = True,
+    ) -> Callable[[Job], Job]:
+        """Decorator: run `job` once per epoch-aligned UTC period of `seconds`, across replicas
+        and restarts, caught up once after a downtime (`ballast.common.schedule`)."""
+
+        def register(job: Job) -> Job:
+            self.schedules[name] = Schedule(
+                self.database, f"{self.name}.{name}", seconds, job,
+                clock=clock or wall_clock, at_first_start=at_first_start,
+            )
             return job
 
         return register
@@ -128,8 +149,14 @@ class Service:
                 name="heartbeat",
             )
         )
-        for name, seconds, job in self._jobs:
-            self._tasks.append(asyncio.create_task(self._repeat(name, seconds, job), name=name))
+        for name, seconds, job, aligned in self._jobs:
+            self._tasks.append(
+                asyncio.create_task(self._repeat(name, seconds, job, aligned), name=name)
+            )
+        if self.schedules:
+            await ensure_table(self.database)
+        for name, scheduled in self.schedules.items():
+            self._tasks.append(asyncio.create_task(scheduled.run(), name=name))
         for name, work in self._supervised:
             self._tasks.append(asyncio.create_task(self._restart(name, work), name=name))
         log.info("service started", extra={"http_port": self.ops.bound_port})
@@ -177,13 +204,13 @@ class Service:
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, 30.0)
 
-    async def _repeat(self, name: str, seconds: float, job: Job) -> None:
+    async def _repeat(self, name: str, seconds: float, job: Job, aligned: bool) -> None:
         while True:
             try:
                 await job()
             except Exception:
                 log.exception("job failed", extra={"job": name})
-            await asyncio.sleep(seconds)
+            await asyncio.sleep(seconds - time.time() % seconds if aligned else seconds)
 
 
 class ServiceApp:

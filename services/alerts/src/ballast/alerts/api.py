@@ -85,6 +85,14 @@ def _bad(reason: str) -> web.HTTPBadRequest:
     )
 
 
+def _text(value: object, what: str) -> str:
+    """A string Postgres can store (text takes no NUL character): 400 otherwise."""
+    text = str(value)
+    if "\x00" in text:
+        raise _bad(f"{what}: no NUL characters")
+    return text
+
+
 class AlertsApi:
     def __init__(
         self, backend: AlertsBackend, hub: StreamHub, keepalive_seconds: float = 15.0
@@ -118,8 +126,8 @@ class AlertsApi:
 
     async def ack(self, request: web.Request) -> web.Response:
         body = await _json(request)
-        by = str(body.get("by") or request.headers.get("X-User") or "api")
-        record = await self.backend.acknowledge(request.match_info["key"], by)
+        by = _text(body.get("by") or request.headers.get("X-User") or "api", "by")
+        record = await self.backend.acknowledge(_text(request.match_info["key"], "key"), by)
         if record is None:
             raise web.HTTPNotFound(
                 text=json.dumps({"error": "no such alert"}), content_type="application/json"
@@ -141,24 +149,24 @@ class AlertsApi:
                 expires = datetime.fromisoformat(str(body["expires_at"]))
             else:
                 expires = now + timedelta(seconds=float(body.get("duration_seconds", 3600)))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise _bad("expires_at (ISO 8601 with zone) or duration_seconds") from None
         if expires.tzinfo is None or expires <= now:
             raise _bad("expires_at must be a future time with a zone")
         pairs: dict[Any, Any] = matchers  # pyright: ignore[reportUnknownVariableType]
         silence = Silence(
-            id=str(body.get("id") or uuid.uuid4()),
-            matchers={str(k): str(v) for k, v in pairs.items()},
+            id=_text(body.get("id") or uuid.uuid4(), "id"),
+            matchers={_text(k, "matchers"): _text(v, "matchers") for k, v in pairs.items()},
             starts_at=now,
             expires_at=expires,
-            created_by=str(body.get("by", "api")),
-            reason=str(body.get("reason", "")),
+            created_by=_text(body.get("by", "api"), "by"),
+            reason=_text(body.get("reason", ""), "reason"),
         )
         await self.backend.add_silence(silence)
         return web.json_response(silence_json(silence), status=201)
 
     async def delete_silence(self, request: web.Request) -> web.Response:
-        if not await self.backend.expire_silence(request.match_info["id"]):
+        if not await self.backend.expire_silence(_text(request.match_info["id"], "id")):
             raise web.HTTPNotFound(
                 text=json.dumps({"error": "no such silence"}), content_type="application/json"
             )

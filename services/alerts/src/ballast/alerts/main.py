@@ -83,9 +83,10 @@ class AlertsApp(ServiceApp):
         service.every(RETENTION_CHECK_SECONDS, "alerts-retention")(self.core.prune)
         self.status_report = StatusReportSender.configured(settings, channels, clock())
         if self.status_report is not None:
-            service.every(self.status_report.check_seconds, "status-report")(
-                self._send_status_report
-            )
+            service.schedule(
+                self.status_report.every.total_seconds(), "status-report", clock=clock,
+                at_first_start=False,
+            )(self.status_report.send)
 
     async def _open(self) -> None:
         await self.core.start()
@@ -100,10 +101,6 @@ class AlertsApp(ServiceApp):
             asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
         await self.worker.close()
         await self.core.stop()
-
-    async def _send_status_report(self) -> None:
-        if self.status_report is not None:
-            await self.status_report.check(self.clock())
 
 
 def build_app(

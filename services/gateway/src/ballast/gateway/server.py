@@ -2,7 +2,9 @@
 
 The service's ops port (/metrics, /healthz, /readyz) stays as in every service; the API has its
 own port so probes and scrapes never queue behind a thousand streams. No access log: request
-lines can carry `?access_token=`.
+lines can carry `?access_token=`. Nor do the request spans (FastAPI's telemetry records
+`url.query`): an HTTP request's `access_token` moves to its Authorization header before the app
+sees the request (TokenQueryToHeader).
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import logging
 import re
 import socket
 from collections.abc import Generator
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 import uvicorn
 from fastapi import FastAPI
@@ -33,6 +37,36 @@ class RedactTokens(logging.Filter):
             if hasattr(record, key):
                 delattr(record, key)
         return True
+
+
+class TokenQueryToHeader:
+    """ASGI wrapper: an HTTP request's `?access_token=` leaves the query string (so no span,
+    log or error page records it) and becomes `Authorization: Bearer` unless the request has one
+    (the header wins, as in api/auth.py). WebSockets keep theirs: their spans carry no query."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        query: bytes = scope.get("query_string", b"") if scope.get("type") == "http" else b""
+        if b"access_token=" in query:
+            pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+            tokens = [v for k, v in pairs if k == "access_token"]
+            rest = [(k, v) for k, v in pairs if k != "access_token"]
+            headers = list(scope.get("headers", []))
+            if tokens and not any(_bearer(k, v) for k, v in headers):
+                headers = [(k, v) for k, v in headers if k.lower() != b"authorization"]
+                headers.append((b"authorization", f"Bearer {tokens[0]}".encode("latin-1")))
+            scope = {**scope, "query_string": urlencode(rest).encode("latin-1"),
+                     "headers": headers}
+        await self.app(scope, receive, send)
+
+
+def _bearer(name: bytes, value: bytes) -> bool:
+    """An `Authorization: Bearer <token>` header (what api/auth.py takes before the query)."""
+    scheme, _, token = value.decode("latin-1").partition(" ")
+    is_auth = name.lower() == b"authorization"
+    return is_auth and scheme.lower() == "bearer" and bool(token.strip())
 
 
 def _quiet_uvicorn() -> None:
@@ -66,7 +100,8 @@ class ApiServer:
         sock.setblocking(False)
         self.bound_port = int(sock.getsockname()[1])
         config = uvicorn.Config(
-            self.api, log_config=None, access_log=False, lifespan="off", ws="websockets-sansio",
+            TokenQueryToHeader(self.api), log_config=None, access_log=False, lifespan="off",
+            ws="websockets-sansio",
             ws_ping_interval=20.0, ws_ping_timeout=20.0, timeout_graceful_shutdown=3,
             backlog=2048,
         )

@@ -101,21 +101,34 @@ class TreasuryApp(ServiceApp):
         subscribe(service.bus, self.core)
         service.on_start(self.core.start)
         service.on_stop(self.core.stop)
-        self._schedule(settings)
+        self._schedule(settings, clock)
         service.ops.app.router.add_post("/reports/risk", self.risk_on_demand)
 
-    def _schedule(self, settings: TreasurySettings) -> None:
+    def _schedule(self, settings: TreasurySettings, clock: Clock) -> None:
+        """Housekeeping ticks (`every`, each replica) and the seed's schedules (`schedule`: once
+        per UTC-aligned period across replicas and restarts, caught up once after downtime).
+
+        The 5-minute state cycle is a tick aligned to the clock: each replica's state (in
+        memory, restored at start) must be current, and it is also recomputed on each change.
+        The hourly accumulation checks every minute against its own per-hour claim (row and
+        outbox request in one transaction; an emergency stop leaves the hour open for later).
+        """
         core, every = self.core, self.service.every
         every(settings.chain_interval_seconds, "chain")(core.refresh_chain)
         every(PRICE_WRITE_SECONDS, "prices")(core.save_prices)
-        every(settings.state_interval_seconds, "state")(self._state_job)
+        every(settings.state_interval_seconds, "state", aligned=True)(self._state_job)
         every(min(ACCUMULATION_CHECK_SECONDS, settings.accumulation_interval_seconds),
               "accumulate")(self._accumulate_job)
-        every(settings.risk_interval_seconds, "risk")(self._risk_job)
-        every(settings.liquidity_interval_seconds, "liquidity")(self._liquidity_job)
-        every(settings.performance_interval_seconds, "performance")(self._performance_job)
         every(86_400, "prune")(core.prune)
         every(OUTBOX_RELAY_SECONDS, "outbox")(core.relay)
+        schedule = self.service.schedule
+        schedule(settings.risk_interval_seconds, "risk", clock=clock)(self._risk_job)
+        schedule(settings.liquidity_interval_seconds, "liquidity", clock=clock)(
+            self._liquidity_job
+        )
+        schedule(settings.performance_interval_seconds, "performance", clock=clock)(
+            self._performance_job
+        )
 
     async def _state_job(self) -> None:
         await self.core.recompute()

@@ -26,7 +26,10 @@ SCHEMA_VERSION = 1
 
 
 def _to_utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59-23:59 is past the calendar in UTC
+        raise ValueError("the instant is outside the years 1 to 9999 in UTC") from None
 
 
 def _reject_float(value: Any) -> Any:

@@ -3,8 +3,10 @@
 
 The gateway renders the page (`GET /api/v1/report`, the same as `ballast report`); this service
 owns the channels, so it fetches the page with its viewer token and sends it through apprise.
-Reports go out at fixed UTC slots (00, 06, 12, 18 h for 6 hours), never at start: a restart
-neither repeats nor skips a slot it lived through. A failed send is retried on the next check.
+Reports go out at fixed UTC slots (00, 06, 12, 18 h for 6 hours), never at a first start: the
+service runs `send` on a `ballast.common.schedule` (one report per slot across replicas and
+restarts, one catch-up report after a downtime spanning slots). A failed send raises, so the
+slot's claim rolls back and the send is retried on the next check.
 """
 
 from __future__ import annotations
@@ -19,6 +21,10 @@ from ballast.alerts.adapters.channels import Channel, Channels
 from ballast.alerts.settings import AlertsSettings
 
 TITLE = "Ballast status report"
+
+
+class ReportNotSent(Exception):
+    """The page could not be fetched, or a channel did not take it."""
 
 
 def slot(now: datetime, every: timedelta) -> int:
@@ -49,21 +55,27 @@ class StatusReportSender:
         return cls(settings.report_url, settings.report_token.get_secret_value(), targets,
                    every, now)
 
-    @property
-    def check_seconds(self) -> float:
-        return min(60.0, self.every.total_seconds() / 10)
-
     async def check(self, now: datetime) -> bool:
-        """Send once when a new slot has begun; True when a report went out to every channel."""
+        """Send once when a new slot has begun; True when a report went out to every channel.
+        (One process's view; the service itself runs `send` on a shared schedule.)"""
         current = slot(now, self.every)
         if current == self.last_slot:
             return False
-        body = await self._fetch()
-        if body is None or not await self._send(body):
+        try:
+            await self.send()
+        except ReportNotSent:
             return False
         self.last_slot = current
-        self.sent += 1
         return True
+
+    async def send(self) -> None:
+        """Fetch the page and send it to every `report` channel; raise ReportNotSent if not."""
+        body = await self._fetch()
+        if body is None:
+            raise ReportNotSent(f"no report page from {self.url}")
+        if not await self._send(body):
+            raise ReportNotSent("a report channel did not take the report")
+        self.sent += 1
 
     async def _fetch(self) -> str | None:
         params = {"since": f"{int(self.every.total_seconds())}s", "format": "markdown"}

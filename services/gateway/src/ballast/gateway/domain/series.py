@@ -24,6 +24,8 @@ SERIES: dict[str, str] = {
 _DURATION = re.compile(r"^(\d+)(s|m|h|d)?$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
 _SYMBOL = re.compile(r"^[A-Za-z0-9_\-]{1,32}$")
+MAX_DURATION = timedelta(days=3660)
+"""The longest duration a query takes (ten years): longer ones would leave the calendar."""
 
 
 class QueryError(ValueError):
@@ -31,11 +33,14 @@ class QueryError(ValueError):
 
 
 def parse_duration(text: str) -> timedelta:
-    """`90`, `30s`, `5m`, `1h`, `1d` -> a timedelta (positive)."""
+    """`90`, `30s`, `5m`, `1h`, `1d` -> a timedelta (positive, at most MAX_DURATION)."""
     match = _DURATION.match(text.strip())
     if not match or int(match.group(1)) == 0:
         raise QueryError(f"{text!r}: a duration like 30s, 5m, 1h or 1d")
-    return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
+    seconds = int(match.group(1)) * _UNITS[match.group(2)]
+    if seconds > MAX_DURATION.total_seconds():
+        raise QueryError(f"{text!r}: at most {MAX_DURATION.days}d")
+    return timedelta(seconds=seconds)
 
 
 @dataclass(frozen=True)
@@ -67,7 +72,10 @@ def window(
 ) -> Window:
     """The window asked for; default the last 24 hours; at most `max_points` buckets."""
     end = end or now
-    start = start or end - timedelta(hours=24)
+    try:
+        start = start or end - timedelta(hours=24)
+    except OverflowError:
+        raise QueryError("to: a time after 0001-01-02") from None
     if start.tzinfo is None or end.tzinfo is None:
         raise QueryError("from and to must carry a time zone (RFC 3339, e.g. ...Z)")
     if start >= end:
