@@ -208,6 +208,15 @@ def _isolated(chain: Chain, core: dict[str, Contract]) -> Iterator[None]:
     chain.rpc("evm_revert", snapshot)
 
 
+@pytest.fixture
+def candidate(chain: Chain, core: dict[str, Contract]) -> str:
+    """One active candidate with a 100/1000 commission, not a validator: its operator."""
+    op = _addr(0xA1)
+    hub = core["CoreCandidateHub"]
+    chain.send(hub.functions.registerCandidate(op, _addr(0xC1), _addr(0xF1), 100, 10**22, ACTIVE))
+    return op
+
+
 def _register_validators(chain: Chain, core: dict[str, Contract], n: int) -> list[tuple[str, str]]:
     """n active validators (status 17) in CandidateHub and ValidatorSet: (operator, consensus)."""
     pairs = [(_addr(0xA000 + i), _addr(0xC000 + i)) for i in range(n)]
@@ -305,11 +314,9 @@ def test_candidate_hub__register_and_set_status__real_views_and_status_changed(
 
 
 def test_candidate_hub__jail_then_release__is_jailed_and_jail_map_follow(
-    chain: Chain, core: dict[str, Contract]
+    chain: Chain, core: dict[str, Contract], candidate: str
 ) -> None:
-    hub = core["CoreCandidateHub"]
-    op = _addr(0xA1)
-    chain.send(hub.functions.registerCandidate(op, _addr(0xC1), _addr(0xF1), 100, 10**22, ACTIVE))
+    hub, op = core["CoreCandidateHub"], candidate
     tag = chain.view(CANDIDATE_HUB, "getRoundTag()")
 
     receipt = chain.send(hub.functions.jail(op, tag + 3))
@@ -324,11 +331,9 @@ def test_candidate_hub__jail_then_release__is_jailed_and_jail_map_follow(
 
 
 def test_candidate_hub__set_commission_twice_in_a_round__keeps_first_last_round_value(
-    chain: Chain, core: dict[str, Contract]
+    chain: Chain, core: dict[str, Contract], candidate: str
 ) -> None:
-    hub = core["CoreCandidateHub"]
-    op = _addr(0xA1)
-    chain.send(hub.functions.registerCandidate(op, _addr(0xC1), _addr(0xF1), 100, 10**22, ACTIVE))
+    hub, op = core["CoreCandidateHub"], candidate
     chain.send(hub.functions.turnRound())  # a new round: the next change is the round's first
     tag = chain.view(CANDIDATE_HUB, "getRoundTag()")
 
