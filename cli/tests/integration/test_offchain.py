@@ -41,6 +41,11 @@ def devnet(anvil: Anvil, tmp_path_factory: pytest.TempPathFactory
 
 
 @pytest.fixture
+def market(anvil_snapshot: Anvil, devnet: tuple[Deployment, Path]) -> Market:
+    return Market(connect(anvil_snapshot.rpc_url), devnet[0])
+
+
+@pytest.fixture
 async def served(anvil_snapshot: Anvil, devnet: tuple[Deployment, Path]
                  ) -> AsyncIterator[tuple[OffchainServer, str]]:
     quotes = ChainQuotes(anvil_snapshot.rpc_url, devnet[0])
@@ -55,11 +60,10 @@ async def served(anvil_snapshot: Anvil, devnet: tuple[Deployment, Path]
 
 
 async def test_hermes_and_crossbar__calm_devnet__the_oracle_reads_mockpyth_and_the_pools(
-    served: tuple[OffchainServer, str], devnet: tuple[Deployment, Path], anvil_snapshot: Anvil,
+    served: tuple[OffchainServer, str], market: Market,
 ) -> None:
     _, url = served
-    deployment = devnet[0]
-    market = Market(connect(anvil_snapshot.rpc_url), deployment)
+    deployment = market.d
     async with aiohttp.ClientSession() as session:
         feed = HermesFeed(HermesClient(url, session), deployment.feeds["PSTR"].pyth_id, "PSTR")
         pyth = await feed.read()
@@ -76,11 +80,10 @@ async def test_hermes_and_crossbar__calm_devnet__the_oracle_reads_mockpyth_and_t
 
 
 async def test_hermes_stream__a_pump_step_on_chain__streamed_at_the_pumped_price(
-    served: tuple[OffchainServer, str], devnet: tuple[Deployment, Path], anvil_snapshot: Anvil,
+    served: tuple[OffchainServer, str], market: Market,
 ) -> None:
     server, url = served
-    deployment = devnet[0]
-    market = Market(connect(anvil_snapshot.rpc_url), deployment)
+    deployment = market.d
     start = market.start_prices()
     step = generate("pump", ScenarioParams(start=start, anchor=start, steps=4))[-1]
     errors: list[object] = []
