@@ -9,18 +9,13 @@ from typing import Any
 import pytest
 from eth_utils.crypto import keccak
 
-from ballast.common import subjects
 from ballast.common.messages import (
-    AutomationAction,
     AutomationKind,
     AutomationRequest,
     EtfMetrics,
     ExecutionMode,
     ExecutionStatus,
 )
-from ballast.intervention.app import Decider
-from ballast.intervention.domain.automation import AutomationConfig
-from ballast.strategy.policy import Policy
 
 pytestmark = pytest.mark.integration
 
@@ -58,22 +53,12 @@ def events(dex: Any, address: str, topic: str) -> int:
     return len(logs)
 
 
-def make_decider(harness: Any, mode: ExecutionMode) -> Decider:
-    return Decider(harness.repo, Policy(), mode, harness.published,
-                   automation=AutomationConfig(), clock=lambda: NOW)
-
-
-def actions(harness: Any) -> list[AutomationAction]:
-    return [m for m in harness.published.on(subjects.AUTOMATION_EXECUTED)
-            if isinstance(m, AutomationAction)]
-
-
 async def test_automation__accumulate_rebalance_compound__each_on_chain_and_published(
     harness: Any,
 ) -> None:
     dex = harness.dex
     keeper = deploy_keeper(dex)
-    decider = make_decider(harness, ExecutionMode.LIVE)
+    decider = harness.decider(NOW, ExecutionMode.LIVE)
     executor = harness.executor(basket=keeper)
     decider.last_state = harness.state(NOW)
     pump_before = dex.contract("TestToken", dex.pump).functions.balanceOf(dex.treasury).call()
@@ -92,7 +77,7 @@ async def test_automation__accumulate_rebalance_compound__each_on_chain_and_publ
         reason="round rewards", requested_at=NOW,
     ))
     await harness.settle(executor)
-    done = {a.kind: a for a in actions(harness)}
+    done = {a.kind: a for a in harness.automation_actions()}
     pump_after = dex.contract("TestToken", dex.pump).functions.balanceOf(dex.treasury).call()
     assert set(done) == {AutomationKind.ACCUMULATE, AutomationKind.REBALANCE,
                          AutomationKind.COMPOUND}
@@ -107,7 +92,7 @@ async def test_automation__accumulate_rebalance_compound__each_on_chain_and_publ
 async def test_automation__dry_run__priced_nothing_signed(harness: Any) -> None:
     dex = harness.dex
     nonce = dex.nonce(dex.treasury)
-    decider = make_decider(harness, ExecutionMode.DRY_RUN)
+    decider = harness.decider(NOW, ExecutionMode.DRY_RUN)
     decider.last_state = harness.state(NOW)
     await decider.on_automation(AutomationRequest(
         request_id="h13", kind=AutomationKind.ACCUMULATE, amount_usd=Decimal(100),
@@ -118,7 +103,7 @@ async def test_automation__dry_run__priced_nothing_signed(harness: Any) -> None:
         reason="round rewards", requested_at=NOW,
     ))
     await harness.settle(harness.executor(live=False))
-    done = {a.kind: a for a in actions(harness)}
+    done = {a.kind: a for a in harness.automation_actions()}
     assert {a.status for a in done.values()} == {ExecutionStatus.DRY_RUN}
     assert done[AutomationKind.ACCUMULATE].amount_out_raw > 0  # quoted
     assert dex.nonce(dex.treasury) == nonce
@@ -129,7 +114,7 @@ async def test_automation__quote_reverts__failed_and_nonce_released_for_the_next
 ) -> None:
     dex = harness.dex
     keeper = deploy_keeper(dex)
-    decider = make_decider(harness, ExecutionMode.LIVE)
+    decider = harness.decider(NOW, ExecutionMode.LIVE)
     decider.last_state = harness.state(NOW)
     # paying with a token that has no pool with PUMP: getAmountsOut reverts
     executor = harness.executor(basket=keeper, accumulate_token=dex.pair)
@@ -142,7 +127,7 @@ async def test_automation__quote_reverts__failed_and_nonce_released_for_the_next
         reason="round rewards", requested_at=NOW,
     ))
     await harness.settle(executor)
-    done = {a.kind: a for a in actions(harness)}
+    done = {a.kind: a for a in harness.automation_actions()}
     assert done[AutomationKind.ACCUMULATE].status is ExecutionStatus.FAILED
     assert "cannot be planned" in (done[AutomationKind.ACCUMULATE].reason or "")
     assert done[AutomationKind.COMPOUND].status is ExecutionStatus.CONFIRMED  # not stalled
