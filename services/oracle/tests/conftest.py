@@ -244,11 +244,9 @@ class BusListener:
 
 @pytest.fixture
 async def bus_listener(nats_server: Any, bus_namespace: str) -> AsyncIterator[BusListener]:
-    import nats  # noqa: PLC0415
+    from ballast.testing.subscribing import subscribed  # noqa: PLC0415
 
-    nc = await nats.connect(nats_server.url)
     got = BusListener()
-    await nc.subscribe(f"{bus_namespace}.prices.consensus.*", cb=got.on_msg)
-    await nc.subscribe(f"{bus_namespace}.trades.>", cb=got.on_msg)
-    yield got
-    await nc.drain()
+    subjects = [f"{bus_namespace}.prices.consensus.*", f"{bus_namespace}.trades.>"]
+    async with subscribed(nats_server.url, subjects, got.on_msg):
+        yield got

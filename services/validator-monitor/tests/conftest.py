@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import nats
 import pytest
 from eth_utils.address import to_checksum_address
 from web3 import Web3
 from web3.contract import Contract
 
 from ballast.common.messages import ValidatorRecommendation, ValidatorStatus
+from ballast.testing.subscribing import subscribed
 from ballast.validator_monitor.main import ValidatorMonitorApp, build_app
 from ballast.validator_monitor.settings import ValidatorMonitorSettings
 
@@ -152,11 +152,9 @@ class Bus:
 
 @pytest.fixture
 async def bus(nats_server: Any, bus_namespace: str) -> AsyncIterator[Bus]:
-    nc = await nats.connect(nats_server.url)
     got = Bus()
-    await nc.subscribe(f"{bus_namespace}.validators.>", cb=got.on_msg)
-    yield got
-    await nc.drain()
+    async with subscribed(nats_server.url, [f"{bus_namespace}.validators.>"], got.on_msg):
+        yield got
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from typing import Any
 
 import aiohttp
 import asyncpg
-import nats
 import pytest
 
 from ballast.common import transport
@@ -27,6 +26,7 @@ from ballast.common.messages import (
 from ballast.oracle.adapters.repository import HistoryReader
 from ballast.oracle.main import OracleApp, build_app
 from ballast.oracle.settings import OracleSettings
+from ballast.testing.subscribing import subscribed
 
 pytestmark = pytest.mark.integration
 
@@ -69,11 +69,9 @@ async def until(predicate: Any, within: float = 10.0) -> None:
 
 @pytest.fixture
 async def listener(nats_server: Any, bus_namespace: str) -> AsyncIterator[Listener]:
-    nc = await nats.connect(nats_server.url)
     got = Listener()
-    await nc.subscribe(f"{bus_namespace}.>", cb=got.on_msg)
-    yield got
-    await nc.drain()
+    async with subscribed(nats_server.url, [f"{bus_namespace}.>"], got.on_msg):
+        yield got
 
 
 @pytest.fixture
