@@ -20,13 +20,14 @@ from ballast.cli.offchain.server import OffchainServer
 from ballast.cli.scenarios.driver import Market
 from ballast.cli.scenarios.generators import generate
 from ballast.cli.scenarios.model import ScenarioParams
-from ballast.devnet import Deployment, deploy
+from ballast.devnet import Deployment
 from ballast.devnet.chain import connect
 from ballast.devnet.oracle import oracle_config, switchboard_feed_hash
 from ballast.oracle.adapters.crossbar import CrossbarFeed
 from ballast.oracle.adapters.hermes import HermesClient, HermesFeed
 from ballast.testing import free_port
 from ballast.testing.chain import Anvil
+from ballast.testing.devnet import deployed_devnet
 
 pytestmark = pytest.mark.integration
 
@@ -34,10 +35,8 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def devnet(anvil: Anvil, tmp_path_factory: pytest.TempPathFactory
            ) -> Generator[tuple[Deployment, Path]]:
-    snapshot = anvil.snapshot()
-    path = tmp_path_factory.mktemp("devnet") / "deployment.json"
-    yield deploy(anvil.rpc_url, path), path
-    anvil.revert(snapshot)
+    with deployed_devnet(anvil, tmp_path_factory.mktemp("devnet")) as devnet:
+        yield devnet
 
 
 @pytest.fixture

@@ -16,9 +16,10 @@ from ballast.cli.scenarios import Baton, run, run_forever
 from ballast.cli.scenarios.driver import Market
 from ballast.cli.scenarios.generators import tier
 from ballast.cli.scenarios.model import Step
-from ballast.devnet import Deployment, deploy
+from ballast.devnet import Deployment
 from ballast.devnet.chain import connect
 from ballast.testing.chain import Anvil
+from ballast.testing.devnet import deployed_devnet
 
 pytestmark = pytest.mark.integration
 
@@ -28,9 +29,8 @@ SWAP_TOPIC = "0x" + Web3.keccak(text="Swap(address,uint256,uint256,uint256,uint2
 
 @pytest.fixture(scope="module")
 def deployment(anvil: Anvil, tmp_path_factory: pytest.TempPathFactory) -> Generator[Deployment]:
-    snapshot = anvil.snapshot()
-    yield deploy(anvil.rpc_url, tmp_path_factory.mktemp("devnet") / "deployment.json")
-    anvil.revert(snapshot)
+    with deployed_devnet(anvil, tmp_path_factory.mktemp("devnet")) as (deployment, _):
+        yield deployment
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ from ballast.devnet.deployer import deploy
 from ballast.intervention.app import Decider
 from ballast.intervention.domain.automation import AutomationConfig
 from ballast.strategy.policy import Policy
+from ballast.testing.devnet import reverted
 
 pytestmark = pytest.mark.integration
 
@@ -40,9 +41,8 @@ def devnet_session(chain_node: Any, tmp_path_factory: pytest.TempPathFactory) ->
 
 @pytest.fixture
 def devnet(devnet_session: Deployment, chain_node: Any) -> Generator[Deployment]:
-    snapshot = chain_node.snapshot()
-    yield devnet_session
-    chain_node.revert(snapshot)
+    with reverted(chain_node):
+        yield devnet_session
 
 
 def basket(w3: Web3, d: Deployment, name: str, address: str) -> Any:
