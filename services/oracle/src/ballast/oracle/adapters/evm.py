@@ -85,19 +85,30 @@ class ChainlinkFeed:
         )
 
 
-class PythOnchainFeed:
-    def __init__(self, w3: AsyncWeb3[Any], address: str, feed_id: str, symbol: str,
-                 source: str = "pyth_onchain") -> None:
+class _FeedById:
+    """An on-chain oracle contract that keys its feeds by a bytes32 id (Pyth, Switchboard)."""
+
+    def __init__(self, w3: AsyncWeb3[Any], address: str, abi: Any, feed_id: str, symbol: str,
+                 source: str) -> None:
         self.w3 = w3
-        self.contract = w3.eth.contract(address=w3.to_checksum_address(address), abi=abis.PYTH)
+        self.contract = w3.eth.contract(address=w3.to_checksum_address(address), abi=abi)
         self.feed_id = _bytes32(feed_id)
         self.symbol, self.source = symbol, source
 
-    async def read(self) -> PriceObservation:
+    async def _latest(self, function: str) -> tuple[int, Any]:
+        """(the latest block, what `function(feed_id)` answers at that block)."""
         block = await rpc(self.w3.eth.block_number, "eth_blockNumber")
-        price, conf, expo, publish_time = await rpc(
-            self.contract.functions.getPriceUnsafe(self.feed_id).call(block_identifier=block),
-            "getPriceUnsafe")
+        call = self.contract.functions[function](self.feed_id).call(block_identifier=block)
+        return block, await rpc(call, function)
+
+
+class PythOnchainFeed(_FeedById):
+    def __init__(self, w3: AsyncWeb3[Any], address: str, feed_id: str, symbol: str,
+                 source: str = "pyth_onchain") -> None:
+        super().__init__(w3, address, abis.PYTH, feed_id, symbol, source)
+
+    async def read(self) -> PriceObservation:
+        block, (price, conf, expo, publish_time) = await self._latest("getPriceUnsafe")
         if price <= 0 or publish_time == 0:
             raise SourceError("invalid", f"price {price} published at {publish_time}")
         return PriceObservation(
@@ -107,20 +118,13 @@ class PythOnchainFeed:
         )
 
 
-class SwitchboardOnchainFeed:
+class SwitchboardOnchainFeed(_FeedById):
     def __init__(self, w3: AsyncWeb3[Any], address: str, feed_id: str, symbol: str,
                  source: str = "switchboard_onchain") -> None:
-        self.w3 = w3
-        self.contract = w3.eth.contract(address=w3.to_checksum_address(address),
-                                        abi=abis.SWITCHBOARD)
-        self.feed_id = _bytes32(feed_id)
-        self.symbol, self.source = symbol, source
+        super().__init__(w3, address, abis.SWITCHBOARD, feed_id, symbol, source)
 
     async def read(self) -> PriceObservation:
-        block = await rpc(self.w3.eth.block_number, "eth_blockNumber")
-        _, result, timestamp, _ = await rpc(
-            self.contract.functions.latestUpdate(self.feed_id).call(block_identifier=block),
-            "latestUpdate")
+        block, (_, result, timestamp, _) = await self._latest("latestUpdate")
         if result <= 0 or timestamp == 0:
             raise SourceError("invalid", f"result {result} at {timestamp}")
         return PriceObservation(
