@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from ballast.testing.devnet import reverted
+
 # Test modules import the suite helpers as a plain module (pytest runs with --import-mode=importlib,
 # which does not put test directories on sys.path).
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -28,15 +30,12 @@ if TYPE_CHECKING:  # the `anvil` fixture of ballast.testing: only its interface 
 @pytest.fixture(scope="module")
 def etf_deployed(anvil: Anvil) -> Iterator[Etf]:
     """The suite, deployed once for the module; the chain is put back afterwards."""
-    before = anvil.snapshot()
-    etf = deploy_etf(anvil)
-    yield etf
-    anvil.revert(before)
+    with reverted(anvil):
+        yield deploy_etf(anvil)
 
 
 @pytest.fixture
 def etf(etf_deployed: Etf) -> Iterator[Etf]:
     """The module's suite with this test's chain changes reverted afterwards."""
-    snapshot = etf_deployed.anvil.snapshot()
-    yield etf_deployed
-    etf_deployed.anvil.revert(snapshot)
+    with reverted(etf_deployed.anvil):
+        yield etf_deployed

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from eth_utils import function_signature_to_4byte_selector, to_checksum_address
+from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_address
 from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import ContractCustomError, ContractLogicError
@@ -51,6 +51,17 @@ VALIDATOR_WEIGHTS = (5_000, 3_000, 2_000)
 
 def load_artifact(name: str) -> dict[str, Any]:
     return json.loads((ARTIFACTS / f"{name}.json").read_text())
+
+
+def event_logs(receipt: Any, address: str, event_signature: str) -> list[Any]:
+    """The receipt's logs of `event_signature` (e.g. "Transfer(address,address,uint256)")
+    emitted by `address`."""
+    topic = keccak(text=event_signature)
+    return [
+        log
+        for log in receipt["logs"]
+        if log["address"] == address and bytes(log["topics"][0]) == topic
+    ]
 
 
 def error_selector(contract: Contract, name: str) -> str:

@@ -9,12 +9,11 @@ as it would read mainnet. Each test runs inside an evm snapshot that is reverted
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from typing import Any
 
 import pytest
+from etf_suite import event_logs, load_artifact
 from eth_abi import decode, encode
 from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_address
 from web3 import Web3
@@ -23,7 +22,6 @@ from web3.exceptions import ContractCustomError, ContractLogicError
 
 pytestmark = pytest.mark.integration
 
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 
 VALIDATOR_SET = to_checksum_address("0x0000000000000000000000000000000000001000")
 SLASH_INDICATOR = to_checksum_address("0x0000000000000000000000000000000000001001")
@@ -98,10 +96,6 @@ STANDIN_ADDRESSES = {
 }
 
 
-def _artifact(name: str) -> dict[str, Any]:
-    return json.loads((ARTIFACTS / f"{name}.json").read_text())
-
-
 def _signature(item: dict[str, Any]) -> str:
     def typ(p: dict[str, Any]) -> str:
         if p["type"].startswith("tuple"):
@@ -126,18 +120,18 @@ class Chain:
 
     def contract(self, name: str, address: str) -> Contract:
         return self.w3.eth.contract(
-            address=to_checksum_address(address), abi=_artifact(name)["abi"]
+            address=to_checksum_address(address), abi=load_artifact(name)["abi"]
         )
 
     def deploy(self, name: str, *args: Any) -> Contract:
-        art = _artifact(name)
+        art = load_artifact(name)
         factory = self.w3.eth.contract(abi=art["abi"], bytecode=art["bytecode"])
         tx = factory.constructor(*args).transact({"from": self.accounts[0]})
         receipt = self.w3.eth.wait_for_transaction_receipt(tx)
         return self.contract(name, receipt["contractAddress"])
 
     def install(self, name: str, address: str) -> Contract:
-        self.rpc("anvil_setCode", address, _artifact(name)["deployedBytecode"])
+        self.rpc("anvil_setCode", address, load_artifact(name)["deployedBytecode"])
         return self.contract(name, address)
 
     def send(self, fn: Any, sender: str | None = None) -> Any:
@@ -161,15 +155,6 @@ class Chain:
 
     def timestamp(self) -> int:
         return int(self.w3.eth.get_block("latest")["timestamp"])
-
-
-def _logs(receipt: Any, address: str, event_signature: str) -> list[Any]:
-    topic = keccak(text=event_signature)
-    return [
-        log
-        for log in receipt["logs"]
-        if log["address"] == address and bytes(log["topics"][0]) == topic
-    ]
 
 
 def _addr(i: int) -> str:
@@ -208,6 +193,15 @@ def _isolated(chain: Chain, core: dict[str, Contract]) -> Iterator[None]:
     chain.rpc("evm_revert", snapshot)
 
 
+@pytest.fixture
+def candidate(chain: Chain, core: dict[str, Contract]) -> str:
+    """One active candidate with a 100/1000 commission, not a validator: its operator."""
+    op = _addr(0xA1)
+    hub = core["CoreCandidateHub"]
+    chain.send(hub.functions.registerCandidate(op, _addr(0xC1), _addr(0xF1), 100, 10**22, ACTIVE))
+    return op
+
+
 def _register_validators(chain: Chain, core: dict[str, Contract], n: int) -> list[tuple[str, str]]:
     """n active validators (status 17) in CandidateHub and ValidatorSet: (operator, consensus)."""
     pairs = [(_addr(0xA000 + i), _addr(0xC000 + i)) for i in range(n)]
@@ -225,13 +219,16 @@ def _register_validators(chain: Chain, core: dict[str, Contract], n: int) -> lis
 
 def test_core_standins__artifact_abi__has_every_real_core_view_and_event() -> None:
     for name, views in REAL_VIEWS.items():
-        abi = _artifact(name)["abi"]
+        abi = load_artifact(name)["abi"]
         functions = {_signature(f): f for f in abi if f["type"] == "function"}
         for signature, outputs in views.items():
             assert signature in functions, f"{name} lacks {signature}"
             assert tuple(o["type"] for o in functions[signature]["outputs"]) == outputs, signature
     events = {
-        _signature(e) for name in REAL_VIEWS for e in _artifact(name)["abi"] if e["type"] == "event"
+        _signature(e)
+        for name in REAL_VIEWS
+        for e in load_artifact(name)["abi"]
+        if e["type"] == "event"
     }
     assert events >= REAL_EVENTS
 
@@ -256,7 +253,7 @@ def test_validator_set__set_validators_and_income__real_views_answer(
     vs = core["CoreValidatorSet"]
     receipt = chain.send(vs.functions.setIncome(pairs[1][1], 5 * 10**18))
 
-    assert _logs(receipt, VALIDATOR_SET, "validatorDeposit(address,uint256)")
+    assert event_logs(receipt, VALIDATOR_SET, "validatorDeposit(address,uint256)")
     cons = [c.lower() for _, c in pairs]
     ops = [o.lower() for o, _ in pairs]
     assert list(chain.view(VALIDATOR_SET, "getValidators()")) == cons
@@ -279,7 +276,7 @@ def test_validator_set__replaced__emits_validator_set_updated(
     vs = core["CoreValidatorSet"]
     receipt = chain.send(vs.functions.setValidatorSet([_addr(1)], [_addr(2)], [_addr(3)], [50]))
 
-    assert len(_logs(receipt, VALIDATOR_SET, "validatorSetUpdated()")) == 1
+    assert len(event_logs(receipt, VALIDATOR_SET, "validatorSetUpdated()")) == 1
     assert chain.view(VALIDATOR_SET, "getValidators()") == (_addr(2).lower(),)
 
 
@@ -291,7 +288,7 @@ def test_candidate_hub__register_and_set_status__real_views_and_status_changed(
     chain.send(hub.functions.registerCandidate(op, cons, fee, 200, 10**22, ACTIVE))
     receipt = chain.send(hub.functions.setStatus(op, 1 | 2))
 
-    (log,) = _logs(receipt, CANDIDATE_HUB, "statusChanged(address,uint256,uint256)")
+    (log,) = event_logs(receipt, CANDIDATE_HUB, "statusChanged(address,uint256,uint256)")
     assert bytes(log["topics"][1])[-20:] == bytes.fromhex(op[2:])
     assert decode(["uint256", "uint256"], bytes(log["data"])) == (ACTIVE, 3)
     tag = chain.view(CANDIDATE_HUB, "getRoundTag()")
@@ -305,15 +302,13 @@ def test_candidate_hub__register_and_set_status__real_views_and_status_changed(
 
 
 def test_candidate_hub__jail_then_release__is_jailed_and_jail_map_follow(
-    chain: Chain, core: dict[str, Contract]
+    chain: Chain, core: dict[str, Contract], candidate: str
 ) -> None:
-    hub = core["CoreCandidateHub"]
-    op = _addr(0xA1)
-    chain.send(hub.functions.registerCandidate(op, _addr(0xC1), _addr(0xF1), 100, 10**22, ACTIVE))
+    hub, op = core["CoreCandidateHub"], candidate
     tag = chain.view(CANDIDATE_HUB, "getRoundTag()")
 
     receipt = chain.send(hub.functions.jail(op, tag + 3))
-    assert _logs(receipt, CANDIDATE_HUB, "statusChanged(address,uint256,uint256)")
+    assert event_logs(receipt, CANDIDATE_HUB, "statusChanged(address,uint256,uint256)")
     assert chain.view(CANDIDATE_HUB, "isJailed(address)", op) is True
     assert chain.view(CANDIDATE_HUB, "jailMap(address)", op) == tag + 3
     assert chain.view(CANDIDATE_HUB, "candidateSet(uint256)", 0)[5] == ACTIVE | 4
@@ -324,11 +319,9 @@ def test_candidate_hub__jail_then_release__is_jailed_and_jail_map_follow(
 
 
 def test_candidate_hub__set_commission_twice_in_a_round__keeps_first_last_round_value(
-    chain: Chain, core: dict[str, Contract]
+    chain: Chain, core: dict[str, Contract], candidate: str
 ) -> None:
-    hub = core["CoreCandidateHub"]
-    op = _addr(0xA1)
-    chain.send(hub.functions.registerCandidate(op, _addr(0xC1), _addr(0xF1), 100, 10**22, ACTIVE))
+    hub, op = core["CoreCandidateHub"], candidate
     chain.send(hub.functions.turnRound())  # a new round: the next change is the round's first
     tag = chain.view(CANDIDATE_HUB, "getRoundTag()")
 
@@ -350,7 +343,7 @@ def test_candidate_hub__turn_round__increments_tag_emits_turned_round_and_releas
 
     receipt = chain.send(hub.functions.turnRound())
 
-    (log,) = _logs(receipt, CANDIDATE_HUB, "turnedRound(uint256)")
+    (log,) = event_logs(receipt, CANDIDATE_HUB, "turnedRound(uint256)")
     assert decode(["uint256"], bytes(log["data"])) == (tag + 1,)
     assert chain.view(CANDIDATE_HUB, "getRoundTag()") == tag + 1
     assert chain.view(CANDIDATE_HUB, "isJailed(address)", pairs[1][0]) is False
@@ -403,8 +396,8 @@ def test_slash_indicator__one_below_misdemeanor__counts_without_punishment(
 
     receipt = chain.send(si.functions.slash(pairs[0][1]))
 
-    assert len(_logs(receipt, SLASH_INDICATOR, "validatorSlashed(address)")) == 1
-    assert not _logs(receipt, VALIDATOR_SET, "validatorMisdemeanor(address,uint256)")
+    assert len(event_logs(receipt, SLASH_INDICATOR, "validatorSlashed(address)")) == 1
+    assert not event_logs(receipt, VALIDATOR_SET, "validatorMisdemeanor(address,uint256)")
     _, count = chain.view(SLASH_INDICATOR, "getSlashIndicator(address)", pairs[0][1])
     assert count == 49
 
@@ -420,7 +413,7 @@ def test_slash_indicator__reaching_misdemeanor__forfeits_income_and_emits_misdem
 
     receipt = chain.send(si.functions.slash(cons))
 
-    (log,) = _logs(receipt, VALIDATOR_SET, "validatorMisdemeanor(address,uint256)")
+    (log,) = event_logs(receipt, VALIDATOR_SET, "validatorMisdemeanor(address,uint256)")
     assert bytes(log["topics"][1])[-20:] == bytes.fromhex(op[2:])  # operator address, as on Core
     assert decode(["uint256"], bytes(log["data"])) == (4 * 10**18,)
     height, count = chain.view(SLASH_INDICATOR, "getSlashIndicator(address)", cons)
@@ -440,8 +433,8 @@ def test_slash_indicator__reaching_felony__removes_validator_and_jails_operator(
 
     receipt = chain.send(si.functions.slash(cons))
 
-    assert len(_logs(receipt, VALIDATOR_SET, "validatorFelony(address,uint256)")) == 1
-    (status_log,) = _logs(receipt, CANDIDATE_HUB, "statusChanged(address,uint256,uint256)")
+    assert len(event_logs(receipt, VALIDATOR_SET, "validatorFelony(address,uint256)")) == 1
+    (status_log,) = event_logs(receipt, CANDIDATE_HUB, "statusChanged(address,uint256,uint256)")
     # jailed (4), and the fine took the margin below the 10,000 CORE required (8), as on Core
     assert decode(["uint256", "uint256"], bytes(status_log["data"])) == (ACTIVE, ACTIVE | 4 | 8)
     assert chain.view(VALIDATOR_SET, "isValidator(address)", cons) is False
@@ -497,7 +490,7 @@ def test_stake_hub__claim_reward__pays_and_emits_claimed_reward(
 
     receipt = chain.send(stake.functions.claimReward(), sender=delegator)
 
-    (log,) = _logs(receipt, STAKE_HUB, "claimedReward(address,uint256)")
+    (log,) = event_logs(receipt, STAKE_HUB, "claimedReward(address,uint256)")
     assert decode(["uint256"], bytes(log["data"])) == (4 * 10**18,)
     fee = receipt["gasUsed"] * receipt["effectiveGasPrice"]
     assert chain.w3.eth.get_balance(delegator) == before + 4 * 10**18 - fee
@@ -550,7 +543,7 @@ def test_multicall3__abi__matches_canonical_selectors() -> None:
         "tryAggregate(bool,(address,bytes)[])": "bce38bd7",
         "tryBlockAndAggregate(bool,(address,bytes)[])": "399542e9",
     }
-    abi = _artifact("Multicall3")["abi"]
+    abi = load_artifact("Multicall3")["abi"]
     ours = {_signature(f): function_signature_to_4byte_selector(_signature(f)).hex() for f in abi}
     assert ours == canonical
 

@@ -10,14 +10,13 @@ exact and every boundary is hit to the wei.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from math import isqrt
-from pathlib import Path
 from typing import Any
 
 import pytest
+from etf_suite import event_logs, load_artifact
 from eth_abi import decode
 from eth_utils import keccak, to_checksum_address
 from web3 import Web3
@@ -26,7 +25,6 @@ from web3.exceptions import ContractCustomError
 
 pytestmark = pytest.mark.integration
 
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 TOKEN = 10**18
 SUPPLY = 1_000_000 * TOKEN  # all gPSTR in existence; the deployer keeps what tests do not hand out
 VOTING_DELAY = 1  # blocks
@@ -48,21 +46,8 @@ TYPE_IDS = {
 }
 
 
-def _artifact(name: str) -> dict[str, Any]:
-    return json.loads((ARTIFACTS / f"{name}.json").read_text())
-
-
 def _error(signature: str) -> str:
     return keccak(text=signature)[:4].hex()
-
-
-def _logs(receipt: Any, address: str, event_signature: str) -> list[Any]:
-    topic = keccak(text=event_signature)
-    return [
-        log
-        for log in receipt["logs"]
-        if log["address"] == address and bytes(log["topics"][0]) == topic
-    ]
 
 
 @dataclass
@@ -134,7 +119,7 @@ class Gov:
 
 
 def _deploy(w3: Web3, deployer: str, name: str, *args: Any) -> Contract:
-    art = _artifact(name)
+    art = load_artifact(name)
     tx = (
         w3.eth.contract(abi=art["abi"], bytecode=art["bytecode"])
         .constructor(*args)
@@ -319,7 +304,7 @@ def test_governor__for_share_at_and_just_under_approval__succeeds_and_is_defeate
 def test_governor__untyped_propose__is_a_protocol_upgrade(gov: Gov) -> None:
     pid, receipt = gov.propose(None, "no type given")
 
-    (typed,) = _logs(receipt, gov.governor.address, "ProposalTyped(uint256,uint8)")
+    (typed,) = event_logs(receipt, gov.governor.address, "ProposalTyped(uint256,uint8)")
     assert int.from_bytes(bytes(typed["topics"][1]), "big") == pid
     assert decode(["uint8"], bytes(typed["data"])) == (UPGRADE,)
     assert gov.governor.functions.proposalType(pid).call() == UPGRADE
@@ -339,17 +324,17 @@ def test_governor__treasury_proposal__created_voted_queued_executed_through_time
     desc_hash = keccak(text=description)
 
     pid, created = gov.propose(TREASURY, description, amount)
-    assert _logs(
+    assert event_logs(
         created,
         gov.governor.address,
         "ProposalCreated(uint256,address,address[],uint256[],string[],bytes[],uint256,uint256,string)",
     )
-    assert _logs(created, gov.governor.address, "ProposalTyped(uint256,uint8)")
+    assert event_logs(created, gov.governor.address, "ProposalTyped(uint256,uint8)")
     gov.mine(VOTING_DELAY + 1)
     assert gov.state(pid) == ACTIVE
     cast = gov.vote(pid, whale, FOR)
     gov.vote(pid, minnow, AGAINST)
-    (vote_log,) = _logs(
+    (vote_log,) = event_logs(
         cast, gov.governor.address, "VoteCast(address,uint256,uint8,uint256,string)"
     )
     assert decode(["uint256", "uint8", "uint256", "string"], bytes(vote_log["data"]))[:3] == (
@@ -361,7 +346,7 @@ def test_governor__treasury_proposal__created_voted_queued_executed_through_time
     assert gov.state(pid) == SUCCEEDED
 
     queued = gov.send(gov.governor.functions.queue(targets, values, calldatas, desc_hash))
-    assert _logs(queued, gov.governor.address, "ProposalQueued(uint256,uint256)")
+    assert event_logs(queued, gov.governor.address, "ProposalQueued(uint256,uint256)")
     assert gov.state(pid) == QUEUED
     not_ready = _error("TimelockUnexpectedOperationState(bytes32,bytes32)")
     with pytest.raises(ContractCustomError, match=not_ready):
@@ -371,7 +356,7 @@ def test_governor__treasury_proposal__created_voted_queued_executed_through_time
     gov.warp(TIMELOCK_DELAY)
     executed = gov.send(gov.governor.functions.execute(targets, values, calldatas, desc_hash))
 
-    assert _logs(executed, gov.governor.address, "ProposalExecuted(uint256)")
+    assert event_logs(executed, gov.governor.address, "ProposalExecuted(uint256)")
     assert gov.state(pid) == EXECUTED
     assert gov.usdc.functions.balanceOf(payee).call() == amount
     assert gov.usdc.functions.balanceOf(gov.timelock.address).call() == 750_000 * 10**6
@@ -387,7 +372,7 @@ def test_governor__proposer_cancels_pending__emits_proposal_canceled(gov: Gov) -
         )
     )
 
-    assert _logs(receipt, gov.governor.address, "ProposalCanceled(uint256)")
+    assert event_logs(receipt, gov.governor.address, "ProposalCanceled(uint256)")
     assert gov.state(pid) == CANCELED
 
 

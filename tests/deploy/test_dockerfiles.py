@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from ballast.cli.registry import SERVICES, ServiceSpec
+from ballast.testing.generated import assert_generated
 
 pytestmark = pytest.mark.unit
 
@@ -23,9 +24,7 @@ def test_dockerfiles__generated__match_committed() -> None:
     import dockerfiles  # noqa: PLC0415 - deploy/tools is on sys.path (conftest)
 
     for path, text in dockerfiles.rendered().items():
-        assert path.read_text() == text, (
-            f"{path.relative_to(ROOT)} is stale: run .venv/bin/python deploy/tools/dockerfiles.py"
-        )
+        assert_generated(path, text, "run .venv/bin/python deploy/tools/dockerfiles.py")
 
 
 @pytest.mark.parametrize("spec", SERVICES, ids=lambda s: s.name)

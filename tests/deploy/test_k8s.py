@@ -26,6 +26,7 @@ import pytest
 import yaml
 
 from ballast.cli.registry import SERVICES
+from ballast.testing.generated import assert_generated
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 K8S = DEPLOY / "k8s"
@@ -125,10 +126,8 @@ def test_base_generated_files__match_generator() -> None:
     import k8s_manifests  # noqa: PLC0415 - deploy/tools is on sys.path (conftest)
 
     for name, text in k8s_manifests.render().items():
-        assert (K8S / "base" / name).read_text() == text, (
-            f"deploy/k8s/base/{name} is stale: run "
-            ".venv/bin/python deploy/tools/k8s_manifests.py deploy/k8s/base"
-        )
+        assert_generated(K8S / "base" / name, text,
+                         "run .venv/bin/python deploy/tools/k8s_manifests.py deploy/k8s/base")
 
 
 @pytest.mark.unit

@@ -26,6 +26,8 @@ from prometheus_names import (
     used_names,
 )
 
+from ballast.testing.generated import assert_generated
+
 pytestmark = pytest.mark.unit
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
@@ -106,10 +108,8 @@ def test_dashboards__generated__match_committed_files() -> None:
     import grafana_dashboards  # noqa: PLC0415
 
     for name, text in grafana_dashboards.render().items():
-        assert (DEPLOY / "grafana" / name).read_text() == text, (
-            f"deploy/grafana/{name} is stale: run "
-            ".venv/bin/python deploy/tools/grafana_dashboards.py deploy/grafana"
-        )
+        assert_generated(DEPLOY / "grafana" / name, text,
+                         "run .venv/bin/python deploy/tools/grafana_dashboards.py deploy/grafana")
 
 
 def test_rules__every_alert__severity_and_summary() -> None:

@@ -96,6 +96,15 @@ class Client:
         await asyncio.sleep(0.1)  # -ERR arrives asynchronously after the flush's PONG
         return self.errors
 
+    async def assert_publishes_refused(self, *subjects: str) -> None:
+        """Publish to each subject; the server refuses every one of them."""
+        assert self.nc is not None
+        for subject in subjects:
+            await self.nc.publish(subject, b"{}")
+        errors = " | ".join(await self.settle()).lower()
+        for subject in subjects:
+            assert f'permissions violation for publish to "{subject.lower()}"' in errors, errors
+
     async def close(self) -> None:
         if self.nc is not None:
             await self.nc.close()
@@ -188,11 +197,7 @@ async def test_gateway_identity__stream_latest_and_control__allowed_facts_refuse
     assert await client.settle() == []
     assert secured.violations()[before:] == []
 
-    await client.nc.publish("treasury.state", b"{}")
-    await client.nc.publish("$JS.API.STREAM.DELETE.CONTROL", b"")
-    errors = " | ".join(await client.settle()).lower()
-    assert 'permissions violation for publish to "treasury.state"' in errors
-    assert 'permissions violation for publish to "$js.api.stream.delete.control"' in errors
+    await client.assert_publishes_refused("treasury.state", "$JS.API.STREAM.DELETE.CONTROL")
 
 
 async def test_operator_identity__control_allowed__facts_refused(
@@ -204,11 +209,7 @@ async def test_operator_identity__control_allowed__facts_refused(
     await client.nc.subscribe("alerts.*")
     assert await client.settle() == []
 
-    await client.nc.publish("treasury.state", b"{}")
-    await client.nc.publish("$JS.API.STREAM.DELETE.CONTROL", b"")
-    errors = " | ".join(await client.settle()).lower()
-    assert 'permissions violation for publish to "treasury.state"' in errors
-    assert 'permissions violation for publish to "$js.api.stream.delete.control"' in errors
+    await client.assert_publishes_refused("treasury.state", "$JS.API.STREAM.DELETE.CONTROL")
 
 
 async def test_external_consumer__from_consumers_yaml__reads_its_durable_only(

@@ -20,13 +20,14 @@ from ballast.cli.offchain.server import OffchainServer
 from ballast.cli.scenarios.driver import Market
 from ballast.cli.scenarios.generators import generate
 from ballast.cli.scenarios.model import ScenarioParams
-from ballast.devnet import Deployment, deploy
+from ballast.devnet import Deployment
 from ballast.devnet.chain import connect
 from ballast.devnet.oracle import oracle_config, switchboard_feed_hash
 from ballast.oracle.adapters.crossbar import CrossbarFeed
 from ballast.oracle.adapters.hermes import HermesClient, HermesFeed
 from ballast.testing import free_port
 from ballast.testing.chain import Anvil
+from ballast.testing.devnet import deployed_devnet
 
 pytestmark = pytest.mark.integration
 
@@ -34,10 +35,13 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def devnet(anvil: Anvil, tmp_path_factory: pytest.TempPathFactory
            ) -> Generator[tuple[Deployment, Path]]:
-    snapshot = anvil.snapshot()
-    path = tmp_path_factory.mktemp("devnet") / "deployment.json"
-    yield deploy(anvil.rpc_url, path), path
-    anvil.revert(snapshot)
+    with deployed_devnet(anvil, tmp_path_factory.mktemp("devnet")) as devnet:
+        yield devnet
+
+
+@pytest.fixture
+def market(anvil_snapshot: Anvil, devnet: tuple[Deployment, Path]) -> Market:
+    return Market(connect(anvil_snapshot.rpc_url), devnet[0])
 
 
 @pytest.fixture
@@ -55,11 +59,10 @@ async def served(anvil_snapshot: Anvil, devnet: tuple[Deployment, Path]
 
 
 async def test_hermes_and_crossbar__calm_devnet__the_oracle_reads_mockpyth_and_the_pools(
-    served: tuple[OffchainServer, str], devnet: tuple[Deployment, Path], anvil_snapshot: Anvil,
+    served: tuple[OffchainServer, str], market: Market,
 ) -> None:
     _, url = served
-    deployment = devnet[0]
-    market = Market(connect(anvil_snapshot.rpc_url), deployment)
+    deployment = market.d
     async with aiohttp.ClientSession() as session:
         feed = HermesFeed(HermesClient(url, session), deployment.feeds["PSTR"].pyth_id, "PSTR")
         pyth = await feed.read()
@@ -76,11 +79,10 @@ async def test_hermes_and_crossbar__calm_devnet__the_oracle_reads_mockpyth_and_t
 
 
 async def test_hermes_stream__a_pump_step_on_chain__streamed_at_the_pumped_price(
-    served: tuple[OffchainServer, str], devnet: tuple[Deployment, Path], anvil_snapshot: Anvil,
+    served: tuple[OffchainServer, str], market: Market,
 ) -> None:
     server, url = served
-    deployment = devnet[0]
-    market = Market(connect(anvil_snapshot.rpc_url), deployment)
+    deployment = market.d
     start = market.start_prices()
     step = generate("pump", ScenarioParams(start=start, anchor=start, steps=4))[-1]
     errors: list[object] = []

@@ -16,9 +16,10 @@ from ballast.cli.scenarios import Baton, run, run_forever
 from ballast.cli.scenarios.driver import Market
 from ballast.cli.scenarios.generators import tier
 from ballast.cli.scenarios.model import Step
-from ballast.devnet import Deployment, deploy
+from ballast.devnet import Deployment
 from ballast.devnet.chain import connect
 from ballast.testing.chain import Anvil
+from ballast.testing.devnet import deployed_devnet
 
 pytestmark = pytest.mark.integration
 
@@ -28,9 +29,8 @@ SWAP_TOPIC = "0x" + Web3.keccak(text="Swap(address,uint256,uint256,uint256,uint2
 
 @pytest.fixture(scope="module")
 def deployment(anvil: Anvil, tmp_path_factory: pytest.TempPathFactory) -> Generator[Deployment]:
-    snapshot = anvil.snapshot()
-    yield deploy(anvil.rpc_url, tmp_path_factory.mktemp("devnet") / "deployment.json")
-    anvil.revert(snapshot)
+    with deployed_devnet(anvil, tmp_path_factory.mktemp("devnet")) as (deployment, _):
+        yield deployment
 
 
 @pytest.fixture
@@ -98,32 +98,26 @@ def test_crash__six_steps__pstr_through_tiers_1_2_3_on_every_source_and_nothing_
     assert swaps(market, "PUMP-WCORE", start_block + 1, done[-1][1]) == 0
 
 
-def test_oracle_attack__four_steps__dex_50pct_above_while_aggregator_and_pyth_stay(
-    anvil_snapshot: Anvil, market: Market
+@pytest.mark.parametrize(("name", "moved", "factor", "tolerance"), [
+    # oracle attack: the DEX 50% above while the aggregator and pyth stay
+    ("oracle-attack", ("PSTR-USDC", "PSTR-PUMP"), Decimal("1.5"), "0.0005"),
+    # pump: pyth and every pool 10x while the aggregator holds
+    ("pump", ("pyth", "PSTR-USDC", "PSTR-PUMP"), Decimal(10), "0.001"),
+])
+def test_pstr_only_scenario__four_steps__the_named_sources_scaled_the_others_stay(
+    anvil_snapshot: Anvil, market: Market, name: str, moved: tuple[str, ...], factor: Decimal,
+    tolerance: str,
 ) -> None:
     start_block = anvil_snapshot.block_number()
     start = pstr_everywhere(market, start_block)
     untouched = others(market, start_block)
-    done = drive(market, anvil_snapshot, "oracle-attack", 4)
+    done = drive(market, anvil_snapshot, name, 4)
     end = pstr_everywhere(market, done[-1][1])
-    assert end["aggregator"] == start["aggregator"]
-    assert end["pyth"] == start["pyth"]
-    assert close(end["PSTR-USDC"], start["PSTR-USDC"] * Decimal("1.5"))
-    assert close(end["PSTR-PUMP"], start["PSTR-PUMP"] * Decimal("1.5"))
-    assert others(market, done[-1][1]) == untouched
-
-
-def test_pump__four_steps__pyth_and_every_pool_10x_while_the_aggregator_holds(
-    anvil_snapshot: Anvil, market: Market
-) -> None:
-    start_block = anvil_snapshot.block_number()
-    start = pstr_everywhere(market, start_block)
-    untouched = others(market, start_block)
-    done = drive(market, anvil_snapshot, "pump", 4)
-    end = pstr_everywhere(market, done[-1][1])
-    assert end["aggregator"] == start["aggregator"]
-    for venue in ("pyth", "PSTR-USDC", "PSTR-PUMP"):
-        assert close(end[venue], start[venue] * 10, "0.001"), (venue, end[venue])
+    for source, price in start.items():
+        if source in moved:
+            assert close(end[source], price * factor, tolerance), (source, end[source])
+        else:
+            assert end[source] == price, (source, end[source])
     assert others(market, done[-1][1]) == untouched
 
 

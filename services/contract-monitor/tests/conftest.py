@@ -18,7 +18,9 @@ from ballast.common.messages import EtfEvent, EtfMetrics, GovernanceProposal
 from ballast.contract_monitor.adapters import abi
 from ballast.contract_monitor.main import ContractMonitorApp, build_app
 from ballast.contract_monitor.settings import ContractMonitorSettings
-from ballast.devnet import Deployment, deploy
+from ballast.devnet import Deployment
+from ballast.testing.apps import started_apps
+from ballast.testing.devnet import deployed_devnet, reverted
 
 
 @dataclass
@@ -67,17 +69,14 @@ class Devnet:
 
 @pytest.fixture(scope="module")
 def deployed(anvil: Any, tmp_path_factory: pytest.TempPathFactory) -> Generator[Devnet]:
-    snapshot = anvil.snapshot()
-    path = tmp_path_factory.mktemp("devnet") / "deployment.json"
-    yield Devnet(anvil, deploy(anvil.rpc_url, path), path)
-    anvil.revert(snapshot)
+    with deployed_devnet(anvil, tmp_path_factory.mktemp("devnet")) as (deployment, path):
+        yield Devnet(anvil, deployment, path)
 
 
 @pytest.fixture
 def devnet(deployed: Devnet) -> Iterator[Devnet]:
-    snapshot = deployed.anvil.snapshot()
-    yield deployed
-    deployed.anvil.revert(snapshot)
+    with reverted(deployed.anvil):
+        yield deployed
 
 
 @dataclass
@@ -138,23 +137,14 @@ async def monitor_app(
     nats_server: Any, bus_namespace: str, database_url: str, devnet: Devnet
 ) -> AsyncIterator[Callable[..., Any]]:
     """Builds and starts monitor apps (poll job off: tests call `app.core.poll()`)."""
-    apps: list[ContractMonitorApp] = []
 
-    async def make(**overrides: Any) -> ContractMonitorApp:
-        values: dict[str, Any] = {
-            "nats_url": nats_server.url, "bus_prefix": bus_namespace,
-            "database_url": database_url, "http_port": 0, "http_host": "127.0.0.1",
-            "rpc_url": devnet.anvil.rpc_url, "deployment_file": str(devnet.path),
-            "confirmations": 0, "heartbeat_interval_seconds": 30,
-        }
-        values.update(overrides)
-        app = build_app(ContractMonitorSettings(**values), poll=False)
-        apps.append(app)
-        await app.start()
-        return app
+    def build(**values: Any) -> ContractMonitorApp:
+        return build_app(ContractMonitorSettings(**values), poll=False)
 
-    yield make
-    for app in apps:
-        if app.service.db.connected:
-            await app.stop()
+    async with started_apps(
+        build, nats_url=nats_server.url, bus_prefix=bus_namespace, database_url=database_url,
+        http_port=0, http_host="127.0.0.1", rpc_url=devnet.anvil.rpc_url,
+        deployment_file=str(devnet.path), confirmations=0, heartbeat_interval_seconds=30,
+    ) as make:
+        yield make
 

@@ -19,8 +19,11 @@ import pytest
 import pytest_asyncio
 from eth_account import Account
 
+from ballast.common import subjects
 from ballast.common.db import load_migrations, migrate
 from ballast.common.messages import (
+    AutomationAction,
+    AutomationKind,
     ConsensusStatus,
     ExecutionMode,
     Holding,
@@ -35,6 +38,7 @@ from ballast.devstack.anvil import Anvil, anvil_binary, run_anvil
 from ballast.intervention.adapters.chain import Chain
 from ballast.intervention.adapters.repository import Repository
 from ballast.intervention.adapters.signer import LocalSigner
+from ballast.intervention.app import Decider
 from ballast.intervention.building import ExecConfig
 from ballast.intervention.executor import Executor
 from ballast.strategy.decision import History, evaluate
@@ -191,6 +195,15 @@ class Harness:
 
     def state(self, now: datetime, **overrides: Any) -> TreasuryState:
         return acting_state(now, **overrides)
+
+    def decider(self, now: datetime, mode: ExecutionMode = ExecutionMode.LIVE) -> Decider:
+        """The service's Decider on this record and publisher, its clock stopped at `now`."""
+        return Decider(self.repo, Policy(), mode, self.published, clock=lambda: now)
+
+    def automation_actions(self, kind: AutomationKind | None = None) -> list[AutomationAction]:
+        """The automation.executed messages published so far (of `kind`, if given)."""
+        return [m for m in self.published.on(subjects.AUTOMATION_EXECUTED)
+                if isinstance(m, AutomationAction) and kind in (None, m.kind)]
 
     async def decide(self, now: datetime, mode: ExecutionMode = ExecutionMode.LIVE,
                      **state: Any) -> InterventionDecision:

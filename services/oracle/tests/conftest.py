@@ -216,20 +216,26 @@ def dex(chain: Chain) -> Dex:
 
 # ----------------------------------------------------------------------------- bus
 class BusListener:
-    """Everything the oracle publishes under a namespace, decoded (a raw nats-py subscriber)."""
+    """Everything the oracle publishes under a namespace, decoded (a raw nats-py subscriber), and
+    the trades' msg-ids."""
 
     def __init__(self) -> None:
-        from ballast.common.messages import ConsensusPrice, Trade  # noqa: PLC0415
+        from ballast.common.messages import ConsensusPrice, PriceObservation, Trade  # noqa: PLC0415
 
-        self.models = (ConsensusPrice, Trade)
+        self.models = (ConsensusPrice, PriceObservation, Trade)
         self.consensus: list[Any] = []
+        self.observed: list[Any] = []
         self.trades: list[Any] = []
+        self.msg_ids: list[str] = []
 
     async def on_msg(self, msg: Any) -> None:
         if ".prices.consensus." in msg.subject:
             self.consensus.append(self.models[0].model_validate_json(msg.data))
+        elif ".prices.observed." in msg.subject:
+            self.observed.append(self.models[1].model_validate_json(msg.data))
         elif ".trades." in msg.subject:
-            self.trades.append(self.models[1].model_validate_json(msg.data))
+            self.trades.append(self.models[2].model_validate_json(msg.data))
+            self.msg_ids.append((msg.headers or {}).get("Nats-Msg-Id", ""))
 
     async def wait_for(self, predicate: Any, within: float = 15.0) -> Any:
         """The first consensus (from now on) satisfying `predicate`."""
@@ -244,11 +250,9 @@ class BusListener:
 
 @pytest.fixture
 async def bus_listener(nats_server: Any, bus_namespace: str) -> AsyncIterator[BusListener]:
-    import nats  # noqa: PLC0415
+    from ballast.testing.subscribing import subscribed  # noqa: PLC0415
 
-    nc = await nats.connect(nats_server.url)
     got = BusListener()
-    await nc.subscribe(f"{bus_namespace}.prices.consensus.*", cb=got.on_msg)
-    await nc.subscribe(f"{bus_namespace}.trades.>", cb=got.on_msg)
-    yield got
-    await nc.drain()
+    subjects = [f"{bus_namespace}.prices.>", f"{bus_namespace}.trades.>"]
+    async with subscribed(nats_server.url, subjects, got.on_msg):
+        yield got

@@ -14,13 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import nats
 import pytest
 from eth_utils.address import to_checksum_address
 from web3 import Web3
 from web3.contract import Contract
 
 from ballast.common.messages import ValidatorRecommendation, ValidatorStatus
+from ballast.testing.apps import started_apps
+from ballast.testing.subscribing import subscribed
 from ballast.validator_monitor.main import ValidatorMonitorApp, build_app
 from ballast.validator_monitor.settings import ValidatorMonitorSettings
 
@@ -152,11 +153,9 @@ class Bus:
 
 @pytest.fixture
 async def bus(nats_server: Any, bus_namespace: str) -> AsyncIterator[Bus]:
-    nc = await nats.connect(nats_server.url)
     got = Bus()
-    await nc.subscribe(f"{bus_namespace}.validators.>", cb=got.on_msg)
-    yield got
-    await nc.drain()
+    async with subscribed(nats_server.url, [f"{bus_namespace}.validators.>"], got.on_msg):
+        yield got
 
 
 @pytest.fixture
@@ -164,21 +163,14 @@ async def monitor_app(
     nats_server: Any, bus_namespace: str, database_url: str, core: CoreChain
 ) -> AsyncIterator[Callable[..., Any]]:
     """Builds and starts monitor apps (poll job off: tests call `app.core.poll()`)."""
-    apps: list[ValidatorMonitorApp] = []
 
-    async def make(**overrides: Any) -> ValidatorMonitorApp:
-        values: dict[str, Any] = {
-            "nats_url": nats_server.url, "bus_prefix": bus_namespace,
-            "database_url": database_url, "http_port": 0, "http_host": "127.0.0.1",
-            "rpc_url": core.anvil.rpc_url, "staking_manager": core.us, "confirmations": 0,
-            "heartbeat_interval_seconds": 30, "epoch_blocks": 10**9,
-        }
-        values.update(overrides)
-        app = build_app(ValidatorMonitorSettings(**values), poll=False)
-        apps.append(app)
-        await app.start()
-        return app
+    def build(**values: Any) -> ValidatorMonitorApp:
+        return build_app(ValidatorMonitorSettings(**values), poll=False)
 
-    yield make
-    for app in apps:
-        await app.stop()
+    async with started_apps(
+        build, nats_url=nats_server.url, bus_prefix=bus_namespace, database_url=database_url,
+        http_port=0, http_host="127.0.0.1", rpc_url=core.anvil.rpc_url,
+        staking_manager=core.us, confirmations=0, heartbeat_interval_seconds=30,
+        epoch_blocks=10**9,
+    ) as make:
+        yield make

@@ -8,6 +8,7 @@ import signal
 import sys
 import textwrap
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -19,7 +20,7 @@ from prometheus_client import CollectorRegistry
 
 from ballast.common.bus import Bus, BusConfig, ensure_streams
 from ballast.common.messages import ConsensusPrice, ConsensusStatus
-from ballast.common.outbox import Outbox, ddl
+from ballast.common.outbox import Outbox, Pending, ddl
 from ballast.common.subjects import Namespace
 
 pytestmark = pytest.mark.integration
@@ -61,10 +62,21 @@ def price(seq: int) -> ConsensusPrice:
                           sources=[], sources_used=3, computed_at=datetime.now(UTC), sequence=seq)
 
 
+@dataclass
+class Setup:
+    bus: Bus
+    pool: asyncpg.Pool
+    received: list[ConsensusPrice]  # what a JetStream consumer of SUBJECT got
+    outbox: Outbox
+
+    async def commit(self, *rows: tuple[int, str]) -> list[Pending]:
+        """price(sequence) under each msg-id, added to the outbox in one committed transaction."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            return [await self.outbox.add(conn, price(n), SUBJECT, msg_id) for n, msg_id in rows]
+
+
 @pytest.fixture
-async def setup(
-    nats_server: Any, bus_namespace: str, database_url: str
-) -> AsyncIterator[tuple[Bus, asyncpg.Pool, list[ConsensusPrice]]]:
+async def setup(nats_server: Any, bus_namespace: str, database_url: str) -> AsyncIterator[Setup]:
     bus = Bus(BusConfig(service="test", nats_url=nats_server.url,
                         namespace=Namespace(bus_namespace)), registry=CollectorRegistry())
     await bus.start()
@@ -80,7 +92,7 @@ async def setup(
         await msg.ack()
 
     await js.subscribe(bus.ns.subject(SUBJECT), cb=on_msg, manual_ack=True)
-    yield bus, pool, received
+    yield Setup(bus, pool, received, Outbox(TABLE, bus))
     await nc.drain()
     await pool.close()
     await bus.stop()
@@ -94,9 +106,9 @@ async def settle(received: list[ConsensusPrice], count: int) -> None:
 
 
 async def test_outbox__sigkill_after_commit_before_publish__relay_publishes_it_once(
-    setup: tuple[Bus, asyncpg.Pool, list[ConsensusPrice]], database_url: str
+    setup: Setup, database_url: str
 ) -> None:
-    bus, pool, received = setup
+    pool, received, outbox = setup.pool, setup.received, setup.outbox
     writer = await asyncio.create_subprocess_exec(
         sys.executable, "-c", CRASHING_WRITER, database_url, stderr=asyncio.subprocess.PIPE
     )
@@ -106,7 +118,6 @@ async def test_outbox__sigkill_after_commit_before_publish__relay_publishes_it_o
     await asyncio.sleep(0.3)
     assert received == []  # and nothing was published
 
-    outbox = Outbox(TABLE, bus)
     assert await outbox.relay(pool) == 1  # the restarted process's relay
     assert await outbox.relay(pool) == 0  # sent once, marked
     await settle(received, 1)
@@ -114,12 +125,10 @@ async def test_outbox__sigkill_after_commit_before_publish__relay_publishes_it_o
 
 
 async def test_outbox__published_then_killed_before_mark__consumers_see_one(
-    setup: tuple[Bus, asyncpg.Pool, list[ConsensusPrice]],
+    setup: Setup,
 ) -> None:
-    bus, pool, received = setup
-    outbox = Outbox(TABLE, bus)
-    async with pool.acquire() as conn, conn.transaction():
-        pending = await outbox.add(conn, price(7), SUBJECT, "twice-7")
+    bus, pool, received, outbox = setup.bus, setup.pool, setup.received, setup.outbox
+    (pending,) = await setup.commit((7, "twice-7"))
     # what flush does up to the crash: the publish, and no mark
     await bus.publish_json(pending.payload.encode(), SUBJECT, msg_id=pending.msg_id)
     assert await outbox.relay(pool) == 1  # the relay publishes it again, same msg-id
@@ -128,12 +137,10 @@ async def test_outbox__published_then_killed_before_mark__consumers_see_one(
 
 
 async def test_outbox__flush_after_commit__published_in_order_and_marked(
-    setup: tuple[Bus, asyncpg.Pool, list[ConsensusPrice]],
+    setup: Setup,
 ) -> None:
-    bus, pool, received = setup
-    outbox = Outbox(TABLE, bus)
-    async with pool.acquire() as conn, conn.transaction():
-        pending = [await outbox.add(conn, price(n), SUBJECT, f"flush-{n}") for n in (1, 2, 3)]
+    pool, received, outbox = setup.pool, setup.received, setup.outbox
+    pending = await setup.commit(*((n, f"flush-{n}") for n in (1, 2, 3)))
     await outbox.flush(pool, pending)
     await settle(received, 3)
     assert [p.sequence for p in received] == [1, 2, 3]
@@ -142,10 +149,9 @@ async def test_outbox__flush_after_commit__published_in_order_and_marked(
 
 
 async def test_outbox__rolled_back_transaction__nothing_to_publish(
-    setup: tuple[Bus, asyncpg.Pool, list[ConsensusPrice]],
+    setup: Setup,
 ) -> None:
-    bus, pool, _ = setup
-    outbox = Outbox(TABLE, bus)
+    pool, outbox = setup.pool, setup.outbox
     with pytest.raises(RuntimeError):
         async with pool.acquire() as conn, conn.transaction():
             await outbox.add(conn, price(9), SUBJECT, "rolled-back")

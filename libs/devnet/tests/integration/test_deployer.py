@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from web3 import Web3
 
 from ballast.cli.scenarios.driver import Market
 from ballast.common.evm.artifacts import load_artifact
@@ -34,6 +35,16 @@ def deployed(
     print(f"\ndevnet deploy: {seconds:.2f}s, {deployment.block} blocks")
     yield deployment, out, seconds
     anvil.revert(snapshot)
+
+
+@pytest.fixture
+def deployment(deployed: tuple[Deployment, Path, float]) -> Deployment:
+    return deployed[0]
+
+
+@pytest.fixture
+def w3(anvil: Anvil) -> Web3:
+    return connect(anvil.rpc_url)
 
 
 def test_deploy__on_anvil__every_recorded_address_has_code(
@@ -82,10 +93,8 @@ def test_deploy__record_whose_code_changed__deploys_afresh(
 
 
 def test_deploy__reference_market__every_source_agrees_and_reserve_ratio_is_3(
-    anvil: Anvil, deployed: tuple[Deployment, Path, float]
+    w3: Web3, deployment: Deployment
 ) -> None:
-    deployment, _, _ = deployed
-    w3 = connect(anvil.rpc_url)
     market = Market(w3, deployment)
     dex = market.dex_prices()
     for symbol, price in P.FEED_PRICES_USD.items():
@@ -111,10 +120,8 @@ def test_deploy__reference_market__every_source_agrees_and_reserve_ratio_is_3(
 
 
 def test_deploy__core_system__five_validators_elected_with_both_address_kinds(
-    anvil: Anvil, deployed: tuple[Deployment, Path, float]
+    w3: Web3, deployment: Deployment
 ) -> None:
-    deployment, _, _ = deployed
-    w3 = connect(anvil.rpc_url)
     vset = contract(w3, load_artifact("CoreValidatorSet"), deployment.core_system.validator_set)
     hub = contract(w3, load_artifact("CoreCandidateHub"), deployment.core_system.candidate_hub)
     consensus = set(vset.functions.getValidators().call())
@@ -126,10 +133,8 @@ def test_deploy__core_system__five_validators_elected_with_both_address_kinds(
 
 
 def test_deploy__etf_and_governance__wired_to_the_feeds_and_the_timelock(
-    anvil: Anvil, deployed: tuple[Deployment, Path, float]
+    w3: Web3, deployment: Deployment
 ) -> None:
-    deployment, _, _ = deployed
-    w3 = connect(anvil.rpc_url)
     basket = contract(w3, load_artifact("StakeBasket"), deployment.etf.stake_basket)
     assert basket.functions.navPerShare().call() == 10**18
     # 10,000 CORE at $1.20 + 1 coreBTC at $65,000, deposited by the trader at deploy time

@@ -96,6 +96,14 @@ def assert_blocked(decision: Any, rule: str) -> None:
     assert decision.amount_in_raw == 0 and decision.amount_usd == 0
 
 
+def assert_acts_or_blocked(decision: Any, acts: bool, rule: str) -> None:
+    """ACT where `acts`, else blocked by `rule`."""
+    if acts:
+        assert decision.action is DecisionAction.ACT, decision.reasons
+    else:
+        assert_blocked(decision, rule)
+
+
 def test_evaluate__all_conditions_hold__acts_with_tier_share_of_capacity() -> None:
     decision = decide()
     assert decision.action is DecisionAction.ACT, decision.reasons
@@ -130,10 +138,7 @@ def test_evaluate__price_around_trigger__acts_only_strictly_below(
     price: Decimal, acts: bool
 ) -> None:
     decision = decide(make_state(price=price))
-    if acts:
-        assert decision.action is DecisionAction.ACT, decision.reasons
-    else:
-        assert_blocked(decision, "trigger")
+    assert_acts_or_blocked(decision, acts, "trigger")
 
 
 def test_evaluate__vwap_missing__blocked() -> None:
@@ -209,10 +214,7 @@ def test_evaluate__time_since_last_intervention__cooldown_boundary(
     since: timedelta, acts: bool
 ) -> None:
     decision = decide(history=History(last_intervention_at=NOW - since, interventions_today=0))
-    if acts:
-        assert decision.action is DecisionAction.ACT, decision.reasons
-    else:
-        assert_blocked(decision, "cooldown")
+    assert_acts_or_blocked(decision, acts, "cooldown")
 
 
 # ------------------------------------------------------------------ daily limit 1 per UTC day
@@ -220,10 +222,7 @@ def test_evaluate__time_since_last_intervention__cooldown_boundary(
 def test_evaluate__interventions_today__max_one_per_utc_day(today: int, acts: bool) -> None:
     history = History(last_intervention_at=None, interventions_today=today)
     decision = decide(history=history)
-    if acts:
-        assert decision.action is DecisionAction.ACT, decision.reasons
-    else:
-        assert_blocked(decision, "daily")
+    assert_acts_or_blocked(decision, acts, "daily")
 
 
 def test_evaluate__daily_limit_two__second_slot_gets_its_own_id() -> None:
@@ -239,10 +238,7 @@ def test_evaluate__daily_limit_two__second_slot_gets_its_own_id() -> None:
 )
 def test_evaluate__pump_concentration__limit_inclusive(conc: Decimal | None, acts: bool) -> None:
     decision = decide(make_state(pump_concentration=conc))
-    if acts:
-        assert decision.action is DecisionAction.ACT, decision.reasons
-    else:
-        assert_blocked(decision, "concentration")
+    assert_acts_or_blocked(decision, acts, "concentration")
 
 
 # ------------------------------------------------------------------ max_deployment 40%
@@ -315,10 +311,7 @@ def test_evaluate__state_degraded__blocked() -> None:
 @pytest.mark.parametrize(("age", "acts"), [(900, True), (901, False)])
 def test_evaluate__state_age__fifteen_minutes_inclusive(age: int, acts: bool) -> None:
     decision = decide(make_state(computed_at=NOW - timedelta(seconds=age)))
-    if acts:
-        assert decision.action is DecisionAction.ACT, decision.reasons
-    else:
-        assert_blocked(decision, "state")
+    assert_acts_or_blocked(decision, acts, "state")
 
 
 # ------------------------------------------------------------------ pause and approval

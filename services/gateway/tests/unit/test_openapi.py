@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from ballast.gateway.api import render_openapi
+from ballast.testing.generated import assert_generated
 
 pytestmark = pytest.mark.unit
 
@@ -13,9 +14,7 @@ COMMITTED = Path(__file__).resolve().parents[4] / "docs" / "openapi.json"
 
 
 def test_openapi__committed_document__matches_the_code() -> None:
-    assert COMMITTED.read_text() == render_openapi(), (
-        "docs/openapi.json is stale: run `make docs` and commit it"
-    )
+    assert_generated(COMMITTED, render_openapi(), "run `make docs` and commit it")
 
 
 def test_openapi__routes__every_read_stream_and_control_path_with_bearer_auth() -> None:

@@ -9,9 +9,7 @@ from typing import Any
 import pytest
 from eth_utils.crypto import keccak
 
-from ballast.common import subjects
 from ballast.common.messages import (
-    AutomationAction,
     AutomationKind,
     AutomationRequest,
     EtfMetrics,
@@ -19,8 +17,6 @@ from ballast.common.messages import (
     ExecutionStatus,
 )
 from ballast.intervention.app import Decider
-from ballast.intervention.domain.automation import AutomationConfig
-from ballast.strategy.policy import Policy
 
 pytestmark = pytest.mark.integration
 
@@ -53,19 +49,27 @@ def deploy_keeper(dex: Any) -> str:
     return str(dex.w3.eth.wait_for_transaction_receipt(tx)["contractAddress"])
 
 
+def deciding(harness: Any, mode: ExecutionMode) -> Decider:
+    """The service's Decider, having seen a treasury state (accumulation sizes from it)."""
+    decider = harness.decider(NOW, mode)
+    decider.last_state = harness.state(NOW)
+    return decider
+
+
+REASONS = {
+    AutomationKind.ACCUMULATE: "hourly accumulation",
+    AutomationKind.COMPOUND: "round rewards",
+}
+
+
+def request(request_id: str, kind: AutomationKind, amount_usd: int = 0) -> AutomationRequest:
+    return AutomationRequest(request_id=request_id, kind=kind, amount_usd=Decimal(amount_usd),
+                             reason=REASONS[kind], requested_at=NOW)
+
+
 def events(dex: Any, address: str, topic: str) -> int:
     logs = dex.w3.eth.get_logs({"address": address, "topics": [topic], "fromBlock": 0})
     return len(logs)
-
-
-def make_decider(harness: Any, mode: ExecutionMode) -> Decider:
-    return Decider(harness.repo, Policy(), mode, harness.published,
-                   automation=AutomationConfig(), clock=lambda: NOW)
-
-
-def actions(harness: Any) -> list[AutomationAction]:
-    return [m for m in harness.published.on(subjects.AUTOMATION_EXECUTED)
-            if isinstance(m, AutomationAction)]
 
 
 async def test_automation__accumulate_rebalance_compound__each_on_chain_and_published(
@@ -73,26 +77,19 @@ async def test_automation__accumulate_rebalance_compound__each_on_chain_and_publ
 ) -> None:
     dex = harness.dex
     keeper = deploy_keeper(dex)
-    decider = make_decider(harness, ExecutionMode.LIVE)
+    decider = deciding(harness, ExecutionMode.LIVE)
     executor = harness.executor(basket=keeper)
-    decider.last_state = harness.state(NOW)
     pump_before = dex.contract("TestToken", dex.pump).functions.balanceOf(dex.treasury).call()
-    assert await decider.on_automation(AutomationRequest(
-        request_id="h12", kind=AutomationKind.ACCUMULATE, amount_usd=Decimal(100),
-        reason="hourly accumulation", requested_at=NOW,
-    ))
+    assert await decider.on_automation(request("h12", AutomationKind.ACCUMULATE, 100))
     assert await decider.on_etf_metrics(EtfMetrics(
         block_number=1, block_timestamp=NOW, nav_per_share=Decimal(1), aum_usd=Decimal(0),
         core_staked_usd=Decimal(0), lstbtc_usd=Decimal(0), rewards_usd=Decimal(0),
         liquidity_usd=Decimal(0), basket_supply_raw=0, queue_length=0,
         instant_withdrawal_capacity_usd=Decimal(0), max_allocation_deviation_bps=1500,
     ))
-    assert await decider.on_automation(AutomationRequest(
-        request_id="r7", kind=AutomationKind.COMPOUND, amount_usd=Decimal(0),
-        reason="round rewards", requested_at=NOW,
-    ))
+    assert await decider.on_automation(request("r7", AutomationKind.COMPOUND))
     await harness.settle(executor)
-    done = {a.kind: a for a in actions(harness)}
+    done = {a.kind: a for a in harness.automation_actions()}
     pump_after = dex.contract("TestToken", dex.pump).functions.balanceOf(dex.treasury).call()
     assert set(done) == {AutomationKind.ACCUMULATE, AutomationKind.REBALANCE,
                          AutomationKind.COMPOUND}
@@ -107,18 +104,11 @@ async def test_automation__accumulate_rebalance_compound__each_on_chain_and_publ
 async def test_automation__dry_run__priced_nothing_signed(harness: Any) -> None:
     dex = harness.dex
     nonce = dex.nonce(dex.treasury)
-    decider = make_decider(harness, ExecutionMode.DRY_RUN)
-    decider.last_state = harness.state(NOW)
-    await decider.on_automation(AutomationRequest(
-        request_id="h13", kind=AutomationKind.ACCUMULATE, amount_usd=Decimal(100),
-        reason="hourly accumulation", requested_at=NOW,
-    ))
-    await decider.on_automation(AutomationRequest(
-        request_id="c1", kind=AutomationKind.COMPOUND, amount_usd=Decimal(0),
-        reason="round rewards", requested_at=NOW,
-    ))
+    decider = deciding(harness, ExecutionMode.DRY_RUN)
+    await decider.on_automation(request("h13", AutomationKind.ACCUMULATE, 100))
+    await decider.on_automation(request("c1", AutomationKind.COMPOUND))
     await harness.settle(harness.executor(live=False))
-    done = {a.kind: a for a in actions(harness)}
+    done = {a.kind: a for a in harness.automation_actions()}
     assert {a.status for a in done.values()} == {ExecutionStatus.DRY_RUN}
     assert done[AutomationKind.ACCUMULATE].amount_out_raw > 0  # quoted
     assert dex.nonce(dex.treasury) == nonce
@@ -129,20 +119,13 @@ async def test_automation__quote_reverts__failed_and_nonce_released_for_the_next
 ) -> None:
     dex = harness.dex
     keeper = deploy_keeper(dex)
-    decider = make_decider(harness, ExecutionMode.LIVE)
-    decider.last_state = harness.state(NOW)
+    decider = deciding(harness, ExecutionMode.LIVE)
     # paying with a token that has no pool with PUMP: getAmountsOut reverts
     executor = harness.executor(basket=keeper, accumulate_token=dex.pair)
-    assert await decider.on_automation(AutomationRequest(
-        request_id="h14", kind=AutomationKind.ACCUMULATE, amount_usd=Decimal(50),
-        reason="hourly accumulation", requested_at=NOW,
-    ))
-    assert await decider.on_automation(AutomationRequest(
-        request_id="r9", kind=AutomationKind.COMPOUND, amount_usd=Decimal(0),
-        reason="round rewards", requested_at=NOW,
-    ))
+    assert await decider.on_automation(request("h14", AutomationKind.ACCUMULATE, 50))
+    assert await decider.on_automation(request("r9", AutomationKind.COMPOUND))
     await harness.settle(executor)
-    done = {a.kind: a for a in actions(harness)}
+    done = {a.kind: a for a in harness.automation_actions()}
     assert done[AutomationKind.ACCUMULATE].status is ExecutionStatus.FAILED
     assert "cannot be planned" in (done[AutomationKind.ACCUMULATE].reason or "")
     assert done[AutomationKind.COMPOUND].status is ExecutionStatus.CONFIRMED  # not stalled

@@ -13,11 +13,9 @@ import pytest
 from web3 import Web3
 from web3.logs import DISCARD
 
-from ballast.common import subjects
 from ballast.common.deployment import Deployment
 from ballast.common.evm.artifacts import load_artifact
 from ballast.common.messages import (
-    AutomationAction,
     AutomationKind,
     AutomationRequest,
     EtfMetrics,
@@ -28,6 +26,7 @@ from ballast.devnet.deployer import deploy
 from ballast.intervention.app import Decider
 from ballast.intervention.domain.automation import AutomationConfig
 from ballast.strategy.policy import Policy
+from ballast.testing.devnet import reverted
 
 pytestmark = pytest.mark.integration
 
@@ -42,9 +41,8 @@ def devnet_session(chain_node: Any, tmp_path_factory: pytest.TempPathFactory) ->
 
 @pytest.fixture
 def devnet(devnet_session: Deployment, chain_node: Any) -> Generator[Deployment]:
-    snapshot = chain_node.snapshot()
-    yield devnet_session
-    chain_node.revert(snapshot)
+    with reverted(chain_node):
+        yield devnet_session
 
 
 def basket(w3: Web3, d: Deployment, name: str, address: str) -> Any:
@@ -52,19 +50,12 @@ def basket(w3: Web3, d: Deployment, name: str, address: str) -> Any:
                            abi=load_artifact(name).abi)
 
 
-def actions(harness: Any, kind: AutomationKind) -> list[AutomationAction]:
-    return [m for m in harness.published.on(subjects.AUTOMATION_EXECUTED)
-            if isinstance(m, AutomationAction) and m.kind is kind]
-
-
 async def run(harness: Any, d: Deployment, kind: AutomationKind, request_id: str) -> Any:
-    decider = Decider(harness.repo, Policy(), ExecutionMode.LIVE, harness.published,
-                      clock=lambda: NOW)
-    assert await decider.on_automation(AutomationRequest(
+    assert await harness.decider(NOW).on_automation(AutomationRequest(
         request_id=request_id, kind=kind, amount_usd=Decimal(0), reason="test",
         requested_at=NOW))
     await harness.settle(harness.executor(basket=d.etf.stake_basket), passes=12)
-    [done] = actions(harness, kind)
+    [done] = harness.automation_actions(kind)
     return done
 
 

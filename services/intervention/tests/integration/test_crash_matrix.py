@@ -220,23 +220,14 @@ async def run_matrix(
     return figures
 
 
-async def test_crash_matrix__sigkill_at_each_point_20_runs__one_swap_per_decision_none_lost(
+@pytest.mark.parametrize("runs", [20, pytest.param(200, marks=pytest.mark.slow)])
+async def test_crash_matrix__sigkill_at_each_point_n_runs__one_swap_per_decision_none_lost(
     harness: Any, database_url: str, nats_server: Any, bus_namespace: str,
-    make_state: Callable[..., TreasuryState],
+    make_state: Callable[..., TreasuryState], runs: int,
 ) -> None:
-    figures = await run_matrix(harness, database_url, nats_server.url, bus_namespace, 20,
+    figures = await run_matrix(harness, database_url, nats_server.url, bus_namespace, runs,
                                make_state)
     assert set(figures) == set(POINTS)
-    report(figures)
-
-
-@pytest.mark.slow
-async def test_crash_matrix__sigkill_at_each_point_200_runs__one_swap_per_decision_none_lost(
-    harness: Any, database_url: str, nats_server: Any, bus_namespace: str,
-    make_state: Callable[..., TreasuryState],
-) -> None:
-    figures = await run_matrix(harness, database_url, nats_server.url, bus_namespace, 200,
-                               make_state)
     report(figures)
 
 

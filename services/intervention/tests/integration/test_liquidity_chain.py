@@ -15,9 +15,7 @@ import pytest
 from eth_utils.crypto import keccak
 from web3 import Web3
 
-from ballast.common import subjects
 from ballast.common.messages import (
-    AutomationAction,
     AutomationKind,
     AutomationRequest,
     ExecutionMode,
@@ -25,11 +23,9 @@ from ballast.common.messages import (
 )
 from ballast.intervention.adapters.chain import Chain
 from ballast.intervention.adapters.repository import Repository
-from ballast.intervention.app import Decider
 from ballast.intervention.domain.execution import Phase
 from ballast.intervention.executor import Executor
 from ballast.intervention.legs import PoolConfig
-from ballast.strategy.policy import Policy
 from ballast.testing.crashing import crash_hook
 from ballast.testing.forking import fork, wait
 
@@ -71,14 +67,8 @@ def liquidity_harness(harness: Any) -> Any:
     return harness
 
 
-def actions(harness: Any) -> list[AutomationAction]:
-    return [m for m in harness.published.on(subjects.AUTOMATION_EXECUTED)
-            if isinstance(m, AutomationAction)]
-
-
 async def decide(harness: Any, req: AutomationRequest, mode: ExecutionMode) -> bool:
-    decider = Decider(harness.repo, Policy(), mode, harness.published, clock=lambda: NOW)
-    return await decider.on_automation(req)
+    return await harness.decider(NOW, mode).on_automation(req)
 
 
 async def test_liquidity_add__live__swap_then_add_lp_held_by_the_treasury_published_once(
@@ -89,7 +79,7 @@ async def test_liquidity_add__live__swap_then_add_lp_held_by_the_treasury_publis
     assert await decide(h, request(AutomationKind.LIQUIDITY_ADD, "PUMP-PSTR-d1", dex),
                         ExecutionMode.LIVE)
     await h.settle(passes=20)
-    [done] = actions(h)
+    [done] = h.automation_actions()
     assert done.kind is AutomationKind.LIQUIDITY_ADD
     assert done.status is ExecutionStatus.CONFIRMED, done.reason
     assert done.tx_hash == done.details["add_tx"]
@@ -102,7 +92,7 @@ async def test_liquidity_add__live__swap_then_add_lp_held_by_the_treasury_publis
                             ExecutionMode.LIVE)
     await h.settle()
     assert pair_events(dex, MINT, start) == 1
-    assert len(actions(h)) == 1
+    assert len(h.automation_actions()) == 1
 
 
 async def test_liquidity_add__dry_run__previewed_nothing_signed(harness: Any) -> None:
@@ -111,7 +101,7 @@ async def test_liquidity_add__dry_run__previewed_nothing_signed(harness: Any) ->
     await decide(h, request(AutomationKind.LIQUIDITY_ADD, "PUMP-PSTR-dry", dex),
                  ExecutionMode.DRY_RUN)
     await h.settle(h.executor(live=False))
-    [done] = actions(h)
+    [done] = h.automation_actions()
     assert done.status is ExecutionStatus.DRY_RUN, done.reason
     assert int(done.details["swap_amount_in"]) == FUND // 2
     assert int(done.details["amount0_to_add"]) > 0 and int(done.details["amount1_to_add"]) > 0
@@ -139,7 +129,7 @@ async def test_liquidity_rebalance__after_a_20_percent_move__remove_and_re_add_o
     assert await decide(h, request(AutomationKind.LIQUIDITY_REBALANCE, "PUMP-PSTR-band1", dex),
                         ExecutionMode.LIVE)
     await h.settle(passes=20)
-    done = [a for a in actions(h) if a.kind is AutomationKind.LIQUIDITY_REBALANCE]
+    done = h.automation_actions(AutomationKind.LIQUIDITY_REBALANCE)
     assert len(done) == 1 and done[0].status is ExecutionStatus.CONFIRMED, done
     assert "swap_skipped" in done[0].details  # a V2 remove returns the tokens at the pool ratio
     assert pair_events(dex, BURN, start) == 1

@@ -144,13 +144,17 @@ async def run_service(
     return decision, outcome, log.read_text()
 
 
+@pytest.mark.parametrize(
+    "crash_at", [None, pytest.param("after_broadcast", marks=pytest.mark.slow)],
+    ids=["live", "sigkill_after_broadcast_then_restart"],
+)
 async def test_service__live_state_in__one_swap_and_both_messages_out(
     harness: Any, database_url: str, nats_server: Any, bus_namespace: str, tmp_path: Path,
-    make_state: Callable[..., TreasuryState],
+    make_state: Callable[..., TreasuryState], crash_at: str | None,
 ) -> None:
     decision, outcome, log = await run_service(
         harness, database_url, nats_server.url, bus_namespace, tmp_path,
-        make_state(datetime.now(UTC)), None,
+        make_state(datetime.now(UTC)), crash_at,
     )
     assert decision.action is DecisionAction.ACT
     assert outcome.decision_id == decision.decision_id
@@ -176,16 +180,3 @@ async def test_service__default_paper_mode_with_a_key_configured__nothing_signed
     assert dex.swaps() == []
 
 
-@pytest.mark.slow
-async def test_service__sigkill_via_crash_at_after_broadcast__restart_one_swap(
-    harness: Any, database_url: str, nats_server: Any, bus_namespace: str, tmp_path: Path,
-    make_state: Callable[..., TreasuryState],
-) -> None:
-    decision, outcome, log = await run_service(
-        harness, database_url, nats_server.url, bus_namespace, tmp_path,
-        make_state(datetime.now(UTC)), "after_broadcast",
-    )
-    assert outcome.decision_id == decision.decision_id
-    assert outcome.status is ExecutionStatus.CONFIRMED, outcome.reason
-    assert len(harness.dex.swaps()) == 1
-    assert harness.dex.treasury_key[2:] not in log.lower()

@@ -12,14 +12,11 @@ from typing import Any
 
 import aiohttp
 import asyncpg
-import nats
 import pytest
 
 from ballast.common import transport
 from ballast.common.messages import (
-    ConsensusPrice,
     ConsensusStatus,
-    PriceObservation,
     SourceFlag,
     Trade,
     TradeSide,
@@ -43,37 +40,10 @@ def settings(nats_url: str, prefix: str, db: str, symbols: dict[str, Any]) -> Or
     )
 
 
-class Listener:
-    def __init__(self) -> None:
-        self.consensus: list[ConsensusPrice] = []
-        self.observed: list[PriceObservation] = []
-        self.trades: list[Trade] = []
-        self.msg_ids: list[str] = []
-
-    async def on_msg(self, msg: Any) -> None:
-        subject: str = msg.subject
-        if ".prices.consensus." in subject:
-            self.consensus.append(ConsensusPrice.model_validate_json(msg.data))
-        elif ".prices.observed." in subject:
-            self.observed.append(PriceObservation.model_validate_json(msg.data))
-        elif ".trades." in subject:
-            self.trades.append(Trade.model_validate_json(msg.data))
-            self.msg_ids.append((msg.headers or {}).get("Nats-Msg-Id", ""))
-
-
 async def until(predicate: Any, within: float = 10.0) -> None:
     async with asyncio.timeout(within):
         while not predicate():
             await asyncio.sleep(0.02)
-
-
-@pytest.fixture
-async def listener(nats_server: Any, bus_namespace: str) -> AsyncIterator[Listener]:
-    nc = await nats.connect(nats_server.url)
-    got = Listener()
-    await nc.subscribe(f"{bus_namespace}.>", cb=got.on_msg)
-    yield got
-    await nc.drain()
 
 
 @pytest.fixture
@@ -86,7 +56,7 @@ async def running(request: pytest.FixtureRequest) -> AsyncIterator[list[OracleAp
 
 async def test_oracle__two_http_sources_then_one_fails__ok_then_degraded_and_recorded(
     nats_server: Any, bus_namespace: str, database_url: str, fake_sources: Any,
-    listener: Listener, running: list[OracleApp],
+    bus_listener: Any, running: list[OracleApp],
 ) -> None:
     symbols = {"BTC": {"min_sources": 2, "max_price_deviation": "0.05", "sources": [
         {"kind": "pyth_hermes", "endpoint": fake_sources.url, "feed_id": BTC, "stream": True,
@@ -98,16 +68,16 @@ async def test_oracle__two_http_sources_then_one_fails__ok_then_degraded_and_rec
     running.append(app)
     await app.start()
 
-    await until(lambda: any(c.status is ConsensusStatus.OK for c in listener.consensus))
-    ok = next(c for c in listener.consensus if c.status is ConsensusStatus.OK)
+    await until(lambda: any(c.status is ConsensusStatus.OK for c in bus_listener.consensus))
+    ok = next(c for c in bus_listener.consensus if c.status is ConsensusStatus.OK)
     assert ok.sources_used == 2 and ok.price is not None
     assert Decimal("61405") <= ok.price <= Decimal("61409.93501")
-    assert {o.source for o in listener.observed} == {"pyth", "switchboard"}
+    assert {o.source for o in bus_listener.observed} == {"pyth", "switchboard"}
 
     fake_sources.mode = "500"
-    await until(lambda: listener.consensus[-1].status is ConsensusStatus.HALTED
-                or any(c.status is ConsensusStatus.DEGRADED for c in listener.consensus))
-    degraded = next(c for c in listener.consensus if c.status is not ConsensusStatus.OK
+    await until(lambda: bus_listener.consensus[-1].status is ConsensusStatus.HALTED
+                or any(c.status is ConsensusStatus.DEGRADED for c in bus_listener.consensus))
+    degraded = next(c for c in bus_listener.consensus if c.status is not ConsensusStatus.OK
                     and c.sequence > ok.sequence)
     flags = {s.source: s.flags for s in degraded.sources}
     assert SourceFlag.DOWN in flags["switchboard"] or SourceFlag.DOWN in flags["pyth"]
@@ -136,12 +106,13 @@ async def test_oracle__two_http_sources_then_one_fails__ok_then_degraded_and_rec
     finally:
         await conn.close()
     assert rows >= 2
-    assert [r["sequence"] for r in published] == sorted({c.sequence for c in listener.consensus})
+    sequences = sorted({c.sequence for c in bus_listener.consensus})
+    assert [r["sequence"] for r in published] == sequences
     assert {r["status"] for r in published} >= {"OK"}
 
 
 async def test_oracle__trades_injected_twice__published_once_and_bars_vwap(
-    nats_server: Any, bus_namespace: str, database_url: str, listener: Listener,
+    nats_server: Any, bus_namespace: str, database_url: str, bus_listener: Any,
     running: list[OracleApp],
 ) -> None:
     app = build_app(settings(nats_server.url, bus_namespace, database_url, {}))
@@ -163,7 +134,7 @@ async def test_oracle__trades_injected_twice__published_once_and_bars_vwap(
     for t in batch:
         app.core.trade(t)
     app.core.trade(batch[0])  # a replay: the stream and Postgres keep it once
-    await until(lambda: len(listener.trades) >= 5)
+    await until(lambda: len(bus_listener.trades) >= 5)
     reader = HistoryReader(app.service.db)
 
     async def bars_written() -> bool:
@@ -179,7 +150,7 @@ async def test_oracle__trades_injected_twice__published_once_and_bars_vwap(
     assert first["volume"] == 16 and first["price_volume"] == 41
     vwap = await reader.vwap("PSTR", "USDC", minute, minute + timedelta(minutes=5))
     assert vwap is not None and abs(vwap - Decimal(56) / Decimal(21)) < Decimal("1e-15")
-    assert listener.msg_ids.count(f"trade:{batch[0].tx_hash}:1") == 2  # same id: deduped
+    assert bus_listener.msg_ids.count(f"trade:{batch[0].tx_hash}:1") == 2  # same id: deduped
     js = transport.jetstream(app.service.bus.broker)
     info = await js.stream_info(app.service.bus.ns.stream("PRICES"))
     assert info.state.messages == 4

@@ -95,14 +95,21 @@ def obs(source: str, price: str, second: int = 0) -> PriceObservation:
                             published_at=NOW - timedelta(seconds=10 - second), observed_at=NOW)
 
 
+async def round_of(eng: Oracle, *readings: PriceObservation) -> None:
+    """Observe the readings, then one consensus round, and wait for what it publishes."""
+    for reading in readings:
+        eng.observe(reading)
+    await eng.drain()
+    await eng.settle()
+
+
 async def test_engine__burst_of_readings__one_round_per_drain_and_all_published() -> None:
     pub = FakePublisher()
     eng = engine(pub)
     for i in range(50):
         eng.observe(obs("pyth", f"1.{i:02d}", i))
         eng.observe(obs("switchboard", f"1.{i:02d}", i))
-    await eng.drain()
-    await eng.settle()
+    await round_of(eng)
     assert len(pub.got_observed) == 100
     assert len(pub.got_consensus) == 1 and pub.got_consensus[0].status is ConsensusStatus.OK
     assert pub.got_consensus[0].sequence == 1
@@ -114,13 +121,10 @@ async def test_engine__starting__no_consensus_until_every_source_answered() -> N
                       {"pyth": SourcePolicy(), "switchboard": SourcePolicy()})
     eng = core(spec, pub, heartbeat_seconds=0.0, clock=lambda: NOW, startup_grace_seconds=60)
     await eng.tick()  # nothing read yet: not HALTED, nothing at all
-    eng.observe(obs("pyth", "1"))
-    await eng.drain()
-    await eng.settle()
+    await round_of(eng, obs("pyth", "1"))
     assert pub.got_consensus == []
     eng.source_down("switchboard", "PSTR", "timeout")  # an error is an answer too
-    await eng.drain()
-    await eng.settle()
+    await round_of(eng)
     assert [c.status for c in pub.got_consensus] == [ConsensusStatus.DEGRADED]
 
 
@@ -137,20 +141,14 @@ async def test_engine__grace_over__halted_published_without_any_answer() -> None
 async def test_engine__same_reading_again__not_republished() -> None:
     pub = FakePublisher()
     eng = engine(pub)
-    eng.observe(obs("pyth", "1"))
-    eng.observe(obs("pyth", "1"))
-    await eng.drain()
-    await eng.settle()
+    await round_of(eng, obs("pyth", "1"), obs("pyth", "1"))
     assert len(pub.got_observed) == 1
 
 
 async def test_engine__older_reading_after_newer__ignored() -> None:
     pub = FakePublisher()
     eng = engine(pub)
-    eng.observe(obs("pyth", "1.10", second=5))
-    eng.observe(obs("pyth", "1.00", second=1))
-    await eng.drain()
-    await eng.settle()
+    await round_of(eng, obs("pyth", "1.10", second=5), obs("pyth", "1.00", second=1))
     assert [o.price for o in pub.got_observed] == [Decimal("1.10")]
     assert pub.got_consensus[-1].price == Decimal("1.10")
 
@@ -158,19 +156,13 @@ async def test_engine__older_reading_after_newer__ignored() -> None:
 async def test_engine__source_down__flagged_degraded_then_recovers() -> None:
     pub = FakePublisher()
     eng = engine(pub)
-    eng.observe(obs("pyth", "1"))
-    eng.observe(obs("switchboard", "1"))
-    await eng.drain()
-    await eng.settle()
+    await round_of(eng, obs("pyth", "1"), obs("switchboard", "1"))
     eng.source_down("switchboard", "PSTR", "timeout")
-    await eng.drain()
-    await eng.settle()
+    await round_of(eng)
     down = pub.got_consensus[-1]
     assert down.status is ConsensusStatus.DEGRADED
     assert next(s for s in down.sources if s.source == "switchboard").flags == [SourceFlag.DOWN]
-    eng.observe(obs("switchboard", "1"))  # same reading: clears the down flag
-    await eng.drain()
-    await eng.settle()
+    await round_of(eng, obs("switchboard", "1"))  # same reading: clears the down flag
     assert pub.got_consensus[-1].status is ConsensusStatus.OK
     assert [c.sequence for c in pub.got_consensus] == [1, 2, 3]
 
@@ -178,9 +170,7 @@ async def test_engine__source_down__flagged_degraded_then_recovers() -> None:
 async def test_engine__tick__heartbeat_republishes_unchanged() -> None:
     pub = FakePublisher()
     eng = engine(pub)
-    eng.observe(obs("pyth", "1"))
-    await eng.drain()
-    await eng.settle()
+    await round_of(eng, obs("pyth", "1"))
     await eng.tick()
     await eng.settle()
     assert len(pub.got_consensus) == 2 and pub.got_consensus[0].price == pub.got_consensus[1].price
@@ -190,9 +180,7 @@ async def test_engine__publish_fails__republished_on_the_next_round() -> None:
     pub, registry = FakePublisher(), CollectorRegistry()
     eng = engine(pub, registry)
     pub.fail = True
-    eng.observe(obs("pyth", "1"))
-    await eng.drain()
-    await eng.settle()
+    await round_of(eng, obs("pyth", "1"))
     pub.fail = False
     await eng.tick()
     await eng.settle()
@@ -206,8 +194,7 @@ async def test_engine__unconfigured_source__ignored() -> None:
     eng = engine(pub)
     eng.observe(PriceObservation(source="other", symbol="PSTR", price=Decimal(1),
                                  published_at=NOW, observed_at=NOW))
-    await eng.drain()
-    await eng.settle()
+    await round_of(eng)
     assert pub.got_observed == [] and pub.got_consensus == []
 
 
@@ -261,14 +248,12 @@ async def test_engine__confirm_without_price__accepts_the_latest_and_counts_the_
     eng = core(spec, pub, registry, heartbeat_seconds=0.0, clock=lambda: NOW)
     for source, price in (("pyth", "2"), ("switchboard", "2"), ("chainlink", "1")):
         eng.observe(obs(source, price))
-    await eng.drain()
-    await eng.settle()
+    await round_of(eng)
     assert pub.got_consensus[-1].status is ConsensusStatus.DEGRADED
     assert registry.get_sample_value("ballast_oracle_consensus_checks_failed_total",
                                      {"symbol": "PSTR", "check": "correlated_move"}) == 1
     assert eng.confirm("PSTR") == Decimal("2") and eng.confirm("BTC") is None
-    await eng.drain()
-    await eng.settle()
+    await round_of(eng)
     assert pub.got_consensus[-1].status is ConsensusStatus.OK
 
 
@@ -291,9 +276,7 @@ async def test_core__control__an_operator_confirms_the_latest_price() -> None:
     pub = FakePublisher()
     spec = SymbolSpec(ConsensusConfig(min_sources=1), {"pyth": SourcePolicy()})
     eng = core(spec, pub, heartbeat_seconds=0.0, clock=lambda: NOW, operators=("ops",))
-    eng.observe(obs("pyth", "2.5"))
-    await eng.drain()
-    await eng.settle()
+    await round_of(eng, obs("pyth", "2.5"))
     cmd = ControlCommand(command_id="c", command=ControlVerb.APPROVE, issued_by="ops",
                          target="oracle", issued_at=NOW, matchers={"symbol": "PSTR"})
     assert eng.control(cmd) == "confirmed PSTR at 2.5"

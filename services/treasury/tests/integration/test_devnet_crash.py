@@ -12,16 +12,13 @@ USDC has no feed on the devnet; the test publishes its consensus at 1.00, as the
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal as D
 from pathlib import Path
 from typing import Any
 
-import nats
 import pytest
-from nats.aio.msg import Msg
 
 from ballast.cli.scenarios.driver import Market
 from ballast.cli.scenarios.generators import generate
@@ -30,15 +27,12 @@ from ballast.common.messages import (
     ConsensusPrice,
     ConsensusStatus,
     HealthLevel,
-    HealthScore,
-    Message,
     StateStatus,
     Trade,
     TradeSide,
-    TreasuryState,
     utcnow,
 )
-from ballast.common.subjects import Namespace, prices_consensus, trades
+from ballast.common.subjects import prices_consensus, trades
 from ballast.devnet import deploy
 from ballast.devnet.chain import connect
 from ballast.treasury.domain.vwap import to_units
@@ -48,19 +42,6 @@ from ballast.treasury.settings import TreasurySettings
 pytestmark = pytest.mark.integration
 RANK = {HealthLevel.EXCELLENT: 4, HealthLevel.GOOD: 3, HealthLevel.MODERATE: 2,
         HealthLevel.POOR: 1, HealthLevel.CRITICAL: 0}
-
-
-@pytest.fixture
-async def nc(nats_server: Any) -> AsyncIterator[nats.NATS]:
-    conn = await nats.connect(nats_server.url)
-    yield conn
-    await conn.drain()
-
-
-async def wait(predicate: Callable[[], bool], within: float = 30.0) -> None:
-    async with asyncio.timeout(within):
-        while not predicate():
-            await asyncio.sleep(0.02)
 
 
 def history(i: int) -> Trade:
@@ -75,33 +56,22 @@ def history(i: int) -> Trade:
 
 async def test_treasury__devnet_crash_scenario__tiers_1_2_3_and_health_falls(
     anvil_snapshot: Any, tmp_path: Path, nats_server: Any, bus_namespace: str,
-    database_url: str, nc: nats.NATS,
+    database_url: str, listen: Any, publish: Any,
 ) -> None:
     path = tmp_path / "deployment.json"
     deployment = deploy(anvil_snapshot.rpc_url, path)
     market = Market(connect(anvil_snapshot.rpc_url), deployment)
-    ns = Namespace(bus_namespace)
     settings = TreasurySettings(
         nats_url=nats_server.url, bus_prefix=bus_namespace, database_url=database_url,  # type: ignore[arg-type]
         http_port=0, http_host="127.0.0.1", state_debounce_seconds=0.05,
         rpc_url=anvil_snapshot.rpc_url, deployment_file=path, chain_interval_seconds=1,
     )
     service = build_app(settings)
-    states: list[TreasuryState] = []
-    health: list[HealthScore] = []
+    out = await listen()
+    states, health = out.states, out.health
 
-    async def on_state(msg: Msg) -> None:
-        states.append(TreasuryState.model_validate_json(msg.data))
-
-    async def on_health(msg: Msg) -> None:
-        health.append(HealthScore.model_validate_json(msg.data))
-
-    await nc.subscribe(ns.subject("treasury.state"), cb=on_state)
-    await nc.subscribe(ns.subject("health.score"), cb=on_health)
-    js = nc.jetstream()
-
-    async def publish(subject: str, payload: Message) -> None:
-        await js.publish(ns.subject(subject), payload.model_dump_json().encode())
+    async def wait(predicate: Callable[[], bool]) -> None:
+        await out.wait(predicate, within=30.0)
 
     async def oracle(block: int | str) -> D:
         """Publish the aggregators' answers at `block` as consensus; returns PSTR's."""

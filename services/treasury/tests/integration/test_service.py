@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from decimal import Decimal as D
 from typing import Any
@@ -26,12 +25,9 @@ from ballast.common.messages import (
     ConsensusPrice,
     ConsensusStatus,
     HealthLevel,
-    HealthScore,
-    Message,
     StateStatus,
     Trade,
     TradeSide,
-    TreasuryState,
     utcnow,
 )
 from ballast.common.outbox import Outbox
@@ -66,43 +62,6 @@ class DevnetTreasury:
         return []
 
 
-class Outputs:
-    def __init__(self) -> None:
-        self.states: list[TreasuryState] = []
-        self.health: list[HealthScore] = []
-        self.requests: list[AutomationRequest] = []
-
-    async def wait(self, predicate: Callable[[], bool], within: float = 10.0) -> None:
-        async with asyncio.timeout(within):
-            while not predicate():
-                await asyncio.sleep(0.02)
-
-
-@pytest.fixture
-async def nc(nats_server: Any) -> AsyncIterator[nats.NATS]:
-    conn = await nats.connect(nats_server.url)
-    yield conn
-    await conn.drain()
-
-
-async def listen(nc: nats.NATS, ns: Namespace) -> Outputs:
-    out = Outputs()
-
-    async def on_state(msg: Msg) -> None:
-        out.states.append(TreasuryState.model_validate_json(msg.data))
-
-    async def on_health(msg: Msg) -> None:
-        out.health.append(HealthScore.model_validate_json(msg.data))
-
-    async def on_request(msg: Msg) -> None:
-        out.requests.append(AutomationRequest.model_validate_json(msg.data))
-
-    await nc.subscribe(ns.subject("treasury.state"), cb=on_state)
-    await nc.subscribe(ns.subject("health.score"), cb=on_health)
-    await nc.subscribe(ns.subject("automation.requested.accumulate"), cb=on_request)
-    return out
-
-
 def settings_for(nats_url: str, prefix: str, database_url: str) -> TreasurySettings:
     return TreasurySettings(
         nats_url=nats_url, bus_prefix=prefix, database_url=database_url,  # type: ignore[arg-type]
@@ -115,10 +74,6 @@ async def start(settings: TreasurySettings) -> TreasuryApp:
     service = build_app(settings, chain=DevnetTreasury())
     await service.start()
     return service
-
-
-async def publish(nc: nats.NATS, ns: Namespace, subject: str, payload: Message) -> None:
-    await nc.jetstream().publish(ns.subject(subject), payload.model_dump_json().encode())
 
 
 def consensus(symbol: str, price: str, offset_ms: int = 0) -> ConsensusPrice:
@@ -138,26 +93,25 @@ def trade(i: int) -> Trade:
 
 
 async def test_treasury__crash_through_tiers__states_and_health_fall_then_restart_recovers(
-    nats_server: Any, bus_namespace: str, database_url: str, nc: nats.NATS
+    nats_server: Any, bus_namespace: str, database_url: str, listen: Any, publish: Any,
 ) -> None:
-    ns = Namespace(bus_namespace)
     settings = settings_for(nats_server.url, bus_namespace, database_url)
-    out = await listen(nc, ns)
+    out = await listen()
     service = await start(settings)
     try:
         # 30 trades at 0.99 / 1.00 / 1.01 with equal volume: VWAP exactly 1.00
         for i in range(30):
-            await publish(nc, ns, trades("uniswap_v2", "PSTR-USDC"), trade(i))
+            await publish(trades("uniswap_v2", "PSTR-USDC"), trade(i))
         await out.wait(lambda: service.core.vwap.volume_total == to_units(D(30_000)))
-        await publish(nc, ns, prices_consensus("PSTR"), consensus("PSTR", "1.00"))
+        await publish(prices_consensus("PSTR"), consensus("PSTR", "1.00"))
         await out.wait(lambda: any(s.status is StateStatus.MISSING_INPUT and s.pstr_price
                                    for s in out.states))
         missing = [s for s in out.states if s.pstr_price][-1]
         assert any("PUMP: no consensus price received" in r for r in missing.reasons)
         assert not out.requests  # no accumulation while the state is incomplete
 
-        await publish(nc, ns, prices_consensus("PUMP"), consensus("PUMP", "0.50"))
-        await publish(nc, ns, prices_consensus("USDC"), consensus("USDC", "1.00"))
+        await publish(prices_consensus("PUMP"), consensus("PUMP", "0.50"))
+        await publish(prices_consensus("USDC"), consensus("USDC", "1.00"))
         await out.wait(lambda: bool(out.states) and out.states[-1].status is StateStatus.OK)
         calm = out.states[-1]
         assert calm.vwap_30d == D(1) and calm.reserve_ratio == D(3) and calm.tier == 0
@@ -165,7 +119,7 @@ async def test_treasury__crash_through_tiers__states_and_health_fall_then_restar
 
         walk: list[tuple[int, HealthLevel]] = []
         for step, (price, tier) in enumerate((("0.85", 1), ("0.80", 2), ("0.65", 3)), 1):
-            await publish(nc, ns, prices_consensus("PSTR"), consensus("PSTR", price, step))
+            await publish(prices_consensus("PSTR"), consensus("PSTR", price, step))
             await out.wait(lambda t=tier: bool(out.states) and out.states[-1].tier == t)
             await out.wait(lambda p=price: bool(out.health) and out.states[-1].pstr_price == D(p)
                            and out.health[-1].computed_at == out.states[-1].computed_at)
@@ -242,7 +196,7 @@ class NoPublish:
 
 
 async def test_treasury__state_committed_then_crash_before_publish__next_start_publishes_it_once(
-    nats_server: Any, bus_namespace: str, database_url: str, nc: nats.NATS
+    nats_server: Any, bus_namespace: str, database_url: str, listen: Any,
 ) -> None:
     """The outbox (ballast.common.outbox): the snapshot's transaction holds the state message, so
     a process killed between its commit and its publish loses nothing, and nothing twice."""
@@ -260,7 +214,7 @@ async def test_treasury__state_committed_then_crash_before_publish__next_start_p
     finally:
         await pool.close()
 
-    out = await listen(nc, Namespace(bus_namespace))
+    out = await listen()
     second = await start(settings)
     try:
         await out.wait(lambda: any(s.computed_at == state.computed_at for s in out.states))
@@ -271,7 +225,7 @@ async def test_treasury__state_committed_then_crash_before_publish__next_start_p
 
 
 async def test_treasury__hour_claimed_then_crash_before_publish__next_start_asks_once(
-    nats_server: Any, bus_namespace: str, database_url: str, nc: nats.NATS
+    nats_server: Any, bus_namespace: str, database_url: str, listen: Any,
 ) -> None:
     """The hour's claim and its request commit together: a process killed before its publish
     still asks for the hour (the relay), and a restart never claims it again."""
@@ -293,7 +247,7 @@ async def test_treasury__hour_claimed_then_crash_before_publish__next_start_asks
     finally:
         await pool.close()
 
-    out = await listen(nc, Namespace(bus_namespace))
+    out = await listen()
     second = await start(settings)
     try:
         await out.wait(lambda: bool(out.requests))

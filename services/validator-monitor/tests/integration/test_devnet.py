@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from web3 import Web3
 
-from ballast.devnet import Deployment, deploy
+from ballast.devnet import Deployment
+from ballast.testing.devnet import deployed_devnet
 from ballast.validator_monitor.main import ValidatorMonitorApp, build_app
 from ballast.validator_monitor.settings import ValidatorMonitorSettings
 
@@ -23,10 +24,8 @@ E18 = 10**18
 
 @pytest.fixture
 def devnet(anvil: Any, tmp_path: Path) -> Iterator[tuple[Deployment, Path]]:
-    snapshot = anvil.snapshot()
-    out = tmp_path / "deployment.json"
-    yield deploy(anvil.rpc_url, out), out
-    anvil.revert(snapshot)
+    with deployed_devnet(anvil, tmp_path) as devnet:
+        yield devnet
 
 
 @pytest.fixture

@@ -26,11 +26,12 @@ from faststream.nats import ConsumerConfig, DeliverPolicy, JStream, NatsBroker, 
 from faststream.nats.opentelemetry import NatsTelemetryMiddleware
 from faststream.nats.prometheus import NatsPrometheusMiddleware
 from opentelemetry import propagate
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry
 from pydantic import ValidationError
 
 from ballast.common import transport
 from ballast.common.messages import DeadLetter, Message, utcnow
+from ballast.common.metrics import MetricFamily
 from ballast.common.subjects import Namespace, deadletter, stream_for
 from ballast.common.transport import (
     NatsTap,
@@ -72,18 +73,12 @@ class BusMetrics:
     """Bus counters, built against the service's injected registry."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
-        self.deadletters = Counter(
-            "ballast_deadletter",
-            "Messages sent to the dead-letter path, by original subject",
-            ["subject"],
-            registry=registry,
-        )
-        self.published = Counter(
-            "ballast_bus_published",
-            "Messages published through the common bus path, by stream",
-            ["stream"],
-            registry=registry,
-        )
+        m = MetricFamily(registry, "ballast")
+        self.deadletters = m.counter(
+            "deadletter", "Messages sent to the dead-letter path, by original subject", ["subject"])
+        self.published = m.counter(
+            "bus_published", "Messages published through the common bus path, by stream",
+            ["stream"])
 
 
 class Bus:

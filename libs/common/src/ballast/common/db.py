@@ -14,11 +14,14 @@ import logging
 import re
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, TypeVar
 
 import asyncpg
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 log = logging.getLogger("ballast.db")
 
@@ -35,6 +38,22 @@ class Migration:
     @property
     def checksum(self) -> str:
         return hashlib.sha256(self.sql.encode()).hexdigest()
+
+
+Row = TypeVar("Row", bound="DataclassInstance")
+
+
+class Columns(Protocol):
+    """A row by column name: an asyncpg.Record, a dict."""
+
+    def __getitem__(self, name: str, /) -> Any: ...
+
+
+def from_row(cls: type[Row], row: Columns, **converted: Any) -> Row:
+    """The dataclass `cls` with each field from the row's column of the same name, but those
+    given in `converted` (the columns that need a conversion, done by the caller)."""
+    columns = {f.name: row[f.name] for f in fields(cls) if f.name not in converted}
+    return cls(**columns, **converted)
 
 
 def load_migrations(directory: Path) -> list[Migration]:

@@ -38,8 +38,10 @@ The private keys of the three accounts are anvil's public default test keys
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -210,3 +212,30 @@ class DeploymentFile(_Lenient):
         section: dict[str, str] | dict[str, str | int] = getattr(self, group)
         value = section.get(name)
         return value if isinstance(value, str) else None
+
+
+def addresses_from_deployment(
+    data: Any, keys: Mapping[str, str], *, required: Sequence[str] = ()
+) -> Any:
+    """A settings model's input (a `mode="before"` validator's `data`) with each setting of `keys`
+    (setting name -> `DeploymentFile.address` key, e.g. `etf.stake_basket`) that is unset filled
+    from the file `deployment_file` names; the file is read only when one is unset. ValueError
+    naming the file when it cannot be read, or when it lacks a `required` one."""
+    if not isinstance(data, dict):
+        return data
+    values: dict[str, Any] = dict(data)  # type: ignore[arg-type]
+    path = values.get("deployment_file")
+    unset = [name for name in keys if not values.get(name)]
+    if not path or not unset:
+        return values
+    try:
+        loaded = DeploymentFile.read(path)
+    except DeploymentFileError as err:
+        raise ValueError(f"deployment_file {err}") from None
+    for name in unset:
+        found = loaded.address(keys[name])
+        if found:
+            values[name] = found
+        elif name in required:
+            raise ValueError(f"deployment_file {path}: no {keys[name]}")
+    return values

@@ -15,22 +15,22 @@ from typing import Annotated, Any, ClassVar
 from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from ballast.common.deployment import DeploymentFile, DeploymentFileError
+from ballast.common.deployment import addresses_from_deployment
 from ballast.common.settings import ServiceSettings
 
 HexAddress = Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{40}$")]
 
 _FROM_DEPLOYMENT = {
-    "stake_basket": ("etf", "stake_basket"),
-    "basket_token": ("etf", "token"),
-    "staking_manager": ("etf", "staking_manager"),
-    "unbonding_queue": ("etf", "unbonding_queue"),
-    "price_feed": ("etf", "price_feed"),
-    "corebtc": ("etf", "corebtc"),
-    "governor": ("governance", "governor"),
-    "timelock": ("governance", "timelock"),
-    "governance_token": ("governance", "token"),
-    "multicall3": ("multicall3",),
+    "stake_basket": "etf.stake_basket",
+    "basket_token": "etf.token",
+    "staking_manager": "etf.staking_manager",
+    "unbonding_queue": "etf.unbonding_queue",
+    "price_feed": "etf.price_feed",
+    "corebtc": "etf.corebtc",
+    "governor": "governance.governor",
+    "timelock": "governance.timelock",
+    "governance_token": "governance.token",
+    "multicall3": "multicall3",
 }
 REQUIRED = ("stake_basket", "basket_token", "staking_manager", "unbonding_queue", "price_feed",
             "corebtc")
@@ -70,20 +70,7 @@ class ContractMonitorSettings(ServiceSettings):
     @model_validator(mode="before")
     @classmethod
     def _addresses_from_deployment(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            return data
-        values: dict[str, Any] = dict(data)  # type: ignore[arg-type]
-        path = values.get("deployment_file")
-        if path:
-            try:
-                loaded = DeploymentFile.read(path)
-            except DeploymentFileError as err:
-                raise ValueError(f"deployment_file {err}") from None
-            for name, keys in _FROM_DEPLOYMENT.items():
-                found = loaded.address(".".join(keys))
-                if found and not values.get(name):
-                    values[name] = found
-        return values
+        return addresses_from_deployment(data, _FROM_DEPLOYMENT)
 
     @model_validator(mode="after")
     def _suite_known(self) -> ContractMonitorSettings:

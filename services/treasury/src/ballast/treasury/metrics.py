@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry
 
 from ballast.common.messages import (
     HealthScore,
@@ -11,66 +11,44 @@ from ballast.common.messages import (
     StateStatus,
     TreasuryState,
 )
+from ballast.common.metrics import MetricFamily
 
 
 class TreasuryMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
-        self.reserve_ratio = Gauge(
-            "ballast_treasury_reserve_ratio", "Treasury value / PSTR market cap", registry=registry
-        )
-        self.treasury_value = Gauge(
-            "ballast_treasury_value_usd", "Treasury value in USD (PSTR excluded)", registry=registry
-        )
-        self.drawdown = Gauge(
-            "ballast_treasury_drawdown", "1 - PSTR price / 30-day VWAP", registry=registry
-        )
-        self.vwap = Gauge("ballast_treasury_vwap_30d", "30-day PSTR VWAP", registry=registry)
-        self.tier = Gauge("ballast_treasury_tier", "Deployment tier 0-3", registry=registry)
-        self.health = Gauge("ballast_treasury_health_score", "Health score", registry=registry)
-        self.state_status = Gauge(
-            "ballast_treasury_state_status", "1 for the current state status", ["status"],
-            registry=registry,
-        )
-        self.safety_mode = Gauge(
-            "ballast_treasury_safety_mode", "1 for the current safety mode", ["mode"],
-            registry=registry,
-        )
-        self.recompute_seconds = Histogram(
-            "ballast_treasury_state_recompute_seconds",
-            "Time to compute, store and publish one treasury.state",
+        m = MetricFamily(registry, "ballast_treasury")
+        self.reserve_ratio = m.gauge("reserve_ratio", "Treasury value / PSTR market cap")
+        self.treasury_value = m.gauge("value_usd", "Treasury value in USD (PSTR excluded)")
+        self.drawdown = m.gauge("drawdown", "1 - PSTR price / 30-day VWAP")
+        self.vwap = m.gauge("vwap_30d", "30-day PSTR VWAP")
+        self.tier = m.gauge("tier", "Deployment tier 0-3")
+        self.health = m.gauge("health_score", "Health score")
+        self.state_status = m.gauge("state_status", "1 for the current state status", ["status"])
+        self.safety_mode = m.gauge("safety_mode", "1 for the current safety mode", ["mode"])
+        self.recompute_seconds = m.histogram(
+            "state_recompute_seconds", "Time to compute, store and publish one treasury.state",
             buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0),
-            registry=registry,
         )
-        self.trades = Counter(
-            "ballast_treasury_vwap_trades", "Trades counted in the VWAP", registry=registry
+        self.trades = m.counter("vwap_trades", "Trades counted in the VWAP")
+        self.published = m.counter("published", "Messages published, by subject", ["subject"])
+        self.liquidity_value = m.gauge(
+            "liquidity_value_usd", "LP position value in USD, from the chain", ["pair"],
         )
-        self.published = Counter(
-            "ballast_treasury_published", "Messages published, by subject", ["subject"],
-            registry=registry,
+        self.liquidity_in_range = m.gauge(
+            "liquidity_in_range_share",
+            "Share of LP value whose pool price is inside its ±10% band",
         )
-        self.liquidity_value = Gauge(
-            "ballast_treasury_liquidity_value_usd", "LP position value in USD, from the chain",
-            ["pair"], registry=registry,
+        self.liquidity_il = m.gauge(
+            "liquidity_impermanent_loss", "LP value / holding value - 1 since the band was entered",
+            ["pair"],
         )
-        self.liquidity_in_range = Gauge(
-            "ballast_treasury_liquidity_in_range_share",
-            "Share of LP value whose pool price is inside its ±10% band", registry=registry,
+        self.liquidity_fees = m.gauge(
+            "liquidity_fees_usd", "Fees earned since the band was entered", ["pair"],
         )
-        self.liquidity_il = Gauge(
-            "ballast_treasury_liquidity_impermanent_loss",
-            "LP value / holding value - 1 since the band was entered", ["pair"], registry=registry,
+        self.liquidity_rebalances = m.gauge(
+            "liquidity_rebalances_30d", "Confirmed liquidity rebalances in the last 30 days",
         )
-        self.liquidity_fees = Gauge(
-            "ballast_treasury_liquidity_fees_usd", "Fees earned since the band was entered",
-            ["pair"], registry=registry,
-        )
-        self.liquidity_rebalances = Gauge(
-            "ballast_treasury_liquidity_rebalances_30d",
-            "Confirmed liquidity rebalances in the last 30 days", registry=registry,
-        )
-        self.chain_errors = Counter(
-            "ballast_treasury_chain_read_errors", "Failed on-chain reads", registry=registry
-        )
+        self.chain_errors = m.counter("chain_read_errors", "Failed on-chain reads")
 
     def observe_state(self, state: TreasuryState, health: HealthScore | None, took: float) -> None:
         self.recompute_seconds.observe(took)

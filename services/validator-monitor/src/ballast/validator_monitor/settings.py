@@ -16,7 +16,7 @@ from typing import Annotated, Any, ClassVar
 from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from ballast.common.deployment import DeploymentFile
+from ballast.common.deployment import addresses_from_deployment
 from ballast.common.settings import ServiceSettings
 
 HexAddress = Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{40}$")]
@@ -53,15 +53,5 @@ class ValidatorMonitorSettings(ServiceSettings):
     @model_validator(mode="before")
     @classmethod
     def _staking_manager_from_deployment(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            return data
-        values: dict[str, Any] = dict(data)  # type: ignore[arg-type]
-        path = values.get("deployment_file")
-        if path and not values.get("staking_manager"):
-            try:
-                values["staking_manager"] = DeploymentFile.read(path).etf["staking_manager"]
-            except (OSError, ValueError, KeyError, TypeError) as err:
-                raise ValueError(
-                    f"deployment_file {path}: no etf.staking_manager ({type(err).__name__}: {err})"
-                ) from None
-        return values
+        return addresses_from_deployment(
+            data, {"staking_manager": "etf.staking_manager"}, required=("staking_manager",))

@@ -14,7 +14,7 @@ from typing import Any
 
 import asyncpg
 
-from ballast.common.db import Postgres
+from ballast.common.db import Postgres, from_row
 
 
 @dataclass(frozen=True)
@@ -34,19 +34,7 @@ class OutboxRow:
 
 
 def outbox_row(r: asyncpg.Record) -> OutboxRow:
-    return OutboxRow(
-        id=r["id"],
-        key=r["key"],
-        sequence=r["sequence"],
-        channel=r["channel"],
-        notification_id=r["notification_id"],
-        severity=r["severity"],
-        payload=json.loads(r["payload"]),
-        attempts=r["attempts"],
-        created_at=r["created_at"],
-        expires_at=r["expires_at"],
-        trace_context=r["trace_context"],
-    )
+    return from_row(OutboxRow, r, payload=json.loads(r["payload"]))
 
 
 class Outbox:

@@ -23,7 +23,7 @@ from ballast.alerts.domain.model import (
     Transitions,
     notification_payload,
 )
-from ballast.common.db import Postgres
+from ballast.common.db import Postgres, from_row
 from ballast.common.messages import AlertState, Severity
 from ballast.common.outbox import Outbox
 from ballast.common.subjects import alerts
@@ -149,31 +149,17 @@ def _record_args(r: AlertRecord) -> tuple[Any, ...]:
 
 
 def _record(row: asyncpg.Record) -> AlertRecord:
-    return AlertRecord(
-        key=row["key"],
-        rule=row["rule"],
+    notified_state, notified_severity = row["notified_state"], row["notified_severity"]
+    return from_row(
+        AlertRecord, row,
         base_severity=Severity(row["base_severity"]),
         severity=Severity(row["severity"]),
         labels=json.loads(row["labels"]),
         state=AlertState(row["state"]),
-        summary=row["summary"],
-        description=row["description"],
         value=_value(row["value"]),
-        starts_at=row["starts_at"],
-        last_seen_at=row["last_seen_at"],
-        ends_at=row["ends_at"],
-        sequence=row["sequence"],
-        notified_state=AlertState(row["notified_state"]) if row["notified_state"] else None,
-        notified_severity=Severity(row["notified_severity"]) if row["notified_severity"] else None,
-        last_notified_at=row["last_notified_at"],
+        notified_state=AlertState(notified_state) if notified_state else None,
+        notified_severity=Severity(notified_severity) if notified_severity else None,
         last_notified_value=_value(row["last_notified_value"]),
-        escalated=row["escalated"],
-        acknowledged=row["acknowledged"],
-        acknowledged_by=row["acknowledged_by"],
-        acknowledged_at=row["acknowledged_at"],
-        route=row["route"],
-        family=row["family"],
-        send_resolved=row["send_resolved"],
     )
 
 

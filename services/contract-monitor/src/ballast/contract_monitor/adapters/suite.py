@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -43,6 +44,11 @@ def _symbol(raw: bytes) -> str:
     return raw.rstrip(b"\0").decode("ascii", errors="replace")
 
 
+def _views(address: str, functions: Mapping[str, abi.Fn], *names: str) -> list[Call]:
+    """One argument-less call to each named function of the contract at `address`."""
+    return [Call(address, functions[name]) for name in names]
+
+
 class EtfReader:
     def __init__(self, caller: Caller, addresses: SuiteAddresses) -> None:
         self.caller = caller
@@ -51,20 +57,14 @@ class EtfReader:
 
     def _calls(self) -> list[Call]:
         a = self.a
-        calls = [
-            Call(a.stake_basket, BASKET["aumBreakdown"]),
-            Call(a.stake_basket, BASKET["navPerShare"]),
+        calls = [  # in the order _reading indexes the results
+            *_views(a.stake_basket, BASKET, "aumBreakdown", "navPerShare"),
             Call(a.token, ERC20["totalSupply"]),
             Call(a.stake_basket, BASKET["availableLiquidity"]),
-            Call(a.staking_manager, MANAGER["totalStaked"]),
-            Call(a.staking_manager, MANAGER["lstBtcBalance"]),
-            Call(a.staking_manager, MANAGER["pendingRewards"]),
-            Call(a.staking_manager, MANAGER["currentAllocation"]),
-            Call(a.staking_manager, MANAGER["targetAllocation"]),
-            Call(a.staking_manager, MANAGER["maxDeviationBps"]),
-            Call(a.unbonding_queue, QUEUE["queueLength"]),
-            Call(a.unbonding_queue, QUEUE["totalQueuedAmount"]),
-            Call(a.unbonding_queue, QUEUE["oldestPendingRequest"]),
+            *_views(a.staking_manager, MANAGER, "totalStaked", "lstBtcBalance", "pendingRewards",
+                    "currentAllocation", "targetAllocation", "maxDeviationBps"),
+            *_views(a.unbonding_queue, QUEUE, "queueLength", "totalQueuedAmount",
+                    "oldestPendingRequest"),
             Call(a.corebtc, ERC20["balanceOf"], (a.stake_basket,)),
             Call(a.price_feed, FEED["symbols"]),
         ]

@@ -8,25 +8,16 @@ from typing import Any
 from eth_utils.address import to_checksum_address
 from hexbytes import HexBytes
 
+from ballast.intervention.adapters.abi import function
 from ballast.intervention.adapters.chain import ERC20_ABI, Chain
 from ballast.strategy.basket import AssetBook
 
-
-def _fn(name: str, inputs: int = 0, outputs: int = 1, mutable: bool = False) -> dict[str, Any]:
-    return {
-        "name": name, "type": "function",
-        "stateMutability": "nonpayable" if mutable else "view",
-        "inputs": [{"name": f"a{i}", "type": "uint256"} for i in range(inputs)],
-        "outputs": [{"name": f"r{i}", "type": "uint256"} for i in range(outputs)],
-    }
-
-
-ADDRESS_OUT = [{"name": "", "type": "address"}]
 BASKET_ABI: list[dict[str, Any]] = [
-    {**_fn(n), "outputs": ADDRESS_OUT} for n in ("queue", "stakingManager", "coreBTC")
-] + [_fn("deployLiquidity", 2, 0, True), _fn("recallLiquidity", 2, 0, True)]
-QUEUE_ABI = [_fn("totalQueuedAmount", 0, 2)]
-MANAGER_ABI = [_fn("totalStaked"), _fn("lstBtcBalance")]
+    function(n, "", "address") for n in ("queue", "stakingManager", "coreBTC")
+] + [function(n, "uint256 a0, uint256 a1", mutable=True)
+     for n in ("deployLiquidity", "recallLiquidity")]
+QUEUE_ABI = [function("totalQueuedAmount", "", "uint256 r0, uint256 r1")]
+MANAGER_ABI = [function(n, "", "uint256 r0") for n in ("totalStaked", "lstBtcBalance")]
 
 
 async def books(chain: Chain, basket: str) -> tuple[AssetBook, AssetBook]:

@@ -19,63 +19,23 @@ from web3 import AsyncWeb3
 from web3.exceptions import TransactionNotFound
 
 from ballast.common.evm.provider import connect
+from ballast.intervention.adapters.abi import function
 from ballast.intervention.domain.execution import Receipt, SendOutcome, classify_send_error
 
 ROUTER_ABI: list[dict[str, Any]] = [
-    {
-        "name": "getAmountsOut",
-        "type": "function",
-        "stateMutability": "view",
-        "inputs": [{"name": "amountIn", "type": "uint256"}, {"name": "path", "type": "address[]"}],
-        "outputs": [{"name": "amounts", "type": "uint256[]"}],
-    },
-    {
-        "name": "swapExactTokensForTokens",
-        "type": "function",
-        "stateMutability": "nonpayable",
-        "inputs": [
-            {"name": "amountIn", "type": "uint256"},
-            {"name": "amountOutMin", "type": "uint256"},
-            {"name": "path", "type": "address[]"},
-            {"name": "to", "type": "address"},
-            {"name": "deadline", "type": "uint256"},
-        ],
-        "outputs": [{"name": "amounts", "type": "uint256[]"}],
-    },
+    function("getAmountsOut", "uint256 amountIn, address[] path", "uint256[] amounts"),
+    function("swapExactTokensForTokens",
+             "uint256 amountIn, uint256 amountOutMin, address[] path, address to, uint256 deadline",
+             "uint256[] amounts", mutable=True),
 ]
 ERC20_ABI: list[dict[str, Any]] = [
-    {
-        "name": "approve",
-        "type": "function",
-        "stateMutability": "nonpayable",
-        "inputs": [{"name": "spender", "type": "address"}, {"name": "amount", "type": "uint256"}],
-        "outputs": [{"name": "", "type": "bool"}],
-    },
-    {
-        "name": "allowance",
-        "type": "function",
-        "stateMutability": "view",
-        "inputs": [{"name": "owner", "type": "address"}, {"name": "spender", "type": "address"}],
-        "outputs": [{"name": "", "type": "uint256"}],
-    },
-    {
-        "name": "balanceOf",
-        "type": "function",
-        "stateMutability": "view",
-        "inputs": [{"name": "owner", "type": "address"}],
-        "outputs": [{"name": "", "type": "uint256"}],
-    },
-    {
-        "name": "decimals",
-        "type": "function",
-        "stateMutability": "view",
-        "inputs": [],
-        "outputs": [{"name": "", "type": "uint8"}],
-    },
+    function("approve", "address spender, uint256 amount", "bool", mutable=True),
+    function("allowance", "address owner, address spender", "uint256"),
+    function("balanceOf", "address owner", "uint256"),
+    function("decimals", "", "uint8"),
 ]
 BASKET_ABI: list[dict[str, Any]] = [
-    {"name": n, "type": "function", "stateMutability": "nonpayable", "inputs": [], "outputs": []}
-    for n in ("rebalance", "compound")
+    function(n, mutable=True) for n in ("rebalance", "compound")
 ]
 TRANSFER_TOPIC = "0x" + keccak(text="Transfer(address,address,uint256)").hex()
 MAX_UINT = 2**256 - 1

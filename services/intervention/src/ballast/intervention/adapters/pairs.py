@@ -11,48 +11,23 @@ from typing import Any
 from eth_utils.address import to_checksum_address
 from hexbytes import HexBytes
 
+from ballast.intervention.adapters.abi import function
 from ballast.intervention.adapters.chain import Chain
 
-_U = {"type": "uint256"}
 ROUTER_LIQUIDITY_ABI: list[dict[str, Any]] = [
-    {
-        "name": "addLiquidity",
-        "type": "function",
-        "stateMutability": "nonpayable",
-        "inputs": [
-            {"name": "tokenA", "type": "address"}, {"name": "tokenB", "type": "address"},
-            {"name": "amountADesired", **_U}, {"name": "amountBDesired", **_U},
-            {"name": "amountAMin", **_U}, {"name": "amountBMin", **_U},
-            {"name": "to", "type": "address"}, {"name": "deadline", **_U},
-        ],
-        "outputs": [{"name": "amountA", **_U}, {"name": "amountB", **_U},
-                    {"name": "liquidity", **_U}],
-    },
-    {
-        "name": "removeLiquidity",
-        "type": "function",
-        "stateMutability": "nonpayable",
-        "inputs": [
-            {"name": "tokenA", "type": "address"}, {"name": "tokenB", "type": "address"},
-            {"name": "liquidity", **_U}, {"name": "amountAMin", **_U},
-            {"name": "amountBMin", **_U}, {"name": "to", "type": "address"},
-            {"name": "deadline", **_U},
-        ],
-        "outputs": [{"name": "amountA", **_U}, {"name": "amountB", **_U}],
-    },
+    function("addLiquidity",
+             "address tokenA, address tokenB, uint256 amountADesired, uint256 amountBDesired, "
+             "uint256 amountAMin, uint256 amountBMin, address to, uint256 deadline",
+             "uint256 amountA, uint256 amountB, uint256 liquidity", mutable=True),
+    function("removeLiquidity",
+             "address tokenA, address tokenB, uint256 liquidity, uint256 amountAMin, "
+             "uint256 amountBMin, address to, uint256 deadline",
+             "uint256 amountA, uint256 amountB", mutable=True),
 ]
 PAIR_ABI: list[dict[str, Any]] = [
-    {
-        "name": "getReserves",
-        "type": "function",
-        "stateMutability": "view",
-        "inputs": [],
-        "outputs": [{"name": "reserve0", "type": "uint112"},
-                    {"name": "reserve1", "type": "uint112"},
-                    {"name": "blockTimestampLast", "type": "uint32"}],
-    },
-    {"name": "totalSupply", "type": "function", "stateMutability": "view", "inputs": [],
-     "outputs": [{"name": "", **_U}]},
+    function("getReserves", "",
+             "uint112 reserve0, uint112 reserve1, uint32 blockTimestampLast"),
+    function("totalSupply", "", "uint256"),
 ]
 
 

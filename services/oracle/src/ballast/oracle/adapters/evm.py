@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from decimal import Decimal
+from typing import Any, ClassVar, TypeVar
 
 import aiohttp
 from web3 import AsyncWeb3
@@ -85,46 +86,51 @@ class ChainlinkFeed:
         )
 
 
-class PythOnchainFeed:
+class _FeedById:
+    """An on-chain oracle contract that keys its feeds by a bytes32 id (Pyth, Switchboard)."""
+
+    abi: ClassVar[list[dict[str, Any]]]
+    default_source: ClassVar[str]
+
     def __init__(self, w3: AsyncWeb3[Any], address: str, feed_id: str, symbol: str,
-                 source: str = "pyth_onchain") -> None:
+                 source: str | None = None) -> None:
         self.w3 = w3
-        self.contract = w3.eth.contract(address=w3.to_checksum_address(address), abi=abis.PYTH)
+        self.contract = w3.eth.contract(address=w3.to_checksum_address(address), abi=self.abi)
         self.feed_id = _bytes32(feed_id)
-        self.symbol, self.source = symbol, source
+        self.symbol, self.source = symbol, source or self.default_source
 
-    async def read(self) -> PriceObservation:
+    async def _latest(self, function: str) -> tuple[int, Any]:
+        """(the latest block, what `function(feed_id)` answers at that block)."""
         block = await rpc(self.w3.eth.block_number, "eth_blockNumber")
-        price, conf, expo, publish_time = await rpc(
-            self.contract.functions.getPriceUnsafe(self.feed_id).call(block_identifier=block),
-            "getPriceUnsafe")
-        if price <= 0 or publish_time == 0:
-            raise SourceError("invalid", f"price {price} published at {publish_time}")
+        call = self.contract.functions[function](self.feed_id).call(block_identifier=block)
+        return block, await rpc(call, function)
+
+    def _observation(self, block: int, price: Decimal, published_at: int,
+                     confidence: Decimal | None = None) -> PriceObservation:
         return PriceObservation(
-            source=self.source, symbol=self.symbol, price=scaled(price, expo),
-            confidence=scaled(conf, expo), published_at=_at(publish_time), observed_at=utcnow(),
-            block_number=block, feed_id="0x" + self.feed_id.hex(),
-        )
-
-
-class SwitchboardOnchainFeed:
-    def __init__(self, w3: AsyncWeb3[Any], address: str, feed_id: str, symbol: str,
-                 source: str = "switchboard_onchain") -> None:
-        self.w3 = w3
-        self.contract = w3.eth.contract(address=w3.to_checksum_address(address),
-                                        abi=abis.SWITCHBOARD)
-        self.feed_id = _bytes32(feed_id)
-        self.symbol, self.source = symbol, source
-
-    async def read(self) -> PriceObservation:
-        block = await rpc(self.w3.eth.block_number, "eth_blockNumber")
-        _, result, timestamp, _ = await rpc(
-            self.contract.functions.latestUpdate(self.feed_id).call(block_identifier=block),
-            "latestUpdate")
-        if result <= 0 or timestamp == 0:
-            raise SourceError("invalid", f"result {result} at {timestamp}")
-        return PriceObservation(
-            source=self.source, symbol=self.symbol, price=fixed(result, 18),
-            published_at=_at(timestamp), observed_at=utcnow(), block_number=block,
+            source=self.source, symbol=self.symbol, price=price, confidence=confidence,
+            published_at=_at(published_at), observed_at=utcnow(), block_number=block,
             feed_id="0x" + self.feed_id.hex(),
         )
+
+
+class PythOnchainFeed(_FeedById):
+    abi = abis.PYTH
+    default_source = "pyth_onchain"
+
+    async def read(self) -> PriceObservation:
+        block, (price, conf, expo, publish_time) = await self._latest("getPriceUnsafe")
+        if price <= 0 or publish_time == 0:
+            raise SourceError("invalid", f"price {price} published at {publish_time}")
+        return self._observation(block, scaled(price, expo), publish_time, scaled(conf, expo))
+
+
+class SwitchboardOnchainFeed(_FeedById):
+    abi = abis.SWITCHBOARD
+    default_source = "switchboard_onchain"
+
+    async def read(self) -> PriceObservation:
+        block, (_, result, timestamp, _) = await self._latest("latestUpdate")
+        if result <= 0 or timestamp == 0:
+            raise SourceError("invalid", f"result {result} at {timestamp}")
+        return self._observation(block, fixed(result, 18), timestamp)

@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from ballast.oracle.domain.jump_guard import relative_move
 from ballast.oracle.domain.policy import AnchorConfig
 
 CHECK = "correlated_move"
@@ -52,10 +53,6 @@ class AnchorVerdict:
     reason: str | None = None
 
 
-def move(price: Decimal, reference: Decimal) -> Decimal:
-    return abs(price - reference) / reference
-
-
 def reference(
     state: AnchorState, anchor_price: Decimal | None, config: AnchorConfig
 ) -> Reference | None:
@@ -74,13 +71,13 @@ def check(
     """Judge a consensus `price` against the reference (see the module docstring)."""
     if ref is None:
         return _OK if state is CLEAR else AnchorVerdict(True, _calm(state, keep_accepted=True))
-    moved = move(price, ref.price)
+    moved = relative_move(price, ref.price)
     if moved <= config.max_move:
         return _OK if state is CLEAR else AnchorVerdict(True, _calm(state, keep_accepted=False))
-    if state.accepted is not None and move(price, state.accepted) <= config.max_move:
+    if state.accepted is not None and relative_move(price, state.accepted) <= config.max_move:
         return AnchorVerdict(True, state)
     since, level = state.moved_since, state.moved_level
-    if since is None or level is None or move(price, level) > config.max_move:
+    if since is None or level is None or relative_move(price, level) > config.max_move:
         since, level = now, price
     elif now - since >= config.hold:
         return AnchorVerdict(True, replace(state, moved_since=None, moved_level=None,
