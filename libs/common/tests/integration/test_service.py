@@ -63,3 +63,33 @@ async def test_service__running__serves_ops_endpoints_and_heartbeats(
     assert beats[0].service == "probe" and beats[0].ready is True
     assert beats[-1].interval_seconds == 1  # rounded, never 0
     assert not service.database.connected and not service.bus.connected
+
+
+async def test_service__supervised_task_turns_its_cancel_into_an_error__stop_still_ends(
+    nats_server: Any, bus_namespace: str, database_url: str
+) -> None:
+    # A driver interrupted mid-query can raise its own error instead of CancelledError; a loop
+    # that catches Exception and restarts would keep the task, and the stop, going for ever.
+    settings = ProbeSettings(
+        nats_url=nats_server.url, database_url=database_url,  # pyright: ignore[reportArgumentType]
+        bus_prefix=bus_namespace, http_port=0, http_host="127.0.0.1",
+    )
+    service = Service("probe", settings)
+    started = asyncio.Event()
+
+    async def work() -> None:
+        started.set()
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            raise RuntimeError("connection was closed in the middle of operation") from None
+
+    async def job() -> None:
+        await work()
+
+    service.supervise("worker", work)
+    service.every(3600, "job")(job)
+    await service.start()
+    await asyncio.wait_for(started.wait(), 10)
+    await asyncio.wait_for(service.stop(), 10)  # before the fix: never returned
+    assert not service.database.connected

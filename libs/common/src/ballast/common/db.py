@@ -9,6 +9,7 @@ synchronous engine to every service.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import re
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("ballast.db")
 
 _MIGRATION_FILE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+CLOSE_SECONDS = 10.0
 _LOCK_KEY = 0x0BA11A57  # one advisory lock for all Ballast migrations
 
 
@@ -155,9 +157,16 @@ class Database:
                 await migrate(conn, service, load_migrations(migrations_dir))
 
     async def close(self) -> None:
+        """Close the pool; connections not given back within CLOSE_SECONDS are terminated."""
         pool, self._pool = self._pool, None
-        if pool is not None:
-            await pool.close()
+        if pool is None:
+            return
+        try:
+            await asyncio.wait_for(pool.close(), CLOSE_SECONDS)
+        except TimeoutError:
+            log.error("database connections still in use at close: terminated",
+                      extra={"seconds": CLOSE_SECONDS})
+            pool.terminate()
 
     def acquire(self) -> Any:
         return self.pool.acquire()

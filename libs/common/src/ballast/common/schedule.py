@@ -124,5 +124,7 @@ class Schedule:
             try:
                 await self.run_due()
             except Exception:
+                if (task := asyncio.current_task()) is not None and task.cancelling():
+                    raise asyncio.CancelledError from None  # a stop, not a failed job
                 log.exception("scheduled job failed", extra={"job": self.job_name})
             await asyncio.sleep(self.seconds_to_next() + 0.001)

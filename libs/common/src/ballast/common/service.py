@@ -10,7 +10,6 @@ order, letting in-flight handlers finish (FastStream's graceful timeout).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import signal
 import time
@@ -31,6 +30,9 @@ from ballast.common.subjects import Namespace
 log = logging.getLogger("ballast.service")
 
 Job = Callable[[], Awaitable[None]]
+
+STOP_PHASE_SECONDS = 15.0
+"""How long each phase of a stop may take (Kubernetes' grace period is 30 s)."""
 
 
 class Service:
@@ -162,22 +164,32 @@ class Service:
         log.info("service started", extra={"http_port": self.ops.bound_port})
 
     async def stop(self) -> None:
+        """Stop in reverse order. Every phase is bounded (STOP_PHASE_SECONDS): a task or a hook
+        that does not finish is named in the log and left behind, so a stop always ends."""
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        if self._tasks:
+            _, pending = await asyncio.wait(self._tasks, timeout=STOP_PHASE_SECONDS)
+            if pending:
+                log.error("tasks did not stop", extra={"tasks": sorted(t.get_name()
+                                                                        for t in pending)})
         self._tasks.clear()
         for hook in reversed(self._on_stop):
-            try:
-                await hook()
-            except Exception:
-                log.exception("stop hook failed")
-        await self.bus.stop()
-        await self.database.close()
+            await self._bounded(f"stop hook {getattr(hook, '__qualname__', hook)}", hook())
+        await self._bounded("bus", self.bus.stop())
+        await self._bounded("database", self.database.close())
         await self.ops.stop()
         self.tracer_provider.shutdown()
         log.info("service stopped")
+
+    async def _bounded(self, what: str, step: Awaitable[None]) -> None:
+        try:
+            await asyncio.wait_for(step, STOP_PHASE_SECONDS)
+        except TimeoutError:
+            log.error("stop step did not finish", extra={"step": what,
+                                                         "seconds": STOP_PHASE_SECONDS})
+        except Exception:
+            log.exception("stop step failed", extra={"step": what})
 
     async def run(self) -> None:
         """Start, wait for SIGTERM or SIGINT, stop."""
@@ -198,6 +210,7 @@ class Service:
                 await work()
                 log.warning("supervised task ended, restarting", extra={"task": name})
             except Exception:
+                stopping()  # a cancel a library turned into an error is still a stop
                 log.exception("supervised task failed, restarting", extra={"task": name})
             if asyncio.get_running_loop().time() - began > 60:
                 backoff = 1.0
@@ -209,6 +222,7 @@ class Service:
             try:
                 await job()
             except Exception:
+                stopping()
                 log.exception("job failed", extra={"job": name})
             await asyncio.sleep(seconds - time.time() % seconds if aligned else seconds)
 
@@ -236,3 +250,12 @@ class ServiceApp:
 
     async def run(self) -> None:
         await self.service.run()
+
+
+def stopping() -> None:
+    """Raise CancelledError when the current task was asked to stop. A loop that catches
+    Exception calls it first: a library that turns a cancellation into an error of its own
+    (a driver interrupted mid-query) must not keep the loop, and so the stop, going for ever."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
