@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import nats
@@ -52,13 +53,17 @@ class BusWatcher:
 
     nats_url: str
     prefix: str = ""
+    user: str | None = None  # with the password in `password_file` (ballast.cli.busauth)
+    password_file: Path | None = None
     subjects: dict[str, Seen] = field(default_factory=dict[str, Seen])
     heartbeats: dict[str, dict[str, Any]] = field(default_factory=dict[str, dict[str, Any]])
     connected: bool = False
     _nc: Any = None
 
     async def start(self) -> None:
-        self._nc = await nats.connect(self.nats_url, max_reconnect_attempts=-1)
+        password = self.password_file.read_text().strip() if self.password_file else None
+        self._nc = await nats.connect(self.nats_url, max_reconnect_attempts=-1,
+                                      user=self.user, password=password)
         self.connected = True
         await self._nc.subscribe(f"{self.prefix}.>" if self.prefix else ">", cb=self._on_msg)
 

@@ -55,9 +55,12 @@ class Service:
                 service=name,
                 nats_url=settings.nats_url,
                 namespace=Namespace(settings.bus_prefix),
-                credentials_file=(
-                    str(settings.nats_credentials_file) if settings.nats_credentials_file else None
+                credentials_file=_path(settings.nats_credentials_file),
+                user=settings.nats_user,
+                password=(
+                    settings.nats_password.get_secret_value() if settings.nats_password else None
                 ),
+                tls_ca_file=_path(settings.nats_tls_ca_file),
             ),
             registry=self.registry,
             tracer_provider=self.tracer_provider,
@@ -209,3 +212,7 @@ class ServiceApp:
 
     async def run(self) -> None:
         await self.service.run()
+
+
+def _path(path: Path | None) -> str | None:
+    return str(path) if path is not None else None
