@@ -40,10 +40,10 @@ import pytest
 from eth_account import Account
 from nats.aio.msg import Msg
 
+from ballast.cli.busauth import OBSERVER, BusUsers
 from ballast.cli.scenarios.driver import Market
 from ballast.cli.scenarios.generators import generate
 from ballast.cli.scenarios.model import ScenarioParams, Step
-from ballast.cli.busauth import OBSERVER, BusUsers
 from ballast.cli.system import System
 from ballast.common.messages import Trade, TradeSide, utcnow
 from ballast.common.subjects import Namespace, trades
