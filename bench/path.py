@@ -23,7 +23,9 @@ Phase 1: ticks at RATE/s for SECONDS. Phase 2: the rate doubles from RATE until 
 keeping up (p99 above 1 s or the last tick not answered within 5 s): the highest rate it kept up
 with is the maximum sustained rate; decisions/s is what the treasury and intervention produced.
 
-    .venv/bin/python bench/path.py          # NATS_URL else a private nats-server;
+    .venv/bin/python bench/path.py          # NATS_URL else a private nats-server with
+                                            # production's users (the System's; we read as
+                                            # the observer);
                                             # DATABASE_URL (admin) else embedded Postgres
     BENCH_RATE=1000 BENCH_SECONDS=10 .venv/bin/python bench/path.py
 """
@@ -48,9 +50,9 @@ import asyncpg
 import nats
 from aiohttp import web
 
+from ballast.cli.busauth import OBSERVER
 from ballast.cli.system import System
 from ballast.common.subjects import Namespace
-from ballast.devstack.nats import run_nats_server
 from ballast.devstack.postgres import run_embedded_postgres
 from ballast.testing.receivers import LoopbackApp
 
@@ -185,11 +187,11 @@ def report(hops: Hops, first: int, last: int, rate: int) -> float:
 
 
 @contextlib.contextmanager
-def infrastructure(work: Path) -> Iterator[tuple[str, str]]:
-    """(NATS URL, admin Postgres URL): the environment's, else private ones."""
+def infrastructure(work: Path) -> Iterator[tuple[str | None, str]]:
+    """(NATS URL, admin Postgres URL): the environment's, else a private Postgres and None: the
+    System starts a nats-server with users of its own."""
     with contextlib.ExitStack() as stack:
-        nats_url = os.environ.get("NATS_URL") or stack.enter_context(
-            run_nats_server(work / "nats")).url
+        nats_url = os.environ.get("NATS_URL") or None
         admin = os.environ.get("DATABASE_URL") or stack.enter_context(
             run_embedded_postgres()).dsn
         yield nats_url, admin
@@ -214,7 +216,8 @@ async def main() -> None:
         conn = await asyncpg.connect(admin)
         await conn.execute(f'CREATE DATABASE "{db}"')
         await conn.close()
-        prefix = f"bench{secrets.token_hex(3)}"
+        # a namespace only on a shared server: production's permissions name bare subjects
+        prefix = f"bench{secrets.token_hex(3)}" if nats_url else ""
         system = System(work, nats_url, admin.rsplit("/", 1)[0] + f"/{db}", namespace=prefix)
         await asyncio.to_thread(system.start_chain)
         system.overrides = {
@@ -224,7 +227,8 @@ async def main() -> None:
             "alerts": {"LOG_LEVEL": "WARNING"},
         }
         hops = Hops(ticks)
-        nc = await nats.connect(nats_url)
+        users = system.bus_users  # None on NATS_URL's server, used without users
+        nc = await (users.connect(OBSERVER) if users else nats.connect(system.nats_url))
         ns = Namespace(prefix)
         for hop in HOPS:
             async def on(msg: Any, hop: str = hop) -> None:

@@ -74,6 +74,8 @@ class System:
         (ballast.cli.busauth). Else, or once started, nothing."""
         if self.nats_url is not None:
             return
+        if self.namespace:  # the users' permissions name production's subjects, unprefixed
+            raise ValueError("a System with its own nats-server has no bus namespace")
         self.work_dir.mkdir(parents=True, exist_ok=True)
         server, self.bus_users = self._infra.enter_context(
             run_authenticated_nats(self.work_dir / "nats"))

@@ -31,6 +31,10 @@ log = logging.getLogger("ballast.service")
 Job = Callable[[], Awaitable[None]]
 
 
+def _path(path: Path | None) -> str | None:
+    return str(path) if path is not None else None
+
+
 class Service:
     """Composition root helpers shared by all services (DESIGN.md "Inside a service")."""
 
@@ -212,7 +216,3 @@ class ServiceApp:
 
     async def run(self) -> None:
         await self.service.run()
-
-
-def _path(path: Path | None) -> str | None:
-    return str(path) if path is not None else None
