@@ -27,7 +27,7 @@ trusts `issued_by` because of this), reading alerts and heartbeats; and one read
 entry of deploy/nats/consumers.yaml (consumers written from docs/asyncapi.yaml, outside this
 repository): only their own durables on the streams that keep their subjects, nothing to publish.
 
-`local_users()` is the same table plus an `observer` (reads the whole bus, publishes nothing):
+`local_users()` is the same table plus an `observer` (reads every bus subject, publishes nothing):
 `ballast up` and the e2e System (ballast.cli.busauth) start nats-server with it, so every run on
 one machine uses these permissions. The observer is not in accounts.conf.
 
@@ -47,7 +47,7 @@ from typing import Any
 import yaml
 from ballast_introspect import BusUse, Consumer, bus_use, services
 
-from ballast.common.subjects import CONTROL_ALL, STREAMS, heartbeat, stream_for
+from ballast.common.subjects import BUS_SUBJECTS, CONTROL_ALL, STREAMS, heartbeat, stream_for
 
 CONSUMERS_FILE = Path(__file__).resolve().parents[1] / "nats" / "consumers.yaml"
 ACCOUNT = "BALLAST"
@@ -158,9 +158,9 @@ def users(consumers_file: Path = CONSUMERS_FILE) -> dict[str, dict[str, list[str
 
 
 def observer_permissions() -> dict[str, list[str]]:
-    """Reads everything (the live view of `ballast up`, `ballast status`, the e2e tests' bus
-    recorder), publishes nothing but the JetStream account info request."""
-    return {"publish": ["$JS.API.INFO"], "subscribe": [">"]}
+    """Reads every bus subject (the live view of `ballast up`, `ballast status`, the e2e tests'
+    bus recorder), publishes nothing but the JetStream account info request."""
+    return {"publish": ["$JS.API.INFO"], "subscribe": list(BUS_SUBJECTS)}
 
 
 def local_users(consumers_file: Path = CONSUMERS_FILE) -> dict[str, dict[str, list[str]]]:

@@ -46,7 +46,7 @@ from ballast.cli.scenarios.generators import generate
 from ballast.cli.scenarios.model import ScenarioParams, Step
 from ballast.cli.system import System
 from ballast.common.messages import Trade, TradeSide, utcnow
-from ballast.common.subjects import Namespace, trades
+from ballast.common.subjects import BUS_SUBJECTS, Namespace, trades
 from ballast.devnet.chain import connect
 from ballast.devnet.deployer import TREASURY_KEY
 from ballast.testing.receivers import OtlpReceiver, WebhookReceiver
@@ -73,7 +73,8 @@ class BusRecorder:
         else:
             self.nc = await users.connect(OBSERVER)
             self.publisher = await users.connect("oracle")
-        await self.nc.subscribe(self.ns.subject(">"), cb=self._on)
+        for pattern in BUS_SUBJECTS:  # not `>`: JetStream's deliveries to inboxes match it too
+            await self.nc.subscribe(self.ns.subject(pattern), cb=self._on)
 
     async def _on(self, msg: Msg) -> None:
         try:

@@ -17,7 +17,7 @@ from ballast.cli.busauth import OBSERVER, BusUsers, generator, local_users, run_
 from ballast.cli.registry import SERVICES, ServiceSpec
 from ballast.common.heartbeat import build_heartbeat
 from ballast.common.messages import utcnow
-from ballast.common.subjects import heartbeat
+from ballast.common.subjects import BUS_SUBJECTS, heartbeat
 from ballast.devstack.nats import server_info
 
 pytestmark = pytest.mark.integration
@@ -38,7 +38,7 @@ def test_users__the_generators_table_with_an_observer__passwords_0600(bus_users:
     expected = generator().users()
     table = local_users()
     assert {u: p for u, p in table.items() if u != OBSERVER} == expected
-    assert table[OBSERVER] == {"publish": ["$JS.API.INFO"], "subscribe": [">"]}
+    assert table[OBSERVER] == {"publish": ["$JS.API.INFO"], "subscribe": list(BUS_SUBJECTS)}
     info = server_info(bus_users.url)
     assert info is not None and info.get("auth_required") is True
     assert stat.S_IMODE(bus_users.secrets_dir.stat().st_mode) == 0o700
@@ -50,7 +50,7 @@ def test_users__the_generators_table_with_an_observer__passwords_0600(bus_users:
         bus_users)
 
 
-async def test_observer__reads_everything__publishes_nothing(bus_users: BusUsers) -> None:
+async def test_observer__reads_the_bus__publishes_nothing(bus_users: BusUsers) -> None:
     errors: list[str] = []
 
     async def on_error(err: Exception) -> None:
@@ -58,13 +58,16 @@ async def test_observer__reads_everything__publishes_nothing(bus_users: BusUsers
 
     nc = await bus_users.connect(OBSERVER, error_cb=on_error, allow_reconnect=False)
     try:
-        await nc.subscribe(">")
+        for pattern in BUS_SUBJECTS:
+            await nc.subscribe(pattern)
         await nc.publish("treasury.state", b"{}")
+        await nc.subscribe(">")
         await nc.flush(timeout=2)
         await asyncio.sleep(0.1)
     finally:
         await nc.close()
-    assert errors == ['nats: permissions violation for publish to "treasury.state"']
+    assert errors == ['nats: permissions violation for publish to "treasury.state"',
+                      'nats: permissions violation for subscription to ">"']
 
 
 def denied(service: object) -> float:
