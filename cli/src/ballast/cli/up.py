@@ -27,7 +27,7 @@ from pathlib import Path
 from rich.console import Console
 
 from ballast.cli import local_gateway
-from ballast.cli.busauth import OBSERVER, BusUsers, local_users, run_authenticated_nats
+from ballast.cli.busauth import OBSERVER, BusUsers, run_authenticated_nats
 from ballast.cli.infra import alive, data_dir_for, pick_port, port_free
 from ballast.cli.offchain import offchain_url, start_offchain
 from ballast.cli.registry import ServiceSpec, installed_services
@@ -130,7 +130,7 @@ def start_stack(root: Path, *, with_services: bool = True) -> Stack:
             require_jetstream(stack.nats_url, "NATS_URL")
             console.print("nats-server  NATS_URL from the environment")
         else:
-            local_users()  # the permission table, built from every service's code (~4 s)
+            # the permission table is built from every service's code first (~4 s)
             nats, stack.bus_users = stack.infra.enter_context(run_authenticated_nats(
                 data_dir / "nats", port=pick_port(4222), die_with_parent=True))
             stack.nats_url = nats.url
