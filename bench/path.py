@@ -23,7 +23,9 @@ Phase 1: ticks at RATE/s for SECONDS. Phase 2: the rate doubles from RATE until 
 keeping up (p99 above 1 s or the last tick not answered within 5 s): the highest rate it kept up
 with is the maximum sustained rate; decisions/s is what the treasury and intervention produced.
 
-    .venv/bin/python bench/path.py          # NATS_URL else a private nats-server;
+    .venv/bin/python bench/path.py          # NATS_URL else a private nats-server with
+                                            # production's users (the System's; we read as
+                                            # the observer);
                                             # DATABASE_URL (admin) else embedded Postgres
     BENCH_RATE=1000 BENCH_SECONDS=10 .venv/bin/python bench/path.py
 """
@@ -47,6 +49,7 @@ import asyncpg
 import nats
 from aiohttp import web
 
+from ballast.cli.busauth import OBSERVER
 from ballast.cli.system import System, infrastructure
 from ballast.common.subjects import Namespace
 from ballast.testing.receivers import LoopbackApp
@@ -200,7 +203,8 @@ async def main() -> None:
         conn = await asyncpg.connect(admin)
         await conn.execute(f'CREATE DATABASE "{db}"')
         await conn.close()
-        prefix = f"bench{secrets.token_hex(3)}"
+        # a namespace only on a shared server: production's permissions name bare subjects
+        prefix = f"bench{secrets.token_hex(3)}" if nats_url else ""
         system = System(work, nats_url, admin.rsplit("/", 1)[0] + f"/{db}", namespace=prefix)
         await asyncio.to_thread(system.start_chain)
         system.overrides = {
@@ -210,7 +214,8 @@ async def main() -> None:
             "alerts": {"LOG_LEVEL": "WARNING"},
         }
         hops = Hops(ticks)
-        nc = await nats.connect(nats_url)
+        users = system.bus_users  # None on NATS_URL's server, used without users
+        nc = await (users.connect(OBSERVER) if users else nats.connect(system.nats_url))
         ns = Namespace(prefix)
         for hop in HOPS:
             async def on(msg: Any, hop: str = hop) -> None:

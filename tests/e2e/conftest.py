@@ -1,7 +1,10 @@
 """The e2e harness: all six services as processes over real NATS, Postgres and anvil.
 
-Each test gets its own database, bus namespace and anvil with the devnet deployed
-(ballast.cli.system.System), a local webhook for the alerts service's channels and a local
+Each test gets its own database, nats-server and anvil with the devnet deployed
+(ballast.cli.system.System). The nats-server runs with production's users and permissions
+(ballast.cli.busauth): each service logs in as itself, the recorder below as the read-only
+`observer`, and the month of trades it seeds is published as the oracle, whose subjects they are.
+A local webhook for the alerts service's channels and a local
 OTLP receiver for every service's traces. The market is moved the way `ballast scenario` moves
 it (ballast.cli.scenarios.driver.Market), one block per step, at wall-clock time so the services'
 staleness checks hold.
@@ -37,12 +40,13 @@ import pytest
 from eth_account import Account
 from nats.aio.msg import Msg
 
+from ballast.cli.busauth import OBSERVER, BusUsers
 from ballast.cli.scenarios.driver import Market
 from ballast.cli.scenarios.generators import generate
 from ballast.cli.scenarios.model import ScenarioParams, Step
 from ballast.cli.system import System
 from ballast.common.messages import Trade, TradeSide, utcnow
-from ballast.common.subjects import Namespace, trades
+from ballast.common.subjects import BUS_SUBJECTS, Namespace, trades
 from ballast.devnet.chain import connect
 from ballast.devnet.deployer import TREASURY_KEY
 from ballast.testing.receivers import OtlpReceiver, WebhookReceiver
@@ -59,11 +63,18 @@ class BusRecorder:
 
     ns: Namespace
     nc: Any = None
+    publisher: Any = None
     seen: list[tuple[str, dict[str, Any], float]] = field(default_factory=list)
 
-    async def start(self, url: str) -> None:
-        self.nc = await nats.connect(url)
-        await self.nc.subscribe(self.ns.subject(">"), cb=self._on)
+    async def start(self, url: str, users: BusUsers | None = None) -> None:
+        """With `users` (an authenticated server): read as the observer, publish as the oracle."""
+        if users is None:
+            self.nc = self.publisher = await nats.connect(url)
+        else:
+            self.nc = await users.connect(OBSERVER)
+            self.publisher = await users.connect("oracle")
+        for pattern in BUS_SUBJECTS:  # not `>`: JetStream's deliveries to inboxes match it too
+            await self.nc.subscribe(self.ns.subject(pattern), cb=self._on)
 
     async def _on(self, msg: Msg) -> None:
         try:
@@ -87,10 +98,12 @@ class BusRecorder:
         return "\n".join(f"  {s}: {json.dumps(b)[:width]}" for s, b in sorted(last.items()))
 
     async def publish(self, subject: str, payload: Any) -> None:
-        await self.nc.jetstream().publish(
+        await self.publisher.jetstream().publish(
             self.ns.subject(subject), payload.model_dump_json().encode())
 
     async def stop(self) -> None:
+        if self.publisher is not None and self.publisher is not self.nc:
+            await self.publisher.drain()
         if self.nc is not None:
             await self.nc.drain()
 
@@ -222,17 +235,17 @@ def e2e_overrides() -> dict[str, dict[str, str]]:
 
 @pytest.fixture
 async def e2e(
-    tmp_path: Path, nats_server: Any, database_url: str, bus_namespace: str,
-    e2e_overrides: dict[str, dict[str, str]],
+    tmp_path: Path, database_url: str, e2e_overrides: dict[str, dict[str, str]],
 ) -> AsyncIterator[E2E]:
     webhook, otlp = WebhookReceiver(), OtlpReceiver()
     await webhook.start()
     await otlp.start()
-    bus = BusRecorder(Namespace(bus_namespace))
-    await bus.start(nats_server.url)
-    system = System(tmp_path, nats_server.url, database_url, namespace=bus_namespace,
-                    otlp_endpoint=otlp.endpoint)
+    bus = BusRecorder(Namespace())
+    system = System(tmp_path, None, database_url, otlp_endpoint=otlp.endpoint)
     try:
+        await asyncio.to_thread(system.start_bus)
+        assert system.nats_url is not None
+        await bus.start(system.nats_url, system.bus_users)
         deployment = await asyncio.to_thread(system.start_chain)
         keystore, password = _keystore(tmp_path)
         channels = {sev: [webhook.url] for sev in ("critical", "warning", "info")}
@@ -254,7 +267,7 @@ async def e2e(
         market = Market(connect(system.rpc_url), deployment)
         yield E2E(system, bus, webhook, otlp, market, database_url)
     finally:
+        await bus.stop()  # before the system's nats-server stops under it
         await asyncio.to_thread(system.stop)
-        await bus.stop()
         await otlp.stop()
         await webhook.stop()

@@ -6,15 +6,18 @@ import json
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from ballast.devstack.nats import server_info
 from ballast.devstack.postgres import EmbeddedPostgres
 from ballast.devstack.processes import free_port
 
@@ -72,6 +75,17 @@ def stack_dir() -> Iterator[Path]:
     shutil.rmtree(path, ignore_errors=True)
 
 
+def authenticated_bus(state: dict[str, Any]) -> str:
+    """The stack's nats-server wants a user (production's, ballast.cli.busauth); `ballast
+    status` logs in as the observer from a 0600 file. Its password."""
+    info = server_info(state["nats_url"])
+    assert info is not None and info.get("auth_required") is True
+    assert state["nats_user"] == "observer"
+    path = Path(state["nats_password_file"])
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    return path.read_text().strip()
+
+
 def test_up__ctrl_c__stops_nats_postgres_anvil_offchain_and_leaves_no_process(
     stack_dir: Path,
 ) -> None:
@@ -94,10 +108,14 @@ def test_up__ctrl_c__stops_nats_postgres_anvil_offchain_and_leaves_no_process(
         state = json.loads(state_file.read_text())
         pids = list(state["infra_pids"])
         assert len(pids) == 4 and all(alive(p) for p in pids)  # + Hermes/Crossbar
+        password = authenticated_bus(state)
     finally:
         proc.send_signal(signal.SIGINT)
         out = proc.communicate(timeout=60)[1]
     assert proc.returncode == 0, out
+    assert password not in out
+    for log in (tmp_path / "stack").rglob("*.log"):
+        assert password not in log.read_text(errors="replace"), log
     assert "no process left behind" in out
     deadline = time.monotonic() + 10
     while any(alive(p) for p in pids) and time.monotonic() < deadline:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
@@ -52,7 +53,9 @@ def status(seconds: float = 2.0) -> int:
         for s in state["services"]
         if s["name"] in by_name
     ]
-    watcher = BusWatcher(state["nats_url"])
+    password_file = state.get("nats_password_file")
+    watcher = BusWatcher(state["nats_url"], user=state.get("nats_user"),
+                         password_file=Path(password_file) if password_file else None)
 
     async def snapshot() -> None:
         await watcher.start()

@@ -1,7 +1,10 @@
 """The whole Ballast system as processes, for the e2e tests and bench/path.py.
 
-`System` takes a NATS server and a Postgres database that already run (the plugin's fixtures, or
-a benchmark's own) and starts on them what `ballast up` starts: an anvil of its own with the
+`System` takes a Postgres database that already runs (the plugin's fixture, or a benchmark's own)
+and either a NATS server that runs (`nats_url`: used as it is, without users) or, with
+`nats_url=None`, starts its own nats-server with the per-service users and permissions of
+production (ballast.cli.busauth, as `ballast up` does; `bus_users` then logs an outsider in). On
+them it starts what `ballast up` starts: an anvil of its own with the
 devnet deployed (`ballast deploy devnet`), the local Pyth Hermes + Switchboard Crossbar priced
 from that chain (ballast.cli.offchain; the oracle reads them), then every registered service
 (ballast.cli.registry) as its own `python -m ballast.<service>` process with the environment
@@ -25,13 +28,13 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ballast.cli.busauth import BusUsers, run_authenticated_nats
 from ballast.cli.offchain import offchain_url, start_offchain
 from ballast.cli.registry import ServiceSpec, installed_services
 from ballast.cli.up import Stack, service_env
 from ballast.common.deployment import Deployment
 from ballast.devnet import deploy
 from ballast.devstack.anvil import Anvil, run_anvil
-from ballast.devstack.nats import run_nats_server
 from ballast.devstack.postgres import run_embedded_postgres
 from ballast.devstack.processes import ManagedProcess, free_port, repo_root, start_process
 
@@ -39,12 +42,13 @@ READY_TIMEOUT = 90.0
 
 
 @contextlib.contextmanager
-def infrastructure(work: Path) -> Iterator[tuple[str, str]]:
+def infrastructure(work: Path) -> Iterator[tuple[str | None, str]]:
     """(NATS URL, admin Postgres URL) for a System outside pytest (the benchmarks): the
-    environment's NATS_URL and DATABASE_URL, else a private nats-server and embedded Postgres."""
+    environment's NATS_URL and DATABASE_URL, else None (the System starts a nats-server with its
+    users) and an embedded Postgres."""
+    del work  # kept for the callers: the System's nats-server lives in its own work dir
     with contextlib.ExitStack() as stack:
-        nats_url = os.environ.get("NATS_URL") or stack.enter_context(
-            run_nats_server(work / "nats")).url
+        nats_url = os.environ.get("NATS_URL") or None
         admin = os.environ.get("DATABASE_URL") or stack.enter_context(
             run_embedded_postgres()).dsn
         yield nats_url, admin
@@ -55,7 +59,7 @@ class System:
     """See the module docstring. `start()`, then `stop()` (or use it as a context manager)."""
 
     work_dir: Path
-    nats_url: str
+    nats_url: str | None  # None: a private nats-server with users (start_bus)
     database_url: str
     namespace: str = ""
     otlp_endpoint: str | None = None
@@ -66,6 +70,7 @@ class System:
     processes: dict[str, ManagedProcess] = field(default_factory=dict[str, ManagedProcess])
     ports: dict[str, int] = field(default_factory=dict[str, int])
     offchain_url: str = ""
+    bus_users: BusUsers | None = None
     _infra: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
 
     # ------------------------------------------------------------------ lifecycle
@@ -79,10 +84,23 @@ class System:
             raise RuntimeError("the system's anvil is not started")
         return self.anvil.rpc_url
 
-    def start_chain(self) -> Deployment:
-        """anvil, the devnet deployment (deployment.json, oracle-devnet.json) and the off-chain
-        price server the oracle config names."""
+    def start_bus(self) -> None:
+        """Without a `nats_url`: a nats-server of this system's own, with a user per service
+        (ballast.cli.busauth). Else, or once started, nothing."""
+        if self.nats_url is not None:
+            return
+        if self.namespace:  # the users' permissions name production's subjects, unprefixed
+            raise ValueError("a System with its own nats-server has no bus namespace")
         self.work_dir.mkdir(parents=True, exist_ok=True)
+        server, self.bus_users = self._infra.enter_context(
+            run_authenticated_nats(self.work_dir / "nats"))
+        self.nats_url = server.url
+
+    def start_chain(self) -> Deployment:
+        """The bus (start_bus), anvil, the devnet deployment (deployment.json,
+        oracle-devnet.json) and the off-chain price server the oracle config names."""
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        self.start_bus()
         self.anvil = self._infra.enter_context(run_anvil(self.work_dir / "anvil"))
         port = free_port()
         self.offchain_url = offchain_url(port)
@@ -95,6 +113,7 @@ class System:
 
     def start_services(self) -> None:
         """Every installed service, then wait until each answers /readyz."""
+        self.start_bus()
         for spec in installed_services():
             self.start_service(spec.name)
         self.wait_ready()
@@ -124,9 +143,10 @@ class System:
 
     def env(self, spec: ServiceSpec, port: int) -> dict[str, str]:
         stack = Stack(
-            root=repo_root(), data_dir=self.work_dir, nats_url=self.nats_url,
+            root=repo_root(), data_dir=self.work_dir, nats_url=self.nats_url or "",
             database_url=self.database_url, rpc_url=self.rpc_url,
             deployment=self.deployment_path if self.deployment is not None else None,
+            bus_users=self.bus_users,
         )
         env = service_env(stack, spec, port)
         p = spec.env_prefix

@@ -1,6 +1,7 @@
 """`ballast up`: the whole system on one machine, and `ballast status` for a running one.
 
-Order: nats-server (NATS_URL, else our own with JetStream, data in .ballast/nats), Postgres
+Order: nats-server (NATS_URL, else our own with JetStream, data in .ballast/nats, and the users
+and permissions of production: ballast.cli.busauth; a NATS_URL server is used as it is), Postgres
 (DATABASE_URL, else embedded under .ballast/postgres, or outside the checkout when the `postgres`
 user cannot reach it: see ballast.devstack.postgres_home), anvil (+ the devnet deployment when
 the devnet deployment, and the local Pyth Hermes + Switchboard Crossbar priced from it:
@@ -26,6 +27,7 @@ from pathlib import Path
 from rich.console import Console
 
 from ballast.cli import local_gateway
+from ballast.cli.busauth import OBSERVER, BusUsers, run_authenticated_nats
 from ballast.cli.infra import alive, data_dir_for, pick_port, port_free
 from ballast.cli.offchain import offchain_url, start_offchain
 from ballast.cli.registry import ServiceSpec, installed_services
@@ -33,7 +35,7 @@ from ballast.cli.status import live_view
 from ballast.cli.view import BusWatcher
 from ballast.devnet import deploy
 from ballast.devstack.anvil import run_anvil
-from ballast.devstack.nats import NatsUnavailableError, require_jetstream, run_nats_server
+from ballast.devstack.nats import NatsUnavailableError, require_jetstream
 from ballast.devstack.postgres import EmbeddedPostgres, EmbeddedPostgresError
 from ballast.devstack.processes import ManagedProcess, repo_root, start_process
 
@@ -56,6 +58,7 @@ class Stack:
     deployment: Path | None = None
     offchain: ManagedProcess | None = None
     offchain_url: str = ""
+    bus_users: BusUsers | None = None  # None: NATS_URL's server, used without users
 
     def state_file(self) -> Path:
         return self.data_dir / "stack.json"
@@ -72,6 +75,9 @@ class Stack:
             ],
             "infra_pids": self.infra_pids,
         }
+        if self.bus_users is not None:  # `ballast status` logs in as the observer
+            state["nats_user"] = OBSERVER
+            state["nats_password_file"] = str(self.bus_users.password_file(OBSERVER))
         self.state_file().write_text(json.dumps(state, indent=2))
 
     def stop(self) -> None:
@@ -92,6 +98,8 @@ def service_env(stack: Stack, spec: ServiceSpec, port: int) -> dict[str, str]:
         f"{p}HTTP_HOST": "127.0.0.1",
         "PYTHONUNBUFFERED": "1",
     }
+    if stack.bus_users is not None:
+        env |= stack.bus_users.service_env(spec)
     if spec.needs_chain and stack.rpc_url:
         env[f"{p}RPC_URL"] = stack.rpc_url
     env |= local_gateway.service_env(stack.data_dir, spec)
@@ -122,12 +130,13 @@ def start_stack(root: Path, *, with_services: bool = True) -> Stack:
             require_jetstream(stack.nats_url, "NATS_URL")
             console.print("nats-server  NATS_URL from the environment")
         else:
-            nats = stack.infra.enter_context(
-                run_nats_server(data_dir / "nats", port=pick_port(4222), die_with_parent=True)
-            )
+            # the permission table is built from every service's code first (~4 s)
+            nats, stack.bus_users = stack.infra.enter_context(run_authenticated_nats(
+                data_dir / "nats", port=pick_port(4222), die_with_parent=True))
             stack.nats_url = nats.url
             stack.infra_pids += [nats.pid] if nats.pid else []
-            console.print(f"nats-server  {stack.nats_url}  ({time.monotonic() - t0:.2f}s)")
+            console.print(f"nats-server  {stack.nats_url}, a user per service  "
+                          f"({time.monotonic() - t0:.2f}s)")
 
         t0 = time.monotonic()
         if os.environ.get("DATABASE_URL"):
@@ -226,6 +235,9 @@ def up(*, with_services: bool = True, scenario: str | None = "calm") -> int:
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # HUP: terminal closed
             loop.add_signal_handler(sig, stop.set)
         watcher = BusWatcher(stack.nats_url)
+        if stack.bus_users is not None:
+            watcher.user = OBSERVER
+            watcher.password_file = stack.bus_users.password_file(OBSERVER)
         await watcher.start()
         try:
             await live_view(stack, watcher, stop)

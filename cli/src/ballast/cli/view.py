@@ -1,7 +1,7 @@
 """The live terminal view of a running stack: infrastructure, services, latest message per subject.
 
-It listens to the whole bus (`>` under the stack's namespace) on core NATS, so it sees every fact
-without creating consumers, and polls each service's /readyz.
+It listens to the whole bus (every subject pattern, under the stack's namespace) on core NATS, so
+it sees every fact without creating consumers, and polls each service's /readyz.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import nats
@@ -23,6 +24,7 @@ from rich.table import Table
 
 from ballast.cli.registry import ServiceSpec
 from ballast.common import humanize
+from ballast.common.subjects import BUS_SUBJECTS
 
 SUMMARY_FIELDS = (
     "status", "price", "tier", "reserve_ratio", "level", "score", "action", "amount_usd", "state",
@@ -52,15 +54,21 @@ class BusWatcher:
 
     nats_url: str
     prefix: str = ""
+    user: str | None = None  # with the password in `password_file` (ballast.cli.busauth)
+    password_file: Path | None = None
     subjects: dict[str, Seen] = field(default_factory=dict[str, Seen])
     heartbeats: dict[str, dict[str, Any]] = field(default_factory=dict[str, dict[str, Any]])
     connected: bool = False
     _nc: Any = None
 
     async def start(self) -> None:
-        self._nc = await nats.connect(self.nats_url, max_reconnect_attempts=-1)
+        password = self.password_file.read_text().strip() if self.password_file else None
+        self._nc = await nats.connect(self.nats_url, max_reconnect_attempts=-1,
+                                      user=self.user, password=password)
         self.connected = True
-        await self._nc.subscribe(f"{self.prefix}.>" if self.prefix else ">", cb=self._on_msg)
+        for pattern in BUS_SUBJECTS:  # not `>`: JetStream's deliveries to inboxes match it too
+            await self._nc.subscribe(f"{self.prefix}.{pattern}" if self.prefix else pattern,
+                                     cb=self._on_msg)
 
     async def stop(self) -> None:
         if self._nc is not None:

@@ -77,3 +77,21 @@ def test_from_json_file__bad_json__error_names_the_key_and_path(tmp_path: Path) 
     path.write_text("{nope")
     with pytest.raises(ValueError, match=f"config_file {path}"):
         from_json_file({"config_file": str(path)}, "config_file", "symbols")
+
+
+def test_settings__nats_password_from_file__in_the_bus_config_never_shown(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from ballast.common.bus import BusConfig  # noqa: PLC0415
+
+    secret = tmp_path / "oracle.nats-password"
+    secret.write_text("s3cret-nats\n")
+    monkeypatch.setenv("BALLAST_PROBE_DATABASE_URL", "postgresql://x@db/ballast")
+    monkeypatch.setenv("BALLAST_PROBE_NATS_USER", "oracle")
+    monkeypatch.setenv("BALLAST_PROBE_NATS_PASSWORD_FILE", str(secret))
+    settings = ProbeSettings()  # pyright: ignore[reportCallIssue]
+    assert settings.nats_user == "oracle" and settings.nats_password is not None
+    assert settings.nats_password.get_secret_value() == "s3cret-nats"
+    assert "s3cret" not in repr(settings) and "s3cret" not in str(settings.model_dump())
+    config = BusConfig("oracle", "nats://x", user="oracle", password="s3cret-nats")
+    assert "s3cret" not in repr(config)

@@ -36,3 +36,26 @@ def test_internal_paths__still_there() -> None:
 ])
 def test_subject_intersection(a: str, b: str, expected: str | None) -> None:
     assert subject_intersection(a, b) == expected
+
+
+def test_permission_denied__the_servers_refusals_only() -> None:
+    from nats.errors import Error  # noqa: PLC0415
+
+    from ballast.common.transport import permission_denied  # noqa: PLC0415
+
+    assert permission_denied(
+        Error('nats: permissions violation for publish to "treasury.state"')) == "publish"
+    assert permission_denied(
+        Error('nats: permissions violation for subscription to "alerts.>"')) == "subscription"
+    assert permission_denied(Error("nats: stale connection")) is None
+
+
+def test_security__user_and_password_first__none_without_any() -> None:
+    from faststream.nats import NatsUserPassword  # noqa: PLC0415
+
+    from ballast.common.transport import security  # noqa: PLC0415
+
+    assert security(None, None, None, None) is None
+    user = security("oracle", "pw", "/x.creds", None)
+    assert isinstance(user, NatsUserPassword) and user.username == "oracle"
+    assert user.ssl_context is None  # a tls:// URL alone: nats-py uses the system's CAs

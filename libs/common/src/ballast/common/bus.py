@@ -8,6 +8,9 @@
 - Dead letters: a message that fails validation, or still fails at its last delivery, is published
   to `deadletter.<original subject>` with the error and the original bytes, logged, counted in
   `ballast_deadletter_total{subject}`, and acked so the stream moves on. The service keeps running.
+- Identity: a user and password (or a .creds file) per service, TLS by a `tls://` URL (a CA file
+  optional). A publish or subscription the server refuses is logged and counted in
+  `ballast_bus_permission_denied_total{operation}` (nats-py reports it to the error callback).
 
 Services see only this class: what FastStream and nats-py do underneath is in transport.py.
 """
@@ -18,7 +21,7 @@ import base64
 import logging
 import warnings
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from faststream import AckPolicy
@@ -27,7 +30,6 @@ from faststream.nats.opentelemetry import NatsTelemetryMiddleware
 from faststream.nats.prometheus import NatsPrometheusMiddleware
 from opentelemetry import propagate
 from prometheus_client import CollectorRegistry
-from pydantic import ValidationError
 
 from ballast.common import transport
 from ballast.common.messages import DeadLetter, Message, utcnow
@@ -64,6 +66,9 @@ class BusConfig:
     nats_url: str
     namespace: Namespace = Namespace()
     credentials_file: str | None = None
+    user: str | None = None
+    password: str | None = field(default=None, repr=False)
+    tls_ca_file: str | None = None
     max_deliver: int = 5
     ack_wait_seconds: float = 30.0
     redelivery_backoff_seconds: float = 1.0
@@ -79,6 +84,9 @@ class BusMetrics:
         self.published = m.counter(
             "bus_published", "Messages published through the common bus path, by stream",
             ["stream"])
+        self.permission_denied = m.counter(
+            "bus_permission_denied",
+            "Publishes and subscriptions the NATS server refused, by operation", ["operation"])
 
 
 class Bus:
@@ -101,18 +109,15 @@ class Bus:
             NatsTelemetryMiddleware(tracer_provider=tracer_provider),
             transport.dead_letter_middleware(self),
         ]
-        kwargs: dict[str, Any] = {}
-        if config.credentials_file:
-            from faststream.nats import NatsCredentials  # noqa: PLC0415 - only when configured
-
-            kwargs["security"] = NatsCredentials(config.credentials_file)
         self.broker = NatsBroker(
             servers=config.nats_url,
             name=config.service,
             middlewares=middlewares,
             log_level=logging.DEBUG,
             graceful_timeout=10.0,
-            **kwargs,
+            error_cb=self._on_error,
+            security=transport.security(
+                config.user, config.password, config.credentials_file, config.tls_ca_file),
         )
 
     # ------------------------------------------------------------------ lifecycle
@@ -124,6 +129,12 @@ class Bus:
 
     async def stop(self) -> None:
         await self.broker.stop()
+
+    async def _on_error(self, error: Exception) -> None:
+        operation = transport.permission_denied(error)
+        if operation is not None:  # the server refused it: a bug in the code or in the permissions
+            self.metrics.permission_denied.labels(operation).inc()
+            log.error("bus permission denied", extra={"operation": operation, "error": str(error)})
 
     @property
     def max_deliver(self) -> int:
@@ -271,7 +282,7 @@ class Bus:
         letter = DeadLetter(
             original_subject=original,
             service=self.config.service,
-            error=_describe(error),
+            error=transport.describe(error),
             payload_b64=base64.b64encode(raw.data).decode(),
             headers=dict(raw.headers or {}),
             deliveries=max(deliveries, 1),
@@ -284,11 +295,3 @@ class Bus:
         )
         await self.publish(letter, deadletter(original))
 
-
-def _describe(error: BaseException) -> str:
-    if isinstance(error, ValidationError):
-        parts = [
-            f"{'.'.join(str(p) for p in e['loc']) or '<root>'}: {e['msg']}" for e in error.errors()
-        ]
-        return "invalid payload: " + "; ".join(parts)[:2000]
-    return f"{type(error).__name__}: {error}"[:2000]

@@ -35,6 +35,10 @@ STOP_PHASE_SECONDS = 15.0
 """How long each phase of a stop may take (Kubernetes' grace period is 30 s)."""
 
 
+def _path(path: Path | None) -> str | None:
+    return str(path) if path is not None else None
+
+
 class Service:
     """Composition root helpers shared by all services (DESIGN.md "Inside a service")."""
 
@@ -59,9 +63,12 @@ class Service:
                 service=name,
                 nats_url=settings.nats_url,
                 namespace=Namespace(settings.bus_prefix),
-                credentials_file=(
-                    str(settings.nats_credentials_file) if settings.nats_credentials_file else None
+                credentials_file=_path(settings.nats_credentials_file),
+                user=settings.nats_user,
+                password=(
+                    settings.nats_password.get_secret_value() if settings.nats_password else None
                 ),
+                tls_ca_file=_path(settings.nats_tls_ca_file),
             ),
             registry=self.registry,
             tracer_provider=self.tracer_provider,

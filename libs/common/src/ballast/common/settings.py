@@ -28,6 +28,9 @@ class ServiceSettings(BaseSettings):
 
     nats_url: str = Field(default="nats://127.0.0.1:4222", pattern=r"^(nats|tls|ws|wss)://")
     nats_credentials_file: Path | None = None
+    nats_user: str | None = None
+    nats_password: SecretStr | None = None  # or <PREFIX>NATS_PASSWORD_FILE (ballast up does so)
+    nats_tls_ca_file: Path | None = None  # a private CA for a tls:// URL (else the system's)
     bus_prefix: str = Field(default="", pattern=r"^[A-Za-z0-9_\-]*$")
     database_url: SecretStr
     otlp_endpoint: str | None = Field(default=None, description="OTLP/HTTP traces endpoint")

@@ -168,6 +168,10 @@ STREAMS: tuple[StreamSpec, ...] = (
     ),
 )
 
+BUS_SUBJECTS: tuple[str, ...] = tuple(pattern for spec in STREAMS for pattern in spec.subjects)
+"""Every subject pattern of the bus: what a reader of all of it subscribes to. Not `>`, which also
+matches the inboxes JetStream delivers to (one more copy of a message per consumer)."""
+
 
 def stream_for(subject: str) -> StreamSpec:
     """The stream that keeps a concrete subject (raises if none does)."""

@@ -7,7 +7,9 @@ What FastStream does not offer publicly and Ballast needs:
 - publishes FastStream's publisher does not do: many messages to one stream waiting only for
   the last ack (`publish_pipelined`), a core publish without headers (`publish_fact`), a
   JetStream publish that returns the stream's ack (`publish_acked`);
-- reads it has no API for: a core subscription tap and last-per-subject reads (`NatsTap`).
+- reads it has no API for: a core subscription tap and last-per-subject reads (`NatsTap`);
+- the connection's identity and TLS (`security`) and what a refusal looks like on nats-py's error
+  callback (`permission_denied`).
 
 These were checked against FASTSTREAM_CHECKED; tests/unit/test_transport.py fails when another
 FastStream is installed, so whoever upgrades it reads this module again.
@@ -16,12 +18,14 @@ FastStream is installed, so whoever upgrades it reads this module again.
 from __future__ import annotations
 
 import logging
+import ssl
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from faststream._internal.middlewares import BaseMiddleware
-from faststream.nats import NatsBroker, NatsMessage
+from faststream.nats import NatsBroker, NatsCredentials, NatsMessage, NatsUserPassword
+from faststream.security import BaseSecurity
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
@@ -45,6 +49,28 @@ FETCH_BATCH = 256
 
 OnMessage = Callable[[str, bytes], None]
 Unsubscribe = Callable[[], Awaitable[None]]
+
+
+def security(
+    user: str | None, password: str | None, credentials_file: str | None, tls_ca_file: str | None
+) -> BaseSecurity | None:
+    """The broker's `security`: a user and password, else a .creds file, else none; with TLS
+    verified against `tls_ca_file` when given (a `tls://` URL alone uses the system's CAs)."""
+    context = ssl.create_default_context(cafile=tls_ca_file) if tls_ca_file else None
+    if user:
+        return NatsUserPassword(user, password or "", ssl_context=context)
+    if credentials_file:
+        return NatsCredentials(credentials_file, ssl_context=context)
+    return BaseSecurity(ssl_context=context) if context is not None else None
+
+
+def permission_denied(error: Exception) -> str | None:
+    """`publish` or `subscription` when `error` is the server refusing one (nats-py hands the
+    `-ERR 'Permissions Violation for Publish to "x"'` line to the error callback), else None."""
+    text = str(error).lower()
+    if "permissions violation" not in text:
+        return None
+    return "subscription" if "for subscription" in text else "publish"
 
 
 def connection(broker: NatsBroker) -> Client:
@@ -224,3 +250,13 @@ def _deliveries(msg: Any) -> int:
         return int(msg.raw_message.metadata.num_delivered)
     except Exception:  # noqa: BLE001 - core NATS messages have no JetStream metadata
         return 1
+
+
+def describe(error: BaseException) -> str:
+    """A dead letter's `error`: what failed, at most 2,000 characters."""
+    if isinstance(error, ValidationError):
+        parts = [
+            f"{'.'.join(str(p) for p in e['loc']) or '<root>'}: {e['msg']}" for e in error.errors()
+        ]
+        return "invalid payload: " + "; ".join(parts)[:2000]
+    return f"{type(error).__name__}: {error}"[:2000]

@@ -12,7 +12,7 @@ import os
 import shutil
 import socket
 import sys
-from collections.abc import Generator
+from collections.abc import Generator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,16 +90,32 @@ def require_jetstream(url: str, origin: str) -> None:
 
 @contextmanager
 def run_nats_server(
-    workdir: Path, *, port: int | None = None, timeout: float = 10.0, die_with_parent: bool = False
+    workdir: Path,
+    *,
+    port: int | None = None,
+    timeout: float = 10.0,
+    die_with_parent: bool = False,
+    config: str | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> Generator[NatsServer]:
-    """Start nats-server with JetStream (store under `workdir`) on `port` or a free one."""
+    """Start nats-server with JetStream (store under `workdir`) on `port` or a free one.
+
+    `config`: the text of a configuration file (its accounts and users, e.g. a rendering of
+    deploy/nats/accounts.conf), written to `workdir/server.conf` and given with `-c`; the listen
+    address and JetStream come from the command line all the same. `env` is added to the
+    server's environment: where such a file's `$VARIABLES` (the passwords) are read from.
+    """
     port = port or free_port()
     url = f"nats://127.0.0.1:{port}"
-    argv = [nats_server_binary(), "-a", "127.0.0.1", "-p", str(port)]
+    argv: list[str | os.PathLike[str]] = [nats_server_binary(), "-a", "127.0.0.1", "-p", str(port)]
     argv += ["-js", "-sd", str(workdir / "jetstream")]
+    if config is not None:
+        workdir.mkdir(parents=True, exist_ok=True)
+        (workdir / "server.conf").write_text(config)
+        argv += ["-c", workdir / "server.conf"]
     log_path = workdir / "nats-server.log"
     with start_process(
-        argv, name="nats-server", log_path=log_path, die_with_parent=die_with_parent
+        argv, name="nats-server", log_path=log_path, die_with_parent=die_with_parent, env=env
     ) as proc:
         proc.wait_until(
             lambda: bool((server_info(url) or {}).get("jetstream")),
