@@ -157,10 +157,16 @@ def users(consumers_file: Path = CONSUMERS_FILE) -> dict[str, dict[str, list[str
     return table
 
 
+OBSERVER_JS_API = ("$JS.API.INFO", "$JS.API.STREAM.NAMES", "$JS.API.STREAM.LIST",
+                   "$JS.API.STREAM.INFO.*", "$JS.API.STREAM.MSG.GET.*")
+"""The read-only JetStream requests: the account, the streams and a stored message by sequence."""
+
+
 def observer_permissions() -> dict[str, list[str]]:
-    """Reads every bus subject (the live view of `ballast up`, `ballast status`, the e2e tests'
-    bus recorder), publishes nothing but the JetStream account info request."""
-    return {"publish": ["$JS.API.INFO"], "subscribe": list(BUS_SUBJECTS)}
+    """Reads every bus subject live and every stream's stored messages (the live view of
+    `ballast up`, `ballast status`, the e2e tests' bus recorder and leak scan); publishes no bus
+    subject, only the read-only JetStream requests, whose answers come back on its inbox."""
+    return {"publish": list(OBSERVER_JS_API), "subscribe": [*BUS_SUBJECTS, "_INBOX.>"]}
 
 
 def local_users(consumers_file: Path = CONSUMERS_FILE) -> dict[str, dict[str, list[str]]]:

@@ -29,6 +29,7 @@ import nats
 import pytest
 from eth_account import Account
 
+from ballast.cli.busauth import OBSERVER
 from ballast.devnet.deployer import TREASURY_KEY
 from ballast.testing.natsserver import owned_by, stream_names
 
@@ -94,9 +95,11 @@ def hits(text: str, secret_list: dict[str, str]) -> list[str]:
             if any(s in text for s in spellings(secret))]
 
 
-async def stream_texts(url: str, namespace: str) -> list[str]:
-    """Every message on every stream of the namespace, read by sequence."""
-    nc = await nats.connect(url)
+async def stream_texts(system: Any, namespace: str) -> list[str]:
+    """Every message on every stream of the namespace, read by sequence (on the System's own
+    nats-server as the observer, or on the shared one the System was given)."""
+    users = system.bus_users
+    nc = await (users.connect(OBSERVER) if users is not None else nats.connect(system.nats_url))
     js = nc.jetstream()
     texts: list[str] = []
     try:
@@ -159,7 +162,7 @@ def get(url: str, token: str, seconds: float = 5.0) -> str:
 
 
 async def test_leak_scan__live_intervention_path__no_secret_anywhere(
-    e2e: Any, tmp_path: Path, database_url: str, nats_server: Any, bus_namespace: str
+    e2e: Any, tmp_path: Path, database_url: str
 ) -> None:
     gateway_token = (tmp_path / "gateway" / "token").read_text().strip()
     gateway = (tmp_path / "gateway" / "url").read_text().strip()
@@ -180,14 +183,15 @@ async def test_leak_scan__live_intervention_path__no_secret_anywhere(
             get, f"{gateway}/api/v1/events?subjects=treasury.state&access_token={gateway_token}",
             "", 2.0)
     metrics = {name: e2e.system.scrape(name) for name in e2e.system.processes}
-    await asyncio.to_thread(e2e.system.stop)  # logs flushed, spans exported
+    for process in reversed(list(e2e.system.processes.values())):  # logs flushed, spans exported
+        await asyncio.to_thread(process.stop, 10)  # the bus stays up: its streams are read below
 
     found: dict[str, list[str]] = {}
     for name, text in metrics.items():
         found[f"/metrics of {name}"] = hits(text, known)
     for log in sorted((tmp_path / "logs").glob("*.log")):
         found[f"log {log.name}"] = hits(log.read_text(errors="replace"), known)
-    streams = await stream_texts(nats_server.url, bus_namespace)
+    streams = await stream_texts(e2e.system, e2e.system.namespace)  # "": its own server
     found["streams"] = hits("\n".join(streams), known)
     found["bus"] = hits("\n".join(f"{s} {json.dumps(b)}" for s, b, _ in e2e.bus.seen), known)
     found["postgres"] = hits(await database_text(database_url), known)

@@ -38,7 +38,10 @@ def test_users__the_generators_table_with_an_observer__passwords_0600(bus_users:
     expected = generator().users()
     table = local_users()
     assert {u: p for u, p in table.items() if u != OBSERVER} == expected
-    assert table[OBSERVER] == {"publish": ["$JS.API.INFO"], "subscribe": list(BUS_SUBJECTS)}
+    assert table[OBSERVER] == {
+        "publish": ["$JS.API.INFO", "$JS.API.STREAM.NAMES", "$JS.API.STREAM.LIST",
+                    "$JS.API.STREAM.INFO.*", "$JS.API.STREAM.MSG.GET.*"],
+        "subscribe": [*BUS_SUBJECTS, "_INBOX.>"]}
     info = server_info(bus_users.url)
     assert info is not None and info.get("auth_required") is True
     assert stat.S_IMODE(bus_users.secrets_dir.stat().st_mode) == 0o700
