@@ -47,7 +47,14 @@ from typing import Any
 import yaml
 from ballast_introspect import BusUse, Consumer, bus_use, services
 
-from ballast.common.subjects import BUS_SUBJECTS, CONTROL_ALL, STREAMS, heartbeat, stream_for
+from ballast.common.subjects import (
+    BUS_SUBJECTS,
+    CONTROL_ALL,
+    HEARTBEAT_ALL,
+    STREAMS,
+    heartbeat,
+    stream_for,
+)
 
 CONSUMERS_FILE = Path(__file__).resolve().parents[1] / "nats" / "consumers.yaml"
 ACCOUNT = "BALLAST"
@@ -166,7 +173,8 @@ def observer_permissions() -> dict[str, list[str]]:
     """Reads every bus subject live and every stream's stored messages (the live view of
     `ballast up`, `ballast status`, the e2e tests' bus recorder and leak scan); publishes no bus
     subject, only the read-only JetStream requests, whose answers come back on its inbox."""
-    return {"publish": list(OBSERVER_JS_API), "subscribe": [*BUS_SUBJECTS, "_INBOX.>"]}
+    return {"publish": list(OBSERVER_JS_API),
+            "subscribe": [*BUS_SUBJECTS, HEARTBEAT_ALL, "_INBOX.>"]}
 
 
 def local_users(consumers_file: Path = CONSUMERS_FILE) -> dict[str, dict[str, list[str]]]:

@@ -17,7 +17,7 @@ from ballast.cli.busauth import OBSERVER, BusUsers, generator, local_users, run_
 from ballast.cli.registry import SERVICES, ServiceSpec
 from ballast.common.heartbeat import build_heartbeat
 from ballast.common.messages import utcnow
-from ballast.common.subjects import BUS_SUBJECTS, heartbeat
+from ballast.common.subjects import BUS_SUBJECTS, HEARTBEAT_ALL, heartbeat
 from ballast.devstack.nats import server_info
 
 pytestmark = pytest.mark.integration
@@ -41,7 +41,7 @@ def test_users__the_generators_table_with_an_observer__passwords_0600(bus_users:
     assert table[OBSERVER] == {
         "publish": ["$JS.API.INFO", "$JS.API.STREAM.NAMES", "$JS.API.STREAM.LIST",
                     "$JS.API.STREAM.INFO.*", "$JS.API.STREAM.MSG.GET.*"],
-        "subscribe": [*BUS_SUBJECTS, "_INBOX.>"]}
+        "subscribe": [*BUS_SUBJECTS, HEARTBEAT_ALL, "_INBOX.>"]}
     info = server_info(bus_users.url)
     assert info is not None and info.get("auth_required") is True
     assert stat.S_IMODE(bus_users.secrets_dir.stat().st_mode) == 0o700

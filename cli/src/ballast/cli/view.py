@@ -24,7 +24,7 @@ from rich.table import Table
 
 from ballast.cli.registry import ServiceSpec
 from ballast.common import humanize
-from ballast.common.subjects import BUS_SUBJECTS
+from ballast.common.subjects import BUS_SUBJECTS, HEARTBEAT_ALL
 
 SUMMARY_FIELDS = (
     "status", "price", "tier", "reserve_ratio", "level", "score", "action", "amount_usd", "state",
@@ -66,7 +66,7 @@ class BusWatcher:
         self._nc = await nats.connect(self.nats_url, max_reconnect_attempts=-1,
                                       user=self.user, password=password)
         self.connected = True
-        for pattern in BUS_SUBJECTS:  # not `>`: JetStream's deliveries to inboxes match it too
+        for pattern in (*BUS_SUBJECTS, HEARTBEAT_ALL):  # not `>`: it matches JetStream's inboxes
             await self._nc.subscribe(f"{self.prefix}.{pattern}" if self.prefix else pattern,
                                      cb=self._on_msg)
 
