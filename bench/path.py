@@ -198,7 +198,7 @@ async def main() -> None:
     ticks = HermesTicks()
     await ticks.start()
     work = Path(tempfile.mkdtemp(prefix="ballast-bench-path-"))
-    with infrastructure(work) as (nats_url, admin):
+    with infrastructure() as (nats_url, admin):
         db = f"bench_path_{secrets.token_hex(4)}"
         conn = await asyncpg.connect(admin)
         await conn.execute(f'CREATE DATABASE "{db}"')

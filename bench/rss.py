@@ -77,7 +77,7 @@ async def exec_admin(admin: str, sql: str) -> None:
 
 def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="ballast-bench-rss-"))
-    with infrastructure(work) as (nats_url, admin):
+    with infrastructure() as (nats_url, admin):
         db = f"bench_rss_{secrets.token_hex(4)}"
         asyncio.run(exec_admin(admin, f'CREATE DATABASE "{db}"'))
         system = System(work, nats_url, admin.rsplit("/", 1)[0] + f"/{db}",

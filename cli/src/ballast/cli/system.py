@@ -42,11 +42,10 @@ READY_TIMEOUT = 90.0
 
 
 @contextlib.contextmanager
-def infrastructure(work: Path) -> Iterator[tuple[str | None, str]]:
+def infrastructure() -> Iterator[tuple[str | None, str]]:
     """(NATS URL, admin Postgres URL) for a System outside pytest (the benchmarks): the
     environment's NATS_URL and DATABASE_URL, else None (the System starts a nats-server with its
     users) and an embedded Postgres."""
-    del work  # kept for the callers: the System's nats-server lives in its own work dir
     with contextlib.ExitStack() as stack:
         nats_url = os.environ.get("NATS_URL") or None
         admin = os.environ.get("DATABASE_URL") or stack.enter_context(

@@ -26,6 +26,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from ballast.common.cancel import stopping
 from ballast.common.db import Database
 
 log = logging.getLogger("ballast.schedule")
@@ -124,7 +125,6 @@ class Schedule:
             try:
                 await self.run_due()
             except Exception:
-                if (task := asyncio.current_task()) is not None and task.cancelling():
-                    raise asyncio.CancelledError from None  # a stop, not a failed job
+                stopping()  # a stop, not a failed job
                 log.exception("scheduled job failed", extra={"job": self.job_name})
             await asyncio.sleep(self.seconds_to_next() + 0.001)

@@ -20,6 +20,7 @@ from opentelemetry import trace
 from prometheus_client import CollectorRegistry
 
 from ballast.common.bus import Bus, BusConfig
+from ballast.common.cancel import stopping
 from ballast.common.db import Database
 from ballast.common.heartbeat import heartbeat_loop
 from ballast.common.observability import OpsServer, build_tracer_provider, configure_logging
@@ -257,12 +258,3 @@ class ServiceApp:
 
     async def run(self) -> None:
         await self.service.run()
-
-
-def stopping() -> None:
-    """Raise CancelledError when the current task was asked to stop. A loop that catches
-    Exception calls it first: a library that turns a cancellation into an error of its own
-    (a driver interrupted mid-query) must not keep the loop, and so the stop, going for ever."""
-    task = asyncio.current_task()
-    if task is not None and task.cancelling():
-        raise asyncio.CancelledError

@@ -134,14 +134,7 @@ class Executions:
         """
         async with self.pool.acquire() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"nonce:{account}")
-            held = {
-                int(r["nonce"]) for r in await conn.fetch(
-                    """SELECT nonce FROM intervention_decisions
-                       WHERE account = $1 AND nonce >= $2 AND NOT nonce_released""",
-                    account,
-                    chain_pending,
-                )
-            }
+            held = set(await _held_nonces(conn, account, chain_pending))
             nonce = chain_pending
             while nonce in held:
                 nonce += 1
@@ -157,13 +150,7 @@ class Executions:
 
     async def held_nonces(self, account: str, at_least: int) -> list[int]:
         """Nonces of `account` from `at_least` up that a reservation still holds."""
-        rows = await self.pool.fetch(
-            """SELECT nonce FROM intervention_decisions
-               WHERE account = $1 AND nonce >= $2 AND NOT nonce_released ORDER BY nonce""",
-            account,
-            at_least,
-        )
-        return [int(r["nonce"]) for r in rows]
+        return await _held_nonces(self.pool, account, at_least)
 
     async def record_signed(
         self,
@@ -275,3 +262,15 @@ def _int(value: Any) -> int | None:
 
 def _num(value: int | None) -> Decimal | None:
     return None if value is None else Decimal(value)
+
+
+async def _held_nonces(db: Any, account: str, at_least: int) -> list[int]:
+    """Nonces of `account` from `at_least` up that a reservation still holds (`db`: a pool, or
+    the connection of a transaction that holds the account's nonce lock)."""
+    rows = await db.fetch(
+        """SELECT nonce FROM intervention_decisions
+           WHERE account = $1 AND nonce >= $2 AND NOT nonce_released ORDER BY nonce""",
+        account,
+        at_least,
+    )
+    return [int(r["nonce"]) for r in rows]
