@@ -19,7 +19,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -62,26 +62,19 @@ class DeliveryOutbox(Protocol):
     async def next_due(self) -> datetime | None: ...
 
 
+@dataclass(eq=False)
 class DeliveryWorker:
-    def __init__(
-        self,
-        outbox: DeliveryOutbox,
-        channels: Channels,
-        notifier: Notifier,
-        clock: Clock,
-        policy: DeliveryPolicy,
-        metrics: AlertsMetrics,
-    ) -> None:
-        self.outbox = outbox
-        self.channels = channels
-        self.notifier = notifier
-        self.clock = clock
-        self.policy = policy
-        self.metrics = metrics
-        self._wake = asyncio.Event()
-        self._inflight: set[asyncio.Task[None]] = set()
-        self._buffers: dict[str, list[OutboxRow]] = {}
-        self._busy: set[str] = set()
+    outbox: DeliveryOutbox
+    channels: Channels
+    notifier: Notifier
+    clock: Clock
+    policy: DeliveryPolicy
+    metrics: AlertsMetrics
+    _wake: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+    _inflight: set[asyncio.Task[None]] = field(default_factory=set[asyncio.Task[None]], init=False)
+    _buffers: dict[str, list[OutboxRow]] = field(default_factory=dict[str, list[OutboxRow]],
+                                                 init=False)
+    _busy: set[str] = field(default_factory=set[str], init=False)
 
     def wake(self) -> None:
         self._wake.set()

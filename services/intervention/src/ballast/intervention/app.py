@@ -13,7 +13,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
@@ -100,31 +101,20 @@ class Decisions(Protocol):
     async def record_command(self, cmd: ControlCommand, accepted: bool, detail: str) -> bool: ...
 
 
+@dataclass(eq=False)
 class Decider:
-    def __init__(
-        self,
-        repo: Decisions,
-        policy: Policy,
-        mode: ExecutionMode,
-        publish: Publish,
-        *,
-        automation: AutomationConfig | None = None,
-        operators: tuple[str, ...] = (),
-        metrics: InterventionMetrics | None = None,
-        clock: Clock = utcnow,
-        crash: Checkpoint | None = None,
-    ) -> None:
-        self.repo = repo
-        self.policy = policy
-        self.mode = mode
-        self.publish = publish
-        self.automation = automation or AutomationConfig()
-        self.operators = frozenset(operators)
-        self.metrics = metrics
-        self.clock = clock
-        self.crash = crash or no_checkpoint
-        self.last_state: TreasuryState | None = None
-        """The newest treasury.state seen: the accumulation's prices and concentration."""
+    repo: Decisions
+    policy: Policy
+    mode: ExecutionMode
+    publish: Publish
+    _: KW_ONLY
+    automation: AutomationConfig = field(default_factory=AutomationConfig)
+    operators: Collection[str] = ()
+    metrics: InterventionMetrics | None = None
+    clock: Clock = utcnow
+    crash: Checkpoint = no_checkpoint
+    last_state: TreasuryState | None = field(default=None, init=False)
+    """The newest treasury.state seen: the accumulation's prices and concentration."""
 
     # ------------------------------------------------------------------ interventions
     async def on_state(self, state: TreasuryState) -> InterventionDecision:

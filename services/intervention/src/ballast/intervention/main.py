@@ -21,7 +21,7 @@ from ballast.intervention.adapters.chain import Chain
 from ballast.intervention.adapters.lease import PgLease
 from ballast.intervention.adapters.repository import Repository
 from ballast.intervention.adapters.signer import KeystoreError, LocalSigner, RemoteSigner, Signer
-from ballast.intervention.app import Checkpoint, Decider
+from ballast.intervention.app import Checkpoint, Decider, no_checkpoint
 from ballast.intervention.domain.automation import AutomationConfig
 from ballast.intervention.executor import Executor
 from ballast.intervention.handlers import register
@@ -73,6 +73,7 @@ class InterventionApp(ServiceApp):
             Service("intervention", settings, migrations_dir=MIGRATIONS, registry=registry)
         )
         service = self.service
+        checkpoint = crash or no_checkpoint
         self.settings = settings
         self.metrics = InterventionMetrics(service.registry)
         self.signer = build_signer(settings)
@@ -82,11 +83,11 @@ class InterventionApp(ServiceApp):
         self.decider = Decider(
             self.repo, settings.policy(), settings.mode, service.bus.publish,
             automation=automation_config(settings), operators=settings.operator_identities,
-            metrics=self.metrics, crash=crash,
+            metrics=self.metrics, crash=checkpoint,
         )
         self.executor = Executor(
             self.repo, self.chain, self.signer, service.bus.publish, settings.exec_config(),
-            crash=crash, metrics=self.metrics, tracer=service.tracer,
+            crash=checkpoint, metrics=self.metrics, tracer=service.tracer,
         )
         register(service.bus, self.decider)
         service.on_start(self._ready)
