@@ -23,7 +23,6 @@ from ballast.common.messages import (
     Message,
 )
 from ballast.intervention.adapters import basket as basket_books
-from ballast.intervention.adapters.chain import Chain
 from ballast.intervention.adapters.repository import Record
 from ballast.intervention.domain.execution import Fees, amount_out_min, swap_result
 from ballast.intervention.domain.record import (
@@ -35,6 +34,7 @@ from ballast.intervention.domain.record import (
     ExecKind,
 )
 from ballast.intervention.legs import PoolConfig, leg_plan, leg_spending
+from ballast.intervention.ports import ChainPort
 from ballast.strategy.basket import INSTANT_BUFFER_SHARE, to_recall, to_stake, unfundable
 from ballast.strategy.params import StrategyParams
 
@@ -107,7 +107,7 @@ def decision_facts(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 class Builder:
-    def __init__(self, chain: Chain, config: ExecConfig) -> None:
+    def __init__(self, chain: ChainPort, config: ExecConfig) -> None:
         self.chain = chain
         self.config = config
         self.decimals: dict[str, int] = {}

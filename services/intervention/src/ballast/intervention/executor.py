@@ -9,6 +9,7 @@ points the crash-matrix test kills at).
 from __future__ import annotations
 
 import logging
+from dataclasses import KW_ONLY, dataclass, field
 
 from opentelemetry import trace
 
@@ -22,7 +23,6 @@ from ballast.common.messages import (
     utcnow,
 )
 from ballast.common.tracing import resume
-from ballast.intervention.adapters.chain import Chain
 from ballast.intervention.adapters.repository import Record, Repository
 from ballast.intervention.adapters.signer import Signer
 from ballast.intervention.app import Checkpoint, Clock, Publish, no_checkpoint
@@ -32,35 +32,27 @@ from ballast.intervention.domain.record import COMPOSITE_KINDS, UNPUBLISHED_KIND
 from ballast.intervention.internal import ensure_approval, fill_nonce_gap
 from ballast.intervention.legs import Composite
 from ballast.intervention.metrics import InterventionMetrics
+from ballast.intervention.ports import ChainPort
 from ballast.intervention.sending import Steps
 
 log = logging.getLogger("ballast.intervention.executor")
 
 
+@dataclass(eq=False)
 class Executor(Steps):
-    def __init__(
-        self,
-        repo: Repository,
-        chain: Chain,
-        signer: Signer | None,
-        publish: Publish,
-        config: ExecConfig,
-        *,
-        clock: Clock = utcnow,
-        crash: Checkpoint | None = None,
-        metrics: InterventionMetrics | None = None,
-        tracer: trace.Tracer | None = None,
-    ) -> None:
-        self.metrics = metrics
-        self.tracer = tracer or trace.get_tracer("ballast.intervention")
-        self.repo = repo
-        self.chain = chain
-        self.signer = signer
-        self.publish = publish
-        self.config = config
-        self.clock = clock
-        self.crash = crash or no_checkpoint
-        self.builder = Builder(chain, config)
+    repo: Repository
+    chain: ChainPort
+    signer: Signer | None
+    publish: Publish
+    config: ExecConfig
+    _: KW_ONLY
+    clock: Clock = utcnow
+    crash: Checkpoint = no_checkpoint
+    metrics: InterventionMetrics | None = None
+    tracer: trace.Tracer = field(default_factory=lambda: trace.get_tracer("ballast.intervention"))
+
+    def __post_init__(self) -> None:
+        self.builder = Builder(self.chain, self.config)
         self.composite = Composite(self)
 
     # ------------------------------------------------------------------ loop

@@ -30,10 +30,10 @@ from ballast.common.messages import (
     ExecutionStatus,
 )
 from ballast.intervention.adapters import pairs
-from ballast.intervention.adapters.chain import Chain
 from ballast.intervention.adapters.repository import Record
 from ballast.intervention.domain.execution import TERMINAL, Phase, amount_out_min
 from ballast.intervention.domain.record import ExecKind
+from ballast.intervention.ports import ChainPort
 from ballast.strategy.liquidity import balancing_swap, optimal_amounts, removed_amounts
 
 if TYPE_CHECKING:
@@ -250,7 +250,7 @@ class Composite:
 
 
 # ---------------------------------------------------------------------- leg transactions
-async def leg_plan(executor_chain: Chain, config: ExecConfig, record: Record,
+async def leg_plan(executor_chain: ChainPort, config: ExecConfig, record: Record,
                    account: str, deadline: int) -> TxPlan:
     """The router call of one leg, bounded by the slippage cap and a deadline."""
     from ballast.intervention.building import TxPlan  # noqa: PLC0415 - import cycle

@@ -7,8 +7,6 @@ and writes its result before the next side effect (domain/execution.py says what
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -17,9 +15,9 @@ from hexbytes import HexBytes
 from web3.exceptions import ContractLogicError
 
 from ballast.common.messages import ExecutionStatus, Message
-from ballast.intervention.adapters.chain import Chain
 from ballast.intervention.adapters.repository import Record, Repository
 from ballast.intervention.adapters.signer import Signer
+from ballast.intervention.app import Checkpoint, Clock
 from ballast.intervention.building import Builder, ExecConfig, NotNeeded, book_details
 from ballast.intervention.domain.execution import (
     Attempt,
@@ -36,18 +34,19 @@ from ballast.intervention.domain.execution import (
 )
 from ballast.intervention.domain.record import BOOK_KINDS, LEG_KINDS, SWAP_KINDS, ExecKind
 from ballast.intervention.metrics import InterventionMetrics
+from ballast.intervention.ports import ChainPort
 
 log = logging.getLogger("ballast.intervention.executor")
 
 
 class Steps:
     repo: Repository
-    chain: Chain
+    chain: ChainPort
     signer: Signer | None
     config: ExecConfig
     builder: Builder
-    clock: Callable[[], datetime]
-    crash: Callable[[str], None]
+    clock: Clock
+    crash: Checkpoint
     metrics: InterventionMetrics | None
 
     @property

@@ -9,7 +9,8 @@ from eth_utils.address import to_checksum_address
 from hexbytes import HexBytes
 
 from ballast.intervention.adapters.abi import function
-from ballast.intervention.adapters.chain import ERC20_ABI, Chain
+from ballast.intervention.adapters.chain import ERC20_ABI
+from ballast.intervention.ports import ChainPort
 from ballast.strategy.basket import AssetBook
 
 BASKET_ABI: list[dict[str, Any]] = [
@@ -20,7 +21,7 @@ QUEUE_ABI = [function("totalQueuedAmount", "", "uint256 r0, uint256 r1")]
 MANAGER_ABI = [function(n, "", "uint256 r0") for n in ("totalStaked", "lstBtcBalance")]
 
 
-async def books(chain: Chain, basket: str) -> tuple[AssetBook, AssetBook]:
+async def books(chain: ChainPort, basket: str) -> tuple[AssetBook, AssetBook]:
     """(CORE, coreBTC) of the basket: balance held, owed to the queue, staked."""
     w3 = chain.w3
     b = w3.eth.contract(address=to_checksum_address(basket), abi=BASKET_ABI)
@@ -40,7 +41,7 @@ async def books(chain: Chain, basket: str) -> tuple[AssetBook, AssetBook]:
     return core, btc
 
 
-def move_calldata(chain: Chain, basket: str, function: str, core: int, core_btc: int) -> bytes:
+def move_calldata(chain: ChainPort, basket: str, function: str, core: int, core_btc: int) -> bytes:
     """`deployLiquidity(core, coreBtc)` or `recallLiquidity(core, coreBtc)`."""
     contract = chain.w3.eth.contract(address=to_checksum_address(basket), abi=BASKET_ABI)
     return bytes(HexBytes(contract.encode_abi(function, [core, core_btc])))

@@ -12,7 +12,7 @@ from eth_utils.address import to_checksum_address
 from hexbytes import HexBytes
 
 from ballast.intervention.adapters.abi import function
-from ballast.intervention.adapters.chain import Chain
+from ballast.intervention.ports import ChainPort
 
 ROUTER_LIQUIDITY_ABI: list[dict[str, Any]] = [
     function("addLiquidity",
@@ -38,7 +38,7 @@ class PairState:
     supply: int
 
 
-async def pair_state(chain: Chain, pair: str) -> PairState:
+async def pair_state(chain: ChainPort, pair: str) -> PairState:
     contract = chain.w3.eth.contract(address=to_checksum_address(pair), abi=PAIR_ABI)
     r0, r1, _ = await contract.functions.getReserves().call()
     supply = await contract.functions.totalSupply().call()
@@ -46,7 +46,7 @@ async def pair_state(chain: Chain, pair: str) -> PairState:
 
 
 def add_liquidity_calldata(
-    chain: Chain, router: str, tokens: tuple[str, str], desired: tuple[int, int],
+    chain: ChainPort, router: str, tokens: tuple[str, str], desired: tuple[int, int],
     mins: tuple[int, int], to: str, deadline: int,
 ) -> bytes:
     contract = chain.w3.eth.contract(address=to_checksum_address(router),
@@ -59,7 +59,7 @@ def add_liquidity_calldata(
 
 
 def remove_liquidity_calldata(
-    chain: Chain, router: str, tokens: tuple[str, str], liquidity: int, mins: tuple[int, int],
+    chain: ChainPort, router: str, tokens: tuple[str, str], liquidity: int, mins: tuple[int, int],
     to: str, deadline: int,
 ) -> bytes:
     contract = chain.w3.eth.contract(address=to_checksum_address(router),
