@@ -9,6 +9,7 @@ import asyncpg
 import pytest
 
 from ballast.common.db import load_migrations, migrate
+from ballast.testing.pg import connected
 
 pytestmark = pytest.mark.integration
 
@@ -47,11 +48,8 @@ async def test_migrate__file_changed_after_apply__refuses(
     database_url: str, tmp_path: Path
 ) -> None:
     write_migrations(tmp_path)
-    conn = await asyncpg.connect(database_url)
-    try:
+    async with connected(database_url) as conn:
         await migrate(conn, "probe", load_migrations(tmp_path))
         (tmp_path / "0002_insert.sql").write_text("SELECT 1;")
         with pytest.raises(RuntimeError, match="changed after it was applied"):
             await migrate(conn, "probe", load_migrations(tmp_path))
-    finally:
-        await conn.close()

@@ -8,7 +8,7 @@ import asyncpg
 import pytest
 import pytest_asyncio
 
-from ballast.testing.pg import database_name
+from ballast.testing.pg import connected, database_name
 
 pytestmark = pytest.mark.integration
 
@@ -56,8 +56,5 @@ async def test_database_url__two_tests__do_not_share(
     gone_after: list[str], database_url: str
 ) -> None:
     gone_after.append(database_name(database_url))
-    conn = await asyncpg.connect(database_url)
-    try:
+    async with connected(database_url) as conn:
         assert await conn.fetchval("SELECT to_regclass('public.t')") is None
-    finally:
-        await conn.close()

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import asyncpg
 import pytest
 
 from ballast.contract_monitor.main import ContractMonitorApp
+from ballast.testing.pg import connected
 
 pytestmark = pytest.mark.integration
 
@@ -42,11 +42,8 @@ async def test_monitor__deposits_withdrawals_and_restart__each_event_exactly_onc
     assert set(published) == chain
     kinds = [e.kind.value for e in got.events]
     assert kinds.count("deposit") >= 4 and kinds.count("withdraw") == 2
-    conn = await asyncpg.connect(database_url)
-    try:
+    async with connected(database_url) as conn:
         rows = await conn.fetchval("SELECT count(*) FROM contract_events WHERE source = 'etf'")
-    finally:
-        await conn.close()
     assert rows == len(chain)
 
 
@@ -58,12 +55,9 @@ async def test_monitor__crash_after_store_before_publish__restart_publishes_the_
     first_published = app.core.published
     await app.stop()
     # the crash: the cursor says published up to half-way through what is stored
-    conn = await asyncpg.connect(database_url)
-    try:
+    async with connected(database_url) as conn:
         await conn.execute("UPDATE contract_monitor_cursor SET published_block = $1",
                            first_published // 2)
-    finally:
-        await conn.close()
     devnet.deposit(5 * E18)
     again: ContractMonitorApp = await monitor_app()
     await again.core.poll()
@@ -104,12 +98,9 @@ async def test_monitor__reorg_to_other_blocks__undone_events_removed_and_new_one
     kept_ids = [i for i, e in zip(got.event_ids, got.events, strict=True)
                 if e.tx_hash == kept["transactionHash"]]
     assert kept_ids and all(i.endswith(":1") for i in kept_ids)
-    conn = await asyncpg.connect(database_url)
-    try:
+    async with connected(database_url) as conn:
         stored = {(r["tx_hash"], r["log_index"])
                   for r in await conn.fetch(
                       "SELECT tx_hash, log_index FROM contract_events WHERE source = 'etf'")}
-    finally:
-        await conn.close()
     assert stored == ids(devnet.logs())
     assert app.service.registry.get_sample_value("ballast_contract_monitor_reorgs_total") == 1

@@ -6,10 +6,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-import asyncpg
 import pytest
 
 from ballast.contract_monitor.main import ContractMonitorApp
+from ballast.testing.pg import connected
 
 pytestmark = pytest.mark.integration
 
@@ -60,11 +60,8 @@ async def test_monitor__queued_withdrawal_on_devnet__metrics_equal_on_chain_valu
     assert {i.name: i.ok for i in m.invariants} == {
         "nav_monotonic": True, "aum_parts": True, "supply_nav": True, "queue_covered": True}
 
-    conn = await asyncpg.connect(database_url)
-    try:
+    async with connected(database_url) as conn:
         row = await conn.fetchrow("SELECT nav_per_share, aum_usd, invariants_ok FROM etf_snapshots")
-    finally:
-        await conn.close()
     assert row is not None and row["aum_usd"] == m.aum_usd and row["invariants_ok"]
     registry = app.service.registry
     assert registry.get_sample_value("ballast_etf_queue_length") == 1

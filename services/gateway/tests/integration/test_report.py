@@ -6,11 +6,11 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-import asyncpg
 import pytest
 
 from ballast.cli.report import build
 from ballast.common import messages as m
+from ballast.testing.pg import connected
 
 pytestmark = pytest.mark.integration
 
@@ -25,8 +25,7 @@ async def test_report__stored_risk_and_missing_services__every_format_one_page(
         pump_concentration=Decimal("0.4"), market_risk_level=m.MarketRiskLevel.HIGH,
         sample_size=30,
     ))
-    conn = await asyncpg.connect(database_url)
-    try:
+    async with connected(database_url) as conn:
         await harness.eventually(lambda: harness.gateway.metrics.reports.labels("risk")
                                  ._value.get() == 1)
         await conn.execute(
@@ -37,8 +36,6 @@ async def test_report__stored_risk_and_missing_services__every_format_one_page(
             "INSERT INTO alerts_history VALUES ('critical', 'firing', 'firing', now()), "
             "('critical', 'resolved', 'resolved', now()), ('warning', 'firing', 'repeat', now())"
         )
-    finally:
-        await conn.close()
     text = await build(database_url, "24h", "text")
     assert "VaR 95% 1-day, historical (USD)  43210.5" in text
     assert "market risk level                high" in text

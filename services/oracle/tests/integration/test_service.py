@@ -11,7 +11,6 @@ from decimal import Decimal
 from typing import Any
 
 import aiohttp
-import asyncpg
 import pytest
 
 from ballast.common import transport
@@ -24,6 +23,7 @@ from ballast.common.messages import (
 from ballast.oracle.adapters.repository import HistoryReader
 from ballast.oracle.main import OracleApp, build_app
 from ballast.oracle.settings import OracleSettings
+from ballast.testing.pg import connected
 
 pytestmark = pytest.mark.integration
 
@@ -98,13 +98,10 @@ async def test_oracle__two_http_sources_then_one_fails__ok_then_degraded_and_rec
 
     await app.stop()
     running.clear()
-    conn = await asyncpg.connect(database_url)
-    try:
+    async with connected(database_url) as conn:
         rows = await conn.fetchval("SELECT count(*) FROM oracle_observations WHERE symbol='BTC'")
         published = await conn.fetch(
             "SELECT sequence, status FROM oracle_consensus ORDER BY sequence")
-    finally:
-        await conn.close()
     assert rows >= 2
     sequences = sorted({c.sequence for c in bus_listener.consensus})
     assert [r["sequence"] for r in published] == sequences

@@ -10,7 +10,6 @@ from datetime import timedelta
 from decimal import Decimal as D
 from typing import Any
 
-import asyncpg
 import nats
 import pytest
 
@@ -36,6 +35,7 @@ from ballast.common.subjects import (
     Namespace,
     prices_consensus,
 )
+from ballast.testing.pg import connected
 from ballast.treasury.domain.liquidity import PoolReading
 from ballast.treasury.domain.state import ChainSnapshot, TokenBalance
 from ballast.treasury.main import build_app
@@ -192,12 +192,9 @@ async def test_treasury__liquidity_and_performance__from_chain_bus_and_postgres(
             "d-1", D("0.80"), D("0.90"))
         assert impact.price_impact == D("0.125")
         assert impact.price_later is None and impact.roi is None  # 24 h not over yet
-        conn = await asyncpg.connect(database_url)
-        try:
+        async with connected(database_url) as conn:
             row = await conn.fetchrow("SELECT price_impact, roi, amount_out_raw "
                                       "FROM treasury_interventions WHERE decision_id = 'd-1'")
-        finally:
-            await conn.close()
         assert row is not None and row["price_impact"] == D("0.125") and row["roi"] is None
         assert row["amount_out_raw"] == 12_500 * 10**18
     finally:

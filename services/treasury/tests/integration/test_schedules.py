@@ -7,13 +7,13 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import asyncpg
 import nats
 import pytest
 from nats.aio.msg import Msg
 
 from ballast.common.messages import RiskReport
 from ballast.common.subjects import Namespace
+from ballast.testing.pg import connected
 from ballast.treasury.main import build_app
 from ballast.treasury.settings import TreasurySettings
 
@@ -56,12 +56,9 @@ async def test_treasury__restarted_three_times_in_one_hour__hourly_report_once_t
         await run_once(T0 + timedelta(hours=5, minutes=10))  # down from 06:58 to 11:10
         await asyncio.sleep(0.3)
         assert len(reports) == 2
-        conn = await asyncpg.connect(database_url)
-        try:
+        async with connected(database_url) as conn:
             rows = await conn.fetch("SELECT period_start FROM ballast_schedule "
                                     "WHERE job = 'treasury.risk' ORDER BY period_start")
-        finally:
-            await conn.close()
         assert [r["period_start"] for r in rows] == [T0, T0 + timedelta(hours=5)]
     finally:
         await nc.drain()

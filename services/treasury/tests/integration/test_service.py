@@ -33,6 +33,7 @@ from ballast.common.messages import (
 from ballast.common.outbox import Outbox
 from ballast.common.subjects import Namespace, prices_consensus, trades
 from ballast.strategy.params import StrategyParams
+from ballast.testing.pg import connected
 from ballast.treasury.adapters.repository import Repository
 from ballast.treasury.domain.liquidity import PoolReading
 from ballast.treasury.domain.state import ChainSnapshot, TokenBalance, build_state
@@ -132,12 +133,9 @@ async def test_treasury__crash_through_tiers__states_and_health_fall_then_restar
         assert out.states[-1].reserve_ratio is not None
         assert out.states[-1].reserve_ratio.quantize(D("0.01")) == D("4.62")
 
-        conn = await asyncpg.connect(database_url)
-        try:
+        async with connected(database_url) as conn:
             tiers = [r["tier"] for r in await conn.fetch(
                 "SELECT tier FROM treasury_snapshots ORDER BY computed_at")]
-        finally:
-            await conn.close()
         assert tiers[-1] == 3 and {1, 2, 3} <= set(tiers)
     finally:
         await service.stop()

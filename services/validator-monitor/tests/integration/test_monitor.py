@@ -11,10 +11,10 @@ import asyncio
 from typing import Any
 
 import aiohttp
-import asyncpg
 import nats
 import pytest
 
+from ballast.testing.pg import connected
 from ballast.validator_monitor.main import ValidatorMonitorApp
 
 pytestmark = pytest.mark.integration
@@ -256,13 +256,10 @@ async def test_monitor__restart_after_a_change__state_from_postgres_and_no_repea
     await poll_twice(again, bus, core)
     assert [s.changes for s in bus.statuses][-1] == ["commission_changed"]
 
-    conn = await asyncpg.connect(database_url)
-    try:
+    async with connected(database_url) as conn:
         events = await conn.fetch("SELECT event, operator FROM validator_events ORDER BY block")
         rows = await conn.fetchval("SELECT count(*) FROM validator_rounds")
         facts = await conn.fetchval("SELECT count(*) FROM validator_facts")
-    finally:
-        await conn.close()
     assert ("statusChanged", core.ops[0]) in [(e["event"], e["operator"]) for e in events]
     assert rows == 3
     assert facts == len(bus.statuses) + len(bus.recommendations) + 3  # + the first epoch's

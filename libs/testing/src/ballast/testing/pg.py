@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import secrets
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DatabaseFactory",
     "PostgresServer",
+    "connected",
     "database_name",
     "postgres_bin_dir",
     "redact",
@@ -98,6 +101,18 @@ class DatabaseFactory:
         if self._conn is not None:
             await self._conn.close()
             self._conn = None
+
+
+@asynccontextmanager
+async def connected(dsn: str) -> AsyncGenerator[asyncpg.Connection]:
+    """One connection to `dsn` for the block (a test reading what a service wrote), then closed."""
+    import asyncpg
+
+    conn = await asyncpg.connect(dsn)
+    try:
+        yield conn
+    finally:
+        await conn.close()
 
 
 def database_name(url: str) -> str:
