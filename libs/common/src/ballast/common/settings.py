@@ -21,7 +21,8 @@ S = TypeVar("S", bound="ServiceSettings")
 
 
 class ServiceSettings(BaseSettings):
-    """Base for every service's settings. Subclasses set `model_config['env_prefix']`."""
+    """Base for every service's settings. Subclasses set `model_config["env_prefix"]` (the rest of
+    the config, `extra="ignore"` and `frozen`, they inherit)."""
 
     model_config = SettingsConfigDict(env_prefix="BALLAST_", extra="ignore", frozen=True)
     service_name: ClassVar[str] = "service"

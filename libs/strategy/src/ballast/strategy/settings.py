@@ -48,22 +48,8 @@ class StrategySettings(BaseSettings):
         return self
 
     def params(self) -> StrategyParams:
-        return StrategyParams(
-            total_capital=self.total_capital,
-            accumulation_period=self.accumulation_period,
-            treasury_allocation=self.treasury_allocation,
-            liquidity_allocation=self.liquidity_allocation,
-            trigger_threshold=self.trigger_threshold,
-            cooldown_hours=self.cooldown_hours,
-            min_reserve_ratio=self.min_reserve_ratio,
-            max_pump_concentration=self.max_pump_concentration,
-            max_daily_interventions=self.max_daily_interventions,
-            max_deployment=self.max_deployment,
-            min_rr_threshold=self.min_rr_threshold,
-            reduced_rr_threshold=self.reduced_rr_threshold,
-            reduced_deployment_factor=self.reduced_deployment_factor,
-            slippage_cap=self.slippage_cap,
-        )
+        """Every field here is a StrategyParams field of the same name; the rest keep the seed's."""
+        return StrategyParams(**self.model_dump())
 
 
 def strategy_from_env(**overrides: Any) -> StrategySettings:

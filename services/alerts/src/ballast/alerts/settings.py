@@ -18,7 +18,7 @@ from ballast.common.settings import ServiceSettings, from_json_file
 
 
 class AlertsSettings(ServiceSettings):
-    model_config = SettingsConfigDict(env_prefix="BALLAST_ALERTS_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(env_prefix="BALLAST_ALERTS_")
     service_name: ClassVar[str] = "alerts"
 
     rules_path: Path | None = Field(default=None, description="rules YAML; default: shipped")

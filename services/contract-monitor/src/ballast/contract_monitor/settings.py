@@ -37,9 +37,7 @@ REQUIRED = ("stake_basket", "basket_token", "staking_manager", "unbonding_queue"
 
 
 class ContractMonitorSettings(ServiceSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="BALLAST_CONTRACT_MONITOR_", extra="ignore", frozen=True
-    )
+    model_config = SettingsConfigDict(env_prefix="BALLAST_CONTRACT_MONITOR_")
     service_name: ClassVar[str] = "contract-monitor"
 
     rpc_url: str = Field(pattern=r"^https?://", description="EVM JSON-RPC endpoint (HTTP)")

@@ -18,7 +18,7 @@ from ballast.common.settings import ServiceSettings
 
 
 class GatewaySettings(ServiceSettings):
-    model_config = SettingsConfigDict(env_prefix="BALLAST_GATEWAY_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(env_prefix="BALLAST_GATEWAY_")
     service_name: ClassVar[str] = "gateway"
 
     api_host: str = "0.0.0.0"  # noqa: S104 - the API is the gateway's purpose

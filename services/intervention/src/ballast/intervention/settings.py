@@ -40,9 +40,7 @@ def _via(deployment: dict[str, Any]) -> str | None:
 
 
 class InterventionSettings(ServiceSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="BALLAST_INTERVENTION_", extra="ignore", frozen=True
-    )
+    model_config = SettingsConfigDict(env_prefix="BALLAST_INTERVENTION_")
     service_name: ClassVar[str] = "intervention"
 
     strategy: str = Field(default="pstr", pattern=r"^[a-z0-9_\-]+$")

@@ -205,7 +205,7 @@ def _symbols_of(loaded: Any) -> Any:
 
 
 class OracleSettings(ServiceSettings):
-    model_config = SettingsConfigDict(env_prefix="BALLAST_ORACLE_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(env_prefix="BALLAST_ORACLE_")
     service_name: ClassVar[str] = "oracle"
 
     config_file: Path | None = None

@@ -20,9 +20,7 @@ from ballast.treasury.domain.state import Symbols
 
 
 class TreasurySettings(ServiceSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="BALLAST_TREASURY_", extra="ignore", frozen=True
-    )
+    model_config = SettingsConfigDict(env_prefix="BALLAST_TREASURY_")
     service_name: ClassVar[str] = "treasury"
 
     strategy_params: StrategySettings = Field(

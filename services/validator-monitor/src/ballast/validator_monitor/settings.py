@@ -23,9 +23,7 @@ HexAddress = Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{40}$")]
 
 
 class ValidatorMonitorSettings(ServiceSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="BALLAST_VALIDATOR_MONITOR_", extra="ignore", frozen=True
-    )
+    model_config = SettingsConfigDict(env_prefix="BALLAST_VALIDATOR_MONITOR_")
     service_name: ClassVar[str] = "validator-monitor"
 
     rpc_url: str = Field(pattern=r"^(https?|wss?)://", description="Core JSON-RPC endpoint")
