@@ -6,17 +6,17 @@ streams (SSE `/api/v1/events`, the WebSocket) are left out: they do not end."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ballast.testing.generated import doc
 from ballast.testing.threaded import http_request, quote
 
 pytestmark = pytest.mark.integration
 
-DOC = json.loads((Path(__file__).resolve().parents[4] / "docs" / "openapi.json").read_text())
+DOC = json.loads(doc("openapi.json").read_text())
 STREAMS = {"/api/v1/events"}
 OPERATIONS = sorted(
     (method.upper(), path, [p["name"] for p in op.get("parameters", []) if p["in"] == "query"])

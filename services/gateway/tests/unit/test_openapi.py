@@ -1,20 +1,17 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from ballast.gateway.api import render_openapi
-from ballast.testing.generated import assert_generated
+from ballast.testing.generated import assert_doc_generated
 
 pytestmark = pytest.mark.unit
 
-COMMITTED = Path(__file__).resolve().parents[4] / "docs" / "openapi.json"
-
 
 def test_openapi__committed_document__matches_the_code() -> None:
-    assert_generated(COMMITTED, render_openapi(), "run `make docs` and commit it")
+    assert_doc_generated("openapi.json", render_openapi())
 
 
 def test_openapi__routes__every_read_stream_and_control_path_with_bearer_auth() -> None:

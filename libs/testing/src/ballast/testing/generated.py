@@ -15,3 +15,13 @@ def assert_generated(path: Path, text: str, remedy: str) -> None:
     except (ValueError, FileNotFoundError):
         shown = path
     assert path.read_text() == text, f"{shown} is stale: {remedy}"
+
+
+def doc(name: str) -> Path:
+    """`docs/<name>` in the workspace."""
+    return workspace_root() / "docs" / name
+
+
+def assert_doc_generated(name: str, text: str) -> None:
+    """`docs/<name>` is what `make docs` writes now (`text`)."""
+    assert_generated(doc(name), text, "run `make docs` and commit it")
