@@ -2,6 +2,7 @@ import { StreamState, Payload } from "../stream";
 import { useApi } from "../useApi";
 import * as f from "../format";
 import { formatUnits } from "viem";
+import { ScrollTable, Stat } from "../ui";
 
 const DECIMALS: Record<string, [number, string]> = { "0": [18, "CORE"], "1": [8, "coreBTC"], CORE: [18, "CORE"], CORE_BTC: [8, "coreBTC"] };
 
@@ -20,15 +21,15 @@ export function Etf({ stream, token }: { stream: StreamState; token: string }) {
       <section className="card">
         <h2>StakeBasket</h2>
         <div className="stats">
-          <div className="stat"><div className="label">NAV per share</div><div className="value" data-testid="nav">{f.price(m?.nav_per_share)}</div></div>
-          <div className="stat"><div className="label">AUM</div><div className="value">{f.usd(m?.aum_usd)}</div></div>
-          <div className="stat"><div className="label">CORE staked</div><div className="value">{f.usd(m?.core_staked_usd)}</div></div>
-          <div className="stat"><div className="label">lstBTC</div><div className="value">{f.usd(m?.lstbtc_usd)}</div></div>
-          <div className="stat"><div className="label">Rewards</div><div className="value">{f.usd(m?.rewards_usd)}</div></div>
-          <div className="stat"><div className="label">Liquidity buffer</div><div className="value">{f.usd(m?.liquidity_usd)}</div></div>
-          <div className="stat"><div className="label">Instant withdrawal capacity</div><div className="value">{f.usd(m?.instant_withdrawal_capacity_usd)}</div></div>
-          <div className="stat"><div className="label">BASKET supply</div><div className="value">{m ? f.tokens(formatUnits(BigInt(m.basket_supply_raw), 18), "BASKET", 2) : "—"}</div></div>
-          <div className="stat"><div className="label">Queue</div><div className="value">{m ? `${m.queue_length} requests` : "—"}</div></div>
+          <Stat label="NAV per share" testId="nav" value={f.price(m?.nav_per_share)} />
+          <Stat label="AUM" value={f.usd(m?.aum_usd)} />
+          <Stat label="CORE staked" value={f.usd(m?.core_staked_usd)} />
+          <Stat label="lstBTC" value={f.usd(m?.lstbtc_usd)} />
+          <Stat label="Rewards" value={f.usd(m?.rewards_usd)} />
+          <Stat label="Liquidity buffer" value={f.usd(m?.liquidity_usd)} />
+          <Stat label="Instant withdrawal capacity" value={f.usd(m?.instant_withdrawal_capacity_usd)} />
+          <Stat label="BASKET supply" value={m ? f.tokens(formatUnits(BigInt(m.basket_supply_raw), 18), "BASKET", 2) : "—"} />
+          <Stat label="Queue" value={m ? `${m.queue_length} requests` : "—"} />
         </div>
       </section>
       <section className="card">
@@ -51,19 +52,14 @@ export function Etf({ stream, token }: { stream: StreamState; token: string }) {
         <h2>Unbonding queue</h2>
         {queue.error && <p className="error">{queue.error}</p>}
         {queue.data?.length === 0 && <p className="muted">Empty.</p>}
-        <div className="scroll">
-          <table>
-            <thead><tr><th>#</th><th>Position</th><th>Owner</th><th>Amount</th><th>Wait</th></tr></thead>
-            <tbody>
-              {queue.data?.map((q) => (
-                <tr key={q.request_id}>
-                  <td>{q.request_id}</td><td>{q.position}</td><td className="mono small">{q.owner}</td>
-                  <td>{amount(q.amount_raw, q.asset)}</td><td>{f.duration(q.expected_wait_seconds)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <ScrollTable headers={["#", "Position", "Owner", "Amount", "Wait"]}>
+          {queue.data?.map((q) => (
+            <tr key={q.request_id}>
+              <td>{q.request_id}</td><td>{q.position}</td><td className="mono small">{q.owner}</td>
+              <td>{amount(q.amount_raw, q.asset)}</td><td>{f.duration(q.expected_wait_seconds)}</td>
+            </tr>
+          ))}
+        </ScrollTable>
       </section>
     </>
   );

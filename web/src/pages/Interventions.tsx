@@ -2,6 +2,7 @@ import { useControl } from "../control";
 import { StreamState, Payload } from "../stream";
 import { useApi } from "../useApi";
 import * as f from "../format";
+import { ScrollTable } from "../ui";
 
 function DecisionRow({ d, executed, canApprove, onApprove }: {
   d: Payload; executed?: Payload; canApprove: boolean; onApprove: (id: string) => void;
@@ -39,17 +40,12 @@ export function Interventions({ stream, token, operator }: { stream: StreamState
     }
   }
   const table = (rows: Payload[] | null) => (
-    <div className="scroll">
-      <table>
-        <thead><tr><th>When</th><th>Kind</th><th>Decision and why</th><th>Phase</th><th>Transaction</th></tr></thead>
-        <tbody>
-          {rows?.map((d) => (
-            <DecisionRow key={d.decision_id} d={d} executed={executed.get(d.decision_id)} canApprove={operator}
-              onApprove={(id) => control("approve", { decision_id: id, reason: "approved in the console" })} />
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <ScrollTable headers={["When", "Kind", "Decision and why", "Phase", "Transaction"]}>
+      {rows?.map((d) => (
+        <DecisionRow key={d.decision_id} d={d} executed={executed.get(d.decision_id)} canApprove={operator}
+          onApprove={(id) => control("approve", { decision_id: id, reason: "approved in the console" })} />
+      ))}
+    </ScrollTable>
   );
   return (
     <>

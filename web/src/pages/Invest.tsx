@@ -8,6 +8,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import { getJson } from "../api";
 import { basketAbi, coreBtcAbi, inWords, queueAbi, tokenAbi } from "../chain";
 import * as f from "../format";
+import { Stat } from "../ui";
 
 interface Devnet {
   chain_id: number; rpc_url: string;
@@ -216,10 +217,10 @@ export function Invest() {
           </div>
         )}
         <div className="stats">
-          <div className="stat"><div className="label">NAV per share</div><div className="value" data-testid="nav-per-share">{nav != null ? f.price(formatUnits(nav, 18)) : "—"}</div></div>
-          <div className="stat"><div className="label">Your BASKET</div><div className="value" data-testid="basket-balance">{balance != null ? f.tokens(formatUnits(balance, 18), "BASKET") : "—"}</div></div>
-          <div className="stat"><div className="label">Your coreBTC</div><div className="value" data-testid="corebtc-balance">{btcBalance != null ? f.tokens(formatUnits(btcBalance, 8), "coreBTC", 8) : "—"}</div></div>
-          <div className="stat"><div className="label">Value</div><div className="value">{balance != null && nav != null ? f.usd(formatUnits((balance * nav) / E18, 18)) : "—"}</div></div>
+          <Stat label="NAV per share" testId="nav-per-share" value={nav != null ? f.price(formatUnits(nav, 18)) : "—"} />
+          <Stat label="Your BASKET" testId="basket-balance" value={balance != null ? f.tokens(formatUnits(balance, 18), "BASKET") : "—"} />
+          <Stat label="Your coreBTC" testId="corebtc-balance" value={btcBalance != null ? f.tokens(formatUnits(btcBalance, 8), "coreBTC", 8) : "—"} />
+          <Stat label="Value" value={balance != null && nav != null ? f.usd(formatUnits((balance * nav) / E18, 18)) : "—"} />
         </div>
       </section>
       <section className="card">

@@ -5,6 +5,7 @@ import { formatUnits } from "viem";
 import { consensusPrices, StreamState, Payload } from "../stream";
 import { useApi } from "../useApi";
 import * as f from "../format";
+import { ScrollTable, Stat } from "../ui";
 
 // CandidateHub's status word (validator-monitor's domain/status.py)
 const STATUS_BITS: [number, string][] = [[1, "candidate"], [2, "inactive"], [4, "jailed"], [8, "margin low"], [16, "validator"]];
@@ -26,28 +27,23 @@ function Consensus({ symbol, p, now }: { symbol: string; p: Payload; now: number
     <section className="card" data-testid={`oracle-${symbol}`}>
       <h2>{symbol} <span className={`badge ${p.status}`}>{p.status}</span></h2>
       <div className="stats">
-        <div className="stat"><div className="label">Consensus</div><div className="value">{f.price(p.price)}</div></div>
-        <div className="stat"><div className="label">Confidence (±)</div><div className="value">{f.price(p.confidence)}</div></div>
-        <div className="stat"><div className="label">Sources used</div><div className="value">{p.sources_used} of {sources.length}</div></div>
-        <div className="stat"><div className="label">Widest deviation</div><div className="value">{f.pct(p.max_deviation, 2)}</div></div>
-        <div className="stat"><div className="label">Computed</div><div className="value">{age(p.computed_at, now)} ago</div></div>
+        <Stat label="Consensus" value={f.price(p.price)} />
+        <Stat label="Confidence (±)" value={f.price(p.confidence)} />
+        <Stat label="Sources used" value={`${p.sources_used} of ${sources.length}`} />
+        <Stat label="Widest deviation" value={f.pct(p.max_deviation, 2)} />
+        <Stat label="Computed" value={`${age(p.computed_at, now)} ago`} />
       </div>
       {p.emergency_source && <p className="flag">Quorum failed: consulted the emergency source {p.emergency_source}.</p>}
       {(p.reasons as string[] | undefined)?.length ? <ul className="small">{(p.reasons as string[]).map((r, i) => <li key={i}>{r}</li>)}</ul> : null}
-      <div className="scroll">
-        <table>
-          <thead><tr><th>Source</th><th>Price</th><th>Status</th><th>Flags</th><th>Confidence (±)</th><th>Deviation</th><th>Age</th></tr></thead>
-          <tbody>
-            {sources.map((s) => (
-              <tr key={s.source}>
-                <td>{s.source}</td><td>{f.price(s.price)}</td><td>{s.used ? "used" : "unused"}</td>
-                <td className="flag">{(s.flags as string[]).join(", ") || "—"}</td>
-                <td>{f.price(s.confidence)}</td><td>{f.pct(s.deviation, 2)}</td><td>{age(s.published_at, now)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <ScrollTable headers={["Source", "Price", "Status", "Flags", "Confidence (±)", "Deviation", "Age"]}>
+        {sources.map((s) => (
+          <tr key={s.source}>
+            <td>{s.source}</td><td>{f.price(s.price)}</td><td>{s.used ? "used" : "unused"}</td>
+            <td className="flag">{(s.flags as string[]).join(", ") || "—"}</td>
+            <td>{f.price(s.confidence)}</td><td>{f.pct(s.deviation, 2)}</td><td>{age(s.published_at, now)}</td>
+          </tr>
+        ))}
+      </ScrollTable>
     </section>
   );
 }
@@ -66,28 +62,23 @@ export function Oracle({ stream, token }: { stream: StreamState; token: string }
         <h2>Validators</h2>
         {snapshot.error && <p className="error">{snapshot.error}</p>}
         {validators.length === 0 && <p className="muted">No validator round yet.</p>}
-        <div className="scroll">
-          <table data-testid="validators">
-            <thead><tr><th>Operator</th><th>Status</th><th>Commission</th><th>Missed blocks (misdemeanour / felony at)</th><th>Our delegation</th><th>APY</th><th>Round</th></tr></thead>
-            <tbody>
-              {validators.map((v) => {
-                const missed = Number(v.missed_blocks);
-                const over = missed >= Number(v.felony_threshold) ? "felony" : missed >= Number(v.misdemeanor_threshold) ? "misdemeanour" : null;
-                return (
-                  <tr key={v.operator}>
-                    <td className="mono small">{v.operator}</td>
-                    <td>{statusWords(Number(v.status_bits))}{v.in_validator_set ? " · in the set" : " · not in the set"}</td>
-                    <td>{(Number(v.commission_thousandths) / 10).toFixed(1)}%</td>
-                    <td>{missed} ({v.misdemeanor_threshold} / {v.felony_threshold}){over && <span className="flag"> {over}</span>}</td>
-                    <td>{v.our_delegation != null ? f.tokens(formatUnits(BigInt(v.our_delegation), 18), "CORE", 2) : "—"}</td>
-                    <td>{f.pct(v.estimated_apy, 2)}</td>
-                    <td>{v.round}</td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
+        <ScrollTable headers={["Operator", "Status", "Commission", "Missed blocks (misdemeanour / felony at)", "Our delegation", "APY", "Round"]} testId="validators">
+          {validators.map((v) => {
+            const missed = Number(v.missed_blocks);
+            const over = missed >= Number(v.felony_threshold) ? "felony" : missed >= Number(v.misdemeanor_threshold) ? "misdemeanour" : null;
+            return (
+              <tr key={v.operator}>
+                <td className="mono small">{v.operator}</td>
+                <td>{statusWords(Number(v.status_bits))}{v.in_validator_set ? " · in the set" : " · not in the set"}</td>
+                <td>{(Number(v.commission_thousandths) / 10).toFixed(1)}%</td>
+                <td>{missed} ({v.misdemeanor_threshold} / {v.felony_threshold}){over && <span className="flag"> {over}</span>}</td>
+                <td>{v.our_delegation != null ? f.tokens(formatUnits(BigInt(v.our_delegation), 18), "CORE", 2) : "—"}</td>
+                <td>{f.pct(v.estimated_apy, 2)}</td>
+                <td>{v.round}</td>
+              </tr>
+            );
+          })}
+        </ScrollTable>
       </section>
     </>
   );

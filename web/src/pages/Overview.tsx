@@ -3,15 +3,7 @@ import { useApi } from "../useApi";
 import * as f from "../format";
 import { SeriesChart } from "../SeriesChart";
 import { useControl } from "../control";
-
-function Stat({ label, value, testId }: { label: string; value: string; testId?: string }) {
-  return (
-    <div className="stat">
-      <div className="label">{label}</div>
-      <div className="value" data-testid={testId}>{value}</div>
-    </div>
-  );
-}
+import { Stat } from "../ui";
 
 export function Overview({ stream, token, operator }: { stream: StreamState; token: string; operator: boolean }) {
   const { message, send } = useControl(token);

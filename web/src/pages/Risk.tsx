@@ -2,6 +2,7 @@ import { useState } from "react";
 import { StreamState, Payload } from "../stream";
 import { SeriesChart } from "../SeriesChart";
 import * as f from "../format";
+import { ScrollTable, Stat } from "../ui";
 
 const PERIODS: [string, number][] = [["1 h", 3600], ["24 h", 86400], ["7 d", 7 * 86400]];
 const CHARTS: [string, string][] = [
@@ -33,12 +34,12 @@ export function Risk({ stream, token }: { stream: StreamState; token: string }) 
       <section className="card">
         <h2>Risk</h2>
         <div className="stats" data-testid="risk">
-          <div className="stat"><div className="label">VaR 95% 1-day (historical)</div><div className="value">{f.usd(r?.var_historical_usd)}</div></div>
-          <div className="stat"><div className="label">VaR 95% 1-day (parametric)</div><div className="value">{f.usd(r?.var_parametric_usd)}</div></div>
-          <div className="stat"><div className="label">Expected shortfall</div><div className="value">{f.usd(r?.expected_shortfall_usd)}</div></div>
-          <div className="stat"><div className="label">Daily volatility</div><div className="value">{f.pct(r?.daily_volatility, 2)}</div></div>
-          <div className="stat"><div className="label">Market risk</div><div className="value">{r?.market_risk_level ?? "—"}</div></div>
-          <div className="stat"><div className="label">Portfolio</div><div className="value">{f.usd(r?.portfolio_value_usd)}</div></div>
+          <Stat label="VaR 95% 1-day (historical)" value={f.usd(r?.var_historical_usd)} />
+          <Stat label="VaR 95% 1-day (parametric)" value={f.usd(r?.var_parametric_usd)} />
+          <Stat label="Expected shortfall" value={f.usd(r?.expected_shortfall_usd)} />
+          <Stat label="Daily volatility" value={f.pct(r?.daily_volatility, 2)} />
+          <Stat label="Market risk" value={r?.market_risk_level ?? "—"} />
+          <Stat label="Portfolio" value={f.usd(r?.portfolio_value_usd)} />
         </div>
       </section>
       <section className="card">
@@ -56,17 +57,12 @@ export function Risk({ stream, token }: { stream: StreamState; token: string }) 
       <section className="card">
         <h2>Liquidity positions</h2>
         {!l && <p className="muted">No liquidity state yet.</p>}
-        <div className="scroll">
-          <table>
-            <thead><tr><th>Pool</th><th>Value</th><th>Weight (target)</th><th>In range</th><th>IL</th><th>Fees</th></tr></thead>
-            <tbody>
-              {(l?.positions as Payload[] | undefined)?.map((p) => (
-                <tr key={p.pool}><td>{p.pair}</td><td>{f.usd(p.value_usd)}</td><td>{f.pct(p.actual_weight)} ({f.pct(p.target_weight)})</td>
-                  <td>{p.in_range ? "yes" : "no"}</td><td>{f.pct(p.impermanent_loss, 2)}</td><td>{f.usd(p.fees_earned_usd)}</td></tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <ScrollTable headers={["Pool", "Value", "Weight (target)", "In range", "IL", "Fees"]}>
+          {(l?.positions as Payload[] | undefined)?.map((p) => (
+            <tr key={p.pool}><td>{p.pair}</td><td>{f.usd(p.value_usd)}</td><td>{f.pct(p.actual_weight)} ({f.pct(p.target_weight)})</td>
+              <td>{p.in_range ? "yes" : "no"}</td><td>{f.pct(p.impermanent_loss, 2)}</td><td>{f.usd(p.fees_earned_usd)}</td></tr>
+          ))}
+        </ScrollTable>
       </section>
     </>
   );
