@@ -3,7 +3,6 @@ publisher of bus messages into the test's namespace."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -18,6 +17,7 @@ from ballast.common.subjects import Namespace
 from ballast.gateway.domain.access import Role, TokenEntry, TokenTable, hash_token
 from ballast.gateway.main import Gateway, build_app
 from ballast.gateway.settings import GatewaySettings
+from ballast.testing.waiting import eventually
 
 VIEWER_TOKEN = "viewer-token-for-tests"
 OPERATOR_TOKEN = "operator-token-for-tests"
@@ -63,11 +63,7 @@ class Harness:
         data = payload if isinstance(payload, bytes) else payload.model_dump_json().encode()
         await self.js.publish(self.ns.subject(subject), data)
 
-    @staticmethod
-    async def eventually(predicate: Callable[[], Any], within: float = 10.0) -> None:
-        async with asyncio.timeout(within):
-            while not predicate():
-                await asyncio.sleep(0.02)
+    eventually = staticmethod(eventually)
 
 
 def settings_for(database_url: str, nats_url: str, namespace: str, **extra: Any) -> GatewaySettings:

@@ -17,6 +17,7 @@ from prometheus_client import CollectorRegistry
 from ballast.common.bus import Bus, BusConfig, ensure_streams
 from ballast.common.messages import ConsensusPrice, ConsensusStatus, DeadLetter
 from ballast.common.subjects import Namespace, prices_consensus
+from ballast.testing.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -33,12 +34,6 @@ def consensus(price: str, seq: int) -> ConsensusPrice:
         computed_at=NOW,
         sequence=seq,
     )
-
-
-async def wait_for(predicate: Any, within: float = 10.0) -> None:
-    async with asyncio.timeout(within):
-        while not predicate():
-            await asyncio.sleep(0.02)
 
 
 def make_bus(url: str, prefix: str, registry: CollectorRegistry, **config: Any) -> Bus:
@@ -83,7 +78,7 @@ async def test_bus__malformed_payload__dead_lettered_counted_and_next_message_ha
         malformed = json.dumps({"symbol": "PSTR", "price": 1.5, "status": "OK"}).encode()
         await js.publish(bus.ns.subject(prices_consensus("PSTR")), malformed)
         await bus.publish(consensus("1.25", 1), prices_consensus("PSTR"), msg_id="c-1")
-        await wait_for(lambda: handled and letters)
+        await eventually(lambda: handled and letters)
     finally:
         await bus.stop()
 
@@ -118,7 +113,7 @@ async def test_bus__handler_keeps_failing__dead_lettered_after_max_deliveries(
     await bus.start()
     try:
         await bus.publish(consensus("2", 7), prices_consensus("PSTR"), msg_id="poison-7")
-        await wait_for(lambda: letters)
+        await eventually(lambda: letters)
     finally:
         await bus.stop()
 

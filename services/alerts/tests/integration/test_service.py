@@ -21,6 +21,7 @@ from ballast.alerts.main import AlertsApp, build_app
 from ballast.alerts.settings import AlertsSettings
 from ballast.common.messages import Alert, ControlCommand, ControlVerb, Message, utcnow
 from ballast.common.subjects import Namespace
+from ballast.testing.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -94,12 +95,6 @@ async def harness(
     yield h
     await nc.drain()
     await app.stop()
-
-
-async def eventually(predicate: Any, within: float = 10.0) -> None:
-    async with asyncio.timeout(within):
-        while not predicate():
-            await asyncio.sleep(0.02)
 
 
 async def test_service__breaching_fact__alert_on_bus_webhook_and_api(

@@ -24,6 +24,7 @@ from ballast.oracle.adapters.repository import HistoryReader
 from ballast.oracle.main import OracleApp, build_app
 from ballast.oracle.settings import OracleSettings
 from ballast.testing.pg import connected
+from ballast.testing.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -38,12 +39,6 @@ def settings(nats_url: str, prefix: str, db: str, symbols: dict[str, Any]) -> Or
         consensus_heartbeat_seconds=0.5, db_flush_seconds=0.05,
         heartbeat_interval_seconds=5,
     )
-
-
-async def until(predicate: Any, within: float = 10.0) -> None:
-    async with asyncio.timeout(within):
-        while not predicate():
-            await asyncio.sleep(0.02)
 
 
 @pytest.fixture
@@ -68,14 +63,14 @@ async def test_oracle__two_http_sources_then_one_fails__ok_then_degraded_and_rec
     running.append(app)
     await app.start()
 
-    await until(lambda: any(c.status is ConsensusStatus.OK for c in bus_listener.consensus))
+    await eventually(lambda: any(c.status is ConsensusStatus.OK for c in bus_listener.consensus))
     ok = next(c for c in bus_listener.consensus if c.status is ConsensusStatus.OK)
     assert ok.sources_used == 2 and ok.price is not None
     assert Decimal("61405") <= ok.price <= Decimal("61409.93501")
     assert {o.source for o in bus_listener.observed} == {"pyth", "switchboard"}
 
     fake_sources.mode = "500"
-    await until(lambda: bus_listener.consensus[-1].status is ConsensusStatus.HALTED
+    await eventually(lambda: bus_listener.consensus[-1].status is ConsensusStatus.HALTED
                 or any(c.status is ConsensusStatus.DEGRADED for c in bus_listener.consensus))
     degraded = next(c for c in bus_listener.consensus if c.status is not ConsensusStatus.OK
                     and c.sequence > ok.sequence)
@@ -131,7 +126,7 @@ async def test_oracle__trades_injected_twice__published_once_and_bars_vwap(
     for t in batch:
         app.core.trade(t)
     app.core.trade(batch[0])  # a replay: the stream and Postgres keep it once
-    await until(lambda: len(bus_listener.trades) >= 5)
+    await eventually(lambda: len(bus_listener.trades) >= 5)
     reader = HistoryReader(app.service.db)
 
     async def bars_written() -> bool:

@@ -3,7 +3,6 @@ publishes, and publishing its inputs (test modules cannot import each other: fix
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -13,6 +12,7 @@ from nats.aio.msg import Msg
 
 from ballast.common.messages import AutomationRequest, HealthScore, Message, TreasuryState
 from ballast.common.subjects import Namespace
+from ballast.testing.waiting import eventually
 
 
 class Outputs:
@@ -31,10 +31,7 @@ class Outputs:
         else:
             self.requests.append(AutomationRequest.model_validate_json(msg.data))
 
-    async def wait(self, predicate: Callable[[], bool], within: float = 10.0) -> None:
-        async with asyncio.timeout(within):
-            while not predicate():
-                await asyncio.sleep(0.02)
+    wait = staticmethod(eventually)
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ the success rate and execution cost."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from decimal import Decimal as D
 from typing import Any
@@ -36,6 +36,7 @@ from ballast.common.subjects import (
     prices_consensus,
 )
 from ballast.testing.pg import connected
+from ballast.testing.waiting import eventually
 from ballast.treasury.domain.liquidity import PoolReading
 from ballast.treasury.domain.state import ChainSnapshot, TokenBalance
 from ballast.treasury.main import build_app
@@ -69,30 +70,14 @@ class Pools:
         ]
 
 
-@pytest.fixture
-async def nc(nats_server: Any) -> AsyncIterator[nats.NATS]:
-    conn = await nats.connect(nats_server.url)
-    yield conn
-    await conn.drain()
-
-
-async def publish(nc: nats.NATS, ns: Namespace, subject: str, payload: Message) -> None:
-    await nc.jetstream().publish(ns.subject(subject), payload.model_dump_json().encode())
-
-
-async def wait(predicate: Callable[[], bool], within: float = 10.0) -> None:
-    async with asyncio.timeout(within):
-        while not predicate():
-            await asyncio.sleep(0.02)
-
-
 def consensus(symbol: str, price: str) -> ConsensusPrice:
     return ConsensusPrice(symbol=symbol, price=D(price), status=ConsensusStatus.OK, sources=[],
                           sources_used=3, computed_at=utcnow())
 
 
 async def test_treasury__liquidity_and_performance__from_chain_bus_and_postgres(
-    nats_server: Any, bus_namespace: str, database_url: str, nc: nats.NATS
+    nats_server: Any, bus_namespace: str, database_url: str, nc: nats.NATS,
+    publish: Callable[[str, Message], Awaitable[None]],
 ) -> None:
     ns = Namespace(bus_namespace)
     settings = TreasurySettings(
@@ -111,8 +96,8 @@ async def test_treasury__liquidity_and_performance__from_chain_bus_and_postgres(
     await service.start()
     try:
         for symbol, price in (("PSTR", "1.00"), ("PUMP", "0.50"), ("USDC", "1"), ("WCORE", "1.2")):
-            await publish(nc, ns, prices_consensus(symbol), consensus(symbol, price))
-        await wait(lambda: len(treasury.prices) == 4)
+            await publish(prices_consensus(symbol), consensus(symbol, price))
+        await eventually(lambda: len(treasury.prices) == 4)
 
         first = await service.core.reports.liquidity_report()
         assert first is not None
@@ -134,7 +119,7 @@ async def test_treasury__liquidity_and_performance__from_chain_bus_and_postgres(
         assert il is not None and il.quantize(D("0.000001")) == D("-0.004141")
 
         # a StakeBasket validator rebalance is not a liquidity rebalance: the bands stay
-        await publish(nc, ns, AUTOMATION_EXECUTED, AutomationAction(
+        await publish(AUTOMATION_EXECUTED, AutomationAction(
             action_id="rb-1", kind=AutomationKind.REBALANCE, status=ExecutionStatus.CONFIRMED,
             mode=ExecutionMode.LIVE, executed_at=utcnow()))
         await asyncio.sleep(0.3)
@@ -149,7 +134,7 @@ async def test_treasury__liquidity_and_performance__from_chain_bus_and_postgres(
         assert {r.details["pool"] for r in asked} == {"0x" + "2" * 40}
 
         # the confirmed liquidity rebalance of that pool re-enters it around the new price
-        await publish(nc, ns, AUTOMATION_EXECUTED, AutomationAction(
+        await publish(AUTOMATION_EXECUTED, AutomationAction(
             action_id="liquidity_rebalance-x", kind=AutomationKind.LIQUIDITY_REBALANCE,
             status=ExecutionStatus.CONFIRMED, mode=ExecutionMode.LIVE, executed_at=utcnow(),
             tx_hash="0x" + "ab" * 32, details={"pool": "0x" + "2" * 40}))
@@ -168,17 +153,17 @@ async def test_treasury__liquidity_and_performance__from_chain_bus_and_postgres(
             trigger_threshold=D("0.85"), drawdown=D("0.20"), tier=2, reserve_ratio=D(3),
             intervention_capacity_usd=D(9_000_000), pump_concentration=D("0.75"),
             last_intervention_at=None, interventions_today=0, paused=False)
-        await publish(nc, ns, INTERVENTION_DECIDED, InterventionDecision(
+        await publish(INTERVENTION_DECIDED, InterventionDecision(
             decision_id="d-1", strategy="pstr", action=DecisionAction.ACT, reasons=[],
             inputs=inputs, deployment_share=D("0.25"), amount_usd=D(10_000),
             amount_in_raw=20_000 * 10**18, mode=ExecutionMode.LIVE,
             decided_at=executed_at - timedelta(seconds=5)))
-        await publish(nc, ns, INTERVENTION_EXECUTED, InterventionExecuted(
+        await publish(INTERVENTION_EXECUTED, InterventionExecuted(
             decision_id="d-1", status=ExecutionStatus.CONFIRMED, mode=ExecutionMode.LIVE,
             slippage=D("0.01"), gas_cost_wei=2 * 10**15, executed_at=executed_at,
             amount_out_raw=12_500 * 10**18))  # $10,000 at $0.80
-        await publish(nc, ns, prices_consensus("PSTR"), consensus("PSTR", "0.90"))
-        await wait(lambda: treasury.prices["PSTR"].price == D("0.90"))
+        await publish(prices_consensus("PSTR"), consensus("PSTR", "0.90"))
+        await eventually(lambda: treasury.prices["PSTR"].price == D("0.90"))
         await treasury.save_prices()  # the write-behind, now rather than within the second
         await asyncio.sleep(0.2)  # the decision and execution rows
         report = await service.core.reports.performance_report()
