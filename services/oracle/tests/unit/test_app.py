@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -33,12 +34,12 @@ pytestmark = pytest.mark.unit
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
 
+@dataclass
 class FakePublisher:
-    def __init__(self) -> None:
-        self.got_observed: list[PriceObservation] = []
-        self.got_consensus: list[ConsensusPrice] = []
-        self.got_trades: list[Trade] = []
-        self.fail = False
+    got_observed: list[PriceObservation] = field(default_factory=list[PriceObservation])
+    got_consensus: list[ConsensusPrice] = field(default_factory=list[ConsensusPrice])
+    got_trades: list[Trade] = field(default_factory=list[Trade])
+    fail: bool = False
 
     async def observations(self, batch: Sequence[PriceObservation]) -> None:
         self.got_observed.extend(batch)
@@ -52,13 +53,16 @@ class FakePublisher:
         self.got_trades.append(trade)
 
 
+Row = PriceObservation | ConsensusPrice | Trade
+
+
+@dataclass
 class FakeHistory:
     """The record in memory: the rows added, the rows flushed, the sequences it holds."""
 
-    def __init__(self, sequences: dict[str, int] | None = None) -> None:
-        self.rows: list[PriceObservation | ConsensusPrice | Trade] = []
-        self.flushed: list[PriceObservation | ConsensusPrice | Trade] = []
-        self.sequences = sequences or {}
+    sequences: dict[str, int] = field(default_factory=dict[str, int])
+    rows: list[Row] = field(default_factory=list[Row])
+    flushed: list[Row] = field(default_factory=list[Row])
 
     def add_observation(self, o: PriceObservation) -> None:
         self.rows.append(o)
