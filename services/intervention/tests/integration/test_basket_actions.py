@@ -152,3 +152,17 @@ async def test_compound__rewards_accrued__claimed_through_stake_hub_and_restaked
               if e["address"] == hub.address]
     assert [(c["args"]["delegator"], c["args"]["amount"]) for c in claims] == [
         (manager.address, pending)]
+
+
+async def test_compound__no_rewards_pending__ends_not_needed_and_sends_nothing(
+    harness: Any, devnet: Deployment,
+) -> None:
+    # a compound decided from etf.metrics read before the last compound was mined
+    w3 = harness.dex.w3
+    manager = basket(w3, devnet, "StakingManager", devnet.etf.staking_manager)
+    assert manager.functions.pendingRewards().call() == 0
+    block = w3.eth.block_number
+    done = await run(harness, devnet, AutomationKind.COMPOUND, "c0")
+    assert done.status is ExecutionStatus.FAILED and not done.tx_hash
+    assert done.reason == "not needed: compound: no rewards pending"
+    assert w3.eth.block_number == block  # nothing mined

@@ -136,7 +136,11 @@ class Builder:
         if kind in BASKET_KINDS:
             if self.config.basket is None:
                 raise RuntimeError(f"{kind} needs the StakeBasket address configured")
-            return TxPlan(self.config.basket, self.chain.basket_calldata(self.config.basket, kind))
+            basket = self.config.basket
+            if kind is ExecKind.COMPOUND and not await basket_books.pending_rewards(
+                self.chain, basket):  # etf.metrics read before the last compound showed some
+                raise NotNeeded("compound: no rewards pending")
+            return TxPlan(basket, self.chain.basket_calldata(basket, kind))
         if kind in BOOK_KINDS:
             return await self.book_plan(kind)
         if kind in LEG_KINDS:

@@ -18,7 +18,8 @@ BASKET_ABI: list[dict[str, Any]] = [
 ] + [function(n, "uint256 a0, uint256 a1", mutable=True)
      for n in ("deployLiquidity", "recallLiquidity")]
 QUEUE_ABI = [function("totalQueuedAmount", "", "uint256 r0, uint256 r1")]
-MANAGER_ABI = [function(n, "", "uint256 r0") for n in ("totalStaked", "lstBtcBalance")]
+MANAGER_ABI = [function(n, "", "uint256 r0")
+               for n in ("totalStaked", "lstBtcBalance", "pendingRewards")]
 
 
 async def books(chain: ChainPort, basket: str) -> tuple[AssetBook, AssetBook]:
@@ -39,6 +40,15 @@ async def books(chain: ChainPort, basket: str) -> tuple[AssetBook, AssetBook]:
         owed=int(owed_btc), staked=int(await manager.functions.lstBtcBalance().call()),
     )
     return core, btc
+
+
+async def pending_rewards(chain: ChainPort, basket: str) -> int:
+    """The staking rewards a `compound()` would claim now (StakingManager.pendingRewards)."""
+    w3 = chain.w3
+    b = w3.eth.contract(address=to_checksum_address(basket), abi=BASKET_ABI)
+    manager = w3.eth.contract(address=await b.functions.stakingManager().call(),
+                              abi=MANAGER_ABI)
+    return int(await manager.functions.pendingRewards().call())
 
 
 def move_calldata(chain: ChainPort, basket: str, function: str, core: int, core_btc: int) -> bytes:
