@@ -123,7 +123,7 @@ async def stack(
             "contract-monitor": {"CONFIRMATIONS": "0", "POLL_INTERVAL_SECONDS": "0.5"},
             # the treasury's liquidity actions and the StakeBasket book actions are off: the
             # queue test stakes the basket's buffer itself, and no other treasury transaction
-            # races the approved swap (tests/e2e/test_etf_actions.py covers the book actions)
+            # races the approved swap (tests/e2e/test_compressed_day.py covers the book actions)
             "treasury": {"STATE_DEBOUNCE_SECONDS": "0.05", "CHAIN_INTERVAL_SECONDS": "1",
                          "LIQUIDITY_ACTIONS": "false"},
             "intervention": {

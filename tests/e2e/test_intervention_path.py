@@ -39,7 +39,7 @@ PATH = ["ballast-oracle", "ballast-treasury", "ballast-intervention", "ballast-a
 @pytest.fixture
 def e2e_overrides() -> dict[str, dict[str, str]]:
     """This module is the PSTR intervention path alone: the treasury's liquidity actions and the
-    StakeBasket book actions (test_liquidity_actions.py, test_etf_actions.py) are off, so the
+    StakeBasket book actions (test_compressed_day.py) are off, so the
     intervention's swap is the only transaction the treasury account sends."""
     return {"treasury": {"LIQUIDITY_ACTIONS": "false"},
             "intervention": {"BASKET_ACTIONS": "false"}}
