@@ -183,9 +183,11 @@ async def test_executor__nonce_taken_by_another_transaction__failed_not_resigned
     decision2 = await harness.decide(NOW + timedelta(days=3))
     with pytest.raises(Stop):
         await harness.executor(crash=stop).run_once()
-    # someone else spends the reserved nonce with the same key
+    # someone else spends the reserved nonce with the same key (mined: anvil can answer the
+    # send before it mines, and a pending rival is a different case, a replacement race)
     w3 = dex.w3
-    w3.eth.send_transaction({"from": dex.treasury, "to": dex.deployer, "value": 1})
+    w3.eth.wait_for_transaction_receipt(
+        w3.eth.send_transaction({"from": dex.treasury, "to": dex.deployer, "value": 1}))
     await harness.settle(harness.executor(stuck_after=timedelta(0)))  # no grace for the test
     record = await harness.repo.load(decision2.decision_id)
     outcome = executed(harness)[-1]
