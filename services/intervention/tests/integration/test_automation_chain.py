@@ -22,22 +22,27 @@ pytestmark = pytest.mark.integration
 
 NOW = datetime(2026, 3, 10, 12, 30, tzinfo=UTC)
 
-# A stand-in keeper target with the StakeBasket automation entry points (solc 0.8.28, optimised):
+# A stand-in keeper target with the StakeBasket automation entry points (solc 0.8.28, optimised,
+# 200 runs):
 #   contract Keeper {
 #       event Rebalanced(address caller);
 #       event Compounded(address caller);
 #       function rebalance() external { emit Rebalanced(msg.sender); }
 #       function compound() external returns (uint256) { emit Compounded(msg.sender); return 0; }
+#       function stakingManager() external view returns (address) { return address(this); }
+#       function pendingRewards() external pure returns (uint256) { return 1; }
 #   }
 # (The real StakeBasket.rebalance()/compound() have the same selectors; their own behaviour is
-# tested in contracts/tests.)
+# tested in contracts/tests. A compound is planned only with rewards pending: the stand-in is its
+# own staking manager, with some pending.)
 KEEPER_BYTECODE = (
-    "0x6080604052348015600e575f5ffd5b5060f98061001b5f395ff3fe6080604052348015600e575f5ffd5b5060"
-    "0436106030575f3560e01c80637d7c2a1c146034578063f69e204614603c575b5f5ffd5b603a6054565b005b60"
-    "426089565b60405190815260200160405180910390f35b6040513381527fb8815e3a0b9733f6390f55ab413c69"
-    "6ef91fca3267f27f6c7e60fcd0984262cd9060200160405180910390a1565b6040513381525f907f7e14efc6aa"
-    "eac9afb647fdb368509700917188d3e2c6080d016a6dddae61ca2b9060200160405180910390a1505f9056fea2"
-    "64697066735822122046722a43e85329e8be8a078f304be1f2f7019e18aefdb3ec97df8f9313fc3dcf64736f6c"
+    "0x6080604052348015600e575f5ffd5b5061011e8061001c5f395ff3fe6080604052348015600e575f5ffd5b"
+    "50600436106044575f3560e01c806322828cc21460485780637d7c2a1c14605b578063eded3fda1460635780"
+    "63f69e2046146073575b5f5ffd5b6040513081526020015b60405180910390f35b60616079565b005b60015b"
+    "6040519081526020016052565b606660ae565b6040513381527fb8815e3a0b9733f6390f55ab413c696ef91f"
+    "ca3267f27f6c7e60fcd0984262cd9060200160405180910390a1565b6040513381525f907f7e14efc6aaeac9"
+    "afb647fdb368509700917188d3e2c6080d016a6dddae61ca2b9060200160405180910390a1505f9056fea264"
+    "6970667358221220b00dc13e8d5cab1d9e8391465747017c28c5fbaccd97ae725ce54e53fa18837964736f6c"
     "634300081c0033"
 )
 REBALANCED = "0x" + keccak(text="Rebalanced(address)").hex()
