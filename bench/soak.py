@@ -250,7 +250,7 @@ async def main() -> None:
         hops = Hops(ticks)
         letters: list[str] = []
         users = system.bus_users
-        nc = await (users.connect(OBSERVER) if users else nats.connect(system.nats_url))
+        nc = await (users.connect(OBSERVER) if users else nats.connect(system.nats_url or ""))
         ns = Namespace(prefix)
         for hop in HOPS:
             async def on(msg: Any, hop: str = hop) -> None:
