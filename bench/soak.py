@@ -1,33 +1,24 @@
-"""Soak: every service under 1,000 ticks/s for 30 minutes (issue #22).
+"""Soak: every service under 1,000 ticks/s for 30 minutes (issue #22). Goal: RSS growth
+under 10 % per service, no errors.
 
-Goal: RSS growth under 10 % per service, no errors. Per window (5 minutes by default) it prints
-p50/p99 tick -> intervention.decided, the ticks no decision answered, error log lines and dead
-letters so far, and each service's RSS; at the end one verdict line: RSS growth per service from
-the start of the soak to its end, error log lines, dead letters.
+Per window (5 minutes): p50/p99 tick -> intervention.decided, unanswered ticks, error log lines
+and dead letters so far, each service's RSS; at the end a verdict line: RSS growth per service
+(start of the soak to its end), error log lines, dead letters.
 
-The system and the tick path are bench/path.py's (imported from it): the System of the e2e
-tests (an anvil with the devnet, every installed service as a process on NATS and Postgres, the
-local Hermes + Crossbar), PSTR priced by one local Hermes SSE stream only, tick k priced
-1 + k * 1e-8 USD, the treasury without its 0.25 s debounce. Latency is path.py's: from a tick's
-SSE write to the first decision reflecting it or a later tick. RSS is bench/rss.py's (VmRSS of
-the process and its children, from /proc).
-
-- start RSS: after a 2 s warm-up at 50 ticks/s; end RSS: at the end of the last window;
-- a window's figures are taken 5 s into the next one (the ticks never pause), so a late answer
-  still counts; a tick unanswered by then counts as unanswered;
-- error log lines: the services' logs (.../logs/<service>.log) written during the soak (those of
-  the start are counted apart): JSON lines at error/critical, another format's ERROR/CRITICAL
-  line (FastStream's task supervisor logs in its own), a bare traceback; the first few are
-  printed with the exception they end with;
-- dead letters: `ballast_deadletter_total` summed over every service's /metrics, and the
-  messages seen on `deadletter.>` (as the read-only observer).
+System and tick path are bench/path.py's (the e2e System: anvil with the devnet, every service
+as a process; PSTR priced by one local Hermes SSE stream, tick k at 1 + k * 1e-8 USD; latency
+from a tick's SSE write to the first decision reflecting it or a later tick); RSS is
+bench/rss.py's (VmRSS of the process and its children). Start RSS: after a 2 s warm-up at 50
+ticks/s. A window's figures are taken 5 s into the next (ticks never pause), so late answers
+count. Error log lines: in the services' logs, written during the soak (the start's counted
+apart): JSON lines at error/critical, another format's ERROR line (FastStream's supervisor), a
+bare traceback; the first few printed with the exception they end with. Dead letters:
+`ballast_deadletter_total` over every /metrics, and messages seen on `deadletter.>`.
 
     .venv/bin/python bench/soak.py         # 30 minutes, 5-minute windows (`make soak`)
-    SOAK_MINUTES=6 SOAK_WINDOW_MINUTES=2 .venv/bin/python bench/soak.py
-    SOAK_RATE=500 ...                       # ticks/s (default 1000)
+    SOAK_MINUTES=6 SOAK_WINDOW_MINUTES=2 SOAK_RATE=1000 .venv/bin/python bench/soak.py
 
-NATS_URL and DATABASE_URL as for path.py (else a private nats-server with production's users,
-and an embedded Postgres).
+NATS_URL and DATABASE_URL as for path.py.
 """
 
 from __future__ import annotations
@@ -76,13 +67,16 @@ def error_events(lines: list[str]) -> list[str]:
     traceback (a crash on stderr) is one too."""
     events: list[str] = []
     for i, line in enumerate(lines):
-        bare = line.startswith("Traceback") and not any(map(is_error, lines[max(0, i - 2):i]))
+        bare = line.startswith("Traceback") and not any(map(is_error, lines[max(0, i - 2) : i]))
         if not (is_error(line) or bare):
             continue
-        after = lines[i + 1:i + 40]
+        after = lines[i + 1 : i + 40]
         start = next((j for j, ln in enumerate(after) if ln.startswith("Traceback")), None)
-        raised = next((ln for ln in after[start + 1:] if ln and not ln[0].isspace()), "") \
-            if start is not None else ""
+        raised = (
+            next((ln for ln in after[start + 1 :] if ln and not ln[0].isspace()), "")
+            if start is not None
+            else ""
+        )
         events.append(" ".join(line.split())[:240] + (f" -> {raised[:120]}" if raised else ""))
     return events
 
@@ -174,15 +168,21 @@ async def soak(system: System, ticks: HermesTicks, hops: Hops, letters: list[str
     at_start = logs.new_errors("start")
     rss0 = rss_mb(system)
     windows = max(1, round(MINUTES / WINDOW_MINUTES))
-    print(f"soak: {RATE} ticks/s for {MINUTES:g} min, {windows} windows of "
-          f"{WINDOW_MINUTES:g} min; error log lines during the start: {at_start}")
+    print(
+        f"soak: {RATE} ticks/s for {MINUTES:g} min, {windows} windows of "
+        f"{WINDOW_MINUTES:g} min; error log lines during the start: {at_start}"
+    )
     short = {n: n.replace("-monitor", "-mon")[:12] for n in names}
-    print(f"{'window':>6} {'ticks':>8} {'p50 ms':>8} {'p99 ms':>8} {'unans.':>7} {'errors':>6} "
-          f"{'DL':>4} {'load':>5} | RSS MB " + " ".join(f"{short[n]:>12}" for n in names))
-    print(f"{'start':>6} {'':>8} {'':>8} {'':>8} {'':>7} {'':>6} {'':>4} "
-          f"{os.getloadavg()[0]:>5.2f} |        " + " ".join(f"{rss0[n]:>12.1f}" for n in names))
+    print(
+        f"{'window':>6} {'ticks':>8} {'p50 ms':>8} {'p99 ms':>8} {'unans.':>7} {'errors':>6} "
+        f"{'DL':>4} {'load':>5} | RSS MB " + " ".join(f"{short[n]:>12}" for n in names)
+    )
+    print(
+        f"{'start':>6} {'':>8} {'':>8} {'':>8} {'':>7} {'':>6} {'':>4} "
+        f"{os.getloadavg()[0]:>5.2f} |        " + " ".join(f"{rss0[n]:>12.1f}" for n in names)
+    )
     ticker = Ticker(ticks, RATE)
-    errors, first, rss, rss_w1 = 0, ticks.seq + 1, rss0, rss0
+    errors, first, history = 0, ticks.seq + 1, [rss0]
     began = time.perf_counter()
     ticker.start()
     try:
@@ -191,6 +191,7 @@ async def soak(system: System, ticks: HermesTicks, hops: Hops, letters: list[str
             await asyncio.sleep(max(0.0, end - time.perf_counter()))
             last = ticks.seq
             rss = rss_mb(system)
+            history.append(rss)
             if w == windows:
                 await ticker.stop()
             deadline = time.perf_counter() + GRACE
@@ -199,34 +200,43 @@ async def soak(system: System, ticks: HermesTicks, hops: Hops, letters: list[str
             system.check_alive()
             figures, unanswered = window_figures(ticks, hops, first, last)
             errors += logs.new_errors(f"window {w}")
-            print(f"{w:>6} {last - first + 1:>8} {figures} {unanswered:>7} {errors:>6} "
-                  f"{len(letters):>4} {os.getloadavg()[0]:>5.2f} |        "
-                  + " ".join(f"{rss[n]:>12.1f}" for n in names), flush=True)
-            rss_w1 = rss if w == 1 else rss_w1
+            print(
+                f"{w:>6} {last - first + 1:>8} {figures} {unanswered:>7} {errors:>6} "
+                f"{len(letters):>4} {os.getloadavg()[0]:>5.2f} |        "
+                + " ".join(f"{rss[n]:>12.1f}" for n in names),
+                flush=True,
+            )
             first = last + 1
     finally:
         await ticker.stop()
-    verdict(system, rss0, rss_w1, rss, errors, logs.samples, letters)
+    verdict(system, history, errors, logs, letters)
 
 
-def verdict(system: System, rss0: dict[str, float], rss_w1: dict[str, float],
-            rss: dict[str, float], errors: int, samples: list[str], letters: list[str]) -> None:
+def verdict(
+    system: System, history: list[dict[str, float]], errors: int, logs: Logs, letters: list[str]
+) -> None:
+    rss0, rss_w1, rss = history[0], history[1], history[-1]
     growth = {n: (rss[n] - rss0[n]) / rss0[n] * 100 for n in rss0}
     after_w1 = {n: (rss[n] - rss_w1[n]) / rss_w1[n] * 100 for n in rss0}
     in_metrics = dead_letters_in_metrics(system)
     dead = max(in_metrics, len(letters))
     over = [n for n, g in growth.items() if g >= GOAL_GROWTH]
     met = not over and errors == 0 and dead == 0
-    for line in samples:
+    for line in logs.samples:
         print(f"  error ({line}")
     for subject in sorted(set(letters))[:5]:
         print(f"  dead letter on {subject}")
-    print("RSS growth after the first window: " + ", ".join(
-        f"{n} {g:+.1f}%" for n, g in after_w1.items()))
-    print("verdict: RSS growth " + ", ".join(f"{n} {g:+.1f}%" for n, g in growth.items())
-          + f"; error log lines {errors}; dead letters {dead} (metrics {in_metrics}, "
-          f"deadletter.> {len(letters)}) -> goal (growth < {GOAL_GROWTH:.0f}%, no errors) "
-          + ("met" if met else "missed" + (f": over on {', '.join(over)}" if over else "")))
+    print(
+        "RSS growth after the first window: "
+        + ", ".join(f"{n} {g:+.1f}%" for n, g in after_w1.items())
+    )
+    print(
+        "verdict: RSS growth "
+        + ", ".join(f"{n} {g:+.1f}%" for n, g in growth.items())
+        + f"; error log lines {errors}; dead letters {dead} (metrics {in_metrics}, "
+        f"deadletter.> {len(letters)}) -> goal (growth < {GOAL_GROWTH:.0f}%, no errors) "
+        + ("met" if met else "missed" + (f": over on {', '.join(over)}" if over else ""))
+    )
 
 
 async def main() -> None:
@@ -253,18 +263,23 @@ async def main() -> None:
         nc = await (users.connect(OBSERVER) if users else nats.connect(system.nats_url or ""))
         ns = Namespace(prefix)
         for hop in HOPS:
+
             async def on(msg: Any, hop: str = hop) -> None:
                 hops.seen(hop, price_of(hop, json.loads(msg.data)))
+
             await nc.subscribe(ns.subject(hop), cb=on)
 
         async def on_letter(msg: Any) -> None:
             letters.append(ns.unprefix(msg.subject))
+
         await nc.subscribe(ns.subject(DEADLETTER_ALL), cb=on_letter)
         try:
             t0 = time.perf_counter()
             await asyncio.to_thread(system.start_services)
-            print(f"system up in {time.perf_counter() - t0:.1f}s ({', '.join(system.processes)})"
-                  f"; logs in {work / 'logs'}; {os.cpu_count()} CPUs")
+            print(
+                f"system up in {time.perf_counter() - t0:.1f}s ({', '.join(system.processes)})"
+                f"; logs in {work / 'logs'}; {os.cpu_count()} CPUs"
+            )
             warm = Ticker(ticks, 50)
             warm.start()
             await asyncio.sleep(2)
