@@ -16,7 +16,7 @@ CHROMIUM := /usr/bin/chromium
 PROMTOOL := $(TOOLS)/bin/promtool
 PYTEST_ARGS ?=
 
-.PHONY: setup run test lint typecheck unit contracts bench docs generate clean browser
+.PHONY: setup run test lint typecheck unit contracts bench soak docs generate clean browser
 
 setup: $(SYNCED) $(NPM_DONE) $(DEPLOY_TOOLS_DONE) $(PROMTOOL) $(WEB_DONE) browser
 
@@ -95,8 +95,13 @@ docs: setup
 	$(BIN)/python -m ballast.common.asyncapi > docs/asyncapi.yaml
 	$(BIN)/python -c 'from ballast.gateway.api import render_openapi; print(render_openapi(), end="")' > docs/openapi.json
 
+# every benchmark but the soak (30 minutes: `make soak`)
 bench: setup
-	for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	for b in $(filter-out bench/soak.py,$(wildcard bench/*.py)); do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+# all services at 1,000 ticks/s for SOAK_MINUTES (30), figures per SOAK_WINDOW_MINUTES (5)
+soak: setup
+	$(BIN)/python bench/soak.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .ballast contracts/node_modules deploy/tools/node_modules web/node_modules web/dist

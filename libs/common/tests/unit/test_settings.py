@@ -95,3 +95,16 @@ def test_settings__nats_password_from_file__in_the_bus_config_never_shown(
     assert "s3cret" not in repr(settings) and "s3cret" not in str(settings.model_dump())
     config = BusConfig("oracle", "nats://x", user="oracle", password="s3cret-nats")
     assert "s3cret" not in repr(config)
+
+
+def test_load_settings__nats_tls_ca_file_missing__one_line_naming_the_key(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.setenv("BALLAST_PROBE_DATABASE_URL", "postgresql://x")
+    monkeypatch.setenv("BALLAST_PROBE_NATS_URL", "tls://nats:4222")
+    monkeypatch.setenv("BALLAST_PROBE_NATS_TLS_CA_FILE", str(tmp_path / "no-such-ca.pem"))
+    with pytest.raises(SystemExit):
+        load_settings(ProbeSettings)
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "BALLAST_PROBE_NATS_TLS_CA_FILE" in err and "not point to a file" in err

@@ -9,7 +9,8 @@
   to `deadletter.<original subject>` with the error and the original bytes, logged, counted in
   `ballast_deadletter_total{subject}`, and acked so the stream moves on. The service keeps running.
 - Identity: a user and password (or a .creds file) per service, TLS by a `tls://` URL (a CA file
-  optional). A publish or subscription the server refuses is logged and counted in
+  optional; a certificate it cannot verify stops the start: TlsRefusedError, one line). A
+  publish or subscription the server refuses is logged and counted in
   `ballast_bus_permission_denied_total{operation}` (nats-py reports it to the error callback).
 
 Services see only this class: what FastStream and nats-py do underneath is in transport.py.
@@ -131,6 +132,7 @@ class Bus:
         await self.broker.stop()
 
     async def _on_error(self, error: Exception) -> None:
+        transport.refuse_tls(error, self.broker, self.config.nats_url)  # raises at first connect
         operation = transport.permission_denied(error)
         if operation is not None:  # the server refused it: a bug in the code or in the permissions
             self.metrics.permission_denied.labels(operation).inc()

@@ -13,6 +13,7 @@ import asyncio
 import hashlib
 import logging
 import re
+import ssl
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, fields
@@ -20,6 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, TypeVar
 
 import asyncpg
+
+from ballast.common.tlsfailure import TlsRefusedError, server_of, tls_failure
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -73,7 +76,14 @@ def load_migrations(directory: Path) -> list[Migration]:
 
 
 async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
-    return await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size)
+    """A pool on `dsn` (TLS per its `sslmode` and `sslrootcert`); a TLS handshake that fails is
+    TlsRefusedError, one line naming the server and DATABASE_URL's settings."""
+    try:
+        return await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size)
+    except ssl.SSLError as err:
+        line = tls_failure(err, server_of(dsn), "DATABASE_URL's sslrootcert (and sslmode)")
+        log.error("database TLS refused", extra={"error": line})
+        raise TlsRefusedError(line or str(err)) from err
 
 
 async def migrate(

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic import Field, FilePath, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 S = TypeVar("S", bound="ServiceSettings")
@@ -31,7 +31,7 @@ class ServiceSettings(BaseSettings):
     nats_credentials_file: Path | None = None
     nats_user: str | None = None
     nats_password: SecretStr | None = None  # or <PREFIX>NATS_PASSWORD_FILE (ballast up does so)
-    nats_tls_ca_file: Path | None = None  # a private CA for a tls:// URL (else the system's)
+    nats_tls_ca_file: FilePath | None = None  # a private CA for a tls:// URL (else the system's)
     bus_prefix: str = Field(default="", pattern=r"^[A-Za-z0-9_\-]*$")
     database_url: SecretStr
     otlp_endpoint: str | None = Field(default=None, description="OTLP/HTTP traces endpoint")

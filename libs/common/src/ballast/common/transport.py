@@ -9,7 +9,8 @@ What FastStream does not offer publicly and Ballast needs:
   JetStream publish that returns the stream's ack (`publish_acked`);
 - reads it has no API for: a core subscription tap and last-per-subject reads (`NatsTap`);
 - the connection's identity and TLS (`security`) and what a refusal looks like on nats-py's error
-  callback (`permission_denied`).
+  callback (`permission_denied`, `refuse_tls`: a callback that raises ends nats-py's first
+  connect, which FastStream's own callback does for an authorization violation).
 
 These were checked against FASTSTREAM_CHECKED; tests/unit/test_transport.py fails when another
 FastStream is installed, so whoever upgrades it reads this module again.
@@ -41,6 +42,7 @@ from nats.js.errors import BadRequestError
 from pydantic import ValidationError
 
 from ballast.common.subjects import STREAMS, Namespace, StreamSpec, subject_intersection
+from ballast.common.tlsfailure import TlsRefusedError, server_of, tls_failure
 
 log = logging.getLogger("ballast.bus")
 
@@ -71,6 +73,19 @@ def permission_denied(error: Exception) -> str | None:
     if "permissions violation" not in text:
         return None
     return "subscription" if "for subscription" in text else "publish"
+
+
+def refuse_tls(error: Exception, broker: NatsBroker, url: str) -> None:
+    """On nats-py's error callback: a failed TLS handshake is logged as one line; before the
+    broker's first connection it is raised as TlsRefusedError, which ends the connect (nats-py
+    would retry a certificate it cannot verify for minutes, saying nothing); later, nats-py's
+    reconnects go on (a server whose certificate is being replaced)."""
+    line = tls_failure(error, server_of(url), "NATS_TLS_CA_FILE (with a tls:// NATS_URL)")
+    if line is None:
+        return
+    log.error("bus TLS refused", extra={"error": line})
+    if getattr(broker, "_connection", None) is None:
+        raise TlsRefusedError(line)
 
 
 def connection(broker: NatsBroker) -> Client:
