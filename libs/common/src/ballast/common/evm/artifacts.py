@@ -1,5 +1,6 @@
 """Contract ABIs and builds: the committed compiler output (contracts/artifacts/*.json,
-contracts/artifacts/uniswap/*.json, Uniswap V2 and V3) and the ABI files a service ships beside its adapters.
+contracts/artifacts/uniswap/*.json: Uniswap V2 and V3) and the ABI files a service ships beside
+its adapters.
 
 The deployer needs no compiler and no node_modules: `node contracts/scripts/compile.mjs` wrote
 one JSON per contract with `abi`, `bytecode` (creation code) and `deployedBytecode` (runtime
