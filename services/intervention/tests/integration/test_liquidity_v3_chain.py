@@ -152,6 +152,28 @@ async def test_v3_rebalance__after_a_24_percent_move__removed_and_reminted_aroun
     assert not needs_rebalance(price_of_sqrt(v3.slot0()[0]), lower, upper)
 
 
+async def test_v3_rebalance__two_positions__both_removed_in_one_leg_one_band_minted(
+    harness: Any, v3_session: DexV3,
+) -> None:
+    h, v3 = v3_harness(harness, v3_session), v3_session
+    await act(h, request(AutomationKind.LIQUIDITY_ADD, "v3-seed-a", v3))
+    h.published.sent.clear()
+    await act(h, request(AutomationKind.LIQUIDITY_ADD, "v3-seed-b", v3))
+    assert len(v3.positions(v3.dex.treasury)) == 2
+    v3.move_price(MOVE)
+    dry = request(AutomationKind.LIQUIDITY_REBALANCE, "v3-band-dry", v3)
+    assert await h.decider(NOW, ExecutionMode.DRY_RUN).on_automation(dry)
+    await h.settle(h.executor(live=False))
+    [preview] = h.automation_actions(AutomationKind.LIQUIDITY_REBALANCE)
+    assert preview.status is ExecutionStatus.DRY_RUN, preview.reason
+    assert len(preview.details["token_ids"].split(",")) == 2
+    assert (preview.details["in_range"], preview.details["needs_rebalance"]) == ("false", "true")
+    h.published.sent.clear()
+    await act(h, request(AutomationKind.LIQUIDITY_REBALANCE, "v3-band-2", v3))
+    [(_, lower, upper, _)] = v3.positions(v3.dex.treasury)
+    assert_band_around_the_price(v3, lower, upper)
+
+
 async def executor_life(h: Any, database_url: str, crash_at: str | None) -> int:
     """One process's executor passes until nothing is open (or it is killed at `crash_at`)."""
     pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
@@ -171,7 +193,8 @@ async def executor_life(h: Any, database_url: str, crash_at: str | None) -> int:
         await pool.close()
 
 
-@pytest.mark.parametrize("point", ["after_leg_remove", "after_leg_swap", "after_sign_persist"])
+@pytest.mark.parametrize("point", ["after_leg_remove", "after_leg_swap", "after_sign_persist",
+                                   "after_broadcast", "after_receipt"])
 async def test_v3_rebalance__sigkill_mid_rebalance__resumed_once(
     harness: Any, v3_session: DexV3, database_url: str, point: str,
 ) -> None:

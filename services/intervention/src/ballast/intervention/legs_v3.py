@@ -3,7 +3,8 @@ issue #18): where the deployment names a V3 pool, the position has a real range,
 around the price (ballast.strategy.concentrated), and a rebalance moves it.
 
     liquidity_add        swap (to the band's ratio) -> add (mint the band as a position NFT)
-    liquidity_rebalance  remove (decreaseLiquidity + collect + burn, one multicall)
+    liquidity_rebalance  remove (decreaseLiquidity + collect + burn of every position the
+                         treasury holds in the pool, one multicall)
                          -> swap (to the new band's ratio) -> add (mint the band around the
                          price now: the band restarts centred at the new price)
 
@@ -92,14 +93,12 @@ class Liquidity(Composite):
         if not isinstance(pool, ConcentratedPool):
             return await super().spec(record, leg, progress)
         base = pool.details()
-        if leg == "remove":
+        if leg == "remove":  # every position the treasury holds in the pool
             held = await self.held(pool, self.ex.account)
             if not held:
                 raise ValueError("the treasury holds no position in this pool")
-            p = held[0]
-            return LegSpec(p.liquidity, {**base, "token_id": str(p.token_id),
-                                         "tick_lower": str(p.tick_lower),
-                                         "tick_upper": str(p.tick_upper)})
+            return LegSpec(sum(p.liquidity for p in held), {**base, "positions": ";".join(
+                f"{p.token_id}:{p.tick_lower}:{p.tick_upper}:{p.liquidity}" for p in held)})
         amount0, amount1 = self.available(record, pool, progress)
         sqrt_price, lower, upper = await self.band(pool)
         if leg == "swap":
@@ -142,14 +141,17 @@ class Liquidity(Composite):
             held = await self.held(pool, owner) if owner else []
             if not held:
                 raise ValueError("the treasury holds no position in this pool")
-            p, price = held[0], price_of_sqrt(sqrt_price)
-            amounts = amounts_for_liquidity(sqrt_price, *sqrt_range(p.tick_lower, p.tick_upper),
-                                            p.liquidity)
-            details |= {"token_id": str(p.token_id), "liquidity_to_remove": str(p.liquidity),
-                        "in_range": str(in_range(await self.tick(pool), p.tick_lower,
-                                                 p.tick_upper)).lower(),
-                        "needs_rebalance": str(needs_rebalance(price, p.tick_lower,
-                                                               p.tick_upper)).lower()}
+            tick, price = await self.tick(pool), price_of_sqrt(sqrt_price)
+            each = [amounts_for_liquidity(sqrt_price, *sqrt_range(p.tick_lower, p.tick_upper),
+                                          p.liquidity) for p in held]
+            amounts = (sum(a[0] for a in each), sum(a[1] for a in each))
+            details |= {"token_ids": ",".join(str(p.token_id) for p in held),
+                        "liquidity_to_remove": str(sum(p.liquidity for p in held)),
+                        "in_range": str(all(in_range(tick, p.tick_lower, p.tick_upper)
+                                            for p in held)).lower(),
+                        "needs_rebalance": str(any(needs_rebalance(price, p.tick_lower,
+                                                                   p.tick_upper)
+                                                   for p in held)).lower()}
         swap = balancing_swap(*amounts, sqrt_price, *sqrt_range(lower, upper))
         if swap is not None:
             details["swap_index_in"], details["swap_amount_in"] = (str(swap.index_in),
@@ -187,19 +189,22 @@ async def leg_plan(chain: ChainPort, config: ExecConfig, record: Record, account
                                 amount, min_out, account, deadline)
         return TxPlan(d["router"], data, d["token_in"], d["token_out"], quoted, min_out,
                       deadline)
-    ticks = (int(d["tick_lower"]), int(d["tick_upper"]))
+    if kind is ExecKind.LP_REMOVE:
+        removals: list[tuple[int, int, tuple[int, int]]] = []
+        for position in d["positions"].split(";"):
+            token_id, lower, upper, liquidity = (int(x) for x in position.split(":"))
+            expect = amounts_for_liquidity(sqrt_price, *sqrt_range(lower, upper), liquidity)
+            removals.append((token_id, liquidity, (amount_out_min(expect[0], slip),
+                                                   amount_out_min(expect[1], slip))))
+        data = v3.remove_calldata(chain, d["manager"], removals, account, deadline)
+        return TxPlan(d["manager"], data, deadline=deadline)
     if kind is ExecKind.LP_ADD:
+        ticks = (int(d["tick_lower"]), int(d["tick_upper"]))
         desired = (int(d["amount0"]), int(d["amount1"]))
         expect = held_at(sqrt_price, *ticks, desired)
         mins = (amount_out_min(expect[0], slip), amount_out_min(expect[1], slip))
         data = v3.mint_calldata(chain, d["manager"], (d["token0"], d["token1"], fee), ticks,
                                 desired, mins, account, deadline)
-        return TxPlan(d["manager"], data, deadline=deadline)
-    if kind is ExecKind.LP_REMOVE:
-        expect = amounts_for_liquidity(sqrt_price, *sqrt_range(*ticks), amount)
-        mins = (amount_out_min(expect[0], slip), amount_out_min(expect[1], slip))
-        data = v3.remove_calldata(chain, d["manager"], int(d["token_id"]), amount, mins,
-                                  account, deadline)
         return TxPlan(d["manager"], data, deadline=deadline)
     raise ValueError(f"not a liquidity leg: {kind!r}")
 

@@ -119,16 +119,20 @@ def mint_calldata(chain: ChainPort, manager: str, pool: tuple[str, str, int],
         desired[0], desired[1], mins[0], mins[1], to_checksum_address(to), deadline)])
 
 
-def remove_calldata(chain: ChainPort, manager: str, token_id: int, liquidity: int,
-                    mins: tuple[int, int], to: str, deadline: int) -> bytes:
-    """decreaseLiquidity (all) + collect (everything owed) + burn, as one multicall."""
-    calls = [
-        _encode(chain, manager, MANAGER_ABI, "decreaseLiquidity",
-                [(token_id, liquidity, mins[0], mins[1], deadline)]),
-        _encode(chain, manager, MANAGER_ABI, "collect",
-                [(token_id, to_checksum_address(to), MAX_UINT128, MAX_UINT128)]),
-        _encode(chain, manager, MANAGER_ABI, "burn", [token_id]),
-    ]
+def remove_calldata(chain: ChainPort, manager: str,
+                    removals: list[tuple[int, int, tuple[int, int]]], to: str,
+                    deadline: int) -> bytes:
+    """For each (tokenId, liquidity, mins): decreaseLiquidity (all of it) + collect (everything
+    owed) + burn; all as one multicall."""
+    calls: list[bytes] = []
+    for token_id, liquidity, mins in removals:
+        calls += [
+            _encode(chain, manager, MANAGER_ABI, "decreaseLiquidity",
+                    [(token_id, liquidity, mins[0], mins[1], deadline)]),
+            _encode(chain, manager, MANAGER_ABI, "collect",
+                    [(token_id, to_checksum_address(to), MAX_UINT128, MAX_UINT128)]),
+            _encode(chain, manager, MANAGER_ABI, "burn", [token_id]),
+        ]
     return _encode(chain, manager, MANAGER_ABI, "multicall", [calls])
 
 
