@@ -57,8 +57,9 @@ def v3_session(dex_session: Dex) -> DexV3:
 
 def v3_harness(harness: Any, v3: DexV3) -> Any:
     p = v3.pool
-    pool = ConcentratedPool(p.pool, p.token0, p.token1, p.fee, p.tick_spacing,
-                            v3.v3.position_manager, v3.v3.router)
+    pool = ConcentratedPool(
+        p.pool, p.token0, p.token1, p.fee, p.tick_spacing, v3.v3.position_manager, v3.v3.router
+    )
     harness.config = replace(harness.config, pools={NAME: pool}, owner=harness.dex.treasury)
     return harness
 
@@ -66,10 +67,18 @@ def v3_harness(harness: Any, v3: DexV3) -> Any:
 def request(kind: AutomationKind, request_id: str, v3: DexV3) -> AutomationRequest:
     details = {"pair": NAME}
     if kind is AutomationKind.LIQUIDITY_ADD:
-        details |= {"fund_index": "0" if v3.pool.token0 == v3.dex.pump else "1",
-                    "fund_raw": str(FUND)}
-    return AutomationRequest(request_id=request_id, kind=kind, amount_usd=Decimal(10_000),
-                             reason="test", requested_at=NOW, details=details)
+        details |= {
+            "fund_index": "0" if v3.pool.token0 == v3.dex.pump else "1",
+            "fund_raw": str(FUND),
+        }
+    return AutomationRequest(
+        request_id=request_id,
+        kind=kind,
+        amount_usd=Decimal(10_000),
+        reason="test",
+        requested_at=NOW,
+        details=details,
+    )
 
 
 async def act(h: Any, req: AutomationRequest) -> AutomationAction:
@@ -93,33 +102,37 @@ def assert_band_around_the_price(v3: DexV3, lower: int, upper: int) -> None:
 
 
 def gas_report(done: AutomationAction, legs: tuple[str, ...]) -> None:
-    print(f"\n{done.kind} gas: " + ", ".join(
-        f"{leg} {done.details.get(f'{leg}_gas_used', 'skipped')}" for leg in legs)
-        + f", total {done.details['gas_used']}")
+    print(
+        f"\n{done.kind} gas: "
+        + ", ".join(f"{leg} {done.details.get(f'{leg}_gas_used', 'skipped')}" for leg in legs)
+        + f", total {done.details['gas_used']}"
+    )
 
 
 async def test_v3_add__live__swap_then_mint_of_the_band_held_by_the_treasury_once(
-    harness: Any, v3_session: DexV3,
+    harness: Any,
+    v3_session: DexV3,
 ) -> None:
     h, v3 = v3_harness(harness, v3_session), v3_session
     done = await act(h, request(AutomationKind.LIQUIDITY_ADD, "v3-add-1", v3))
     gas_report(done, ("swap", "add"))
     [(token_id, lower, upper, liquidity)] = v3.positions(v3.dex.treasury)
-    assert (done.details["token_id"], done.details["liquidity"]) == (str(token_id),
-                                                                    str(liquidity))
+    assert (done.details["token_id"], done.details["liquidity"]) == (str(token_id), str(liquidity))
     assert liquidity > 0
     assert (int(done.details["tick_lower"]), int(done.details["tick_upper"])) == (lower, upper)
     assert_band_around_the_price(v3, lower, upper)
     assert int(done.details["amount0_added"]) > 0 and int(done.details["amount1_added"]) > 0
     # a redelivered request is the same action: nothing more on-chain
     assert not await h.decider(NOW, ExecutionMode.LIVE).on_automation(
-        request(AutomationKind.LIQUIDITY_ADD, "v3-add-1", v3))
+        request(AutomationKind.LIQUIDITY_ADD, "v3-add-1", v3)
+    )
     await h.settle()
     assert len(v3.positions(v3.dex.treasury)) == 1
 
 
 async def test_v3_add__dry_run__band_and_amounts_previewed_nothing_signed(
-    harness: Any, v3_session: DexV3,
+    harness: Any,
+    v3_session: DexV3,
 ) -> None:
     h, v3 = v3_harness(harness, v3_session), v3_session
     nonce = v3.dex.nonce(v3.dex.treasury)
@@ -129,14 +142,16 @@ async def test_v3_add__dry_run__band_and_amounts_previewed_nothing_signed(
     [done] = h.automation_actions()
     assert done.status is ExecutionStatus.DRY_RUN, done.reason
     assert done.details["dex"] == "uniswap_v3"
-    assert_band_around_the_price(v3, int(done.details["tick_lower"]),
-                                 int(done.details["tick_upper"]))
+    assert_band_around_the_price(
+        v3, int(done.details["tick_lower"]), int(done.details["tick_upper"])
+    )
     assert int(done.details["amount0_to_add"]) > 0 and int(done.details["amount1_to_add"]) > 0
     assert v3.dex.nonce(v3.dex.treasury) == nonce
 
 
 async def test_v3_rebalance__after_a_24_percent_move__removed_and_reminted_around_the_new_price(
-    harness: Any, v3_session: DexV3,
+    harness: Any,
+    v3_session: DexV3,
 ) -> None:
     h, v3 = v3_harness(harness, v3_session), v3_session
     await act(h, request(AutomationKind.LIQUIDITY_ADD, "v3-seed", v3))
@@ -153,7 +168,8 @@ async def test_v3_rebalance__after_a_24_percent_move__removed_and_reminted_aroun
 
 
 async def test_v3_rebalance__two_positions__both_removed_in_one_leg_one_band_minted(
-    harness: Any, v3_session: DexV3,
+    harness: Any,
+    v3_session: DexV3,
 ) -> None:
     h, v3 = v3_harness(harness, v3_session), v3_session
     await act(h, request(AutomationKind.LIQUIDITY_ADD, "v3-seed-a", v3))
@@ -180,8 +196,9 @@ async def executor_life(h: Any, database_url: str, crash_at: str | None) -> int:
     chain = Chain(h.dex.node.rpc_url)
     try:
         repo = Repository(pool)
-        executor = Executor(repo, chain, h.signer, h.published, h.config,
-                            crash=crash_hook(crash_at))
+        executor = Executor(
+            repo, chain, h.signer, h.published, h.config, crash=crash_hook(crash_at)
+        )
         for _ in range(40):
             await executor.run_once()
             if not await repo.open_executions():
@@ -193,17 +210,29 @@ async def executor_life(h: Any, database_url: str, crash_at: str | None) -> int:
         await pool.close()
 
 
-@pytest.mark.parametrize("point", ["after_leg_remove", "after_leg_swap", "after_sign_persist",
-                                   "after_broadcast", "after_receipt"])
+@pytest.mark.parametrize(
+    "point",
+    [
+        "after_leg_remove",
+        "after_leg_swap",
+        "after_sign_persist",
+        "after_broadcast",
+        "after_receipt",
+    ],
+)
 async def test_v3_rebalance__sigkill_mid_rebalance__resumed_once(
-    harness: Any, v3_session: DexV3, database_url: str, point: str,
+    harness: Any,
+    v3_session: DexV3,
+    database_url: str,
+    point: str,
 ) -> None:
     h, v3 = v3_harness(harness, v3_session), v3_session
     await act(h, request(AutomationKind.LIQUIDITY_ADD, "v3-seed", v3))
     v3.move_price(MOVE)
     action = f"liquidity_rebalance-v3-{point}"
     assert await h.decider(NOW, ExecutionMode.LIVE).on_automation(
-        request(AutomationKind.LIQUIDITY_REBALANCE, f"v3-{point}", v3))
+        request(AutomationKind.LIQUIDITY_REBALANCE, f"v3-{point}", v3)
+    )
     killed = await wait(fork(lambda: executor_life(h, database_url, point)), 60.0)
     assert killed == -signal.SIGKILL
     if point == "after_leg_remove":  # killed after the remove, before the mint

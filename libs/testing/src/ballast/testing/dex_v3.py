@@ -48,11 +48,16 @@ class DexV3:
         """The trader sells PUMP into the V3 pool: PSTR per PUMP drops."""
         dex = self.dex
         router = self.contract("SwapRouter", self.v3.router)
-        dex.transact(self.contract("TestToken", dex.pump).functions.approve(
-            self.v3.router, 2**256 - 1), dex.trader)
-        dex.transact(router.functions.exactInputSingle(
-            (dex.pump, dex.pstr, FEE, dex.trader, dex.node.timestamp() + 3600, pump_in, 0, 0)
-        ), dex.trader)
+        dex.transact(
+            self.contract("TestToken", dex.pump).functions.approve(self.v3.router, 2**256 - 1),
+            dex.trader,
+        )
+        dex.transact(
+            router.functions.exactInputSingle(
+                (dex.pump, dex.pstr, FEE, dex.trader, dex.node.timestamp() + 3600, pump_in, 0, 0)
+            ),
+            dex.trader,
+        )
 
 
 def deploy_dex_v3(dex: Dex) -> DexV3:

@@ -57,8 +57,15 @@ class ConcentratedPool(PoolConfig):
     router: str
 
     def details(self) -> dict[str, str]:
-        return {"dex": DEX, "pair": self.pair, "token0": self.token0, "token1": self.token1,
-                "fee": str(self.fee), "manager": self.position_manager, "router": self.router}
+        return {
+            "dex": DEX,
+            "pair": self.pair,
+            "token0": self.token0,
+            "token1": self.token1,
+            "fee": str(self.fee),
+            "manager": self.position_manager,
+            "router": self.router,
+        }
 
 
 def is_v3(record: Record) -> bool:
@@ -72,8 +79,9 @@ def sqrt_range(lower: int, upper: int) -> tuple[int, int]:
 def held_at(sqrt_price: int, lower: int, upper: int, desired: tuple[int, int]) -> tuple[int, int]:
     """What a mint of `desired` between the ticks takes at `sqrt_price`."""
     a, b = sqrt_range(lower, upper)
-    return amounts_for_liquidity(sqrt_price, a, b, liquidity_for_amounts(sqrt_price, a, b,
-                                                                         *desired))
+    return amounts_for_liquidity(
+        sqrt_price, a, b, liquidity_for_amounts(sqrt_price, a, b, *desired)
+    )
 
 
 class Liquidity(Composite):
@@ -85,8 +93,9 @@ class Liquidity(Composite):
         return (sqrt_price, *band_ticks(price_of_sqrt(sqrt_price), pool.tick_spacing))
 
     async def held(self, pool: ConcentratedPool, owner: str) -> list[v3.Position]:
-        return await v3.positions(self.ex.chain, pool.position_manager, owner, pool.token0,
-                                  pool.token1, pool.fee)
+        return await v3.positions(
+            self.ex.chain, pool.position_manager, owner, pool.token0, pool.token1, pool.fee
+        )
 
     async def spec(self, record: Record, leg: str, progress: Progress) -> LegSpec:
         pool = self.pool(record)
@@ -97,33 +106,50 @@ class Liquidity(Composite):
             held = await self.held(pool, self.ex.account)
             if not held:
                 raise ValueError("the treasury holds no position in this pool")
-            return LegSpec(sum(p.liquidity for p in held), {**base, "positions": ";".join(
-                f"{p.token_id}:{p.tick_lower}:{p.tick_upper}:{p.liquidity}" for p in held)})
+            return LegSpec(
+                sum(p.liquidity for p in held),
+                {
+                    **base,
+                    "positions": ";".join(
+                        f"{p.token_id}:{p.tick_lower}:{p.tick_upper}:{p.liquidity}" for p in held
+                    ),
+                },
+            )
         amount0, amount1 = self.available(record, pool, progress)
         sqrt_price, lower, upper = await self.band(pool)
         if leg == "swap":
             swap = balancing_swap(amount0, amount1, sqrt_price, *sqrt_range(lower, upper))
             if swap is None:
                 return LegSpec(0, base, skipped="the two tokens are in the band's ratio")
-            tokens = (pool.token0, pool.token1) if swap.index_in == 0 else (pool.token1,
-                                                                            pool.token0)
-            return LegSpec(swap.amount_in, {**base, "token_in": tokens[0],
-                                            "token_out": tokens[1]})
+            tokens = (
+                (pool.token0, pool.token1) if swap.index_in == 0 else (pool.token1, pool.token0)
+            )
+            return LegSpec(swap.amount_in, {**base, "token_in": tokens[0], "token_out": tokens[1]})
         if amount0 <= 0 and amount1 <= 0:
             raise ValueError(f"nothing to add ({amount0}, {amount1})")
-        return LegSpec(0, {**base, "amount0": str(amount0), "amount1": str(amount1),
-                           "tick_lower": str(lower), "tick_upper": str(upper)})
+        return LegSpec(
+            0,
+            {
+                **base,
+                "amount0": str(amount0),
+                "amount1": str(amount1),
+                "tick_lower": str(lower),
+                "tick_upper": str(upper),
+            },
+        )
 
     async def position_details(self, pool: PoolConfig, add: Record) -> dict[str, str]:
         if not isinstance(pool, ConcentratedPool):
             return await super().position_details(pool, add)
         d = add.payload["details"]
-        minted = [p for p in await self.held(pool, self.ex.account)
-                  if (p.tick_lower, p.tick_upper) == (int(d["tick_lower"]), int(d["tick_upper"]))]
+        minted = [
+            p
+            for p in await self.held(pool, self.ex.account)
+            if (p.tick_lower, p.tick_upper) == (int(d["tick_lower"]), int(d["tick_upper"]))
+        ]
         found = {"dex": DEX, "tick_lower": d["tick_lower"], "tick_upper": d["tick_upper"]}
         if minted:
-            found |= {"token_id": str(minted[-1].token_id),
-                      "liquidity": str(minted[-1].liquidity)}
+            found |= {"token_id": str(minted[-1].token_id), "liquidity": str(minted[-1].liquidity)}
         return found
 
     async def preview(self, record: Record) -> dict[str, str]:
@@ -132,8 +158,13 @@ class Liquidity(Composite):
         if not isinstance(pool, ConcentratedPool):
             return await super().preview(record)
         sqrt_price, lower, upper = await self.band(pool)
-        details = {"dex": DEX, "pool": pool.pair, "pair": str(record.payload["details"]["pair"]),
-                   "tick_lower": str(lower), "tick_upper": str(upper)}
+        details = {
+            "dex": DEX,
+            "pool": pool.pair,
+            "pair": str(record.payload["details"]["pair"]),
+            "tick_lower": str(lower),
+            "tick_upper": str(upper),
+        }
         if record.execution.kind is ExecKind.LIQUIDITY_ADD:
             amounts = self.available(record, pool, Progress())
         else:
@@ -142,24 +173,34 @@ class Liquidity(Composite):
             if not held:
                 raise ValueError("the treasury holds no position in this pool")
             tick, price = await self.tick(pool), price_of_sqrt(sqrt_price)
-            each = [amounts_for_liquidity(sqrt_price, *sqrt_range(p.tick_lower, p.tick_upper),
-                                          p.liquidity) for p in held]
+            each = [
+                amounts_for_liquidity(
+                    sqrt_price, *sqrt_range(p.tick_lower, p.tick_upper), p.liquidity
+                )
+                for p in held
+            ]
             amounts = (sum(a[0] for a in each), sum(a[1] for a in each))
-            details |= {"token_ids": ",".join(str(p.token_id) for p in held),
-                        "liquidity_to_remove": str(sum(p.liquidity for p in held)),
-                        "in_range": str(all(in_range(tick, p.tick_lower, p.tick_upper)
-                                            for p in held)).lower(),
-                        "needs_rebalance": str(any(needs_rebalance(price, p.tick_lower,
-                                                                   p.tick_upper)
-                                                   for p in held)).lower()}
+            details |= {
+                "token_ids": ",".join(str(p.token_id) for p in held),
+                "liquidity_to_remove": str(sum(p.liquidity for p in held)),
+                "in_range": str(
+                    all(in_range(tick, p.tick_lower, p.tick_upper) for p in held)
+                ).lower(),
+                "needs_rebalance": str(
+                    any(needs_rebalance(price, p.tick_lower, p.tick_upper) for p in held)
+                ).lower(),
+            }
         swap = balancing_swap(*amounts, sqrt_price, *sqrt_range(lower, upper))
         if swap is not None:
-            details["swap_index_in"], details["swap_amount_in"] = (str(swap.index_in),
-                                                                  str(swap.amount_in))
+            details["swap_index_in"], details["swap_amount_in"] = (
+                str(swap.index_in),
+                str(swap.amount_in),
+            )
             after = [amounts[0], amounts[1]]
             after[swap.index_in] -= swap.amount_in
-            after[1 - swap.index_in] += spot_out(swap.amount_in, swap.index_in, sqrt_price,
-                                                 pool.fee)
+            after[1 - swap.index_in] += spot_out(
+                swap.amount_in, swap.index_in, sqrt_price, pool.fee
+            )
             amounts = (after[0], after[1])
         add0, add1 = held_at(sqrt_price, lower, upper, amounts)
         details["amount0_to_add"], details["amount1_to_add"] = str(add0), str(add1)
@@ -170,8 +211,9 @@ class Liquidity(Composite):
 
 
 # ---------------------------------------------------------------------- leg transactions
-async def leg_plan(chain: ChainPort, config: ExecConfig, record: Record, account: str,
-                   deadline: int) -> TxPlan:
+async def leg_plan(
+    chain: ChainPort, config: ExecConfig, record: Record, account: str, deadline: int
+) -> TxPlan:
     """The call of one leg: a V3 leg here, bounded by the slippage cap and a deadline; a V2 leg
     by legs.py."""
     if not is_v3(record):
@@ -185,17 +227,29 @@ async def leg_plan(chain: ChainPort, config: ExecConfig, record: Record, account
         index_in = 0 if d["token_in"].lower() == d["token0"].lower() else 1
         quoted = spot_out(amount, index_in, sqrt_price, fee)
         min_out = amount_out_min(quoted, slip)
-        data = v3.swap_calldata(chain, d["router"], (d["token_in"], d["token_out"]), fee,
-                                amount, min_out, account, deadline)
-        return TxPlan(d["router"], data, d["token_in"], d["token_out"], quoted, min_out,
-                      deadline)
+        data = v3.swap_calldata(
+            chain,
+            d["router"],
+            (d["token_in"], d["token_out"]),
+            fee,
+            amount,
+            min_out,
+            account,
+            deadline,
+        )
+        return TxPlan(d["router"], data, d["token_in"], d["token_out"], quoted, min_out, deadline)
     if kind is ExecKind.LP_REMOVE:
         removals: list[tuple[int, int, tuple[int, int]]] = []
         for position in d["positions"].split(";"):
             token_id, lower, upper, liquidity = (int(x) for x in position.split(":"))
             expect = amounts_for_liquidity(sqrt_price, *sqrt_range(lower, upper), liquidity)
-            removals.append((token_id, liquidity, (amount_out_min(expect[0], slip),
-                                                   amount_out_min(expect[1], slip))))
+            removals.append(
+                (
+                    token_id,
+                    liquidity,
+                    (amount_out_min(expect[0], slip), amount_out_min(expect[1], slip)),
+                )
+            )
         data = v3.remove_calldata(chain, d["manager"], removals, account, deadline)
         return TxPlan(d["manager"], data, deadline=deadline)
     if kind is ExecKind.LP_ADD:
@@ -203,8 +257,16 @@ async def leg_plan(chain: ChainPort, config: ExecConfig, record: Record, account
         desired = (int(d["amount0"]), int(d["amount1"]))
         expect = held_at(sqrt_price, *ticks, desired)
         mins = (amount_out_min(expect[0], slip), amount_out_min(expect[1], slip))
-        data = v3.mint_calldata(chain, d["manager"], (d["token0"], d["token1"], fee), ticks,
-                                desired, mins, account, deadline)
+        data = v3.mint_calldata(
+            chain,
+            d["manager"],
+            (d["token0"], d["token1"], fee),
+            ticks,
+            desired,
+            mins,
+            account,
+            deadline,
+        )
         return TxPlan(d["manager"], data, deadline=deadline)
     raise ValueError(f"not a liquidity leg: {kind!r}")
 
@@ -219,6 +281,8 @@ def leg_spending(record: Record, router: str) -> list[tuple[str, int, str]]:
     if kind is ExecKind.LP_SWAP:
         return [(d["token_in"], record.amount_in_raw, d["router"])]
     if kind is ExecKind.LP_ADD:
-        return [(d["token0"], int(d["amount0"]), d["manager"]),
-                (d["token1"], int(d["amount1"]), d["manager"])]
+        return [
+            (d["token0"], int(d["amount0"]), d["manager"]),
+            (d["token1"], int(d["amount1"]), d["manager"]),
+        ]
     return []
