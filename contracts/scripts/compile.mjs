@@ -12,7 +12,7 @@
 // unrelated file never changes it, and the jobs can run in parallel worker threads.
 //
 // Output: <out>/<ContractName>.json = {abi, bytecode, contractName, deployedBytecode, sourceName}
-// and <out>/uniswap/<Name>.json copied from the Uniswap V2 npm builds. Keys are sorted and the
+// and <out>/uniswap/<Name>.json copied from the Uniswap V2 and V3 npm builds. Keys are sorted and the
 // formatting is fixed so that a recompile of unchanged sources is byte-identical.
 // Any compiler error fails the run (exit 1); warnings are counted and summarised.
 
@@ -42,12 +42,17 @@ const SETTINGS = {
 /** Sources outside src/ that we compile because their packages ship source only. */
 const EXTRA_SOURCES = ['@pythnetwork/pyth-sdk-solidity/MockPyth.sol'];
 
-/** Prebuilt artifacts copied verbatim (abi + bytecode) from the Uniswap V2 npm packages. */
+/** Prebuilt artifacts copied verbatim (abi + bytecode) from the Uniswap V2 and V3 npm packages. */
 const UNISWAP = [
   ['UniswapV2Factory', '@uniswap/v2-core/build/UniswapV2Factory.json', '@uniswap/v2-core/contracts/UniswapV2Factory.sol'],
   ['UniswapV2Pair', '@uniswap/v2-core/build/UniswapV2Pair.json', '@uniswap/v2-core/contracts/UniswapV2Pair.sol'],
   ['UniswapV2Router02', '@uniswap/v2-periphery/build/UniswapV2Router02.json', '@uniswap/v2-periphery/contracts/UniswapV2Router02.sol'],
   ['WETH9', '@uniswap/v2-periphery/build/WETH9.json', '@uniswap/v2-periphery/contracts/test/WETH9.sol'],
+  // Uniswap V3 (concentrated liquidity): the hardhat artifacts the npm packages publish
+  ['UniswapV3Factory', '@uniswap/v3-core/artifacts/contracts/UniswapV3Factory.sol/UniswapV3Factory.json', '@uniswap/v3-core/contracts/UniswapV3Factory.sol'],
+  ['UniswapV3Pool', '@uniswap/v3-core/artifacts/contracts/UniswapV3Pool.sol/UniswapV3Pool.json', '@uniswap/v3-core/contracts/UniswapV3Pool.sol'],
+  ['NonfungiblePositionManager', '@uniswap/v3-periphery/artifacts/contracts/NonfungiblePositionManager.sol/NonfungiblePositionManager.json', '@uniswap/v3-periphery/contracts/NonfungiblePositionManager.sol'],
+  ['SwapRouter', '@uniswap/v3-periphery/artifacts/contracts/SwapRouter.sol/SwapRouter.json', '@uniswap/v3-periphery/contracts/SwapRouter.sol'],
 ];
 
 function parseArgs(argv) {
@@ -237,7 +242,7 @@ async function main() {
       abi: build.abi,
       bytecode: hex(build.evm?.bytecode?.object || build.bytecode),
       contractName: name,
-      deployedBytecode: hex(build.evm?.deployedBytecode?.object),
+      deployedBytecode: hex(build.evm?.deployedBytecode?.object || build.deployedBytecode),
       sourceName,
     });
   }

@@ -147,3 +147,24 @@ def test_deploy__etf_and_governance__wired_to_the_feeds_and_the_timelock(
     proposer = timelock.functions.PROPOSER_ROLE().call()
     assert timelock.functions.hasRole(proposer, deployment.governance.governor).call()
     assert not timelock.functions.hasRole(b"\0" * 32, deployment.deployer).call()
+
+
+def test_deploy__v3_pool__concentrated_at_the_reference_price_and_seeded(
+    deployment: Deployment, w3: Web3
+) -> None:
+    assert deployment.uniswap_v3 is not None
+    [(name, info)] = deployment.uniswap_v3.pools.items()
+    assert (name, info.kind, info.fee, info.tick_spacing) == ("PSTR-USDC-V3", "uniswap_v3",
+                                                              3000, 60)
+    tokens = {deployment.tokens["PSTR"].address, deployment.tokens["USDC"].address}
+    assert {info.token0, info.token1} == tokens
+    pool = contract(w3, load_artifact("UniswapV3Pool"), info.pool)
+    sqrt_price = int(pool.functions.slot0().call()[0])
+    usdc_per_pstr = (Decimal(sqrt_price) / 2**96) ** 2 * 10**12  # raw token1/token0, decimals
+    if info.token0 != deployment.tokens["PSTR"].address:
+        usdc_per_pstr = 1 / ((Decimal(sqrt_price) / 2**96) ** 2 / 10**12)
+    assert abs(usdc_per_pstr - P.PRICES_USD["PSTR"]) < Decimal("0.0001")
+    assert int(pool.functions.liquidity().call()) > 0
+    manager = contract(w3, load_artifact("NonfungiblePositionManager"),
+                       deployment.uniswap_v3.position_manager)
+    assert manager.functions.balanceOf(deployment.deployer).call() == 1

@@ -13,6 +13,7 @@ from eth_account import Account
 from ballast.common.messages import ExecutionMode
 from ballast.common.settings import load_settings
 from ballast.intervention.adapters.signer import KeystoreError, LocalSigner
+from ballast.intervention.legs_v3 import ConcentratedPool
 from ballast.intervention.settings import InterventionSettings
 
 pytestmark = pytest.mark.unit
@@ -119,6 +120,28 @@ def test_settings__deployment_file__fills_unset_addresses(
     assert (config.router, config.pump, config.pstr) == (router, pump, ADDRESS)
     assert (config.accumulate_token, config.basket) == (usdc, basket)
     assert s.accumulate_token_decimals == 6
+
+
+def test_settings__deployment_file_with_v3__concentrated_pool_configured(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    pump, pstr, usdc, router, pool, manager, v3_router = (f"0x{str(i) * 40}" for i in range(1, 8))
+    deployment = tmp_path / "deployment.json"
+    deployment.write_text(json.dumps({
+        "uniswap": {"router": router},
+        "tokens": {"PUMP": {"address": pump, "decimals": 18},
+                   "PSTR": {"address": pstr, "decimals": 18},
+                   "USDC": {"address": usdc, "decimals": 6}},
+        "uniswap_v3": {"factory": router, "position_manager": manager, "router": v3_router,
+                       "pools": {"PSTR-USDC-V3": {"kind": "uniswap_v3", "pool": pool,
+                                                  "token0": pstr, "token1": usdc, "fee": 3000,
+                                                  "tick_spacing": 60}}},
+    }))
+    monkeypatch.setenv("BALLAST_INTERVENTION_DATABASE_URL", DB)
+    monkeypatch.setenv("BALLAST_INTERVENTION_DEPLOYMENT_FILE", str(deployment))
+    config = load_settings(InterventionSettings).exec_config()
+    assert config.pools["PSTR-USDC-V3"] == ConcentratedPool(pool, pstr, usdc, 3000, 60, manager,
+                                                            v3_router)
 
 
 def test_settings__deployment_file_missing__one_line_error(

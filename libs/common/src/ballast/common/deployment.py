@@ -18,6 +18,9 @@ rename or drop them, and bump `schema_version` on an incompatible change.
                     BASKET
     uniswap         {factory, router, weth, fee_bps}  Uniswap V2 from the npm build artifacts
     pools           {"PSTR-PUMP": {pair, token0, token1}, ...}; token0 < token1 as the pair has them
+    uniswap_v3      {factory, position_manager, router, pools: {"PSTR-USDC-V3": {kind "uniswap_v3",
+                    pool, token0, token1, fee, tick_spacing}}}: the concentrated-liquidity pools
+                    (Uniswap V3 from the npm builds); absent from a file written before it existed
     feeds           {symbol: {aggregator, pyth_id, decimals, pyth_expo}}: CORE, BTC, PSTR, PUMP
     pyth            the MockPyth contract (Pyth's on-chain interface; ids in `feeds`)
     etf             the StakeBasket suite and its mocks
@@ -41,7 +44,7 @@ import os
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -69,6 +72,28 @@ class PoolInfo(_Model):
     pair: str
     token0: str
     token1: str
+
+
+class ConcentratedPoolInfo(_Model):
+    """A Uniswap V3 pool: liquidity is placed in a range of ticks (a position NFT), not full
+    range as in a V2 pair."""
+
+    kind: Literal["uniswap_v3"] = "uniswap_v3"
+    pool: str
+    token0: str
+    token1: str
+    fee: int
+    """In millionths of the input (3000 = 0.30%)."""
+    tick_spacing: int
+
+
+class UniswapV3Info(_Model):
+    factory: str
+    position_manager: str
+    """NonfungiblePositionManager: mints, decreases, collects and burns positions."""
+    router: str
+    """SwapRouter (V3): exactInputSingle through one pool."""
+    pools: dict[str, ConcentratedPoolInfo] = Field(default_factory=dict[str, ConcentratedPoolInfo])
 
 
 class FeedInfo(_Model):
@@ -127,6 +152,7 @@ class Deployment(_Model):
     pools: dict[str, PoolInfo]
     feeds: dict[str, FeedInfo]
     pyth: str
+    uniswap_v3: UniswapV3Info | None = None
     etf: EtfInfo
     core_system: CoreSystemInfo
     validators: list[ValidatorInfo]
@@ -158,6 +184,11 @@ class Deployment(_Model):
             found[f"pools.{name}"] = pool.pair
         for symbol, feed in self.feeds.items():
             found[f"feeds.{symbol}"] = feed.aggregator
+        if self.uniswap_v3 is not None:
+            for name in ("factory", "position_manager", "router"):
+                found[f"uniswap_v3.{name}"] = getattr(self.uniswap_v3, name)
+            for name, v3 in self.uniswap_v3.pools.items():
+                found[f"uniswap_v3.pools.{name}"] = v3.pool
         found["pyth"] = self.pyth
         for group in ("etf", "core_system", "governance"):
             for name, address in getattr(self, group).model_dump().items():
@@ -187,6 +218,7 @@ class DeploymentFile(_Lenient):
     tokens: dict[str, TokenInfo] = Field(default_factory=dict[str, TokenInfo])
     uniswap: dict[str, str | int] = Field(default_factory=dict[str, str | int])
     pools: dict[str, PoolInfo] = Field(default_factory=dict[str, PoolInfo])
+    uniswap_v3: UniswapV3Info | None = None
     etf: dict[str, str] = Field(default_factory=dict[str, str])
     governance: dict[str, str] = Field(default_factory=dict[str, str])
     multicall3: str | None = None

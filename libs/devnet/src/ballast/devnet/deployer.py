@@ -4,7 +4,8 @@ What goes on chain (numbers and their reasons: prices.py):
 
 1. tokens: PSTR, PUMP (18 decimals), USDC (6) as TestToken; WCORE as Uniswap's WETH9; coreBTC;
 2. Uniswap V2 factory + router (npm build artifacts) and four funded pools: PSTR/PUMP, PSTR/USDC,
-   PUMP/WCORE, WCORE/USDC, all at the reference prices;
+   PUMP/WCORE, WCORE/USDC, all at the reference prices; Uniswap V3 (factory, position manager,
+   SwapRouter) and one concentrated-liquidity pool, PSTR/USDC 0.30%, at the reference price;
 3. price sources for CORE, BTC, PSTR, PUMP in USD: a TestAggregator each and one MockPyth;
 4. the Core system stand-ins installed with `anvil_setCode` at their real addresses (REFERENCE.md),
    five validators registered in CandidateHub with scores in StakeHub and elected by one
@@ -33,18 +34,21 @@ from web3 import Web3
 from web3.contract import Contract
 
 from ballast.common.deployment import (
+    ConcentratedPoolInfo,
     Deployment,
     EtfInfo,
     FeedInfo,
     PoolInfo,
     TokenInfo,
     UniswapInfo,
+    UniswapV3Info,
 )
 from ballast.common.evm.artifacts import Artifact, default_artifacts_dir, load_artifact
 from ballast.devnet import prices as P
 from ballast.devnet.chain import Pipe, Sender, code_check, connect, contract, rpc
 from ballast.devnet.oracle import write_oracle_config
 from ballast.devnet.protocol import deploy_etf, deploy_governance, install_core_system
+from ballast.devnet.uniswap_v3 import deploy_uniswap_v3, seed_pool
 
 # anvil's default accounts (mnemonic "test test ... junk"): public test keys, devnet only.
 DEPLOYER_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
@@ -132,6 +136,7 @@ class Deployer:
         self.deploy_tokens()
         uniswap = self.deploy_uniswap()
         pools = self.seed_pools(uniswap)
+        uniswap_v3 = self.seed_v3_pools(uniswap)
         pyth, feeds = self.deploy_feeds()
         core_system, vals = install_core_system(self)
         etf = deploy_etf(self, pyth, feeds, core_system, vals)
@@ -150,6 +155,7 @@ class Deployer:
             tokens=self.tokens,
             uniswap=uniswap,
             pools=pools,
+            uniswap_v3=uniswap_v3,
             feeds=feeds,
             pyth=pyth,
             etf=etf,
@@ -209,6 +215,19 @@ class Deployer:
             pools[name] = PoolInfo(pair=to_checksum_address(pair), token0=t0, token1=t1)
         return pools
 
+    def seed_v3_pools(self, uniswap: UniswapInfo) -> UniswapV3Info:
+        """Uniswap V3 and the concentrated-liquidity pools of P.V3_POOLS, from the float."""
+        v3 = deploy_uniswap_v3(self.admin, self.art, uniswap.weth)
+        found: dict[str, ConcentratedPoolInfo] = {}
+        for name, (s0, n0), (s1, n1), fee in P.V3_POOLS:
+            for symbol, amount in ((s0, n0), (s1, n1)):
+                self.admin.call(self.token(symbol), "mint", self.admin.address,
+                                self.units(symbol, amount))
+            found[name] = seed_pool(self.admin, self.art, v3,
+                                    (self.tokens[s0].address, self.units(s0, n0)),
+                                    (self.tokens[s1].address, self.units(s1, n1)), fee)
+        return v3.model_copy(update={"pools": found})
+
     def deploy_feeds(self) -> tuple[str, dict[str, FeedInfo]]:
         a = self.admin
         pyth = a.deploy(self.art("MockPyth"), P.FEED_MAX_AGE, 1)
@@ -243,6 +262,8 @@ class Deployer:
             a.call(self.token(symbol), "mint", t.address, self.units(symbol, amount))
         minted = sum(n for _, (s0, n0), (s1, n1) in P.POOLS for s, n in ((s0, n0), (s1, n1))
                      if s == "PSTR")
+        minted += sum(n for _, (s0, n0), (s1, n1), _ in P.V3_POOLS
+                      for s, n in ((s0, n0), (s1, n1)) if s == "PSTR")
         rest = P.PSTR_SUPPLY - minted - P.TRADER_PSTR - P.GOVERNANCE_PSTR
         a.call(self.token("PSTR"), "mint", a.address, self.units("PSTR", rest))
         t.call(self.token("WCORE"), "deposit", value=P.TRADER_WCORE * ETH)

@@ -33,7 +33,8 @@ from ballast.intervention.domain.record import (
     UNPUBLISHED_KINDS,
     ExecKind,
 )
-from ballast.intervention.legs import PoolConfig, leg_plan, leg_spending
+from ballast.intervention.legs import PoolConfig
+from ballast.intervention.legs_v3 import leg_plan, leg_spending
 from ballast.intervention.ports import ChainPort
 from ballast.strategy.basket import INSTANT_BUFFER_SHARE, to_recall, to_stake, unfundable
 from ballast.strategy.params import StrategyParams
@@ -148,8 +149,10 @@ class Builder:
             return await leg_plan(self.chain, self.config, record, account,
                                   timestamp + self.config.deadline_seconds)
         if kind is ExecKind.APPROVE:
-            token = str(record.payload["details"]["token"])
-            return TxPlan(token, self.chain.approve_calldata(token, self.config.router))
+            details = record.payload["details"]
+            spender = str(details.get("spender") or self.config.router)
+            return TxPlan(str(details["token"]), self.chain.approve_calldata(details["token"],
+                                                                              spender))
         if kind is ExecKind.NONCE_FILL:  # nothing but the nonce: a zero-value transfer to ourselves
             return TxPlan(account, b"")
         raise ValueError(f"unknown execution kind {kind!r}")
@@ -173,11 +176,13 @@ class Builder:
         data = basket_books.move_calldata(self.chain, basket, function, *amounts)
         return TxPlan(basket, data, details=book_details(amounts, self.unfundable))
 
-    def spending(self, record: Record) -> list[tuple[str, int]]:
-        """(token, amount) the router will take in this execution: approvals needed first."""
+    def spending(self, record: Record) -> list[tuple[str, int, str]]:
+        """(token, amount, spender) a contract will take in this execution: the router, or a
+        V3 leg's position manager or router. Approvals needed first."""
         if record.execution.kind in SWAP_KINDS:
-            return [(self.path(record.execution.kind)[0], record.amount_in_raw)]
-        return leg_spending(record)
+            return [(self.path(record.execution.kind)[0], record.amount_in_raw,
+                     self.config.router)]
+        return leg_spending(record, self.config.router)
 
     @staticmethod
     def tx(plan: TxPlan, nonce: int, gas: int, fees: Fees) -> dict[str, Any]:

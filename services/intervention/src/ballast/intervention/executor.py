@@ -30,7 +30,7 @@ from ballast.intervention.building import Builder, ExecConfig
 from ballast.intervention.domain.execution import Phase, Step, next_step
 from ballast.intervention.domain.record import COMPOSITE_KINDS, UNPUBLISHED_KINDS, ExecKind
 from ballast.intervention.internal import ensure_approval, fill_nonce_gap
-from ballast.intervention.legs import Composite
+from ballast.intervention.legs_v3 import Liquidity
 from ballast.intervention.metrics import InterventionMetrics
 from ballast.intervention.ports import ChainPort
 from ballast.intervention.sending import Steps
@@ -53,7 +53,7 @@ class Executor(Steps):
 
     def __post_init__(self) -> None:
         self.builder = Builder(self.chain, self.config)
-        self.composite = Composite(self)
+        self.composite = Liquidity(self)
 
     # ------------------------------------------------------------------ loop
     async def run_once(self) -> None:
@@ -152,10 +152,10 @@ class Executor(Steps):
 
     async def _reserve(self, record: Record) -> bool:
         account = self.account
-        for token, amount in self.builder.spending(record):
-            allowance = await self.chain.allowance(token, account, self.config.router)
+        for token, amount, spender in self.builder.spending(record):
+            allowance = await self.chain.allowance(token, account, spender)
             if allowance < amount:
-                await ensure_approval(self, token)
+                await ensure_approval(self, token, spender)
                 return False
         pending = await self.chain.nonce(account, "pending")
         return await self.repo.reserve_nonce(record.execution.decision_id, account, pending)

@@ -38,13 +38,16 @@ def nonce_gaps(mined: int, held: Iterable[int]) -> list[int]:
     return [n for n in range(mined, top) if n not in taken]
 
 
-async def ensure_approval(executor: Executor, token: str) -> None:
-    """One open approval of `token` to the router at a time, driven now."""
-    repo = executor.repo
-    open_id = await repo.open_of_kind(ExecKind.APPROVE, token.lower())
+async def ensure_approval(executor: Executor, token: str, spender: str | None = None) -> None:
+    """One open approval of `token` to `spender` (the router unless named) at a time, driven
+    now."""
+    repo, router = executor.repo, executor.config.router
+    spender = spender or router
+    key = token.lower() if spender.lower() == router.lower() else f"{token}:{spender}".lower()
+    open_id = await repo.open_of_kind(ExecKind.APPROVE, key)
     if open_id is None:
-        open_id = await _create(executor, ExecKind.APPROVE, token.lower(),
-                                {"token": token, "spender": executor.config.router})
+        open_id = await _create(executor, ExecKind.APPROVE, key,
+                                {"token": token, "spender": spender})
     await executor.drive(open_id)
 
 

@@ -213,12 +213,16 @@ class Composite:
         add = progress.legs["add"]
         for i, token in enumerate((pool.token0, pool.token1)):
             details[f"amount{i}_added"] = str(moved(add, token)[0])
-        details["lp_received"] = str(moved(add, pool.pair)[1])
+        details.update(await self.position_details(pool, add))
         details["gas_used"], details["gas_cost_wei"] = str(gas_used), str(gas_cost)
         details["block"] = str(block)
         outcome = self.ex.builder.outcome(self.ex.clock(), record, ExecutionStatus.CONFIRMED,
                                           tx_hash=last_tx, extra=details)
         await self.ex.repo.finalize(record.execution.decision_id, Phase.CONFIRMED, outcome)
+
+    async def position_details(self, pool: PoolConfig, add: Record) -> dict[str, str]:
+        """What the add left the treasury holding (legs_v3 overrides it for V3 pools)."""
+        return {"lp_received": str(moved(add, pool.pair)[1])}
 
     # ------------------------------------------------------------------ paper mode
     async def preview(self, record: Record) -> dict[str, str]:

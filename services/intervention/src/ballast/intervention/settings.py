@@ -21,6 +21,7 @@ from ballast.common.settings import ServiceSettings
 from ballast.intervention.building import ExecConfig
 from ballast.intervention.domain.routing import route
 from ballast.intervention.legs import PoolConfig
+from ballast.intervention.legs_v3 import ConcentratedPool
 from ballast.strategy.basket import INSTANT_BUFFER_SHARE
 from ballast.strategy.policy import Policy
 from ballast.strategy.settings import StrategySettings, strategy_from_env
@@ -38,6 +39,14 @@ def _via(deployment: dict[str, Any]) -> str | None:
                  avoid=[tokens["PSTR"]["address"]])
     return path[1] if path is not None and len(path) == 3 else None
 
+
+def _v3_pools(deployment: dict[str, Any]) -> dict[str, dict[str, Any]] | None:
+    """The deployment's concentrated-liquidity pools, each with the contracts that trade it."""
+    v3 = deployment.get("uniswap_v3")
+    if not v3:
+        return None
+    contracts = {"position_manager": v3["position_manager"], "router": v3["router"]}
+    return {name: {**pool, **contracts} for name, pool in v3["pools"].items()} or None
 
 class InterventionSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="BALLAST_INTERVENTION_")
@@ -76,6 +85,12 @@ class InterventionSettings(ServiceSettings):
         default_factory=dict[str, dict[str, str]],
         description='liquidity pools by name: {"PUMP-WCORE": {"pair", "token0", "token1"}} '
         "(addresses, tokens in the pair's order); from the deployment file when unset",
+    )
+    concentrated_pools: dict[str, dict[str, str | int]] = Field(
+        default_factory=dict[str, dict[str, str | int]],
+        description='concentrated-liquidity (Uniswap V3) pools by name: {"PSTR-USDC-V3": {"pool", '
+        '"token0", "token1", "fee", "tick_spacing", "position_manager", "router"}}; a liquidity '
+        "action naming one mints the ±10% band there; from the deployment file when unset",
     )
     deployment_file: Path | None = Field(
         default=None,
@@ -143,6 +158,7 @@ class InterventionSettings(ServiceSettings):
                 "accumulate_via_address": _via(deployment),
                 "treasury_address": deployment.get("treasury"),
                 "liquidity_pools": deployment.get("pools") or None,
+                "concentrated_pools": _v3_pools(deployment),
             }
         except (OSError, ValueError, KeyError, TypeError) as err:
             raise ValueError(f"DEPLOYMENT_FILE {path}: unreadable ({err!r})") from None
@@ -201,8 +217,12 @@ class InterventionSettings(ServiceSettings):
             ),
             decision_ttl=timedelta(seconds=self.decision_ttl_seconds),
             pools={
-                name: PoolConfig(p["pair"], p["token0"], p["token1"])
-                for name, p in self.liquidity_pools.items()
+                **{name: PoolConfig(p["pair"], p["token0"], p["token1"])
+                   for name, p in self.liquidity_pools.items()},
+                **{name: ConcentratedPool(str(p["pool"]), str(p["token0"]), str(p["token1"]),
+                                          int(p["fee"]), int(p["tick_spacing"]),
+                                          str(p["position_manager"]), str(p["router"]))
+                   for name, p in self.concentrated_pools.items()},
             },
             owner=self.treasury_address,
             buffer_share=self.etf_buffer_share,

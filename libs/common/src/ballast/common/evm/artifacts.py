@@ -1,5 +1,6 @@
 """Contract ABIs and builds: the committed compiler output (contracts/artifacts/*.json,
-contracts/artifacts/uniswap/*.json) and the ABI files a service ships beside its adapters.
+contracts/artifacts/uniswap/*.json: Uniswap V2 and V3) and the ABI files a service ships beside
+its adapters.
 
 The deployer needs no compiler and no node_modules: `node contracts/scripts/compile.mjs` wrote
 one JSON per contract with `abi`, `bytecode` (creation code) and `deployedBytecode` (runtime
@@ -50,7 +51,7 @@ def _read(path: Path) -> Artifact:
 
 
 def load_artifact(name: str, directory: Path | None = None) -> Artifact:
-    """`<dir>/<name>.json`, or `<dir>/uniswap/<name>.json` for the Uniswap V2 builds."""
+    """`<dir>/<name>.json`, or `<dir>/uniswap/<name>.json` for the Uniswap V2 and V3 builds."""
     base = directory or default_artifacts_dir()
     for path in (base / f"{name}.json", base / "uniswap" / f"{name}.json"):
         if path.is_file():
