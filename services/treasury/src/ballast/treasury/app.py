@@ -38,7 +38,8 @@ from ballast.strategy import accumulation
 from ballast.strategy.health import build_health
 from ballast.treasury.debounce import Debounced
 from ballast.treasury.domain import vwap
-from ballast.treasury.domain.liquidity import PoolEntry, PoolReading
+from ballast.treasury.domain.concentrated_liquidity import Reading
+from ballast.treasury.domain.liquidity import PoolEntry
 from ballast.treasury.domain.performance import InterventionRecord
 from ballast.treasury.domain.state import ChainSnapshot, build_state
 from ballast.treasury.domain.vwap import WINDOW_MINUTES, Bucket, RollingVwap, minute_of
@@ -91,10 +92,10 @@ class Record(Protocol):
 
 
 class Chain(Protocol):
-    """What the treasury reads from the chain (adapters/chain.py; tests pass a fake)."""
+    """What the treasury reads on-chain (adapters/chain.py, V2 and V3 pools; tests fake it)."""
 
     async def snapshot(self) -> ChainSnapshot: ...
-    async def pools(self) -> list[PoolReading]: ...
+    async def pools(self) -> Sequence[Reading]: ...
 
 
 class Publisher(Protocol):
@@ -131,8 +132,7 @@ class Treasury:
         self.last_state: TreasuryState | None = None
         self.last_health: HealthScore | None = None
         self.recompute_soon = Debounced(
-            self.recompute, lambda: self.settings.state_debounce_seconds,
-            "treasury-state-debounce",
+            self.recompute, lambda: self.settings.state_debounce_seconds, "treasury-state-debounce"
         )
         self.reports = Reports(self)
         self._unsaved_prices = UnsavedPrices()

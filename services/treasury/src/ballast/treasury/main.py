@@ -68,6 +68,7 @@ def default_chain(settings: TreasurySettings) -> Chain | None:
     layout = ChainLayout.from_deployment(
         settings.deployment_file, settings.treasury_address,
         symbols=(settings.pstr_symbol, settings.pump_symbol, *settings.usd_quote_symbols, "WCORE"),
+        concentrated=settings.liquidity_pools,
     )
     return Web3ChainReader(settings.rpc_url, layout)
 

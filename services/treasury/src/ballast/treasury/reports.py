@@ -7,7 +7,13 @@ from datetime import UTC, date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from ballast.common.messages import AutomationKind, LiquidityState, PerformanceReport, RiskReport
+from ballast.common.messages import (
+    AutomationKind,
+    AutomationRequest,
+    LiquidityState,
+    PerformanceReport,
+    RiskReport,
+)
 from ballast.common.subjects import (
     LIQUIDITY_STATE,
     PERFORMANCE_REPORT,
@@ -15,7 +21,9 @@ from ballast.common.subjects import (
     automation_requested,
 )
 from ballast.strategy.liquidity import pool_budgets_usd
+from ballast.treasury.domain import concentrated_liquidity as cl
 from ballast.treasury.domain import liquidity as lq
+from ballast.treasury.domain.concentrated_liquidity import ConcentratedReading
 from ballast.treasury.domain.liquidity_actions import plan_requests
 from ballast.treasury.domain.performance import build_performance
 from ballast.treasury.domain.risk import build_risk
@@ -68,31 +76,46 @@ class Reports:
         readings = await self.t.chain.pools()
         now = self.t.clock()
         prices = {s: self._price(s) for r in readings for s in (r.token0, r.token1)}
+        targets = self.t.settings.liquidity_targets()
         items: list[tuple[lq.PoolReading, lq.PoolEntry, Decimal]] = []
+        v3: list[ConcentratedReading] = []
         for r in readings:
-            target = self.t.settings.liquidity_targets().get(r.pair, Decimal(0))
+            target = targets.get(r.pair, Decimal(0))
+            if isinstance(r, ConcentratedReading):
+                if target > 0 or r.held:
+                    v3.append(r)
+                continue
             if (target == 0 and r.lp_balance_raw == 0) or r.reserve0 <= 0 or r.lp_supply <= 0:
                 continue
             g = lq.liquidity_per_lp(r.reserve0, r.reserve1, r.lp_supply)
             entry = await self.t.repo.pool_entry(r.pool, r.reserve1 / r.reserve0, g, now)
             items.append((r, entry, target))
-        state = lq.build_liquidity(items, prices, now, self.t.params)
+        measured = [cl.measure(r, prices, targets.get(r.pair, Decimal(0)), self.t.params)
+                    for r in v3]
+        state = lq.build_liquidity(items, prices, now, self.t.params, measured)
         rebalances = await self.t.repo.liquidity_actions_since(
             AutomationKind.LIQUIDITY_REBALANCE.value, now - timedelta(days=30))
-        planned = None
+        requests: list[AutomationRequest] = []
+        reasons: list[str] = []
         if self.t.settings.liquidity_actions:
             budgets = pool_budgets_usd(self.t.settings.liquidity_pools, self.t.params)
             holdings = {h.symbol: h for h in (self.t.last_state.holdings
                                               if self.t.last_state else [])}
             planned = plan_requests([(r, e) for r, e, _ in items], budgets, holdings,
                                     self.t.params, now)
+            requests, reasons = planned.requests, planned.reasons
+            for r in v3:
+                asked = cl.plan(r, budgets.get(r.pair), holdings, self.t.params, now)
+                if isinstance(asked, str):
+                    reasons.append(asked)
+                elif asked is not None:
+                    requests.append(asked)
         state = state.model_copy(update={
-            "rebalances_30d": rebalances,
-            "reasons": state.reasons + (planned.reasons if planned else []),
+            "rebalances_30d": rebalances, "reasons": state.reasons + reasons,
         })
         await self.t.publish(state, LIQUIDITY_STATE, f"liquidity-{now.isoformat()}")
         self.t.metrics.observe_liquidity(state)
-        for request in planned.requests if planned else []:
+        for request in requests:
             await self.t.publish(request, automation_requested(request.kind.value),
                                  request.request_id)
         return state

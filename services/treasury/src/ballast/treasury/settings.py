@@ -56,7 +56,9 @@ class TreasurySettings(ServiceSettings):
     liquidity_pools: tuple[str, str] = Field(
         default=("PUMP-WCORE", "PSTR-USDC"),
         description="the seed's primary (SOL, here WCORE) and stable (USDC) pools, in the order "
-        "of the strategy's liquidity_split (60/40)",
+        "of the strategy's liquidity_split (60/40); a concentrated-liquidity pool the deployment "
+        "names under uniswap_v3 (the devnet's PSTR-USDC-V3) may take a place: its position NFTs "
+        "are then read and its ±10% band added and rebalanced",
     )
 
     # -- chain (adapters/chain.py)

@@ -1,8 +1,9 @@
-"""On-chain reads: the treasury account's balances, PSTR total supply and LP positions.
+"""On-chain reads: the treasury account's balances, PSTR total supply and LP positions (a V2
+pair's LP tokens; a V3 pool's position NFTs, adapters/v3_positions.py, for the V3 pools named).
 
 Every call of one read is pinned to one block, so balances, supply and reserves agree. Addresses
-come from the devnet deployer's deployment.json (`tokens`, `pools`, `treasury`), or the same
-shape for another chain. Native CORE is read with eth_getBalance and listed as "CORE".
+come from the devnet deployer's deployment.json (`tokens`, `pools`, `uniswap_v3`, `treasury`), or
+the same shape for another chain. Native CORE is read with eth_getBalance and listed as "CORE".
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import Any
 from ballast.common.deployment import DeploymentFile, DeploymentFileError
 from ballast.common.evm.provider import connect
 from ballast.common.messages import utcnow
+from ballast.treasury.adapters.v3_positions import ConcentratedPool, read_pool
+from ballast.treasury.domain.concentrated_liquidity import Reading
 from ballast.treasury.domain.liquidity import PoolReading
 from ballast.treasury.domain.state import ChainSnapshot, TokenBalance
 
@@ -56,13 +59,16 @@ class ChainLayout:
     tokens: tuple[Token, ...]
     pools: tuple[Pool, ...]
     pstr: Token
+    concentrated: tuple[ConcentratedPool, ...] = ()
 
     @classmethod
     def from_deployment(
-        cls, path: Path, treasury: str | None = None, symbols: tuple[str, ...] = ()
+        cls, path: Path, treasury: str | None = None, symbols: tuple[str, ...] = (),
+        concentrated: tuple[str, ...] = (),
     ) -> ChainLayout:
-        """Read deployment.json: `treasury`, `tokens` {symbol: {address, decimals}} and `pools`
-        {"A-B": {pair, token0, token1}} (token addresses in the pair's order)."""
+        """Read deployment.json: `treasury`, `tokens` {symbol: {address, decimals}}, `pools`
+        {"A-B": {pair, token0, token1}} (token addresses in the pair's order) and, of
+        `uniswap_v3.pools`, those named in `concentrated` (the V3 pools the treasury manages)."""
         doc = DeploymentFile.read(path)
         tokens = {s: Token(s, t.address, t.decimals) for s, t in doc.tokens.items()}
         by_address = {t.address.lower(): t for t in tokens.values()}
@@ -74,7 +80,16 @@ class ChainLayout:
         owner = treasury or doc.treasury
         if owner is None:
             raise DeploymentFileError(f"{path}: no treasury")
-        return cls(owner, held, pools, tokens["PSTR"])
+        named: list[ConcentratedPool] = []
+        for name, p in (doc.uniswap_v3.pools.items() if doc.uniswap_v3 else ()):
+            if name not in concentrated or doc.uniswap_v3 is None:
+                continue
+            t0, t1 = by_address[p.token0.lower()], by_address[p.token1.lower()]
+            named.append(ConcentratedPool(
+                name, p.pool, p.token0, p.token1, t0.symbol, t1.symbol, t0.decimals, t1.decimals,
+                p.fee, doc.uniswap_v3.position_manager,
+            ))
+        return cls(owner, held, pools, tokens["PSTR"], tuple(named))
 
 
 class Web3ChainReader:
@@ -107,10 +122,10 @@ class Web3ChainReader:
             pstr_decimals=self.layout.pstr.decimals, read_at=self._now(), block_number=block,
         )
 
-    async def pools(self) -> list[PoolReading]:
+    async def pools(self) -> list[Reading]:
         block = await self.w3.eth.block_number
         owner = self.w3.to_checksum_address(self.layout.treasury)
-        out: list[PoolReading] = []
+        out: list[Reading] = []
         for pool in self.layout.pools:
             pair = self.w3.eth.contract(
                 address=self.w3.to_checksum_address(pool.pair), abi=PAIR_ABI
@@ -129,6 +144,8 @@ class Web3ChainReader:
                     lp_balance_raw=int(held),
                 )
             )
+        for v3 in self.layout.concentrated:
+            out.append(await read_pool(self.w3, v3, owner, block))
         return out
 
     def _now(self) -> datetime:

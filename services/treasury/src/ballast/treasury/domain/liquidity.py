@@ -14,6 +14,7 @@ about 1/20.4 of the capital (`v3_capital_efficiency`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -121,9 +122,12 @@ def build_liquidity(
     prices: dict[str, Decimal | None],
     now: datetime,
     params: StrategyParams,
+    measured: Sequence[tuple[LiquidityPosition, bool]] = (),
 ) -> LiquidityState:
-    """`liquidity.state`: each (reading, entry, target weight), weights, in-range share, signal."""
-    built = [position(r, e, prices, w, params) for r, e, w in items]
+    """`liquidity.state`: each V2 (reading, entry, target weight) and each position `measured`
+    elsewhere (a V3 pool's, domain/concentrated_liquidity.py) with its rebalance flag; weights,
+    in-range share, signal."""
+    built = [position(r, e, prices, w, params) for r, e, w in items] + list(measured)
     values = [p.value_usd for p, _ in built]
     total = None if any(v is None for v in values) else sum((v for v in values if v), Decimal(0))
     positions: list[LiquidityPosition] = []

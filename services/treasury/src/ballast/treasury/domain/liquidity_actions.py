@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Protocol
 
 from ballast.common.messages import AutomationKind, AutomationRequest, Holding
 from ballast.strategy.params import StrategyParams
@@ -29,7 +30,21 @@ class Planned:
     reasons: list[str]
 
 
-def funding(reading: PoolReading, holdings: dict[str, Holding], budget: Decimal
+class Tokens(Protocol):
+    """A pool reading (V2 or V3): its name, its address and its two token symbols in the
+    pool's order."""
+
+    @property
+    def pair(self) -> str: ...
+    @property
+    def pool(self) -> str: ...
+    @property
+    def token0(self) -> str: ...
+    @property
+    def token1(self) -> str: ...
+
+
+def funding(reading: Tokens, holdings: dict[str, Holding], budget: Decimal
             ) -> tuple[int, Holding, Decimal] | None:
     """(index in the pair, holding, its USD price) of the pool token that can pay the whole
     budget, the one held most of; None when neither can."""
@@ -41,6 +56,24 @@ def funding(reading: PoolReading, holdings: dict[str, Holding], budget: Decimal
         if best is None or (best[1].value_usd or 0) < h.value_usd:
             best = (index, h, h.price_usd)
     return best
+
+
+def add_request(reading: Tokens, budget: Decimal, holdings: dict[str, Holding], now: datetime,
+                ) -> AutomationRequest | str:
+    """The pool's add of its budget (one id per pool and UTC day), or why there is none."""
+    pair, pool = reading.pair, reading.pool
+    found = funding(reading, holdings, budget)
+    if found is None:
+        return (f"{pair}: no add, neither {reading.token0} nor {reading.token1} holdings "
+                f"cover {budget:.2f} USD")
+    index, h, price = found
+    return AutomationRequest(
+        request_id=f"{pair}-{now:%Y%m%d}", kind=AutomationKind.LIQUIDITY_ADD,
+        amount_usd=budget, requested_at=now,
+        reason=f"{pair}: provide {budget:.2f} USD (seed 6 split) from {h.symbol}",
+        details={"pair": pair, "pool": pool, "fund_symbol": h.symbol,
+                 "fund_index": str(index), "fund_raw": str(raw_amount(budget, price, h.decimals))},
+    )
 
 
 def plan_requests(
@@ -57,20 +90,11 @@ def plan_requests(
         if budget is None or budget <= 0:
             continue
         if reading.lp_balance_raw == 0:
-            found = funding(reading, holdings, budget)
-            if found is None:
-                reasons.append(f"{reading.pair}: no add, neither {reading.token0} nor "
-                               f"{reading.token1} holdings cover {budget:.2f} USD")
-                continue
-            index, h, price = found
-            requests.append(AutomationRequest(
-                request_id=f"{reading.pair}-{now:%Y%m%d}", kind=AutomationKind.LIQUIDITY_ADD,
-                amount_usd=budget, requested_at=now,
-                reason=f"{reading.pair}: provide {budget:.2f} USD (seed 6 split) from {h.symbol}",
-                details={"pair": reading.pair, "pool": reading.pool, "fund_symbol": h.symbol,
-                         "fund_index": str(index),
-                         "fund_raw": str(raw_amount(budget, price, h.decimals))},
-            ))
+            add = add_request(reading, budget, holdings, now)
+            if isinstance(add, str):
+                reasons.append(add)
+            else:
+                requests.append(add)
             continue
         if reading.reserve0 <= 0 or entry.entered_at is None:
             continue

@@ -1,0 +1,145 @@
+"""The treasury's positions in a concentrated-liquidity (Uniswap V3) pool, read from the chain at
+one block (REFERENCE.md "Uniswap V3"):
+
+- the pool's `slot0` (sqrtPriceX96, tick) and active `liquidity`;
+- the NonfungiblePositionManager's NFTs of the treasury (`balanceOf`, `tokenOfOwnerByIndex`),
+  each position's `positions(tokenId)` (pool tokens and fee, ticks, liquidity), kept when it is
+  this pool's;
+- the fees each position would pay now: a static call of `collect` (everything, to the owner)
+  from the owner, which credits the fees accrued since the position was last touched before
+  answering; `positions()`' tokensOwed alone would miss them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ballast.treasury.domain.concentrated_liquidity import ConcentratedReading, V3Position
+
+MAX_UINT128 = 2**128 - 1
+
+
+def _params(solidity: str) -> list[dict[str, str]]:
+    """ "uint256 a, address b" -> [{"name": "a", "type": "uint256"}, ...]."""
+    out: list[dict[str, str]] = []
+    for param in filter(None, (p.strip() for p in solidity.split(","))):
+        kind, _, name = param.partition(" ")
+        out.append({"name": name.strip(), "type": kind})
+    return out
+
+
+def _view(name: str, inputs: str, outputs: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "type": "function",
+        "stateMutability": "view",
+        "inputs": _params(inputs),
+        "outputs": _params(outputs),
+    }
+
+
+POOL_ABI: list[dict[str, Any]] = [
+    _view(
+        "slot0",
+        "",
+        "uint160 sqrtPriceX96, int24 tick, uint16 observationIndex, "
+        "uint16 observationCardinality, uint16 observationCardinalityNext, uint8 feeProtocol, "
+        "bool unlocked",
+    ),
+    _view("liquidity", "", "uint128"),
+]
+MANAGER_ABI: list[dict[str, Any]] = [
+    _view("balanceOf", "address owner", "uint256"),
+    _view("tokenOfOwnerByIndex", "address owner, uint256 index", "uint256"),
+    _view(
+        "positions",
+        "uint256 tokenId",
+        "uint96 nonce, address operator, address token0, address token1, uint24 fee, "
+        "int24 tickLower, int24 tickUpper, uint128 liquidity, uint256 feeGrowthInside0, "
+        "uint256 feeGrowthInside1, uint128 tokensOwed0, uint128 tokensOwed1",
+    ),
+    {
+        "name": "collect",
+        "type": "function",
+        "stateMutability": "payable",
+        "inputs": [
+            {
+                "name": "params",
+                "type": "tuple",
+                "components": _params(
+                    "uint256 tokenId, address recipient, uint128 amount0Max, uint128 amount1Max"
+                ),
+            }
+        ],
+        "outputs": _params("uint256 amount0, uint256 amount1"),
+    },
+]
+
+
+@dataclass(frozen=True)
+class ConcentratedPool:
+    """A V3 pool of the deployment (`uniswap_v3.pools`) and its position manager."""
+
+    name: str
+    pool: str
+    token0: str
+    token1: str
+    symbol0: str
+    symbol1: str
+    decimals0: int
+    decimals1: int
+    fee: int
+    manager: str
+
+
+async def read_pool(
+    w3: Any,
+    pool: ConcentratedPool,
+    owner: str,
+    block: int,
+) -> ConcentratedReading:
+    """The pool and the owner's positions in it, every call at `block`."""
+    at = {"block_identifier": block}
+    contract = w3.eth.contract(address=w3.to_checksum_address(pool.pool), abi=POOL_ABI)
+    slot0 = await contract.functions.slot0().call(**at)
+    active = await contract.functions.liquidity().call(**at)
+    return ConcentratedReading(
+        pool=pool.pool,
+        pair=pool.name,
+        token0=pool.symbol0,
+        token1=pool.symbol1,
+        decimals0=pool.decimals0,
+        decimals1=pool.decimals1,
+        sqrt_price_x96=int(slot0[0]),
+        tick=int(slot0[1]),
+        pool_liquidity=int(active),
+        positions=tuple(await positions(w3, pool, owner, block)),
+    )
+
+
+async def positions(
+    w3: Any,
+    pool: ConcentratedPool,
+    owner: str,
+    block: int,
+) -> list[V3Position]:
+    """The owner's position NFTs in `pool` (liquidity or not), oldest first, each with what
+    `collect` would pay it now."""
+    at = {"block_identifier": block}
+    owner = w3.to_checksum_address(owner)
+    npm = w3.eth.contract(address=w3.to_checksum_address(pool.manager), abi=MANAGER_ABI)
+    ours = (pool.token0.lower(), pool.token1.lower(), pool.fee)
+    found: list[V3Position] = []
+    for index in range(int(await npm.functions.balanceOf(owner).call(**at))):
+        token_id = int(await npm.functions.tokenOfOwnerByIndex(owner, index).call(**at))
+        p = await npm.functions.positions(token_id).call(**at)
+        if (str(p[2]).lower(), str(p[3]).lower(), int(p[4])) != ours:
+            continue
+        owed = await npm.functions.collect((token_id, owner, MAX_UINT128, MAX_UINT128)).call(
+            {"from": owner}, **at
+        )
+        found.append(
+            V3Position(token_id, int(p[5]), int(p[6]), int(p[7]), int(owed[0]), int(owed[1]))
+        )
+    return sorted(found, key=lambda p: p.token_id)
