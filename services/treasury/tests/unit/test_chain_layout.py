@@ -37,3 +37,22 @@ def test_from_deployment__treasury_override__used(tmp_path: Path) -> None:
         "PSTR": {"address": A["PSTR"], "decimals": 18}}, "pools": {}}))
     layout = ChainLayout.from_deployment(path, treasury="0x" + "8" * 40)
     assert layout.treasury == "0x" + "8" * 40 and layout.pools == ()
+
+
+def test_from_deployment__v3_pool_named__read_with_its_manager_and_tokens(tmp_path: Path) -> None:
+    path = tmp_path / "deployment.json"
+    v3_pool = {"pool": "0x" + "c" * 40, "token0": A["PSTR"], "token1": A["USDC"], "fee": 3000,
+               "tick_spacing": 60}
+    path.write_text(json.dumps({
+        "treasury": "0x" + "9" * 40,
+        "tokens": {s: {"address": a, "decimals": 6 if s == "USDC" else 18} for s, a in A.items()},
+        "pools": {},
+        "uniswap_v3": {"factory": "0x" + "d" * 40, "position_manager": "0x" + "e" * 40,
+                       "router": "0x" + "f" * 40, "pools": {"PSTR-USDC-V3": v3_pool}},
+    }))
+    assert ChainLayout.from_deployment(path).concentrated == ()  # not named: not read
+    layout = ChainLayout.from_deployment(path, concentrated=("PUMP-WCORE", "PSTR-USDC-V3"))
+    (v3,) = layout.concentrated
+    assert (v3.name, v3.pool, v3.manager, v3.fee) == (
+        "PSTR-USDC-V3", "0x" + "c" * 40, "0x" + "e" * 40, 3000)
+    assert (v3.symbol0, v3.decimals0, v3.symbol1, v3.decimals1) == ("PSTR", 18, "USDC", 6)
