@@ -193,7 +193,6 @@ async def test_treasury__v3_pool_configured__add_then_real_ticks_in_range_then_o
 
         # 2. a position minted by the treasury: its real ticks, in range
         token_id, lower, upper = chain.mint_band(20_000)
-        requests.clear()
         second = await core.reports.liquidity_report()
         assert second is not None
         assert core.chain is not None
@@ -225,11 +224,16 @@ async def test_treasury__v3_pool_configured__add_then_real_ticks_in_range_then_o
         assert moved.rebalance_needed and not v3.in_range
         assert v3.fees_earned_usd is not None and v3.fees_earned_usd > 0  # the swap crossed it
         assert v3.impermanent_loss is not None and v3.impermanent_loss < 0
-        await eventually(lambda: len([r for r in requests if r.details.get("pair") == V3]) == 2)
-        ours = [r for r in requests if r.details.get("pair") == V3]
-        assert {r.kind for r in ours} == {AutomationKind.LIQUIDITY_REBALANCE}
+        rebalance = AutomationKind.LIQUIDITY_REBALANCE
+        await eventually(lambda: len([r for r in requests if r.kind is rebalance]) == 2)
+        ours = [r for r in requests if r.kind is rebalance]
+        assert {r.details["pair"] for r in ours} == {V3}
         assert {r.request_id for r in ours} == {f"{V3}-band-{token_id}"}
         assert {r.details["pool"] for r in ours} == {chain.pool.pool}
+        # the request id is the Nats-Msg-Id: the stream the intervention reads keeps it once
+        subject = ns.subject("automation.requested.liquidity_rebalance")
+        info = await nc.jetstream().stream_info(ns.stream("ACTIONS"), subjects_filter=subject)
+        assert info.state.subjects == {subject: 1}
     finally:
         await service.stop()
 
