@@ -1,0 +1,179 @@
+"""What the bus records about each message, cheaply: one span and a few counter updates a hop.
+
+- Prometheus: the families FastStream's middleware exported, under the same names and labels
+  (`ballast_bus_received_messages_total{app_name,broker,handler}`, ..._duration_seconds, the
+  published ones), because dashboards and alert rules read them; plus `ballast_bus_published_total
+  {stream}`. Label children are bound once per subject, not looked up per message.
+- OpenTelemetry: a publish carries the W3C trace context in its headers. Inside a span that span's
+  context is injected as is; outside any span a PRODUCER span `<subject> publish` starts the
+  trace, so a consumer always has a parent in the publishing service. A consumer continues the
+  context it finds in the headers with a CONSUMER span `<subject> process` (a root span when
+  there is none), current while the handler runs, so what the handler publishes stays in the trace.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
+from opentelemetry.context import Context
+from opentelemetry.trace import SpanKind, Status, StatusCode
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from ballast.common.metrics import MetricFamily
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import Span, TracerProvider
+
+TRACEPARENT = "traceparent"
+BROKER = "nats"
+SIZE_BUCKETS = (*(2.0**e for e in range(4, 25, 2)), float("inf"))
+"""FastStream's buckets for received message sizes (16 B to 16 MiB)."""
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A subject published to: its namespaced names and its bound counters."""
+
+    subject: str
+    stream: str
+    published: Any  # ballast_bus_published_total{stream}
+    success: Any
+    duration: Any
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """The bound counters of one subject a handler consumes."""
+
+    subject: str
+    received: Any
+    size: Any
+    in_process: Any
+    duration: Any
+    acked: Any
+    nacked: Any
+
+
+class BusTelemetry:
+    """The bus's Prometheus families (in the service's registry) and its tracer."""
+
+    def __init__(
+        self, registry: CollectorRegistry, app_name: str,
+        tracer_provider: TracerProvider | None = None,
+    ) -> None:
+        self.app = app_name
+        self.tracer = trace.get_tracer("ballast.bus", tracer_provider=tracer_provider)
+        b = MetricFamily(registry, "ballast")
+        self.deadletters = b.counter(
+            "deadletter", "Messages sent to the dead-letter path, by original subject", ["subject"])
+        self.published = b.counter(
+            "bus_published", "Messages published through the common bus path, by stream",
+            ["stream"])
+        self.permission_denied = b.counter(
+            "bus_permission_denied",
+            "Publishes and subscriptions the NATS server refused, by operation", ["operation"])
+        m = MetricFamily(registry, "ballast_bus")
+        rx = ["app_name", "broker", "handler"]
+        tx = ["app_name", "broker", "destination"]
+        self.rx_total = m.counter("received_messages", "Received messages by handler", rx)
+        self.rx_size = Histogram(
+            "ballast_bus_received_messages_size_bytes", "Received message sizes by handler", rx,
+            registry=registry, buckets=SIZE_BUCKETS)
+        self.rx_in_process = m.gauge("received_messages_in_process",
+                                     "Received messages being handled, by handler", rx)
+        self.rx_processed: Counter = m.counter(
+            "received_processed_messages", "Handled messages by handler and status",
+            [*rx, "status"])
+        self.rx_duration: Histogram = Histogram(
+            "ballast_bus_received_processed_messages_duration_seconds",
+            "Handling time by handler", rx, registry=registry)
+        self.rx_exceptions: Counter = m.counter(
+            "received_processed_messages_exceptions",
+            "Handler failures by handler and exception type", [*rx, "exception_type"])
+        self.tx_total: Counter = m.counter(
+            "published_messages", "Published messages by destination and status", [*tx, "status"])
+        self.tx_duration: Histogram = Histogram(
+            "ballast_bus_published_messages_duration_seconds",
+            "Publish time (until the stream's ack) by destination", tx, registry=registry)
+        self.tx_exceptions: Counter = m.counter(
+            "published_messages_exceptions", "Failed publishes by destination and exception type",
+            [*tx, "exception_type"])
+        self._rx_gauge: Gauge = self.rx_in_process
+
+    # ------------------------------------------------------------------ publish
+    def outgoing(self, subject: str, stream: str) -> Outgoing:
+        labels = (self.app, BROKER, subject)
+        return Outgoing(
+            subject, stream, self.published.labels(stream),
+            self.tx_total.labels(*labels, "success"), self.tx_duration.labels(*labels))
+
+    async def publish(
+        self, out: Outgoing, headers: dict[str, str], send: Callable[[], Awaitable[Any]],
+    ) -> None:
+        """Inject the trace context into `headers`, run `send`, count it."""
+        span: Span | None = None
+        if trace.get_current_span().get_span_context().is_valid:
+            propagate.inject(headers)
+        else:
+            span = self.tracer.start_span(
+                f"{out.subject} publish", kind=SpanKind.PRODUCER,
+                attributes={"messaging.system": BROKER, "messaging.destination.name": out.subject,
+                            "messaging.operation": "publish"})
+            propagate.inject(headers, context=trace.set_span_in_context(span))
+        start = time.perf_counter()
+        try:
+            await send()
+        except Exception as err:
+            labels = (self.app, BROKER, out.subject)
+            self.tx_exceptions.labels(*labels, type(err).__name__).inc()
+            self.tx_total.labels(*labels, "error").inc()
+            if span is not None:
+                span.record_exception(err)
+                span.set_status(Status(StatusCode.ERROR))
+            raise
+        else:
+            out.success.inc()
+            out.published.inc()
+        finally:
+            out.duration.observe(time.perf_counter() - start)
+            if span is not None:
+                span.end()
+
+    # ------------------------------------------------------------------ consume
+    def incoming(self, subject: str) -> Incoming:
+        labels = (self.app, BROKER, subject)
+        return Incoming(
+            subject, self.rx_total.labels(*labels), self.rx_size.labels(*labels),
+            self._rx_gauge.labels(*labels), self.rx_duration.labels(*labels),
+            self.rx_processed.labels(*labels, "acked"), self.rx_processed.labels(*labels, "nacked"))
+
+    def failed(self, subject: str, error: BaseException) -> None:
+        self.rx_exceptions.labels(self.app, BROKER, subject, type(error).__name__).inc()
+
+    def start_consume(
+        self, subject: str, headers: dict[str, str] | None, size: int
+    ) -> tuple[Span, object]:
+        """A CONSUMER span continuing the headers' trace (or a root), made current; end it with
+        `end_consume`."""
+        parent = (propagate.extract(headers) if headers and TRACEPARENT in headers
+                  else Context())
+        span = self.tracer.start_span(
+            f"{subject} process", context=parent, kind=SpanKind.CONSUMER,
+            attributes={"messaging.system": BROKER, "messaging.destination.name": subject,
+                        "messaging.message.payload_size_bytes": size,
+                        "messaging.operation": "process"})
+        token = otel_context.attach(trace.set_span_in_context(span, parent))
+        return span, token
+
+    @staticmethod
+    def end_consume(span: Span, token: object, error: BaseException | None = None) -> None:
+        otel_context.detach(token)  # pyright: ignore[reportArgumentType]
+        if error is not None and span.is_recording():
+            span.record_exception(error)
+            span.set_status(Status(StatusCode.ERROR))
+        span.end()
