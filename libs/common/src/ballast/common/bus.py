@@ -165,8 +165,9 @@ class Bus:
         """Publish an already serialised message (the outbox's rows) with its msg-id."""
         out = self._outgoing.get(subject)
         if out is None:
-            stream = self.ns.stream(stream_for(subject).name)
-            out = self._outgoing[subject] = self.metrics.outgoing(self.ns.subject(subject), stream)
+            name = stream_for(subject).name
+            out = self._outgoing[subject] = self.metrics.outgoing(
+                self.ns.subject(subject), self.ns.stream(name), name)
         headers = {"content-type": "application/json"}
         if msg_id is not None:
             headers[MSG_ID_HEADER] = msg_id

@@ -22,7 +22,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.context import Context
 from opentelemetry.trace import SpanKind, Status, StatusCode
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from ballast.common.metrics import MetricFamily
 
@@ -103,13 +103,13 @@ class BusTelemetry:
         self.tx_exceptions: Counter = m.counter(
             "published_messages_exceptions", "Failed publishes by destination and exception type",
             [*tx, "exception_type"])
-        self._rx_gauge: Gauge = self.rx_in_process
 
     # ------------------------------------------------------------------ publish
-    def outgoing(self, subject: str, stream: str) -> Outgoing:
+    def outgoing(self, subject: str, stream: str, stream_label: str) -> Outgoing:
+        """`subject` and `stream` namespaced; `stream_label` the stream's name in subjects.py."""
         labels = (self.app, BROKER, subject)
         return Outgoing(
-            subject, stream, self.published.labels(stream),
+            subject, stream, self.published.labels(stream_label),
             self.tx_total.labels(*labels, "success"), self.tx_duration.labels(*labels))
 
     async def publish(
@@ -149,7 +149,7 @@ class BusTelemetry:
         labels = (self.app, BROKER, subject)
         return Incoming(
             subject, self.rx_total.labels(*labels), self.rx_size.labels(*labels),
-            self._rx_gauge.labels(*labels), self.rx_duration.labels(*labels),
+            self.rx_in_process.labels(*labels), self.rx_duration.labels(*labels),
             self.rx_processed.labels(*labels, "acked"), self.rx_processed.labels(*labels, "nacked"))
 
     def failed(self, subject: str, error: BaseException) -> None:

@@ -24,7 +24,7 @@ def durable_name(pattern: str) -> str:
     return "alerts-" + re.sub(r"[^A-Za-z0-9_-]", "_", pattern).strip("_")
 
 
-def _fact_handler(model: type[Message], bus: Bus, core: Alerts) -> Callable[..., Any]:
+def _fact_handler(model: type[Message], core: Alerts) -> Callable[..., Any]:
     async def handle(body: Message, msg: Received) -> None:
         await core.on_fact(msg.subject, body)
 
@@ -44,7 +44,7 @@ def subscribe(bus: Bus, core: Alerts, batch_size: int = 16) -> None:
             batch_size=batch_size,
             title=f"alerts:{pattern}",
             description=f"alert rules over {model.__name__}",
-        )(_fact_handler(model, bus, core))
+        )(_fact_handler(model, core))
 
     @bus.subscriber(
         CONTROL_ALL,
