@@ -171,9 +171,10 @@ class Bus:
         headers = {"content-type": "application/json"}
         if msg_id is not None:
             headers[MSG_ID_HEADER] = msg_id
-        js = transport.jetstream(self.broker)
-        await self.metrics.publish(
-            out, headers, lambda: transport.publish_js(js, out.subject, data, headers, out.stream))
+        await self.metrics.publish(out, data, headers, self._send)
+
+    async def _send(self, subject: str, data: bytes, headers: dict[str, str], stream: str) -> None:
+        await transport.publish_js(transport.jetstream(self.broker), subject, data, headers, stream)
 
     async def publish_many(self, items: Sequence[tuple[Message, str, str]]) -> None:
         """(payload, subject, msg_id) in order, all to one stream, waiting for the stream's ack

@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry import context as otel_context
-from opentelemetry import propagate, trace
+from opentelemetry import trace
 from opentelemetry.context import Context
-from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from ballast.common.metrics import MetricFamily
@@ -37,10 +38,13 @@ SIZE_BUCKETS = (*(2.0**e for e in range(4, 25, 2)), float("inf"))
 
 @dataclass(frozen=True)
 class Outgoing:
-    """A subject published to: its namespaced names and its bound counters."""
+    """A subject published to: its namespaced names, its span's name and attributes, its bound
+    counters."""
 
     subject: str
     stream: str
+    span_name: str
+    attributes: dict[str, str]
     published: Any  # ballast_bus_published_total{stream}
     success: Any
     duration: Any
@@ -48,15 +52,21 @@ class Outgoing:
 
 @dataclass(frozen=True)
 class Incoming:
-    """The bound counters of one subject a handler consumes."""
+    """A subject a handler consumes: its span's name and attributes, its bound counters."""
 
     subject: str
+    span_name: str
+    attributes: dict[str, str]
     received: Any
     size: Any
     in_process: Any
     duration: Any
     acked: Any
     nacked: Any
+
+
+Send = Callable[[str, bytes, dict[str, str], str], Awaitable[Any]]
+"""(subject, data, headers, stream): the JetStream publish itself."""
 
 
 class BusTelemetry:
@@ -109,25 +119,31 @@ class BusTelemetry:
         """`subject` and `stream` namespaced; `stream_label` the stream's name in subjects.py."""
         labels = (self.app, BROKER, subject)
         return Outgoing(
-            subject, stream, self.published.labels(stream_label),
+            subject, stream, f"{subject} publish",
+            {"messaging.system": BROKER, "messaging.destination.name": subject,
+             "messaging.operation": "publish"},
+            self.published.labels(stream_label),
             self.tx_total.labels(*labels, "success"), self.tx_duration.labels(*labels))
 
     async def publish(
-        self, out: Outgoing, headers: dict[str, str], send: Callable[[], Awaitable[Any]],
+        self, out: Outgoing, data: bytes, headers: dict[str, str], send: Send
     ) -> None:
-        """Inject the trace context into `headers`, run `send`, count it."""
+        """Put the trace context in `headers`, `send`, count it."""
         span: Span | None = None
-        if trace.get_current_span().get_span_context().is_valid:
-            propagate.inject(headers)
+        current = trace.get_current_span().get_span_context()
+        if current.is_valid:
+            _inject(headers, current)
         else:
             span = self.tracer.start_span(
-                f"{out.subject} publish", kind=SpanKind.PRODUCER,
-                attributes={"messaging.system": BROKER, "messaging.destination.name": out.subject,
-                            "messaging.operation": "publish"})
-            propagate.inject(headers, context=trace.set_span_in_context(span))
+                out.span_name, kind=SpanKind.PRODUCER, attributes=out.attributes)
+            started = span.get_span_context()
+            if started.is_valid:
+                _inject(headers, started)
+            else:  # the API's no-op tracer: nothing to end
+                span = None
         start = time.perf_counter()
         try:
-            await send()
+            await send(out.subject, data, headers, out.stream)
         except Exception as err:
             labels = (self.app, BROKER, out.subject)
             self.tx_exceptions.labels(*labels, type(err).__name__).inc()
@@ -148,7 +164,10 @@ class BusTelemetry:
     def incoming(self, subject: str) -> Incoming:
         labels = (self.app, BROKER, subject)
         return Incoming(
-            subject, self.rx_total.labels(*labels), self.rx_size.labels(*labels),
+            subject, f"{subject} process",
+            {"messaging.system": BROKER, "messaging.destination.name": subject,
+             "messaging.operation": "process"},
+            self.rx_total.labels(*labels), self.rx_size.labels(*labels),
             self.rx_in_process.labels(*labels), self.rx_duration.labels(*labels),
             self.rx_processed.labels(*labels, "acked"), self.rx_processed.labels(*labels, "nacked"))
 
@@ -156,24 +175,37 @@ class BusTelemetry:
         self.rx_exceptions.labels(self.app, BROKER, subject, type(error).__name__).inc()
 
     def start_consume(
-        self, subject: str, headers: dict[str, str] | None, size: int
-    ) -> tuple[Span, object]:
-        """A CONSUMER span continuing the headers' trace (or a root), made current; end it with
-        `end_consume`."""
-        parent = (propagate.extract(headers) if headers and TRACEPARENT in headers
-                  else Context())
+        self, into: Incoming, headers: dict[str, str] | None, size: int
+    ) -> tuple[Span, object | None]:
+        """A CONSUMER span continuing the headers' trace (else a root span), current until
+        `end_consume`. The caller runs in a task whose OpenTelemetry context is empty (Consumer
+        starts its tasks so), which is what a handler sees when there is no trace at all."""
+        parent = _W3C.extract(headers) if headers and TRACEPARENT in headers else _EMPTY
         span = self.tracer.start_span(
-            f"{subject} process", context=parent, kind=SpanKind.CONSUMER,
-            attributes={"messaging.system": BROKER, "messaging.destination.name": subject,
-                        "messaging.message.payload_size_bytes": size,
-                        "messaging.operation": "process"})
-        token = otel_context.attach(trace.set_span_in_context(span, parent))
-        return span, token
+            into.span_name, context=parent, kind=SpanKind.CONSUMER, attributes=into.attributes)
+        if not span.get_span_context().is_valid:
+            return span, None
+        if span.is_recording():
+            span.set_attribute("messaging.message.payload_size_bytes", size)
+        return span, otel_context.attach(trace.set_span_in_context(span, parent))
 
     @staticmethod
-    def end_consume(span: Span, token: object, error: BaseException | None = None) -> None:
-        otel_context.detach(token)  # pyright: ignore[reportArgumentType]
+    def end_consume(span: Span, token: object | None, error: BaseException | None = None) -> None:
+        if token is not None:
+            otel_context.detach(token)  # pyright: ignore[reportArgumentType]
         if error is not None and span.is_recording():
             span.record_exception(error)
             span.set_status(Status(StatusCode.ERROR))
         span.end()
+
+
+_W3C = TraceContextTextMapPropagator()
+_EMPTY = Context()
+
+
+def _inject(headers: dict[str, str], span: SpanContext) -> None:
+    """The W3C trace context of `span` into `headers`, as TraceContextTextMapPropagator writes it
+    (FastStream's middleware propagated that one only, not baggage)."""
+    headers[TRACEPARENT] = f"00-{span.trace_id:032x}-{span.span_id:016x}-{span.trace_flags:02x}"
+    if span.trace_state:
+        headers["tracestate"] = span.trace_state.to_header()

@@ -30,6 +30,8 @@ from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig
 from nats.js.errors import ServiceUnavailableError
+from opentelemetry import context as otel_context
+from opentelemetry.context import Context
 from pydantic import ValidationError
 
 from ballast.common.bus_telemetry import BusTelemetry, Incoming
@@ -100,14 +102,20 @@ class Consumer:
 
     async def start(self, js: JetStreamContext) -> None:
         s = self.sub
-        if s.push:
-            self._nats_sub = await js.subscribe(  # pyright: ignore[reportUnknownMemberType]
-                s.subject, queue=s.durable, durable=s.durable, stream=s.stream, config=s.config,
-                manual_ack=True, cb=self._deliver)
-            return
-        self._nats_sub = await js.pull_subscribe(
-            s.subject, durable=s.durable, stream=s.stream, config=s.config)
-        self._task = asyncio.create_task(self._pull(self._nats_sub), name=f"pull {s.durable}")
+        # the tasks made here (the fetch loop, nats-py's callback task) start from an empty trace
+        # context, whatever span the caller is in: a message without one handles outside any
+        token = otel_context.attach(Context())
+        try:
+            if s.push:
+                self._nats_sub = await js.subscribe(  # pyright: ignore[reportUnknownMemberType]
+                    s.subject, queue=s.durable, durable=s.durable, stream=s.stream,
+                    config=s.config, manual_ack=True, cb=self._deliver)
+                return
+            self._nats_sub = await js.pull_subscribe(
+                s.subject, durable=s.durable, stream=s.stream, config=s.config)
+            self._task = asyncio.create_task(self._pull(self._nats_sub), name=f"pull {s.durable}")
+        finally:
+            otel_context.detach(token)
 
     async def stop(self, grace_seconds: float) -> None:
         """Stop fetching; let the messages in hand finish within `grace_seconds`."""
@@ -163,7 +171,7 @@ class Consumer:
         counters.received.inc()
         counters.size.observe(len(data))
         counters.in_process.inc()
-        span, token = self.telemetry.start_consume(subject, msg.headers, len(data))
+        span, token = self.telemetry.start_consume(counters, msg.headers, len(data))
         start = time.perf_counter()
         nacked: BaseException | None = None
         try:
