@@ -73,57 +73,85 @@ class BusTelemetry:
     """The bus's Prometheus families (in the service's registry) and its tracer."""
 
     def __init__(
-        self, registry: CollectorRegistry, app_name: str,
+        self,
+        registry: CollectorRegistry,
+        app_name: str,
         tracer_provider: TracerProvider | None = None,
     ) -> None:
         self.app = app_name
         self.tracer = trace.get_tracer("ballast.bus", tracer_provider=tracer_provider)
         b = MetricFamily(registry, "ballast")
         self.deadletters = b.counter(
-            "deadletter", "Messages sent to the dead-letter path, by original subject", ["subject"])
+            "deadletter", "Messages sent to the dead-letter path, by original subject", ["subject"]
+        )
         self.published = b.counter(
-            "bus_published", "Messages published through the common bus path, by stream",
-            ["stream"])
+            "bus_published", "Messages published through the common bus path, by stream", ["stream"]
+        )
         self.permission_denied = b.counter(
             "bus_permission_denied",
-            "Publishes and subscriptions the NATS server refused, by operation", ["operation"])
+            "Publishes and subscriptions the NATS server refused, by operation",
+            ["operation"],
+        )
         m = MetricFamily(registry, "ballast_bus")
         rx = ["app_name", "broker", "handler"]
         tx = ["app_name", "broker", "destination"]
         self.rx_total = m.counter("received_messages", "Received messages by handler", rx)
         self.rx_size = Histogram(
-            "ballast_bus_received_messages_size_bytes", "Received message sizes by handler", rx,
-            registry=registry, buckets=SIZE_BUCKETS)
-        self.rx_in_process = m.gauge("received_messages_in_process",
-                                     "Received messages being handled, by handler", rx)
+            "ballast_bus_received_messages_size_bytes",
+            "Received message sizes by handler",
+            rx,
+            registry=registry,
+            buckets=SIZE_BUCKETS,
+        )
+        self.rx_in_process = m.gauge(
+            "received_messages_in_process", "Received messages being handled, by handler", rx
+        )
         self.rx_processed: Counter = m.counter(
-            "received_processed_messages", "Handled messages by handler and status",
-            [*rx, "status"])
+            "received_processed_messages", "Handled messages by handler and status", [*rx, "status"]
+        )
         self.rx_duration: Histogram = Histogram(
             "ballast_bus_received_processed_messages_duration_seconds",
-            "Handling time by handler", rx, registry=registry)
+            "Handling time by handler",
+            rx,
+            registry=registry,
+        )
         self.rx_exceptions: Counter = m.counter(
             "received_processed_messages_exceptions",
-            "Handler failures by handler and exception type", [*rx, "exception_type"])
+            "Handler failures by handler and exception type",
+            [*rx, "exception_type"],
+        )
         self.tx_total: Counter = m.counter(
-            "published_messages", "Published messages by destination and status", [*tx, "status"])
+            "published_messages", "Published messages by destination and status", [*tx, "status"]
+        )
         self.tx_duration: Histogram = Histogram(
             "ballast_bus_published_messages_duration_seconds",
-            "Publish time (until the stream's ack) by destination", tx, registry=registry)
+            "Publish time (until the stream's ack) by destination",
+            tx,
+            registry=registry,
+        )
         self.tx_exceptions: Counter = m.counter(
-            "published_messages_exceptions", "Failed publishes by destination and exception type",
-            [*tx, "exception_type"])
+            "published_messages_exceptions",
+            "Failed publishes by destination and exception type",
+            [*tx, "exception_type"],
+        )
 
     # ------------------------------------------------------------------ publish
     def outgoing(self, subject: str, stream: str, stream_label: str) -> Outgoing:
         """`subject` and `stream` namespaced; `stream_label` the stream's name in subjects.py."""
         labels = (self.app, BROKER, subject)
         return Outgoing(
-            subject, stream, f"{subject} publish",
-            {"messaging.system": BROKER, "messaging.destination.name": subject,
-             "messaging.operation": "publish"},
+            subject,
+            stream,
+            f"{subject} publish",
+            {
+                "messaging.system": BROKER,
+                "messaging.destination.name": subject,
+                "messaging.operation": "publish",
+            },
             self.published.labels(stream_label),
-            self.tx_total.labels(*labels, "success"), self.tx_duration.labels(*labels))
+            self.tx_total.labels(*labels, "success"),
+            self.tx_duration.labels(*labels),
+        )
 
     async def publish(
         self, out: Outgoing, data: bytes, headers: dict[str, str], send: Send
@@ -135,7 +163,8 @@ class BusTelemetry:
             _inject(headers, current)
         else:
             span = self.tracer.start_span(
-                out.span_name, kind=SpanKind.PRODUCER, attributes=out.attributes)
+                out.span_name, kind=SpanKind.PRODUCER, attributes=out.attributes
+            )
             started = span.get_span_context()
             if started.is_valid:
                 _inject(headers, started)
@@ -164,12 +193,20 @@ class BusTelemetry:
     def incoming(self, subject: str) -> Incoming:
         labels = (self.app, BROKER, subject)
         return Incoming(
-            subject, f"{subject} process",
-            {"messaging.system": BROKER, "messaging.destination.name": subject,
-             "messaging.operation": "process"},
-            self.rx_total.labels(*labels), self.rx_size.labels(*labels),
-            self.rx_in_process.labels(*labels), self.rx_duration.labels(*labels),
-            self.rx_processed.labels(*labels, "acked"), self.rx_processed.labels(*labels, "nacked"))
+            subject,
+            f"{subject} process",
+            {
+                "messaging.system": BROKER,
+                "messaging.destination.name": subject,
+                "messaging.operation": "process",
+            },
+            self.rx_total.labels(*labels),
+            self.rx_size.labels(*labels),
+            self.rx_in_process.labels(*labels),
+            self.rx_duration.labels(*labels),
+            self.rx_processed.labels(*labels, "acked"),
+            self.rx_processed.labels(*labels, "nacked"),
+        )
 
     def failed(self, subject: str, error: BaseException) -> None:
         self.rx_exceptions.labels(self.app, BROKER, subject, type(error).__name__).inc()
@@ -182,7 +219,8 @@ class BusTelemetry:
         starts its tasks so), which is what a handler sees when there is no trace at all."""
         parent = _W3C.extract(headers) if headers and TRACEPARENT in headers else _EMPTY
         span = self.tracer.start_span(
-            into.span_name, context=parent, kind=SpanKind.CONSUMER, attributes=into.attributes)
+            into.span_name, context=parent, kind=SpanKind.CONSUMER, attributes=into.attributes
+        )
         if not span.get_span_context().is_valid:
             return span, None
         if span.is_recording():

@@ -82,11 +82,18 @@ class DeadLetterSink(Protocol):
 
 
 def consumer_config(
-    max_deliver: int, ack_wait: float, deliver_policy: Any, max_ack_pending: int | None,
+    max_deliver: int,
+    ack_wait: float,
+    deliver_policy: Any,
+    max_ack_pending: int | None,
 ) -> ConsumerConfig:
     return ConsumerConfig(
-        ack_policy=AckPolicy.EXPLICIT, max_deliver=max_deliver, ack_wait=ack_wait,
-        deliver_policy=deliver_policy, max_ack_pending=max_ack_pending)
+        ack_policy=AckPolicy.EXPLICIT,
+        max_deliver=max_deliver,
+        ack_wait=ack_wait,
+        deliver_policy=deliver_policy,
+        max_ack_pending=max_ack_pending,
+    )
 
 
 class Consumer:
@@ -108,11 +115,18 @@ class Consumer:
         try:
             if s.push:
                 self._nats_sub = await js.subscribe(  # pyright: ignore[reportUnknownMemberType]
-                    s.subject, queue=s.durable, durable=s.durable, stream=s.stream,
-                    config=s.config, manual_ack=True, cb=self._deliver)
+                    s.subject,
+                    queue=s.durable,
+                    durable=s.durable,
+                    stream=s.stream,
+                    config=s.config,
+                    manual_ack=True,
+                    cb=self._deliver,
+                )
                 return
             self._nats_sub = await js.pull_subscribe(
-                s.subject, durable=s.durable, stream=s.stream, config=s.config)
+                s.subject, durable=s.durable, stream=s.stream, config=s.config
+            )
             self._task = asyncio.create_task(self._pull(self._nats_sub), name=f"pull {s.durable}")
         finally:
             otel_context.detach(token)
@@ -137,8 +151,9 @@ class Consumer:
                 else:
                     await nats_sub.unsubscribe()
             except Exception as err:  # noqa: BLE001 - closing: the server forgets it anyway
-                log.warning("unsubscribe failed", extra={"durable": self.sub.durable,
-                                                         "error": repr(err)})
+                log.warning(
+                    "unsubscribe failed", extra={"durable": self.sub.durable, "error": repr(err)}
+                )
 
     async def _pull(self, pull: JetStreamContext.PullSubscription) -> None:
         batch = self.sub.batch_size
@@ -210,8 +225,11 @@ class Consumer:
                 await sink.dead_letter(msg, err, n)
                 await msg.ack()
                 return None
-            log.warning("handler failed, will retry", exc_info=err,
-                        extra={"subject": msg.subject, "error": repr(err), "delivery": n})
+            log.warning(
+                "handler failed, will retry",
+                exc_info=err,
+                extra={"subject": msg.subject, "error": repr(err), "delivery": n},
+            )
             self.telemetry.failed(msg.subject, err)
             await msg.nak(delay=sink.redelivery_backoff_seconds * n)
             return err
