@@ -21,6 +21,7 @@ this class: what FastStream and nats-py do underneath is in transport.py and sub
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import inspect
 import logging
@@ -124,8 +125,7 @@ class Bus:
 
     async def stop(self) -> None:
         consumers, self._consumers = self._consumers, []
-        for consumer in consumers:
-            await consumer.stop(GRACEFUL_STOP_SECONDS)
+        await asyncio.gather(*(c.stop(GRACEFUL_STOP_SECONDS) for c in consumers))
         await self.broker.stop()
 
     async def _on_error(self, error: Exception) -> None:
