@@ -5,16 +5,18 @@ consumer fetching 256 at a time, explicit ack) and the same payload bytes (a Con
 three sources; the models are built before the clock starts on both sides, as the raw side's bytes
 are). The raw side does nothing else: no model, no headers, no counters, no spans. The common path
 adds what every service gets: pydantic encode at publish and validate at consume, the headers
-(content type, trace context), the Prometheus counters, an OpenTelemetry span a hop, the
-dead-letter guard. It runs twice: with the API's no-op tracer (no SDK installed as the global
-provider), and with an SDK TracerProvider recording every span as a service's does (no exporter,
-so the spans are dropped once ended: a service adds its export on top).
+(content type, expected stream, trace context), the Prometheus counters, an OpenTelemetry span a
+hop, the dead-letter guard. It runs twice: with the API's no-op tracer (no SDK installed as the
+global provider), and with an SDK TracerProvider recording every span as a service's does (no
+exporter, so the spans are dropped once ended: a service adds its export on top).
 
 Prints messages/s (N messages published with a window of concurrent publishes, until the last
-one is handled) and publish->handled latency p50/p99 at a fixed rate. Figures, not a verdict.
+one is handled; the median of BENCH_ROUNDS rounds, the three paths taking turns so that a busy
+neighbour on a shared machine slows them alike) and publish->handled latency p50/p99 at a fixed
+rate. Figures, not a verdict.
 
     .venv/bin/python bench/bus.py            # NATS_URL, else a private nats-server
-    BENCH_MESSAGES=20000 .venv/bin/python bench/bus.py
+    BENCH_MESSAGES=20000 BENCH_ROUNDS=5 .venv/bin/python bench/bus.py
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ MESSAGES = int(os.environ.get("BENCH_MESSAGES", "5000"))
 WINDOW = 256
 RATE = int(os.environ.get("BENCH_RATE", "500"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "3"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 
 
 def payload(seq: int) -> ConsensusPrice:
@@ -183,7 +186,10 @@ async def bench_raw(url: str) -> tuple[float, list[float]]:
     return rate, latencies
 
 
-def report(name: str, rate: float, latencies: list[float], raw: float | None = None) -> float:
+def report(name: str, rates: list[float], latencies: list[float], raw: float | None = None
+           ) -> float:
+    """The median rate of the rounds, the latency percentiles of all their samples."""
+    rate = statistics.median(rates)
     ms = [x * 1000 for x in latencies]
     share = f"  = {rate / raw:.0%} of raw" if raw else ""
     print(
@@ -200,10 +206,20 @@ async def main() -> None:
             size = len(payload(0).model_dump_json())
             print(f"bus benchmark: {MESSAGES} messages of {size} bytes, window {WINDOW}, "
                   f"NATS at {url}")
-            raw = report("raw nats-py (JetStream, no model)", *await bench_raw(url))
-            report("common bus (typed, no-op tracer)", *await bench_common(url), raw)
-            report("common bus (typed, SDK tracer)",
-                   *await bench_common(url, TracerProvider()), raw)
+            print(f"{ROUNDS} rounds, the three paths in turn; rates: median of the rounds")
+            runs: dict[str, tuple[list[float], list[float]]] = {
+                "raw": ([], []), "noop": ([], []), "sdk": ([], [])}
+            for _ in range(ROUNDS):  # interleaved: a busy neighbour slows all three alike
+                for key, run in (("raw", bench_raw(url)), ("noop", bench_common(url)),
+                                 ("sdk", bench_common(url, TracerProvider()))):
+                    rate, latencies = await run
+                    runs[key][0].append(rate)
+                    runs[key][1].extend(latencies)
+            for key, rates in runs.items():
+                print(f"  {key} rounds: " + ", ".join(f"{r:,.0f}" for r in rates[0]))
+            raw = report("raw nats-py (JetStream, no model)", *runs["raw"])
+            report("common bus (typed, no-op tracer)", *runs["noop"], raw)
+            report("common bus (typed, SDK tracer)", *runs["sdk"], raw)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
