@@ -260,6 +260,8 @@ class Bus:
             if not (isinstance(model, type) and issubclass(model, Message)):
                 raise TypeError(f"{handler.__qualname__}: annotate the first parameter with the "
                                 "payload's Message class")
+            if not inspect.iscoroutinefunction(handler):
+                raise TypeError(f"{handler.__qualname__}: a handler is an async function")
             self.subscriptions.append(Subscription(
                 self.ns.subject(subject), self.ns.stream(spec.name), self.ns.durable(durable),
                 model, handler, len(params) > 1, config, batch_size, push, title, description))
