@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, TypeVar
 
 import asyncpg
 
+from ballast.common.cancel import stopping
+
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
 
@@ -28,6 +30,7 @@ log = logging.getLogger("ballast.db")
 
 _MIGRATION_FILE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 CLOSE_SECONDS = 10.0
+PROBE_SECONDS = 1.0  # how often a service asks Postgres whether it answers (its readiness)
 _LOCK_KEY = 0x0BA11A57  # one advisory lock for all Ballast migrations
 
 
@@ -138,6 +141,7 @@ class Database:
         self._dsn = dsn
         self._sizes = (min_size, max_size)
         self._pool: asyncpg.Pool | None = None
+        self._answers = True  # the last probe's outcome (see `probe`)
 
     @property
     def pool(self) -> asyncpg.Pool:
@@ -147,7 +151,23 @@ class Database:
 
     @property
     def connected(self) -> bool:
-        return self._pool is not None and not self._pool.is_closing()
+        """Connected, and Postgres answered the last `probe` (the readiness check): a pool
+        outlives the server behind it, so its existence alone says nothing."""
+        return self._pool is not None and not self._pool.is_closing() and self._answers
+
+    async def probe(self, timeout: float = PROBE_SECONDS) -> bool:
+        """`SELECT 1` through the pool within `timeout`: whether Postgres answers now. The
+        service runs it every PROBE_SECONDS; `connected` reports its outcome."""
+        pool = self._pool
+        if pool is None:
+            return False
+        try:
+            await asyncio.wait_for(pool.fetchval("SELECT 1"), timeout)
+            self._answers = True
+        except Exception:  # noqa: BLE001 - any failure to answer is "not answering"
+            stopping()  # a cancel a library turned into its own error is still a stop
+            self._answers = False
+        return self._answers
 
     async def connect(self, service: str, migrations_dir: Path | None = None) -> None:
         self._pool = await create_pool(self._dsn, min_size=self._sizes[0],
