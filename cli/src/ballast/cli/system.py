@@ -37,8 +37,8 @@ from ballast.common.deployment import Deployment
 from ballast.devnet import deploy
 from ballast.devstack.anvil import Anvil, run_anvil
 from ballast.devstack.postgres import run_embedded_postgres
-from ballast.devstack.proxy import TcpProxy
 from ballast.devstack.processes import ManagedProcess, free_port, repo_root, start_process
+from ballast.devstack.proxy import TcpProxy
 
 READY_TIMEOUT = 90.0
 

@@ -155,14 +155,15 @@ class Database:
         outlives the server behind it, so its existence alone says nothing."""
         return self._pool is not None and not self._pool.is_closing() and self._answers
 
-    async def probe(self, timeout: float = PROBE_SECONDS) -> bool:
-        """`SELECT 1` through the pool within `timeout`: whether Postgres answers now. The
+    async def probe(self) -> bool:
+        """`SELECT 1` through the pool within PROBE_SECONDS: whether Postgres answers now. The
         service runs it every PROBE_SECONDS; `connected` reports its outcome."""
         pool = self._pool
         if pool is None:
             return False
         try:
-            await asyncio.wait_for(pool.fetchval("SELECT 1"), timeout)
+            async with asyncio.timeout(PROBE_SECONDS):
+                await pool.fetchval("SELECT 1")
             self._answers = True
         except Exception:  # noqa: BLE001 - any failure to answer is "not answering"
             stopping()  # a cancel a library turned into its own error is still a stop

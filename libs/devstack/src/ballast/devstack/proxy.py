@@ -42,8 +42,9 @@ class TcpProxy:
         listener.bind(("127.0.0.1", self.port))
         listener.listen(128)
         self._listener = listener
-        threading.Thread(target=self._accept, args=(listener,), daemon=True,
-                         name=f"proxy:{self.port}").start()
+        threading.Thread(
+            target=self._accept, args=(listener,), daemon=True, name=f"proxy:{self.port}"
+        ).start()
         return self
 
     def restore(self) -> None:
