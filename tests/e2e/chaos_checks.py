@@ -42,6 +42,7 @@ TERMINAL = ("confirmed", "failed", "dry_run")
 @dataclass
 class Audit:
     acted: int = 0
+    kinds: Counter[str] = field(default_factory=lambda: Counter[str]())
     confirmed: int = 0
     swaps: int = 0
     alerts: int = 0
@@ -52,7 +53,8 @@ class Audit:
     details: list[str] = field(default_factory=lambda: list[str]())
 
     def summary(self) -> str:
-        return (f"acted {self.acted}, confirmed {self.confirmed}, swaps {self.swaps}, "
+        return (f"acted {self.acted} {dict(self.kinds)}, confirmed {self.confirmed}, "
+                f"swaps {self.swaps}, "
                 f"alerts {self.alerts}, notifications {self.notifications}, "
                 f"lost {dict(self.lost)}, doubled {dict(self.doubled)}, "
                 f"redelivered {self.redelivered}")
@@ -102,6 +104,7 @@ async def audit(e2e: Any, webhook_ids: list[str]) -> Audit:
     txs = await e2e.fetch("SELECT decision_id, tx_hash FROM intervention_txs")
     actions = await stream(e2e.system, "ACTIONS")
     a.acted = len(rows)
+    a.kinds = Counter(f"{r['kind']}:{r['phase']}" for r in rows)
     a.confirmed = sum(r["phase"] == "confirmed" for r in rows)
 
     decided = Counter(b["decision_id"] for s, _, b in actions if s == "intervention.decided")
