@@ -318,6 +318,7 @@ async def test_chaos__each_service_killed_at_random_points__nothing_lost_or_doub
 ) -> None:
     system = e2e.system
     names = list(system.processes)
+    ALL = "SIGKILL (all)"  # noqa: N806
 
     async def inject() -> None:
         for _ in range(env_count("CHAOS_SERVICE_KILLS", 20)):
@@ -325,17 +326,19 @@ async def test_chaos__each_service_killed_at_random_points__nothing_lost_or_doub
                 await pause(0.5, 4)
                 kind = f"SIGKILL {name}"
                 FIGURES.ran(kind)
+                FIGURES.ran(ALL)
                 await asyncio.to_thread(system.kill, name)
                 started = time.monotonic()
                 await asyncio.to_thread(system.start_service, name)
                 try:
                     await until(lambda n=name: all_ready(system, [n]))
                     FIGURES.recovery(kind, time.monotonic() - started)
+                    FIGURES.recovery(ALL, time.monotonic() - started)
                 except TimeoutError:
                     FIGURES.notes.append(f"{kind}: not ready again within the limit")
 
-    found = await chaos_run(e2e, "SIGKILL services", inject)
-    for name in names:
+    found = await chaos_run(e2e, ALL, inject)
+    for name in [*names, "(all)"]:
         assert_clean(found, f"SIGKILL {name}")
 
 
