@@ -35,7 +35,8 @@ from ballast.cli.busauth import OBSERVER
 from ballast.devnet.deployer import TREASURY_KEY
 
 SWAP_TOPIC = "0x" + Web3.keccak(
-    text="Swap(address,uint256,uint256,uint256,uint256,address)").hex().removeprefix("0x")
+    text="Swap(address,uint256,uint256,uint256,uint256,address)"
+).hex().removeprefix("0x")
 TERMINAL = ("confirmed", "failed", "dry_run")
 
 
@@ -53,11 +54,13 @@ class Audit:
     details: list[str] = field(default_factory=lambda: list[str]())
 
     def summary(self) -> str:
-        return (f"acted {self.acted} {dict(self.kinds)}, confirmed {self.confirmed}, "
-                f"swaps {self.swaps}, "
-                f"alerts {self.alerts}, notifications {self.notifications}, "
-                f"lost {dict(self.lost)}, doubled {dict(self.doubled)}, "
-                f"redelivered {self.redelivered}")
+        return (
+            f"acted {self.acted} {dict(self.kinds)}, confirmed {self.confirmed}, "
+            f"swaps {self.swaps}, "
+            f"alerts {self.alerts}, notifications {self.notifications}, "
+            f"lost {dict(self.lost)}, doubled {dict(self.doubled)}, "
+            f"redelivered {self.redelivered}"
+        )
 
 
 async def stream(system: Any, name: str) -> list[tuple[str, dict[str, str], dict[str, Any]]]:
@@ -73,8 +76,7 @@ async def stream(system: Any, name: str) -> list[tuple[str, dict[str, str], dict
                     msg = await js.get_msg(name, seq)
                 except nats.js.errors.NotFoundError:
                     continue
-                out.append((msg.subject, dict(msg.headers or {}),
-                            json.loads(msg.data or b"{}")))
+                out.append((msg.subject, dict(msg.headers or {}), json.loads(msg.data or b"{}")))
     finally:
         await nc.close()
     return out
@@ -86,9 +88,14 @@ def swap_logs(e2e: Any) -> list[str]:
     w3 = e2e.market.w3
     hashes: list[str] = []
     for pool in e2e.system.deployment.pools.values():
-        logs = w3.eth.get_logs({"address": Web3.to_checksum_address(pool.pair),
-                                "fromBlock": 0, "toBlock": "latest",
-                                "topics": [SWAP_TOPIC, None, "0x" + "0" * 24 + to]})
+        logs = w3.eth.get_logs(
+            {
+                "address": Web3.to_checksum_address(pool.pair),
+                "fromBlock": 0,
+                "toBlock": "latest",
+                "topics": [SWAP_TOPIC, None, "0x" + "0" * 24 + to],
+            }
+        )
         hashes += [log["transactionHash"].hex().removeprefix("0x").lower() for log in logs]
     return hashes
 
@@ -99,8 +106,10 @@ def _h(tx_hash: str | None) -> str:
 
 async def audit(e2e: Any, webhook_ids: list[str]) -> Audit:
     a = Audit()
-    rows = await e2e.fetch("SELECT decision_id, kind, phase, mined_hash FROM "
-                           "intervention_decisions WHERE action = 'act'")
+    rows = await e2e.fetch(
+        "SELECT decision_id, kind, phase, mined_hash FROM "
+        "intervention_decisions WHERE action = 'act'"
+    )
     txs = await e2e.fetch("SELECT decision_id, tx_hash FROM intervention_txs")
     actions = await stream(e2e.system, "ACTIONS")
     a.acted = len(rows)
@@ -108,8 +117,11 @@ async def audit(e2e: Any, webhook_ids: list[str]) -> Audit:
     a.confirmed = sum(r["phase"] == "confirmed" for r in rows)
 
     decided = Counter(b["decision_id"] for s, _, b in actions if s == "intervention.decided")
-    acted_on_bus = {b["decision_id"] for s, _, b in actions
-                    if s == "intervention.decided" and b["action"] == "act"}
+    acted_on_bus = {
+        b["decision_id"]
+        for s, _, b in actions
+        if s == "intervention.decided" and b["action"] == "act"
+    }
     in_pg = {r["decision_id"] for r in rows if r["kind"] == "intervention"}
     stuck = [r["decision_id"] for r in rows if r["phase"] not in TERMINAL]
     a.lost["decision"] = len(acted_on_bus ^ in_pg) + len(stuck)
@@ -118,8 +130,9 @@ async def audit(e2e: Any, webhook_ids: list[str]) -> Audit:
         a.details.append(f"decisions bus^pg {sorted(acted_on_bus ^ in_pg)} stuck {stuck}")
 
     executed = Counter(b["decision_id"] for s, _, b in actions if s == "intervention.executed")
-    terminal = {r["decision_id"] for r in rows
-                if r["kind"] == "intervention" and r["phase"] in TERMINAL}
+    terminal = {
+        r["decision_id"] for r in rows if r["kind"] == "intervention" and r["phase"] in TERMINAL
+    }
     a.lost["executed"] = len(terminal - set(executed))
     a.doubled["executed"] = sum(c - 1 for c in executed.values())
 
@@ -129,9 +142,11 @@ async def audit(e2e: Any, webhook_ids: list[str]) -> Audit:
     a.swaps = len(swaps)
     per_decision = Counter(owner.get(h, f"unexplained {h}") for h in swaps)
     a.doubled["swap"] = sum(c - 1 for c in per_decision.values()) + sum(
-        1 for d in per_decision if d.startswith("unexplained"))
-    confirmed = {r["decision_id"] for r in rows if r["phase"] == "confirmed"
-                 and r["kind"] == "intervention"}
+        1 for d in per_decision if d.startswith("unexplained")
+    )
+    confirmed = {
+        r["decision_id"] for r in rows if r["phase"] == "confirmed" and r["kind"] == "intervention"
+    }
     a.lost["swap"] = len(confirmed - set(per_decision))
     if a.doubled["swap"] or a.lost["swap"]:
         a.details.append(f"swaps per decision {dict(per_decision)}; confirmed {confirmed}")
@@ -148,8 +163,9 @@ async def _alerts(e2e: Any, a: Audit, confirmed: set[str], webhook_ids: list[str
     on_bus = Counter(h.get("Nats-Msg-Id", "") for _, h, _ in alerts)
     a.lost["alert"] = sum(f"{r['key']}#{r['sequence']}" not in on_bus for r in history)
     a.doubled["alert"] = sum(c - 1 for c in on_bus.values())
-    pages = {r["key"]: r["notification_id"] for r in history
-             if r["rule"] == "intervention_executed"}
+    pages = {
+        r["key"]: r["notification_id"] for r in history if r["rule"] == "intervention_executed"
+    }
     a.lost["page"] = sum(not any(d in key for key in pages) for d in confirmed)
 
     received = Counter(webhook_ids)
@@ -157,11 +173,16 @@ async def _alerts(e2e: Any, a: Audit, confirmed: set[str], webhook_ids: list[str
     a.redelivered = sum(c - 1 for c in received.values())
     wanted = {r["notification_id"] for r in outbox}
     a.lost["notification"] = len(wanted - set(received)) + sum(
-        r["status"] != "delivered" for r in outbox)
-    by_incident = Counter((r["key"], r["sequence"]) for r in outbox
-                          if r["notification_id"] in received)
+        r["status"] != "delivered" for r in outbox
+    )
+    by_incident = Counter(
+        (r["key"], r["sequence"]) for r in outbox if r["notification_id"] in received
+    )
     per_decision = Counter(d for d in confirmed for key in pages if d in key)
-    a.doubled["notification"] = sum(c - 1 for c in by_incident.values()) + sum(
-        c - 1 for c in per_decision.values()) + len(set(received) - wanted)
+    a.doubled["notification"] = (
+        sum(c - 1 for c in by_incident.values())
+        + sum(c - 1 for c in per_decision.values())
+        + len(set(received) - wanted)
+    )
     if a.lost["notification"] or a.lost["alert"]:
         a.details.append(f"outbox {[(r['key'], r['status']) for r in outbox][:20]}")

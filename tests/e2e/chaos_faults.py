@@ -67,17 +67,23 @@ class Figures:
         out = [head + f"{'lost':>6}{'doubled':>8}"]
         for kind in sorted(set(self.runs) | set(self.lost) | set(self.doubled)):
             times = self.recovered.get(kind, [])
-            p50, p99, top = ((percentile(times, 0.5), percentile(times, 0.99), max(times))
-                             if times else (float("nan"),) * 3)
-            out.append(f"{kind:<26}{self.runs[kind]:>5}{len(times):>6}{p50:>8.2f}{p99:>8.2f}"
-                       f"{top:>8.2f}{self.lost[kind]:>6}{self.doubled[kind]:>8}")
+            p50, p99, top = (
+                (percentile(times, 0.5), percentile(times, 0.99), max(times))
+                if times
+                else (float("nan"),) * 3
+            )
+            out.append(
+                f"{kind:<26}{self.runs[kind]:>5}{len(times):>6}{p50:>8.2f}{p99:>8.2f}"
+                f"{top:>8.2f}{self.lost[kind]:>6}{self.doubled[kind]:>8}"
+            )
         return out
 
 
 async def ready(port: int, session: aiohttp.ClientSession) -> bool:
     try:
-        async with session.get(f"http://127.0.0.1:{port}/readyz",
-                               timeout=aiohttp.ClientTimeout(total=2)) as resp:
+        async with session.get(
+            f"http://127.0.0.1:{port}/readyz", timeout=aiohttp.ClientTimeout(total=2)
+        ) as resp:
             return resp.status == 200
     except (aiohttp.ClientError, TimeoutError, OSError):
         return False
@@ -86,8 +92,7 @@ async def ready(port: int, session: aiohttp.ClientSession) -> bool:
 async def not_ready(system: Any) -> set[str]:
     """The services whose /readyz does not answer 200 right now."""
     async with aiohttp.ClientSession() as session:
-        answers = await asyncio.gather(*(ready(system.ports[n], session)
-                                         for n in system.processes))
+        answers = await asyncio.gather(*(ready(system.ports[n], session) for n in system.processes))
     return {n for n, ok in zip(system.processes, answers, strict=True) if not ok}
 
 
@@ -133,8 +138,13 @@ class NatsFault:
             time.sleep(0.02)
 
     def start(self) -> None:
-        self.proc = start_nats_process(self.system.nats_dir, self.port, config=True,
-                                       env=self.system.bus_users.server_env(), timeout=30)
+        self.proc = start_nats_process(
+            self.system.nats_dir,
+            self.port,
+            config=True,
+            env=self.system.bus_users.server_env(),
+            timeout=30,
+        )
 
     def stop(self) -> None:
         if self.proc is not None:

@@ -48,8 +48,7 @@ from .chaos_faults import (  # noqa: TID252
 )
 from .test_intervention_path import latest_state, start_calm  # noqa: TID252
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.chaos,
-              pytest.mark.timeout(3600)]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.chaos, pytest.mark.timeout(3600)]
 
 CHAIN_SOURCES = {"chainlink", "pyth_onchain"}
 FIGURES = Figures()
@@ -96,8 +95,7 @@ def system_options() -> dict[str, Any]:
 def e2e_overrides() -> dict[str, dict[str, str]]:
     """The PSTR intervention path alone (as test_intervention_path.py): the treasury account's
     only transactions are the intervention's swaps."""
-    return {"treasury": {"LIQUIDITY_ACTIONS": "false"},
-            "intervention": {"BASKET_ACTIONS": "false"}}
+    return {"treasury": {"LIQUIDITY_ACTIONS": "false"}, "intervention": {"BASKET_ACTIONS": "false"}}
 
 
 class Holder:
@@ -137,7 +135,8 @@ async def drive_crash(e2e: Any, holder: Holder) -> None:
         async def at_price(p: Decimal | None = price) -> bool:
             s = latest_state(e2e)
             return s is not None and abs(Decimal(s["pstr_price"] or 0) - (p or 0)) < Decimal(
-                "0.005")
+                "0.005"
+            )
 
         with contextlib.suppress(TimeoutError):
             await until(at_price, 45)
@@ -147,12 +146,15 @@ async def drive_crash(e2e: Any, holder: Holder) -> None:
 async def settle(e2e: Any) -> None:
     """Every service ready, every act decision terminal and published, every notification
     delivered, the alerts' bus outbox empty."""
+
     async def settled() -> bool:
         if not await all_ready(e2e.system):
             return False
-        open_ = await e2e.fetch("SELECT count(*) FROM intervention_decisions WHERE action = 'act'"
-                                " AND (phase NOT IN ('confirmed', 'failed', 'dry_run')"
-                                " OR published_at IS NULL OR NOT decided_published)")
+        open_ = await e2e.fetch(
+            "SELECT count(*) FROM intervention_decisions WHERE action = 'act'"
+            " AND (phase NOT IN ('confirmed', 'failed', 'dry_run')"
+            " OR published_at IS NULL OR NOT decided_published)"
+        )
         pending = await e2e.fetch("SELECT count(*) FROM alerts_outbox WHERE status = 'pending'")
         unsent = await e2e.fetch("SELECT count(*) FROM alerts_bus_outbox WHERE sent_at IS NULL")
         return open_[0][0] == 0 and pending[0][0] == 0 and unsent[0][0] == 0
@@ -185,8 +187,9 @@ def assert_clean(found: Audit, kind: str) -> None:
     assert sum(found.lost.values()) == 0, found.summary() + "\n" + "\n".join(found.details)
     assert sum(found.doubled.values()) == 0, found.summary() + "\n" + "\n".join(found.details)
     times = FIGURES.recovered.get(kind, [])
-    assert len(times) == FIGURES.runs[kind], f"{kind}: recovered {len(times)} of " \
-        f"{FIGURES.runs[kind]}"
+    assert len(times) == FIGURES.runs[kind], (
+        f"{kind}: recovered {len(times)} of {FIGURES.runs[kind]}"
+    )
 
 
 def consensus_since(e2e: Any, mark: int) -> list[dict[str, Any]]:
@@ -251,8 +254,10 @@ async def test_chaos__postgres_restarted__not_ready_then_caught_up(
             await recover(kind, caught_up)
 
     found = await chaos_run(e2e, kind, inject)
-    FIGURES.notes.append(f"{kind}: services that stayed ready while Postgres was down: "
-                         f"{[sorted(s) for s in stayed_ready]}")
+    FIGURES.notes.append(
+        f"{kind}: services that stayed ready while Postgres was down: "
+        f"{[sorted(s) for s in stayed_ready]}"
+    )
     assert_clean(found, kind)
     assert all(not s for s in stayed_ready), stayed_ready
 
@@ -276,24 +281,29 @@ async def test_chaos__chain_rpc_unreachable__sources_down_nothing_acts_then_resu
             back = len(e2e.bus.seen)
 
             async def resumed(m: int = back) -> bool:
-                used = [{s["source"] for s in c["sources"] if s["used"]}
-                        for c in consensus_since(e2e, m)]
+                used = [
+                    {s["source"] for s in c["sources"] if s["used"]}
+                    for c in consensus_since(e2e, m)
+                ]
                 return any(u >= CHAIN_SOURCES for u in used) and await all_ready(system)
 
             await recover(kind, resumed)
 
     found = await chaos_run(e2e, kind, inject)
     consensus = [b for s, b in during if s == "prices.consensus.PSTR"]
-    late = consensus[len(consensus) // 2:]  # past the sources' staleness allowance
-    used_chain = [c for c in late if {s["source"] for s in c["sources"] if s["used"]}
-                  & CHAIN_SOURCES]
+    late = consensus[len(consensus) // 2 :]  # past the sources' staleness allowance
+    used_chain = [
+        c for c in late if {s["source"] for s in c["sources"] if s["used"]} & CHAIN_SOURCES
+    ]
     acted = [b for s, b in during if s == "intervention.decided" and b["action"] == "act"]
     executed = [b for s, b in during if s == "intervention.executed"]
     statuses = sorted({c["status"] for c in late})
-    FIGURES.notes.append(f"{kind}: during the outage {len(consensus)} PSTR consensus "
-                         f"(statuses late in it {statuses}), {len(used_chain)} late ones using"
-                         f" a chain source, {len(acted)} act decisions "
-                         f"{[a['decision_id'] for a in acted]}, {len(executed)} executed")
+    FIGURES.notes.append(
+        f"{kind}: during the outage {len(consensus)} PSTR consensus "
+        f"(statuses late in it {statuses}), {len(used_chain)} late ones using"
+        f" a chain source, {len(acted)} act decisions "
+        f"{[a['decision_id'] for a in acted]}, {len(executed)} executed"
+    )
     assert_clean(found, kind)
     assert consensus and not used_chain, used_chain[:2]  # the chain sources marked down
     assert executed == []  # nothing acted while the chain could not be read
@@ -307,8 +317,11 @@ def acted_on_stale_states(messages: list[tuple[str, dict[str, Any]]]) -> list[st
     for subject, body in messages:
         if subject == "treasury.state":
             state = body
-        elif subject == "intervention.decided" and body["action"] == "act" and (
-                state is not None and state["status"] != "OK"):
+        elif (
+            subject == "intervention.decided"
+            and body["action"] == "act"
+            and (state is not None and state["status"] != "OK")
+        ):
             wrong.append(body["decision_id"])
     return wrong
 
@@ -356,7 +369,8 @@ async def test_chaos__webhook_channel_down__every_notification_once(e2e: Any) ->
 
             async def delivered() -> bool:
                 pending = await e2e.fetch(
-                    "SELECT count(*) FROM alerts_outbox WHERE status = 'pending'")
+                    "SELECT count(*) FROM alerts_outbox WHERE status = 'pending'"
+                )
                 return pending[0][0] == 0 and await all_ready(system)
 
             await recover(kind, delivered)
