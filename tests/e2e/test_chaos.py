@@ -54,14 +54,19 @@ CHAIN_SOURCES = {"chainlink", "pyth_onchain"}
 FIGURES = Figures()
 
 
-@pytest.fixture(scope="module", autouse=True)
+def print_figures(title: str) -> None:
+    print(f"\n\nchaos figures {title} (time to recover: from the fault's end)")  # noqa: T201
+    print("\n".join(FIGURES.rows()))  # noqa: T201
+    for note in FIGURES.notes:
+        print(f"  {note}")  # noqa: T201
+
+
+@pytest.fixture(autouse=True)
 def _print_figures() -> Iterator[None]:
+    """The table so far after each test (a run cut short still reports what it measured)."""
     yield
     if FIGURES.runs:
-        print("\n\nchaos figures (time to recover: from the fault's end)")  # noqa: T201
-        print("\n".join(FIGURES.rows()))  # noqa: T201
-        for note in FIGURES.notes:
-            print(f"  {note}")  # noqa: T201
+        print_figures("so far")
 
 
 @pytest.fixture
