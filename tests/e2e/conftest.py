@@ -208,11 +208,16 @@ def feeds() -> type[Feeds]:
     return Feeds
 
 
-def _fast_oracle_config(work_dir: Path, poll_seconds: float, twap_seconds: int) -> Path:
+def _fast_oracle_config(
+    work_dir: Path, poll_seconds: float, twap_seconds: int, rpc_url: str | None = None,
+) -> Path:
+    """`rpc_url`: the chain sources' RPC, when the services reach anvil through a proxy."""
     config = json.loads((work_dir / "oracle-devnet.json").read_text())
     for symbol in config["symbols"].values():
         for source in symbol["sources"]:
             source["poll_seconds"] = poll_seconds
+            if rpc_url is not None and "rpc_url" in source:
+                source["rpc_url"] = rpc_url
             if source["kind"] == "uniswap_v2":
                 source["window_seconds"] = twap_seconds
     path = work_dir / "oracle-e2e.json"
@@ -234,14 +239,21 @@ def e2e_overrides() -> dict[str, dict[str, str]]:
 
 
 @pytest.fixture
+def system_options() -> dict[str, Any]:
+    """Extra keyword arguments of the System (override this fixture: the chaos suite's)."""
+    return {}
+
+
+@pytest.fixture
 async def e2e(
     tmp_path: Path, database_url: str, e2e_overrides: dict[str, dict[str, str]],
+    system_options: dict[str, Any],
 ) -> AsyncIterator[E2E]:
     webhook, otlp = WebhookReceiver(), OtlpReceiver()
     await webhook.start()
     await otlp.start()
     bus = BusRecorder(Namespace())
-    system = System(tmp_path, None, database_url, otlp_endpoint=otlp.endpoint)
+    system = System(tmp_path, None, database_url, otlp_endpoint=otlp.endpoint, **system_options)
     try:
         await asyncio.to_thread(system.start_bus)
         assert system.nats_url is not None
@@ -250,7 +262,8 @@ async def e2e(
         keystore, password = _keystore(tmp_path)
         channels = {sev: [webhook.url] for sev in ("critical", "warning", "info")}
         system.overrides = {
-            "oracle": {"CONFIG_FILE": str(_fast_oracle_config(tmp_path, 0.25, 10))},
+            "oracle": {"CONFIG_FILE": str(_fast_oracle_config(
+                tmp_path, 0.25, 10, system.service_rpc_url))},
             "treasury": {"STATE_DEBOUNCE_SECONDS": "0.05", "CHAIN_INTERVAL_SECONDS": "1"},
             "intervention": {
                 "MODE": "live", "KEYSTORE_PATH": str(keystore),

@@ -123,3 +123,30 @@ def test_password_files__not_in_the_servers_command_line(bus_users: BusUsers) ->
             assert secret not in cmdline.read_bytes().decode(errors="replace")
         except OSError:
             continue
+
+
+async def test_durable_bus__sigkilled_then_started_on_its_store__same_users_log_in(
+    tmp_path: Path,
+) -> None:
+    """The chaos suite's nats-server restarts: `sync_interval: always` (as production), then a
+    SIGKILL and a start on the same port, store and passwords (BusUsers.server_env)."""
+    import os  # noqa: PLC0415
+    import signal  # noqa: PLC0415
+    from urllib.parse import urlsplit  # noqa: PLC0415
+
+    from ballast.devstack.nats import start_nats_process  # noqa: PLC0415
+
+    with run_authenticated_nats(tmp_path, sync_always=True) as (server, users):
+        assert "sync_interval: always" in (tmp_path / "server.conf").read_text()
+        assert server.pid is not None
+        os.kill(server.pid, signal.SIGKILL)
+        while server_info(users.url, timeout=0.2) is not None:
+            await asyncio.sleep(0.02)
+        port = int(urlsplit(users.url).port or 0)
+        with start_nats_process(tmp_path, port, config=True, env=users.server_env()):
+            nc = await users.connect("oracle")
+            try:
+                await nc.flush()
+                assert nc.is_connected
+            finally:
+                await nc.close()

@@ -74,6 +74,11 @@ class BusUsers:
         return {f"{p}NATS_USER": spec.name,
                 f"{p}NATS_PASSWORD_FILE": str(self.password_file(spec.name))}
 
+    def server_env(self) -> dict[str, str]:
+        """The environment nats-server reads the passwords from (a restart needs it again)."""
+        gen = generator()
+        return {str(gen.password_variable(user)): pw for user, pw in self.passwords.items()}
+
     async def connect(self, user: str = OBSERVER, **options: Any) -> Client:
         """A nats-py client logged in as `user` (an identity of the table)."""
         import nats  # noqa: PLC0415 - only the callers that talk to the bus pay for it
@@ -92,10 +97,13 @@ def write_secret(path: Path, value: str) -> None:
 
 @contextmanager
 def run_authenticated_nats(
-    workdir: Path, *, port: int | None = None, die_with_parent: bool = False
+    workdir: Path, *, port: int | None = None, die_with_parent: bool = False,
+    sync_always: bool = False,
 ) -> Generator[tuple[NatsServer, BusUsers]]:
     """nats-server with JetStream under `workdir` and the generator's users and permissions;
-    each user's password in `workdir/secrets/<user>.nats-password` (0600, directory 0700)."""
+    each user's password in `workdir/secrets/<user>.nats-password` (0600, directory 0700).
+    `sync_always`: JetStream's `sync_interval: always`, as in production (deploy/nats/values.yaml):
+    an ack means the message is on disk, so a SIGKILLed server loses nothing it acked."""
     gen = generator()
     table = local_users()
     passwords = {user: secrets.token_hex(16) for user in table}
@@ -103,8 +111,11 @@ def run_authenticated_nats(
     secrets_dir.mkdir(parents=True, exist_ok=True)
     secrets_dir.chmod(0o700)
     env = {str(gen.password_variable(user)): password for user, password in passwords.items()}
+    config = str(gen.render(table))
+    if sync_always:
+        config += "\njetstream {\n  sync_interval: always\n}\n"
     with run_nats_server(workdir, port=port, die_with_parent=die_with_parent,
-                         config=str(gen.render(table)), env=env) as server:
+                         config=config, env=env) as server:
         users = BusUsers(server.url, secrets_dir, passwords)
         for user, password in passwords.items():
             write_secret(users.password_file(user), password)

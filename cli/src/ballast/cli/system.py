@@ -27,6 +27,7 @@ import urllib.request
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from ballast.cli.busauth import BusUsers, run_authenticated_nats
 from ballast.cli.offchain import offchain_url, start_offchain
@@ -37,6 +38,7 @@ from ballast.devnet import deploy
 from ballast.devstack.anvil import Anvil, run_anvil
 from ballast.devstack.postgres import run_embedded_postgres
 from ballast.devstack.processes import ManagedProcess, free_port, repo_root, start_process
+from ballast.devstack.proxy import TcpProxy
 
 READY_TIMEOUT = 90.0
 
@@ -70,6 +72,12 @@ class System:
     ports: dict[str, int] = field(default_factory=dict[str, int])
     offchain_url: str = ""
     bus_users: BusUsers | None = None
+    durable_bus: bool = False
+    """Its own nats-server with `sync_interval: always`, as production (the chaos suite)."""
+    proxy_rpc: bool = False
+    """Give the services anvil through a TcpProxy (`rpc_proxy`) that can be cut: an RPC outage."""
+    rpc_proxy: TcpProxy | None = None
+    nats_pid: int | None = None
     _infra: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
 
     # ------------------------------------------------------------------ lifecycle
@@ -83,6 +91,15 @@ class System:
             raise RuntimeError("the system's anvil is not started")
         return self.anvil.rpc_url
 
+    @property
+    def service_rpc_url(self) -> str:
+        """The RPC URL the services are given: anvil's, or the proxy's in front of it."""
+        return self.rpc_proxy.url if self.rpc_proxy is not None else self.rpc_url
+
+    @property
+    def nats_dir(self) -> Path:
+        return self.work_dir / "nats"
+
     def start_bus(self) -> None:
         """Without a `nats_url`: a nats-server of this system's own, with a user per service
         (ballast.cli.busauth). Else, or once started, nothing."""
@@ -92,8 +109,8 @@ class System:
             raise ValueError("a System with its own nats-server has no bus namespace")
         self.work_dir.mkdir(parents=True, exist_ok=True)
         server, self.bus_users = self._infra.enter_context(
-            run_authenticated_nats(self.work_dir / "nats"))
-        self.nats_url = server.url
+            run_authenticated_nats(self.nats_dir, sync_always=self.durable_bus))
+        self.nats_url, self.nats_pid = server.url, server.pid
 
     def start_chain(self) -> Deployment:
         """The bus (start_bus), anvil, the devnet deployment (deployment.json,
@@ -101,6 +118,9 @@ class System:
         self.work_dir.mkdir(parents=True, exist_ok=True)
         self.start_bus()
         self.anvil = self._infra.enter_context(run_anvil(self.work_dir / "anvil"))
+        if self.proxy_rpc:
+            self.rpc_proxy = self._infra.enter_context(contextlib.closing(
+                TcpProxy(_host_port(self.anvil.rpc_url)).start()))
         port = free_port()
         self.offchain_url = offchain_url(port)
         self.deployment = deploy(self.anvil.rpc_url, self.deployment_path,
@@ -143,7 +163,7 @@ class System:
     def env(self, spec: ServiceSpec, port: int) -> dict[str, str]:
         stack = Stack(
             root=repo_root(), data_dir=self.work_dir, nats_url=self.nats_url or "",
-            database_url=self.database_url, rpc_url=self.rpc_url,
+            database_url=self.database_url, rpc_url=self.service_rpc_url,
             deployment=self.deployment_path if self.deployment is not None else None,
             bus_users=self.bus_users,
         )
@@ -216,6 +236,11 @@ class System:
     def check_alive(self) -> None:
         for proc in self.processes.values():
             proc.check_alive()
+
+
+def _host_port(url: str) -> tuple[str, int]:
+    parts = urlsplit(url)
+    return parts.hostname or "127.0.0.1", parts.port or 80
 
 
 def _get(url: str, timeout: float = 2.0) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any, ClassVar
 
 import aiohttp
@@ -13,6 +14,7 @@ from pydantic_settings import SettingsConfigDict
 from ballast.common.messages import Heartbeat
 from ballast.common.service import Service
 from ballast.common.settings import ServiceSettings
+from ballast.devstack.postgres import EmbeddedPostgres
 
 pytestmark = pytest.mark.integration
 
@@ -93,3 +95,40 @@ async def test_service__supervised_task_turns_its_cancel_into_an_error__stop_sti
     await asyncio.wait_for(started.wait(), 10)
     await asyncio.wait_for(service.stop(), 10)  # before the fix: never returned
     assert not service.database.connected
+
+
+async def readyz(port: int | None) -> tuple[int, dict[str, Any]]:
+    async with aiohttp.ClientSession() as http, \
+            http.get(f"http://127.0.0.1:{port}/readyz") as resp:
+        return resp.status, await resp.json()
+
+
+async def test_service__postgres_stopped_then_started__not_ready_then_ready_again(
+    nats_server: Any, bus_namespace: str, tmp_path: Path
+) -> None:
+    # A pool outlives the server behind it: readiness must ask Postgres (issue 22, chaos suite).
+    server = EmbeddedPostgres(tmp_path / "pg")
+    dsn = (await asyncio.to_thread(server.start)).dsn
+    settings = ProbeSettings(
+        nats_url=nats_server.url, database_url=dsn,  # pyright: ignore[reportArgumentType]
+        bus_prefix=bus_namespace, http_port=0, http_host="127.0.0.1",
+    )
+    service = Service("probe", settings)
+    await service.start()
+    try:
+        assert (await readyz(service.ops.bound_port))[0] == 200
+        await asyncio.to_thread(server.stop)
+
+        async def checks_until(status: int) -> dict[str, Any]:
+            async with asyncio.timeout(20):
+                while (answer := await readyz(service.ops.bound_port))[0] != status:
+                    await asyncio.sleep(0.1)
+            return answer[1]["checks"]
+
+        assert await checks_until(503) == {"nats": True, "postgres": False}
+        await asyncio.to_thread(server.start)  # the same port and data
+        assert await checks_until(200) == {"nats": True, "postgres": True}
+        assert await service.database.fetchval("SELECT 1") == 1
+    finally:
+        await service.stop()
+        await asyncio.to_thread(server.stop)

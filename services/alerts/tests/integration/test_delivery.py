@@ -126,6 +126,7 @@ async def test_delivery__webhook_down_3s_then_up__every_notification_exactly_onc
 
 
 @pytest.mark.slow
+@pytest.mark.chaos  # the webhook channel down 30 s: in the chaos suite (issue 22)
 async def test_delivery__webhook_down_30s_then_up__every_notification_exactly_once(
     repo: AlertsRepository, webhook: Any, facts: Any
 ) -> None:

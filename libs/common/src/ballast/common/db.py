@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, TypeVar
 
 import asyncpg
 
+from ballast.common.cancel import stopping
 from ballast.common.tlsfailure import TlsRefusedError, server_of, tls_failure
 
 if TYPE_CHECKING:
@@ -31,6 +32,7 @@ log = logging.getLogger("ballast.db")
 
 _MIGRATION_FILE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 CLOSE_SECONDS = 10.0
+PROBE_SECONDS = 1.0  # how often a service asks Postgres whether it answers (its readiness)
 _LOCK_KEY = 0x0BA11A57  # one advisory lock for all Ballast migrations
 
 
@@ -148,6 +150,7 @@ class Database:
         self._dsn = dsn
         self._sizes = (min_size, max_size)
         self._pool: asyncpg.Pool | None = None
+        self._answers = True  # the last probe's outcome (see `probe`)
 
     @property
     def pool(self) -> asyncpg.Pool:
@@ -157,7 +160,24 @@ class Database:
 
     @property
     def connected(self) -> bool:
-        return self._pool is not None and not self._pool.is_closing()
+        """Connected, and Postgres answered the last `probe` (the readiness check): a pool
+        outlives the server behind it, so its existence alone says nothing."""
+        return self._pool is not None and not self._pool.is_closing() and self._answers
+
+    async def probe(self) -> bool:
+        """`SELECT 1` through the pool within PROBE_SECONDS: whether Postgres answers now. The
+        service runs it every PROBE_SECONDS; `connected` reports its outcome."""
+        pool = self._pool
+        if pool is None:
+            return False
+        try:
+            async with asyncio.timeout(PROBE_SECONDS):
+                await pool.fetchval("SELECT 1")
+            self._answers = True
+        except Exception:  # noqa: BLE001 - any failure to answer is "not answering"
+            stopping()  # a cancel a library turned into its own error is still a stop
+            self._answers = False
+        return self._answers
 
     async def connect(self, service: str, migrations_dir: Path | None = None) -> None:
         self._pool = await create_pool(self._dsn, min_size=self._sizes[0],

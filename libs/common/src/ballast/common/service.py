@@ -21,7 +21,7 @@ from prometheus_client import CollectorRegistry
 
 from ballast.common.bus import Bus, BusConfig
 from ballast.common.cancel import stopping
-from ballast.common.db import Database
+from ballast.common.db import PROBE_SECONDS, Database
 from ballast.common.heartbeat import heartbeat_loop
 from ballast.common.observability import OpsServer, build_tracer_provider, configure_logging
 from ballast.common.schedule import Clock, Schedule, ensure_table, wall_clock
@@ -159,6 +159,9 @@ class Service:
                 name="heartbeat",
             )
         )
+        self._tasks.append(asyncio.create_task(
+            self._repeat("postgres probe", PROBE_SECONDS, self._probe_postgres, False),
+            name="postgres probe"))
         for name, seconds, job, aligned in self._jobs:
             self._tasks.append(
                 asyncio.create_task(self._repeat(name, seconds, job, aligned), name=name)
@@ -224,6 +227,9 @@ class Service:
                 backoff = 1.0
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, 30.0)
+
+    async def _probe_postgres(self) -> None:
+        await self.database.probe()
 
     async def _repeat(self, name: str, seconds: float, job: Job, aligned: bool) -> None:
         while True:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, cast
 from urllib.parse import urlsplit
 
-from ballast.devstack.processes import free_port, start_process
+from ballast.devstack.processes import ManagedProcess, free_port, start_process
 
 SERVER_BINARY = "nats-server.exe" if sys.platform == "win32" else "nats-server"
 
@@ -106,23 +106,45 @@ def run_nats_server(
     server's environment: where such a file's `$VARIABLES` (the passwords) are read from.
     """
     port = port or free_port()
-    url = f"nats://127.0.0.1:{port}"
-    argv: list[str | os.PathLike[str]] = [nats_server_binary(), "-a", "127.0.0.1", "-p", str(port)]
-    argv += ["-js", "-sd", str(workdir / "jetstream")]
     if config is not None:
         workdir.mkdir(parents=True, exist_ok=True)
         (workdir / "server.conf").write_text(config)
-        argv += ["-c", workdir / "server.conf"]
-    log_path = workdir / "nats-server.log"
-    with start_process(
-        argv, name="nats-server", log_path=log_path, die_with_parent=die_with_parent, env=env
+    with start_nats_process(
+        workdir, port, config=config is not None, env=env, die_with_parent=die_with_parent,
+        timeout=timeout,
     ) as proc:
+        yield NatsServer(url=f"nats://127.0.0.1:{port}", backend="embedded", pid=proc.pid)
+
+
+def start_nats_process(
+    workdir: Path,
+    port: int,
+    *,
+    config: bool = False,
+    env: Mapping[str, str] | None = None,
+    die_with_parent: bool = False,
+    timeout: float = 10.0,
+) -> ManagedProcess:
+    """nats-server on `port` with its JetStream store under `workdir` (and `-c workdir/server.conf`
+    with `config`), once it answers with JetStream. Started again on the same `workdir` and
+    port after a crash, it recovers the store it left (the chaos suite's restarts)."""
+    url = f"nats://127.0.0.1:{port}"
+    argv: list[str | os.PathLike[str]] = [nats_server_binary(), "-a", "127.0.0.1", "-p", str(port)]
+    argv += ["-js", "-sd", str(workdir / "jetstream")]
+    if config:
+        argv += ["-c", workdir / "server.conf"]
+    proc = start_process(argv, name="nats-server", log_path=workdir / "nats-server.log",
+                         die_with_parent=die_with_parent, env=env)
+    try:
         proc.wait_until(
             lambda: bool((server_info(url) or {}).get("jetstream")),
             what=f"NATS with JetStream on {url}",
             timeout=timeout,
         )
-        yield NatsServer(url=url, backend="embedded", pid=proc.pid)
+    except BaseException:
+        proc.stop()
+        raise
+    return proc
 
 
 @contextmanager
