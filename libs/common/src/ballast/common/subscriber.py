@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 from nats.aio.msg import Msg
 from nats.errors import ConnectionClosedError
+from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig
 from nats.js.errors import ServiceUnavailableError
@@ -160,7 +161,7 @@ class Consumer:
             self._waiting = True
             try:
                 msgs = await pull.fetch(batch, timeout=FETCH_TIMEOUT_SECONDS)
-            except TimeoutError:  # nats-py raises its own or, since 2.16, asyncio's: no message yet
+            except NatsTimeoutError:
                 continue
             except (ConnectionClosedError, ServiceUnavailableError):
                 await asyncio.sleep(0.1)
