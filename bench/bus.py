@@ -1,22 +1,15 @@
 """Bus benchmark: a typed message through the common bus path next to raw nats-py.
 
-Both paths use the same JetStream semantics (publish awaiting the stream ack, durable pull
-consumer fetching 256 at a time, explicit ack) and the same payload bytes (a ConsensusPrice with
-three sources; the models are built before the clock starts on both sides, as the raw side's bytes
-are). The raw side does nothing else: no model, no headers, no counters, no spans. The common path
-adds what every service gets: pydantic encode at publish and validate at consume, the headers
-(content type, expected stream, trace context), the Prometheus counters, an OpenTelemetry span a
-hop, the dead-letter guard. It runs twice: with the API's no-op tracer (no SDK installed as the
-global provider), and with an SDK TracerProvider recording every span as a service's does (no
-exporter, so the spans are dropped once ended: a service adds its export on top).
+Both paths use the same JetStream stream semantics (publish awaiting the stream ack, durable
+pull consumer, explicit ack) and the same payload bytes (a ConsensusPrice with three sources).
+The common path adds what every service gets: pydantic encode/validate, FastStream, Prometheus
+and OpenTelemetry middlewares, the dead-letter guard.
 
 Prints messages/s (N messages published with a window of concurrent publishes, until the last
-one is handled; the median of BENCH_ROUNDS rounds, the three paths taking turns so that a busy
-neighbour on a shared machine slows them alike) and publish->handled latency p50/p99 at a fixed
-rate. Figures, not a verdict.
+one is handled) and publish->handled latency p50/p99 at a fixed rate. Figures, not a verdict.
 
     .venv/bin/python bench/bus.py            # NATS_URL, else a private nats-server
-    BENCH_MESSAGES=20000 BENCH_ROUNDS=5 .venv/bin/python bench/bus.py
+    BENCH_MESSAGES=20000 .venv/bin/python bench/bus.py
 """
 
 from __future__ import annotations
@@ -35,7 +28,6 @@ from pathlib import Path
 
 import nats
 from nats.js.api import AckPolicy, ConsumerConfig
-from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import CollectorRegistry
 
 from ballast.common.bus import Bus, BusConfig, ensure_streams
@@ -48,7 +40,6 @@ MESSAGES = int(os.environ.get("BENCH_MESSAGES", "5000"))
 WINDOW = 256
 RATE = int(os.environ.get("BENCH_RATE", "500"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "3"))
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 
 
 def payload(seq: int) -> ConsensusPrice:
@@ -90,14 +81,9 @@ async def paced(publish: Callable[[int], Awaitable[None]]) -> int:
     return total
 
 
-async def bench_common(
-    url: str, provider: TracerProvider | None = None
-) -> tuple[float, list[float]]:
+async def bench_common(url: str) -> tuple[float, list[float]]:
     ns = Namespace("bench" + uuid.uuid4().hex[:6])
-    bus = Bus(BusConfig(service="bench", nats_url=url, namespace=ns), CollectorRegistry(),
-              tracer_provider=provider)
-    models = [payload(i) for i in range(MESSAGES)]
-    later = [payload(10_000_000 + i) for i in range(int(RATE * SECONDS))]
+    bus = Bus(BusConfig(service="bench", nats_url=url, namespace=ns), CollectorRegistry())
     sent: dict[int, float] = {}
     latencies: list[float] = []
     received = 0
@@ -116,7 +102,7 @@ async def bench_common(
     await bus.start()
     try:
         t0 = time.perf_counter()
-        await run_windowed(MESSAGES, lambda i: bus.publish(models[i], prices_consensus("PSTR")))
+        await run_windowed(MESSAGES, lambda i: bus.publish(payload(i), prices_consensus("PSTR")))
         await asyncio.wait_for(done.wait(), 120)
         rate = MESSAGES / (time.perf_counter() - t0)
 
@@ -124,8 +110,9 @@ async def bench_common(
         done.clear()
 
         async def timed(i: int) -> None:
-            sent[later[i].sequence] = time.perf_counter()
-            await bus.publish(later[i], prices_consensus("PSTR"))
+            seq = 10_000_000 + i
+            sent[seq] = time.perf_counter()
+            await bus.publish(payload(seq), prices_consensus("PSTR"))
 
         target = int(RATE * SECONDS)
         await paced(timed)
@@ -186,17 +173,12 @@ async def bench_raw(url: str) -> tuple[float, list[float]]:
     return rate, latencies
 
 
-def report(name: str, rates: list[float], latencies: list[float], raw: float | None = None
-           ) -> float:
-    """The median rate of the rounds, the latency percentiles of all their samples."""
-    rate = statistics.median(rates)
+def report(name: str, rate: float, latencies: list[float]) -> None:
     ms = [x * 1000 for x in latencies]
-    share = f"  = {rate / raw:.0%} of raw" if raw else ""
     print(
-        f"{name:<36} {rate:>8,.0f} msg/s   latency @ {RATE}/s: "
-        f"p50 {percentile(ms, 50):6.2f} ms  p99 {percentile(ms, 99):6.2f} ms  (n={len(ms)}){share}"
+        f"{name:<34} {rate:>10,.0f} msg/s   latency @ {RATE}/s: "
+        f"p50 {percentile(ms, 50):6.2f} ms  p99 {percentile(ms, 99):6.2f} ms  (n={len(ms)})"
     )
-    return rate
 
 
 async def main() -> None:
@@ -206,20 +188,8 @@ async def main() -> None:
             size = len(payload(0).model_dump_json())
             print(f"bus benchmark: {MESSAGES} messages of {size} bytes, window {WINDOW}, "
                   f"NATS at {url}")
-            print(f"{ROUNDS} rounds, the three paths in turn; rates: median of the rounds")
-            runs: dict[str, tuple[list[float], list[float]]] = {
-                "raw": ([], []), "noop": ([], []), "sdk": ([], [])}
-            for _ in range(ROUNDS):  # interleaved: a busy neighbour slows all three alike
-                for key, run in (("raw", bench_raw(url)), ("noop", bench_common(url)),
-                                 ("sdk", bench_common(url, TracerProvider()))):
-                    rate, latencies = await run
-                    runs[key][0].append(rate)
-                    runs[key][1].extend(latencies)
-            for key, rates in runs.items():
-                print(f"  {key} rounds: " + ", ".join(f"{r:,.0f}" for r in rates[0]))
-            raw = report("raw nats-py (JetStream, no model)", *runs["raw"])
-            report("common bus (typed, no-op tracer)", *runs["noop"], raw)
-            report("common bus (typed, SDK tracer)", *runs["sdk"], raw)
+            report("raw nats-py (JetStream, no model)", *await bench_raw(url))
+            report("common bus (typed, FastStream)", *await bench_common(url))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

@@ -4,8 +4,8 @@ Every service listed in `ballast.cli.registry.SERVICES` is built offline with it
 `build_app(settings)` (the composition root `python -m ballast.<service>` runs): nothing connects,
 so this works on a laptop, in CI and in a Docker build alike. From the built app we read
 
-- its bus: each durable consumer (subject pattern, stream, durable name) it subscribes, and each
-  publisher (subject pattern) its FastStream broker declares;
+- its FastStream broker: each durable pull consumer (subject pattern, stream, durable name) and
+  each declared publisher (subject pattern);
 - its injected CollectorRegistry: every metric family it registered, with its type.
 
 The NATS permissions (deploy/tools/nats_permissions.py) and the test that every metric a dashboard
@@ -96,13 +96,16 @@ def build_service(spec: ServiceSpec, **overrides: Any) -> Any:
 
 def bus_use(spec: ServiceSpec, service: Any) -> BusUse:
     broker = service.bus.broker
-    if broker.subscribers:
-        raise ValueError(
-            f"{spec.name}: a FastStream subscriber outside the bus's durable consumers; "
-            "the permission generator only knows those (DESIGN.md 'The bus')"
-        )
-    consumers = [Consumer(sub.subject, sub.stream, sub.durable)
-                 for sub in service.bus.subscriptions]
+    consumers: list[Consumer] = []
+    for sub in broker.subscribers:
+        stream = getattr(sub, "stream", None)
+        durable = getattr(getattr(sub, "config", None), "durable_name", None)
+        if stream is None or durable is None:
+            raise ValueError(
+                f"{spec.name}: subscriber {sub.subject!s} is not a durable JetStream consumer; "
+                "the permission generator only knows those (DESIGN.md 'The bus')"
+            )
+        consumers.append(Consumer(_subject(sub), str(stream.name), str(durable)))
     publishes = sorted({_subject(pub) for pub in broker.publishers})
     return BusUse(
         spec.name,

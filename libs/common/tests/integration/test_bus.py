@@ -12,13 +12,9 @@ from typing import Any
 
 import nats
 import pytest
-from opentelemetry import trace
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from prometheus_client import CollectorRegistry
 
-from ballast.common.bus import Bus, BusConfig, Received, ensure_streams
+from ballast.common.bus import Bus, BusConfig, ensure_streams
 from ballast.common.messages import ConsensusPrice, ConsensusStatus, DeadLetter
 from ballast.common.subjects import Namespace, prices_consensus
 from ballast.testing.waiting import eventually
@@ -40,14 +36,10 @@ def consensus(price: str, seq: int) -> ConsensusPrice:
     )
 
 
-def make_bus(
-    url: str, prefix: str, registry: CollectorRegistry, provider: TracerProvider | None = None,
-    **config: Any,
-) -> Bus:
+def make_bus(url: str, prefix: str, registry: CollectorRegistry, **config: Any) -> Bus:
     return Bus(
         BusConfig(service="test", nats_url=url, namespace=Namespace(prefix), **config),
         registry=registry,
-        tracer_provider=provider,
     )
 
 
@@ -163,42 +155,3 @@ async def test_ensure_streams__run_twice_and_concurrently__idempotent(
         )
     ]
     assert info.config.duplicate_window == 120
-
-
-async def test_bus__publish_then_handle__one_trace_counted_and_the_subject_handed_over(
-    nats_server: Any, bus_namespace: str
-) -> None:
-    spans = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(spans))
-    registry = CollectorRegistry()
-    bus = make_bus(nats_server.url, bus_namespace, registry, provider)
-    seen: list[tuple[int, str, int]] = []
-
-    @bus.subscriber("prices.consensus.*", durable="traced", batch_size=4)
-    async def on_consensus(price: ConsensusPrice, msg: Received) -> None:
-        seen.append((price.sequence, msg.subject, trace.get_current_span().get_span_context()
-                     .trace_id))
-
-    await bus.start()
-    try:
-        await bus.publish(consensus("1", 1), prices_consensus("PSTR"))  # outside any span
-        with provider.get_tracer("test").start_as_current_span("work") as work:
-            await bus.publish(consensus("2", 2), prices_consensus("PSTR"))
-        await eventually(lambda: len(seen) == 2)
-    finally:
-        await bus.stop()
-
-    subject = bus.ns.subject(prices_consensus("PSTR"))
-    by_name = {s.name: s for s in spans.get_finished_spans()}
-    producer = by_name[f"{subject} publish"]  # the publish outside a span started a trace
-    processed = [s for s in spans.get_finished_spans() if s.name == f"{subject} process"]
-    assert {p.parent.span_id for p in processed if p.parent} == {
-        producer.context.span_id, work.get_span_context().span_id}
-    assert sorted(seen) == [(1, "prices.consensus.PSTR", producer.context.trace_id),
-                            (2, "prices.consensus.PSTR", work.get_span_context().trace_id)]
-    labels = {"app_name": "test", "broker": "nats", "handler": subject}
-    assert registry.get_sample_value("ballast_bus_received_messages_total", labels) == 2.0
-    assert registry.get_sample_value(
-        "ballast_bus_received_processed_messages_total", {**labels, "status": "acked"}) == 2.0
-    assert registry.get_sample_value("ballast_bus_published_total", {"stream": "PRICES"}) == 2.0

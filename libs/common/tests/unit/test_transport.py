@@ -15,14 +15,16 @@ pytestmark = pytest.mark.unit
 def test_faststream__installed_version__the_one_transport_was_checked_against() -> None:
     assert version("faststream") == transport.FASTSTREAM_CHECKED, (
         "FastStream changed: read ballast/common/transport.py again (internal paths: "
-        "broker.config.connection_state.stream), then bump "
+        "broker.config.connection_state.stream, faststream._internal.middlewares), then bump "
         "FASTSTREAM_CHECKED"
     )
 
 
 def test_internal_paths__still_there() -> None:
+    from faststream._internal.middlewares import BaseMiddleware  # noqa: PLC0415
     from faststream.nats import NatsBroker  # noqa: PLC0415
 
+    assert hasattr(BaseMiddleware, "consume_scope")
     broker = NatsBroker()
     assert hasattr(broker.config, "connection_state")
 

@@ -1,13 +1,10 @@
-"""The bus every service uses: typed publishes and subscribers over NATS JetStream, Ballast's rules.
+"""The broker every service uses: FastStream's NatsBroker plus Ballast's bus rules.
 
-- Every hop is counted (Prometheus, the service's registry) and traced (OpenTelemetry, the trace
-  context rides in message headers, giving one trace from price to page): bus_telemetry.py.
+- Prometheus and OpenTelemetry middlewares on every broker, so each hop is counted and traced
+  (the trace context rides in message headers, giving one trace from price to page).
 - JetStream streams (ballast.common.subjects.STREAMS) are created or updated idempotently at start.
-- Subscribers are durable consumers with explicit ack (NACK on error, redelivery with backoff),
-  typed by the handler's annotation: subscriber.py, on nats-py directly (issue 23: FastStream's
-  per-message pipeline was the bus's main cost).
-- Publishes wait for the stream's ack; those that can be retried carry `Nats-Msg-Id`, so the
-  stream drops the duplicate.
+- Subscribers are durable pull consumers with explicit ack (NACK on error, redelivery with backoff).
+- Publishes that can be retried carry `Nats-Msg-Id`, so the stream drops the duplicate.
 - Dead letters: a message that fails validation, or still fails at its last delivery, is published
   to `deadletter.<original subject>` with the error and the original bytes, logged, counted in
   `ballast_deadletter_total{subject}`, and acked so the stream moves on. The service keeps running.
@@ -16,37 +13,29 @@
   publish or subscription the server refuses is logged and counted in
   `ballast_bus_permission_denied_total{operation}` (nats-py reports it to the error callback).
 
-FastStream's NatsBroker still owns the connection and the publisher declarations; services see only
-this class: what FastStream and nats-py do underneath is in transport.py and subscriber.py.
+Services see only this class: what FastStream and nats-py do underneath is in transport.py.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import inspect
 import logging
-import typing
-from collections.abc import Callable, Sequence
+import warnings
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from faststream.nats import DeliverPolicy, NatsBroker
-from nats.aio.msg import Msg
+from faststream import AckPolicy
+from faststream.nats import ConsumerConfig, DeliverPolicy, JStream, NatsBroker, NatsMessage, PullSub
+from faststream.nats.opentelemetry import NatsTelemetryMiddleware
+from faststream.nats.prometheus import NatsPrometheusMiddleware
 from opentelemetry import propagate
 from prometheus_client import CollectorRegistry
 
 from ballast.common import transport
-from ballast.common.bus_telemetry import BusTelemetry, Outgoing
 from ballast.common.messages import DeadLetter, Message, utcnow
+from ballast.common.metrics import MetricFamily
 from ballast.common.subjects import Namespace, deadletter, stream_for
-from ballast.common.subscriber import (
-    Consumer,
-    Handler,
-    Received,
-    Subscription,
-    consumer_config,
-)
 from ballast.common.transport import (
     NatsTap,
     OnMessage,
@@ -60,14 +49,14 @@ if TYPE_CHECKING:
     from opentelemetry.trace import TracerProvider
 
 __all__ = [
-    "MSG_ID_HEADER", "Bus", "BusConfig", "NatsTap", "OnMessage", "Received", "StreamAck",
-    "Subscription", "Unsubscribe", "ensure_streams", "stream_config",
+    "MSG_ID_HEADER", "Bus", "BusConfig", "BusMetrics", "NatsTap", "OnMessage", "StreamAck",
+    "Unsubscribe", "ensure_streams", "stream_config",
 ]
 
 log = logging.getLogger("ballast.bus")
 
+M = TypeVar("M", bound=Message)
 MSG_ID_HEADER = "Nats-Msg-Id"
-GRACEFUL_STOP_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -86,8 +75,23 @@ class BusConfig:
     redelivery_backoff_seconds: float = 1.0
 
 
+class BusMetrics:
+    """Bus counters, built against the service's injected registry."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        m = MetricFamily(registry, "ballast")
+        self.deadletters = m.counter(
+            "deadletter", "Messages sent to the dead-letter path, by original subject", ["subject"])
+        self.published = m.counter(
+            "bus_published", "Messages published through the common bus path, by stream",
+            ["stream"])
+        self.permission_denied = m.counter(
+            "bus_permission_denied",
+            "Publishes and subscriptions the NATS server refused, by operation", ["operation"])
+
+
 class Bus:
-    """One per service process; see the module docstring."""
+    """One per service process. Wraps a FastStream NatsBroker; see the module docstring."""
 
     def __init__(
         self,
@@ -97,16 +101,21 @@ class Bus:
     ) -> None:
         self.config = config
         self.ns = config.namespace
-        self.metrics = BusTelemetry(registry, config.service, tracer_provider)
-        self.subscriptions: list[Subscription] = []
-        self._consumers: list[Consumer] = []
+        self.metrics = BusMetrics(registry)
         self._subjects: dict[str, str] = {}
-        self._outgoing: dict[str, Outgoing] = {}
+        middlewares: list[Any] = [
+            NatsPrometheusMiddleware(
+                registry=registry, app_name=config.service, metrics_prefix="ballast_bus"
+            ),
+            NatsTelemetryMiddleware(tracer_provider=tracer_provider),
+            transport.dead_letter_middleware(self),
+        ]
         self.broker = NatsBroker(
             servers=config.nats_url,
             name=config.service,
+            middlewares=middlewares,
             log_level=logging.DEBUG,
-            graceful_timeout=GRACEFUL_STOP_SECONDS,
+            graceful_timeout=10.0,
             error_cb=self._on_error,
             security=transport.security(
                 config.user, config.password, config.credentials_file, config.tls_ca_file),
@@ -116,17 +125,10 @@ class Bus:
     async def start(self) -> None:
         """Connect, make sure every stream exists with its current limits, start subscribers."""
         await self.broker.connect()
-        js = transport.jetstream(self.broker)
-        await ensure_streams(js, self.ns)
+        await ensure_streams(transport.jetstream(self.broker), self.ns)
         await self.broker.start()
-        for sub in self.subscriptions:
-            consumer = Consumer(sub, self, self.metrics)
-            await consumer.start(js)
-            self._consumers.append(consumer)
 
     async def stop(self) -> None:
-        consumers, self._consumers = self._consumers, []
-        await asyncio.gather(*(c.stop(GRACEFUL_STOP_SECONDS) for c in consumers))
         await self.broker.stop()
 
     async def _on_error(self, error: Exception) -> None:
@@ -143,9 +145,6 @@ class Bus:
     @property
     def redelivery_backoff_seconds(self) -> float:
         return self.config.redelivery_backoff_seconds
-
-    def unprefix(self, subject: str) -> str:
-        return self.ns.unprefix(subject)
 
     @property
     def connected(self) -> bool:
@@ -165,18 +164,13 @@ class Bus:
 
     async def publish_json(self, data: bytes, subject: str, *, msg_id: str | None) -> None:
         """Publish an already serialised message (the outbox's rows) with its msg-id."""
-        out = self._outgoing.get(subject)
-        if out is None:
-            name = stream_for(subject).name
-            out = self._outgoing[subject] = self.metrics.outgoing(
-                self.ns.subject(subject), self.ns.stream(name), name)
+        spec = stream_for(subject)
         headers = {"content-type": "application/json"}
         if msg_id is not None:
             headers[MSG_ID_HEADER] = msg_id
-        await self.metrics.publish(out, data, headers, self._send)
-
-    async def _send(self, subject: str, data: bytes, headers: dict[str, str], stream: str) -> None:
-        await transport.publish_js(transport.jetstream(self.broker), subject, data, headers, stream)
+        await self.broker.publish(
+            data, self.ns.subject(subject), headers=headers, stream=self.ns.stream(spec.name))
+        self.metrics.published.labels(spec.name).inc()
 
     async def publish_many(self, items: Sequence[tuple[Message, str, str]]) -> None:
         """(payload, subject, msg_id) in order, all to one stream, waiting for the stream's ack
@@ -234,13 +228,12 @@ class Bus:
         title: str | None = None,
         description: str | None = None,
         push: bool = False,
-    ) -> Callable[[Handler], Handler]:
+    ) -> Callable[[Callable[..., Awaitable[Any]]], Any]:
         """Decorator: a durable consumer on `subject` (a pattern from subjects.py).
 
-        The handler's first parameter is annotated with the payload model, which validates the
-        message; a second parameter, if any, gets a `Received`. Explicit ack after the handler
-        returns; a raised error is NACKed with a delay and redelivered, up to `max_deliver`, then
-        dead-lettered (subscriber.py).
+        The handler is typed with the payload model; FastStream validates it. Explicit ack after
+        the handler returns; a raised error is NACKed with a delay and redelivered, up to
+        `max_deliver`, then dead-lettered.
 
         Pull (the default) fetches `batch_size` at a time. `push=True` makes it a push consumer
         (the server delivers to an inbox as messages arrive, at most `batch_size` unacked): for a
@@ -252,24 +245,29 @@ class Bus:
         # again at once (a plain push consumer refuses a new subscriber while the server still
         # counts the old one: "consumer is already bound", seen as a hung restart test), and
         # replicas would share its messages like a pull consumer's.
-        config = consumer_config(
-            self.config.max_deliver, self.config.ack_wait_seconds, deliver_policy,
-            batch_size if push else None)
-
-        def register(handler: Handler) -> Handler:
-            params = list(inspect.signature(handler).parameters)
-            model = typing.get_type_hints(handler).get(params[0]) if params else None
-            if not (isinstance(model, type) and issubclass(model, Message)):
-                raise TypeError(f"{handler.__qualname__}: annotate the first parameter with the "
-                                "payload's Message class")
-            if not inspect.iscoroutinefunction(handler):
-                raise TypeError(f"{handler.__qualname__}: a handler is an async function")
-            self.subscriptions.append(Subscription(
-                self.ns.subject(subject), self.ns.stream(spec.name), self.ns.durable(durable),
-                model, handler, len(params) > 1, config, batch_size, push, title, description))
-            return handler
-
-        return register
+        flow: dict[str, Any] = (
+            {"queue": self.ns.durable(durable)} if push
+            else {"pull_sub": PullSub(batch_size=batch_size, timeout=1.0)}
+        )
+        subscriber: Any = self.broker.subscriber
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "The JetStream Push consumer", RuntimeWarning)
+            decorator: Callable[[Callable[..., Awaitable[Any]]], Any] = subscriber(
+                self.ns.subject(subject),
+                stream=JStream(self.ns.stream(spec.name), declare=False),
+                durable=self.ns.durable(durable),
+                config=ConsumerConfig(
+                    max_deliver=self.config.max_deliver,
+                    ack_wait=self.config.ack_wait_seconds,
+                    deliver_policy=deliver_policy,
+                    max_ack_pending=batch_size if push else None,
+                ),
+                ack_policy=AckPolicy.NACK_ON_ERROR,
+                title=title,
+                description=description,
+                **flow,
+            )
+        return decorator
 
     def publisher(self, subject: str, schema: type[Message], description: str = "") -> Any:
         """Declare a publisher for the AsyncAPI document (the Bus.publish call does the work)."""
@@ -278,14 +276,17 @@ class Bus:
         )
 
     # ------------------------------------------------------------------ dead letters
-    async def dead_letter(self, message: Msg, error: BaseException, deliveries: int) -> None:
-        original = self.ns.unprefix(message.subject)
+    async def dead_letter(
+        self, message: NatsMessage, error: BaseException, deliveries: int
+    ) -> None:
+        raw = message.raw_message
+        original = self.ns.unprefix(raw.subject)
         letter = DeadLetter(
             original_subject=original,
             service=self.config.service,
             error=transport.describe(error),
-            payload_b64=base64.b64encode(message.data).decode(),
-            headers=dict(message.headers or {}),
+            payload_b64=base64.b64encode(raw.data).decode(),
+            headers=dict(raw.headers or {}),
             deliveries=max(deliveries, 1),
             failed_at=utcnow(),
         )
@@ -295,3 +296,4 @@ class Bus:
             extra={"subject": original, "error": letter.error, "deliveries": letter.deliveries},
         )
         await self.publish(letter, deadletter(original))
+

@@ -1,13 +1,12 @@
-"""The one module that touches FastStream's internals, and nats-py directly but for the typed
-subscriber (subscriber.py). The Bus hides both.
+"""The one module that touches FastStream's internals and nats-py directly (the Bus hides them).
 
 What FastStream does not offer publicly and Ballast needs:
 - the broker's nats-py connection and JetStream context (`connection`, `jetstream`: the latter
   is `broker.config.connection_state.stream`, an internal path);
-- publishes without FastStream's per-message pipeline: a JetStream publish waiting for the ack
-  (`publish_js`, the Bus's publish: the bus counts and traces it itself), many messages to one
-  stream waiting only for the last ack (`publish_pipelined`), a core publish without headers
-  (`publish_fact`), a JetStream publish that returns the stream's ack (`publish_acked`);
+- a middleware class (`faststream._internal.middlewares.BaseMiddleware`) for dead letters;
+- publishes FastStream's publisher does not do: many messages to one stream waiting only for
+  the last ack (`publish_pipelined`), a core publish without headers (`publish_fact`), a
+  JetStream publish that returns the stream's ack (`publish_acked`);
 - reads it has no API for: a core subscription tap and last-per-subject reads (`NatsTap`);
 - the connection's identity and TLS (`security`) and what a refusal looks like on nats-py's error
   callback (`permission_denied`, `refuse_tls`: a callback that raises ends nats-py's first
@@ -23,8 +22,10 @@ import logging
 import ssl
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol
 
-from faststream.nats import NatsBroker, NatsCredentials, NatsUserPassword
+from faststream._internal.middlewares import BaseMiddleware
+from faststream.nats import NatsBroker, NatsCredentials, NatsMessage, NatsUserPassword
 from faststream.security import BaseSecurity
 from nats.aio.client import Client
 from nats.aio.msg import Msg
@@ -124,13 +125,6 @@ async def publish_fact(nc: Client, subject: str, data: bytes) -> None:
     await nc.publish(subject, data)
 
 
-async def publish_js(
-    js: JetStreamContext, subject: str, data: bytes, headers: dict[str, str], stream: str,
-) -> None:
-    """A JetStream publish to `stream`, waiting for its ack (the Bus's publish)."""
-    await js.publish(subject, data, stream=stream, headers=headers)
-
-
 async def publish_acked(
     js: JetStreamContext, subject: str, data: bytes, headers: Mapping[str, str],
     wait_seconds: float,
@@ -220,6 +214,59 @@ async def ensure_streams(
 
 
 # ---------------------------------------------------------------------- dead letters
+class DeadLetterSink(Protocol):
+    @property
+    def max_deliver(self) -> int: ...
+
+    @property
+    def redelivery_backoff_seconds(self) -> float: ...
+
+    async def dead_letter(
+        self, message: NatsMessage, error: BaseException, deliveries: int) -> None: ...
+
+
+def dead_letter_middleware(sink: DeadLetterSink) -> Callable[..., BaseMiddleware[Any, Any]]:
+    """A FastStream middleware factory: a message that fails validation, or still fails at its
+    last delivery, goes to `sink.dead_letter` and is acked; else it is NACKed with a delay."""
+
+    def make(msg: Any, /, *, context: Any) -> BaseMiddleware[Any, Any]:
+        return _DeadLetterMiddleware(msg, context=context, sink=sink)
+
+    return make
+
+
+class _DeadLetterMiddleware(BaseMiddleware[Any, Any]):
+    def __init__(self, msg: Any, /, *, context: Any, sink: DeadLetterSink) -> None:
+        super().__init__(msg, context=context)
+        self.sink = sink
+
+    async def consume_scope(self, call_next: Callable[[Any], Awaitable[Any]], msg: Any) -> Any:
+        try:
+            return await call_next(msg)
+        except ValidationError as err:
+            await self.sink.dead_letter(msg, err, _deliveries(msg))
+            return None
+        except Exception as err:
+            deliveries = _deliveries(msg)
+            if deliveries >= self.sink.max_deliver:
+                await self.sink.dead_letter(msg, err, deliveries)
+                return None
+            log.warning(
+                "handler failed, will retry",
+                extra={"subject": getattr(msg.raw_message, "subject", "?"), "error": repr(err),
+                       "delivery": deliveries},
+            )
+            await msg.nack(delay=self.sink.redelivery_backoff_seconds * deliveries)
+            raise
+
+
+def _deliveries(msg: Any) -> int:
+    try:
+        return int(msg.raw_message.metadata.num_delivered)
+    except Exception:  # noqa: BLE001 - core NATS messages have no JetStream metadata
+        return 1
+
+
 def describe(error: BaseException) -> str:
     """A dead letter's `error`: what failed, at most 2,000 characters."""
     if isinstance(error, ValidationError):

@@ -13,9 +13,10 @@ from collections.abc import Callable
 from typing import Any
 
 from faststream.nats import DeliverPolicy
+from faststream.nats.annotations import NatsMessage
 
 from ballast.alerts.app import Alerts
-from ballast.common.bus import Bus, Received
+from ballast.common.bus import Bus
 from ballast.common.messages import ControlCommand, Message
 from ballast.common.subjects import CONTROL_ALL, PAYLOADS
 
@@ -24,12 +25,12 @@ def durable_name(pattern: str) -> str:
     return "alerts-" + re.sub(r"[^A-Za-z0-9_-]", "_", pattern).strip("_")
 
 
-def _fact_handler(model: type[Message], core: Alerts) -> Callable[..., Any]:
-    async def handle(body: Message, msg: Received) -> None:
-        await core.on_fact(msg.subject, body)
+def _fact_handler(model: type[Message], bus: Bus, core: Alerts) -> Callable[..., Any]:
+    async def handle(body: Message, msg: Any) -> None:
+        await core.on_fact(bus.ns.unprefix(msg.raw_message.subject), body)
 
-    # the bus validates the body against the annotation: give it the pattern's model
-    handle.__annotations__ = {"body": model, "msg": Received, "return": None}
+    # FastStream validates the body against the annotation: give it the pattern's model
+    handle.__annotations__ = {"body": model, "msg": NatsMessage, "return": None}
     return handle
 
 
@@ -44,7 +45,7 @@ def subscribe(bus: Bus, core: Alerts, batch_size: int = 16) -> None:
             batch_size=batch_size,
             title=f"alerts:{pattern}",
             description=f"alert rules over {model.__name__}",
-        )(_fact_handler(model, core))
+        )(_fact_handler(model, bus, core))
 
     @bus.subscriber(
         CONTROL_ALL,
