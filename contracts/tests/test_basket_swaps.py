@@ -26,8 +26,11 @@ def _router(etf: Etf) -> tuple[Contract, Contract]:
     router = etf.deploy("uniswap/UniswapV2Router02", factory.address, wcore.address)
     etf.send(etf.core_btc.functions.mint(admin, POOL_BTC), admin)
     etf.send(etf.core_btc.functions.approve(router.address, POOL_BTC), admin)
-    etf.send(router.functions.addLiquidityETH(etf.core_btc.address, POOL_BTC, 0, 0, admin,
-                                              DEADLINE), admin, value=POOL_CORE)
+    etf.send(
+        router.functions.addLiquidityETH(etf.core_btc.address, POOL_BTC, 0, 0, admin, DEADLINE),
+        admin,
+        value=POOL_CORE,
+    )
     return router, wcore
 
 
@@ -41,7 +44,8 @@ def swapping(etf: Etf) -> tuple[Etf, Contract, Contract]:
     etf.anvil.rpc("anvil_setBalance", etf.users[0], hex(100_000 * E18))
     receipt = etf.send(etf.basket.functions.setSwapRouter(router.address), etf.admin)
     assert etf.events(etf.basket, "SwapRouterSet", receipt) == [
-        {"router": router.address, "wrappedCore": wcore.address}]
+        {"router": router.address, "wrappedCore": wcore.address}
+    ]
     return etf, router, wcore
 
 
@@ -56,12 +60,12 @@ def test_swap__core_for_btc__pool_quote_received_and_nav_kept_within_fee(
     quoted = _quote(router, amount, [wcore.address, etf.core_btc.address])
     min_out = quoted * 98 // 100
 
-    receipt = etf.send(etf.basket.functions.swapAssets(ASSET_CORE, amount, min_out, DEADLINE),
-                       etf.operator)
+    receipt = etf.send(
+        etf.basket.functions.swapAssets(ASSET_CORE, amount, min_out, DEADLINE), etf.operator
+    )
 
     [event] = etf.events(etf.basket, "AssetsSwapped", receipt)
-    assert event == {"from": ASSET_CORE, "amountIn": amount, "amountOut": quoted,
-                     "minOut": min_out}
+    assert event == {"from": ASSET_CORE, "amountIn": amount, "amountOut": quoted, "minOut": min_out}
     assert etf.core_btc.functions.balanceOf(etf.basket.address).call() == quoted
     assert etf.core_balance(etf.basket.address) == 3_000 * E18
     assert wcore.functions.balanceOf(etf.basket.address).call() == 0
@@ -79,8 +83,9 @@ def test_swap__btc_for_core__unwrapped_to_native_core(
     amount = E8 // 2
     quoted = _quote(router, amount, [etf.core_btc.address, wcore.address])
 
-    receipt = etf.send(etf.basket.functions.swapAssets(ASSET_CORE_BTC, amount, quoted, DEADLINE),
-                       etf.operator)
+    receipt = etf.send(
+        etf.basket.functions.swapAssets(ASSET_CORE_BTC, amount, quoted, DEADLINE), etf.operator
+    )
 
     assert etf.events(etf.basket, "AssetsSwapped", receipt)[0]["amountOut"] == quoted
     assert etf.core_balance(etf.basket.address) == quoted  # native CORE, not WCORE
@@ -97,8 +102,9 @@ def test_swap__min_out_above_pool__router_reverts_and_nothing_moves(
     amount = 6_000 * E18
     quoted = _quote(router, amount, [wcore.address, etf.core_btc.address])
     with pytest.raises(Exception, match="INSUFFICIENT_OUTPUT_AMOUNT"):
-        etf.send(etf.basket.functions.swapAssets(ASSET_CORE, amount, quoted + 1, DEADLINE),
-                 etf.operator)
+        etf.send(
+            etf.basket.functions.swapAssets(ASSET_CORE, amount, quoted + 1, DEADLINE), etf.operator
+        )
     assert etf.core_balance(etf.basket.address) == 10_000 * E18
 
 
@@ -109,12 +115,20 @@ def test_swap__min_out_far_below_oracle__reverts_min_out_below_oracle(
     etf.deposit_core(etf.users[0], 10_000 * E18)
     amount = 6_000 * E18  # 0.1 BTC at the oracle; the default tolerance is 5%
     floor = (10**7 * 9_500 + 9_999) // 10_000
-    data = etf.expect_revert(etf.basket, "MinOutBelowOracle", lambda: etf.send(
-        etf.basket.functions.swapAssets(ASSET_CORE, amount, 0, DEADLINE), etf.operator))
-    assert int(data[10 + 64:10 + 128], 16) == floor
+    data = etf.expect_revert(
+        etf.basket,
+        "MinOutBelowOracle",
+        lambda: etf.send(
+            etf.basket.functions.swapAssets(ASSET_CORE, amount, 0, DEADLINE), etf.operator
+        ),
+    )
+    assert int(data[10 + 64 : 10 + 128], 16) == floor
     etf.send(etf.basket.functions.setSwapTolerance(2_000), etf.admin)
-    etf.expect_revert(etf.basket, "InvalidTolerance", lambda: etf.send(
-        etf.basket.functions.setSwapTolerance(2_001), etf.admin))
+    etf.expect_revert(
+        etf.basket,
+        "InvalidTolerance",
+        lambda: etf.send(etf.basket.functions.setSwapTolerance(2_001), etf.admin),
+    )
 
 
 def test_swap__queued_liquidity_and_roles__refused(
@@ -126,21 +140,43 @@ def test_swap__queued_liquidity_and_roles__refused(
     etf.deploy_all_liquidity()
     etf.withdraw(alice, 500 * E18)  # nothing free: queued, and the recall is owed to alice
     etf.send(etf.basket.functions.recallLiquidity(500 * E18, 0), etf.operator)
-    etf.expect_revert(etf.basket, "InsufficientLiquidity", lambda: etf.send(
-        etf.basket.functions.swapAssets(ASSET_CORE, E18, 0, DEADLINE), etf.operator))
+    etf.expect_revert(
+        etf.basket,
+        "InsufficientLiquidity",
+        lambda: etf.send(
+            etf.basket.functions.swapAssets(ASSET_CORE, E18, 0, DEADLINE), etf.operator
+        ),
+    )
     unauthorized = "AccessControlUnauthorizedAccount"
-    etf.expect_revert(etf.basket, unauthorized, lambda: etf.send(
-        etf.basket.functions.swapAssets(ASSET_CORE, E18, 0, DEADLINE), stranger))
-    etf.expect_revert(etf.basket, unauthorized, lambda: etf.send(
-        etf.basket.functions.setSwapRouter(stranger), etf.operator))
+    etf.expect_revert(
+        etf.basket,
+        unauthorized,
+        lambda: etf.send(etf.basket.functions.swapAssets(ASSET_CORE, E18, 0, DEADLINE), stranger),
+    )
+    etf.expect_revert(
+        etf.basket,
+        unauthorized,
+        lambda: etf.send(etf.basket.functions.setSwapRouter(stranger), etf.operator),
+    )
     etf.send(etf.basket.functions.pause(), etf.pauser)
-    etf.expect_revert(etf.basket, "EnforcedPause", lambda: etf.send(
-        etf.basket.functions.swapAssets(ASSET_CORE, E18, 0, DEADLINE), etf.operator))
+    etf.expect_revert(
+        etf.basket,
+        "EnforcedPause",
+        lambda: etf.send(
+            etf.basket.functions.swapAssets(ASSET_CORE, E18, 0, DEADLINE), etf.operator
+        ),
+    )
 
 
 def test_swap__no_router__reverts(etf: Etf) -> None:
     etf.deposit_core(etf.users[0], 10 * E18)
-    etf.expect_revert(etf.basket, "NoSwapRouter", lambda: etf.send(
-        etf.basket.functions.swapAssets(ASSET_CORE, E18, 0, DEADLINE), etf.operator))
-    etf.expect_revert(etf.basket, "UnexpectedSender",
-                      lambda: etf.send_value(etf.basket.address, 1, etf.users[5]))
+    etf.expect_revert(
+        etf.basket,
+        "NoSwapRouter",
+        lambda: etf.send(
+            etf.basket.functions.swapAssets(ASSET_CORE, E18, 0, DEADLINE), etf.operator
+        ),
+    )
+    etf.expect_revert(
+        etf.basket, "UnexpectedSender", lambda: etf.send_value(etf.basket.address, 1, etf.users[5])
+    )

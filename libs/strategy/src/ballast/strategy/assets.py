@@ -82,12 +82,18 @@ def drift(core_usd: Decimal, btc_usd: Decimal, target_core_bps: int) -> Decimal:
 
 def drift_bps(core_usd: Decimal, btc_usd: Decimal, target_core_bps: int) -> int:
     """|drift| in basis points, rounded down (what `etf.metrics` reports)."""
-    return int((abs(drift(core_usd, btc_usd, target_core_bps)) * BPS).to_integral_value(
-        rounding=ROUND_DOWN))
+    return int(
+        (abs(drift(core_usd, btc_usd, target_core_bps)) * BPS).to_integral_value(
+            rounding=ROUND_DOWN
+        )
+    )
 
 
 def rebalancing_swap(
-    core_usd: Decimal, btc_usd: Decimal, target_core_bps: int, params: StrategyParams,
+    core_usd: Decimal,
+    btc_usd: Decimal,
+    target_core_bps: int,
+    params: StrategyParams,
 ) -> AssetSwap | None:
     """The trade back to target when |drift| exceeds `etf_rebalance_deviation`, else None."""
     d = drift(core_usd, btc_usd, target_core_bps)
@@ -105,8 +111,9 @@ def to_raw(amount_usd: Decimal, price_usd: Decimal, decimals: int) -> int:
     return int(whole.scaleb(decimals).to_integral_value(rounding=ROUND_DOWN))
 
 
-def recall_for_swap(book: AssetBook, amount: int,
-                    buffer_share: Decimal = INSTANT_BUFFER_SHARE) -> int:
+def recall_for_swap(
+    book: AssetBook, amount: int, buffer_share: Decimal = INSTANT_BUFFER_SHARE
+) -> int:
     """What to recall from staking so that `amount` can be sold from free liquidity and the
     asset's buffer (on what is left after the sale) stays liquid; capped by the stake."""
     left = max(0, book.free + book.staked - amount)
@@ -115,15 +122,22 @@ def recall_for_swap(book: AssetBook, amount: int,
 
 
 def plan(
-    core: AssetBook, btc: AssetBook, prices_usd: tuple[Decimal, Decimal], target_core_bps: int,
-    params: StrategyParams, buffer_share: Decimal = INSTANT_BUFFER_SHARE,
+    core: AssetBook,
+    btc: AssetBook,
+    prices_usd: tuple[Decimal, Decimal],
+    target_core_bps: int,
+    params: StrategyParams,
+    buffer_share: Decimal = INSTANT_BUFFER_SHARE,
 ) -> AssetPlan | None:
     """The whole asset rebalance from the basket's books and the two oracle prices (CORE, BTC):
     None within the bound."""
     core_price, btc_price = prices_usd
-    swap = rebalancing_swap(value_usd(core, core_price, Asset.CORE.decimals),
-                            value_usd(btc, btc_price, Asset.CORE_BTC.decimals),
-                            target_core_bps, params)
+    swap = rebalancing_swap(
+        value_usd(core, core_price, Asset.CORE.decimals),
+        value_usd(btc, btc_price, Asset.CORE_BTC.decimals),
+        target_core_bps,
+        params,
+    )
     if swap is None:
         return None
     book, price = (core, core_price) if swap.sell is Asset.CORE else (btc, btc_price)
