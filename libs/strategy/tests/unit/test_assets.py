@@ -55,9 +55,11 @@ def test_rebalancing_swap__threshold_is_the_shared_param() -> None:
     assert rebalancing_swap(D(40_000), D(60_000), 6_000, loose) is None
 
 
-def test_value_usd__free_plus_staked__queue_money_excluded() -> None:
+def test_value_usd__held_plus_staked__queue_money_excluded() -> None:
     book = AssetBook(balance=3 * E18, owed=1 * E18, staked=8 * E18)
     assert value_usd(book, D("1.20"), 18) == D("12.00")
+    short = AssetBook(balance=1 * E18, owed=3 * E18, staked=8 * E18)  # paid from the stake
+    assert value_usd(short, D("1.20"), 18) == D("7.20")
 
 
 def test_to_raw__rounds_down_in_base_units() -> None:

@@ -54,6 +54,13 @@ async def test_monitor__queued_withdrawal_on_devnet__metrics_equal_on_chain_valu
     assert [(a.validator.lower(), a.staked_raw, a.current_weight_bps) for a in m.allocation] == [
         (v.lower(), s, w) for v, s, w in zip(validators, staked, weights, strict=True)]
     assert all(a.target_weight_bps == 2000 for a in m.allocation)
+    # the CORE/BTC split: 10,000 CORE less the 3,333 queued, against 0.12307692 BTC; 60/40 target
+    core_usd = (Decimal(10_000 * 10**18 - queued_core) / E18) * Decimal(b[0]) / E18
+    assert m.core_value_usd == core_usd
+    assert m.btc_value_usd == Decimal(12_307_692) / 10**8 * Decimal(b[1]) / E18
+    assert m.target_core_bps == 6_000
+    share = m.core_value_usd / (m.core_value_usd + m.btc_value_usd)
+    assert m.asset_drift_bps == int((Decimal("0.6") - share) * 10_000) == 999  # 60% -> 50%
     prices = {f.symbol: f.price for f in m.feeds}
     assert prices == {"CORE": Decimal(b[0]) / E18, "BTC": Decimal(b[1]) / E18}
     assert all(f.age_seconds is not None and f.age_seconds >= 120 for f in m.feeds)

@@ -4,8 +4,8 @@ issue #18).
 
 The StakingManager holds the target split of the basket between its two assets
 (`targetCoreBps` + `targetBtcBps` = 10,000). Each asset's value is what the basket holds of it for
-its shareholders, at the oracle price: staked plus free liquidity (AssetBook.free + staked; money
-owed to queued withdrawals belongs to the queue). Rewards not yet compounded are left out: they
+its shareholders, at the oracle price: held plus staked less what queued withdrawals are owed
+(that money belongs to the queue). Rewards not yet compounded are left out: they
 are small and become CORE stake at the next compound.
 
     drift = CORE's share of the two values - CORE's target share   (positive: CORE overweight)
@@ -68,8 +68,10 @@ class AssetPlan:
 
 
 def value_usd(book: AssetBook, price_usd: Decimal, decimals: int) -> Decimal:
-    """Staked plus free liquidity of one asset, in USD at `price_usd` per whole token."""
-    return Decimal(book.free + book.staked).scaleb(-decimals) * price_usd
+    """Held plus staked less what the queue is owed, of one asset, in USD at `price_usd` per
+    whole token (a queue owed more than is held is paid from the stake)."""
+    net = max(0, book.balance + book.staked - book.owed)
+    return Decimal(net).scaleb(-decimals) * price_usd
 
 
 def drift(core_usd: Decimal, btc_usd: Decimal, target_core_bps: int) -> Decimal:

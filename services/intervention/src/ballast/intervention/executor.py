@@ -26,7 +26,9 @@ from ballast.intervention.adapters.chain import Chain
 from ballast.intervention.adapters.repository import Record, Repository
 from ballast.intervention.adapters.signer import Signer
 from ballast.intervention.app import Checkpoint, Clock, Publish, no_checkpoint
+from ballast.intervention.asset_legs import AssetRebalance
 from ballast.intervention.building import Builder, ExecConfig
+from ballast.intervention.composite import Legged
 from ballast.intervention.domain.execution import Phase, Step, next_step
 from ballast.intervention.domain.record import COMPOSITE_KINDS, UNPUBLISHED_KINDS, ExecKind
 from ballast.intervention.internal import ensure_approval, fill_nonce_gap
@@ -62,6 +64,11 @@ class Executor(Steps):
         self.crash = crash or no_checkpoint
         self.builder = Builder(chain, config)
         self.composite = Composite(self)
+        self.assets = AssetRebalance(self)
+
+    def legged(self, kind: ExecKind) -> Legged:
+        """The driver of an action of several legs (composite.py)."""
+        return self.assets if kind is ExecKind.ASSET_REBALANCE else self.composite
 
     # ------------------------------------------------------------------ loop
     async def run_once(self) -> None:
@@ -87,8 +94,8 @@ class Executor(Steps):
             if (ex.kind in COMPOSITE_KINDS and ex.phase is Phase.DECIDED
                     and ex.mode is ExecutionMode.LIVE):
                 # an action of several legs: each leg is an execution of its own (legs.py)
-                if self.signer is None or not await self.composite.advance(record,
-                                                                           paused=paused):
+                if self.signer is None or not await self.legged(ex.kind).advance(
+                        record, paused=paused):
                     return
                 continue
             step = next_step(
@@ -144,7 +151,7 @@ class Executor(Steps):
         try:
             await self.builder.load_decimals()
             if ex.kind in COMPOSITE_KINDS:
-                extra = await self.composite.preview(record)
+                extra = await self.legged(ex.kind).preview(record)
             else:
                 plan = await self.builder.plan(record, "0x" + "00" * 20)
                 quoted, min_out = plan.quoted_out or 0, plan.min_out or 0
