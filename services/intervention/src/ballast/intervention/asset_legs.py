@@ -48,33 +48,47 @@ def _amounts(asset: Asset, amount: int) -> tuple[int, int]:
     return (amount, 0) if asset is Asset.CORE else (0, amount)
 
 
-async def current_plan(chain: Chain, config: ExecConfig) -> tuple[books.AssetState,
-                                                                  AssetPlan | None]:
+async def current_plan(
+    chain: Chain, config: ExecConfig
+) -> tuple[books.AssetState, AssetPlan | None]:
     state = await books.asset_state(chain, _basket(config))
-    plan = assets.plan(state.core, state.btc, state.prices, state.target_core_bps,
-                       config.params, config.buffer_share)
+    plan = assets.plan(
+        state.core,
+        state.btc,
+        state.prices,
+        state.target_core_bps,
+        config.params,
+        config.buffer_share,
+    )
     return state, plan
 
 
 def state_drift(state: books.AssetState) -> Decimal:
-    core, btc = (assets.value_usd(state.book(a), price, a.decimals)
-                 for a, price in zip(Asset, state.prices, strict=True))
+    core, btc = (
+        assets.value_usd(state.book(a), price, a.decimals)
+        for a, price in zip(Asset, state.prices, strict=True)
+    )
     return assets.drift(core, btc, state.target_core_bps)
 
 
 class AssetRebalance(Legged):
     LEGS: ClassVar[dict[ExecKind, tuple[str, ...]]] = {
-        ExecKind.ASSET_REBALANCE: ("recall", "swap", "deploy")}
+        ExecKind.ASSET_REBALANCE: ("recall", "swap", "deploy")
+    }
     LEG_KINDS: ClassVar[dict[str, ExecKind]] = {
-        "recall": ExecKind.ASSET_RECALL, "swap": ExecKind.ASSET_SWAP,
-        "deploy": ExecKind.ASSET_DEPLOY}
+        "recall": ExecKind.ASSET_RECALL,
+        "swap": ExecKind.ASSET_SWAP,
+        "deploy": ExecKind.ASSET_DEPLOY,
+    }
 
     async def spec(self, record: Record, leg: str, progress: Progress) -> LegSpec:
         if leg == "recall":
             _, plan = await current_plan(self.ex.chain, self.config)
             if plan is None:
-                raise ValueError("not needed: the CORE/BTC split is within "
-                                 f"{self.config.params.etf_rebalance_deviation:.0%} of target")
+                raise ValueError(
+                    "not needed: the CORE/BTC split is within "
+                    f"{self.config.params.etf_rebalance_deviation:.0%} of target"
+                )
             details = {"sell": str(int(plan.sell)), "drift": f"{plan.drift:.6f}"}
             if plan.recall_raw == 0:
                 return LegSpec(0, details, skipped="free liquidity covers the trade")
@@ -110,8 +124,12 @@ class AssetRebalance(Legged):
             return details | {"sell": "none"}
         router, path = await books.swap_route(self.ex.chain, _basket(self.config), plan.sell)
         quoted = await self.ex.chain.quote(router, plan.swap_raw, path) if plan.swap_raw else 0
-        return details | {"sell": plan.sell.name, "recall_raw": str(plan.recall_raw),
-                          "amount_in_raw": str(plan.swap_raw), "quoted_out_raw": str(quoted)}
+        return details | {
+            "sell": plan.sell.name,
+            "recall_raw": str(plan.recall_raw),
+            "amount_in_raw": str(plan.swap_raw),
+            "quoted_out_raw": str(quoted),
+        }
 
 
 def sold(progress: Progress) -> Asset:
@@ -119,8 +137,7 @@ def sold(progress: Progress) -> Asset:
 
 
 # ---------------------------------------------------------------------- leg transactions
-async def asset_leg_plan(chain: Chain, config: ExecConfig, record: Record,
-                         deadline: int) -> TxPlan:
+async def asset_leg_plan(chain: Chain, config: ExecConfig, record: Record, deadline: int) -> TxPlan:
     """The StakeBasket call of one leg, sized now from the chain."""
     from ballast.intervention.building import NotNeeded, TxPlan  # noqa: PLC0415 - import cycle
 
@@ -141,30 +158,48 @@ async def asset_leg_plan(chain: Chain, config: ExecConfig, record: Record,
     if kind is ExecKind.ASSET_RECALL:
         if plan.recall_raw == 0:
             raise NotNeeded("free liquidity covers the trade")
-        data = books.move_calldata(chain, basket, "recallLiquidity",
-                                   *_amounts(sell, plan.recall_raw))
-        return TxPlan(basket, data, details={"asset": sell.name,
-                                             "moved_raw": str(plan.recall_raw)})
+        data = books.move_calldata(
+            chain, basket, "recallLiquidity", *_amounts(sell, plan.recall_raw)
+        )
+        return TxPlan(basket, data, details={"asset": sell.name, "moved_raw": str(plan.recall_raw)})
     if plan.swap_raw == 0:
         raise NotNeeded(f"no free {sell.name} to sell")
     router, path = await books.swap_route(chain, basket, sell)
     quoted = await chain.quote(router, plan.swap_raw, path)
     min_out = amount_out_min(quoted, config.max_slippage)
     data = books.swap_calldata(chain, basket, sell, plan.swap_raw, min_out, deadline)
-    return TxPlan(basket, data, path[0], path[1], quoted, min_out, deadline,
-                  details={"sell": sell.name, "amount_in_raw": str(plan.swap_raw),
-                           "drift": f"{plan.drift:.6f}"})
+    return TxPlan(
+        basket,
+        data,
+        path[0],
+        path[1],
+        quoted,
+        min_out,
+        deadline,
+        details={
+            "sell": sell.name,
+            "amount_in_raw": str(plan.swap_raw),
+            "drift": f"{plan.drift:.6f}",
+        },
+    )
 
 
-async def asset_leg_outcome(chain: Chain, basket: str, ex: Execution,
-                            tx_hash: str) -> tuple[int, dict[str, str]]:
+async def asset_leg_outcome(
+    chain: Chain, basket: str, ex: Execution, tx_hash: str
+) -> tuple[int, dict[str, str]]:
     """(amount out, details) of a confirmed leg, from the call it signed and its receipt."""
     data = bytes(TypedTransaction.from_bytes(HexBytes(ex.signed.raw)).as_dict()["data"])
-    words = [int.from_bytes(data[4 + 32 * i:36 + 32 * i], "big") for i in range(2)]
+    words = [int.from_bytes(data[4 + 32 * i : 36 + 32 * i], "big") for i in range(2)]
     if ex.kind is not ExecKind.ASSET_SWAP:  # recallLiquidity / deployLiquidity (core, coreBtc)
-        return 0, {"core_raw": str(words[0]), "core_btc_raw": str(words[1]),
-                   "moved_raw": str(max(words))}
+        return 0, {
+            "core_raw": str(words[0]),
+            "core_btc_raw": str(words[1]),
+            "moved_raw": str(max(words)),
+        }
     sell, amount_in = Asset(words[0]), words[1]
     received = sum(r for s, r in (await chain.transfers(tx_hash, basket)).values() if s == 0)
-    return received, {"sell": sell.name, "amount_in_raw": str(amount_in),
-                      "amount_out_raw": str(received)}
+    return received, {
+        "sell": sell.name,
+        "amount_in_raw": str(amount_in),
+        "amount_out_raw": str(received),
+    }

@@ -45,31 +45,42 @@ class BasketDecisions:
         """
         now = self.clock()
         due = due_on_metrics(metrics, self.policy.params, self.automation)
-        created = [kind for kind, interval, reason in due
-                   if await self._scheduled(kind, now, interval, reason)]
+        created = [
+            kind
+            for kind, interval, reason in due
+            if await self._scheduled(kind, now, interval, reason)
+        ]
         books = self.automation.basket_actions
         swap = asset_drift_due(metrics, self.policy.params) if books else None
         episode = self.drift.observe(swap, metrics.block_number)
         if swap is not None and episode is not None:
             kind = AutomationKind.ASSET_REBALANCE
-            reason = (f"CORE/BTC drift {swap.drift:+.2%} from target past "
-                      f"{self.policy.params.etf_rebalance_deviation:.0%}: sell "
-                      f"{swap.amount_usd:.2f} USD of {swap.sell.name}")
+            reason = (
+                f"CORE/BTC drift {swap.drift:+.2%} from target past "
+                f"{self.policy.params.etf_rebalance_deviation:.0%}: sell "
+                f"{swap.amount_usd:.2f} USD of {swap.sell.name}"
+            )
             if await self._own_request(kind, now, f"drift-{episode}", reason):
                 created.append(kind)
         return created
 
     async def on_deposit(self, event: EtfEvent) -> bool:
         """A large deposit is staked at once rather than at the next scheduled pass."""
-        if (event.kind is not EtfEventKind.DEPOSIT or event.removed
-                or not self.automation.basket_actions):
+        if (
+            event.kind is not EtfEventKind.DEPOSIT
+            or event.removed
+            or not self.automation.basket_actions
+        ):
             return False
         value = Decimal(str(event.args.get("valueUsd", 0))) / Decimal(10**18)
         if value < self.automation.large_deposit_usd:
             return False
-        return await self._own_request(AutomationKind.STAKE, self.clock(),
-                                       f"deposit-{event.tx_hash}-{event.log_index}",
-                                       f"deposit of {value:.2f} USD")
+        return await self._own_request(
+            AutomationKind.STAKE,
+            self.clock(),
+            f"deposit-{event.tx_hash}-{event.log_index}",
+            f"deposit of {value:.2f} USD",
+        )
 
     async def _scheduled(
         self, kind: AutomationKind, now: datetime, interval: int, reason: str

@@ -126,25 +126,36 @@ class Legged:
         child_id = leg_id(record.execution.decision_id, leg)
         kind = AutomationKind(record.execution.kind)
         payload = AutomationAction(
-            action_id=child_id, kind=kind, status=ExecutionStatus.DRY_RUN,
-            mode=ExecutionMode.LIVE, amount_in_raw=spec.amount_in_raw, details=spec.details,
+            action_id=child_id,
+            kind=kind,
+            status=ExecutionStatus.DRY_RUN,
+            mode=ExecutionMode.LIVE,
+            amount_in_raw=spec.amount_in_raw,
+            details=spec.details,
             executed_at=now,
         )
         await repo.create_automation(
-            child_id, self.LEG_KINDS[leg], strategy=record.execution.decision_id,
-            mode=ExecutionMode.LIVE, now=now, amount_usd=Decimal(0),
-            amount_in_raw=spec.amount_in_raw, payload=payload,
+            child_id,
+            self.LEG_KINDS[leg],
+            strategy=record.execution.decision_id,
+            mode=ExecutionMode.LIVE,
+            now=now,
+            amount_usd=Decimal(0),
+            amount_in_raw=spec.amount_in_raw,
+            payload=payload,
         )
         if spec.skipped is not None:
             child = await repo.load(child_id)
-            outcome = self.ex.builder.outcome(now, child, ExecutionStatus.CONFIRMED,
-                                              reason=f"skipped: {spec.skipped}")
+            outcome = self.ex.builder.outcome(
+                now, child, ExecutionStatus.CONFIRMED, reason=f"skipped: {spec.skipped}"
+            )
             await repo.finalize(child_id, Phase.CONFIRMED, outcome)
         return await repo.load(child_id)
 
     async def _fail(self, record: Record, reason: str) -> None:
-        outcome = self.ex.builder.outcome(self.ex.clock(), record, ExecutionStatus.FAILED,
-                                          reason=reason[:500])
+        outcome = self.ex.builder.outcome(
+            self.ex.clock(), record, ExecutionStatus.FAILED, reason=reason[:500]
+        )
         await self.ex.repo.finalize(record.execution.decision_id, Phase.FAILED, outcome)
 
     async def _finish(self, record: Record, progress: Progress) -> None:
@@ -167,6 +178,7 @@ class Legged:
         details.update(await self.summary(record, progress))
         details["gas_used"], details["gas_cost_wei"] = str(gas_used), str(gas_cost)
         details["block"] = str(block)
-        outcome = self.ex.builder.outcome(self.ex.clock(), record, ExecutionStatus.CONFIRMED,
-                                          tx_hash=last_tx, extra=details)
+        outcome = self.ex.builder.outcome(
+            self.ex.clock(), record, ExecutionStatus.CONFIRMED, tx_hash=last_tx, extra=details
+        )
         await self.ex.repo.finalize(record.execution.decision_id, Phase.CONFIRMED, outcome)
