@@ -5,7 +5,7 @@ transaction, in paper mode nothing signed."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -172,3 +172,33 @@ async def test_asset_rebalance__on_target__fails_not_needed_nothing_sent(
     assert done.status is ExecutionStatus.FAILED
     assert done.reason is not None and "not needed" in done.reason
     assert harness.dex.w3.eth.get_transaction_count(harness.signer.address) == nonce
+
+
+async def test_asset_rebalance__after_a_stake_decided_first__waits_then_recalls_what_it_staked(
+    harness: Any,
+    devnet: Deployment,
+) -> None:
+    w3 = harness.dex.w3
+    deposit_btc(w3, devnet, SATS // 10)
+    for offset, kind in ((0, AutomationKind.STAKE), (1, KIND)):
+        at = NOW + timedelta(seconds=offset)
+        assert await harness.decider(at).on_automation(
+            AutomationRequest(
+                request_id=f"s{offset}",
+                kind=kind,
+                amount_usd=Decimal(0),
+                reason="test",
+                requested_at=at,
+            )
+        )
+    await harness.settle(harness.executor(basket=devnet.etf.stake_basket), passes=30)
+
+    [stake] = harness.automation_actions(AutomationKind.STAKE)
+    [done] = harness.automation_actions(KIND)
+    assert stake.status is ExecutionStatus.CONFIRMED and done.status is ExecutionStatus.CONFIRMED
+    stake_block = w3.eth.get_transaction_receipt(stake.tx_hash)["blockNumber"]
+    recall = w3.eth.get_transaction_receipt(done.details["recall_tx"])
+    assert recall["blockNumber"] > stake_block  # the stake first, then the rebalance sized
+    assert int(stake.details["core_btc_raw"]) > 0  # the stake took the deposit's coreBTC ...
+    assert int(done.details["recalled_raw"]) > 0  # ... and the rebalance recalled what it sells
+    assert abs(await drift(harness, devnet)) < Decimal("0.01")

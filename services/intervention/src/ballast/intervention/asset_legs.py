@@ -81,6 +81,13 @@ class AssetRebalance(Legged):
         "deploy": ExecKind.ASSET_DEPLOY,
     }
 
+    async def advance(self, record: Record, *, paused: bool) -> bool:
+        """Nothing starts while a StakeBasket mover decided earlier is unfinished."""
+        started = await self.ex.repo.find(f"{record.execution.decision_id}.recall")
+        if started is None and await self.ex.basket_busy(record):
+            return False
+        return await super().advance(record, paused=paused)
+
     async def spec(self, record: Record, leg: str, progress: Progress) -> LegSpec:
         if leg == "recall":
             _, plan = await current_plan(self.ex.chain, self.config)
@@ -152,7 +159,7 @@ async def asset_leg_plan(chain: Chain, config: ExecConfig, record: Record, deadl
         data = books.move_calldata(chain, basket, "deployLiquidity", *_amounts(bought, amount))
         return TxPlan(basket, data, details={"asset": bought.name, "moved_raw": str(amount)})
     sell = Asset(int(details["sell"]))
-    _, plan = await current_plan(chain, config)
+    state, plan = await current_plan(chain, config)
     if plan is None or plan.sell is not sell:
         raise NotNeeded(f"the CORE/BTC split no longer calls for selling {sell.name}")
     if kind is ExecKind.ASSET_RECALL:
@@ -162,26 +169,15 @@ async def asset_leg_plan(chain: Chain, config: ExecConfig, record: Record, deadl
             chain, basket, "recallLiquidity", *_amounts(sell, plan.recall_raw)
         )
         return TxPlan(basket, data, details={"asset": sell.name, "moved_raw": str(plan.recall_raw)})
-    if plan.swap_raw == 0:
+    amount = min(plan.swap_raw, state.book(sell).free)  # what is free now, recalled or not
+    if amount == 0:
         raise NotNeeded(f"no free {sell.name} to sell")
     router, path = await books.swap_route(chain, basket, sell)
-    quoted = await chain.quote(router, plan.swap_raw, path)
+    quoted = await chain.quote(router, amount, path)
     min_out = amount_out_min(quoted, config.max_slippage)
-    data = books.swap_calldata(chain, basket, sell, plan.swap_raw, min_out, deadline)
-    return TxPlan(
-        basket,
-        data,
-        path[0],
-        path[1],
-        quoted,
-        min_out,
-        deadline,
-        details={
-            "sell": sell.name,
-            "amount_in_raw": str(plan.swap_raw),
-            "drift": f"{plan.drift:.6f}",
-        },
-    )
+    data = books.swap_calldata(chain, basket, sell, amount, min_out, deadline)
+    details = {"sell": sell.name, "amount_in_raw": str(amount), "drift": f"{plan.drift:.6f}"}
+    return TxPlan(basket, data, path[0], path[1], quoted, min_out, deadline, details=details)
 
 
 async def asset_leg_outcome(

@@ -30,7 +30,12 @@ from ballast.intervention.asset_legs import AssetRebalance
 from ballast.intervention.building import Builder, ExecConfig
 from ballast.intervention.composite import Legged
 from ballast.intervention.domain.execution import Phase, Step, next_step
-from ballast.intervention.domain.record import COMPOSITE_KINDS, UNPUBLISHED_KINDS, ExecKind
+from ballast.intervention.domain.record import (
+    BASKET_MOVERS,
+    COMPOSITE_KINDS,
+    UNPUBLISHED_KINDS,
+    ExecKind,
+)
 from ballast.intervention.internal import ensure_approval, fill_nonce_gap
 from ballast.intervention.legs import Composite
 from ballast.intervention.metrics import InterventionMetrics
@@ -107,6 +112,8 @@ class Executor(Steps):
             )
             if step in (Step.DONE, Step.WAIT_APPROVAL, Step.WAIT_PAUSED):
                 return
+            if step is Step.RESERVE_NONCE and await self.basket_busy(record):
+                return
             live = record.execution.mode is ExecutionMode.LIVE
             if live and self.signer is None and step not in (Step.PUBLISH, Step.EXPIRE):
                 log.warning("live decision left for a live executor (this one has no signer)",
@@ -120,6 +127,13 @@ class Executor(Steps):
                 progressed = await self._do(step, record)
             if not progressed:
                 return
+
+    async def basket_busy(self, record: Record) -> bool:
+        """A StakeBasket mover waits while one decided before it is unfinished."""
+        ex = record.execution
+        if ex.kind not in BASKET_MOVERS:
+            return False
+        return await self.repo.open_before(BASKET_MOVERS, ex.decision_id) is not None
 
     async def _do(self, step: Step, record: Record) -> bool:
         if step is Step.SIMULATE:

@@ -50,6 +50,9 @@ COMPOSITE_KINDS = frozenset({ExecKind.LIQUIDITY_ADD, ExecKind.LIQUIDITY_REBALANC
 LEG_KINDS = frozenset({ExecKind.LP_SWAP, ExecKind.LP_ADD, ExecKind.LP_REMOVE})
 ASSET_LEG_KINDS = frozenset({ExecKind.ASSET_RECALL, ExecKind.ASSET_SWAP, ExecKind.ASSET_DEPLOY})
 """StakeBasket calls sized at signing from the chain (ballast.strategy.assets)."""
+BASKET_MOVERS = BOOK_KINDS | {ExecKind.ASSET_REBALANCE}
+"""Actions that move the StakeBasket's free liquidity: one at a time, in decision order (the
+later waits before signing anything), so one's sizing never meets another's half-done move."""
 INTERNAL_KINDS = frozenset({ExecKind.APPROVE, ExecKind.NONCE_FILL})
 UNPUBLISHED_KINDS = LEG_KINDS | ASSET_LEG_KINDS | INTERNAL_KINDS
 """Reported by the action that needed them, never on their own."""
