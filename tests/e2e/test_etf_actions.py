@@ -1,12 +1,13 @@
 """StakeBasket automation end to end (issue #18): six services as processes, one devnet.
 
-A depositor puts 20,000 CORE into the basket: the intervention service, in paper mode first,
-previews staking it (nothing signed); restarted live it stakes the free liquidity above the 10%
-instant-withdrawal buffer. The depositor then asks for more CORE than the buffer holds: the
-request is queued, the contract monitor reports it unfunded, the executor recalls the shortfall
-(plus the buffer) from staking ahead of maturity. Rewards accrue over 30 Core rounds and are
-compounded through StakeHub. After the unbonding period the depositor's claim succeeds. Each
-action is one automation.executed with its transaction; gas and the realised APY are printed.
+A depositor puts 20,000 CORE (and coreBTC beside it, on the 60/40 asset target) into the basket:
+the intervention service, in paper mode first, previews staking it (nothing signed); restarted live
+it stakes the free liquidity above the 10% instant-withdrawal buffer. The depositor then asks for
+more CORE than the buffer holds: the request is queued, the contract monitor reports it unfunded,
+the executor recalls the shortfall (plus the buffer) from staking ahead of maturity. Rewards accrue
+over 30 Core rounds and are compounded through StakeHub. After the unbonding period the depositor's
+claim succeeds. Each action is one automation.executed with its transaction; gas and the realised
+APY are printed.
 """
 
 from __future__ import annotations
@@ -72,7 +73,15 @@ async def run(e2e: Any) -> None:
     w3.provider.make_request("anvil_setBalance", [user, hex(100_000 * ETH)])  # type: ignore[attr-defined]
 
     # ---------------------------------------------------------------- paper mode
-    send(e2e, basket.functions.deposit(0), user, 20_000 * ETH)  # $24,000: a large deposit
+    # $24,000 of CORE, a large deposit, and $16,000 of coreBTC beside it: on the basket's 60/40
+    # CORE/BTC target, so the asset rebalance (test_asset_rebalance.py) stays out of this story
+    send(e2e, basket.functions.deposit(0), user, 20_000 * ETH)
+    core_btc = contract(e2e, "MockCoreBTC", d.etf.corebtc)
+    sats = 24_615_384
+    for fn in (core_btc.functions.mint(user, sats),
+               core_btc.functions.approve(basket.address, sats),
+               basket.functions.depositCoreBTC(sats, 0)):
+        send(e2e, fn, user)
     await e2e.wait(lambda: actions(e2e, "stake", "dry_run"), 60, "a dry-run stake")
     assert w3.eth.get_transaction_count(treasury) == nonce  # nothing signed
 

@@ -79,6 +79,13 @@ def test_recall_for_swap__free_short__recall_the_sale_plus_the_buffer_left() -> 
     assert recall_for_swap(AssetBook(balance=100, owed=0, staked=900), 600) == 540
 
 
+def test_recall_for_swap__queue_owed_more_than_held__shortfall_recalled_too() -> None:
+    # holds 3,000, owes 8,000: the first 5,000 back pay the queue; sell 4,000 of what is left
+    # (3,000 - 8,000 + 27,000 - 4,000 = 18,000, buffer 1,800)
+    book = AssetBook(balance=3_000, owed=8_000, staked=27_000)
+    assert recall_for_swap(book, 4_000) == 5_000 + 4_000 + 1_800
+
+
 def test_recall_for_swap__more_than_staked__capped() -> None:
     assert recall_for_swap(AssetBook(balance=0, owed=0, staked=50), 600) == 50
 

@@ -1,14 +1,19 @@
 """The StakeBasket's asset rebalance on the devnet (anvil, the whole deployer): the basket's
 CORE/BTC split pushed past 10% from its 60/40 target is brought back by one asset_rebalance,
 its legs (recall if short -> swapAssets through the WCORE/coreBTC pool -> deploy) each one
-transaction, in paper mode nothing signed."""
+transaction, in paper mode nothing signed, and a SIGKILL between or inside legs resumed with
+each leg done once."""
 
 from __future__ import annotations
 
+import asyncio
+import signal
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import asyncpg
 import pytest
 from web3 import Web3
 
@@ -22,8 +27,14 @@ from ballast.common.messages import (
     ExecutionStatus,
 )
 from ballast.intervention.adapters import basket as books
+from ballast.intervention.adapters.chain import Chain
+from ballast.intervention.adapters.repository import Repository
 from ballast.intervention.asset_legs import state_drift
+from ballast.intervention.domain.execution import Phase
+from ballast.intervention.executor import Executor
 from ballast.strategy.assets import Asset
+from ballast.testing.crashing import crash_hook
+from ballast.testing.forking import fork, wait
 
 pytestmark = pytest.mark.integration
 
@@ -201,4 +212,56 @@ async def test_asset_rebalance__after_a_stake_decided_first__waits_then_recalls_
     assert recall["blockNumber"] > stake_block  # the stake first, then the rebalance sized
     assert int(stake.details["core_btc_raw"]) > 0  # the stake took the deposit's coreBTC ...
     assert int(done.details["recalled_raw"]) > 0  # ... and the rebalance recalled what it sells
+    assert abs(await drift(harness, devnet)) < Decimal("0.01")
+
+
+async def executor_life(h: Any, database_url: str, basket: str, crash_at: str | None) -> int:
+    """One process's executor passes until nothing is open (or it is killed at `crash_at`)."""
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
+    chain = Chain(h.dex.node.rpc_url)
+    try:
+        repo = Repository(pool)
+        executor = Executor(repo, chain, h.signer, h.published, replace(h.config, basket=basket),
+                            crash=crash_hook(crash_at))
+        for _ in range(60):
+            await executor.run_once()
+            if not await repo.open_executions():
+                return 0
+            await asyncio.sleep(0.02)
+        return 3
+    finally:
+        await chain.close()
+        await pool.close()
+
+
+def basket_events(w3: Web3, d: Deployment, name: str, from_block: int) -> int:
+    b = contract(w3, "StakeBasket", d.etf.stake_basket)
+    return len(b.events[name]().get_logs(from_block=from_block))
+
+
+@pytest.mark.parametrize("point", ["after_leg_recall", "after_leg_swap", "after_sign_persist",
+                                   "after_broadcast", "after_receipt"])
+async def test_asset_rebalance__sigkill_between_and_inside_legs__resumed_each_leg_once(
+    harness: Any, devnet: Deployment, database_url: str, point: str,
+) -> None:
+    w3 = harness.dex.w3
+    b = contract(w3, "StakeBasket", devnet.etf.stake_basket)
+    send(w3, b.functions.deposit(0), Web3.to_checksum_address(devnet.trader), 20_000 * ETH)
+    send(w3, b.functions.deployLiquidity(21_000 * ETH, 0), harness.dex.deployer)
+    start = w3.eth.block_number + 1
+    assert await harness.decider(NOW).on_automation(AutomationRequest(
+        request_id=point, kind=KIND, amount_usd=Decimal(0), reason="test", requested_at=NOW))
+    basket = devnet.etf.stake_basket
+    killed = await wait(fork(lambda: executor_life(harness, database_url, basket, point)), 60.0)
+    assert killed == -signal.SIGKILL
+    assert await wait(fork(lambda: executor_life(harness, database_url, basket, None)), 60.0) == 0
+
+    action = f"asset_rebalance-{point}"
+    record = await harness.repo.load(action)
+    assert record.execution.phase is Phase.CONFIRMED, record.outcome
+    assert record.execution.published
+    for leg in ("recall", "swap", "deploy"):
+        assert len((await harness.repo.load(f"{action}.{leg}")).execution.attempts) == 1
+    for event in ("LiquidityRecalled", "AssetsSwapped", "LiquidityDeployed"):
+        assert basket_events(w3, devnet, event, start) == 1, event
     assert abs(await drift(harness, devnet)) < Decimal("0.01")

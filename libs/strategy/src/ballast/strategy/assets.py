@@ -16,8 +16,9 @@ split back on target less the pool's fee and price impact (a few bps). Within th
 is traded: the pool fee is not paid for noise.
 
 The trade is made from the basket's free liquidity. When that is short, the difference is
-recalled from staking first, plus what keeps the sold asset's instant-withdrawal buffer
-(ballast.strategy.basket) whole after the trade; what cannot be recalled shrinks the trade.
+recalled from staking first (with any queue shortfall of that asset: the queue is paid first),
+plus what keeps the sold asset's instant-withdrawal buffer (ballast.strategy.basket) whole after
+the trade; what cannot be recalled shrinks the trade.
 """
 
 from __future__ import annotations
@@ -117,10 +118,13 @@ def recall_for_swap(
     book: AssetBook, amount: int, buffer_share: Decimal = INSTANT_BUFFER_SHARE
 ) -> int:
     """What to recall from staking so that `amount` can be sold from free liquidity and the
-    asset's buffer (on what is left after the sale) stays liquid; capped by the stake."""
-    left = max(0, book.free + book.staked - amount)
+    asset's buffer (on what is left after the sale) stays liquid; capped by the stake. A queue
+    owed more than the basket holds is paid first from what comes back, so the recall covers
+    that shortfall too (the contract's free liquidity is balance - owed)."""
+    have = book.balance - book.owed
+    left = max(0, have + book.staked - amount)
     keep = int((Decimal(left) * buffer_share).to_integral_value(rounding=ROUND_DOWN))
-    return min(book.staked, max(0, amount + keep - book.free))
+    return min(book.staked, max(0, amount + keep - have))
 
 
 def plan(
@@ -145,4 +149,5 @@ def plan(
     book, price = (core, core_price) if swap.sell is Asset.CORE else (btc, btc_price)
     amount = to_raw(swap.amount_usd, price, swap.sell.decimals)
     recall = recall_for_swap(book, amount, buffer_share)
-    return AssetPlan(swap.sell, recall, min(amount, book.free + recall), swap.drift)
+    free = max(0, book.balance - book.owed + recall)
+    return AssetPlan(swap.sell, recall, min(amount, free), swap.drift)
