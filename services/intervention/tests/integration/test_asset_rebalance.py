@@ -221,8 +221,14 @@ async def executor_life(h: Any, database_url: str, basket: str, crash_at: str | 
     chain = Chain(h.dex.node.rpc_url)
     try:
         repo = Repository(pool)
-        executor = Executor(repo, chain, h.signer, h.published, replace(h.config, basket=basket),
-                            crash=crash_hook(crash_at))
+        executor = Executor(
+            repo,
+            chain,
+            h.signer,
+            h.published,
+            replace(h.config, basket=basket),
+            crash=crash_hook(crash_at),
+        )
         for _ in range(60):
             await executor.run_once()
             if not await repo.open_executions():
@@ -239,18 +245,32 @@ def basket_events(w3: Web3, d: Deployment, name: str, from_block: int) -> int:
     return len(b.events[name]().get_logs(from_block=from_block))
 
 
-@pytest.mark.parametrize("point", ["after_leg_recall", "after_leg_swap", "after_sign_persist",
-                                   "after_broadcast", "after_receipt"])
+@pytest.mark.parametrize(
+    "point",
+    [
+        "after_leg_recall",
+        "after_leg_swap",
+        "after_sign_persist",
+        "after_broadcast",
+        "after_receipt",
+    ],
+)
 async def test_asset_rebalance__sigkill_between_and_inside_legs__resumed_each_leg_once(
-    harness: Any, devnet: Deployment, database_url: str, point: str,
+    harness: Any,
+    devnet: Deployment,
+    database_url: str,
+    point: str,
 ) -> None:
     w3 = harness.dex.w3
     b = contract(w3, "StakeBasket", devnet.etf.stake_basket)
     send(w3, b.functions.deposit(0), Web3.to_checksum_address(devnet.trader), 20_000 * ETH)
     send(w3, b.functions.deployLiquidity(21_000 * ETH, 0), harness.dex.deployer)
     start = w3.eth.block_number + 1
-    assert await harness.decider(NOW).on_automation(AutomationRequest(
-        request_id=point, kind=KIND, amount_usd=Decimal(0), reason="test", requested_at=NOW))
+    assert await harness.decider(NOW).on_automation(
+        AutomationRequest(
+            request_id=point, kind=KIND, amount_usd=Decimal(0), reason="test", requested_at=NOW
+        )
+    )
     basket = devnet.etf.stake_basket
     killed = await wait(fork(lambda: executor_life(harness, database_url, basket, point)), 60.0)
     assert killed == -signal.SIGKILL
