@@ -25,9 +25,10 @@ from typing import TYPE_CHECKING
 from ballast.intervention import legs
 from ballast.intervention.adapters import v3
 from ballast.intervention.adapters.repository import Record
+from ballast.intervention.composite import LegSpec, Progress
 from ballast.intervention.domain.execution import amount_out_min
 from ballast.intervention.domain.record import ExecKind
-from ballast.intervention.legs import Composite, LegSpec, PoolConfig, Progress
+from ballast.intervention.legs import Composite, PoolConfig
 from ballast.intervention.ports import ChainPort
 from ballast.strategy.concentrated import (
     amounts_for_liquidity,
