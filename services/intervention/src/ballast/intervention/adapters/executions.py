@@ -65,7 +65,8 @@ class Executions:
                  AND o.mode = 'live' AND o.published_at IS NULL
                  AND (o.decided_at, o.decision_id) < (d.decided_at, d.decision_id)
                ORDER BY o.decided_at LIMIT 1""",
-            sorted(k.value for k in kinds), decision_id,
+            sorted(k.value for k in kinds),
+            decision_id,
         )
         return None if value is None else str(value)
 

@@ -134,7 +134,8 @@ class Repository(Executions):
             if exclusive and await conn.fetchval(
                 """SELECT 1 FROM intervention_decisions WHERE kind = $1 AND action = 'act'
                      AND published_at IS NULL AND decision_id <> $2 LIMIT 1""",
-                kind.value, decision_id,
+                kind.value,
+                decision_id,
             ):
                 return False, "open"
             if budget_usd is not None and budget_since is not None:

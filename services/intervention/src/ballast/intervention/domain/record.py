@@ -44,8 +44,9 @@ SWAP_KINDS = frozenset({ExecKind.INTERVENTION, ExecKind.ACCUMULATE})
 BASKET_KINDS = frozenset({ExecKind.REBALANCE, ExecKind.COMPOUND})
 BOOK_KINDS = frozenset({ExecKind.STAKE, ExecKind.FUND_WITHDRAWALS})
 """Basket moves sized from the basket's books at signing time (ballast.strategy.basket)."""
-COMPOSITE_KINDS = frozenset({ExecKind.LIQUIDITY_ADD, ExecKind.LIQUIDITY_REBALANCE,
-                             ExecKind.ASSET_REBALANCE})
+COMPOSITE_KINDS = frozenset(
+    {ExecKind.LIQUIDITY_ADD, ExecKind.LIQUIDITY_REBALANCE, ExecKind.ASSET_REBALANCE}
+)
 """Actions of several legs, each an execution of its own (composite.py)."""
 LEG_KINDS = frozenset({ExecKind.LP_SWAP, ExecKind.LP_ADD, ExecKind.LP_REMOVE})
 ASSET_LEG_KINDS = frozenset({ExecKind.ASSET_RECALL, ExecKind.ASSET_SWAP, ExecKind.ASSET_DEPLOY})
