@@ -2,11 +2,13 @@
 processes on one devnet, every action first in paper mode (previewed, nothing signed), then live.
 
 Paper mode:
-- a depositor puts 20,000 CORE into the basket: a staking preview;
+- a depositor puts 20,000 CORE into the basket (and coreBTC beside it, on the basket's 60/40
+  CORE/BTC target, so no asset rebalance joins the day: test_asset_rebalance.py has that one):
+  a staking preview;
 - the treasury's liquidity report (every 2 s here, daily in production) asks for each pool's
   budget: an add preview per pool (capital $1M x 10% x 60/40);
-- an operator stakes 15,000 CORE by hand and the depositor asks for more than is left: the
-  request is queued, unfunded: a funding preview;
+- an operator stakes 15,000 CORE (and the coreBTC) by hand and the depositor asks for more
+  than is left: the request is queued, unfunded: a funding preview;
 - 30 Core rounds of rewards accrue: a compounding preview.
 Live (the intervention service restarted with MODE=live):
 - the queue is funded by a recall ahead of maturity, the rewards compounded, both pools added
@@ -78,6 +80,18 @@ class Day:
         assert receipt["status"] == 1
         return receipt
 
+    def together(self, *calls: tuple[Any, int]) -> None:
+        """The user's calls (each with its value) mined in one block: no reader sees half."""
+        rpc = self.w3.provider.make_request  # type: ignore[attr-defined]
+        rpc("evm_setAutomine", [False])
+        try:
+            sent = [fn.transact({"from": self.user, "value": value}) for fn, value in calls]
+            rpc("evm_mine", [])
+        finally:
+            rpc("evm_setAutomine", [True])
+        for tx in sent:
+            assert self.w3.eth.wait_for_transaction_receipt(tx)["status"] == 1
+
     def signed(self) -> int:
         return self.w3.eth.get_transaction_count(self.treasury)
 
@@ -122,12 +136,20 @@ async def run(e2e: Any, day: Day, market: Any) -> None:
     nonce = day.signed()
 
     # ---------------------------------------------------------------- paper mode
-    day.send(day.basket.functions.deposit(0), day.user, 20_000 * ETH)  # $24,000: large
+    # $24,000 of CORE, a large deposit, and $16,000 of coreBTC beside it, in one block: on the
+    # 60/40 target, or the CORE deposit drifts the split past 10% and the asset rebalance's
+    # recall funds the queue before fund_withdrawals does
+    core_btc, sats = day.contract("MockCoreBTC", day.deployment.etf.corebtc), 24_615_384
+    day.send(core_btc.functions.mint(day.user, sats), day.user)
+    day.send(core_btc.functions.approve(day.basket.address, sats), day.user)
+    day.together((day.basket.functions.deposit(0), 20_000 * ETH),
+                 (day.basket.functions.depositCoreBTC(sats, 0), 0))
     await e2e.wait(lambda: day.actions("stake", "dry_run"), 60, "a dry-run stake")
     await e2e.wait(lambda: len({a["details"].get("pair") for a in
                                 day.actions("liquidity_add", "dry_run")}) == 2,
                    90, "a dry-run liquidity_add for each pool")
-    day.send(day.basket.functions.deployLiquidity(15_000 * ETH, 0), day.operator)  # by hand
+    # by hand, the coreBTC too (its free liquidity would otherwise ask for a stake)
+    day.send(day.basket.functions.deployLiquidity(15_000 * ETH, sats), day.operator)
     day.send(day.basket.functions.withdraw(9_600 * ETH, 0, 0), day.user)  # ~8,000 CORE > 5,000
     request_id = day.queue.functions.nextId().call() - 1
     request = day.queue.functions.getRequest(request_id).call()
@@ -189,6 +211,8 @@ async def run(e2e: Any, day: Day, market: Any) -> None:
         expected = 2 if kind == "liquidity_add" else 1
         assert len(day.actions(kind, "confirmed")) == expected, kind
         assert all(a["tx_hash"] for a in day.actions(kind, "confirmed")), kind
+    assert not [a for a in e2e.bus.on("automation.executed")
+                if a["kind"] == "asset_rebalance"]  # the split stayed within 10% all day
     assert day.pair_logs("PSTR-USDC", BURN) == 1  # one remove
     assert day.pair_logs("PSTR-USDC", MINT) == 3  # seeding, the add, the re-add
     assert day.pair_logs("PUMP-WCORE", BURN) == 0

@@ -9,6 +9,7 @@ import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {Asset} from "./EtfTypes.sol";
+import {ISwapRouter, IWrappedNative} from "./interfaces/ISwapRouter.sol";
 import {PriceFeed} from "./PriceFeed.sol";
 import {StakeBasketToken} from "./StakeBasketToken.sol";
 import {StakingManager} from "./StakingManager.sol";
@@ -37,6 +38,14 @@ import {UnbondingQueue} from "./UnbondingQueue.sol";
 ///      victim one share-wei of rounding the attacker must give away about 1e9 times that much.
 ///      VIRTUAL_SHARES == VIRTUAL_ASSETS keeps the first NAV at exactly $1 per BASKET, and the
 ///      distortion of NAV is below 1e-9 relative once a single whole BASKET exists.
+///
+///      Asset rebalancing (seed phase 2, "Rebalance if needed (>10% deviation)"): when the split
+///      of AUM between CORE and BTC drifts from the StakingManager's asset targets, an operator
+///      trades free liquidity of one asset for the other through the admin-set Uniswap V2 router
+///      (`swapAssets`). The operator's `minOut` bounds the trade against the pool, and the
+///      contract bounds `minOut` itself against the oracle (`swapToleranceBps` below the
+///      PriceFeed value of the input), so neither a manipulated pool quote nor a careless
+///      operator can sell the basket's assets far below their price.
 contract StakeBasket is AccessControl, Pausable, ReentrancyGuard {
     using SafeERC20 for IERC20;
     using Math for uint256;
@@ -49,12 +58,21 @@ contract StakeBasket is AccessControl, Pausable, ReentrancyGuard {
     uint256 public constant VIRTUAL_ASSETS = 1e9;
     uint256 private constant CORE_UNIT = 1e18;
     uint256 private constant BTC_UNIT = 1e8;
+    uint256 private constant BPS = 10_000;
+    uint16 public constant MAX_SWAP_TOLERANCE_BPS = 2_000;
 
     StakeBasketToken public immutable token;
     PriceFeed public immutable priceFeed;
     StakingManager public immutable stakingManager;
     UnbondingQueue public immutable queue;
     IERC20 public immutable coreBTC;
+
+    /// @notice The Uniswap V2 router `swapAssets` trades through (unset: no swaps), and the
+    ///         wrapped CORE it pairs native CORE as.
+    ISwapRouter public swapRouter;
+    IWrappedNative public wrappedCore;
+    /// @notice How far below the oracle value of the input a swap's `minOut` may be, in bps.
+    uint16 public swapToleranceBps = 500;
 
     /// @notice The parts of AUM, all 18-decimal USD except the two prices (USD per whole token).
     struct AumBreakdown {
@@ -82,6 +100,9 @@ contract StakeBasket is AccessControl, Pausable, ReentrancyGuard {
     event LiquidityRecalled(uint256 coreAmount, uint256 coreBtcAmount);
     event Rebalanced(uint256 maxDeviationBeforeBps, uint256 maxDeviationAfterBps, uint256 totalStaked);
     event Compounded(uint256 rewardClaimed, uint256 totalStakedBefore, uint256 totalStakedAfter);
+    event SwapRouterSet(address indexed router, address indexed wrappedCore);
+    event SwapToleranceSet(uint16 toleranceBps);
+    event AssetsSwapped(Asset indexed from, uint256 amountIn, uint256 amountOut, uint256 minOut);
 
     error ZeroAmount();
     error ZeroShares();
@@ -89,6 +110,9 @@ contract StakeBasket is AccessControl, Pausable, ReentrancyGuard {
     error InsufficientLiquidity(Asset asset, uint256 requested, uint256 available);
     error UnexpectedSender(address sender);
     error ZeroAddress();
+    error NoSwapRouter();
+    error InvalidTolerance();
+    error MinOutBelowOracle(uint256 minOut, uint256 floor);
 
     constructor(
         address admin,
@@ -112,9 +136,12 @@ contract StakeBasket is AccessControl, Pausable, ReentrancyGuard {
         coreBTC = coreBTC_;
     }
 
-    /// @notice CORE comes back only from the StakingManager; deposits go through `deposit`.
+    /// @notice CORE comes back only from the StakingManager and from unwrapping WCORE after a
+    ///         swap; deposits go through `deposit`.
     receive() external payable {
-        if (msg.sender != address(stakingManager)) revert UnexpectedSender(msg.sender);
+        if (msg.sender != address(stakingManager) && msg.sender != address(wrappedCore)) {
+            revert UnexpectedSender(msg.sender);
+        }
     }
 
     // ------------------------------------------------------------------ user flows
@@ -227,6 +254,29 @@ contract StakeBasket is AccessControl, Pausable, ReentrancyGuard {
         emit Compounded(reward, before, stakingManager.totalStaked());
     }
 
+    /// @notice Trade `amountIn` of free `from` liquidity for the other asset through the swap
+    ///         router (native CORE is wrapped to WCORE and back), getting at least `minOut`.
+    /// @param minOut the least accepted; it must itself be within `swapToleranceBps` of the
+    ///        oracle value of `amountIn`
+    /// @param deadline the router's deadline (unix seconds)
+    /// @return amountOut what the basket received, in the other asset's base units
+    function swapAssets(Asset from, uint256 amountIn, uint256 minOut, uint256 deadline)
+        external
+        onlyRole(OPERATOR_ROLE)
+        nonReentrant
+        whenNotPaused
+        returns (uint256 amountOut)
+    {
+        if (address(swapRouter) == address(0)) revert NoSwapRouter();
+        if (amountIn == 0) revert ZeroAmount();
+        _requireFree(from, amountIn);
+        uint256 floor = _oracleOut(from, amountIn).mulDiv(BPS - swapToleranceBps, BPS, Math.Rounding.Ceil);
+        if (minOut < floor) revert MinOutBelowOracle(minOut, floor);
+        amountOut = _swap(from == Asset.CORE, amountIn, minOut, deadline);
+        if (amountOut < minOut) revert SlippageExceeded(amountOut, minOut);
+        emit AssetsSwapped(from, amountIn, amountOut, minOut);
+    }
+
     /// @notice Stop deposits, withdrawals, claims and liquidity deployment. Recalls, rebalance
     ///         and compound stay available on purpose: during an incident operators must still be
     ///         able to pull stake back and de-risk, and none of them moves value to users.
@@ -236,6 +286,25 @@ contract StakeBasket is AccessControl, Pausable, ReentrancyGuard {
 
     function unpause() external onlyRole(PAUSER_ROLE) {
         _unpause();
+    }
+
+    // ------------------------------------------------------------------ admin
+
+    /// @notice The Uniswap V2 router `swapAssets` trades through; its WETH() is wrapped CORE.
+    function setSwapRouter(ISwapRouter router) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (address(router) == address(0)) revert ZeroAddress();
+        address wcore = router.WETH();
+        if (wcore == address(0)) revert ZeroAddress();
+        swapRouter = router;
+        wrappedCore = IWrappedNative(wcore);
+        emit SwapRouterSet(address(router), wcore);
+    }
+
+    /// @notice How far under the oracle value a swap's `minOut` may be (at most 20%).
+    function setSwapTolerance(uint16 toleranceBps) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (toleranceBps > MAX_SWAP_TOLERANCE_BPS) revert InvalidTolerance();
+        swapToleranceBps = toleranceBps;
+        emit SwapToleranceSet(toleranceBps);
     }
 
     // ------------------------------------------------------------------ views
@@ -290,6 +359,32 @@ contract StakeBasket is AccessControl, Pausable, ReentrancyGuard {
 
         uint256 gross = b.coreStakedUsd + b.lstBtcUsd + b.rewardsUsd + b.liquidityUsd;
         b.totalUsd = gross > b.queuedLiabilityUsd ? gross - b.queuedLiabilityUsd : 0;
+    }
+
+    /// @dev The router trade of `swapAssets`: WCORE in or out, the received amount measured.
+    function _swap(bool sellCore, uint256 amountIn, uint256 minOut, uint256 deadline)
+        private
+        returns (uint256 amountOut)
+    {
+        IWrappedNative wcore = wrappedCore;
+        IERC20 tokenIn = sellCore ? IERC20(address(wcore)) : coreBTC;
+        IERC20 tokenOut = sellCore ? coreBTC : IERC20(address(wcore));
+        if (sellCore) wcore.deposit{value: amountIn}();
+        address[] memory path = new address[](2);
+        (path[0], path[1]) = (address(tokenIn), address(tokenOut));
+        uint256 before = tokenOut.balanceOf(address(this));
+        tokenIn.forceApprove(address(swapRouter), amountIn);
+        swapRouter.swapExactTokensForTokens(amountIn, minOut, path, address(this), deadline);
+        amountOut = tokenOut.balanceOf(address(this)) - before;
+        if (!sellCore) wcore.withdraw(amountOut);
+    }
+
+    /// @dev What `amountIn` of `from` is worth in the other asset at the oracle's prices.
+    function _oracleOut(Asset from, uint256 amountIn) private view returns (uint256) {
+        (uint256 corePrice,) = priceFeed.getPrice(CORE_SYMBOL);
+        (uint256 btcPrice,) = priceFeed.getPrice(BTC_SYMBOL);
+        if (from == Asset.CORE) return amountIn.mulDiv(corePrice * BTC_UNIT, btcPrice * CORE_UNIT);
+        return amountIn.mulDiv(btcPrice * CORE_UNIT, corePrice * BTC_UNIT);
     }
 
     function _mintShares(uint256 value, uint256 aum, uint256 minShares) private returns (uint256 shares) {

@@ -21,6 +21,7 @@ from eth_account import Account
 
 from ballast.common import subjects
 from ballast.common.db import load_migrations, migrate
+from ballast.common.deployment import Deployment
 from ballast.common.messages import (
     AutomationAction,
     AutomationKind,
@@ -34,6 +35,7 @@ from ballast.common.messages import (
     StateStatus,
     TreasuryState,
 )
+from ballast.devnet.deployer import deploy
 from ballast.devstack.anvil import Anvil, anvil_binary, run_anvil
 from ballast.intervention.adapters.chain import Chain
 from ballast.intervention.adapters.repository import Repository
@@ -44,6 +46,7 @@ from ballast.intervention.executor import Executor
 from ballast.strategy.decision import History, evaluate
 from ballast.strategy.policy import Policy
 from ballast.testing.crashing import no_crash
+from ballast.testing.devnet import reverted
 from ballast.testing.dex import Dex, deploy_dex
 
 MIGRATIONS = Path(__file__).parents[1] / "src" / "ballast" / "intervention" / "migrations"
@@ -130,6 +133,19 @@ def chain_node(tmp_path_factory: pytest.TempPathFactory) -> Generator[Anvil]:
     """This suite's own anvil (not the session's shared one): its snapshots are ours alone."""
     with run_anvil(tmp_path_factory.mktemp("intervention-anvil"), binary=anvil_binary(REPO)) as n:
         yield n
+
+
+@pytest.fixture(scope="session")
+def devnet_session(chain_node: Anvil, tmp_path_factory: pytest.TempPathFactory) -> Deployment:
+    """The whole devnet (`ballast deploy devnet`) on this suite's anvil, once."""
+    return deploy(chain_node.rpc_url, tmp_path_factory.mktemp("devnet") / "deployment.json")
+
+
+@pytest.fixture
+def devnet(devnet_session: Deployment, chain_node: Anvil) -> Generator[Deployment]:
+    """The devnet, with every chain change of the test reverted afterwards."""
+    with reverted(chain_node):
+        yield devnet_session
 
 
 @pytest.fixture(scope="session")

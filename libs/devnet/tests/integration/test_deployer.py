@@ -59,7 +59,8 @@ def test_deploy__on_anvil__every_recorded_address_has_code(
     assert load(out) == deployment
     assert deployment.chain_id == anvil.chain_id
     assert 0 < deployment.first_block < deployment.block
-    assert {"PSTR-PUMP", "PSTR-USDC", "PUMP-WCORE", "WCORE-USDC"} <= set(deployment.pools)
+    assert {"PSTR-PUMP", "PSTR-USDC", "PUMP-WCORE", "WCORE-USDC", "WCORE-coreBTC"} <= set(
+        deployment.pools)
     assert set(deployment.feeds) == {"PSTR", "PUMP", "CORE", "BTC", "USDC"}
     assert deployment.multicall3 == "0xcA11bde05977b3631167028862bE2a173976CA11"
     assert deployment.core_system.candidate_hub == "0x0000000000000000000000000000000000001005"
@@ -137,8 +138,11 @@ def test_deploy__etf_and_governance__wired_to_the_feeds_and_the_timelock(
 ) -> None:
     basket = contract(w3, load_artifact("StakeBasket"), deployment.etf.stake_basket)
     assert basket.functions.navPerShare().call() == 10**18
-    # 10,000 CORE at $1.20 + 1 coreBTC at $65,000, deposited by the trader at deploy time
-    assert basket.functions.totalAUM().call() == (12_000 + 65_000) * 10**18
+    # 10,000 CORE at $1.20 + 0.12307692 coreBTC at $65,000, deposited by the trader at deploy
+    # time: the 60/40 asset target of the StakingManager
+    assert basket.functions.totalAUM().call() == 12_000 * 10**18 + 12_307_692 * 65_000 * 10**10
+    assert basket.functions.swapRouter().call() == deployment.uniswap.router
+    assert basket.functions.wrappedCore().call() == deployment.uniswap.weth
     governor = contract(w3, load_artifact("PstrGovernor"), deployment.governance.governor)
     assert governor.functions.timelock().call() == deployment.governance.timelock
     assert governor.functions.token().call() == deployment.governance.token

@@ -22,7 +22,7 @@ async def test_monitor__queued_withdrawal_on_devnet__metrics_equal_on_chain_valu
 ) -> None:
     etf = devnet.deployment.etf
     (shares,) = devnet.view(etf.token, "StakeBasketToken", "balanceOf", devnet.trader)
-    devnet.withdraw(shares // 10)  # $7,700 in CORE: more than the 2,000 free CORE, queued
+    devnet.withdraw(shares // 5)  # $4,000 in CORE: more than the 2,000 free CORE, queued
     devnet.anvil.increase_time(120)
     app: ContractMonitorApp = await monitor_app()
     await app.core.poll()
@@ -43,7 +43,7 @@ async def test_monitor__queued_withdrawal_on_devnet__metrics_equal_on_chain_valu
     assert m.queue_length == view(etf.unbonding_queue, "UnbondingQueue", "queueLength")[0] == 1
     queued_core, _ = view(etf.unbonding_queue, "UnbondingQueue", "totalQueuedAmount")
     assert m.queue_total_raw == queued_core > 0
-    # $7,700 of CORE queued against 2,000 CORE held: 5,700-odd CORE unfunded, at the CORE price
+    # 3,333 CORE ($4,000) queued against 2,000 CORE held: 1,333-odd unfunded, at the CORE price
     core_price = Decimal(b[0]) / E18
     assert 0 < m.unfunded_queue_usd < Decimal(queued_core) / E18 * core_price
     assert m.unfunded_queue_usd == (Decimal(queued_core) / E18 - 2_000) * core_price
@@ -54,6 +54,13 @@ async def test_monitor__queued_withdrawal_on_devnet__metrics_equal_on_chain_valu
     assert [(a.validator.lower(), a.staked_raw, a.current_weight_bps) for a in m.allocation] == [
         (v.lower(), s, w) for v, s, w in zip(validators, staked, weights, strict=True)]
     assert all(a.target_weight_bps == 2000 for a in m.allocation)
+    # the CORE/BTC split: 10,000 CORE less the 3,333 queued, against 0.12307692 BTC; 60/40 target
+    core_usd = (Decimal(10_000 * 10**18 - queued_core) / E18) * Decimal(b[0]) / E18
+    assert m.core_value_usd == core_usd
+    assert m.btc_value_usd == Decimal(12_307_692) / 10**8 * Decimal(b[1]) / E18
+    assert m.target_core_bps == 6_000
+    share = m.core_value_usd / (m.core_value_usd + m.btc_value_usd)
+    assert m.asset_drift_bps == int((Decimal("0.6") - share) * 10_000) == 999  # 60% -> 50%
     prices = {f.symbol: f.price for f in m.feeds}
     assert prices == {"CORE": Decimal(b[0]) / E18, "BTC": Decimal(b[1]) / E18}
     assert all(f.age_seconds is not None and f.age_seconds >= 120 for f in m.feeds)
@@ -89,7 +96,7 @@ async def test_monitor__core_withdrawal_beyond_all_core_held__queue_covered_fail
 ) -> None:
     etf = devnet.deployment.etf
     (shares,) = devnet.view(etf.token, "StakeBasketToken", "balanceOf", devnet.trader)
-    devnet.withdraw(shares * 8 // 10)  # ~51,000 CORE owed; the basket holds ~10,000 CORE
+    devnet.withdraw(shares * 8 // 10)  # ~13,000 CORE owed; the basket has 10,000 CORE in all
     app: ContractMonitorApp = await monitor_app()
     await app.core.poll()
 

@@ -4,7 +4,6 @@ its maturity and claimed by the user at maturity; the decider's triggers from et
 
 from __future__ import annotations
 
-from collections.abc import Generator
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -22,27 +21,14 @@ from ballast.common.messages import (
     ExecutionMode,
     ExecutionStatus,
 )
-from ballast.devnet.deployer import deploy
 from ballast.intervention.app import Decider
 from ballast.intervention.domain.automation import AutomationConfig
 from ballast.strategy.policy import Policy
-from ballast.testing.devnet import reverted
 
 pytestmark = pytest.mark.integration
 
 NOW = datetime(2026, 3, 10, 12, 30, tzinfo=UTC)
 ETH = 10**18
-
-
-@pytest.fixture(scope="session")
-def devnet_session(chain_node: Any, tmp_path_factory: pytest.TempPathFactory) -> Deployment:
-    return deploy(chain_node.rpc_url, tmp_path_factory.mktemp("devnet") / "deployment.json")
-
-
-@pytest.fixture
-def devnet(devnet_session: Deployment, chain_node: Any) -> Generator[Deployment]:
-    with reverted(chain_node):
-        yield devnet_session
 
 
 def basket(w3: Web3, d: Deployment, name: str, address: str) -> Any:

@@ -67,8 +67,10 @@ class MemoryDecisions:
         self, decision_id: str, kind: ExecKind, *, mode: m.ExecutionMode, now: datetime,
         amount_usd: Decimal, amount_in_raw: int, payload: m.Message,
         strategy: str | None = None, budget_usd: Decimal | None = None,
-        budget_since: datetime | None = None,
+        budget_since: datetime | None = None, exclusive: bool = False,
     ) -> tuple[bool, str | None]:
+        if exclusive and any(k is kind for k, _, _ in self.automation.values()):
+            return False, "open"  # nothing here ever finishes: any recorded one is open
         if budget_usd is not None:
             spent = sum((usd for k, usd, _ in self.automation.values() if k is kind), Decimal(0))
             if spent + amount_usd > budget_usd:
@@ -246,6 +248,40 @@ async def test_on_etf_metrics__free_liquidity_and_queue__stake_and_fund(
                   queue_length=2, unfunded_queue_usd=Decimal(50))
     created = await core(store, recorder).on_etf_metrics(metrics)
     assert created == [m.AutomationKind.STAKE, m.AutomationKind.FUND_WITHDRAWALS]
+
+
+def drifted(core_usd: int, btc_usd: int, block: int, target: int | None = 6_000) -> m.EtfMetrics:
+    return etf(core_value_usd=Decimal(core_usd), btc_value_usd=Decimal(btc_usd),
+               target_core_bps=target, block_number=block)
+
+
+async def test_on_etf_metrics__asset_drift_past_10pct__one_asset_rebalance_per_episode(
+    store: MemoryDecisions, recorder: Any
+) -> None:
+    decider = core(store, recorder, m.ExecutionMode.LIVE)
+    kind = m.AutomationKind.ASSET_REBALANCE
+    assert await decider.on_etf_metrics(drifted(60, 40, 1)) == []  # on target
+    assert await decider.on_etf_metrics(drifted(40, 60, 2)) == [kind]  # 20% BTC overweight
+    assert await decider.on_etf_metrics(drifted(41, 59, 3)) == []  # the same episode
+    [(decision_id, (_, _, request))] = list(store.automation.items())
+    assert decision_id == "asset_rebalance-drift-sell-core_btc-from-2"
+    assert isinstance(request, m.AutomationRequest) and "-20.00%" in request.reason
+    assert await decider.on_etf_metrics(drifted(55, 45, 4)) == []  # back within: episode over
+    store.automation.clear()  # the first one finished
+    assert await decider.on_etf_metrics(drifted(80, 20, 5)) == [kind]  # a new episode
+    assert "asset_rebalance-drift-sell-core-from-5" in store.automation
+    assert recorder.sent == []  # a duplicate or an open one is not a refusal
+
+
+async def test_on_etf_metrics__asset_drift__no_second_while_one_is_open_or_target_unknown(
+    store: MemoryDecisions, recorder: Any
+) -> None:
+    decider = core(store, recorder, m.ExecutionMode.LIVE)
+    assert await decider.on_etf_metrics(drifted(40, 60, 2, target=None)) == []
+    assert await decider.on_etf_metrics(drifted(40, 60, 2)) == [m.AutomationKind.ASSET_REBALANCE]
+    decider.drift.current = None  # as after a restart: the episode gets a new name
+    assert await decider.on_etf_metrics(drifted(40, 60, 9)) == []  # the first is still open
+    assert len(store.automation) == 1
 
 
 async def test_on_deposit__large_deposit_staked_small_one_not(

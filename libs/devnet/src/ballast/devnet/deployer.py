@@ -3,14 +3,16 @@
 What goes on chain (numbers and their reasons: prices.py):
 
 1. tokens: PSTR, PUMP (18 decimals), USDC (6) as TestToken; WCORE as Uniswap's WETH9; coreBTC;
-2. Uniswap V2 factory + router (npm build artifacts) and four funded pools: PSTR/PUMP, PSTR/USDC,
-   PUMP/WCORE, WCORE/USDC, all at the reference prices; Uniswap V3 (factory, position manager,
-   SwapRouter) and one concentrated-liquidity pool, PSTR/USDC 0.30%, at the reference price;
+2. Uniswap V2 factory + router (npm build artifacts) and five funded pools: PSTR/PUMP, PSTR/USDC,
+   PUMP/WCORE, WCORE/USDC, WCORE/coreBTC, all at the reference prices; Uniswap V3 (factory,
+   position manager, SwapRouter) and one concentrated-liquidity pool, PSTR/USDC 0.30%, at the
+   reference price;
 3. price sources for CORE, BTC, PSTR, PUMP in USD: a TestAggregator each and one MockPyth;
 4. the Core system stand-ins installed with `anvil_setCode` at their real addresses (REFERENCE.md),
    five validators registered in CandidateHub with scores in StakeHub and elected by one
    `turnRound()`, and MockCoreAgent at CoreAgent's address 0x...1011;
-5. the StakeBasket suite wired to them (PriceFeed reads the CORE and BTC aggregators and Pyth ids);
+5. the StakeBasket suite wired to them (PriceFeed reads the CORE and BTC aggregators and Pyth ids;
+   its asset swaps go through the router's WCORE/coreBTC pool);
 6. governance: gPSTR (PSTR wrapped 1:1), PstrGovernor (square-root power, staked 1.5x, typed
    quorum/approval: the PSTR seed's "Governance Integration") behind a PstrTimelock;
 7. Multicall3 at its canonical address; the treasury and the scenario trader funded.
@@ -139,7 +141,7 @@ class Deployer:
         uniswap_v3 = self.seed_v3_pools(uniswap)
         pyth, feeds = self.deploy_feeds()
         core_system, vals = install_core_system(self)
-        etf = deploy_etf(self, pyth, feeds, core_system, vals)
+        etf = deploy_etf(self, pyth, feeds, core_system, vals, uniswap.router)
         governance = deploy_governance(self)
         multicall = self.install_multicall()
         self.fund_accounts(uniswap, etf)
@@ -190,7 +192,7 @@ class Deployer:
     def seed_pools(self, uniswap: UniswapInfo) -> dict[str, PoolInfo]:
         a = self.admin
         router = self.at("UniswapV2Router02", uniswap.router)
-        need: dict[str, int] = {"PSTR": 0, "PUMP": 0, "USDC": 0}
+        need: dict[str, int] = {"PSTR": 0, "PUMP": 0, "USDC": 0, "coreBTC": 0}
         for _, (s0, n0), (s1, n1) in P.POOLS:
             for symbol, amount in ((s0, n0), (s1, n1)):
                 if symbol in need:
@@ -270,13 +272,14 @@ class Deployer:
         for symbol in ("PSTR", "PUMP", "USDC", "WCORE"):
             t.call(self.token(symbol), "approve", uniswap.router, MAX_UINT)
         # A first ETF position so NAV, AUM and staking are not all zero: the trader deposits CORE
-        # and coreBTC, and the operator stakes most of it.
+        # and coreBTC on the 60/40 asset target (prices.py), and the operator stakes 80% of it.
         basket = self.at("StakeBasket", etf.stake_basket)
-        t.call(basket, "deposit", 0, value=10_000 * ETH)
-        t.call(self.token("coreBTC"), "mint", t.address, 10**8)
+        t.call(basket, "deposit", 0, value=P.ETF_CORE * ETH)
+        t.call(self.token("coreBTC"), "mint", t.address, P.ETF_CORE_BTC_SATS)
         t.call(self.token("coreBTC"), "approve", etf.stake_basket, MAX_UINT)
-        t.call(basket, "depositCoreBTC", 10**8, 0)
-        a.call(basket, "deployLiquidity", 8_000 * ETH, 8 * 10**7)
+        t.call(basket, "depositCoreBTC", P.ETF_CORE_BTC_SATS, 0)
+        a.call(basket, "deployLiquidity", P.ETF_CORE * ETH * 8 // 10,
+               P.ETF_CORE_BTC_SATS * 8 // 10)
 
 
 def pyth_update_data(mock: Contract, feed_id: str, price: Decimal, publish_time: int) -> bytes:

@@ -71,7 +71,17 @@ POOLS: list[tuple[str, tuple[str, int], tuple[str, int]]] = [
     ("PSTR-USDC", ("PSTR", 1_000_000), ("USDC", 1_000_000)),
     ("PUMP-WCORE", ("PUMP", 2_400_000), ("WCORE", 1_000_000)),
     ("WCORE-USDC", ("WCORE", 1_000_000), ("USDC", 1_200_000)),
+    ("WCORE-coreBTC", ("WCORE", 6_500_000), ("coreBTC", 120)),
 ]
+"""WCORE-coreBTC is where the StakeBasket trades one of its assets for the other when its CORE/BTC
+split drifts from target (StakeBasket.swapAssets): $7.8M a side, so a rebalance of the devnet
+basket's size moves it by well under 1% (the basket bounds each trade within 5% of the oracle)."""
+
+ETF_CORE = 10_000
+ETF_CORE_BTC_SATS = 12_307_692
+"""The devnet basket's first position, on the StakingManager's 60/40 CORE/BTC asset target:
+10,000 CORE x $1.20 = $12,000 and 0.12307692 coreBTC x $65,000 = $7,999.9998. 80% of each is
+staked at deploy time."""
 
 # Concentrated-liquidity (Uniswap V3) pools: (name, (symbol0, amount0), (symbol1, amount1), fee in
 # millionths), seeded by the deployer from its float as one wide position (devnet/uniswap_v3.py).

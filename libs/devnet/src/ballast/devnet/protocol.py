@@ -104,6 +104,7 @@ def deploy_etf(
     feeds: dict[str, FeedInfo],
     core: CoreSystemInfo,
     vals: list[ValidatorInfo],
+    router: str,
 ) -> EtfInfo:
     a = d.admin
     corebtc = d.tokens["coreBTC"].address
@@ -136,6 +137,7 @@ def deploy_etf(
     uq = d.at("UnbondingQueue", queue)
     a.call(uq, "grantRole", uq.functions.BASKET_ROLE().call(), basket)
     sb = d.at("StakeBasket", basket)
+    a.call(sb, "setSwapRouter", router)  # swapAssets: the WCORE/coreBTC pool (prices.py)
     for role in ("OPERATOR_ROLE", "PAUSER_ROLE"):
         role_id = getattr(sb.functions, role)().call()
         for holder in (a.address, d.treasury.address):

@@ -48,6 +48,9 @@ class MonitorMetrics:
                                 ["validator", "kind"], registry=registry)
         self.max_deviation = Gauge(f"{e}_max_allocation_deviation_bps",
                                    "Largest |current - target| weight", registry=registry)
+        self.asset_drift = Gauge(f"{e}_asset_drift_bps",
+                                 "|CORE share of CORE+BTC - its target| (asset_rebalance past "
+                                 "1000)", registry=registry)
         self.invariant = Gauge(f"{e}_invariant_ok", "1 when the invariant holds", ["name"],
                                registry=registry)
         self.realised_apy = Gauge(
@@ -76,5 +79,6 @@ class MonitorMetrics:
             self.allocation.labels(a.validator, "current").set(a.current_weight_bps)
             self.allocation.labels(a.validator, "target").set(a.target_weight_bps)
         self.max_deviation.set(m.max_allocation_deviation_bps)
+        self.asset_drift.set(m.asset_drift_bps)
         for check in m.invariants:
             self.invariant.labels(check.name).set(1 if check.ok else 0)

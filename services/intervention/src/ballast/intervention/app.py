@@ -27,9 +27,6 @@ from ballast.common.messages import (
     ControlCommand,
     ControlVerb,
     DecisionAction,
-    EtfEvent,
-    EtfEventKind,
-    EtfMetrics,
     ExecutionMode,
     ExecutionStatus,
     InterventionDecision,
@@ -37,11 +34,12 @@ from ballast.common.messages import (
     TreasuryState,
     utcnow,
 )
+from ballast.intervention.basket_decisions import BasketDecisions
 from ballast.intervention.domain.automation import (
     PAPER_KEYED,
     AutomationConfig,
+    DriftEpisodes,
     accumulation_inputs,
-    due_on_metrics,
 )
 from ballast.intervention.domain.record import ExecKind
 from ballast.intervention.metrics import InterventionMetrics
@@ -89,7 +87,7 @@ class Decisions(Protocol):
         self, decision_id: str, kind: ExecKind, *, mode: ExecutionMode, now: datetime,
         amount_usd: Decimal, amount_in_raw: int, payload: Message,
         strategy: str | None = None, budget_usd: Decimal | None = None,
-        budget_since: datetime | None = None,
+        budget_since: datetime | None = None, exclusive: bool = False,
     ) -> tuple[bool, str | None]: ...
 
     async def paused(self) -> bool: ...
@@ -102,7 +100,7 @@ class Decisions(Protocol):
 
 
 @dataclass(eq=False)
-class Decider:
+class Decider(BasketDecisions):
     repo: Decisions
     policy: Policy
     mode: ExecutionMode
@@ -115,6 +113,8 @@ class Decider:
     crash: Checkpoint = no_checkpoint
     last_state: TreasuryState | None = field(default=None, init=False)
     """The newest treasury.state seen: the accumulation's prices and concentration."""
+    drift: DriftEpisodes = field(default_factory=DriftEpisodes, init=False)
+    """The CORE/BTC drift episodes seen (basket_decisions.py): one asset_rebalance each."""
 
     # ------------------------------------------------------------------ interventions
     async def on_state(self, state: TreasuryState) -> InterventionDecision:
@@ -180,37 +180,6 @@ class Decider:
                                      spent, started_at, requested_usd)
         return accumulation.plan(inputs, self.policy.params, now)
 
-    async def on_etf_metrics(self, metrics: EtfMetrics) -> list[AutomationKind]:
-        """StakeBasket seed AutomationEngine: every 60 minutes, rebalance if the allocation
-        deviates more than 10% from target; compound accrued rewards (once per Core round).
-
-        "Every 60 minutes" is a bucket of `rebalance_interval_seconds`: however often etf.metrics
-        arrives, at most one rebalance per bucket (its id is the bucket), and none while the
-        deviation is within the limit.
-        """
-        now = self.clock()
-        due = due_on_metrics(metrics, self.policy.params, self.automation)
-        return [kind for kind, interval, reason in due
-                if await self._scheduled(kind, now, interval, reason)]
-
-    async def on_deposit(self, event: EtfEvent) -> bool:
-        """A large deposit is staked at once rather than at the next scheduled pass."""
-        if (event.kind is not EtfEventKind.DEPOSIT or event.removed
-                or not self.automation.basket_actions):
-            return False
-        value = Decimal(str(event.args.get("valueUsd", 0))) / Decimal(10**18)
-        if value < self.automation.large_deposit_usd:
-            return False
-        return await self._own_request(AutomationKind.STAKE, self.clock(),
-                                       f"deposit-{event.tx_hash}-{event.log_index}",
-                                       f"deposit of {value:.2f} USD")
-
-    async def _scheduled(
-        self, kind: AutomationKind, now: datetime, interval: int, reason: str
-    ) -> bool:
-        bucket = int(now.timestamp()) // interval
-        return await self._own_request(kind, now, f"every{interval}s-{bucket}", reason)
-
     async def _own_request(
         self, kind: AutomationKind, now: datetime, request_id: str, reason: str
     ) -> bool:
@@ -238,10 +207,11 @@ class Decider:
             decision_id, ExecKind(kind.value), mode=self.mode, now=now, amount_usd=amount_usd,
             amount_in_raw=amount_in_raw, payload=request, budget_usd=budget,
             budget_since=hour if budget is not None else None,
+            exclusive=kind is AutomationKind.ASSET_REBALANCE,  # one trade of the basket at a time
         )
         if self.metrics is not None:
             self.metrics.automation.labels(kind.value, str(created).lower()).inc()
-        if refused and refused != "duplicate":
+        if refused and refused not in ("duplicate", "open"):
             await self._refuse(decision_id, kind, now, refused)
         return created
 

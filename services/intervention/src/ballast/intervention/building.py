@@ -3,7 +3,8 @@
 A plan is the call for one execution kind: a Uniswap V2 `swapExactTokensForTokens` quoted with
 `getAmountsOut` and bounded by amountOutMin = quote x (1 - max slippage) and a deadline
 (intervention: PUMP -> PSTR; accumulate: the configured token -> PUMP), a StakeBasket
-`rebalance()` / `compound()`, or the router approval a swap needs first.
+`rebalance()` / `compound()`, a leg of a multi-leg action (legs.py, asset_legs.py), or the router
+approval a swap needs first.
 """
 
 from __future__ import annotations
@@ -24,8 +25,10 @@ from ballast.common.messages import (
 )
 from ballast.intervention.adapters import basket as basket_books
 from ballast.intervention.adapters.repository import Record
+from ballast.intervention.asset_legs import asset_leg_plan
 from ballast.intervention.domain.execution import Fees, amount_out_min, swap_result
 from ballast.intervention.domain.record import (
+    ASSET_LEG_KINDS,
     BASKET_KINDS,
     BOOK_KINDS,
     LEG_KINDS,
@@ -73,6 +76,8 @@ class ExecConfig:
     """The liquidity pools by name ("PUMP-WCORE"): liquidity actions name one."""
     owner: str | None = None
     """The treasury account: what a dry run reads balances of (it has no signer)."""
+    params: StrategyParams = field(default_factory=StrategyParams)
+    """The strategy's keys: the asset rebalance's bound (`etf_rebalance_deviation`)."""
 
 
 @dataclass(frozen=True)
@@ -148,6 +153,10 @@ class Builder:
             _, timestamp, _ = await self.chain.latest_block()
             return await leg_plan(self.chain, self.config, record, account,
                                   timestamp + self.config.deadline_seconds)
+        if kind in ASSET_LEG_KINDS:
+            _, timestamp, _ = await self.chain.latest_block()
+            return await asset_leg_plan(self.chain, self.config, record,
+                                        timestamp + self.config.deadline_seconds)
         if kind is ExecKind.APPROVE:
             details = record.payload["details"]
             spender = str(details.get("spender") or self.config.router)

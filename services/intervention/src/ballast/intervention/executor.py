@@ -26,9 +26,16 @@ from ballast.common.tracing import resume
 from ballast.intervention.adapters.repository import Record, Repository
 from ballast.intervention.adapters.signer import Signer
 from ballast.intervention.app import Checkpoint, Clock, Publish, no_checkpoint
+from ballast.intervention.asset_legs import AssetRebalance
 from ballast.intervention.building import Builder, ExecConfig
+from ballast.intervention.composite import Legged
 from ballast.intervention.domain.execution import Phase, Step, next_step
-from ballast.intervention.domain.record import COMPOSITE_KINDS, UNPUBLISHED_KINDS, ExecKind
+from ballast.intervention.domain.record import (
+    BASKET_MOVERS,
+    COMPOSITE_KINDS,
+    UNPUBLISHED_KINDS,
+    ExecKind,
+)
 from ballast.intervention.internal import ensure_approval, fill_nonce_gap
 from ballast.intervention.legs_v3 import Liquidity
 from ballast.intervention.metrics import InterventionMetrics
@@ -54,6 +61,11 @@ class Executor(Steps):
     def __post_init__(self) -> None:
         self.builder = Builder(self.chain, self.config)
         self.composite = Liquidity(self)
+        self.assets = AssetRebalance(self)
+
+    def legged(self, kind: ExecKind) -> Legged:
+        """The driver of an action of several legs (composite.py)."""
+        return self.assets if kind is ExecKind.ASSET_REBALANCE else self.composite
 
     # ------------------------------------------------------------------ loop
     async def run_once(self) -> None:
@@ -79,8 +91,8 @@ class Executor(Steps):
             if (ex.kind in COMPOSITE_KINDS and ex.phase is Phase.DECIDED
                     and ex.mode is ExecutionMode.LIVE):
                 # an action of several legs: each leg is an execution of its own (legs.py)
-                if self.signer is None or not await self.composite.advance(record,
-                                                                           paused=paused):
+                if self.signer is None or not await self.legged(ex.kind).advance(
+                        record, paused=paused):
                     return
                 continue
             step = next_step(
@@ -91,6 +103,8 @@ class Executor(Steps):
                 ttl=self.config.decision_ttl,
             )
             if step in (Step.DONE, Step.WAIT_APPROVAL, Step.WAIT_PAUSED):
+                return
+            if step is Step.RESERVE_NONCE and await self.basket_busy(record):
                 return
             live = record.execution.mode is ExecutionMode.LIVE
             if live and self.signer is None and step not in (Step.PUBLISH, Step.EXPIRE):
@@ -105,6 +119,13 @@ class Executor(Steps):
                 progressed = await self._do(step, record)
             if not progressed:
                 return
+
+    async def basket_busy(self, record: Record) -> bool:
+        """A StakeBasket mover waits while one decided before it is unfinished."""
+        ex = record.execution
+        if ex.kind not in BASKET_MOVERS:
+            return False
+        return await self.repo.open_before(BASKET_MOVERS, ex.decision_id) is not None
 
     async def _do(self, step: Step, record: Record) -> bool:
         if step is Step.SIMULATE:
@@ -136,7 +157,7 @@ class Executor(Steps):
         try:
             await self.builder.load_decimals()
             if ex.kind in COMPOSITE_KINDS:
-                extra = await self.composite.preview(record)
+                extra = await self.legged(ex.kind).preview(record)
             else:
                 plan = await self.builder.plan(record, "0x" + "00" * 20)
                 quoted, min_out = plan.quoted_out or 0, plan.min_out or 0

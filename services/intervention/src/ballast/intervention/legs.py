@@ -3,47 +3,30 @@
     liquidity_add        swap (half the funding token into the other) -> add
     liquidity_rebalance  remove (all LP) -> swap (only if the two tokens are unbalanced) -> add
 
-The action (the parent row) sends nothing itself. Each leg is its own execution row, id
-`<action>.<leg>`, driven by the same exactly-once machinery as a swap (nonce, signed bytes
-persisted before broadcast, receipt, confirmation). A leg is created only when the one before
-it is confirmed, and its amounts come from that leg's receipt (the ERC-20 transfers it made),
-never from balances read later: a process killed between two legs (after the remove, before the
-add) finds the remove confirmed on restart, computes the same add from the same receipt, and
-creates it under the same id, so nothing is done twice. A leg that is not needed (a balanced
-position needs no swap) is recorded as skipped, so a restart does not reconsider it.
+Each leg is its own execution (composite.py). A leg's amounts come from the leg before it (the
+ERC-20 transfers its receipt shows), never from balances read later: a process killed between
+two legs (after the remove, before the add) computes the same add from the same receipt. A
+balanced position needs no swap: that leg is recorded as skipped.
 
-The action is published once, as one `automation.executed`, when its last leg is confirmed (or
-as failed with the failing leg's reason; a failed remove leaves the position as it was, a failed
-add leaves the tokens in the treasury, both reported).
+A failed remove leaves the position as it was, a failed add leaves the tokens in the treasury,
+both reported.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from decimal import Decimal
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
 
-from ballast.common.messages import (
-    AutomationAction,
-    AutomationKind,
-    ExecutionMode,
-    ExecutionStatus,
-)
 from ballast.intervention.adapters import pairs
 from ballast.intervention.adapters.repository import Record
-from ballast.intervention.domain.execution import TERMINAL, Phase, amount_out_min
+from ballast.intervention.composite import Legged, LegSpec, Progress, moved
+from ballast.intervention.domain.execution import amount_out_min
 from ballast.intervention.domain.record import ExecKind
 from ballast.intervention.ports import ChainPort
 from ballast.strategy.liquidity import balancing_swap, optimal_amounts, removed_amounts
 
 if TYPE_CHECKING:
     from ballast.intervention.building import ExecConfig, TxPlan
-    from ballast.intervention.executor import Executor
-
-LEGS: dict[ExecKind, tuple[str, ...]] = {
-    ExecKind.LIQUIDITY_ADD: ("swap", "add"),
-    ExecKind.LIQUIDITY_REBALANCE: ("remove", "swap", "add"),
-}
 
 
 @dataclass(frozen=True)
@@ -55,40 +38,15 @@ class PoolConfig:
     token1: str
 
 
-@dataclass(frozen=True)
-class LegSpec:
-    amount_in_raw: int
-    details: dict[str, str]
-    skipped: str | None = None
-
-
-@dataclass
-class Progress:
-    """The confirmed legs of one action, in order."""
-
-    legs: dict[str, Record] = field(default_factory=dict[str, Record])
-
-
-def leg_id(action_id: str, leg: str) -> str:
-    return f"{action_id}.{leg}"
-
-
-def moved(record: Record, token: str) -> tuple[int, int]:
-    """(sent, received) of `token` by a confirmed leg, from its outcome."""
-    details = (record.outcome or {}).get("details", {})
-    key = token.lower()
-    return int(details.get(f"sent:{key}", 0)), int(details.get(f"recv:{key}", 0))
-
-
-class Composite:
+class Composite(Legged):
     """Moves one liquidity action forward by its legs (see the module docstring)."""
 
-    def __init__(self, executor: Executor) -> None:
-        self.ex = executor
-
-    @property
-    def config(self) -> ExecConfig:
-        return self.ex.config
+    LEGS: ClassVar[dict[ExecKind, tuple[str, ...]]] = {
+        ExecKind.LIQUIDITY_ADD: ("swap", "add"),
+        ExecKind.LIQUIDITY_REBALANCE: ("remove", "swap", "add"),
+    }
+    LEG_KINDS: ClassVar[dict[str, ExecKind]] = {
+        "swap": ExecKind.LP_SWAP, "add": ExecKind.LP_ADD, "remove": ExecKind.LP_REMOVE}
 
     def pool(self, record: Record) -> PoolConfig:
         name = str(record.payload.get("details", {}).get("pair", ""))
@@ -96,36 +54,6 @@ class Composite:
         if found is None:
             raise LookupError(f"pool {name!r} is not configured")
         return found
-
-    async def advance(self, record: Record, *, paused: bool) -> bool:
-        """One pass: drive the current leg, create the next, finish the action when all are
-        confirmed. True when something terminal happened to the action."""
-        repo, action = self.ex.repo, record.execution.decision_id
-        progress = Progress()
-        for leg in LEGS[record.execution.kind]:
-            child = await repo.find(leg_id(action, leg))
-            if child is None:
-                if paused and not progress.legs:
-                    return False  # nothing sent yet: a pause still holds it
-                try:
-                    spec = await self.spec(record, leg, progress)
-                except (LookupError, ValueError) as err:
-                    await self._fail(record, f"{leg}: {err}")
-                    return True
-                child = await self._create(record, leg, spec)
-            if child.execution.phase not in TERMINAL:
-                await self.ex.drive(child.execution.decision_id, paused=paused)
-                child = await repo.load(child.execution.decision_id)
-            if child.execution.phase is Phase.FAILED:
-                reason = (child.outcome or {}).get("reason") or "failed"
-                await self._fail(record, f"{leg}: {reason}")
-                return True
-            if child.execution.phase is not Phase.CONFIRMED:
-                return False
-            self.ex.crash(f"after_leg_{leg}")
-            progress.legs[leg] = child
-        await self._finish(record, progress)
-        return True
 
     # ------------------------------------------------------------------ legs
     async def spec(self, record: Record, leg: str, progress: Progress) -> LegSpec:
@@ -166,59 +94,15 @@ class Composite:
                 amounts[i] += received - sent
         return amounts[0], amounts[1]
 
-    async def _create(self, record: Record, leg: str, spec: LegSpec) -> Record:
-        repo, now = self.ex.repo, self.ex.clock()
-        child_id = leg_id(record.execution.decision_id, leg)
-        kind = AutomationKind(record.execution.kind)
-        payload = AutomationAction(
-            action_id=child_id, kind=kind, status=ExecutionStatus.DRY_RUN,
-            mode=ExecutionMode.LIVE, amount_in_raw=spec.amount_in_raw, details=spec.details,
-            executed_at=now,
-        )
-        await repo.create_automation(
-            child_id, ExecKind(f"lp_{leg}"), strategy=record.execution.decision_id,
-            mode=ExecutionMode.LIVE, now=now, amount_usd=Decimal(0),
-            amount_in_raw=spec.amount_in_raw, payload=payload,
-        )
-        if spec.skipped is not None:
-            child = await repo.load(child_id)
-            outcome = self.ex.builder.outcome(now, child, ExecutionStatus.CONFIRMED,
-                                              reason=f"skipped: {spec.skipped}")
-            await repo.finalize(child_id, Phase.CONFIRMED, outcome)
-        return await repo.load(child_id)
-
     # ------------------------------------------------------------------ the action's end
-    async def _fail(self, record: Record, reason: str) -> None:
-        outcome = self.ex.builder.outcome(self.ex.clock(), record, ExecutionStatus.FAILED,
-                                          reason=reason[:500])
-        await self.ex.repo.finalize(record.execution.decision_id, Phase.FAILED, outcome)
-
-    async def _finish(self, record: Record, progress: Progress) -> None:
+    async def summary(self, record: Record, progress: Progress) -> dict[str, str]:
         pool = self.pool(record)
-        details: dict[str, str] = {"pool": pool.pair,
-                                   "pair": str(record.payload["details"]["pair"])}
-        gas_used = gas_cost = 0
-        last_tx, block = None, None
-        for leg, child in progress.legs.items():
-            out = child.outcome or {}
-            if out.get("tx_hash"):
-                last_tx, block = out["tx_hash"], child.execution.mined_block
-                details[f"{leg}_tx"] = str(out["tx_hash"])
-                used = int(out.get("details", {}).get("gas_used", 0))
-                details[f"{leg}_gas_used"] = str(used)
-                gas_used += used
-                gas_cost += int(out.get("details", {}).get("gas_cost_wei", 0))
-            else:
-                details[f"{leg}_skipped"] = str(out.get("reason", "skipped"))
+        details = {"pool": pool.pair, "pair": str(record.payload["details"]["pair"])}
         add = progress.legs["add"]
         for i, token in enumerate((pool.token0, pool.token1)):
             details[f"amount{i}_added"] = str(moved(add, token)[0])
         details.update(await self.position_details(pool, add))
-        details["gas_used"], details["gas_cost_wei"] = str(gas_used), str(gas_cost)
-        details["block"] = str(block)
-        outcome = self.ex.builder.outcome(self.ex.clock(), record, ExecutionStatus.CONFIRMED,
-                                          tx_hash=last_tx, extra=details)
-        await self.ex.repo.finalize(record.execution.decision_id, Phase.CONFIRMED, outcome)
+        return details
 
     async def position_details(self, pool: PoolConfig, add: Record) -> dict[str, str]:
         """What the add left the treasury holding (legs_v3 overrides it for V3 pools)."""

@@ -8,8 +8,9 @@ around the price (ballast.strategy.concentrated), and a rebalance moves it.
                          -> swap (to the new band's ratio) -> add (mint the band around the
                          price now: the band restarts centred at the new price)
 
-The legs are the V2 ones (legs.py): each its own exactly-once execution `<action>.<leg>`, built
-only when the one before is confirmed, from that leg's receipt. What differs is computed here:
+The legs are the V2 ones (legs.py, on composite.py's machinery): each its own exactly-once
+execution `<action>.<leg>`, built only when the one before is confirmed, from that leg's
+receipt. What differs is computed here:
 `Liquidity` is the executor's Composite with the V3 specs, preview and position details, and
 `leg_plan` / `leg_spending` send a V3 leg to the position manager or the V3 SwapRouter (a V2
 leg goes on to legs.py). A V3 leg says so in its details (`dex: uniswap_v3`) and carries
@@ -25,9 +26,10 @@ from typing import TYPE_CHECKING
 from ballast.intervention import legs
 from ballast.intervention.adapters import v3
 from ballast.intervention.adapters.repository import Record
+from ballast.intervention.composite import LegSpec, Progress
 from ballast.intervention.domain.execution import amount_out_min
 from ballast.intervention.domain.record import ExecKind
-from ballast.intervention.legs import Composite, LegSpec, PoolConfig, Progress
+from ballast.intervention.legs import Composite, PoolConfig
 from ballast.intervention.ports import ChainPort
 from ballast.strategy.concentrated import (
     amounts_for_liquidity,

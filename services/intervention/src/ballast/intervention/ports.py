@@ -1,6 +1,7 @@
 """The executor's port on the chain: what executor.py, sending.py and the plans they build
-(building.py, legs.py, internal.py) ask of a node. The decider's ports are in app.py; this one is
-the executor's. The composition root (main.py) gives the web3 adapter, adapters/chain.Chain.
+(building.py, legs.py, legs_v3.py, asset_legs.py, internal.py) ask of a node. The decider's
+ports are in app.py; this one is the executor's. The composition root (main.py) gives the web3
+adapter, adapters/chain.Chain.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ from ballast.common.messages import ExecutionStatus, Message
 from ballast.intervention.adapters.repository import Record, Repository
 from ballast.intervention.adapters.signer import Signer
 from ballast.intervention.app import Checkpoint, Clock
+from ballast.intervention.asset_legs import asset_leg_outcome
 from ballast.intervention.building import Builder, ExecConfig, NotNeeded, book_details
 from ballast.intervention.domain.execution import (
     Attempt,
@@ -32,7 +33,13 @@ from ballast.intervention.domain.execution import (
     bumped_fees,
     initial_fees,
 )
-from ballast.intervention.domain.record import BOOK_KINDS, LEG_KINDS, SWAP_KINDS, ExecKind
+from ballast.intervention.domain.record import (
+    ASSET_LEG_KINDS,
+    BOOK_KINDS,
+    LEG_KINDS,
+    SWAP_KINDS,
+    ExecKind,
+)
 from ballast.intervention.metrics import InterventionMetrics
 from ballast.intervention.ports import ChainPort
 
@@ -230,6 +237,9 @@ class Steps:
                          .as_dict()["data"])
             amounts = (int.from_bytes(data[4:36], "big"), int.from_bytes(data[36:68], "big"))
             extra = book_details(amounts, self.builder.unfundable)
+        elif ex.kind in ASSET_LEG_KINDS and self.config.basket is not None:
+            amount_out, extra = await asset_leg_outcome(self.chain, self.config.basket, ex,
+                                                        tx_hash)
         elif ex.kind in LEG_KINDS:  # what the leg moved: the next leg is built from it
             for token, (sent, received) in (
                 await self.chain.transfers(tx_hash, self.account)

@@ -225,5 +225,6 @@ class InterventionSettings(ServiceSettings):
                    for name, p in self.concentrated_pools.items()},
             },
             owner=self.treasury_address,
+            params=self.strategy_params.params(),
             buffer_share=self.etf_buffer_share,
         )

@@ -63,6 +63,23 @@ class EtfMetrics(Message):
     )
     allocation: list[AllocationEntry] = Field(default_factory=list[AllocationEntry])
     max_allocation_deviation_bps: int = Field(default=0, ge=0)
+    core_value_usd: Dec = Field(
+        default=Decimal(0), ge=0,
+        description="CORE the basket holds for its shareholders (held + staked - queued), USD",
+    )
+    btc_value_usd: Dec = Field(
+        default=Decimal(0), ge=0,
+        description="BTC the basket holds for its shareholders (coreBTC + lstBTC - queued), USD",
+    )
+    target_core_bps: int | None = Field(
+        default=None, ge=0, le=10_000,
+        description="the StakingManager's CORE share of the CORE/BTC asset target (BTC: the rest)",
+    )
+    asset_drift_bps: int = Field(
+        default=0, ge=0, le=10_000,
+        description="|CORE share - its target| in bps (ballast.strategy.assets): past the "
+        "seed's 10% the executor trades the overweight asset for the other",
+    )
     invariants: list[InvariantCheck] = Field(default_factory=list[InvariantCheck])
 
 

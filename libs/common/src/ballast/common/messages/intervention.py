@@ -106,6 +106,8 @@ class AutomationKind(StrEnum):
     """StakeBasket free liquidity above the instant-withdrawal buffer: deployLiquidity."""
     FUND_WITHDRAWALS = "fund_withdrawals"
     """Queued withdrawals owed more than the basket holds: recallLiquidity before maturity."""
+    ASSET_REBALANCE = "asset_rebalance"
+    """StakeBasket CORE/BTC split past 10% from target: recall if short, swapAssets, deploy."""
 
 
 class AutomationRequest(Message):

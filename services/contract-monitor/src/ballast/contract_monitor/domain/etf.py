@@ -9,6 +9,7 @@ from decimal import Decimal
 from ballast.common.messages import AllocationEntry, EtfMetrics, FeedReading
 from ballast.contract_monitor.domain.invariants import check_all
 from ballast.contract_monitor.domain.model import EtfReading
+from ballast.strategy import assets
 from ballast.strategy.basket import AssetBook
 
 E18 = Decimal(10**18)
@@ -43,11 +44,20 @@ def unfunded_usd(r: EtfReading) -> Decimal:
     return usd(core * r.core_price) / E18 + usd(btc * r.btc_price) / Decimal(10**8)
 
 
+def asset_values(r: EtfReading) -> tuple[Decimal, Decimal]:
+    """(CORE, BTC) held for the shareholders, USD (ballast.strategy.assets)."""
+    core = AssetBook(r.basket_core_raw, r.queued_core_raw, r.staked_core_raw)
+    btc = AssetBook(r.basket_corebtc_raw, r.queued_btc_raw, r.lstbtc_raw)
+    return (assets.value_usd(core, usd(r.core_price), assets.Asset.CORE.decimals),
+            assets.value_usd(btc, usd(r.btc_price), assets.Asset.CORE_BTC.decimals))
+
+
 def build_metrics(
     r: EtfReading, previous: EtfReading | None, tolerance: Decimal, losses: list[str]
 ) -> EtfMetrics:
     block_ts = int(r.block_timestamp.timestamp())
     oldest = None if r.oldest_requested_at is None else max(block_ts - r.oldest_requested_at, 0)
+    core_usd, btc_usd = asset_values(r)
     return EtfMetrics(
         block_number=r.block_number,
         block_timestamp=r.block_timestamp,
@@ -70,5 +80,9 @@ def build_metrics(
             for a in r.allocation
         ],
         max_allocation_deviation_bps=r.max_deviation_bps,
+        core_value_usd=core_usd,
+        btc_value_usd=btc_usd,
+        target_core_bps=r.target_core_bps,
+        asset_drift_bps=assets.drift_bps(core_usd, btc_usd, r.target_core_bps),
         invariants=check_all(r, previous, tolerance, losses),
     )

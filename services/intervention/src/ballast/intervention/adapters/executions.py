@@ -57,6 +57,19 @@ class Executions:
         )
         return None if value is None else str(value)
 
+    async def open_before(self, kinds: frozenset[ExecKind], decision_id: str) -> str | None:
+        """A live execution of one of `kinds` decided before `decision_id` and not finished."""
+        value = await self.pool.fetchval(
+            """SELECT o.decision_id FROM intervention_decisions o, intervention_decisions d
+               WHERE d.decision_id = $2 AND o.kind = ANY($1::text[]) AND o.action = 'act'
+                 AND o.mode = 'live' AND o.published_at IS NULL
+                 AND (o.decided_at, o.decision_id) < (d.decided_at, d.decision_id)
+               ORDER BY o.decided_at LIMIT 1""",
+            sorted(k.value for k in kinds),
+            decision_id,
+        )
+        return None if value is None else str(value)
+
     async def open_executions(self) -> list[str]:
         rows = await self.pool.fetch(
             """SELECT decision_id FROM intervention_decisions

@@ -125,10 +125,19 @@ class Repository(Executions):
         payload: Message,
         budget_usd: Decimal | None = None,
         budget_since: datetime | None = None,
+        exclusive: bool = False,
     ) -> tuple[bool, str | None]:
-        """Record an automation action once per id; (created, reason it was refused)."""
+        """Record an automation action once per id; (created, reason it was refused).
+        `exclusive`: refused ("open") while another action of the kind is unfinished."""
         async with self.pool.acquire() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"automation:{kind}")
+            if exclusive and await conn.fetchval(
+                """SELECT 1 FROM intervention_decisions WHERE kind = $1 AND action = 'act'
+                     AND published_at IS NULL AND decision_id <> $2 LIMIT 1""",
+                kind.value,
+                decision_id,
+            ):
+                return False, "open"
             if budget_usd is not None and budget_since is not None:
                 spent = await conn.fetchval(
                     """SELECT coalesce(sum(amount_usd), 0) FROM intervention_decisions

@@ -3,18 +3,20 @@ for, and the accumulation's inputs from a treasury.state (the core, app.py, fetc
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
 from ballast.common.messages import AutomationKind, EtfMetrics, TreasuryState
 from ballast.strategy import accumulation
+from ballast.strategy.assets import AssetSwap, rebalancing_swap
 from ballast.strategy.basket import INSTANT_BUFFER_SHARE
 from ballast.strategy.params import StrategyParams
 from ballast.strategy.rebalance import etf_needs_rebalance
 
 PAPER_KEYED = (AutomationKind.LIQUIDITY_ADD, AutomationKind.LIQUIDITY_REBALANCE,
-               AutomationKind.STAKE, AutomationKind.FUND_WITHDRAWALS)
+               AutomationKind.STAKE, AutomationKind.FUND_WITHDRAWALS,
+               AutomationKind.ASSET_REBALANCE)
 """Actions whose request id names a unique event (a pool's add of the day, a band): run in paper
 mode first, their live run must still find the key free."""
 
@@ -72,6 +74,36 @@ def due_on_metrics(
                     f"rewards {metrics.rewards_usd} USD accrued at block "
                     f"{metrics.block_number}"))
     return due
+
+
+def asset_drift_due(metrics: EtfMetrics, params: StrategyParams) -> AssetSwap | None:
+    """The CORE/BTC trade etf.metrics calls for (ballast.strategy.assets): None within the
+    seed's 10%, or when the monitor did not read the asset target."""
+    if metrics.target_core_bps is None:
+        return None
+    return rebalancing_swap(metrics.core_value_usd, metrics.btc_value_usd,
+                            metrics.target_core_bps, params)
+
+
+@dataclass
+class DriftEpisodes:
+    """The current drift episode: the run of etf.metrics past the bound in one direction, named
+    by the side sold and the block it began at. The name is the action's idempotency key, so an
+    episode is acted on once however many metrics repeat it; a return within the bound ends it.
+    (After a restart an episode still open is renamed at the next metrics: the executor's
+    sizing at signing, from the chain, makes a second action find nothing to do once the first
+    has restored the split, and only one asset rebalance is ever open at a time.)"""
+
+    current: str | None = field(default=None)
+
+    def observe(self, swap: AssetSwap | None, block: int) -> str | None:
+        if swap is None:
+            self.current = None
+            return None
+        side = f"sell-{swap.sell.name.lower()}-"
+        if self.current is None or not self.current.startswith(side):
+            self.current = f"{side}from-{block}"
+        return self.current
 
 
 def accumulation_inputs(

@@ -27,6 +27,13 @@ class ExecKind(StrEnum):
     """A leg of a liquidity action: the swap that balances the two tokens."""
     LP_ADD = "lp_add"
     LP_REMOVE = "lp_remove"
+    ASSET_REBALANCE = "asset_rebalance"
+    """StakeBasket CORE/BTC split back to target: recall -> swapAssets -> deploy (asset_legs.py)."""
+    ASSET_RECALL = "asset_recall"
+    """A leg of an asset rebalance: recallLiquidity of the sold asset when free liquidity is short
+    (then ASSET_SWAP: swapAssets, and ASSET_DEPLOY: deployLiquidity of the bought asset)."""
+    ASSET_SWAP = "asset_swap"
+    ASSET_DEPLOY = "asset_deploy"
     APPROVE = "approve"
     """The executor's own: an ERC-20 approval of the router."""
     NONCE_FILL = "nonce_fill"
@@ -37,11 +44,18 @@ SWAP_KINDS = frozenset({ExecKind.INTERVENTION, ExecKind.ACCUMULATE})
 BASKET_KINDS = frozenset({ExecKind.REBALANCE, ExecKind.COMPOUND})
 BOOK_KINDS = frozenset({ExecKind.STAKE, ExecKind.FUND_WITHDRAWALS})
 """Basket moves sized from the basket's books at signing time (ballast.strategy.basket)."""
-COMPOSITE_KINDS = frozenset({ExecKind.LIQUIDITY_ADD, ExecKind.LIQUIDITY_REBALANCE})
-"""Actions of several legs, each an execution of its own (legs.py)."""
+COMPOSITE_KINDS = frozenset(
+    {ExecKind.LIQUIDITY_ADD, ExecKind.LIQUIDITY_REBALANCE, ExecKind.ASSET_REBALANCE}
+)
+"""Actions of several legs, each an execution of its own (composite.py)."""
 LEG_KINDS = frozenset({ExecKind.LP_SWAP, ExecKind.LP_ADD, ExecKind.LP_REMOVE})
+ASSET_LEG_KINDS = frozenset({ExecKind.ASSET_RECALL, ExecKind.ASSET_SWAP, ExecKind.ASSET_DEPLOY})
+"""StakeBasket calls sized at signing from the chain (ballast.strategy.assets)."""
+BASKET_MOVERS = BOOK_KINDS | {ExecKind.ASSET_REBALANCE}
+"""Actions that move the StakeBasket's free liquidity: one at a time, in decision order (the
+later waits before signing anything), so one's sizing never meets another's half-done move."""
 INTERNAL_KINDS = frozenset({ExecKind.APPROVE, ExecKind.NONCE_FILL})
-UNPUBLISHED_KINDS = LEG_KINDS | INTERNAL_KINDS
+UNPUBLISHED_KINDS = LEG_KINDS | ASSET_LEG_KINDS | INTERNAL_KINDS
 """Reported by the action that needed them, never on their own."""
 
 
