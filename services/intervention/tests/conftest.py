@@ -45,7 +45,7 @@ from ballast.intervention.building import ExecConfig
 from ballast.intervention.executor import Executor
 from ballast.strategy.decision import History, evaluate
 from ballast.strategy.policy import Policy
-from ballast.testing.crashing import no_crash
+from ballast.testing.crashing import crash_hook, no_crash
 from ballast.testing.devnet import reverted
 from ballast.testing.dex import Dex, deploy_dex
 
@@ -256,3 +256,28 @@ async def harness(repo: Repository, dex: Dex, tmp_path: Path) -> AsyncGenerator[
 @pytest.fixture
 def recorder() -> Recorder:
     return Recorder()
+
+
+@pytest.fixture
+def executor_life(database_url: str) -> Callable[..., Any]:
+    """One process's executor passes until nothing is open (or it is killed at `crash_at`):
+    0 when done, 3 when passes ran out. Forked by the crash tests, so its own pool and chain."""
+
+    async def life(h: Any, crash_at: str | None, config: Any = None, passes: int = 60) -> int:
+        pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
+        chain = Chain(h.dex.node.rpc_url)
+        try:
+            repo = Repository(pool)
+            executor = Executor(repo, chain, h.signer, h.published, config or h.config,
+                                crash=crash_hook(crash_at))
+            for _ in range(passes):
+                await executor.run_once()
+                if not await repo.open_executions():
+                    return 0
+                await asyncio.sleep(0.02)
+            return 3
+        finally:
+            await chain.close()
+            await pool.close()
+
+    return life

@@ -6,14 +6,12 @@ each leg done once."""
 
 from __future__ import annotations
 
-import asyncio
 import signal
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-import asyncpg
 import pytest
 from web3 import Web3
 
@@ -27,13 +25,9 @@ from ballast.common.messages import (
     ExecutionStatus,
 )
 from ballast.intervention.adapters import basket as books
-from ballast.intervention.adapters.chain import Chain
-from ballast.intervention.adapters.repository import Repository
 from ballast.intervention.asset_legs import state_drift
 from ballast.intervention.domain.execution import Phase
-from ballast.intervention.executor import Executor
 from ballast.strategy.assets import Asset
-from ballast.testing.crashing import crash_hook
 from ballast.testing.forking import fork, wait
 
 pytestmark = pytest.mark.integration
@@ -215,30 +209,6 @@ async def test_asset_rebalance__after_a_stake_decided_first__waits_then_recalls_
     assert abs(await drift(harness, devnet)) < Decimal("0.01")
 
 
-async def executor_life(h: Any, database_url: str, basket: str, crash_at: str | None) -> int:
-    """One process's executor passes until nothing is open (or it is killed at `crash_at`)."""
-    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
-    chain = Chain(h.dex.node.rpc_url)
-    try:
-        repo = Repository(pool)
-        executor = Executor(
-            repo,
-            chain,
-            h.signer,
-            h.published,
-            replace(h.config, basket=basket),
-            crash=crash_hook(crash_at),
-        )
-        for _ in range(60):
-            await executor.run_once()
-            if not await repo.open_executions():
-                return 0
-            await asyncio.sleep(0.02)
-        return 3
-    finally:
-        await chain.close()
-        await pool.close()
-
 
 def basket_events(w3: Web3, d: Deployment, name: str, from_block: int) -> int:
     b = contract(w3, "StakeBasket", d.etf.stake_basket)
@@ -258,7 +228,7 @@ def basket_events(w3: Web3, d: Deployment, name: str, from_block: int) -> int:
 async def test_asset_rebalance__sigkill_between_and_inside_legs__resumed_each_leg_once(
     harness: Any,
     devnet: Deployment,
-    database_url: str,
+    executor_life: Any,
     point: str,
 ) -> None:
     w3 = harness.dex.w3
@@ -271,10 +241,10 @@ async def test_asset_rebalance__sigkill_between_and_inside_legs__resumed_each_le
             request_id=point, kind=KIND, amount_usd=Decimal(0), reason="test", requested_at=NOW
         )
     )
-    basket = devnet.etf.stake_basket
-    killed = await wait(fork(lambda: executor_life(harness, database_url, basket, point)), 60.0)
+    config = replace(harness.config, basket=devnet.etf.stake_basket)
+    killed = await wait(fork(lambda: executor_life(harness, point, config)), 60.0)
     assert killed == -signal.SIGKILL
-    assert await wait(fork(lambda: executor_life(harness, database_url, basket, None)), 60.0) == 0
+    assert await wait(fork(lambda: executor_life(harness, None, config)), 60.0) == 0
 
     action = f"asset_rebalance-{point}"
     record = await harness.repo.load(action)

@@ -3,14 +3,12 @@ move, and a SIGKILL between a rebalance's remove and its add that resumes withou
 
 from __future__ import annotations
 
-import asyncio
 import signal
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-import asyncpg
 import pytest
 from eth_utils.crypto import keccak
 from web3 import Web3
@@ -21,12 +19,8 @@ from ballast.common.messages import (
     ExecutionMode,
     ExecutionStatus,
 )
-from ballast.intervention.adapters.chain import Chain
-from ballast.intervention.adapters.repository import Repository
 from ballast.intervention.domain.execution import Phase
-from ballast.intervention.executor import Executor
 from ballast.intervention.legs import PoolConfig
-from ballast.testing.crashing import crash_hook
 from ballast.testing.forking import fork, wait
 
 pytestmark = pytest.mark.integration
@@ -138,29 +132,11 @@ async def test_liquidity_rebalance__after_a_20_percent_move__remove_and_re_add_o
     assert abs(lp_balance(dex) - lp_before) < lp_before // 100
 
 
-async def executor_life(h: Any, database_url: str, crash_at: str | None) -> int:
-    """One process's executor passes until nothing is open (or it is killed at `crash_at`)."""
-    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
-    chain = Chain(h.dex.node.rpc_url)
-    try:
-        repo = Repository(pool)
-        executor = Executor(repo, chain, h.signer, h.published, h.config,
-                            crash=crash_hook(crash_at))
-        for _ in range(40):
-            await executor.run_once()
-            if not await repo.open_executions():
-                return 0
-            await asyncio.sleep(0.02)
-        return 3
-    finally:
-        await chain.close()
-        await pool.close()
-
 
 @pytest.mark.parametrize("point", ["after_leg_remove", "after_sign_persist", "after_broadcast",
                                    "after_receipt"])
 async def test_liquidity_rebalance__sigkill_mid_rebalance__resumed_once(
-    harness: Any, database_url: str, point: str,
+    harness: Any, executor_life: Any, point: str,
 ) -> None:
     h, dex = liquidity_harness(harness), harness.dex
     await add_position(h, dex)
@@ -169,12 +145,12 @@ async def test_liquidity_rebalance__sigkill_mid_rebalance__resumed_once(
     action = f"liquidity_rebalance-PUMP-PSTR-{point}"
     assert await decide(h, request(AutomationKind.LIQUIDITY_REBALANCE, f"PUMP-PSTR-{point}",
                                    dex), ExecutionMode.LIVE)
-    killed = await wait(fork(lambda: executor_life(h, database_url, point)), 60.0)
+    killed = await wait(fork(lambda: executor_life(h, point)), 60.0)
     assert killed == -signal.SIGKILL
     if point == "after_leg_remove":  # killed after the remove, before the add
         assert pair_events(dex, BURN, start) == 1
         assert pair_events(dex, MINT, start) == 0
-    assert await wait(fork(lambda: executor_life(h, database_url, None)), 60.0) == 0
+    assert await wait(fork(lambda: executor_life(h, None)), 60.0) == 0
     record = await h.repo.load(action)
     assert record.execution.phase is Phase.CONFIRMED, record.outcome
     assert record.execution.published

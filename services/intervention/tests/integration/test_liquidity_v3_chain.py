@@ -5,14 +5,12 @@ when the executor is killed between the legs."""
 
 from __future__ import annotations
 
-import asyncio
 import signal
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-import asyncpg
 import pytest
 
 from ballast.common.messages import (
@@ -22,10 +20,7 @@ from ballast.common.messages import (
     ExecutionMode,
     ExecutionStatus,
 )
-from ballast.intervention.adapters.chain import Chain
-from ballast.intervention.adapters.repository import Repository
 from ballast.intervention.domain.execution import Phase
-from ballast.intervention.executor import Executor
 from ballast.intervention.legs_v3 import ConcentratedPool
 from ballast.strategy.concentrated import (
     band_centre,
@@ -35,7 +30,6 @@ from ballast.strategy.concentrated import (
     price_of_sqrt,
 )
 from ballast.strategy.params import StrategyParams
-from ballast.testing.crashing import crash_hook
 from ballast.testing.dex import Dex
 from ballast.testing.dex_v3 import DexV3, deploy_dex_v3
 from ballast.testing.forking import fork, wait
@@ -190,25 +184,6 @@ async def test_v3_rebalance__two_positions__both_removed_in_one_leg_one_band_min
     assert_band_around_the_price(v3, lower, upper)
 
 
-async def executor_life(h: Any, database_url: str, crash_at: str | None) -> int:
-    """One process's executor passes until nothing is open (or it is killed at `crash_at`)."""
-    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
-    chain = Chain(h.dex.node.rpc_url)
-    try:
-        repo = Repository(pool)
-        executor = Executor(
-            repo, chain, h.signer, h.published, h.config, crash=crash_hook(crash_at)
-        )
-        for _ in range(40):
-            await executor.run_once()
-            if not await repo.open_executions():
-                return 0
-            await asyncio.sleep(0.02)
-        return 3
-    finally:
-        await chain.close()
-        await pool.close()
-
 
 @pytest.mark.parametrize(
     "point",
@@ -223,7 +198,7 @@ async def executor_life(h: Any, database_url: str, crash_at: str | None) -> int:
 async def test_v3_rebalance__sigkill_mid_rebalance__resumed_once(
     harness: Any,
     v3_session: DexV3,
-    database_url: str,
+    executor_life: Any,
     point: str,
 ) -> None:
     h, v3 = v3_harness(harness, v3_session), v3_session
@@ -233,11 +208,11 @@ async def test_v3_rebalance__sigkill_mid_rebalance__resumed_once(
     assert await h.decider(NOW, ExecutionMode.LIVE).on_automation(
         request(AutomationKind.LIQUIDITY_REBALANCE, f"v3-{point}", v3)
     )
-    killed = await wait(fork(lambda: executor_life(h, database_url, point)), 60.0)
+    killed = await wait(fork(lambda: executor_life(h, point)), 60.0)
     assert killed == -signal.SIGKILL
     if point == "after_leg_remove":  # killed after the remove, before the mint
         assert v3.positions(v3.dex.treasury) == []
-    assert await wait(fork(lambda: executor_life(h, database_url, None)), 60.0) == 0
+    assert await wait(fork(lambda: executor_life(h, None)), 60.0) == 0
     record = await h.repo.load(action)
     assert record.execution.phase is Phase.CONFIRMED, record.outcome
     assert record.execution.published
