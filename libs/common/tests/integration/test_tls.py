@@ -138,8 +138,13 @@ def service_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for key in list(os.environ):
         if key.startswith("BALLAST_TLSPROBE_"):
             monkeypatch.delenv(key)
-    monkeypatch.setenv("BALLAST_TLSPROBE_HTTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("BALLAST_TLSPROBE_HTTP_PORT", "0")
+    probe_env(monkeypatch, HTTP_HOST="127.0.0.1", HTTP_PORT="0")
+
+
+def probe_env(monkeypatch: pytest.MonkeyPatch, **values: str) -> None:
+    """The probe service's settings, BALLAST_TLSPROBE_<KEY>=value each."""
+    for key, value in values.items():
+        monkeypatch.setenv(f"BALLAST_TLSPROBE_{key}", value)
 
 
 # ------------------------------------------------------------------------------ NATS
@@ -149,8 +154,7 @@ async def test_bus__tls_url_and_ca_file_setting__publishes_and_consumes(
     service_env: None,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("BALLAST_TLSPROBE_NATS_URL", tls_nats)
-    monkeypatch.setenv("BALLAST_TLSPROBE_NATS_TLS_CA_FILE", str(certs.ca))
+    probe_env(monkeypatch, NATS_URL=tls_nats, NATS_TLS_CA_FILE=str(certs.ca))
     monkeypatch.setenv("BALLAST_TLSPROBE_DATABASE_URL", "postgresql://unused")  # not started
     monkeypatch.setenv("BALLAST_TLSPROBE_BUS_PREFIX", "tlsbus")
     bus = Service("tlsprobe", ProbeSettings()).bus  # pyright: ignore[reportCallIssue]
@@ -230,10 +234,13 @@ async def test_service__tls_to_nats_and_postgres_from_its_settings__ready(
     service_env: None,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("BALLAST_TLSPROBE_NATS_URL", tls_nats)
-    monkeypatch.setenv("BALLAST_TLSPROBE_NATS_TLS_CA_FILE", str(certs.ca))
-    monkeypatch.setenv("BALLAST_TLSPROBE_DATABASE_URL", verified(tls_postgres, certs.ca))
-    monkeypatch.setenv("BALLAST_TLSPROBE_BUS_PREFIX", "tlssvc")
+    probe_env(
+        monkeypatch,
+        NATS_URL=tls_nats,
+        NATS_TLS_CA_FILE=str(certs.ca),
+        DATABASE_URL=verified(tls_postgres, certs.ca),
+        BUS_PREFIX="tlssvc",
+    )
     service = Service("tlsprobe", ProbeSettings())  # pyright: ignore[reportCallIssue]
     await service.start()
     try:

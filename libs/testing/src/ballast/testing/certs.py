@@ -49,6 +49,10 @@ def _openssl(*args: str, cwd: Path) -> None:
         raise RuntimeError(f"openssl {args[0]} failed: {done.stderr.strip()}")
 
 
+NEW_P256_KEY = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes")
+"""A new P-256 key, unencrypted, for each certificate request."""
+
+
 def make_ca(directory: Path, name: str = "ca") -> tuple[Path, Path]:
     """A self-signed CA in `directory`: (`<name>.pem`, `<name>.key`)."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -57,11 +61,7 @@ def make_ca(directory: Path, name: str = "ca") -> tuple[Path, Path]:
         "req",
         "-x509",
         "-new",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
+        *NEW_P256_KEY,
         "-keyout",
         key.name,
         "-out",
@@ -86,11 +86,7 @@ def make_server_certs(directory: Path) -> ServerCerts:
     _openssl(
         "req",
         "-new",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
+        *NEW_P256_KEY,
         "-keyout",
         "server.key",
         "-out",
