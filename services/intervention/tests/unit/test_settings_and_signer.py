@@ -6,6 +6,7 @@ import json
 import logging
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from eth_account import Account
@@ -100,20 +101,27 @@ async def test_local_signer__sign__raw_and_hash_only(tmp_path: Path) -> None:
     assert KEY[2:] not in signed.raw.hex()
 
 
-def test_settings__deployment_file__fills_unset_addresses(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    pump, pstr, usdc, router, basket = (f"0x{str(i) * 40}" for i in range(1, 6))
+def with_deployment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, pump: str, pstr: str,
+                    usdc: str, router: str, **more: Any) -> None:
+    """A deployment file with the router and the three tokens (and `more` keys), as the
+    service's DEPLOYMENT_FILE."""
     deployment = tmp_path / "deployment.json"
     deployment.write_text(json.dumps({
         "uniswap": {"router": router},
         "tokens": {"PUMP": {"address": pump, "decimals": 18},
                    "PSTR": {"address": pstr, "decimals": 18},
                    "USDC": {"address": usdc, "decimals": 6}},
-        "etf": {"stake_basket": basket},
+        **more,
     }))
     monkeypatch.setenv("BALLAST_INTERVENTION_DATABASE_URL", DB)
     monkeypatch.setenv("BALLAST_INTERVENTION_DEPLOYMENT_FILE", str(deployment))
+
+def test_settings__deployment_file__fills_unset_addresses(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    pump, pstr, usdc, router, basket = (f"0x{str(i) * 40}" for i in range(1, 6))
+    with_deployment(monkeypatch, tmp_path, pump, pstr, usdc, router,
+                    etf={"stake_basket": basket})
     monkeypatch.setenv("BALLAST_INTERVENTION_PSTR_ADDRESS", ADDRESS)  # explicit wins
     s = load_settings(InterventionSettings)
     config = s.exec_config()
@@ -126,19 +134,10 @@ def test_settings__deployment_file_with_v3__concentrated_pool_configured(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     pump, pstr, usdc, router, pool, manager, v3_router = (f"0x{str(i) * 40}" for i in range(1, 8))
-    deployment = tmp_path / "deployment.json"
-    deployment.write_text(json.dumps({
-        "uniswap": {"router": router},
-        "tokens": {"PUMP": {"address": pump, "decimals": 18},
-                   "PSTR": {"address": pstr, "decimals": 18},
-                   "USDC": {"address": usdc, "decimals": 6}},
-        "uniswap_v3": {"factory": router, "position_manager": manager, "router": v3_router,
-                       "pools": {"PSTR-USDC-V3": {"kind": "uniswap_v3", "pool": pool,
-                                                  "token0": pstr, "token1": usdc, "fee": 3000,
-                                                  "tick_spacing": 60}}},
-    }))
-    monkeypatch.setenv("BALLAST_INTERVENTION_DATABASE_URL", DB)
-    monkeypatch.setenv("BALLAST_INTERVENTION_DEPLOYMENT_FILE", str(deployment))
+    with_deployment(monkeypatch, tmp_path, pump, pstr, usdc, router, uniswap_v3={
+        "factory": router, "position_manager": manager, "router": v3_router,
+        "pools": {"PSTR-USDC-V3": {"kind": "uniswap_v3", "pool": pool, "token0": pstr,
+                                   "token1": usdc, "fee": 3000, "tick_spacing": 60}}})
     config = load_settings(InterventionSettings).exec_config()
     assert config.pools["PSTR-USDC-V3"] == ConcentratedPool(pool, pstr, usdc, 3000, 60, manager,
                                                             v3_router)
