@@ -64,3 +64,15 @@ def publish(nc: nats.NATS, bus_namespace: str) -> Callable[[str, Message], Await
         await nc.jetstream().publish(ns.subject(subject), payload.model_dump_json().encode())
 
     return send
+
+
+@pytest.fixture
+async def requested(nc: nats.NATS, bus_namespace: str) -> list[AutomationRequest]:
+    """Every automation request the service publishes from the test's start, in order."""
+    requests: list[AutomationRequest] = []
+
+    async def asked(msg: Msg) -> None:
+        requests.append(AutomationRequest.model_validate_json(msg.data))
+
+    await nc.subscribe(Namespace(bus_namespace).subject("automation.requested.*"), cb=asked)
+    return requests

@@ -115,6 +115,7 @@ class Devnet:
 
 
 async def test_treasury__v3_pool_configured__add_then_real_ticks_in_range_then_one_rebalance(
+    requested: list[AutomationRequest],
     anvil_snapshot: Any,
     tmp_path: Path,
     nats_server: Any,
@@ -142,12 +143,6 @@ async def test_treasury__v3_pool_configured__add_then_real_ticks_in_range_then_o
     service = build_app(settings)
     core = service.core
     ns = Namespace(bus_namespace)
-    requests: list[AutomationRequest] = []
-
-    async def asked(msg: Any) -> None:
-        requests.append(AutomationRequest.model_validate_json(msg.data))
-
-    await nc.subscribe(ns.subject("automation.requested.*"), cb=asked)
     await service.start()
     try:
         prices = {**deployment.reference_prices, "USDC": D(1), "WCORE": D("1.20")}
@@ -180,8 +175,8 @@ async def test_treasury__v3_pool_configured__add_then_real_ticks_in_range_then_o
         )
         assert v3.target_weight == D("0.40")
         assert "PSTR-USDC" not in {p.pair for p in first.positions}  # not in the list now
-        await eventually(lambda: any(r.details.get("pair") == V3 for r in requests))
-        adds = [r for r in requests if r.details.get("pair") == V3]
+        await eventually(lambda: any(r.details.get("pair") == V3 for r in requested))
+        adds = [r for r in requested if r.details.get("pair") == V3]
         add = adds[-1]  # the daily job, caught up at start, may have asked too: the same id
         assert {(r.kind, r.request_id) for r in adds} == {(add.kind, add.request_id)}
         assert add.kind is AutomationKind.LIQUIDITY_ADD
@@ -225,8 +220,8 @@ async def test_treasury__v3_pool_configured__add_then_real_ticks_in_range_then_o
         assert v3.fees_earned_usd is not None and v3.fees_earned_usd > 0  # the swap crossed it
         assert v3.impermanent_loss is not None and v3.impermanent_loss < 0
         rebalance = AutomationKind.LIQUIDITY_REBALANCE
-        await eventually(lambda: len([r for r in requests if r.kind is rebalance]) == 2)
-        ours = [r for r in requests if r.kind is rebalance]
+        await eventually(lambda: len([r for r in requested if r.kind is rebalance]) == 2)
+        ours = [r for r in requested if r.kind is rebalance]
         assert {r.details["pair"] for r in ours} == {V3}
         assert {r.request_id for r in ours} == {f"{V3}-band-{token_id}"}
         assert {r.details["pool"] for r in ours} == {chain.pool.pool}

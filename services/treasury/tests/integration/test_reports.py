@@ -32,7 +32,6 @@ from ballast.common.subjects import (
     AUTOMATION_EXECUTED,
     INTERVENTION_DECIDED,
     INTERVENTION_EXECUTED,
-    Namespace,
     prices_consensus,
 )
 from ballast.testing.pg import connected
@@ -76,10 +75,10 @@ def consensus(symbol: str, price: str) -> ConsensusPrice:
 
 
 async def test_treasury__liquidity_and_performance__from_chain_bus_and_postgres(
+    requested: list[AutomationRequest],
     nats_server: Any, bus_namespace: str, database_url: str, nc: nats.NATS,
     publish: Callable[[str, Message], Awaitable[None]],
 ) -> None:
-    ns = Namespace(bus_namespace)
     settings = TreasurySettings(
         nats_url=nats_server.url, bus_prefix=bus_namespace, database_url=database_url,  # type: ignore[arg-type]
         http_port=0, http_host="127.0.0.1", state_debounce_seconds=0.05,
@@ -87,12 +86,6 @@ async def test_treasury__liquidity_and_performance__from_chain_bus_and_postgres(
     pools = Pools()
     service = build_app(settings, chain=pools)
     treasury = service.core
-    requests: list[AutomationRequest] = []
-
-    async def asked(msg: Any) -> None:
-        requests.append(AutomationRequest.model_validate_json(msg.data))
-
-    await nc.subscribe(ns.subject("automation.requested.*"), cb=asked)
     await service.start()
     try:
         for symbol, price in (("PSTR", "1.00"), ("PUMP", "0.50"), ("USDC", "1"), ("WCORE", "1.2")):
@@ -129,7 +122,7 @@ async def test_treasury__liquidity_and_performance__from_chain_bus_and_postgres(
         band = still.positions[1].band_started_at
         assert band is not None
         # asked once per band: both reports of the moved pool name the same request
-        asked = [r for r in requests if r.kind is AutomationKind.LIQUIDITY_REBALANCE]
+        asked = [r for r in requested if r.kind is AutomationKind.LIQUIDITY_REBALANCE]
         assert {r.request_id for r in asked} == {f"PSTR-USDC-band-{band:%Y%m%dT%H%M%S}"}
         assert {r.details["pool"] for r in asked} == {"0x" + "2" * 40}
 
