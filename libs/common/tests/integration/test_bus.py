@@ -15,25 +15,14 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from ballast.common.bus import Bus, BusConfig, ensure_streams
-from ballast.common.messages import ConsensusPrice, ConsensusStatus, DeadLetter
+from ballast.common.messages import ConsensusPrice, DeadLetter
 from ballast.common.subjects import Namespace, prices_consensus
+from ballast.testing.messages import consensus
 from ballast.testing.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
-
-
-def consensus(price: str, seq: int) -> ConsensusPrice:
-    return ConsensusPrice(
-        symbol="PSTR",
-        price=Decimal(price),
-        status=ConsensusStatus.OK,
-        sources=[],
-        sources_used=3,
-        computed_at=NOW,
-        sequence=seq,
-    )
 
 
 def make_bus(url: str, prefix: str, registry: CollectorRegistry, **config: Any) -> Bus:
@@ -77,7 +66,11 @@ async def test_bus__malformed_payload__dead_lettered_counted_and_next_message_ha
         js = raw_nats.jetstream()
         malformed = json.dumps({"symbol": "PSTR", "price": 1.5, "status": "OK"}).encode()
         await js.publish(bus.ns.subject(prices_consensus("PSTR")), malformed)
-        await bus.publish(consensus("1.25", 1), prices_consensus("PSTR"), msg_id="c-1")
+        await bus.publish(
+            consensus(price="1.25", sequence=1, computed_at=NOW),
+            prices_consensus("PSTR"),
+            msg_id="c-1",
+        )
         await eventually(lambda: handled and letters)
     finally:
         await bus.stop()
@@ -112,7 +105,11 @@ async def test_bus__handler_keeps_failing__dead_lettered_after_max_deliveries(
     letters = await collect_dead_letters(raw_nats, bus.ns)
     await bus.start()
     try:
-        await bus.publish(consensus("2", 7), prices_consensus("PSTR"), msg_id="poison-7")
+        await bus.publish(
+            consensus(price="2", sequence=7, computed_at=NOW),
+            prices_consensus("PSTR"),
+            msg_id="poison-7",
+        )
         await eventually(lambda: letters)
     finally:
         await bus.stop()
@@ -129,7 +126,11 @@ async def test_bus__same_msg_id_twice__stream_keeps_one(
     await bus.start()
     try:
         for _ in range(3):
-            await bus.publish(consensus("3", 9), prices_consensus("PSTR"), msg_id="dup-9")
+            await bus.publish(
+                consensus(price="3", sequence=9, computed_at=NOW),
+                prices_consensus("PSTR"),
+                msg_id="dup-9",
+            )
         info = await raw_nats.jetstream().stream_info(bus.ns.stream("PRICES"))
     finally:
         await bus.stop()

@@ -14,7 +14,6 @@ import os
 import shutil
 import tempfile
 from collections.abc import Generator
-from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar
@@ -26,7 +25,7 @@ from pydantic_settings import SettingsConfigDict
 
 from ballast.common.bus import Bus, BusConfig
 from ballast.common.db import Database
-from ballast.common.messages import ConsensusPrice, ConsensusStatus
+from ballast.common.messages import ConsensusPrice
 from ballast.common.service import Service
 from ballast.common.settings import ServiceSettings
 from ballast.common.subjects import Namespace, prices_consensus
@@ -35,6 +34,7 @@ from ballast.devstack.nats import run_nats_server, server_info
 from ballast.devstack.postgres import FAST_UNSAFE_SETTINGS, EmbeddedPostgres
 from ballast.devstack.postgres_home import run_as_user
 from ballast.testing.certs import ServerCerts, make_ca, make_server_certs
+from ballast.testing.messages import consensus
 
 pytestmark = pytest.mark.integration
 
@@ -116,18 +116,6 @@ def tls_postgres(tls_dir: Path, certs: ServerCerts) -> Generator[str]:
         shutil.rmtree(server.home, ignore_errors=True)
 
 
-def consensus(price: str, seq: int) -> ConsensusPrice:
-    return ConsensusPrice(
-        symbol="PSTR",
-        price=Decimal(price),
-        status=ConsensusStatus.OK,
-        sources=[],
-        sources_used=1,
-        computed_at=datetime.now(UTC),
-        sequence=seq,
-    )
-
-
 def verified(dsn: str, ca: Path) -> str:
     return f"{dsn}?sslmode=verify-full&sslrootcert={ca}"
 
@@ -166,7 +154,11 @@ async def test_bus__tls_url_and_ca_file_setting__publishes_and_consumes(
 
     await bus.start()
     try:
-        await bus.publish(consensus("1.5", 1), prices_consensus("PSTR"), msg_id="tls-1")
+        await bus.publish(
+            consensus(price="1.5", sequence=1, sources_used=1),
+            prices_consensus("PSTR"),
+            msg_id="tls-1",
+        )
         async with asyncio.timeout(10):
             while not handled:
                 await asyncio.sleep(0.02)
