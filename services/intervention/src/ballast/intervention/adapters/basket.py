@@ -10,7 +10,7 @@ from typing import Any
 from eth_utils.address import to_checksum_address
 from hexbytes import HexBytes
 
-from ballast.intervention.adapters.abi import function
+from ballast.common.evm.abi import function
 from ballast.intervention.adapters.chain import ERC20_ABI
 from ballast.intervention.ports import ChainPort
 from ballast.strategy.assets import Asset

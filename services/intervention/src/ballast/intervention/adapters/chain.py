@@ -18,8 +18,8 @@ from hexbytes import HexBytes
 from web3 import AsyncWeb3
 from web3.exceptions import TransactionNotFound
 
+from ballast.common.evm.abi import function
 from ballast.common.evm.provider import connect
-from ballast.intervention.adapters.abi import function
 from ballast.intervention.domain.execution import Receipt, SendOutcome, classify_send_error
 
 ROUTER_ABI: list[dict[str, Any]] = [

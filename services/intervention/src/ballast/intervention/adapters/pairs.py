@@ -11,7 +11,7 @@ from typing import Any
 from eth_utils.address import to_checksum_address
 from hexbytes import HexBytes
 
-from ballast.intervention.adapters.abi import function
+from ballast.common.evm.abi import function
 from ballast.intervention.ports import ChainPort
 
 ROUTER_LIQUIDITY_ABI: list[dict[str, Any]] = [

@@ -16,71 +16,10 @@ from typing import Any
 from eth_utils.address import to_checksum_address
 from hexbytes import HexBytes
 
-from ballast.intervention.adapters.abi import function, params
+from ballast.common.evm.uniswap_v3 import POOL_ABI, POSITION_MANAGER_ABI, SWAP_ROUTER_ABI
 from ballast.intervention.ports import ChainPort
 
 MAX_UINT128 = 2**128 - 1
-
-
-def _struct_function(name: str, fields: str, outputs: str = "") -> dict[str, Any]:
-    """A mutable function taking one struct of `fields` ("type name, ...")."""
-    return {
-        "name": name,
-        "type": "function",
-        "stateMutability": "payable",
-        "inputs": [{"name": "params", "type": "tuple", "components": params(fields)}],
-        "outputs": params(outputs),
-    }
-
-
-MANAGER_ABI: list[dict[str, Any]] = [
-    _struct_function(
-        "mint",
-        "address token0, address token1, uint24 fee, int24 tickLower, int24 tickUpper, "
-        "uint256 amount0Desired, uint256 amount1Desired, uint256 amount0Min, uint256 amount1Min, "
-        "address recipient, uint256 deadline",
-        "uint256 tokenId, uint128 liquidity, uint256 amount0, uint256 amount1",
-    ),
-    _struct_function(
-        "decreaseLiquidity",
-        "uint256 tokenId, uint128 liquidity, uint256 amount0Min, uint256 amount1Min, "
-        "uint256 deadline",
-        "uint256 amount0, uint256 amount1",
-    ),
-    _struct_function(
-        "collect",
-        "uint256 tokenId, address recipient, uint128 amount0Max, uint128 amount1Max",
-        "uint256 amount0, uint256 amount1",
-    ),
-    function("burn", "uint256 tokenId", mutable=True),
-    function("multicall", "bytes[] data", "bytes[] results", mutable=True),
-    function("balanceOf", "address owner", "uint256"),
-    function("tokenOfOwnerByIndex", "address owner, uint256 index", "uint256"),
-    function(
-        "positions",
-        "uint256 tokenId",
-        "uint96 nonce, address operator, address token0, address token1, uint24 fee, "
-        "int24 tickLower, int24 tickUpper, uint128 liquidity, uint256 feeGrowthInside0, "
-        "uint256 feeGrowthInside1, uint128 tokensOwed0, uint128 tokensOwed1",
-    ),
-]
-ROUTER_ABI: list[dict[str, Any]] = [
-    _struct_function(
-        "exactInputSingle",
-        "address tokenIn, address tokenOut, uint24 fee, address recipient, uint256 deadline, "
-        "uint256 amountIn, uint256 amountOutMinimum, uint160 sqrtPriceLimitX96",
-        "uint256 amountOut",
-    ),
-]
-POOL_ABI: list[dict[str, Any]] = [
-    function(
-        "slot0",
-        "",
-        "uint160 sqrtPriceX96, int24 tick, uint16 observationIndex, "
-        "uint16 observationCardinality, uint16 observationCardinalityNext, "
-        "uint8 feeProtocol, bool unlocked",
-    ),
-]
 
 
 @dataclass(frozen=True)
@@ -106,7 +45,7 @@ async def positions(
 ) -> list[Position]:
     """The owner's positions in the pool (token0, token1, fee) that hold liquidity, oldest
     first."""
-    npm = _contract(chain, manager, MANAGER_ABI)
+    npm = _contract(chain, manager, POSITION_MANAGER_ABI)
     count = int(await npm.functions.balanceOf(to_checksum_address(owner)).call())
     found: list[Position] = []
     for index in range(count):
@@ -144,7 +83,7 @@ def mint_calldata(
     return _encode(
         chain,
         manager,
-        MANAGER_ABI,
+        POSITION_MANAGER_ABI,
         "mint",
         [
             (
@@ -179,20 +118,20 @@ def remove_calldata(
             _encode(
                 chain,
                 manager,
-                MANAGER_ABI,
+                POSITION_MANAGER_ABI,
                 "decreaseLiquidity",
                 [(token_id, liquidity, mins[0], mins[1], deadline)],
             ),
             _encode(
                 chain,
                 manager,
-                MANAGER_ABI,
+                POSITION_MANAGER_ABI,
                 "collect",
                 [(token_id, to_checksum_address(to), MAX_UINT128, MAX_UINT128)],
             ),
-            _encode(chain, manager, MANAGER_ABI, "burn", [token_id]),
+            _encode(chain, manager, POSITION_MANAGER_ABI, "burn", [token_id]),
         ]
-    return _encode(chain, manager, MANAGER_ABI, "multicall", [calls])
+    return _encode(chain, manager, POSITION_MANAGER_ABI, "multicall", [calls])
 
 
 def swap_calldata(
@@ -208,7 +147,7 @@ def swap_calldata(
     return _encode(
         chain,
         router,
-        ROUTER_ABI,
+        SWAP_ROUTER_ABI,
         "exactInputSingle",
         [
             (

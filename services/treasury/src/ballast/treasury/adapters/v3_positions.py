@@ -15,66 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ballast.common.evm.uniswap_v3 import POOL_ABI, POSITION_MANAGER_ABI
 from ballast.treasury.domain.concentrated_liquidity import ConcentratedReading, V3Position
 
 MAX_UINT128 = 2**128 - 1
-
-
-def _params(solidity: str) -> list[dict[str, str]]:
-    """ "uint256 a, address b" -> [{"name": "a", "type": "uint256"}, ...]."""
-    out: list[dict[str, str]] = []
-    for param in filter(None, (p.strip() for p in solidity.split(","))):
-        kind, _, name = param.partition(" ")
-        out.append({"name": name.strip(), "type": kind})
-    return out
-
-
-def _view(name: str, inputs: str, outputs: str) -> dict[str, Any]:
-    return {
-        "name": name,
-        "type": "function",
-        "stateMutability": "view",
-        "inputs": _params(inputs),
-        "outputs": _params(outputs),
-    }
-
-
-POOL_ABI: list[dict[str, Any]] = [
-    _view(
-        "slot0",
-        "",
-        "uint160 sqrtPriceX96, int24 tick, uint16 observationIndex, "
-        "uint16 observationCardinality, uint16 observationCardinalityNext, uint8 feeProtocol, "
-        "bool unlocked",
-    ),
-    _view("liquidity", "", "uint128"),
-]
-MANAGER_ABI: list[dict[str, Any]] = [
-    _view("balanceOf", "address owner", "uint256"),
-    _view("tokenOfOwnerByIndex", "address owner, uint256 index", "uint256"),
-    _view(
-        "positions",
-        "uint256 tokenId",
-        "uint96 nonce, address operator, address token0, address token1, uint24 fee, "
-        "int24 tickLower, int24 tickUpper, uint128 liquidity, uint256 feeGrowthInside0, "
-        "uint256 feeGrowthInside1, uint128 tokensOwed0, uint128 tokensOwed1",
-    ),
-    {
-        "name": "collect",
-        "type": "function",
-        "stateMutability": "payable",
-        "inputs": [
-            {
-                "name": "params",
-                "type": "tuple",
-                "components": _params(
-                    "uint256 tokenId, address recipient, uint128 amount0Max, uint128 amount1Max"
-                ),
-            }
-        ],
-        "outputs": _params("uint256 amount0, uint256 amount1"),
-    },
-]
 
 
 @dataclass(frozen=True)
@@ -128,7 +72,7 @@ async def positions(
     `collect` would pay it now."""
     at = {"block_identifier": block}
     owner = w3.to_checksum_address(owner)
-    npm = w3.eth.contract(address=w3.to_checksum_address(pool.manager), abi=MANAGER_ABI)
+    npm = w3.eth.contract(address=w3.to_checksum_address(pool.manager), abi=POSITION_MANAGER_ABI)
     ours = (pool.token0.lower(), pool.token1.lower(), pool.fee)
     found: list[V3Position] = []
     for index in range(int(await npm.functions.balanceOf(owner).call(**at))):

@@ -1,5 +1,5 @@
-"""ABI entries of the few contract functions the intervention service calls, written as their
-Solidity parameter lists: `function("approve", "address spender, uint256 amount", "bool",
+"""ABI entries of the few contract functions the services call, written as their Solidity
+parameter lists: `function("approve", "address spender, uint256 amount", "bool",
 mutable=True)`."""
 
 from __future__ import annotations
@@ -26,3 +26,15 @@ def params(solidity: str) -> list[dict[str, str]]:
         kind, _, name = param.partition(" ")
         out.append({"name": name.strip(), "type": kind})
     return out
+
+
+def struct_function(name: str, fields: str, outputs: str = "") -> dict[str, Any]:
+    """A payable function taking one struct of `fields` ("type name, ...") (Uniswap V3's
+    periphery: `mint`, `collect`, `exactInputSingle`...)."""
+    return {
+        "name": name,
+        "type": "function",
+        "stateMutability": "payable",
+        "inputs": [{"name": "params", "type": "tuple", "components": params(fields)}],
+        "outputs": params(outputs),
+    }
