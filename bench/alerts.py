@@ -24,7 +24,6 @@ import socket
 import statistics
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -39,6 +38,7 @@ from ballast.alerts.settings import AlertsSettings
 from ballast.common.messages import ValidatorStatus
 from ballast.common.subjects import Namespace
 from ballast.devstack.nats import nats_url_or_private
+from ballast.testing.messages import validator_status
 
 SAMPLES = int(os.environ.get("BENCH_SAMPLES", "300"))
 RATE = float(os.environ.get("BENCH_RATE", "50"))
@@ -58,24 +58,7 @@ def free_port() -> int:
 
 
 def jailed(i: int) -> ValidatorStatus:
-    return ValidatorStatus(
-        operator_address="0x" + f"{i:040x}",
-        consensus_address=None,
-        round=20000,
-        status_bits=4,
-        is_candidate=True,
-        is_inactive=False,
-        is_jailed=True,
-        is_margin_low=False,
-        is_validator=False,
-        commission_thousandths=100,
-        total_delegated_raw=10**24,
-        our_delegation_raw=10**21,
-        missed_blocks=0,
-        misdemeanor_threshold=50,
-        felony_threshold=150,
-        observed_at=datetime.now(UTC),
-    )
+    return validator_status("0x" + f"{i:040x}", jailed=True)
 
 
 class Receiver:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from ballast.common import messages as m
+from ballast.testing.messages import validator_status
 from ballast.testing.receivers import WebhookReceiver
 
 T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -93,23 +94,8 @@ class Facts:
     def validator(
         jailed: bool = False, missed: int = 0, threshold: int = 50, operator: str = OPERATOR
     ) -> tuple[str, m.Message]:
-        return "validators.status", m.ValidatorStatus(
-            operator_address=operator,
-            consensus_address=None,
-            round=20000,
-            status_bits=17,
-            is_candidate=True,
-            is_inactive=False,
-            is_jailed=jailed,
-            is_margin_low=False,
-            is_validator=not jailed,
-            commission_thousandths=100,
-            total_delegated_raw=10**24,
-            our_delegation_raw=10**21,
-            missed_blocks=missed,
-            misdemeanor_threshold=threshold,
-            felony_threshold=150,
-            observed_at=T0,
+        return "validators.status", validator_status(
+            operator, jailed=jailed, missed=missed, threshold=threshold, observed_at=T0
         )
 
     @staticmethod

@@ -21,6 +21,7 @@ from ballast.alerts.domain.engine import AlertEngine
 from ballast.alerts.domain.model import Notification, notification_payload
 from ballast.alerts.domain.pages import Page, render_page
 from ballast.common import messages as m
+from ballast.testing.messages import validator_status
 
 pytestmark = pytest.mark.unit
 
@@ -88,12 +89,9 @@ def heartbeat(at: datetime) -> Fact:
 
 
 def validator(jailed: bool = False, missed: int = 0) -> Fact:
-    return "validators.status", m.ValidatorStatus(
-        operator_address=OPERATOR, consensus_address=None, round=20412, status_bits=17,
-        is_candidate=True, is_inactive=False, is_jailed=jailed, is_margin_low=False,
-        is_validator=not jailed, jailed_until_round=20415 if jailed else None,
-        commission_thousandths=100, our_delegation_raw=10**21, missed_blocks=missed,
-        misdemeanor_threshold=50, felony_threshold=150, observed_at=T0,
+    return "validators.status", validator_status(
+        OPERATOR, jailed=jailed, missed=missed, observed_at=T0, round=20412,
+        jailed_until_round=20415 if jailed else None, total_delegated_raw=None,
     )  # fmt: skip
 
 
