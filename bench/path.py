@@ -41,6 +41,8 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -194,17 +196,30 @@ def oracle_config(work: Path, hermes_port: int) -> Path:
     return path
 
 
-async def main() -> None:
+@dataclass
+class PathSystem:
+    ticks: HermesTicks
+    hops: Hops
+    system: System
+    nc: Any
+    ns: Namespace
+    work: Path
+
+
+@contextlib.asynccontextmanager
+async def path_system(kind: str) -> AsyncIterator[PathSystem]:
+    """The devnet and all services on a database of their own, the Hermes stream feeding the
+    oracle, an observer counting every hop of HOPS; everything stopped and dropped after."""
     ticks = HermesTicks()
     await ticks.start()
-    work = Path(tempfile.mkdtemp(prefix="ballast-bench-path-"))
+    work = Path(tempfile.mkdtemp(prefix=f"ballast-bench-{kind}-"))
     with infrastructure() as (nats_url, admin):
-        db = f"bench_path_{secrets.token_hex(4)}"
+        db = f"bench_{kind}_{secrets.token_hex(4)}"
         conn = await asyncpg.connect(admin)
         await conn.execute(f'CREATE DATABASE "{db}"')
         await conn.close()
         # a namespace only on a shared server: production's permissions name bare subjects
-        prefix = f"bench{secrets.token_hex(3)}" if nats_url else ""
+        prefix = f"{kind}{secrets.token_hex(3)}" if nats_url else ""
         system = System(work, nats_url, admin.rsplit("/", 1)[0] + f"/{db}", namespace=prefix)
         await asyncio.to_thread(system.start_chain)
         system.overrides = {
@@ -215,7 +230,7 @@ async def main() -> None:
         }
         hops = Hops(ticks)
         users = system.bus_users  # None on NATS_URL's server, used without users
-        nc = await (users.connect(OBSERVER) if users else nats.connect(system.nats_url))
+        nc = await (users.connect(OBSERVER) if users else nats.connect(system.nats_url or ""))
         ns = Namespace(prefix)
         for hop in HOPS:
             async def on(msg: Any, hop: str = hop) -> None:
@@ -225,32 +240,9 @@ async def main() -> None:
             t0 = time.perf_counter()
             await asyncio.to_thread(system.start_services)
             print(f"system up in {time.perf_counter() - t0:.1f}s "
-                  f"({', '.join(system.processes)}); load {os.getloadavg()[0]:.2f}")
-            await run_rate(ticks, hops, 50, 2)  # warm-up: connections, caches, first states
-            print(f"phase 1: {RATE} ticks/s for {SECONDS:.0f}s")
-            c0 = hops.count["intervention.decided"]
-            pids = {name: proc.pid for name, proc in system.processes.items()}
-            cpu0, wall0 = cpu_seconds(pids), time.perf_counter()
-            first, last = await run_rate(ticks, hops, RATE, SECONDS)
-            cpu1, wall = cpu_seconds(pids), time.perf_counter() - wall0
-            report(hops, first, last, RATE)
-            print(f"  decisions/s {(hops.count['intervention.decided'] - c0) / SECONDS:.0f}")
-            busy = {n: (cpu1[n] - cpu0[n]) / wall for n in cpu1 if n in cpu0}
-            print("  CPU of the services (cores): " + ", ".join(
-                f"{n} {c:.2f}" for n, c in sorted(busy.items(), key=lambda x: -x[1])) +
-                f"; machine load {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
-            print("phase 2: maximum sustained rate (p99 under 1 s, the last tick answered)")
-            best, rate = 0, RATE
-            while rate <= MAX_RATE:
-                c0 = hops.count["intervention.decided"]
-                first, last = await run_rate(ticks, hops, rate, 5)
-                p99 = report(hops, first, last, rate)
-                print(f"  decisions/s {(hops.count['intervention.decided'] - c0) / 5:.0f}")
-                if p99 > 1.0:
-                    break
-                best, rate = rate, rate * 2
-            print(f"maximum sustained tick rate: {best}/s (next step {rate}/s did not keep up)"
-                  if rate <= MAX_RATE else f"kept up at every rate up to {best}/s")
+                  f"({', '.join(system.processes)}); logs in {work / 'logs'}; "
+                  f"load {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
+            yield PathSystem(ticks, hops, system, nc, ns, work)
         finally:
             await nc.drain()
             await asyncio.to_thread(system.stop)
@@ -258,6 +250,36 @@ async def main() -> None:
             conn = await asyncpg.connect(admin)
             await conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
             await conn.close()
+
+
+async def main() -> None:
+    async with path_system("path") as run:
+        ticks, hops, system = run.ticks, run.hops, run.system
+        await run_rate(ticks, hops, 50, 2)  # warm-up: connections, caches, first states
+        print(f"phase 1: {RATE} ticks/s for {SECONDS:.0f}s")
+        c0 = hops.count["intervention.decided"]
+        pids = {name: proc.pid for name, proc in system.processes.items()}
+        cpu0, wall0 = cpu_seconds(pids), time.perf_counter()
+        first, last = await run_rate(ticks, hops, RATE, SECONDS)
+        cpu1, wall = cpu_seconds(pids), time.perf_counter() - wall0
+        report(hops, first, last, RATE)
+        print(f"  decisions/s {(hops.count['intervention.decided'] - c0) / SECONDS:.0f}")
+        busy = {n: (cpu1[n] - cpu0[n]) / wall for n in cpu1 if n in cpu0}
+        print("  CPU of the services (cores): " + ", ".join(
+            f"{n} {c:.2f}" for n, c in sorted(busy.items(), key=lambda x: -x[1])) +
+            f"; machine load {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+        print("phase 2: maximum sustained rate (p99 under 1 s, the last tick answered)")
+        best, rate = 0, RATE
+        while rate <= MAX_RATE:
+            c0 = hops.count["intervention.decided"]
+            first, last = await run_rate(ticks, hops, rate, 5)
+            p99 = report(hops, first, last, rate)
+            print(f"  decisions/s {(hops.count['intervention.decided'] - c0) / 5:.0f}")
+            if p99 > 1.0:
+                break
+            best, rate = rate, rate * 2
+        print(f"maximum sustained tick rate: {best}/s (next step {rate}/s did not keep up)"
+              if rate <= MAX_RATE else f"kept up at every rate up to {best}/s")
 
 
 if __name__ == "__main__":

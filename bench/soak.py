@@ -25,25 +25,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import re
-import secrets
 import statistics
 import sys
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
-import asyncpg
-import nats
-from path import HOPS, HermesTicks, Hops, oracle_config, price_of
+from path import HOPS, HermesTicks, Hops, path_system
 from rss import memory
 
-from ballast.cli.busauth import OBSERVER
-from ballast.cli.system import System, infrastructure
-from ballast.common.subjects import DEADLETTER_ALL, Namespace
+from ballast.cli.system import System
+from ballast.common.subjects import DEADLETTER_ALL
 
 MINUTES = float(os.environ.get("SOAK_MINUTES", "30"))
 WINDOW_MINUTES = float(os.environ.get("SOAK_WINDOW_MINUTES", "5"))
@@ -240,60 +233,20 @@ def verdict(
 
 
 async def main() -> None:
-    ticks = HermesTicks()
-    await ticks.start()
-    work = Path(tempfile.mkdtemp(prefix="ballast-bench-soak-"))
-    with infrastructure() as (nats_url, admin):
-        db = f"bench_soak_{secrets.token_hex(4)}"
-        conn = await asyncpg.connect(admin)
-        await conn.execute(f'CREATE DATABASE "{db}"')
-        await conn.close()
-        prefix = f"soak{secrets.token_hex(3)}" if nats_url else ""
-        system = System(work, nats_url, admin.rsplit("/", 1)[0] + f"/{db}", namespace=prefix)
-        await asyncio.to_thread(system.start_chain)
-        system.overrides = {
-            "oracle": {"CONFIG_FILE": str(oracle_config(work, ticks.port)), "LOG_LEVEL": "WARNING"},
-            "treasury": {"STATE_DEBOUNCE_SECONDS": "0", "LOG_LEVEL": "WARNING"},
-            "intervention": {"LOG_LEVEL": "WARNING"},
-            "alerts": {"LOG_LEVEL": "WARNING"},
-        }
-        hops = Hops(ticks)
+    async with path_system("soak") as run:
         letters: list[str] = []
-        users = system.bus_users
-        nc = await (users.connect(OBSERVER) if users else nats.connect(system.nats_url or ""))
-        ns = Namespace(prefix)
-        for hop in HOPS:
-
-            async def on(msg: Any, hop: str = hop) -> None:
-                hops.seen(hop, price_of(hop, json.loads(msg.data)))
-
-            await nc.subscribe(ns.subject(hop), cb=on)
 
         async def on_letter(msg: Any) -> None:
-            letters.append(ns.unprefix(msg.subject))
+            letters.append(run.ns.unprefix(msg.subject))
 
-        await nc.subscribe(ns.subject(DEADLETTER_ALL), cb=on_letter)
-        try:
-            t0 = time.perf_counter()
-            await asyncio.to_thread(system.start_services)
-            print(
-                f"system up in {time.perf_counter() - t0:.1f}s ({', '.join(system.processes)})"
-                f"; logs in {work / 'logs'}; {os.cpu_count()} CPUs"
-            )
-            warm = Ticker(ticks, 50)
-            warm.start()
-            await asyncio.sleep(2)
-            await warm.stop()
-            await asyncio.sleep(1)
-            window_figures(ticks, hops, 1, ticks.seq)
-            await soak(system, ticks, hops, letters)
-        finally:
-            await nc.drain()
-            await asyncio.to_thread(system.stop)
-            await ticks.stop()
-            conn = await asyncpg.connect(admin)
-            await conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
-            await conn.close()
+        await run.nc.subscribe(run.ns.subject(DEADLETTER_ALL), cb=on_letter)
+        warm = Ticker(run.ticks, 50)
+        warm.start()
+        await asyncio.sleep(2)
+        await warm.stop()
+        await asyncio.sleep(1)
+        window_figures(run.ticks, run.hops, 1, run.ticks.seq)
+        await soak(run.system, run.ticks, run.hops, letters)
 
 
 if __name__ == "__main__":
