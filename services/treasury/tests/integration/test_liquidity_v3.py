@@ -210,7 +210,7 @@ async def test_treasury__v3_pool_configured__add_then_real_ticks_in_range_then_o
         assert not second.rebalance_needed
 
         # 3. the pool price pushed past 15% from the band's centre: one rebalance, per band
-        chain.buy_pstr(150_000)
+        chain.buy_pstr(750_000)
         assert needs_rebalance(price_of_sqrt(chain.slot0()[0]), lower, upper, StrategyParams())
         moved = await core.reports.liquidity_report()
         again = await core.reports.liquidity_report()

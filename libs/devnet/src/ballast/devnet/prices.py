@@ -29,7 +29,7 @@ the market cap moves with the price alone:
 
     PSTR/USDC pool    1,000,000      PSTR/PUMP pool  1,000,000
     trader            2,000,000      gPSTR (wrapped by the deployer for governance) 1,000,000
-    deployer          4,800,000      (the rest of the float)   PSTR/USDC V3 pool  200,000
+    deployer          4,000,000      (the rest of the float)   PSTR/USDC V3 pool  1,000,000
 
 Pools are deep enough that the intervention sizes of the seed move them by a few percent, and
 the trader holds enough of every token to take PSTR 35% down in both PSTR pools several times.
@@ -86,7 +86,7 @@ staked at deploy time."""
 # Concentrated-liquidity (Uniswap V3) pools: (name, (symbol0, amount0), (symbol1, amount1), fee in
 # millionths), seeded by the deployer from its float as one wide position (devnet/uniswap_v3.py).
 V3_POOLS: list[tuple[str, tuple[str, int], tuple[str, int], int]] = [
-    ("PSTR-USDC-V3", ("PSTR", 200_000), ("USDC", 200_000), 3000),
+    ("PSTR-USDC-V3", ("PSTR", 1_000_000), ("USDC", 1_000_000), 3000),
 ]
 TRADER_PSTR = 2_000_000
 GOVERNANCE_PSTR = 1_000_000
