@@ -8,6 +8,9 @@ from typing import Any
 
 from ballast.common.evm.abi import function, struct_function
 
+MAX_UINT128 = 2**128 - 1
+"""`collect`'s amount0Max/amount1Max for "everything owed"."""
+
 POSITION_MANAGER_ABI: list[dict[str, Any]] = [
     struct_function(
         "mint",

@@ -16,10 +16,13 @@ from typing import Any
 from eth_utils.address import to_checksum_address
 from hexbytes import HexBytes
 
-from ballast.common.evm.uniswap_v3 import POOL_ABI, POSITION_MANAGER_ABI, SWAP_ROUTER_ABI
+from ballast.common.evm.uniswap_v3 import (
+    MAX_UINT128,
+    POOL_ABI,
+    POSITION_MANAGER_ABI,
+    SWAP_ROUTER_ABI,
+)
 from ballast.intervention.ports import ChainPort
-
-MAX_UINT128 = 2**128 - 1
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ballast.common.evm.uniswap_v3 import POOL_ABI, POSITION_MANAGER_ABI
+from ballast.common.evm.uniswap_v3 import MAX_UINT128, POOL_ABI, POSITION_MANAGER_ABI
 from ballast.treasury.domain.concentrated_liquidity import ConcentratedReading, V3Position
-
-MAX_UINT128 = 2**128 - 1
 
 
 @dataclass(frozen=True)
