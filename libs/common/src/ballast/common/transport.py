@@ -10,7 +10,12 @@ What FastStream does not offer publicly and Ballast needs:
 - reads it has no API for: a core subscription tap and last-per-subject reads (`NatsTap`);
 - the connection's identity and TLS (`security`) and what a refusal looks like on nats-py's error
   callback (`permission_denied`, `refuse_tls`: a callback that raises ends nats-py's first
-  connect, which FastStream's own callback does for an authorization violation).
+  connect, which FastStream's own callback does for an authorization violation);
+- one correction between the two: nats-py (2.16) lets a pull fetch that runs out of time raise a
+  plain `TimeoutError`, and FastStream's pull loop suppresses only nats-py's own
+  `nats.errors.TimeoutError`, so an empty stream restarted the consumer task with an ERROR and a
+  traceback. `fetch_times_out_as_nats` makes every fetch timeout nats-py's kind (a subclass of
+  the plain one, so nothing that caught the plain one changes).
 
 These were checked against FASTSTREAM_CHECKED; tests/unit/test_transport.py fails when another
 FastStream is installed, so whoever upgrades it reads this module again.
@@ -18,6 +23,7 @@ FastStream is installed, so whoever upgrades it reads this module again.
 
 from __future__ import annotations
 
+import functools
 import logging
 import ssl
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -29,6 +35,7 @@ from faststream.nats import NatsBroker, NatsCredentials, NatsMessage, NatsUserPa
 from faststream.security import BaseSecurity
 from nats.aio.client import Client
 from nats.aio.msg import Msg
+from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import (
     AckPolicy,
@@ -86,6 +93,30 @@ def refuse_tls(error: Exception, broker: NatsBroker, url: str) -> None:
     log.error("bus TLS refused", extra={"error": line})
     if getattr(broker, "_connection", None) is None:
         raise TlsRefusedError(line)
+
+
+def fetch_times_out_as_nats() -> None:
+    """Make `PullSubscription.fetch` raise `nats.errors.TimeoutError` for every timeout (see
+    the module's docstring). Idempotent; applied when this module is imported."""
+    pull = JetStreamContext.PullSubscription
+    if getattr(pull.fetch, "_ballast_timeout_kind", False):
+        return
+    plain_fetch = pull.fetch
+
+    @functools.wraps(plain_fetch)
+    async def fetch(self: Any, *args: Any, **kwargs: Any) -> list[Msg]:
+        try:
+            return await plain_fetch(self, *args, **kwargs)
+        except NatsTimeoutError:
+            raise
+        except TimeoutError as err:
+            raise NatsTimeoutError from err
+
+    fetch._ballast_timeout_kind = True  # type: ignore[attr-defined]  # pyright: ignore[reportFunctionMemberAccess]
+    pull.fetch = fetch  # type: ignore[method-assign]
+
+
+fetch_times_out_as_nats()
 
 
 def connection(broker: NatsBroker) -> Client:
