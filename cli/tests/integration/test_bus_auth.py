@@ -20,8 +20,6 @@ from ballast.common.messages import utcnow
 from ballast.common.subjects import BUS_SUBJECTS, HEARTBEAT_ALL, heartbeat
 from ballast.devstack.nats import server_info
 
-pytestmark = pytest.mark.integration
-
 
 @pytest.fixture(scope="module")
 def bus_users(tmp_path_factory: pytest.TempPathFactory) -> Generator[BusUsers]:

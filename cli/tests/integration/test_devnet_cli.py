@@ -19,8 +19,6 @@ from ballast.devnet import Deployment, load
 from ballast.devnet.chain import connect
 from ballast.testing.chain import Anvil, anvil_binary, run_anvil
 
-pytestmark = pytest.mark.integration
-
 
 @pytest.fixture(scope="module")
 def fresh_anvil(

@@ -6,13 +6,9 @@ import json
 import stat
 from pathlib import Path
 
-import pytest
-
 from ballast.cli import local_gateway
 from ballast.cli.registry import SERVICES
 from ballast.gateway.adapters.tokens import load_tokens
-
-pytestmark = pytest.mark.integration
 
 
 def test_service_env__gateway_and_intervention__token_on_disk_and_operator_identity(

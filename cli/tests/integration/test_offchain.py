@@ -29,8 +29,6 @@ from ballast.testing import free_port
 from ballast.testing.chain import Anvil
 from ballast.testing.devnet import deployed_devnet
 
-pytestmark = pytest.mark.integration
-
 
 @pytest.fixture(scope="module")
 def devnet(anvil: Anvil, tmp_path_factory: pytest.TempPathFactory

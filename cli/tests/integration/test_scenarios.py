@@ -21,8 +21,6 @@ from ballast.devnet.chain import connect
 from ballast.testing.chain import Anvil
 from ballast.testing.devnet import deployed_devnet
 
-pytestmark = pytest.mark.integration
-
 OTHERS = ("PUMP", "CORE", "BTC")
 SWAP_TOPIC = "0x" + Web3.keccak(text="Swap(address,uint256,uint256,uint256,uint256,address)").hex()
 

@@ -10,8 +10,6 @@ import pytest
 
 from ballast.cli.registry import ServiceSpec, installed_services
 
-pytestmark = pytest.mark.integration
-
 
 @pytest.mark.parametrize("spec", installed_services(), ids=lambda s: s.name)
 def test_service__missing_database_url__exits_with_one_line_naming_the_key(

@@ -21,8 +21,6 @@ from ballast.devstack.nats import server_info
 from ballast.devstack.postgres import EmbeddedPostgres
 from ballast.devstack.processes import free_port
 
-pytestmark = pytest.mark.integration
-
 
 def alive(pid: int) -> bool:
     try:

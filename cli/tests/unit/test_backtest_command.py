@@ -7,8 +7,6 @@ import pytest
 
 from ballast.cli.main import main
 
-pytestmark = pytest.mark.unit
-
 
 def test_backtest_command__crash_scenario__summary_and_report_written(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]

@@ -11,8 +11,6 @@ import pytest
 
 from ballast.cli.scenarios.baton import Baton, BatonBusy
 
-pytestmark = pytest.mark.unit
-
 
 def test_hold__no_background_runner__taken_at_once_and_released(tmp_path: Path) -> None:
     baton = Baton(tmp_path)

@@ -12,8 +12,6 @@ from ballast.cli.scenarios.generators import SCENARIOS, generate, tier
 from ballast.cli.scenarios.model import SOURCES, ScenarioParams
 from ballast.devnet.prices import PRICES_USD
 
-pytestmark = pytest.mark.unit
-
 START = dict(PRICES_USD)
 
 

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
-
 from ballast.cli.view import summarise
-
-pytestmark = pytest.mark.unit
 
 
 def test_summarise__consensus__price_to_five_significant_digits() -> None:

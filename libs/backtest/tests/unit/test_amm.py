@@ -2,11 +2,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import pytest
-
 from ballast.backtest.amm import Impact, Pool, amount_out, centred_pool, half_life_factor
 
-pytestmark = pytest.mark.unit
 E18 = 10**18
 
 

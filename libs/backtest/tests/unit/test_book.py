@@ -2,12 +2,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import pytest
-
 from ballast.backtest.book import Account, Holdings, buy_pump, pool_at, swap_pump_for_pstr
 from ballast.intervention.domain.execution import amount_out_min
 
-pytestmark = pytest.mark.unit
 E18 = 10**18
 
 

@@ -11,8 +11,6 @@ from ballast.backtest.scenarios import scenario
 from ballast.common.messages import SafetyMode
 from ballast.strategy.params import StrategyParams
 
-pytestmark = pytest.mark.unit
-
 
 def test_engine__crash__an_intervention_at_tier_1_or_more_is_executed() -> None:
     result = Engine(scenario("crash", 0, days=5), StrategyParams(), verify=True).run()

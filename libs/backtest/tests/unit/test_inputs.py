@@ -14,7 +14,6 @@ from ballast.backtest.report import write, write_sweep
 from ballast.backtest.sweep import parse_grid, sweep, write_csv
 from ballast.backtest.tape import at
 
-pytestmark = pytest.mark.unit
 START = 29_347_200
 
 

@@ -9,14 +9,11 @@ from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
-
 from ballast.backtest.replay import Replay
 from ballast.common.messages import DecisionAction
 from ballast.strategy.params import StrategyParams
 from ballast.strategy.policy import Policy
 
-pytestmark = pytest.mark.unit
 RECORDED = json.loads((Path(__file__).parent / "crash-bus.json").read_text())
 
 

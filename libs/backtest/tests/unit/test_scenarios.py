@@ -6,8 +6,6 @@ import pytest
 
 from ballast.backtest.scenarios import SCENARIOS, scenario
 
-pytestmark = pytest.mark.unit
-
 
 def test_scenario__same_name_and_seed__same_bars() -> None:
     a, b = scenario("crash", 7, days=4), scenario("crash", 7, days=4)

@@ -20,8 +20,6 @@ from ballast.common.subjects import Namespace, prices_consensus
 from ballast.testing.messages import consensus
 from ballast.testing.waiting import eventually
 
-pytestmark = pytest.mark.integration
-
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
 

@@ -11,8 +11,6 @@ from web3._utils.http_session_manager import HTTPSessionManager
 
 from ballast.common.evm.provider import async_http_provider
 
-pytestmark = pytest.mark.integration
-
 
 async def test_async_http_provider__web3_lock_leaked__requests_still_answer(anvil: Any) -> None:
     # what a request cancelled inside web3's async_lock leaves behind (web3.py #3867): the

@@ -7,12 +7,9 @@ import uuid
 from typing import Any
 
 import nats
-import pytest
 from nats.errors import TimeoutError as NatsTimeoutError
 
 from ballast.common import transport
-
-pytestmark = pytest.mark.integration
 
 # a batch above 1 and timeouts around one round trip: the server's "no messages" reply to the
 # first (no-wait) request arrives just as the time runs out, where nats-py 2.16 raises the plain

@@ -11,8 +11,6 @@ import pytest
 from ballast.common.db import load_migrations, migrate
 from ballast.testing.pg import connected
 
-pytestmark = pytest.mark.integration
-
 
 def write_migrations(directory: Path) -> None:
     # Not idempotent on purpose: applying 0002 twice would insert two rows.

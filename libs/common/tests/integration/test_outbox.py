@@ -23,7 +23,6 @@ from ballast.common.messages import ConsensusPrice, ConsensusStatus
 from ballast.common.outbox import Outbox, Pending, ddl
 from ballast.common.subjects import Namespace
 
-pytestmark = pytest.mark.integration
 TABLE = "test_outbox"
 SUBJECT = "prices.consensus.PSTR"
 

@@ -12,8 +12,6 @@ import pytest
 from ballast.common.db import Database
 from ballast.common.schedule import Schedule, ensure_table
 
-pytestmark = pytest.mark.integration
-
 HOUR = 3600.0
 T0 = datetime(2026, 12, 5, 6, 0, tzinfo=UTC)
 

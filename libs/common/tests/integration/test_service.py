@@ -8,15 +8,12 @@ from typing import Any, ClassVar
 
 import aiohttp
 import nats
-import pytest
 from pydantic_settings import SettingsConfigDict
 
 from ballast.common.messages import Heartbeat
 from ballast.common.service import Service
 from ballast.common.settings import ServiceSettings
 from ballast.devstack.postgres import EmbeddedPostgres
-
-pytestmark = pytest.mark.integration
 
 
 class ProbeSettings(ServiceSettings):

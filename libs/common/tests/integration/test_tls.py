@@ -36,8 +36,6 @@ from ballast.devstack.postgres_home import run_as_user
 from ballast.testing.certs import ServerCerts, make_ca, make_server_certs
 from ballast.testing.messages import consensus
 
-pytestmark = pytest.mark.integration
-
 IS_TLS = "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"
 
 

@@ -1,13 +1,10 @@
 from __future__ import annotations
 
-import pytest
 import yaml
 
 from ballast.common.asyncapi import render_yaml
 from ballast.common.subjects import PAYLOADS
 from ballast.testing.generated import assert_doc_generated
-
-pytestmark = pytest.mark.unit
 
 
 def test_asyncapi__committed_document__matches_the_code() -> None:

@@ -7,8 +7,6 @@ import pytest
 
 from ballast.common.db import from_row, load_migrations
 
-pytestmark = pytest.mark.unit
-
 
 def test_load_migrations__bad_file_name__clear_error(tmp_path: Path) -> None:
     (tmp_path / "create_things.sql").write_text("SELECT 1;")

@@ -9,7 +9,6 @@ import pytest
 
 from ballast.common.deployment import DeploymentFile, DeploymentFileError
 
-pytestmark = pytest.mark.unit
 A = "0x" + "11" * 20
 
 

@@ -9,8 +9,6 @@ import pytest
 
 from ballast.common import humanize as h
 
-pytestmark = pytest.mark.unit
-
 
 @pytest.mark.parametrize(("fraction", "text"), [
     (Decimal("0.2323242422466571204089801184"), "23.2%"),

@@ -14,8 +14,6 @@ from pydantic import ValidationError
 from ballast.common import messages as m
 from ballast.common import subjects as s
 
-pytestmark = pytest.mark.unit
-
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
 

@@ -13,8 +13,6 @@ from pydantic import BaseModel, ValidationError
 
 from ballast.common import messages
 
-pytestmark = pytest.mark.unit
-
 MODELS: list[type[BaseModel]] = sorted(
     (obj for obj in vars(messages).values()
      if isinstance(obj, type) and issubclass(obj, BaseModel) and obj is not messages.Message),

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
 from eth_abi.abi import decode, encode
 
 from ballast.common.evm.multicall import AGGREGATE3, Call3, Multicall3, Reply
-
-pytestmark = pytest.mark.unit
 
 
 class FakeNode:

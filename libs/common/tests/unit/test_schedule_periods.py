@@ -8,8 +8,6 @@ import pytest
 
 from ballast.common.schedule import period_start
 
-pytestmark = pytest.mark.unit
-
 
 @pytest.mark.parametrize(("period", "expected"), [
     (3600, datetime(2026, 12, 5, 7, 0, tzinfo=UTC)),

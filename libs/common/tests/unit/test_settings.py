@@ -8,8 +8,6 @@ from pydantic_settings import SettingsConfigDict
 
 from ballast.common.settings import ServiceSettings, from_json_file, load_settings
 
-pytestmark = pytest.mark.unit
-
 
 class ProbeSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="BALLAST_PROBE_", extra="ignore", frozen=True)

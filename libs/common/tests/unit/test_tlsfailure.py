@@ -2,11 +2,7 @@ from __future__ import annotations
 
 import ssl
 
-import pytest
-
 from ballast.common.tlsfailure import server_of, tls_failure
-
-pytestmark = pytest.mark.unit
 
 
 def test_server_of__url_with_user_and_password__only_scheme_host_port() -> None:

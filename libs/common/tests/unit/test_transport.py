@@ -9,8 +9,6 @@ import pytest
 from ballast.common import transport
 from ballast.common.subjects import subject_intersection
 
-pytestmark = pytest.mark.unit
-
 
 def test_faststream__installed_version__the_one_transport_was_checked_against() -> None:
     assert version("faststream") == transport.FASTSTREAM_CHECKED, (

@@ -19,8 +19,6 @@ from ballast.devnet import prices as P
 from ballast.devnet.chain import connect, contract
 from ballast.testing.chain import Anvil
 
-pytestmark = pytest.mark.integration
-
 
 @pytest.fixture(scope="module")
 def deployed(

@@ -22,8 +22,6 @@ from ballast.devnet import Deployment, load
 from ballast.devnet.oracle import oracle_config
 from ballast.devnet.prices import PRICES_USD, reserve_ratio
 
-pytestmark = pytest.mark.unit
-
 A = "0x" + "11" * 20
 
 

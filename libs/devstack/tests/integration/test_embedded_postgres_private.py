@@ -18,8 +18,6 @@ import pytest
 
 from ballast.devstack.postgres import EmbeddedPostgres, EmbeddedPostgresError, postgres_bin_dir
 
-pytestmark = pytest.mark.integration
-
 
 def _link_or_copy(src: str, dst: str) -> None:
     try:

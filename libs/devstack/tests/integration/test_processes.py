@@ -17,8 +17,6 @@ from ballast.devstack.processes import (
     start_process,
 )
 
-pytestmark = pytest.mark.integration
-
 
 def alive(pid: int) -> bool:
     """Running, i.e. neither gone nor a zombie waiting for a (container) init to reap it."""

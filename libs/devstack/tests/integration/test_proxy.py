@@ -10,8 +10,6 @@ import pytest
 
 from ballast.devstack.proxy import TcpProxy
 
-pytestmark = pytest.mark.integration
-
 
 @pytest.fixture
 def echo() -> Iterator[int]:

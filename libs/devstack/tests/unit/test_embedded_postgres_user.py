@@ -6,8 +6,6 @@ import pytest
 
 from ballast.devstack import postgres_home as home
 
-pytestmark = pytest.mark.unit
-
 
 def test_run_as_user__root_without_that_user__one_line_says_how_to_fix(
     monkeypatch: pytest.MonkeyPatch,

@@ -11,8 +11,6 @@ import pytest
 
 from ballast.devstack.postgres_home import blocked_at, failure_line
 
-pytestmark = pytest.mark.unit
-
 
 def me() -> pwd.struct_passwd:
     return pwd.getpwuid(os.geteuid())

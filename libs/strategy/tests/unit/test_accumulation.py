@@ -6,13 +6,10 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 
-import pytest
-
 from ballast.common.messages import SafetyMode, StateStatus
 from ballast.strategy import accumulation as acc
 from ballast.strategy.params import StrategyParams
 
-pytestmark = pytest.mark.unit
 P = StrategyParams()
 NOW = datetime(2026, 12, 5, 10, 0, tzinfo=UTC)
 BASE = acc.AccumulationInputs(

@@ -19,7 +19,6 @@ from ballast.strategy.assets import (
 from ballast.strategy.basket import AssetBook
 from ballast.strategy.params import StrategyParams
 
-pytestmark = pytest.mark.unit
 D = Decimal
 P = StrategyParams()
 E18, E8 = 10**18, 10**8

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import pytest
-
 from ballast.strategy.basket import AssetBook, realised_apy, to_recall, to_stake, unfundable
-
-pytestmark = pytest.mark.unit
 
 
 def test_to_stake__deposit_of_1000_nothing_staked__900_staked_100_kept() -> None:

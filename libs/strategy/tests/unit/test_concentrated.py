@@ -24,8 +24,6 @@ from ballast.strategy.concentrated import (
 )
 from ballast.strategy.params import StrategyParams
 
-pytestmark = pytest.mark.unit
-
 PARAMS = StrategyParams()
 USDC_PER_PSTR_RAW = Decimal("1e-12")  # $1 PSTR (18 decimals) in USDC (6 decimals)
 

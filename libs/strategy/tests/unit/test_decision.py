@@ -25,8 +25,6 @@ from ballast.strategy.params import StrategyParams
 from ballast.strategy.policy import Policy
 from ballast.strategy.tiers import tier_for
 
-pytestmark = pytest.mark.unit
-
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 D = Decimal
 POLICY = Policy(approval_threshold_usd=D(50_000))

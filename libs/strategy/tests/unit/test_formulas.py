@@ -11,7 +11,6 @@ from ballast.common.messages import SafetyMode
 from ballast.strategy import reserve, sizing, tiers
 from ballast.strategy.params import SEED_TIERS, StrategyParams, Tier, check
 
-pytestmark = pytest.mark.unit
 P = StrategyParams()
 
 

@@ -16,8 +16,6 @@ from ballast.strategy.liquidity import (
 from ballast.strategy.params import StrategyParams
 from ballast.strategy.sizing import raw_amount
 
-pytestmark = pytest.mark.unit
-
 
 def test_pool_budgets__seed_defaults__60k_and_40k_of_1m_capital() -> None:
     budgets = pool_budgets_usd(("PUMP-WCORE", "PSTR-USDC"), StrategyParams())

@@ -10,7 +10,6 @@ import pytest
 from ballast.strategy import impact, rebalance
 from ballast.strategy.params import StrategyParams
 
-pytestmark = pytest.mark.unit
 P = StrategyParams()
 T0 = datetime(2026, 12, 1, tzinfo=UTC)
 

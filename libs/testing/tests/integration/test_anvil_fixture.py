@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
 from eth_account import Account
 
 from ballast.testing.chain import Anvil
-
-pytestmark = pytest.mark.integration
 
 ONE_ETH = 10**18
 

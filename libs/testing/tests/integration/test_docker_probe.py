@@ -6,11 +6,7 @@ import socket
 import threading
 from pathlib import Path
 
-import pytest
-
 from ballast.testing.containers import engine_answers
-
-pytestmark = pytest.mark.integration
 
 
 def serve_once(path: Path, reply: bytes) -> threading.Thread:

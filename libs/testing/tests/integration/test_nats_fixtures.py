@@ -6,13 +6,10 @@ import json
 from collections.abc import AsyncGenerator
 
 import nats
-import pytest
 import pytest_asyncio
 from nats.js.api import StreamConfig
 
 from ballast.testing.natsserver import NatsServer, delete_namespace, owned_by, stream_names
-
-pytestmark = pytest.mark.integration
 
 
 @pytest_asyncio.fixture(loop_scope="session")

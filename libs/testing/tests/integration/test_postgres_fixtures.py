@@ -5,12 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 
 import asyncpg
-import pytest
 import pytest_asyncio
 
 from ballast.testing.pg import connected, database_name
-
-pytestmark = pytest.mark.integration
 
 
 @pytest_asyncio.fixture(loop_scope="session")

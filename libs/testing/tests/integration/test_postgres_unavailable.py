@@ -12,8 +12,6 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.integration
-
 # the session's Postgres gets a port something already listens on: its start must fail
 CONFTEST = """
 import socket

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from pathlib import PurePath
 
 import pytest
 
-from ballast.testing.markers import tier_problem
-
-pytestmark = pytest.mark.unit
+from ballast.testing.markers import folder_tier, tier_problem
 
 
 def test_tier_problem__exactly_one_tier__none() -> None:
@@ -23,6 +22,13 @@ def test_tier_problem__no_tier__says_so() -> None:
 
 def test_tier_problem__two_tiers__names_both() -> None:
     assert tier_problem(["unit", "e2e", "unit"]) == "several tier markers (e2e, unit)"
+
+
+def test_folder_tier__nearest_tier_folder_above_the_module() -> None:
+    assert folder_tier(PurePath("services/oracle/tests/unit/test_math.py")) == "unit"
+    assert folder_tier(PurePath("tests/e2e/integration/test_x.py")) == "integration"
+    assert folder_tier(PurePath("tests/deploy/test_dockerfiles.py")) is None
+    assert folder_tier(PurePath("tests/unit.py")) is None  # a module, not a folder
 
 
 def test_unit_test__socket_connect__fails_with_explanation() -> None:

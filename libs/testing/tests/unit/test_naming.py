@@ -8,8 +8,6 @@ from ballast.testing.containers import engine_answers
 from ballast.testing.natsserver import owned_by
 from ballast.testing.pg import database_name, redact, with_database
 
-pytestmark = pytest.mark.unit
-
 
 @pytest.mark.parametrize(
     "stream",

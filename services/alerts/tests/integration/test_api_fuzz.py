@@ -15,8 +15,6 @@ from ballast.alerts.main import AlertsApp, build_app
 from ballast.alerts.settings import AlertsSettings
 from ballast.testing.threaded import http_request, quote, running_in_thread
 
-pytestmark = pytest.mark.integration
-
 ODD = st.sampled_from([
     "", "0", "-1", "1e400", "inf", "-inf", "nan", "9" * 30, "\x00", "a\x00b", "%00", "..",
     "2026-12-05T06:00:00", "2026-12-05T06:00:00+00:00", "9999-12-31T23:59:59+00:00",

@@ -31,8 +31,6 @@ from ballast.common.messages import Alert
 from ballast.common.outbox import Outbox as BusOutbox
 from ballast.common.subjects import Namespace
 
-pytestmark = pytest.mark.integration
-
 MIGRATIONS = Path(__file__).resolve().parents[2] / "src/ballast/alerts/migrations"
 EXPIRY = timedelta(hours=1)
 FAST = DeliveryPolicy(

@@ -20,8 +20,6 @@ from ballast.alerts.domain.model import Notification, notification_payload
 from ballast.common import messages as m
 from ballast.testing.smtp import SmtpReceiver
 
-pytestmark = pytest.mark.integration
-
 T0 = datetime(2026, 12, 5, 2, 10, tzinfo=UTC)
 DRY_RUN = m.InterventionExecuted(
     decision_id="pstr-20261205-0", status=m.ExecutionStatus.DRY_RUN,

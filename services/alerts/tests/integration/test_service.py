@@ -23,8 +23,6 @@ from ballast.common.messages import Alert, ControlCommand, ControlVerb, Message,
 from ballast.common.subjects import Namespace
 from ballast.testing.waiting import eventually
 
-pytestmark = pytest.mark.integration
-
 
 class Harness:
     def __init__(self, app: AlertsApp, nc: nats.NATS, ns: Namespace, webhook: Any) -> None:

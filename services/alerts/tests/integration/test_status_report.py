@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
-
 from ballast.alerts.adapters.channels import Channels
 from ballast.alerts.adapters.status_report import StatusReportSender
 from ballast.alerts.settings import AlertsSettings
@@ -14,7 +12,6 @@ from ballast.gateway.domain.access import Role, TokenEntry, TokenTable, hash_tok
 from ballast.gateway.main import build_app
 from ballast.gateway.settings import GatewaySettings
 
-pytestmark = pytest.mark.integration
 TOKEN = "alerts-viewer-token"
 
 

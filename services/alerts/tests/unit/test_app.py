@@ -23,7 +23,6 @@ from ballast.alerts.metrics import AlertsMetrics
 from ballast.alerts.settings import AlertsSettings
 from ballast.common.messages import ControlCommand, ControlVerb
 
-pytestmark = pytest.mark.unit
 T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 URL = "json://hooks.local/alerts"
 

@@ -8,15 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import apprise
-import pytest
 
 from ballast.alerts.adapters.channels import Channels, channel_id
 from ballast.alerts.adapters.notifier import render, with_idempotency
 from ballast.alerts.adapters.outbox import OutboxRow
 from ballast.alerts.delivery import DeliveryPolicy
 from ballast.alerts.settings import AlertsSettings
-
-pytestmark = pytest.mark.unit
 
 T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 

@@ -7,15 +7,12 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 from prometheus_client import CollectorRegistry
 
 from ballast.alerts.adapters.channels import Channel, Channels, channel_id
 from ballast.alerts.adapters.outbox import OutboxRow
 from ballast.alerts.delivery import DeliveryPolicy, DeliveryWorker
 from ballast.alerts.metrics import AlertsMetrics
-
-pytestmark = pytest.mark.unit
 
 T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 URL = "json://hooks.local/alerts"

@@ -14,8 +14,6 @@ from ballast.alerts.domain.engine import AlertEngine
 from ballast.alerts.domain.model import Notification, Silence
 from ballast.common.messages import AlertState, Severity
 
-pytestmark = pytest.mark.unit
-
 T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
 

@@ -23,8 +23,6 @@ from ballast.alerts.domain.pages import Page, render_page
 from ballast.common import messages as m
 from ballast.testing.messages import validator_status
 
-pytestmark = pytest.mark.unit
-
 T0 = datetime(2026, 12, 5, 2, 10, tzinfo=UTC)
 D = Decimal
 TX = "0x" + "5e" * 32

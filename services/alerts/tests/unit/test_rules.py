@@ -18,8 +18,6 @@ from ballast.alerts.domain.model import Notification, alert_key
 from ballast.alerts.domain.spec import parse_rules
 from ballast.common.messages import AlertState
 
-pytestmark = pytest.mark.unit
-
 T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 Step = tuple[float, Any]  # (seconds after T0, (subject, fact) or None for a tick only)
 

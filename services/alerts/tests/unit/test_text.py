@@ -10,8 +10,6 @@ from ballast.alerts.domain.config import RulesError
 from ballast.alerts.domain.spec import parse_rules
 from ballast.alerts.domain.text import render, template_errors
 
-pytestmark = pytest.mark.unit
-
 
 def test_render__format_specs__humanized() -> None:
     values = {"usd": Decimal("48000"), "p": Decimal("0.839583333333051025684"),

@@ -5,12 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from ballast.contract_monitor.main import ContractMonitorApp
 from ballast.testing.pg import connected
-
-pytestmark = pytest.mark.integration
 
 E18 = 10**18
 Devnet = Any  # ../conftest.py types are not importable under --import-mode=importlib

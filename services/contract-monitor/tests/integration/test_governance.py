@@ -6,12 +6,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-import pytest
 from eth_utils.crypto import keccak
 
 from ballast.contract_monitor.main import ContractMonitorApp
-
-pytestmark = pytest.mark.integration
 
 E18 = 10**18
 Devnet = Any

@@ -6,12 +6,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-import pytest
-
 from ballast.contract_monitor.main import ContractMonitorApp
 from ballast.testing.pg import connected
-
-pytestmark = pytest.mark.integration
 
 E18 = Decimal(10**18)
 Devnet = Any

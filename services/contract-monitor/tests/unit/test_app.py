@@ -8,7 +8,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-import pytest
 from eth_abi.abi import encode
 from eth_utils.crypto import keccak
 from prometheus_client import CollectorRegistry
@@ -18,8 +17,6 @@ from ballast.contract_monitor.adapters.suite import ReadError
 from ballast.contract_monitor.app import ContractMonitor
 from ballast.contract_monitor.domain.model import EtfReading, MonitorConfig, StoredLog
 from ballast.contract_monitor.metrics import MonitorMetrics
-
-pytestmark = pytest.mark.unit
 
 BASKET = "0x" + "ab" * 20
 USER = "0x" + "12" * 20

@@ -6,8 +6,6 @@ import math
 from datetime import UTC, datetime
 from decimal import Decimal
 
-import pytest
-
 from ballast.common.messages import ProposalType
 from ballast.contract_monitor.domain.governance import (
     Ballot,
@@ -19,8 +17,6 @@ from ballast.contract_monitor.domain.governance import (
     voting_power,
     voting_weight,
 )
-
-pytestmark = pytest.mark.unit
 
 E18 = 10**18
 

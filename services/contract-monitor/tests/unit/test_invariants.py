@@ -6,8 +6,6 @@ import dataclasses
 from datetime import UTC, datetime
 from decimal import Decimal
 
-import pytest
-
 from ballast.contract_monitor.domain.etf import build_metrics
 from ballast.contract_monitor.domain.invariants import (
     aum_parts,
@@ -16,8 +14,6 @@ from ballast.contract_monitor.domain.invariants import (
     supply_nav,
 )
 from ballast.contract_monitor.domain.model import EtfReading, FeedRaw, ValidatorAllocation
-
-pytestmark = pytest.mark.unit
 
 E18, E8 = 10**18, 10**8
 TOL = Decimal("0.000001")

@@ -5,12 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import pytest
-
 from ballast.contract_monitor.adapters.logs import LogFetcher
 from ballast.contract_monitor.adapters.rpc import RpcError
-
-pytestmark = pytest.mark.unit
 
 
 class CappedNode:

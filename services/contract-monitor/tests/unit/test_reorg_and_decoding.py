@@ -15,8 +15,6 @@ from ballast.contract_monitor.domain.events import etf_kind
 from ballast.contract_monitor.domain.reorg import fork_point
 from ballast.contract_monitor.settings import ContractMonitorSettings
 
-pytestmark = pytest.mark.unit
-
 USER = "0x" + "12" * 20
 
 

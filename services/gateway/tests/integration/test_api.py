@@ -8,12 +8,9 @@ from decimal import Decimal
 from typing import Any
 
 import aiohttp
-import pytest
 
 from ballast.common import messages as m
 from ballast.common.messages import ControlCommand
-
-pytestmark = pytest.mark.integration
 
 
 def risk(var: str, at_minutes: int = 0) -> m.RiskReport:

@@ -7,14 +7,11 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ballast.testing.generated import doc
 from ballast.testing.threaded import http_request, quote
-
-pytestmark = pytest.mark.integration
 
 DOC = json.loads(doc("openapi.json").read_text())
 STREAMS = {"/api/v1/events"}

@@ -8,11 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import pytest
 
 from ballast.common.db import load_migrations, migrate
-
-pytestmark = pytest.mark.integration
 
 SERVICES = ("oracle", "treasury", "intervention", "alerts", "contract_monitor",
             "validator_monitor")

@@ -6,13 +6,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-import pytest
-
 from ballast.cli.report import build
 from ballast.common import messages as m
 from ballast.testing.pg import connected
-
-pytestmark = pytest.mark.integration
 
 
 async def test_report__stored_risk_and_missing_services__every_format_one_page(

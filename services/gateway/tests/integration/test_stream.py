@@ -14,8 +14,6 @@ import pytest
 
 from ballast.common.observability import JsonFormatter
 
-pytestmark = pytest.mark.integration
-
 
 async def test_stream__consensus_before_and_after_connect__latest_within_2s_then_all_in_order(
     harness: Any,

@@ -12,8 +12,6 @@ from ballast.gateway.api.devnet import devnet, load_chain_config
 from ballast.gateway.domain.devnet import ANVIL_CHAIN_ID, DevnetError, chain_config
 from ballast.gateway.settings import GatewaySettings
 
-pytestmark = pytest.mark.unit
-
 ETF = {"stake_basket": "0x" + "1" * 40, "token": "0x" + "2" * 40,
        "unbonding_queue": "0x" + "3" * 40, "price_feed": "0x" + "4" * 40}
 

@@ -20,8 +20,6 @@ from ballast.gateway.domain.filters import (
     parse_filters,
 )
 
-pytestmark = pytest.mark.unit
-
 
 @pytest.mark.parametrize(
     ("inner", "outer", "expected"),

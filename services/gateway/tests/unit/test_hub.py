@@ -5,13 +5,10 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 
-import pytest
 from prometheus_client import CollectorRegistry
 
 from ballast.gateway.hub import Hub, OnMessage
 from ballast.gateway.metrics import GatewayMetrics
-
-pytestmark = pytest.mark.unit
 
 
 class FakeTap:

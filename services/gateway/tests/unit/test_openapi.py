@@ -2,12 +2,8 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from ballast.gateway.api import render_openapi
 from ballast.testing.generated import assert_doc_generated
-
-pytestmark = pytest.mark.unit
 
 
 def test_openapi__committed_document__matches_the_code() -> None:

@@ -12,7 +12,6 @@ from ballast.gateway.domain.queue import QueuedRequest, queue_positions
 from ballast.gateway.domain.ratelimit import RateLimiter
 from ballast.gateway.domain.series import QueryError, parse_duration, parse_series, window
 
-pytestmark = pytest.mark.unit
 T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
 

@@ -8,8 +8,6 @@ import pytest
 
 from ballast.gateway.domain.series import QueryError, parse_duration, window
 
-pytestmark = pytest.mark.unit
-
 
 @pytest.mark.parametrize("text", ["99999999d", "999999999999999999999s", "3661d"])
 def test_parse_duration__past_ten_years__query_error(text: str) -> None:

@@ -6,11 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import pytest
-
 from ballast.gateway.server import TokenQueryToHeader
-
-pytestmark = pytest.mark.unit
 
 
 def seen(scope: dict[str, Any]) -> dict[str, Any]:

@@ -8,8 +8,6 @@ import pytest
 from ballast.gateway.adapters.tokens import load_tokens, new_token
 from ballast.gateway.domain.access import Role
 
-pytestmark = pytest.mark.unit
-
 
 def test_load_tokens__written_entry__authenticates_its_token(tmp_path: Path) -> None:
     token, entry = new_token("alice", Role.OPERATOR)

@@ -30,8 +30,6 @@ from ballast.intervention.domain.execution import Phase
 from ballast.strategy.assets import Asset
 from ballast.testing.forking import fork, wait
 
-pytestmark = pytest.mark.integration
-
 NOW = datetime(2026, 3, 10, 12, 30, tzinfo=UTC)
 ETH, SATS = 10**18, 10**8
 KIND = AutomationKind.ASSET_REBALANCE

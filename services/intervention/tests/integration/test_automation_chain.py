@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-import pytest
 from eth_utils.crypto import keccak
 
 from ballast.common.messages import (
@@ -17,8 +16,6 @@ from ballast.common.messages import (
     ExecutionStatus,
 )
 from ballast.intervention.app import Decider
-
-pytestmark = pytest.mark.integration
 
 NOW = datetime(2026, 3, 10, 12, 30, tzinfo=UTC)
 

@@ -25,8 +25,6 @@ from ballast.intervention.app import Decider
 from ballast.intervention.domain.automation import AutomationConfig
 from ballast.strategy.policy import Policy
 
-pytestmark = pytest.mark.integration
-
 NOW = datetime(2026, 3, 10, 12, 30, tzinfo=UTC)
 ETH = 10**18
 

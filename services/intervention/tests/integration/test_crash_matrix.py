@@ -48,8 +48,6 @@ from ballast.strategy.policy import Policy
 from ballast.testing.crashing import crash_hook, no_crash
 from ballast.testing.forking import fork, wait
 
-pytestmark = pytest.mark.integration
-
 POINTS = ("after_decision_commit", "after_sign_persist", "after_broadcast", "after_receipt",
           "before_publish")
 BASE = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

@@ -21,8 +21,6 @@ from ballast.common.messages import (
 from ballast.intervention.domain.execution import Phase
 from ballast.intervention.metrics import InterventionMetrics
 
-pytestmark = pytest.mark.integration
-
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 
 

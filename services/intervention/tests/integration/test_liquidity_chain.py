@@ -23,8 +23,6 @@ from ballast.intervention.domain.execution import Phase
 from ballast.intervention.legs import PoolConfig
 from ballast.testing.forking import fork, wait
 
-pytestmark = pytest.mark.integration
-
 NOW = datetime(2026, 3, 10, 12, 30, tzinfo=UTC)
 MINT = "0x" + keccak(text="Mint(address,uint256,uint256)").hex()
 BURN = "0x" + keccak(text="Burn(address,uint256,uint256,address)").hex()

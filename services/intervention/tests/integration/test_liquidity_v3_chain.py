@@ -34,8 +34,6 @@ from ballast.testing.dex import Dex
 from ballast.testing.dex_v3 import DexV3, deploy_dex_v3
 from ballast.testing.forking import fork, wait
 
-pytestmark = pytest.mark.integration
-
 NOW = datetime(2026, 3, 10, 12, 30, tzinfo=UTC)
 NAME = "PUMP-PSTR-V3"
 FUND = 20_000 * 10**18  # PUMP: about half swapped to PSTR, the rest minted beside it

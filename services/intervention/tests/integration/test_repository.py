@@ -24,8 +24,6 @@ from ballast.intervention.domain.execution import Attempt, Phase
 from ballast.strategy.decision import History, evaluate
 from ballast.strategy.policy import Policy
 
-pytestmark = pytest.mark.integration
-
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 POLICY = Policy()
 ACCOUNT = "0x" + "11" * 20

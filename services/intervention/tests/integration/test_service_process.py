@@ -34,8 +34,6 @@ from ballast.common.messages import (
 )
 from ballast.common.subjects import Namespace
 
-pytestmark = pytest.mark.integration
-
 
 def service_env(harness: Any, database_url: str, nats_url: str, prefix: str,
                 tmp: Path, **extra: str) -> dict[str, str]:

@@ -22,8 +22,6 @@ from ballast.intervention.domain.record import ExecKind
 from ballast.strategy.decision import History
 from ballast.strategy.policy import Policy
 
-pytestmark = pytest.mark.unit
-
 NOW = datetime(2026, 3, 10, 12, 30, tzinfo=UTC)
 OPS = "ops@ballast"
 

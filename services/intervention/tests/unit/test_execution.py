@@ -31,8 +31,6 @@ from ballast.intervention.domain.execution import (
 )
 from ballast.intervention.domain.record import ExecKind
 
-pytestmark = pytest.mark.unit
-
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 GWEI = 10**9
 ATTEMPT = Attempt(1, 7, "0x" + "ab" * 32, b"raw", 30 * GWEI, 2 * GWEI, NOW - timedelta(seconds=10))

@@ -6,8 +6,6 @@ import pytest
 
 from ballast.intervention.internal import nonce_gaps
 
-pytestmark = pytest.mark.unit
-
 
 @pytest.mark.parametrize(("mined", "held", "gaps"), [
     (5, [], []),                 # nothing held

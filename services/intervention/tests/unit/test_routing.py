@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
 from ballast.intervention.domain.routing import route
 
-pytestmark = pytest.mark.unit
 DEVNET = [("PSTR", "PUMP"), ("PSTR", "USDC"), ("WCORE", "PUMP"), ("USDC", "WCORE")]
 
 

@@ -17,8 +17,6 @@ from ballast.intervention.adapters.signer import KeystoreError, LocalSigner
 from ballast.intervention.legs_v3 import ConcentratedPool
 from ballast.intervention.settings import InterventionSettings
 
-pytestmark = pytest.mark.unit
-
 KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"  # anvil #1, public
 ADDRESS = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 DB = "postgresql://u@h/db"

@@ -21,8 +21,6 @@ from ballast.oracle.adapters.uniswap import SwapScanner, UniswapTwapFeed, Uniswa
 from ballast.oracle.domain.consensus import SourceInput, reading_flags
 from ballast.oracle.settings import ChainlinkSource
 
-pytestmark = pytest.mark.integration
-
 FEED = "ff61491a931112ddf1bd8147cd1b641375f79f5825126d665480874634fd0ace"
 
 

@@ -23,8 +23,6 @@ from ballast.common.messages import (
 from ballast.oracle.main import OracleApp, build_app
 from ballast.oracle.settings import OracleSettings
 
-pytestmark = pytest.mark.integration
-
 FEED = "0x" + "ab" * 32
 SOURCES = [
     {"kind": "pyth_hermes", "endpoint": "http://127.0.0.1:9", "feed_id": FEED},

@@ -18,8 +18,6 @@ from ballast.oracle.adapters.hermes import HermesClient, HermesFeed
 from ballast.oracle.adapters.runner import run_polled, run_streamed
 from ballast.oracle.metrics import OracleMetrics
 
-pytestmark = pytest.mark.integration
-
 BTC = "e62df6c8b4a85fe1a67db44dc12de5db330f7ac66b72dc658afedf0f4a415b43"
 SB = "4cd1cad962425681af07b9254b7d804de3ca3446fbfd1371bb258d2c75059812"
 

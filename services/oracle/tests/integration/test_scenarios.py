@@ -22,8 +22,6 @@ from ballast.common.messages import ConsensusStatus, SourceFlag, TradeSide
 from ballast.oracle.main import OracleApp, build_app
 from ballast.oracle.settings import OracleSettings
 
-pytestmark = pytest.mark.integration
-
 FEED = "9b4503710cc8c53f75c30e6e4fda1a7064680ef2e0ee97acd2e3a7c37b3c830c"
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -15,8 +14,6 @@ from ballast.oracle.domain.anchor import AnchorState
 from ballast.oracle.domain.consensus import SourceInput, compute
 from ballast.oracle.domain.jump_guard import JumpState
 from ballast.oracle.domain.policy import AnchorConfig, ConsensusConfig, SourcePolicy
-
-pytestmark = pytest.mark.unit
 
 T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 MARKET = ("pyth", "switchboard", "dex_twap")

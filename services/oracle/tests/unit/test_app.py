@@ -29,8 +29,6 @@ from ballast.oracle.domain.policy import AnchorConfig, ConsensusConfig, SourcePo
 from ballast.oracle.metrics import OracleMetrics
 from ballast.oracle.settings import OracleSettings
 
-pytestmark = pytest.mark.unit
-
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
 

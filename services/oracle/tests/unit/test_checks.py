@@ -5,15 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-import pytest
-
 from ballast.common.messages import ConsensusStatus, PriceObservation, SourceFlag
 from ballast.oracle.domain.anchor import AnchorState, confirm
 from ballast.oracle.domain.consensus import Round, SourceInput, compute
 from ballast.oracle.domain.jump_guard import JumpState
 from ballast.oracle.domain.policy import AnchorConfig, ConsensusConfig, SourcePolicy
-
-pytestmark = pytest.mark.unit
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 POLICY = SourcePolicy(max_age=timedelta(seconds=60), max_conf_ratio=None)

@@ -5,14 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-import pytest
-
 from ballast.common.messages import ConsensusStatus, PriceObservation, SourceFlag
 from ballast.oracle.domain.consensus import SourceInput, compute, same_outcome
 from ballast.oracle.domain.jump_guard import JumpState
 from ballast.oracle.domain.policy import ConsensusConfig, SourcePolicy
-
-pytestmark = pytest.mark.unit
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 CONFIG = ConsensusConfig(min_sources=2)

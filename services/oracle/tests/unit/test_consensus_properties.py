@@ -16,8 +16,6 @@ from ballast.oracle.domain.jump_guard import JumpState
 from ballast.oracle.domain.median import cap_weights, confidence_weights, weighted_median
 from ballast.oracle.domain.policy import ConsensusConfig, SourcePolicy
 
-pytestmark = pytest.mark.unit
-
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 OPEN = SourcePolicy(max_age=timedelta(seconds=60), max_conf_ratio=None)
 

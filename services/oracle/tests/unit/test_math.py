@@ -24,8 +24,6 @@ from ballast.oracle.domain.twap import (
 )
 from ballast.oracle.domain.units import BadValue, fixed, parse_decimal, scaled
 
-pytestmark = pytest.mark.unit
-
 E18, E6 = 10**18, 10**6
 
 

@@ -16,8 +16,6 @@ from ballast.oracle.app import Oracle
 from ballast.oracle.metrics import OracleMetrics
 from ballast.oracle.settings import SymbolSettings
 
-pytestmark = pytest.mark.unit
-
 HERMES = {"kind": "pyth_hermes", "feed_id": "ab" * 32}
 CROSSBAR = {"kind": "switchboard_crossbar", "feed_hash": "cd" * 32}
 CHAINLINK = {"kind": "chainlink", "rpc_url": "http://rpc", "heartbeat_seconds": 3600,

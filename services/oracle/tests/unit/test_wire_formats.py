@@ -13,8 +13,6 @@ from ballast.oracle.adapters.crossbar import parse_simulate
 from ballast.oracle.adapters.hermes import parse_update
 from ballast.oracle.adapters.http import sse_data
 
-pytestmark = pytest.mark.unit
-
 REAL = """{"binary": {"encoding": "hex", "data": ["504e4155"]}, "parsed": [{
   "id": "e62df6c8b4a85fe1a67db44dc12de5db330f7ac66b72dc658afedf0f4a415b43",
   "price": {"price": "6140993501000", "conf": "3287868567", "expo": -8,

@@ -9,12 +9,10 @@ from decimal import Decimal as D
 from pathlib import Path
 from typing import Any
 
-import pytest
 from web3 import Web3
 
 from ballast.treasury.adapters.chain import ChainLayout, Web3ChainReader
 
-pytestmark = pytest.mark.integration
 ARTIFACTS = Path(__file__).resolve().parents[4] / "contracts" / "artifacts"
 E18 = 10**18
 

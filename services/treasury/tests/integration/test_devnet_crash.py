@@ -18,8 +18,6 @@ from decimal import Decimal as D
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from ballast.cli.scenarios.driver import Market
 from ballast.cli.scenarios.generators import generate
 from ballast.cli.scenarios.model import ScenarioParams
@@ -39,7 +37,6 @@ from ballast.treasury.domain.vwap import to_units
 from ballast.treasury.main import build_app
 from ballast.treasury.settings import TreasurySettings
 
-pytestmark = pytest.mark.integration
 RANK = {HealthLevel.EXCELLENT: 4, HealthLevel.GOOD: 3, HealthLevel.MODERATE: 2,
         HealthLevel.POOR: 1, HealthLevel.CRITICAL: 0}
 

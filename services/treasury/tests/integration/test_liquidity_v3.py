@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import nats
-import pytest
 from web3 import Web3
 
 from ballast.common.evm.artifacts import load_artifact
@@ -34,7 +33,6 @@ from ballast.treasury.domain.concentrated_liquidity import ConcentratedReading
 from ballast.treasury.main import build_app, default_chain
 from ballast.treasury.settings import TreasurySettings
 
-pytestmark = pytest.mark.integration
 V3 = "PSTR-USDC-V3"
 MAX = 2**256 - 1
 

@@ -11,7 +11,6 @@ from decimal import Decimal as D
 from typing import Any
 
 import nats
-import pytest
 
 from ballast.common.messages import (
     AutomationAction,
@@ -40,8 +39,6 @@ from ballast.treasury.domain.liquidity import PoolReading
 from ballast.treasury.domain.state import ChainSnapshot, TokenBalance
 from ballast.treasury.main import build_app
 from ballast.treasury.settings import TreasurySettings
-
-pytestmark = pytest.mark.integration
 
 
 class Pools:

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import nats
-import pytest
 from nats.aio.msg import Msg
 
 from ballast.common.messages import RiskReport
@@ -17,7 +16,6 @@ from ballast.testing.pg import connected
 from ballast.treasury.main import build_app
 from ballast.treasury.settings import TreasurySettings
 
-pytestmark = pytest.mark.integration
 T0 = datetime(2026, 12, 5, 6, 0, tzinfo=UTC)
 
 

@@ -16,7 +16,6 @@ from typing import Any
 
 import asyncpg
 import nats
-import pytest
 from nats.aio.msg import Msg
 
 from ballast.common.messages import (
@@ -40,8 +39,6 @@ from ballast.treasury.domain.state import ChainSnapshot, TokenBalance, build_sta
 from ballast.treasury.domain.vwap import to_units
 from ballast.treasury.main import TreasuryApp, build_app
 from ballast.treasury.settings import TreasurySettings
-
-pytestmark = pytest.mark.integration
 
 
 class DevnetTreasury:

@@ -10,7 +10,6 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal as D
 from typing import Any
 
-import pytest
 from prometheus_client import CollectorRegistry
 
 from ballast.common.messages import (
@@ -37,7 +36,6 @@ from ballast.treasury.domain.vwap import Bucket, to_units
 from ballast.treasury.metrics import TreasuryMetrics
 from ballast.treasury.settings import TreasurySettings
 
-pytestmark = pytest.mark.unit
 NOW = datetime(2026, 11, 22, 12, 30, tzinfo=UTC)
 
 

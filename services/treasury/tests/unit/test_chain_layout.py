@@ -5,11 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from ballast.treasury.adapters.chain import ChainLayout
 
-pytestmark = pytest.mark.unit
 A = {s: "0x" + c * 40 for s, c in (("PSTR", "1"), ("PUMP", "2"), ("USDC", "3"), ("WCORE", "4"))}
 
 

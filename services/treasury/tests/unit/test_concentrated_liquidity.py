@@ -25,8 +25,6 @@ from ballast.strategy.params import StrategyParams
 from ballast.treasury.domain import concentrated_liquidity as cl
 from ballast.treasury.domain import liquidity as lq
 
-pytestmark = pytest.mark.unit
-
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 PARAMS = StrategyParams()
 RAW = D("1e-12")  # 1 USDC (6 decimals, token1) per PSTR (18 decimals, token0)

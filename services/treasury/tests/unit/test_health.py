@@ -12,7 +12,6 @@ from ballast.strategy import health as h
 from ballast.strategy.params import StrategyParams
 from ballast.treasury.domain.state import ChainSnapshot, TokenBalance, build_state
 
-pytestmark = pytest.mark.unit
 P = StrategyParams()
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 Q = D("0.000001")

@@ -11,7 +11,6 @@ from ballast.strategy.params import StrategyParams
 from ballast.strategy.rebalance import liquidity_needs_rebalance
 from ballast.treasury.domain import liquidity as lq
 
-pytestmark = pytest.mark.unit
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
 Q = D("0.000001")
 

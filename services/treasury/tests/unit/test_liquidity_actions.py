@@ -12,8 +12,6 @@ from ballast.strategy.params import StrategyParams
 from ballast.treasury.domain.liquidity import PoolEntry, PoolReading
 from ballast.treasury.domain.liquidity_actions import plan_requests
 
-pytestmark = pytest.mark.unit
-
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 ENTERED = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 BUDGETS = {"PUMP-WCORE": D(60_000), "PSTR-USDC": D(40_000)}

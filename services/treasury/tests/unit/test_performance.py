@@ -9,7 +9,6 @@ import pytest
 
 from ballast.treasury.domain import performance as pf
 
-pytestmark = pytest.mark.unit
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
 H = timedelta(hours=1)
 

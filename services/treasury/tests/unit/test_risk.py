@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 from ballast.common.messages import MarketRiskLevel
 from ballast.treasury.domain import risk
 
-pytestmark = pytest.mark.unit
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
 LOSSES_1_TO_20 = [D(-k) for k in range(1, 21)]
 

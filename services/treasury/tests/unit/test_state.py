@@ -11,7 +11,6 @@ from ballast.common.messages import ConsensusPrice, ConsensusStatus, SafetyMode,
 from ballast.strategy.params import StrategyParams
 from ballast.treasury.domain.state import ChainSnapshot, TokenBalance, build_state
 
-pytestmark = pytest.mark.unit
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 AGE = timedelta(minutes=5)
 P = StrategyParams()

@@ -17,8 +17,6 @@ from ballast.testing.devnet import deployed_devnet
 from ballast.validator_monitor.main import ValidatorMonitorApp, build_app
 from ballast.validator_monitor.settings import ValidatorMonitorSettings
 
-pytestmark = pytest.mark.integration
-
 E18 = 10**18
 
 

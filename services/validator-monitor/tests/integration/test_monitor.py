@@ -17,8 +17,6 @@ import pytest
 from ballast.testing.pg import connected
 from ballast.validator_monitor.main import ValidatorMonitorApp
 
-pytestmark = pytest.mark.integration
-
 E18 = 10**18
 # the fixtures' types live in ../conftest.py (CoreChain, Bus); conftest modules are not importable
 # under --import-mode=importlib, hence Any

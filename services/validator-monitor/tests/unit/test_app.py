@@ -29,8 +29,6 @@ from ballast.validator_monitor.domain.model import (
 )
 from ballast.validator_monitor.metrics import ValidatorMetrics
 
-pytestmark = pytest.mark.unit
-
 A = "0x000000000000000000000000000000000000A000"
 B = "0x000000000000000000000000000000000000a001"
 NOW = datetime(2026, 11, 22, tzinfo=UTC)

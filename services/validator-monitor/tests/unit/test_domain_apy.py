@@ -2,11 +2,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import pytest
-
 from ballast.validator_monitor.domain.apy import MAX_ESTIMABLE_APY, estimate_apy
-
-pytestmark = pytest.mark.unit
 
 
 def test_estimate_apy__one_percent_per_thousand_rounds__compounded() -> None:

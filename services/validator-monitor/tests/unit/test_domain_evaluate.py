@@ -6,8 +6,6 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
-import pytest
-
 from ballast.validator_monitor.domain.changes import ChangeKind, detect_changes, status_transition
 from ballast.validator_monitor.domain.evaluate import EvaluateConfig, Evaluation, evaluate
 from ballast.validator_monitor.domain.model import (
@@ -17,8 +15,6 @@ from ballast.validator_monitor.domain.model import (
     Thresholds,
     ValidatorReading,
 )
-
-pytestmark = pytest.mark.unit
 
 A = "0x000000000000000000000000000000000000A000"
 B = "0x000000000000000000000000000000000000a001"

@@ -16,8 +16,6 @@ from ballast.validator_monitor.domain.model import Thresholds, ValidatorReading
 from ballast.validator_monitor.domain.rules import Action, Reason, recommend
 from ballast.validator_monitor.domain.status import decode_status
 
-pytestmark = pytest.mark.unit
-
 OP = "0x000000000000000000000000000000000000A000"
 T = Thresholds(misdemeanor=50, felony=150)
 

@@ -13,8 +13,6 @@ import pytest
 from ballast.common.settings import load_settings
 from ballast.validator_monitor.settings import ValidatorMonitorSettings
 
-pytestmark = pytest.mark.unit
-
 SM = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 
 

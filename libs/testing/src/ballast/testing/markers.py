@@ -6,6 +6,10 @@ The lido-oracle rule (DESIGN.md "Examples to follow"): a test is exactly one of 
 collection, before `-m` deselects anything, so `pytest -m unit` cannot quietly skip an unmarked
 test, and every offender is listed in one go.
 
+A test under a `unit/`, `integration/` or `e2e/` folder has that folder's tier (the layout says
+it once); a test elsewhere says its tier itself (`pytestmark = pytest.mark.<tier>`), and a
+module marker that names another tier than its folder is two tiers: refused.
+
 Unit tests that open a connection fail loudly: a "unit" test that needs a socket is an
 integration test, or it is missing a fake.
 """
@@ -14,6 +18,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterable
+from pathlib import PurePath
 from typing import Any, NoReturn
 
 import pytest
@@ -22,8 +27,22 @@ TIERS = ("unit", "integration", "e2e")
 RULE = (
     "every test must carry exactly one of the markers "
     "@pytest.mark.unit, @pytest.mark.integration, @pytest.mark.e2e "
-    "(set `pytestmark = pytest.mark.<tier>` at the top of the module)"
+    "(put the module under a unit/, integration/ or e2e/ folder, or set "
+    "`pytestmark = pytest.mark.<tier>` at its top)"
 )
+
+
+def folder_tier(path: PurePath) -> str | None:
+    """The tier of the nearest `unit`, `integration` or `e2e` folder above a test module."""
+    return next((part for part in reversed(path.parent.parts) if part in TIERS), None)
+
+
+def mark_folder_tiers(items: Iterable[pytest.Item]) -> None:
+    """Give each test its folder's tier (before check_tiers)."""
+    for item in items:
+        tier = folder_tier(item.path)
+        if tier is not None:
+            item.add_marker(tier)
 
 
 def tier_problem(marker_names: Iterable[str]) -> str | None:

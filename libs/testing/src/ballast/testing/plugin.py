@@ -46,7 +46,7 @@ from ballast.devstack.nats import (
 )
 from ballast.devstack.postgres import EmbeddedPostgresError, PostgresServer, run_embedded_postgres
 from ballast.testing.containers import docker_available, nats_container, postgres_container
-from ballast.testing.markers import TIERS, block_network, check_tiers
+from ballast.testing.markers import TIERS, block_network, check_tiers, mark_folder_tiers
 from ballast.testing.natsserver import delete_namespace
 from ballast.testing.pg import DatabaseFactory, database_name
 
@@ -65,7 +65,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every collected test carries exactly one tier marker (checked before `-m` deselects)."""
+    """Every collected test carries exactly one tier marker, its folder's or its own (checked
+    before `-m` deselects)."""
+    mark_folder_tiers(items)
     check_tiers(items)
 
 
