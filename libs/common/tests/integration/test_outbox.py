@@ -147,6 +147,36 @@ async def test_outbox__flush_after_commit__published_in_order_and_marked(
     assert await outbox.relay(pool) == 0
 
 
+class AckTimesOutOnce:
+    """The bus, but the second publish's JetStream ack times out (a loaded server)."""
+
+    def __init__(self, bus: Bus) -> None:
+        self.bus, self.calls = bus, 0
+
+    async def publish_json(self, data: bytes, subject: str, *, msg_id: str) -> None:
+        self.calls += 1
+        if self.calls == 2:
+            raise nats.errors.TimeoutError
+        await self.bus.publish_json(data, subject, msg_id=msg_id)
+
+
+async def test_outbox__flush_publish_times_out__no_raise_rest_left_to_the_relay_once_each(
+    setup: Setup, caplog: pytest.LogCaptureFixture
+) -> None:
+    pool, received = setup.pool, setup.received
+    outbox = Outbox(TABLE, AckTimesOutOnce(setup.bus))
+    pending = await setup.commit(*((n, f"timeout-{n}") for n in (1, 2, 3)))
+
+    await outbox.flush(pool, pending)  # the caller's work stands: no exception
+
+    assert "outbox publish deferred to the relay" in caplog.text
+    unsent = await pool.fetch(f"SELECT msg_id FROM {TABLE} WHERE sent_at IS NULL ORDER BY id")  # noqa: S608
+    assert [r["msg_id"] for r in unsent] == ["timeout-2", "timeout-3"]
+    assert await outbox.relay(pool) == 2
+    await settle(received, 3)
+    assert [p.sequence for p in received] == [1, 2, 3]
+
+
 async def test_outbox__rolled_back_transaction__nothing_to_publish(
     setup: Setup,
 ) -> None:

@@ -8,7 +8,10 @@ few seconds):
 
 - killed after the commit, before the publish: the rows are unsent; the relay publishes them;
 - killed after the publish, before the mark: the relay publishes again under the same msg-id,
-  which JetStream drops inside the stream's duplicate window, so consumers see one message.
+  which JetStream drops inside the stream's duplicate window, so consumers see one message;
+- the publish fails (a JetStream ack that times out on a loaded server, NATS away): `flush`
+  logs a warning and leaves the rest unsent for the relay; the caller's work is committed and
+  does not fail with it (a message so deferred may reach consumers after a later one).
 
 The relay takes its rows with `FOR UPDATE SKIP LOCKED`, so replicas never publish one row twice
 at the same time, and resumes each row's trace (`traceparent` kept with the row), so a message
@@ -17,6 +20,7 @@ published after a restart stays in the trace of the work that caused it.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,6 +36,7 @@ from ballast.common.tracing import current_traceparent, resume
 
 Conn = asyncpg.Connection | asyncpg.pool.PoolConnectionProxy
 _TABLE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+log = logging.getLogger("ballast.outbox")
 
 
 class JsonPublisher(Protocol):
@@ -89,16 +94,24 @@ class Outbox:
         return pending
 
     async def flush(self, pool: Postgres, pending: Sequence[Pending]) -> None:
-        """Publish what a transaction just committed, in order, then mark it sent."""
-        if not pending:
-            return
+        """Publish what a transaction just committed, in order, then mark it sent; from the
+        first publish that fails on, the relay's (a warning, not the caller's failure)."""
+        sent: list[str] = []
         for p in pending:
-            await self.publisher.publish_json(p.payload.encode(), p.subject, msg_id=p.msg_id)
-        await pool.execute(
-            f"UPDATE {self.table} SET sent_at = now() "  # noqa: S608 - checked name
-            "WHERE msg_id = ANY($1::text[]) AND sent_at IS NULL",
-            [p.msg_id for p in pending],
-        )
+            try:
+                await self.publisher.publish_json(p.payload.encode(), p.subject, msg_id=p.msg_id)
+            except Exception as err:  # noqa: BLE001 - committed rows: the relay publishes them
+                log.warning("outbox publish deferred to the relay", extra={
+                    "table": self.table, "subject": p.subject, "msg_id": p.msg_id,
+                    "unsent": len(pending) - len(sent), "error": repr(err)})
+                break
+            sent.append(p.msg_id)
+        if sent:
+            await pool.execute(
+                f"UPDATE {self.table} SET sent_at = now() "  # noqa: S608 - checked name
+                "WHERE msg_id = ANY($1::text[]) AND sent_at IS NULL",
+                sent,
+            )
 
     async def relay(self, pool: Postgres, limit: int = 500) -> int:
         """Publish every unsent row (oldest first), each in its own trace; how many."""
