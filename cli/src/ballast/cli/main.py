@@ -36,6 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
     from ballast.cli.backtest import add_parser  # noqa: PLC0415
 
     add_parser(sub)
+    from ballast.cli.control import add_parser as add_control  # noqa: PLC0415
+
+    add_control(sub)
     report = sub.add_parser("report", help="the status report from Postgres, in one page")
     report.add_argument("--since", default="24h", help="the period: 6h, 24h, 7d (default 24h)")
     report.add_argument("--format", choices=("text", "markdown", "html"), default="text")
@@ -50,6 +53,12 @@ def main(argv: list[str] | None = None) -> None:
         from ballast.cli.backtest import run  # noqa: PLC0415
 
         sys.exit(run(args))
+    if args.command == "control":
+        from ballast.cli.control import run as control  # noqa: PLC0415
+        from ballast.cli.infra import data_dir_for  # noqa: PLC0415
+        from ballast.devstack.processes import repo_root  # noqa: PLC0415
+
+        sys.exit(control(args, data_dir_for(repo_root())))
     from ballast.cli import up  # noqa: PLC0415 - keep `ballast --help` fast
 
     if args.command == "up":
