@@ -20,8 +20,6 @@ from ballast.gateway.main import Gateway, build_app
 from ballast.gateway.settings import GatewaySettings
 from ballast.testing.waiting import eventually
 
-pytestmark = pytest.mark.integration
-
 OPERATOR_TOKEN = "operator-token-for-cli-tests"
 VIEWER_TOKEN = "viewer-token-for-cli-tests"
 
