@@ -11,7 +11,7 @@ from ballast.cli.registry import SERVICES
 from ballast.gateway.adapters.tokens import load_tokens
 
 
-def test_service_env__gateway_and_intervention__token_on_disk_and_operator_identity(
+def test_service_env__gateway_intervention_oracle__token_on_disk_and_operator_identity(
     tmp_path: Path,
 ) -> None:
     specs = {s.name: s for s in SERVICES}
@@ -28,4 +28,6 @@ def test_service_env__gateway_and_intervention__token_on_disk_and_operator_ident
     assert token not in lines  # the path of the token is printed, never the token
     intervention = local_gateway.service_env(tmp_path, specs["intervention"])
     assert json.loads(intervention["BALLAST_INTERVENTION_OPERATOR_IDENTITIES"]) == ["local"]
-    assert local_gateway.service_env(tmp_path, specs["oracle"]) == {}
+    oracle = local_gateway.service_env(tmp_path, specs["oracle"])
+    assert json.loads(oracle["BALLAST_ORACLE_OPERATOR_IDENTITIES"]) == ["local"]
+    assert local_gateway.service_env(tmp_path, specs["treasury"]) == {}

@@ -1,7 +1,8 @@
 """The gateway of a local stack: its API port, a token for the person at the keyboard, its URL.
 
 `ballast up` gives the gateway a tokens file with one operator token, named `local`, and tells
-the intervention service to take control commands from `local`. The token itself is written to
+the intervention service and the oracle (an approved price move) to take control commands from
+`local`. The token itself is written to
 `.ballast/gateway/token` (mode 600) and never printed: `curl -H "Authorization: Bearer $(cat
 .ballast/gateway/token)" <url>/api/v1/snapshot`.
 """
@@ -15,12 +16,13 @@ from ballast.cli.infra import pick_port
 from ballast.cli.registry import ServiceSpec
 
 LOCAL_OPERATOR = "local"
+OPERATED = ("intervention", "oracle")  # the services with OPERATOR_IDENTITIES
 
 
 def service_env(data_dir: Path, spec: ServiceSpec) -> dict[str, str]:
-    """Environment for the gateway (its API port and tokens) and for the intervention service
-    (the local operator identity); nothing for the others."""
-    if spec.name == "intervention":
+    """Environment for the gateway (its API port and tokens) and for the services that honour
+    operator commands (the local operator identity); nothing for the others."""
+    if spec.name in OPERATED:
         return {f"{spec.env_prefix}OPERATOR_IDENTITIES": json.dumps([LOCAL_OPERATOR])}
     if spec.api_port is None:
         return {}
