@@ -116,6 +116,29 @@ def test_next_step__unsigned_decision_older_than_ttl__expires(
                      ttl=timedelta(hours=6)) is expected
 
 
+FRESH = timedelta(seconds=30)
+
+
+@pytest.mark.parametrize(
+    ("changes", "age", "paused", "expected"),
+    [
+        ({}, timedelta(seconds=30), False, Step.RESERVE_NONCE),
+        ({}, timedelta(seconds=31), False, Step.EXPIRE),  # the chain was away: old state
+        ({}, timedelta(seconds=31), True, Step.EXPIRE),  # a pause outlived it
+        ({"kind": ExecKind.ACCUMULATE}, timedelta(minutes=5), False, Step.RESERVE_NONCE),
+        ({"requires_approval": True, "approved": True}, timedelta(minutes=5), False,
+         Step.RESERVE_NONCE),  # an operator approved it: the ttl bounds it
+        ({"phase": Phase.NONCE_RESERVED}, timedelta(minutes=5), False, Step.SIGN),
+    ],
+)
+def test_next_step__intervention_unsigned_past_fresh__expires_unless_approved_or_other_kind(
+    changes: dict[str, object], age: timedelta, paused: bool, expected: Step
+) -> None:
+    ex = replace(EX, decided_at=NOW - age, **changes)  # pyright: ignore[reportArgumentType]
+    assert next_step(ex, now=NOW, paused=paused, approval_delay=None,
+                     ttl=timedelta(hours=6), fresh=FRESH) is expected
+
+
 def test_next_step__signed_decision_older_than_ttl__still_followed() -> None:
     ex = replace(EX, phase=Phase.BROADCAST, decided_at=NOW - timedelta(days=3))
     assert next_step(ex, now=NOW, paused=False, approval_delay=None,

@@ -67,6 +67,9 @@ class ExecConfig:
     stuck_after: timedelta = timedelta(minutes=3)
     approval_delay: timedelta | None = None
     decision_ttl: timedelta | None = timedelta(hours=6)
+    decision_fresh: timedelta | None = None
+    """An intervention no operator approves expires when still unsigned this long after its
+    decision (next_step); None: only `decision_ttl`."""
     gas_margin: Decimal = Decimal("1.25")
     gas_headroom: int = 60_000
     """Added to every estimate: a Uniswap V2 pair's first trade in a new block also writes the

@@ -29,7 +29,7 @@ from ballast.intervention.app import Checkpoint, Clock, Publish, no_checkpoint
 from ballast.intervention.asset_legs import AssetRebalance
 from ballast.intervention.building import Builder, ExecConfig
 from ballast.intervention.composite import Legged
-from ballast.intervention.domain.execution import Phase, Step, next_step
+from ballast.intervention.domain.execution import Phase, Step, is_stale, next_step
 from ballast.intervention.domain.record import (
     BASKET_MOVERS,
     COMPOSITE_KINDS,
@@ -101,6 +101,7 @@ class Executor(Steps):
                 paused=paused,
                 approval_delay=self.config.approval_delay,
                 ttl=self.config.decision_ttl,
+                fresh=self.config.decision_fresh,
             )
             if step in (Step.DONE, Step.WAIT_APPROVAL, Step.WAIT_PAUSED):
                 return
@@ -120,6 +121,12 @@ class Executor(Steps):
             if not progressed:
                 return
 
+    def _expiry(self, record: Record) -> str:
+        fresh = self.config.decision_fresh
+        if fresh is not None and is_stale(record.execution, self.clock(), fresh):
+            return f"expired: decided on a state older than {fresh}, not signed"
+        return f"expired: not signed within {self.config.decision_ttl}"
+
     async def basket_busy(self, record: Record) -> bool:
         """A StakeBasket mover waits while one decided before it is unfinished."""
         ex = record.execution
@@ -131,9 +138,7 @@ class Executor(Steps):
         if step is Step.SIMULATE:
             await self._simulate(record)
         elif step is Step.EXPIRE:
-            ttl = self.config.decision_ttl
-            outcome = self._outcome(record, ExecutionStatus.FAILED,
-                                    reason=f"expired: not signed within {ttl}")
+            outcome = self._outcome(record, ExecutionStatus.FAILED, reason=self._expiry(record))
             await self.repo.finalize(record.execution.decision_id, Phase.FAILED, outcome)
         elif step is Step.RESERVE_NONCE:
             return await self._reserve(record)

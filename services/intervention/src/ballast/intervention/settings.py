@@ -111,6 +111,11 @@ class InterventionSettings(ServiceSettings):
     decision_ttl_seconds: int = Field(
         default=6 * 3600, gt=0, description="an unsigned decision older than this expires"
     )
+    decision_fresh_seconds: int | None = Field(
+        default=30, gt=0, description="an intervention no operator approves, still unsigned "
+        "this long after its decision, expires: it was decided on an old state (none: only "
+        "decision_ttl_seconds)",
+    )
 
     # --- automation (StakeBasket seed AutomationEngine; PSTR seed "Hourly accumulation")
     accumulate_token_symbol: str = Field(
@@ -216,6 +221,8 @@ class InterventionSettings(ServiceSettings):
                 else None
             ),
             decision_ttl=timedelta(seconds=self.decision_ttl_seconds),
+            decision_fresh=(timedelta(seconds=self.decision_fresh_seconds)
+                            if self.decision_fresh_seconds is not None else None),
             pools={
                 **{name: PoolConfig(p["pair"], p["token0"], p["token1"])
                    for name, p in self.liquidity_pools.items()},

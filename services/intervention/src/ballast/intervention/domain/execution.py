@@ -28,7 +28,7 @@ from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
 
 from ballast.common.messages import ExecutionMode
-from ballast.intervention.domain.record import Attempt, Execution, Phase
+from ballast.intervention.domain.record import Attempt, ExecKind, Execution, Phase
 
 __all__ = ["Attempt", "Execution", "Phase"]
 
@@ -58,11 +58,15 @@ def next_step(
     paused: bool,
     approval_delay: timedelta | None,
     ttl: timedelta | None = None,
+    fresh: timedelta | None = None,
 ) -> Step:
     """What to do next. Pause and approval gate only what has not been signed yet: once a
     transaction may be in a mempool, it is followed to the end (abandoning it would not unsend it).
     A decision still unsigned after `ttl` expires: the market it was decided on is gone (a time
-    lock nobody approved, a long pause), and a new state will be decided afresh.
+    lock nobody approved, a long pause), and a new state will be decided afresh. An intervention
+    that no operator must approve expires sooner, when it is still unsigned `fresh` after it was
+    decided (the chain unreachable, a pause): the treasury state it was decided on is old, and
+    nothing acts on old data.
     """
     if ex.phase in TERMINAL:
         return Step.DONE if ex.published else Step.PUBLISH
@@ -70,6 +74,8 @@ def next_step(
         if ex.mode is ExecutionMode.DRY_RUN:
             return Step.SIMULATE
         if ttl is not None and now - ex.decided_at > ttl:
+            return Step.EXPIRE
+        if fresh is not None and is_stale(ex, now, fresh):
             return Step.EXPIRE
         if paused:
             return Step.WAIT_PAUSED
@@ -82,6 +88,12 @@ def next_step(
     if ex.phase is Phase.SIGNED:
         return Step.BROADCAST
     return Step.POLL  # BROADCAST or MINED
+
+
+def is_stale(ex: Execution, now: datetime, fresh: timedelta) -> bool:
+    """An intervention decided on a treasury state older than `fresh`, that no operator approves."""
+    return (ex.kind is ExecKind.INTERVENTION and not ex.requires_approval
+            and now - ex.decided_at > fresh)
 
 
 # ------------------------------------------------------------------ broadcasting
