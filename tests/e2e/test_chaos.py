@@ -320,6 +320,11 @@ async def test_chaos__chain_rpc_unreachable__sources_down_nothing_acts_then_resu
     assert consensus and not used_chain, used_chain[:2]  # the chain sources marked down
     assert executed == []  # nothing acted while the chain could not be read
     assert acted_on_stale_states(during) == []
+    # and nothing decided during it was sent once the chain came back: it expired unsigned
+    during_ids = {a["decision_id"] for a in acted}
+    sent_late = [b["decision_id"] for s, b, _ in e2e.bus.seen if s == "intervention.executed"
+                 and b["decision_id"] in during_ids and b.get("tx_hash")]
+    assert sent_late == [], sent_late
 
 
 def acted_on_stale_states(messages: list[tuple[str, dict[str, Any]]]) -> list[str]:
