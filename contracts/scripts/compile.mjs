@@ -12,7 +12,10 @@
 // unrelated file never changes it, and the jobs can run in parallel worker threads.
 //
 // Output: <out>/<ContractName>.json = {abi, bytecode, contractName, deployedBytecode, sourceName}
-// and <out>/uniswap/<Name>.json copied from the Uniswap V2 and V3 npm builds. Keys are sorted and the
+// and <out>/uniswap/<Name>.json copied from the Uniswap V2 and V3 npm builds, <out>/safe/<Name>.json
+// from the Safe 1.4.1 npm build and <out>/zodiac/<Name>.json from the Zodiac Roles v2 build that the
+// roles SDK ships (typechain factories: creation code only, Roles with its two libraries left as
+// solc link placeholders, linked at deploy time by ballast.devnet.custody). Keys are sorted and the
 // formatting is fixed so that a recompile of unchanged sources is byte-identical.
 // Any compiler error fails the run (exit 1); warnings are counted and summarised.
 
@@ -53,6 +56,24 @@ const UNISWAP = [
   ['UniswapV3Pool', '@uniswap/v3-core/artifacts/contracts/UniswapV3Pool.sol/UniswapV3Pool.json', '@uniswap/v3-core/contracts/UniswapV3Pool.sol'],
   ['NonfungiblePositionManager', '@uniswap/v3-periphery/artifacts/contracts/NonfungiblePositionManager.sol/NonfungiblePositionManager.json', '@uniswap/v3-periphery/contracts/NonfungiblePositionManager.sol'],
   ['SwapRouter', '@uniswap/v3-periphery/artifacts/contracts/SwapRouter.sol/SwapRouter.json', '@uniswap/v3-periphery/contracts/SwapRouter.sol'],
+];
+
+/** Prebuilt Safe 1.4.1 artifacts (hardhat builds in @safe-global/safe-contracts), copied like Uniswap's. */
+const SAFE_BUILD = '@safe-global/safe-contracts/build/artifacts/contracts';
+const SAFE = [
+  ['SafeL2', `${SAFE_BUILD}/SafeL2.sol/SafeL2.json`, '@safe-global/safe-contracts/contracts/SafeL2.sol'],
+  ['SafeProxyFactory', `${SAFE_BUILD}/proxies/SafeProxyFactory.sol/SafeProxyFactory.json`, '@safe-global/safe-contracts/contracts/proxies/SafeProxyFactory.sol'],
+  ['CompatibilityFallbackHandler', `${SAFE_BUILD}/handler/CompatibilityFallbackHandler.sol/CompatibilityFallbackHandler.json`, '@safe-global/safe-contracts/contracts/handler/CompatibilityFallbackHandler.sol'],
+];
+
+/**
+ * Zodiac Roles v2: no npm package ships its sources or hardhat artifacts; the roles SDK ships the
+ * compiled contracts as typechain factories (static abi + creation bytecode). [name, source].
+ */
+const ZODIAC = [
+  ['Roles', 'zodiac-roles-sdk/typechain#contracts/Roles.sol'],
+  ['Integrity', 'zodiac-roles-sdk/typechain#contracts/Integrity.sol'],
+  ['Packer', 'zodiac-roles-sdk/typechain#contracts/packers/Packer.sol'],
 ];
 
 function parseArgs(argv) {
@@ -119,7 +140,7 @@ const hex = (s) => (s ? (s.startsWith('0x') ? s : `0x${s}`) : '0x');
 
 /** Remove artifacts this script wrote earlier, so a deleted contract does not linger. */
 function removeStale(out) {
-  for (const dir of [out, path.join(out, 'uniswap')]) {
+  for (const dir of [out, ...['uniswap', 'safe', 'zodiac'].map((d) => path.join(out, d))]) {
     if (!fs.existsSync(dir)) continue;
     for (const name of fs.readdirSync(dir)) {
       if (!name.endsWith('.json')) continue;
@@ -236,13 +257,26 @@ async function main() {
   removeStale(out);
   for (const [name, artifact] of artifacts) writeJson(path.join(out, `${name}.json`), artifact);
 
-  for (const [name, buildPath, sourceName] of UNISWAP) {
-    const build = JSON.parse(fs.readFileSync(path.join(NODE_MODULES, buildPath), 'utf8'));
-    writeJson(path.join(out, 'uniswap', `${name}.json`), {
-      abi: build.abi,
-      bytecode: hex(build.evm?.bytecode?.object || build.bytecode),
+  for (const [dir, list] of [['uniswap', UNISWAP], ['safe', SAFE]]) {
+    for (const [name, buildPath, sourceName] of list) {
+      const build = JSON.parse(fs.readFileSync(path.join(NODE_MODULES, buildPath), 'utf8'));
+      writeJson(path.join(out, dir, `${name}.json`), {
+        abi: build.abi,
+        bytecode: hex(build.evm?.bytecode?.object || build.bytecode),
+        contractName: name,
+        deployedBytecode: hex(build.evm?.deployedBytecode?.object || build.deployedBytecode),
+        sourceName,
+      });
+    }
+  }
+  const typechain = require('zodiac-roles-sdk/typechain');
+  for (const [name, sourceName] of ZODIAC) {
+    const factory = typechain[`${name}__factory`];
+    writeJson(path.join(out, 'zodiac', `${name}.json`), {
+      abi: factory.abi,
+      bytecode: hex(factory.bytecode),
       contractName: name,
-      deployedBytecode: hex(build.evm?.deployedBytecode?.object || build.deployedBytecode),
+      deployedBytecode: '0x',
       sourceName,
     });
   }
@@ -251,7 +285,7 @@ async function main() {
   console.log(
     `solc ${solc.version()}: ${artifacts.size} contracts from ${ownSources.length} sources ` +
       `(+${EXTRA_SOURCES.length} SDK), ${UNISWAP.length} Uniswap artifacts, ` +
-      `${warnings} warning(s), ${jobs} job(s), ${seconds}s -> ${path.relative(process.cwd(), out) || '.'}`,
+      `${SAFE.length} Safe and ${ZODIAC.length} Zodiac artifacts, ${warnings} warning(s), ${jobs} job(s), ${seconds}s -> ${path.relative(process.cwd(), out) || '.'}`,
   );
 }
 
