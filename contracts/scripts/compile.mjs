@@ -13,9 +13,8 @@
 //
 // Output: <out>/<ContractName>.json = {abi, bytecode, contractName, deployedBytecode, sourceName}
 // and <out>/uniswap/<Name>.json copied from the Uniswap V2 and V3 npm builds, <out>/safe/<Name>.json
-// from the Safe 1.4.1 npm build and <out>/zodiac/<Name>.json from the Zodiac Roles v2 build that the
-// roles SDK ships (typechain factories: creation code only, Roles with its two libraries left as
-// solc link placeholders, linked at deploy time by ballast.devnet.custody). Keys are sorted and the
+// from the Safe 1.4.1 npm build and <out>/zodiac/<Name>.json: Zodiac Roles v2 (see ROLES_MASTERCOPY:
+// creation code only). Keys are sorted and the
 // formatting is fixed so that a recompile of unchanged sources is byte-identical.
 // Any compiler error fails the run (exit 1); warnings are counted and summarised.
 
@@ -67,14 +66,29 @@ const SAFE = [
 ];
 
 /**
- * Zodiac Roles v2: no npm package ships its sources or hardhat artifacts; the roles SDK ships the
- * compiled contracts as typechain factories (static abi + creation bytecode). [name, source].
+ * Zodiac Roles v2. No npm package ships its sources or hardhat artifacts. @gnosis.pm/zodiac ships the
+ * audited mastercopy's creation code (solc 0.8.21, initData/RolesV2: its constructor arguments
+ * (1, 1, 1) appended, taken off here) and ABI; that code calls its Integrity and Packer libraries
+ * at the fixed addresses it was linked to. zodiac-roles-sdk ships those libraries' builds as
+ * typechain factories. (The SDK's own Roles build is over the 24 KiB code size limit.)
  */
-const ZODIAC = [
-  ['Roles', 'zodiac-roles-sdk/typechain#contracts/Roles.sol'],
+const ROLES_MASTERCOPY = '@gnosis.pm/zodiac/dist/cjs/initData/RolesV2.js';
+const ROLES_ABI = '@gnosis.pm/zodiac/dist/cjs/abi/RolesV2.json';
+const ROLES_LIBRARIES = [
   ['Integrity', 'zodiac-roles-sdk/typechain#contracts/Integrity.sol'],
   ['Packer', 'zodiac-roles-sdk/typechain#contracts/packers/Packer.sol'],
 ];
+
+/** The Roles mastercopy's creation code without the constructor arguments it was published with. */
+function rolesCreationCode() {
+  const text = fs.readFileSync(path.join(NODE_MODULES, ROLES_MASTERCOPY), 'utf8');
+  const found = /exports\.initCode = "(0x[0-9a-fA-F]+)"/.exec(text);
+  if (!found) throw new Error(`${ROLES_MASTERCOPY}: no initCode`);
+  const initCode = found[1].toLowerCase();
+  const args = '0'.repeat(63) + '1';
+  if (!initCode.endsWith(args.repeat(3))) throw new Error(`${ROLES_MASTERCOPY}: unexpected constructor arguments`);
+  return initCode.slice(0, -args.length * 3);
+}
 
 function parseArgs(argv) {
   let out = path.join(ROOT, 'artifacts');
@@ -269,8 +283,15 @@ async function main() {
       });
     }
   }
+  writeJson(path.join(out, 'zodiac', 'Roles.json'), {
+    abi: JSON.parse(fs.readFileSync(path.join(NODE_MODULES, ROLES_ABI), 'utf8')),
+    bytecode: rolesCreationCode(),
+    contractName: 'Roles',
+    deployedBytecode: '0x',
+    sourceName: ROLES_MASTERCOPY,
+  });
   const typechain = require('zodiac-roles-sdk/typechain');
-  for (const [name, sourceName] of ZODIAC) {
+  for (const [name, sourceName] of ROLES_LIBRARIES) {
     const factory = typechain[`${name}__factory`];
     writeJson(path.join(out, 'zodiac', `${name}.json`), {
       abi: factory.abi,
@@ -285,7 +306,7 @@ async function main() {
   console.log(
     `solc ${solc.version()}: ${artifacts.size} contracts from ${ownSources.length} sources ` +
       `(+${EXTRA_SOURCES.length} SDK), ${UNISWAP.length} Uniswap artifacts, ` +
-      `${SAFE.length} Safe and ${ZODIAC.length} Zodiac artifacts, ${warnings} warning(s), ${jobs} job(s), ${seconds}s -> ${path.relative(process.cwd(), out) || '.'}`,
+      `${SAFE.length} Safe and ${ROLES_LIBRARIES.length + 1} Zodiac artifacts, ${warnings} warning(s), ${jobs} job(s), ${seconds}s -> ${path.relative(process.cwd(), out) || '.'}`,
   );
 }
 
