@@ -15,7 +15,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-
 PREBUILT_DIRS = ("uniswap", "safe", "zodiac")
 
 
