@@ -30,8 +30,8 @@ GAS = 2_000_000
 """Explicit gas: the transaction is mined even when it reverts (no estimate refuses it first)."""
 DEADLINE = 2**40
 CONDITION_VIOLATION = Web3.keccak(text="ConditionViolation(uint8,bytes32)")[:4]
-ALLOWANCE_EXCEEDED = 17
-"""Roles v2 `Status.AllowanceExceeded` (Types.sol)."""
+OR_VIOLATION, ALLOWANCE_EXCEEDED = 5, 17
+"""Roles v2 `Status.OrViolation`, `Status.AllowanceExceeded` (Types.sol)."""
 
 
 @pytest.fixture(scope="module")
@@ -183,3 +183,37 @@ def test_refusal__same_plan_as_the_chain__refuses_the_transfer_and_allows_the_sw
         "swapExactTokensForTokens", bot.swap_args(10**18, custody.safe))[2:])
     assert refusal(plan, custody.safe, deployed.uniswap.router, swap) is None
     assert SWAP.startswith("swapExactTokensForTokens(")
+
+
+def test_role__liquidity_on_a_configured_pool__to_the_safe_only(
+    bot: Bot, deployed: Deployment, custody: CustodyInfo
+) -> None:
+    """add/removeLiquidity: the role's top-level Or over the pools' token pairs, on chain."""
+    router = bot.router()
+    assert bot.through_role(router, "swapExactTokensForTokens",
+                            *bot.swap_args(10_000 * 10**18, custody.safe))["status"] == 1
+    pstr, usdc = bot.token("PSTR"), bot.token("USDC")
+    pair = contract(bot.w3, load_artifact("TestToken"), deployed.pools["PSTR-USDC"].pair)
+    for token in (pstr, usdc, pair):
+        assert bot.through_role(token, "approve", router.address, 2**256 - 1)["status"] == 1
+    amount_pstr = pstr.functions.balanceOf(custody.safe).call() // 2
+    amount_usdc = 1_000 * 10**6
+
+    def add(to: str) -> dict[str, Any]:
+        return bot.through_role(router, "addLiquidity", usdc.address, pstr.address, amount_usdc,
+                                amount_pstr, 0, 0, to, DEADLINE)
+
+    assert add(custody.bot)["status"] == 0
+    assert add(custody.safe)["status"] == 1
+    lp = pair.functions.balanceOf(custody.safe).call()
+    assert lp > 0
+    remove = [pstr.address, usdc.address, lp, 0, 0]
+    assert bot.through_role(router, "removeLiquidity", *remove, custody.bot, DEADLINE)[
+        "status"] == 0
+    assert bot.through_role(router, "removeLiquidity", *remove, custody.safe, DEADLINE)[
+        "status"] == 1
+    assert pair.functions.balanceOf(custody.safe).call() == 0
+    pump = deployed.tokens["PUMP"].address  # PUMP-USDC is no configured pool
+    other = [usdc.address, pump, amount_usdc, 10**18, 0, 0, custody.safe, DEADLINE]
+    assert bot.violation(router, "addLiquidity", *other)[0] == OR_VIOLATION
+    assert bot.through_role(router, "addLiquidity", *other)["status"] == 0
