@@ -12,7 +12,9 @@
 // unrelated file never changes it, and the jobs can run in parallel worker threads.
 //
 // Output: <out>/<ContractName>.json = {abi, bytecode, contractName, deployedBytecode, sourceName}
-// and <out>/uniswap/<Name>.json copied from the Uniswap V2 and V3 npm builds. Keys are sorted and the
+// and <out>/uniswap/<Name>.json copied from the Uniswap V2 and V3 npm builds, <out>/safe/<Name>.json
+// from the Safe 1.4.1 npm build and <out>/zodiac/<Name>.json: Zodiac Roles v2 (see ROLES_MASTERCOPY:
+// creation code only). Keys are sorted and the
 // formatting is fixed so that a recompile of unchanged sources is byte-identical.
 // Any compiler error fails the run (exit 1); warnings are counted and summarised.
 
@@ -54,6 +56,39 @@ const UNISWAP = [
   ['NonfungiblePositionManager', '@uniswap/v3-periphery/artifacts/contracts/NonfungiblePositionManager.sol/NonfungiblePositionManager.json', '@uniswap/v3-periphery/contracts/NonfungiblePositionManager.sol'],
   ['SwapRouter', '@uniswap/v3-periphery/artifacts/contracts/SwapRouter.sol/SwapRouter.json', '@uniswap/v3-periphery/contracts/SwapRouter.sol'],
 ];
+
+/** Prebuilt Safe 1.4.1 artifacts (hardhat builds in @safe-global/safe-contracts), copied like Uniswap's. */
+const SAFE_BUILD = '@safe-global/safe-contracts/build/artifacts/contracts';
+const SAFE = [
+  ['SafeL2', `${SAFE_BUILD}/SafeL2.sol/SafeL2.json`, '@safe-global/safe-contracts/contracts/SafeL2.sol'],
+  ['SafeProxyFactory', `${SAFE_BUILD}/proxies/SafeProxyFactory.sol/SafeProxyFactory.json`, '@safe-global/safe-contracts/contracts/proxies/SafeProxyFactory.sol'],
+  ['CompatibilityFallbackHandler', `${SAFE_BUILD}/handler/CompatibilityFallbackHandler.sol/CompatibilityFallbackHandler.json`, '@safe-global/safe-contracts/contracts/handler/CompatibilityFallbackHandler.sol'],
+];
+
+/**
+ * Zodiac Roles v2. No npm package ships its sources or hardhat artifacts. @gnosis.pm/zodiac ships the
+ * audited mastercopy's creation code (solc 0.8.21, initData/RolesV2: its constructor arguments
+ * (1, 1, 1) appended, taken off here) and ABI; that code calls its Integrity and Packer libraries
+ * at the fixed addresses it was linked to. zodiac-roles-sdk ships those libraries' builds as
+ * typechain factories. (The SDK's own Roles build is over the 24 KiB code size limit.)
+ */
+const ROLES_MASTERCOPY = '@gnosis.pm/zodiac/dist/cjs/initData/RolesV2.js';
+const ROLES_ABI = '@gnosis.pm/zodiac/dist/cjs/abi/RolesV2.json';
+const ROLES_LIBRARIES = [
+  ['Integrity', 'zodiac-roles-sdk/typechain#contracts/Integrity.sol'],
+  ['Packer', 'zodiac-roles-sdk/typechain#contracts/packers/Packer.sol'],
+];
+
+/** The Roles mastercopy's creation code without the constructor arguments it was published with. */
+function rolesCreationCode() {
+  const text = fs.readFileSync(path.join(NODE_MODULES, ROLES_MASTERCOPY), 'utf8');
+  const found = /exports\.initCode = "(0x[0-9a-fA-F]+)"/.exec(text);
+  if (!found) throw new Error(`${ROLES_MASTERCOPY}: no initCode`);
+  const initCode = found[1].toLowerCase();
+  const args = '0'.repeat(63) + '1';
+  if (!initCode.endsWith(args.repeat(3))) throw new Error(`${ROLES_MASTERCOPY}: unexpected constructor arguments`);
+  return initCode.slice(0, -args.length * 3);
+}
 
 function parseArgs(argv) {
   let out = path.join(ROOT, 'artifacts');
@@ -119,7 +154,7 @@ const hex = (s) => (s ? (s.startsWith('0x') ? s : `0x${s}`) : '0x');
 
 /** Remove artifacts this script wrote earlier, so a deleted contract does not linger. */
 function removeStale(out) {
-  for (const dir of [out, path.join(out, 'uniswap')]) {
+  for (const dir of [out, ...['uniswap', 'safe', 'zodiac'].map((d) => path.join(out, d))]) {
     if (!fs.existsSync(dir)) continue;
     for (const name of fs.readdirSync(dir)) {
       if (!name.endsWith('.json')) continue;
@@ -236,13 +271,33 @@ async function main() {
   removeStale(out);
   for (const [name, artifact] of artifacts) writeJson(path.join(out, `${name}.json`), artifact);
 
-  for (const [name, buildPath, sourceName] of UNISWAP) {
-    const build = JSON.parse(fs.readFileSync(path.join(NODE_MODULES, buildPath), 'utf8'));
-    writeJson(path.join(out, 'uniswap', `${name}.json`), {
-      abi: build.abi,
-      bytecode: hex(build.evm?.bytecode?.object || build.bytecode),
+  for (const [dir, list] of [['uniswap', UNISWAP], ['safe', SAFE]]) {
+    for (const [name, buildPath, sourceName] of list) {
+      const build = JSON.parse(fs.readFileSync(path.join(NODE_MODULES, buildPath), 'utf8'));
+      writeJson(path.join(out, dir, `${name}.json`), {
+        abi: build.abi,
+        bytecode: hex(build.evm?.bytecode?.object || build.bytecode),
+        contractName: name,
+        deployedBytecode: hex(build.evm?.deployedBytecode?.object || build.deployedBytecode),
+        sourceName,
+      });
+    }
+  }
+  writeJson(path.join(out, 'zodiac', 'Roles.json'), {
+    abi: JSON.parse(fs.readFileSync(path.join(NODE_MODULES, ROLES_ABI), 'utf8')),
+    bytecode: rolesCreationCode(),
+    contractName: 'Roles',
+    deployedBytecode: '0x',
+    sourceName: ROLES_MASTERCOPY,
+  });
+  const typechain = require('zodiac-roles-sdk/typechain');
+  for (const [name, sourceName] of ROLES_LIBRARIES) {
+    const factory = typechain[`${name}__factory`];
+    writeJson(path.join(out, 'zodiac', `${name}.json`), {
+      abi: factory.abi,
+      bytecode: hex(factory.bytecode),
       contractName: name,
-      deployedBytecode: hex(build.evm?.deployedBytecode?.object || build.deployedBytecode),
+      deployedBytecode: '0x',
       sourceName,
     });
   }
@@ -251,7 +306,7 @@ async function main() {
   console.log(
     `solc ${solc.version()}: ${artifacts.size} contracts from ${ownSources.length} sources ` +
       `(+${EXTRA_SOURCES.length} SDK), ${UNISWAP.length} Uniswap artifacts, ` +
-      `${warnings} warning(s), ${jobs} job(s), ${seconds}s -> ${path.relative(process.cwd(), out) || '.'}`,
+      `${SAFE.length} Safe and ${ROLES_LIBRARIES.length + 1} Zodiac artifacts, ${warnings} warning(s), ${jobs} job(s), ${seconds}s -> ${path.relative(process.cwd(), out) || '.'}`,
   );
 }
 

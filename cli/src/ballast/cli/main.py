@@ -20,6 +20,9 @@ def build_parser() -> argparse.ArgumentParser:
     devnet = deploy.add_parser("devnet", help="the local market on anvil -> deployment.json")
     devnet.add_argument("--rpc-url", help="default: the running stack's anvil, else :8545")
     devnet.add_argument("--out", type=Path, help="default: .ballast/deployment.json")
+    devnet.add_argument("--safe", action="store_true",
+                        help="hold the treasury in a Safe (2 of 3 devnet owners); the bot acts "
+                        "through a Zodiac Roles modifier with the strategy's role")
     scenario = sub.add_parser("scenario", help="drive the devnet market: calm, crash, slow-bleed, "
                               "flash-spike, oracle-attack, stale-feed, pump")
     scenario.add_argument("name")
@@ -34,11 +37,13 @@ def build_parser() -> argparse.ArgumentParser:
     scenario.add_argument("--interval", type=int, default=5,
                           help="chain seconds per step (default 5)")
     from ballast.cli.backtest import add_parser  # noqa: PLC0415
+    from ballast.cli.custody import add_parser as add_custody  # noqa: PLC0415
 
     add_parser(sub)
     from ballast.cli.control import add_parser as add_control  # noqa: PLC0415
 
     add_control(sub)
+    add_custody(sub)
     report = sub.add_parser("report", help="the status report from Postgres, in one page")
     report.add_argument("--since", default="24h", help="the period: 6h, 24h, 7d (default 24h)")
     report.add_argument("--format", choices=("text", "markdown", "html"), default="text")
@@ -59,6 +64,10 @@ def main(argv: list[str] | None = None) -> None:
         from ballast.devstack.processes import repo_root  # noqa: PLC0415
 
         sys.exit(control(args, data_dir_for(repo_root())))
+    if args.command == "custody":
+        from ballast.cli.custody import run as custody  # noqa: PLC0415
+
+        sys.exit(custody(args))
     from ballast.cli import up  # noqa: PLC0415 - keep `ballast --help` fast
 
     if args.command == "up":
@@ -83,7 +92,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "deploy":
         from ballast.cli.devnet.command import deploy_devnet  # noqa: PLC0415
 
-        sys.exit(deploy_devnet(args.rpc_url, args.out))
+        sys.exit(deploy_devnet(args.rpc_url, args.out, safe=args.safe))
     if args.command == "scenario":
         from ballast.cli.scenarios.command import scenario_command  # noqa: PLC0415
 

@@ -1,5 +1,6 @@
-"""`ballast deploy devnet [--rpc-url URL] [--out PATH]`: deploy, print the addresses, write the
-file."""
+"""`ballast deploy devnet [--rpc-url URL] [--out PATH] [--safe]`: deploy, print the addresses,
+write the file. `--safe`: the treasury is a Safe and the bot acts through its Roles modifier, with
+the role the strategy settings give (ballast.devnet.custody, `ballast custody roles`)."""
 
 from __future__ import annotations
 
@@ -51,14 +52,20 @@ def describe(deployment: Deployment) -> list[str]:
     return lines
 
 
-def deploy_devnet(rpc_url: str | None, out: Path | None) -> int:
+def deploy_devnet(rpc_url: str | None, out: Path | None, *, safe: bool = False) -> int:
     url = rpc_url or default_rpc_url()
     path = out or default_deployment_path()
     t0 = time.monotonic()
     from ballast.devnet.chain import connect  # noqa: PLC0415
 
-    reused = current_deployment(connect(url), path) is not None
-    deployment = deploy(url, path)
+    recorded = current_deployment(connect(url), path)
+    reused = recorded is not None and (not safe or recorded.custody is not None)
+    params = None
+    if safe:
+        from ballast.strategy.settings import strategy_from_env  # noqa: PLC0415
+
+        params = strategy_from_env().params()
+    deployment = deploy(url, path, custody=params)
     for line in describe(deployment):
         print(line)
     verb = "already deployed, nothing sent" if reused else "deployed"

@@ -29,6 +29,10 @@ rename or drop them, and bump `schema_version` on an incompatible change.
     governance      {token (gPSTR), governor, timelock}
     multicall3      at the canonical address 0xcA11bde05977b3631167028862bE2a173976CA11
     reference_prices  the USD prices the deployment started from (strings, exact decimals)
+    custody         {safe, owners, threshold, roles, role, bot, safe_singleton, safe_proxy_factory,
+                    fallback_handler}: the treasury Safe and the Zodiac Roles modifier the bot
+                    acts through; only in a deployment made with a Safe (absent: the treasury
+                    is the `treasury` account)
     code_check      keccak of every recorded address with its code hash: the idempotence check
 
 There is no Switchboard stand-in in contracts/ yet, so there is no `switchboard` key; services
@@ -137,6 +141,21 @@ class GovernanceInfo(_Model):
     timelock: str
 
 
+class CustodyInfo(_Model):
+    """The treasury Safe and the Zodiac Roles modifier the bot acts through (issue 21)."""
+
+    safe: str
+    owners: list[str]
+    threshold: int
+    roles: str
+    role: str
+    """The bot's role key (text)."""
+    bot: str
+    safe_singleton: str
+    safe_proxy_factory: str
+    fallback_handler: str
+
+
 class Deployment(_Model):
     """Everything the devnet deployer put on chain (see the module docstring for each key)."""
 
@@ -159,6 +178,8 @@ class Deployment(_Model):
     governance: GovernanceInfo
     multicall3: str
     reference_prices: dict[str, Decimal]
+    custody: CustodyInfo | None = None
+    """Only when deployed with a Safe (`ballast deploy devnet --safe`)."""
     code_check: str = ""
 
     @classmethod
@@ -194,6 +215,10 @@ class Deployment(_Model):
             for name, address in getattr(self, group).model_dump().items():
                 found[f"{group}.{name}"] = address
         found["multicall3"] = self.multicall3
+        if self.custody is not None:
+            for name in ("safe", "roles", "safe_singleton", "safe_proxy_factory",
+                         "fallback_handler"):
+                found[f"custody.{name}"] = getattr(self.custody, name)
         return found
 
 

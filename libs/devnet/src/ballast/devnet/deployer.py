@@ -48,9 +48,11 @@ from ballast.common.deployment import (
 from ballast.common.evm.artifacts import Artifact, default_artifacts_dir, load_artifact
 from ballast.devnet import prices as P
 from ballast.devnet.chain import Pipe, Sender, code_check, connect, contract, rpc
+from ballast.devnet.custody import attach_custody
 from ballast.devnet.oracle import write_oracle_config
 from ballast.devnet.protocol import deploy_etf, deploy_governance, install_core_system
 from ballast.devnet.uniswap_v3 import deploy_uniswap_v3, seed_pool
+from ballast.strategy.params import StrategyParams
 
 # anvil's default accounts (mnemonic "test test ... junk"): public test keys, devnet only.
 DEPLOYER_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
@@ -64,21 +66,22 @@ DEADLINE = 2**40
 ETH = 10**18
 
 
-
 def pyth_id(symbol: str) -> str:
     return P.PYTH_IDS.get(symbol) or "0x" + keccak(text=f"ballast.devnet.pyth.{symbol}/USD").hex()
 
 
 def deploy(
-    rpc_url: str, out: Path, *, artifacts: Path | None = None, offchain_url: str | None = None
+    rpc_url: str, out: Path, *, artifacts: Path | None = None, offchain_url: str | None = None,
+    custody: StrategyParams | None = None,
 ) -> Deployment:
     """Deploy the devnet to `rpc_url` and write `out` (deployment.json); idempotent. Also (re)writes
     the oracle's source list for it beside `out` (oracle.py; with the local Hermes and Crossbar
-    when `offchain_url` names the server that will run, ballast.cli.offchain)."""
+    when `offchain_url` names the server that will run, ballast.cli.offchain). `custody`: the
+    strategy's params, for a treasury Safe the bot reaches through its role (custody.py)."""
     w3 = connect(rpc_url)
     deployment = current_deployment(w3, out)
-    if deployment is None:
-        deployment = Deployer(w3, artifacts or default_artifacts_dir()).run()
+    if deployment is None or (custody is not None and deployment.custody is None):
+        deployment = Deployer(w3, artifacts or default_artifacts_dir(), custody).run()
         deployment.save(out)
     write_oracle_config(deployment, rpc_url, out.with_name(ORACLE_CONFIG), offchain_url)
     return deployment
@@ -103,8 +106,9 @@ def current_deployment(w3: Web3, out: Path) -> Deployment | None:
 
 
 class Deployer:
-    def __init__(self, w3: Web3, artifacts: Path) -> None:
+    def __init__(self, w3: Web3, artifacts: Path, custody: StrategyParams | None = None) -> None:
         self.w3 = w3
+        self.custody = custody
         self.dir = artifacts
         self.pipe = Pipe(w3)
         self.admin = Sender(w3, DEPLOYER_KEY, self.pipe)
@@ -145,6 +149,7 @@ class Deployer:
         governance = deploy_governance(self)
         multicall = self.install_multicall()
         self.fund_accounts(uniswap, etf)
+        safe = attach_custody(self, uniswap, pools, etf, self.custody) if self.custody else None
         for sender in (self.admin, self.treasury, self.trader):
             sender.settle()
         deployment = Deployment(
@@ -166,6 +171,7 @@ class Deployer:
             governance=governance,
             multicall3=multicall,
             reference_prices=dict(P.FEED_PRICES_USD),
+            custody=safe,
         )
         check = code_check(self.w3, list(deployment.contract_addresses().values()))
         return deployment.model_copy(update={"code_check": check})

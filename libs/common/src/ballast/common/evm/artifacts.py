@@ -1,6 +1,6 @@
 """Contract ABIs and builds: the committed compiler output (contracts/artifacts/*.json,
-contracts/artifacts/uniswap/*.json: Uniswap V2 and V3) and the ABI files a service ships beside
-its adapters.
+contracts/artifacts/uniswap/*.json: Uniswap V2 and V3; safe/: Safe 1.4.1; zodiac/: Zodiac Roles v2)
+and the ABI files a service ships beside its adapters.
 
 The deployer needs no compiler and no node_modules: `node contracts/scripts/compile.mjs` wrote
 one JSON per contract with `abi`, `bytecode` (creation code) and `deployedBytecode` (runtime
@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+PREBUILT_DIRS = ("uniswap", "safe", "zodiac")
 
 
 @dataclass(frozen=True)
@@ -51,13 +53,15 @@ def _read(path: Path) -> Artifact:
 
 
 def load_artifact(name: str, directory: Path | None = None) -> Artifact:
-    """`<dir>/<name>.json`, or `<dir>/uniswap/<name>.json` for the Uniswap V2 and V3 builds."""
+    """`<dir>/<name>.json`, or `<dir>/<sub>/<name>.json` for the npm builds copied beside ours
+    (PREBUILT_DIRS: Uniswap V2 and V3, Safe, Zodiac Roles)."""
     base = directory or default_artifacts_dir()
-    for path in (base / f"{name}.json", base / "uniswap" / f"{name}.json"):
+    for path in (base / f"{name}.json", *(base / d / f"{name}.json" for d in PREBUILT_DIRS)):
         if path.is_file():
             return _read(path)
     raise FileNotFoundError(
-        f"artifact {name} not found in {base} (or {base / 'uniswap'}): run `make contracts`"
+        f"artifact {name} not found in {base} (or its {', '.join(PREBUILT_DIRS)}/): "
+        "run `make contracts`"
     )
 
 
