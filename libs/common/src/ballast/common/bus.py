@@ -284,7 +284,7 @@ class Bus:
         letter = DeadLetter(
             original_subject=original,
             service=self.config.service,
-            error=transport.describe(error),
+            error=DeadLetter.describe(error),
             payload_b64=base64.b64encode(raw.data).decode(),
             headers=dict(raw.headers or {}),
             deliveries=max(deliveries, 1),

@@ -11,11 +11,7 @@ What FastStream does not offer publicly and Ballast needs:
 - the connection's identity and TLS (`security`) and what a refusal looks like on nats-py's error
   callback (`permission_denied`, `refuse_tls`: a callback that raises ends nats-py's first
   connect, which FastStream's own callback does for an authorization violation);
-- one correction between the two: nats-py (2.16) lets a pull fetch that runs out of time raise a
-  plain `TimeoutError`, and FastStream's pull loop suppresses only nats-py's own
-  `nats.errors.TimeoutError`, so an empty stream restarted the consumer task with an ERROR and a
-  traceback. `fetch_times_out_as_nats` makes every fetch timeout nats-py's kind (a subclass of
-  the plain one, so nothing that caught the plain one changes).
+- one correction between the two: `fetch_times_out_as_nats` (see there).
 
 These were checked against FASTSTREAM_CHECKED; tests/unit/test_transport.py fails when another
 FastStream is installed, so whoever upgrades it reads this module again.
@@ -96,8 +92,10 @@ def refuse_tls(error: Exception, broker: NatsBroker, url: str) -> None:
 
 
 def fetch_times_out_as_nats() -> None:
-    """Make `PullSubscription.fetch` raise `nats.errors.TimeoutError` for every timeout (see
-    the module's docstring). Idempotent; applied when this module is imported."""
+    """nats-py (2.16) lets a pull fetch that runs out of time raise a plain `TimeoutError`;
+    FastStream's pull loop suppresses only nats-py's `nats.errors.TimeoutError` (a subclass), so
+    the consumer task restarted with an ERROR. Make every fetch timeout nats-py's kind.
+    Idempotent; applied when this module is imported."""
     pull = JetStreamContext.PullSubscription
     if getattr(pull.fetch, "_ballast_timeout_kind", False):
         return
@@ -296,13 +294,3 @@ def _deliveries(msg: Any) -> int:
         return int(msg.raw_message.metadata.num_delivered)
     except Exception:  # noqa: BLE001 - core NATS messages have no JetStream metadata
         return 1
-
-
-def describe(error: BaseException) -> str:
-    """A dead letter's `error`: what failed, at most 2,000 characters."""
-    if isinstance(error, ValidationError):
-        parts = [
-            f"{'.'.join(str(p) for p in e['loc']) or '<root>'}: {e['msg']}" for e in error.errors()
-        ]
-        return "invalid payload: " + "; ".join(parts)[:2000]
-    return f"{type(error).__name__}: {error}"[:2000]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 
 from ballast.common.messages._base import Message, UtcDatetime
 
@@ -31,3 +31,12 @@ class DeadLetter(Message):
     headers: dict[str, str] = Field(default_factory=dict[str, str])
     deliveries: int = Field(ge=1)
     failed_at: UtcDatetime
+
+    @staticmethod
+    def describe(error: BaseException) -> str:
+        """A dead letter's `error`: what failed, at most 2,000 characters."""
+        if isinstance(error, ValidationError):
+            parts = [f"{'.'.join(str(p) for p in e['loc']) or '<root>'}: {e['msg']}"
+                     for e in error.errors()]
+            return "invalid payload: " + "; ".join(parts)[:2000]
+        return f"{type(error).__name__}: {error}"[:2000]

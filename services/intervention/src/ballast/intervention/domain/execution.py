@@ -52,13 +52,8 @@ class Step(StrEnum):
 
 
 def next_step(
-    ex: Execution,
-    *,
-    now: datetime,
-    paused: bool,
-    approval_delay: timedelta | None,
-    ttl: timedelta | None = None,
-    fresh: timedelta | None = None,
+    ex: Execution, *, now: datetime, paused: bool, approval_delay: timedelta | None,
+    ttl: timedelta | None = None, fresh: timedelta | None = None,
 ) -> Step:
     """What to do next. Pause and approval gate only what has not been signed yet: once a
     transaction may be in a mempool, it is followed to the end (abandoning it would not unsend it).
