@@ -31,11 +31,16 @@ from ballast.common.evm.provider import connect as connect_async
 from ballast.common.evm.safe_tx import DELEGATE_CALL, SafeCall, pack, sign
 from ballast.common.messages import SafeProposal
 from ballast.common.proposals.chain import SafeOnChain
-from ballast.common.proposals.store import Proposal, ProposalStore, apply_migrations
+from ballast.common.proposals.store import (
+    Proposal,
+    ProposalError,
+    ProposalStore,
+    apply_migrations,
+)
 from ballast.common.subjects import CUSTODY_PROPOSALS, Namespace
 from ballast.devnet import Deployment, deploy
 from ballast.devnet.chain import Sender, connect, contract
-from ballast.devnet.custody import OWNER_KEYS
+from ballast.devnet.custody import OWNER_KEYS, SafeOwners
 from ballast.devnet.deployer import TREASURY_KEY
 from ballast.strategy.params import StrategyParams
 from ballast.testing.chain import Anvil
@@ -48,7 +53,8 @@ GAS = 1_500_000
 
 
 @pytest.fixture(scope="module")
-def deployed(anvil: Anvil, tmp_path_factory: pytest.TempPathFactory) -> Generator[Deployment]:
+def deployed(anvil: Anvil, tmp_path_factory: pytest.TempPathFactory
+             ) -> Generator[tuple[Deployment, Path]]:
     out = tmp_path_factory.mktemp("safe") / "deployment.json"
     with reverted(anvil):
         d = deploy(anvil.rpc_url, out, custody=StrategyParams())
@@ -62,12 +68,13 @@ def deployed(anvil: Anvil, tmp_path_factory: pytest.TempPathFactory) -> Generato
         bot.call(roles, "execTransactionWithRole", pump.address, 0, approve, 0,
                  d.custody.role.encode().ljust(32, b"\0"), True)
         bot.settle()
-        yield d
+        yield d, out
 
 
 @dataclass
 class World:
     d: Deployment
+    deployment_file: Path
     custody: CustodyInfo
     w3: Web3
     rpc_url: str
@@ -109,9 +116,10 @@ class World:
 
 
 @pytest.fixture
-async def world(deployed: Deployment, anvil: Anvil, database_url: str, nats_server: Any,
-                bus_namespace: str, tmp_path: Path) -> AsyncIterator[World]:
-    assert deployed.custody is not None
+async def world(deployed: tuple[Deployment, Path], anvil: Anvil, database_url: str,
+                nats_server: Any, bus_namespace: str, tmp_path: Path) -> AsyncIterator[World]:
+    d, deployment_file = deployed
+    assert d.custody is not None
     keystores: dict[str, Path] = {}
     outsider = Account.create().key
     for name, key in (*((f"owner{i}", k) for i, k in enumerate(OWNER_KEYS)),
@@ -133,9 +141,9 @@ async def world(deployed: Deployment, anvil: Anvil, database_url: str, nats_serv
 
     with reverted(anvil):
         async with subscribed(nats_server.url, [bus.ns.subject(CUSTODY_PROPOSALS)], on_msg):
-            yield World(deployed, deployed.custody, connect(anvil.rpc_url), anvil.rpc_url,
+            yield World(d, deployment_file, d.custody, connect(anvil.rpc_url), anvil.rpc_url,
                         database_url, ProposalStore(pool, bus),
-                        SafeOnChain(connect_async(anvil.rpc_url), deployed.custody.safe),
+                        SafeOnChain(connect_async(anvil.rpc_url), d.custody.safe),
                         received, keystores, password_file)
     await pool.close()
     await bus.stop()
@@ -260,3 +268,36 @@ async def test_hash__value_and_delegatecall__equal_the_safe_getTransactionHash(
         args = call.exec_args(b"")[:-1]
         assert bytes(safe.functions.getTransactionHash(*args, nonce).call()) == call.hash
         assert await world.chain.transaction_hash(call) == call.hash
+
+
+async def test_cli_propose__then_a_later_nonce_waits__and_a_nonce_taken_by_another_tx_is_stale(
+    world: World,
+) -> None:
+    w = world
+    pstr = w.token("PSTR")
+    data = pstr.encode_abi("approve", [w.d.uniswap.router, 1])
+    proposed = w.ballast("propose", "--to", pstr.address, "--data", data, "--reason", "test",
+                         "--deployment", str(w.deployment_file))
+    assert proposed.returncode == 0, proposed.stderr[-2000:]
+    nonce = w.safe().functions.nonce().call()
+    first = (await w.store.list())[0]
+    assert first.message.nonce == nonce and "[pending]  0/2 signatures" in proposed.stdout
+    assert first.message.reason == "test" and first.message.proposed_by.startswith("cli:")
+    second = await w.propose_swap(10**18)
+    assert second.message.nonce == nonce + 1  # the next free nonce, after the pending one
+    for key in OWNER_KEYS[:2]:
+        await w.store.sign(w.chain, second.message.proposal_id, sign(second.call, key))
+    with pytest.raises(ProposalError, match=f"before nonce {nonce + 1} run first"):
+        await w.store.execute(w.chain, second.message.proposal_id, OWNER_KEYS[2])
+
+    # the owners spend nonce `nonce` on something else: the first proposal can never run
+    SafeOwners(w.w3, w.safe(), OWNER_KEYS, Sender(w.w3, OWNER_KEYS[2])).execute(
+        pstr.address, bytes.fromhex(pstr.encode_abi("approve", [w.custody.bot, 0])[2:]))
+    sent, stale = await w.store.execute(w.chain, first.message.proposal_id, OWNER_KEYS[2])
+    assert not sent and stale.message.status == "stale" and stale.message.exec_tx_hash is None
+    # two executors at once: one sends, the other finds it executed
+    results = await asyncio.gather(
+        *(w.store.execute(w.chain, second.message.proposal_id, OWNER_KEYS[2]) for _ in "ab"))
+    assert sorted(sent for sent, _ in results) == [False, True]
+    assert {p.message.status for _, p in results} == {"executed"}
+    assert w.safe().functions.nonce().call() == nonce + 2
