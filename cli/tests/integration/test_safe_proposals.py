@@ -30,13 +30,9 @@ from ballast.common.evm.artifacts import load_artifact
 from ballast.common.evm.provider import connect as connect_async
 from ballast.common.evm.safe_tx import DELEGATE_CALL, SafeCall, pack, sign
 from ballast.common.messages import SafeProposal
+from ballast.common.proposals import store as proposals
 from ballast.common.proposals.chain import SafeOnChain
-from ballast.common.proposals.store import (
-    Proposal,
-    ProposalError,
-    ProposalStore,
-    apply_migrations,
-)
+from ballast.common.proposals.store import Proposal, ProposalStore, apply_migrations
 from ballast.common.subjects import CUSTODY_PROPOSALS, Namespace
 from ballast.devnet import Deployment, deploy
 from ballast.devnet.chain import Sender, connect, contract
@@ -287,7 +283,7 @@ async def test_cli_propose__then_a_later_nonce_waits__and_a_nonce_taken_by_anoth
     assert second.message.nonce == nonce + 1  # the next free nonce, after the pending one
     for key in OWNER_KEYS[:2]:
         await w.store.sign(w.chain, second.message.proposal_id, sign(second.call, key))
-    with pytest.raises(ProposalError, match=f"before nonce {nonce + 1} run first"):
+    with pytest.raises(proposals.ProposalError, match=f"before nonce {nonce + 1} run first"):
         await w.store.execute(w.chain, second.message.proposal_id, OWNER_KEYS[2])
 
     # the owners spend nonce `nonce` on something else: the first proposal can never run
