@@ -44,6 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_control(sub)
     add_custody(sub)
+    from ballast.cli.safe import add_parser as add_safe  # noqa: PLC0415
+
+    add_safe(sub)
     report = sub.add_parser("report", help="the status report from Postgres, in one page")
     report.add_argument("--since", default="24h", help="the period: 6h, 24h, 7d (default 24h)")
     report.add_argument("--format", choices=("text", "markdown", "html"), default="text")
@@ -68,6 +71,10 @@ def main(argv: list[str] | None = None) -> None:
         from ballast.cli.custody import run as custody  # noqa: PLC0415
 
         sys.exit(custody(args))
+    if args.command == "safe":
+        from ballast.cli.safe import run as safe  # noqa: PLC0415
+
+        sys.exit(safe(args))
     from ballast.cli import up  # noqa: PLC0415 - keep `ballast --help` fast
 
     if args.command == "up":

@@ -36,6 +36,7 @@ INTERVENTION_DECIDED = "intervention.decided"
 INTERVENTION_EXECUTED = "intervention.executed"
 AUTOMATION_EXECUTED = "automation.executed"
 AUTOMATION_REQUESTED_ALL = "automation.requested.*"
+CUSTODY_PROPOSALS = "custody.proposals"
 ETF_METRICS = "etf.metrics"
 ETF_EVENTS_ALL = "etf.events.*"
 GOVERNANCE_PROPOSALS = "governance.proposals"
@@ -96,6 +97,7 @@ PAYLOADS: dict[str, type[m.Message]] = {
     INTERVENTION_EXECUTED: m.InterventionExecuted,
     AUTOMATION_EXECUTED: m.AutomationAction,
     AUTOMATION_REQUESTED_ALL: m.AutomationRequest,
+    CUSTODY_PROPOSALS: m.SafeProposal,
     ETF_METRICS: m.EtfMetrics,
     ETF_EVENTS_ALL: m.EtfEvent,
     GOVERNANCE_PROPOSALS: m.GovernanceProposal,
@@ -138,9 +140,9 @@ STREAMS: tuple[StreamSpec, ...] = (
     StreamSpec(
         "ACTIONS",
         (INTERVENTION_DECIDED, INTERVENTION_EXECUTED, AUTOMATION_EXECUTED,
-         AUTOMATION_REQUESTED_ALL),
+         AUTOMATION_REQUESTED_ALL, CUSTODY_PROPOSALS),
         max_age=timedelta(days=90),
-        description="decisions, requests and their executions",
+        description="decisions, requests, their executions and Safe transaction proposals",
     ),
     StreamSpec(
         "CHAIN",

@@ -13,8 +13,9 @@
    Safe transaction the owners sign. From then on only the owners change the role.
 
 `SafeOwners.execute` is the owners' path (EIP-712 Safe transaction hash, signed by `threshold`
-owner keys, sorted by address as the Safe requires); `role_calls` is the one encoding of a role
-plan into Roles calls, used by the deployer and by `ballast custody roles --apply`.
+owner keys, sorted by address as the Safe requires: ballast.common.evm.safe_tx); `role_calls`
+is the one encoding of a role plan into Roles calls, used by the deployer and by
+`ballast custody roles --apply`.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from web3.contract import Contract
 from ballast.common.deployment import CustodyInfo, EtfInfo, PoolInfo, TokenInfo, UniswapInfo
 from ballast.common.evm.artifacts import Artifact
 from ballast.common.evm.roles import RolePlan, flatten
+from ballast.common.evm.safe_tx import pack, sign_hash
 from ballast.devnet.bot_role import bot_role, targets_of
 from ballast.devnet.chain import Sender, contract, rpc
 from ballast.strategy.params import StrategyParams
@@ -96,14 +98,9 @@ class SafeOwners:
         signers = sorted(owners, key=lambda a: int(a, 16))[:threshold]
         if len(signers) < threshold:
             raise ValueError(f"{len(signers)} owner key(s) for a threshold of {threshold}")
-        signatures = b"".join(_signature(owners[a], tx_hash) for a in signers)
+        signatures = pack({a: sign_hash(owners[a], tx_hash) for a in signers})
         self.nonce += 1
         return self.sender.call(self.safe, "execTransaction", *args, signatures)
-
-
-def _signature(key: str, digest: bytes) -> bytes:
-    signed = Account.unsafe_sign_hash(digest, key)
-    return signed.r.to_bytes(32, "big") + signed.s.to_bytes(32, "big") + bytes([signed.v])
 
 
 def install_singleton_factory(w3: Web3, art: Callable[[str], Artifact]) -> None:

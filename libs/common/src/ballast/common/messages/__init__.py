@@ -15,6 +15,7 @@ from ballast.common.messages._base import (
 )
 from ballast.common.messages.alerts import Alert, AlertState, Severity
 from ballast.common.messages.control import ControlCommand, ControlVerb
+from ballast.common.messages.custody import SafeProposal, SafeProposalStatus
 from ballast.common.messages.etf import (
     AllocationEntry,
     EtfEvent,
@@ -108,6 +109,8 @@ __all__ = [
     "ProposalType",
     "RecommendationAction",
     "RiskReport",
+    "SafeProposal",
+    "SafeProposalStatus",
     "SafetyMode",
     "Severity",
     "SourceFlag",

@@ -28,7 +28,7 @@ class Role(StrEnum):
 VIEWER_SUBJECTS: tuple[str, ...] = (
     "prices.>", "trades.>", "treasury.state", "health.score", "risk.report", "liquidity.state",
     "performance.report", "intervention.>", "automation.>", "etf.>", "governance.proposals",
-    "validators.>", "alerts.*", "heartbeat.*",
+    "custody.proposals", "validators.>", "alerts.*", "heartbeat.*",
 )
 """What a viewer may stream: every fact on the bus except operator commands and dead letters."""
 
