@@ -42,6 +42,7 @@ from ballast.strategy.params import StrategyParams
 from ballast.testing.chain import Anvil
 from ballast.testing.devnet import reverted
 from ballast.testing.subscribing import subscribed
+from ballast.testing.waiting import eventually
 
 PASSWORD = "correct horse battery staple"
 DEADLINE = 2**40
@@ -145,12 +146,6 @@ async def world(deployed: tuple[Deployment, Path], anvil: Anvil, database_url: s
     await bus.stop()
 
 
-async def arrived(received: list[SafeProposal], count: int) -> None:
-    async with asyncio.timeout(10):
-        while len(received) < count:
-            await asyncio.sleep(0.02)
-
-
 def allowance_left(w: World) -> int:
     roles = contract(w.w3, load_artifact("Roles"), w.custody.roles)
     return int(roles.functions.allowances(b"pump-sold-per-day".ljust(32, b"\0")).call()[3])
@@ -163,7 +158,7 @@ async def test_proposal__two_owners_sign_with_the_cli__executes_once_and_the_saf
     amount = allowance_left(w) + 10**18  # above what the bot may sell today
     pump_before, pstr_before = w.balances()
     proposal = await w.propose_swap(amount)
-    await arrived(w.received, 1)
+    await eventually(lambda: len(w.received) >= 1)
     assert w.received[0].proposal_id == proposal.message.proposal_id
     assert w.received[0].status == "pending" and w.received[0].threshold == 2
     pid = proposal.message.proposal_id
@@ -215,7 +210,7 @@ async def test_proposal__two_owners_sign_with_the_cli__executes_once_and_the_saf
 
     # the CLI's changes went to the outbox; its relay publishes them
     assert await w.store.outbox.relay(w.store.db) == 3  # two signatures and the execution
-    await arrived(w.received, 4)
+    await eventually(lambda: len(w.received) >= 4)
     assert [m.status for m in w.received] == ["pending", "pending", "pending", "executed"]
     assert w.received[-1].signers == row.message.signers
 

@@ -26,10 +26,10 @@ from typing import Any
 
 from eth_utils.address import to_checksum_address
 
-from ballast.common.db import Postgres, load_migrations, migrate
+from ballast.common.db import Migration, Postgres, load_migrations, migrate
 from ballast.common.evm.safe_tx import SafeCall, counted, pack, signer_of
 from ballast.common.messages import SafeProposal, SafeProposalStatus, utcnow
-from ballast.common.outbox import Conn, JsonPublisher, Outbox
+from ballast.common.outbox import Conn, JsonPublisher, Outbox, ddl
 from ballast.common.proposals.chain import ExecutionRefused, SafeOnChain
 from ballast.common.subjects import CUSTODY_PROPOSALS
 
@@ -71,7 +71,8 @@ class _Unpublished:
 
 async def apply_migrations(db: Postgres) -> None:
     async with db.acquire() as conn:
-        await migrate(conn, MIGRATION_OWNER, load_migrations(MIGRATIONS))
+        await migrate(conn, MIGRATION_OWNER, [
+            *load_migrations(MIGRATIONS), Migration(2, "outbox", ddl(OUTBOX_TABLE))])
 
 
 class ProposalStore:

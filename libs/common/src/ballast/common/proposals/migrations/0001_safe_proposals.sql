@@ -33,15 +33,3 @@ CREATE TABLE safe_proposal_signatures (
     signed_at   timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (proposal_id, owner)
 );
-
-CREATE TABLE IF NOT EXISTS safe_proposals_outbox (
-    id          bigserial PRIMARY KEY,
-    msg_id      text NOT NULL UNIQUE,
-    subject     text NOT NULL,
-    payload     text NOT NULL,
-    traceparent text,
-    created_at  timestamptz NOT NULL DEFAULT now(),
-    sent_at     timestamptz
-);
-CREATE INDEX IF NOT EXISTS safe_proposals_outbox_unsent ON safe_proposals_outbox (id) WHERE sent_at IS NULL;
-
