@@ -164,8 +164,15 @@ async def settle(e2e: Any) -> None:
         unsent = await e2e.fetch("SELECT count(*) FROM alerts_bus_outbox WHERE sent_at IS NULL")
         return open_[0][0] == 0 and pending[0][0] == 0 and unsent[0][0] == 0
 
-    await until(settled, 240)
-    await asyncio.sleep(2)  # the last webhook requests answered
+    # settled twice, 5 s apart: the services keep running, and work that arrives just after a
+    # first look (an hourly accumulation the treasury catches up late) is waited for too
+    async def settled_twice() -> bool:
+        if not await settled():
+            return False
+        await asyncio.sleep(5)
+        return await settled()
+
+    await until(settled_twice, 240)
 
 
 async def chaos_run(e2e: Any, kind: str, inject: Callable[[], Awaitable[None]]) -> Audit:
