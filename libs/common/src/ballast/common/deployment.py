@@ -26,7 +26,9 @@ rename or drop them, and bump `schema_version` on an incompatible change.
     etf             the StakeBasket suite and its mocks
     core_system     the Core DAO system-contract stand-ins, at their real addresses
     validators      the registered candidates (operator and consensus addresses)
-    governance      {token (gPSTR), governor, timelock}
+    governance      {token (gPSTR), governor, timelock, parameters}: `parameters` is the
+                    StrategyParameters contract the timelock owns (the strategy's numbers, changed
+                    by governance); absent from a file written before it existed
     multicall3      at the canonical address 0xcA11bde05977b3631167028862bE2a173976CA11
     reference_prices  the USD prices the deployment started from (strings, exact decimals)
     code_check      keccak of every recorded address with its code hash: the idempotence check
@@ -135,6 +137,8 @@ class GovernanceInfo(_Model):
     token: str
     governor: str
     timelock: str
+    parameters: str | None = None
+    """StrategyParameters (contracts/src/governance), owned by the timelock."""
 
 
 class Deployment(_Model):
@@ -192,7 +196,8 @@ class Deployment(_Model):
         found["pyth"] = self.pyth
         for group in ("etf", "core_system", "governance"):
             for name, address in getattr(self, group).model_dump().items():
-                found[f"{group}.{name}"] = address
+                if address is not None:
+                    found[f"{group}.{name}"] = address
         found["multicall3"] = self.multicall3
         return found
 
