@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 
+from ballast.common.messages import StrategyParameterChanged
 from ballast.strategy.onchain import (
     WAD,
     LiveParams,
@@ -84,3 +86,25 @@ def test_live__unknown_key__ignored() -> None:
     assert live.change("someone_elses_key", 7) == []
     assert live.params == StrategyParams()
     assert from_wad(7) == Decimal(7) / WAD
+
+
+def _event(key: str, old: int, new: int, block: int, *, removed: bool = False,
+           ) -> StrategyParameterChanged:
+    return StrategyParameterChanged(
+        key=key, old_value=old, new_value=new, value=from_wad(new), contract="0x" + "11" * 20,
+        tx_hash="0x" + "22" * 32, log_index=0, block_number=block, block_hash="0x" + "33" * 32,
+        removed=removed, observed_at=datetime.now(UTC))
+
+
+def test_live__events__older_than_the_read_skipped_newer_applied_removed_undone() -> None:
+    live = LiveParams(StrategyParams())
+    live.load(encode(StrategyParams()), block=100)
+    old, new = 48 * WAD, 24 * WAD
+
+    assert live.on_changed(_event("cooldown_hours", old, new, 100)) is None
+    assert live.params.cooldown_hours == 48
+    assert live.on_changed(_event("cooldown_hours", old, new, 101)) == []
+    assert live.params.cooldown_hours == 24
+    assert live.on_changed(_event("cooldown_hours", new, 12 * WAD, 100 + 0)) is None
+    assert live.on_changed(_event("cooldown_hours", old, new, 101, removed=True)) == []
+    assert live.params.cooldown_hours == 48

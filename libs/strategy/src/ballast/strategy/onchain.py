@@ -11,7 +11,9 @@ agree, can be moved together by one proposal. Bounds come from the settings' own
 
 `LiveParams` applies the chain's values over the service's bootstrap params. A combination that
 `params.check` refuses (the first of two changes one proposal makes) is kept aside and the last
-consistent params stay in force until the values agree again.
+consistent params stay in force until the values agree again. A change event from a block at or
+before the one the values were read at is already in them (a durable consumer replaying after a
+restart) and is skipped; a reorg's `removed` event puts the key back at its old value.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any
 
 from annotated_types import Ge, Gt, Le, Lt
 
+from ballast.common.messages import StrategyParameterChanged
 from ballast.strategy.params import StrategyParams, Tier, check
 from ballast.strategy.settings import StrategySettings
 
@@ -131,11 +134,25 @@ class LiveParams:
         self.params = base
         self.chain: dict[str, int] = {}
         self.source = "environment"
+        self.as_of_block = -1
+        self._last: dict[str, tuple[int, int]] = {}  # per key, the newest event applied
 
-    def load(self, values: Mapping[str, int]) -> list[str]:
+    def load(self, values: Mapping[str, int], block: int = -1) -> list[str]:
+        """Every value as read at `block`."""
         self.chain = dict(values)
         self.source = "chain"
+        self.as_of_block = block
         return self._recompute()
+
+    def on_changed(self, event: StrategyParameterChanged) -> list[str] | None:
+        """One `governance.parameters` message; None when it is older than the values held
+        (read at start, or a newer change of the same key already applied)."""
+        at = (event.block_number, event.log_index)
+        if event.block_number <= self.as_of_block or (
+                not event.removed and at < self._last.get(event.key, (-1, -1))):
+            return None
+        self._last[event.key] = at
+        return self.change(event.key, event.old_value if event.removed else event.new_value)
 
     def change(self, name: str, raw: int) -> list[str]:
         self.chain[name] = raw

@@ -24,6 +24,7 @@ from ballast.common.messages.etf import (
     GovernanceProposal,
     InvariantCheck,
     ProposalType,
+    StrategyParameterChanged,
 )
 from ballast.common.messages.intervention import (
     AutomationAction,
@@ -113,6 +114,7 @@ __all__ = [
     "SourceFlag",
     "SourceReading",
     "StateStatus",
+    "StrategyParameterChanged",
     "Symbol",
     "Trade",
     "TradeSide",
