@@ -140,6 +140,10 @@ class FakePublisher:
     async def proposal(self, p: GovernanceProposal, msg_id: str) -> None:
         raise AssertionError("no governance in these tests")
 
+    async def parameters(self, logs: Sequence[StoredLog], observed_at: datetime, *,
+                         removed: bool = False, epoch: int = 0) -> int:
+        return 0  # no StrategyParameters in these tests: every log is the basket's
+
 
 def monitor(chain: FakeChain, store: FakeStore, publisher: FakePublisher,
             registry: CollectorRegistry | None = None) -> ContractMonitor:
