@@ -225,7 +225,7 @@ class DeploymentFile(_Lenient):
     pools: dict[str, PoolInfo] = Field(default_factory=dict[str, PoolInfo])
     uniswap_v3: UniswapV3Info | None = None
     etf: dict[str, str] = Field(default_factory=dict[str, str])
-    governance: dict[str, str] = Field(default_factory=dict[str, str])
+    governance: dict[str, str | None] = Field(default_factory=dict[str, str | None])
     multicall3: str | None = None
 
     @classmethod
@@ -246,7 +246,8 @@ class DeploymentFile(_Lenient):
         if group == "tokens":
             token = self.tokens.get(name)
             return token.address if token else None
-        section: dict[str, str] | dict[str, str | int] = getattr(self, group)
+        section: dict[str, str] | dict[str, str | int] | dict[str, str | None] = getattr(
+            self, group)
         value = section.get(name)
         return value if isinstance(value, str) else None
 
