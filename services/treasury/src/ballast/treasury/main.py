@@ -101,11 +101,10 @@ class TreasuryApp(ServiceApp):
         for subject, schema, text in PUBLISHES:
             service.bus.publisher(subject, schema, text)
         subscribe(service.bus, self.core)
-        if settings.rpc_url and settings.strategy_parameters_address:
-            governed = GovernedParams(self.core, settings.rpc_url,
-                                      settings.strategy_parameters_address)
-            subscribe_parameters(service.bus, governed)
-            service.on_start(governed.start)
+        governed = GovernedParams(self.core, settings.rpc_url,
+                                  settings.strategy_parameters_address)
+        subscribe_parameters(service.bus, governed)
+        service.on_start(governed.start)
         service.on_start(self.core.start)
         service.on_stop(self.core.stop)
         self._schedule(settings, clock)

@@ -19,7 +19,10 @@ log = logging.getLogger("ballast.treasury")
 
 
 class GovernedParams:
-    def __init__(self, core: Treasury, rpc_url: str, address: str) -> None:
+    def __init__(self, core: Treasury, rpc_url: str | None, address: str | None) -> None:
+        """Without an RPC URL or an address there is no contract: the environment's numbers stay
+        and changes are ignored (the subscription exists all the same, so that the bus
+        permissions, generated from the code, allow it)."""
         self.core = core
         self.rpc_url = rpc_url
         self.address = address
@@ -27,6 +30,8 @@ class GovernedParams:
 
     async def start(self) -> None:
         """Every value at the latest block, before the first state."""
+        if self.rpc_url is None or self.address is None:
+            return
         block, values = await read_parameters(connect(self.rpc_url), self.address)
         refused = self.live.load({key_name(k): v for k, v in values.items()}, block)
         self.core.params = self.live.params
@@ -35,6 +40,8 @@ class GovernedParams:
                        "refused": refused, "fingerprint": self.live.params.fingerprint()})
 
     async def on_changed(self, event: StrategyParameterChanged) -> None:
+        if self.live.source != "chain":
+            return  # no contract read: nothing governs these numbers here
         refused = self.live.on_changed(event)
         if refused is None:
             return  # already in the values read at start
