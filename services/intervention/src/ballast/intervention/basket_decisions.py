@@ -37,7 +37,7 @@ class BasketDecisions:
     def active_policy(self) -> Policy:
         """`policy` with the strategy's numbers in force now: governance's, once `live` holds
         them (ballast.strategy.onchain), else the bootstrap ones from the environment."""
-        if self.live is None or self.live.params is self.active_policy.params:
+        if self.live is None or self.live.params is self.policy.params:
             return self.policy
         return replace(self.policy, params=self.live.params)
 
