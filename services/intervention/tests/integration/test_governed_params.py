@@ -51,6 +51,8 @@ async def test_decider__trigger_raised_by_governance__next_state_decided_with_it
     assert live.load(encode(seed), READ_AT) == []
     decider = Decider(repo, Policy(), ExecutionMode.DRY_RUN, recorder, clock=lambda: NOW,
                       live=live)
+    told: list[StrategyParams] = []
+    decider.on_params = told.append  # the executor's use_params in the service
     governed = apply(seed, {"trigger_threshold": 90 * WAD // 100,
                             "tier1_drawdown": 10 * WAD // 100})
 
@@ -71,3 +73,4 @@ async def test_decider__trigger_raised_by_governance__next_state_decided_with_it
     assert after.inputs.tier == 1
     assert decider.active_policy.params == governed
     assert decider.policy.params == seed  # the bootstrap policy itself is untouched
+    assert told == [governed]  # once, when the set became consistent

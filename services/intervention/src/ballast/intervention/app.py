@@ -47,6 +47,7 @@ from ballast.intervention.metrics import InterventionMetrics
 from ballast.strategy import accumulation
 from ballast.strategy.decision import History, evaluate
 from ballast.strategy.onchain import LiveParams
+from ballast.strategy.params import StrategyParams
 from ballast.strategy.policy import Policy
 
 log = logging.getLogger("ballast.intervention.decider")
@@ -115,6 +116,8 @@ class Decider(BasketDecisions):
     crash: Checkpoint = no_checkpoint
     live: LiveParams | None = None
     """The strategy's numbers as governance sets them (StrategyParameters), when deployed."""
+    on_params: Callable[[StrategyParams], None] | None = None
+    """Told each new set of numbers in force (the executor's plans use them too)."""
     last_state: TreasuryState | None = field(default=None, init=False)
     """The newest treasury.state seen: the accumulation's prices and concentration."""
     drift: DriftEpisodes = field(default_factory=DriftEpisodes, init=False)
@@ -158,6 +161,8 @@ class Decider(BasketDecisions):
         refused = self.live.on_changed(event)
         if refused is None:
             return  # already in the values read at start
+        if not refused and self.on_params is not None:
+            self.on_params(self.live.params)
         log.log(logging.WARNING if refused else logging.INFO,
                 "strategy parameters inconsistent, the previous stay in force" if refused
                 else "strategy parameter applied",

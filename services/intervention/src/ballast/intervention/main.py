@@ -93,6 +93,7 @@ class InterventionApp(ServiceApp):
             self.repo, self.chain, self.signer, service.bus.publish, settings.exec_config(),
             crash=checkpoint, metrics=self.metrics, tracer=service.tracer,
         )
+        self.decider.on_params = self.executor.use_params
         register(service.bus, self.decider)
         service.on_start(self._read_parameters)
         service.on_start(self._ready)
@@ -116,6 +117,7 @@ class InterventionApp(ServiceApp):
             return
         block, values = await read_parameters(self.chain.w3, address)
         refused = self.live.load({key_name(k): v for k, v in values.items()}, block)
+        self.executor.use_params(self.live.params)
         log.log(logging.ERROR if refused else logging.INFO, "strategy parameters read",
                 extra={"address": address, "block": block, "keys": len(values),
                        "refused": refused, "fingerprint": self.live.params.fingerprint()})
