@@ -108,3 +108,12 @@ def test_live__events__older_than_the_read_skipped_newer_applied_removed_undone(
     assert live.on_changed(_event("cooldown_hours", new, 12 * WAD, 100 + 0)) is None
     assert live.on_changed(_event("cooldown_hours", old, new, 101, removed=True)) == []
     assert live.params.cooldown_hours == 48
+
+
+def test_live__chain_holds_the_defaults__same_fingerprint_as_the_environment() -> None:
+    live = LiveParams(StrategyParams())
+    live.load(encode(StrategyParams()))
+
+    # 0.90 from the environment, 0.9 from 9e17: one setting, one fingerprint
+    assert str(live.params.treasury_allocation) != str(StrategyParams().treasury_allocation)
+    assert live.params.fingerprint() == StrategyParams().fingerprint()
