@@ -22,7 +22,6 @@ from ballast.cli.scenarios.model import SOURCES, Step
 from ballast.common.evm.artifacts import load_artifact
 from ballast.devnet.deployer import TREASURY_KEY
 
-pytestmark = pytest.mark.e2e
 KIND = "asset_rebalance"
 
 

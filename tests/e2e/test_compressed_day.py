@@ -32,7 +32,6 @@ from ballast.cli.scenarios.model import SOURCES, Step
 from ballast.common.evm.artifacts import load_artifact
 from ballast.devnet.deployer import TREASURY_KEY
 
-pytestmark = pytest.mark.e2e
 ETH = 10**18
 BURN = Web3.keccak(text="Burn(address,uint256,uint256,address)").hex()
 MINT = Web3.keccak(text="Mint(address,uint256,uint256)").hex()

@@ -21,7 +21,6 @@ from ballast.cli.scenarios.model import SOURCES, Step
 from ballast.common.evm.artifacts import load_artifact
 from ballast.strategy.concentrated import band_ticks, price_of_sqrt
 
-pytestmark = pytest.mark.e2e
 V3, V2 = "PSTR-USDC-V3", "PUMP-WCORE"
 MAX = 2**256 - 1
 

@@ -30,8 +30,6 @@ from ballast.cli.scenarios.model import Step
 from ballast.devnet.deployer import TREASURY_KEY
 from ballast.testing.receivers import OtlpReceiver, ReceivedSpan
 
-pytestmark = pytest.mark.e2e
-
 SWAP_TOPIC = Web3.keccak(text="Swap(address,uint256,uint256,uint256,uint256,address)").hex()
 PATH = ["ballast-oracle", "ballast-treasury", "ballast-intervention", "ballast-alerts"]
 

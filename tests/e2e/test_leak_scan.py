@@ -36,8 +36,6 @@ from ballast.testing.natsserver import owned_by, stream_names
 # the intervention path's steps, as that module drives them (a sibling test module)
 from .test_intervention_path import crash_until_act, start_calm  # noqa: TID252
 
-pytestmark = pytest.mark.e2e
-
 PASSWORD = "kspw-" + secrets.token_hex(12)
 DSN_PASSWORD = "dbpw-" + secrets.token_hex(12)
 REPORT_TOKEN = "rptk-" + secrets.token_hex(16)

@@ -14,7 +14,12 @@ from typing import Any
 import nats
 import pytest
 
-from ballast.common.messages import EtfEvent, EtfMetrics, GovernanceProposal
+from ballast.common.messages import (
+    EtfEvent,
+    EtfMetrics,
+    GovernanceProposal,
+    StrategyParameterChanged,
+)
 from ballast.contract_monitor.adapters import abi
 from ballast.contract_monitor.main import ContractMonitorApp, build_app
 from ballast.contract_monitor.settings import ContractMonitorSettings
@@ -86,6 +91,8 @@ class Seen:
     events: list[EtfEvent] = field(default_factory=list[EtfEvent])
     metrics: list[EtfMetrics] = field(default_factory=list[EtfMetrics])
     proposals: list[GovernanceProposal] = field(default_factory=list[GovernanceProposal])
+    parameters: list[StrategyParameterChanged] = field(
+        default_factory=list[StrategyParameterChanged])
     msg_ids: list[str] = field(default_factory=list[str])
     event_ids: list[str] = field(default_factory=list[str])  # Nats-Msg-Id of each of `events`
 
@@ -96,6 +103,8 @@ class Seen:
             self.event_ids.append(self.msg_ids[-1])
         elif msg.subject.endswith(".etf.metrics"):
             self.metrics.append(EtfMetrics.model_validate_json(msg.data))
+        elif msg.subject.endswith(".governance.parameters"):
+            self.parameters.append(StrategyParameterChanged.model_validate_json(msg.data))
         else:
             self.proposals.append(GovernanceProposal.model_validate_json(msg.data))
 

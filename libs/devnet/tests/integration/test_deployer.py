@@ -17,6 +17,8 @@ from ballast.common.evm.artifacts import load_artifact
 from ballast.devnet import Deployment, deploy, load
 from ballast.devnet import prices as P
 from ballast.devnet.chain import connect, contract
+from ballast.strategy.onchain import encode, key_bytes, key_name
+from ballast.strategy.params import StrategyParams
 from ballast.testing.chain import Anvil
 
 
@@ -149,6 +151,19 @@ def test_deploy__etf_and_governance__wired_to_the_feeds_and_the_timelock(
     proposer = timelock.functions.PROPOSER_ROLE().call()
     assert timelock.functions.hasRole(proposer, deployment.governance.governor).call()
     assert not timelock.functions.hasRole(b"\0" * 32, deployment.deployer).call()
+
+
+def test_deploy__strategy_parameters__owned_by_the_timelock_with_the_library_defaults(
+    w3: Web3, deployment: Deployment
+) -> None:
+    assert deployment.governance.parameters is not None
+    params = contract(w3, load_artifact("StrategyParameters"), deployment.governance.parameters)
+    assert params.functions.owner().call() == deployment.governance.timelock
+    keys, values = params.functions.getAll().call()
+    on_chain = {key_name(bytes(k)): v for k, v in zip(keys, values, strict=True)}
+    assert on_chain == encode(StrategyParams())
+    assert on_chain["trigger_threshold"] == 85 * 10**16
+    assert params.functions.bounds(key_bytes("trigger_threshold")).call() == [1, 10**18 - 1]
 
 
 def test_deploy__v3_pool__concentrated_at_the_reference_price_and_seeded(

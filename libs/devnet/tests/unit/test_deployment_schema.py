@@ -59,7 +59,7 @@ def test_deployment__dumped__has_exactly_the_documented_keys() -> None:
     assert set(doc["feeds"]["PSTR"]) == {"aggregator", "pyth_id", "decimals", "pyth_expo"}
     assert set(doc["etf"]) == {"stake_basket", "token", "staking_manager", "price_feed",
                                "unbonding_queue", "core_agent", "lstbtc", "corebtc"}
-    assert set(doc["governance"]) == {"token", "governor", "timelock"}
+    assert set(doc["governance"]) == {"token", "governor", "timelock", "parameters"}
 
 
 def test_deployment__save_then_load__equal_and_prices_exact(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 from eth_utils.crypto import keccak
 
 from ballast.contract_monitor.main import ContractMonitorApp
+from ballast.testing.governance import Governance, parameter_change, setting_values
 
 E18 = 10**18
 Devnet = Any
@@ -70,3 +71,31 @@ async def test_monitor__proposal_created_voted_queued_executed__followed_with_go
     registry = app.service.registry
     assert registry.get_sample_value(
         "ballast_contract_monitor_governance_published_total", {"event": "executed"}) == 1
+
+
+async def test_monitor__parameter_proposal_executed__each_change_on_governance_parameters(
+    devnet: Devnet, monitor_app: Any, seen: Any
+) -> None:
+    deployment = devnet.deployment
+    address = deployment.governance.parameters
+    app: ContractMonitorApp = await monitor_app()
+    proposal = parameter_change(
+        deployment, {"trigger_threshold": 90 * E18 // 100, "tier1_drawdown": 10 * E18 // 100},
+        "Trigger at 90% of the 30-day VWAP; tier 1 from a 10% drawdown")
+
+    before = devnet.anvil.block_number()
+    Governance(devnet.anvil, deployment).pass_and_execute(proposal)
+    await app.core.poll()
+
+    published = (await seen()).parameters
+    assert len([c for c in published if c.block_number <= before]) == 20  # the constructor's
+    changes = [c for c in published if c.block_number > before]
+    assert [(c.key, c.old_value, c.new_value) for c in changes] == [
+        ("trigger_threshold", 85 * E18 // 100, 90 * E18 // 100),
+        ("tier1_drawdown", 15 * E18 // 100, 10 * E18 // 100),
+    ]
+    assert changes[0].value == Decimal("0.9") and changes[0].contract == address
+    assert not any(c.removed for c in changes)
+    assert address is not None
+    assert setting_values(devnet.anvil, address, ["trigger_threshold"]) == {
+        "trigger_threshold": 90 * E18 // 100}

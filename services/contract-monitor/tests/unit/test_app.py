@@ -125,6 +125,7 @@ class FakeStore:
 class FakePublisher:
     def __init__(self) -> None:
         self.sent: list[tuple[str, bool, int]] = []  # (tx_hash, removed, epoch)
+        self.offered: list[tuple[int, bool, int]] = []  # to `parameters`: (logs, removed, epoch)
 
     async def etf_events(self, logs: Sequence[StoredLog], observed_at: datetime, *,
                          removed: bool = False, epoch: int = 0) -> int:
@@ -136,6 +137,11 @@ class FakePublisher:
 
     async def proposal(self, p: GovernanceProposal, msg_id: str) -> None:
         raise AssertionError("no governance in these tests")
+
+    async def parameters(self, logs: Sequence[StoredLog], observed_at: datetime, *,
+                         removed: bool = False, epoch: int = 0) -> int:
+        self.offered.append((len(logs), removed, epoch))
+        return 0  # no StrategyParameters in these tests: every log is the basket's
 
 
 def monitor(chain: FakeChain, store: FakeStore, publisher: FakePublisher,
@@ -185,6 +191,7 @@ async def test_poll__block_hash_changed__removed_published_rolled_back_and_index
     assert removed == [(f"0x{900:064x}", 1)]
     assert core.reorgs == 1 and store.row is not None and store.row[2] == 1
     assert pub.sent[-1] == (f"0x{900:064x}", False, 1)  # the log again, in the new epoch
+    assert (1, True, 1) in pub.offered  # a parameter change undone would go out removed too
     assert registry.get_sample_value("ballast_contract_monitor_reorgs_total") == 1
 
 

@@ -26,13 +26,13 @@ rename or drop them, and bump `schema_version` on an incompatible change.
     etf             the StakeBasket suite and its mocks
     core_system     the Core DAO system-contract stand-ins, at their real addresses
     validators      the registered candidates (operator and consensus addresses)
-    governance      {token (gPSTR), governor, timelock}
+    governance      {token (gPSTR), governor, timelock, parameters}: `parameters`, the strategy's
+                    numbers the timelock owns (StrategyParameters), absent from older files
     multicall3      at the canonical address 0xcA11bde05977b3631167028862bE2a173976CA11
     reference_prices  the USD prices the deployment started from (strings, exact decimals)
     custody         {safe, owners, threshold, roles, role, bot, safe_singleton, safe_proxy_factory,
-                    fallback_handler}: the treasury Safe and the Zodiac Roles modifier the bot
-                    acts through; only in a deployment made with a Safe (absent: the treasury
-                    is the `treasury` account)
+                    fallback_handler}: the treasury Safe and the Roles modifier the bot acts
+                    through; only with `--safe` (else the treasury is the `treasury` account)
     code_check      keccak of every recorded address with its code hash: the idempotence check
 
 There is no Switchboard stand-in in contracts/ yet, so there is no `switchboard` key; services
@@ -139,6 +139,8 @@ class GovernanceInfo(_Model):
     token: str
     governor: str
     timelock: str
+    parameters: str | None = None
+    """StrategyParameters (contracts/src/governance), owned by the timelock."""
 
 
 class CustodyInfo(_Model):
@@ -213,18 +215,17 @@ class Deployment(_Model):
         found["pyth"] = self.pyth
         for group in ("etf", "core_system", "governance"):
             for name, address in getattr(self, group).model_dump().items():
-                found[f"{group}.{name}"] = address
+                if address is not None:
+                    found[f"{group}.{name}"] = address
         found["multicall3"] = self.multicall3
-        if self.custody is not None:
-            for name in ("safe", "roles", "safe_singleton", "safe_proxy_factory",
-                         "fallback_handler"):
-                found[f"custody.{name}"] = getattr(self.custody, name)
-        return found
+        return found | self._custody_addresses()
+
+    def _custody_addresses(self) -> dict[str, str]:
+        names = ("safe", "roles", "safe_singleton", "safe_proxy_factory", "fallback_handler")
+        return {f"custody.{n}": getattr(self.custody, n) for n in names} if self.custody else {}
 
 
-def load(path: Path | str) -> Deployment:
-    """Read a deployment.json written by `ballast deploy devnet`."""
-    return Deployment.load(path)
+load = Deployment.load  # read a deployment.json written by `ballast deploy devnet`
 
 
 class DeploymentFileError(ValueError):
@@ -245,7 +246,7 @@ class DeploymentFile(_Lenient):
     pools: dict[str, PoolInfo] = Field(default_factory=dict[str, PoolInfo])
     uniswap_v3: UniswapV3Info | None = None
     etf: dict[str, str] = Field(default_factory=dict[str, str])
-    governance: dict[str, str] = Field(default_factory=dict[str, str])
+    governance: dict[str, str | None] = Field(default_factory=dict[str, str | None])
     multicall3: str | None = None
 
     @classmethod
@@ -266,7 +267,8 @@ class DeploymentFile(_Lenient):
         if group == "tokens":
             token = self.tokens.get(name)
             return token.address if token else None
-        section: dict[str, str] | dict[str, str | int] = getattr(self, group)
+        section: dict[str, str] | dict[str, str | int] | dict[str, str | None] = getattr(
+            self, group)
         value = section.get(name)
         return value if isinstance(value, str) else None
 

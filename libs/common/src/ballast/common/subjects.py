@@ -40,6 +40,7 @@ CUSTODY_PROPOSALS = "custody.proposals"
 ETF_METRICS = "etf.metrics"
 ETF_EVENTS_ALL = "etf.events.*"
 GOVERNANCE_PROPOSALS = "governance.proposals"
+GOVERNANCE_PARAMETERS = "governance.parameters"
 VALIDATORS_STATUS = "validators.status"
 VALIDATORS_RECOMMENDATIONS = "validators.recommendations"
 ALERTS_ALL = "alerts.*"
@@ -101,6 +102,7 @@ PAYLOADS: dict[str, type[m.Message]] = {
     ETF_METRICS: m.EtfMetrics,
     ETF_EVENTS_ALL: m.EtfEvent,
     GOVERNANCE_PROPOSALS: m.GovernanceProposal,
+    GOVERNANCE_PARAMETERS: m.StrategyParameterChanged,
     VALIDATORS_STATUS: m.ValidatorStatus,
     VALIDATORS_RECOMMENDATIONS: m.ValidatorRecommendation,
     ALERTS_ALL: m.Alert,
@@ -146,8 +148,8 @@ STREAMS: tuple[StreamSpec, ...] = (
     ),
     StreamSpec(
         "CHAIN",
-        (ETF_METRICS, ETF_EVENTS_ALL, GOVERNANCE_PROPOSALS, VALIDATORS_STATUS,
-         VALIDATORS_RECOMMENDATIONS),
+        (ETF_METRICS, ETF_EVENTS_ALL, GOVERNANCE_PROPOSALS, GOVERNANCE_PARAMETERS,
+         VALIDATORS_STATUS, VALIDATORS_RECOMMENDATIONS),
         max_age=timedelta(days=30),
         description="ETF metrics and events, governance, validators",
     ),

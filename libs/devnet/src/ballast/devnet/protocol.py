@@ -13,7 +13,9 @@ takes the running Deployer and sends through its pipelined senders.
   account (the intervention service's signer) gets OPERATOR_ROLE and PAUSER_ROLE on the basket.
 - Governance: gPSTR wraps PSTR; PstrGovernor (square-root power, staked 1.5x, four proposal types:
   the PSTR seed's "Governance Integration") proposes through a PstrTimelock whose deployer admin
-  role is renounced, leaving the timelock to administer itself.
+  role is renounced, leaving the timelock to administer itself. StrategyParameters, owned by the
+  timelock from its construction, holds the strategy library's defaults (ballast.strategy.onchain):
+  only a passed proposal changes them.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ from ballast.common.deployment import (
 )
 from ballast.devnet import prices as P
 from ballast.devnet.chain import rpc
+from ballast.strategy.onchain import bounds, encode, key_bytes
+from ballast.strategy.params import StrategyParams
 
 if TYPE_CHECKING:
     from ballast.devnet.deployer import Deployer
@@ -165,4 +169,14 @@ def deploy_governance(d: Deployer) -> GovernanceInfo:
     gov_token = d.at("GovernanceToken", gpstr)
     a.call(gov_token, "depositFor", a.address, amount)
     a.call(gov_token, "stake", amount // 2)
-    return GovernanceInfo(token=gpstr, governor=governor, timelock=timelock)
+    return GovernanceInfo(token=gpstr, governor=governor, timelock=timelock,
+                          parameters=deploy_parameters(d, timelock))
+
+
+def deploy_parameters(d: Deployer, owner: str) -> str:
+    """StrategyParameters owned by `owner` (the timelock), holding the strategy's defaults."""
+    values = encode(StrategyParams())
+    limits = [bounds(name) for name in values]
+    return d.admin.deploy(d.art("StrategyParameters"), owner,
+                          [key_bytes(name) for name in values], list(values.values()),
+                          [low for low, _ in limits], [high for _, high in limits])

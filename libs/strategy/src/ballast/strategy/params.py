@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
+from typing import cast
 
 
 @dataclass(frozen=True)
@@ -76,10 +78,23 @@ class StrategyParams:
         return _fingerprint(self)
 
 
+def _canonical(value: object) -> object:
+    """Equal numbers, one spelling: 0.90 from the environment and 0.9 from the chain's
+    18-decimal value (ballast.strategy.onchain) are the same setting."""
+    if isinstance(value, Decimal):
+        return str(value.normalize())
+    if isinstance(value, dict):
+        items = cast(dict[str, object], value)
+        return sorted((k, _canonical(v)) for k, v in items.items())
+    if isinstance(value, list | tuple):
+        return [_canonical(v) for v in cast(Sequence[object], value)]
+    return value
+
+
 @functools.lru_cache(maxsize=64)
 def _fingerprint(p: StrategyParams) -> str:
     """Memoised: the treasury stamps it on every state (the backtest, once a minute)."""
-    text = repr(sorted(asdict(p).items()))
+    text = repr(_canonical(asdict(p)))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

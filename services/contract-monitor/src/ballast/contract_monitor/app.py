@@ -39,7 +39,7 @@ APY_WINDOW = timedelta(days=30)
 log = logging.getLogger("ballast.contract_monitor")
 
 ETF_CONTRACTS = ("StakeBasket", "StakingManager", "UnbondingQueue")
-GOVERNANCE_CONTRACTS = ("PstrGovernor", "PstrTimelock")
+GOVERNANCE_CONTRACTS = ("PstrGovernor", "PstrTimelock", "StrategyParameters")
 RECENT_CHECKPOINTS = 32
 
 
@@ -68,6 +68,8 @@ class Publisher(Protocol):
                          removed: bool = False, epoch: int = 0) -> int: ...
     async def metrics(self, m: EtfMetrics, block_hash: str) -> None: ...
     async def proposal(self, p: GovernanceProposal, msg_id: str) -> None: ...
+    async def parameters(self, logs: Sequence[StoredLog], observed_at: datetime, *,
+                         removed: bool = False, epoch: int = 0) -> int: ...
 
 
 class ProposalStore(Protocol):
@@ -209,6 +211,7 @@ class ContractMonitor:
 
     async def _publish(self, logs: Sequence[StoredLog]) -> None:
         await self.publisher.etf_events(logs, utcnow(), epoch=self.reorgs)
+        await self.publisher.parameters(logs, utcnow(), epoch=self.reorgs)
         if self.proposals is None:
             return
         for s in logs:
@@ -250,6 +253,7 @@ class ContractMonitor:
         # published before the rows go: a crash in between finds the same reorg again and
         # publishes the same ids (this epoch + 1), which the stream drops
         await self.publisher.etf_events(undone, utcnow(), removed=True, epoch=self.reorgs + 1)
+        await self.publisher.parameters(undone, utcnow(), removed=True, epoch=self.reorgs + 1)
         await self.store.rollback(self.chain_id, fork)
         self.reorgs += 1
         self.metrics.reorgs.inc()

@@ -9,10 +9,20 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry
 
-from ballast.common.messages import EtfEvent, EtfMetrics, GovernanceProposal
+from ballast.common.messages import (
+    EtfEvent,
+    EtfMetrics,
+    GovernanceProposal,
+    StrategyParameterChanged,
+)
 from ballast.common.service import Service, ServiceApp
 from ballast.common.settings import load_settings
-from ballast.common.subjects import ETF_EVENTS_ALL, ETF_METRICS, GOVERNANCE_PROPOSALS
+from ballast.common.subjects import (
+    ETF_EVENTS_ALL,
+    ETF_METRICS,
+    GOVERNANCE_PARAMETERS,
+    GOVERNANCE_PROPOSALS,
+)
 from ballast.contract_monitor.adapters.calls import Caller
 from ballast.contract_monitor.adapters.governance import GovernanceAddresses, GovernanceReader
 from ballast.contract_monitor.adapters.logs import LogFetcher
@@ -38,7 +48,7 @@ def _req(value: str | None) -> str:
 def monitor_config(s: ContractMonitorSettings) -> MonitorConfig:
     governance: tuple[str, ...] = ()
     if s.governor and s.governance_token:
-        governance = (s.governor,) + ((s.timelock,) if s.timelock else ())
+        governance = (s.governor,) + tuple(a for a in (s.timelock, s.strategy_parameters) if a)
     return MonitorConfig(
         etf_addresses=(_req(s.stake_basket), _req(s.staking_manager), _req(s.unbonding_queue)),
         governance_addresses=governance,
@@ -88,6 +98,9 @@ class ContractMonitorApp(ServiceApp):
                       "removed=true when a reorg undid it")
         bus.publisher(GOVERNANCE_PROPOSALS, GovernanceProposal,
                       "a proposal on each Governor event, and its progress while open")
+        bus.publisher(GOVERNANCE_PARAMETERS, StrategyParameterChanged,
+                      "each confirmed ParameterChanged of StrategyParameters; removed=true when "
+                      "a reorg undid it")
         service.on_start(self.core.start)
         service.on_stop(self.rpc.close)
         if poll:

@@ -30,6 +30,7 @@ _FROM_DEPLOYMENT = {
     "governor": "governance.governor",
     "timelock": "governance.timelock",
     "governance_token": "governance.token",
+    "strategy_parameters": "governance.parameters",
     "multicall3": "multicall3",
 }
 REQUIRED = ("stake_basket", "basket_token", "staking_manager", "unbonding_queue", "price_feed",
@@ -52,6 +53,9 @@ class ContractMonitorSettings(ServiceSettings):
     governor: HexAddress | None = None
     timelock: HexAddress | None = None
     governance_token: HexAddress | None = None
+    strategy_parameters: HexAddress | None = Field(
+        default=None, description="StrategyParameters: each ParameterChanged is published on "
+        "governance.parameters (watched with the governor)")
     multicall3: HexAddress | None = "0xcA11bde05977b3631167028862bE2a173976CA11"
     poll_interval_seconds: float = Field(default=3.0, gt=0, description="one Core block")
     confirmations: int = Field(default=3, ge=0, description="blocks behind head we index")

@@ -31,6 +31,7 @@ from ballast.common.messages import (
     ExecutionStatus,
     InterventionDecision,
     Message,
+    StrategyParameterChanged,
     TreasuryState,
     utcnow,
 )
@@ -45,6 +46,8 @@ from ballast.intervention.domain.record import ExecKind
 from ballast.intervention.metrics import InterventionMetrics
 from ballast.strategy import accumulation
 from ballast.strategy.decision import History, evaluate
+from ballast.strategy.onchain import LiveParams
+from ballast.strategy.params import StrategyParams
 from ballast.strategy.policy import Policy
 
 log = logging.getLogger("ballast.intervention.decider")
@@ -111,6 +114,10 @@ class Decider(BasketDecisions):
     metrics: InterventionMetrics | None = None
     clock: Clock = utcnow
     crash: Checkpoint = no_checkpoint
+    live: LiveParams | None = None
+    """The strategy's numbers as governance sets them (StrategyParameters), when deployed."""
+    on_params: Callable[[StrategyParams], None] | None = None
+    """Told each new set of numbers in force (the executor's plans use them too)."""
     last_state: TreasuryState | None = field(default=None, init=False)
     """The newest treasury.state seen: the accumulation's prices and concentration."""
     drift: DriftEpisodes = field(default_factory=DriftEpisodes, init=False)
@@ -120,11 +127,12 @@ class Decider(BasketDecisions):
     async def on_state(self, state: TreasuryState) -> InterventionDecision:
         started = time.perf_counter()
         now = self.clock()
+        policy = self.active_policy  # one set of numbers for the whole decision
         if self.last_state is None or state.computed_at >= self.last_state.computed_at:
             self.last_state = state
 
         def run(history: History, paused: bool) -> InterventionDecision:
-            return evaluate(state, self.policy, history, now=now, paused=paused, mode=self.mode)
+            return evaluate(state, policy, history, now=now, paused=paused, mode=self.mode)
 
         key = hashlib.sha256(state.model_dump_json().encode()).hexdigest()
         decision, _ = await self.repo.decide(self.policy.strategy, now, run, state_key=key)
@@ -146,6 +154,18 @@ class Decider(BasketDecisions):
         )
         return decision
 
+    def on_parameter(self, event: StrategyParameterChanged) -> None:
+        """A governance change of a strategy number: decided with from the next message on."""
+        if self.live is None:
+            return
+        refused = self.live.on_changed(event)
+        if refused is None:
+            return  # already in the values read at start
+        if not refused and self.on_params is not None:
+            self.on_params(self.live.params)
+        level, message, extra = self.live.change_record(event, refused)
+        log.log(level, message, extra=extra)
+
     # ------------------------------------------------------------------ automation
     async def on_automation(self, request: AutomationRequest) -> bool:
         now = self.clock()
@@ -165,7 +185,7 @@ class Decider(BasketDecisions):
             return False
         return await self._automation(
             decision_id, request.kind, now, plan.amount_usd, plan.amount_in_raw, request,
-            accumulation.hourly_budget(self.policy.params),
+            accumulation.hourly_budget(self.active_policy.params),
         )
 
     async def _accumulation_plan(
@@ -178,7 +198,7 @@ class Decider(BasketDecisions):
         spent, started_at = await self.repo.accumulation_totals()
         inputs = accumulation_inputs(state, self.policy.pump_symbol, self.automation,
                                      spent, started_at, requested_usd)
-        return accumulation.plan(inputs, self.policy.params, now)
+        return accumulation.plan(inputs, self.active_policy.params, now)
 
     async def _own_request(
         self, kind: AutomationKind, now: datetime, request_id: str, reason: str

@@ -6,6 +6,7 @@ the chain, by the executor.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -17,6 +18,7 @@ from ballast.intervention.domain.automation import (
     asset_drift_due,
     due_on_metrics,
 )
+from ballast.strategy.onchain import LiveParams
 from ballast.strategy.policy import Policy
 
 if TYPE_CHECKING:
@@ -25,10 +27,19 @@ if TYPE_CHECKING:
 
 class BasketDecisions:
     policy: Policy
+    live: LiveParams | None
     automation: AutomationConfig
     drift: DriftEpisodes
 
     clock: Clock
+
+    @property
+    def active_policy(self) -> Policy:
+        """`policy` with the strategy's numbers in force now: governance's, once `live` holds
+        them (ballast.strategy.onchain), else the bootstrap ones from the environment."""
+        if self.live is None or self.live.params is self.policy.params:
+            return self.policy
+        return replace(self.policy, params=self.live.params)
 
     async def _own_request(
         self, kind: AutomationKind, now: datetime, request_id: str, reason: str
@@ -47,20 +58,20 @@ class BasketDecisions:
         another is open (`exclusive`).
         """
         now = self.clock()
-        due = due_on_metrics(metrics, self.policy.params, self.automation)
+        due = due_on_metrics(metrics, self.active_policy.params, self.automation)
         created = [
             kind
             for kind, interval, reason in due
             if await self._scheduled(kind, now, interval, reason)
         ]
         books = self.automation.basket_actions
-        swap = asset_drift_due(metrics, self.policy.params) if books else None
+        swap = asset_drift_due(metrics, self.active_policy.params) if books else None
         episode = self.drift.observe(swap, metrics.block_number)
         if swap is not None and episode is not None:
             kind = AutomationKind.ASSET_REBALANCE
             reason = (
                 f"CORE/BTC drift {swap.drift:+.2%} from target past "
-                f"{self.policy.params.etf_rebalance_deviation:.0%}: sell "
+                f"{self.active_policy.params.etf_rebalance_deviation:.0%}: sell "
                 f"{swap.amount_usd:.2f} USD of {swap.sell.name}"
             )
             if await self._own_request(kind, now, f"drift-{episode}", reason):

@@ -9,7 +9,7 @@ points the crash-matrix test kills at).
 from __future__ import annotations
 
 import logging
-from dataclasses import KW_ONLY, dataclass, field
+from dataclasses import KW_ONLY, dataclass, field, replace
 
 from opentelemetry import trace
 
@@ -41,6 +41,7 @@ from ballast.intervention.legs_v3 import Liquidity
 from ballast.intervention.metrics import InterventionMetrics
 from ballast.intervention.ports import ChainPort
 from ballast.intervention.sending import Steps
+from ballast.strategy.params import StrategyParams
 
 log = logging.getLogger("ballast.intervention.executor")
 
@@ -62,6 +63,12 @@ class Executor(Steps):
         self.builder = Builder(self.chain, self.config)
         self.composite = Liquidity(self)
         self.assets = AssetRebalance(self)
+
+    def use_params(self, params: StrategyParams) -> None:
+        """Governance changed the strategy's numbers: every plan from now on uses them (the
+        swaps' slippage cap, the asset rebalance's deviation)."""
+        self.config = replace(self.config, params=params, max_slippage=params.slippage_cap)
+        self.builder.config = self.config
 
     def legged(self, kind: ExecKind) -> Legged:
         """The driver of an action of several legs (composite.py)."""

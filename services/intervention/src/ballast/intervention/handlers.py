@@ -16,6 +16,7 @@ from ballast.common.messages import (
     EtfMetrics,
     InterventionDecision,
     InterventionExecuted,
+    StrategyParameterChanged,
     TreasuryState,
 )
 from ballast.intervention.app import Decider
@@ -77,8 +78,18 @@ def register(bus: Bus, decider: Decider, batch_size: int = 16) -> dict[str, Any]
     async def on_control(cmd: ControlCommand) -> None:
         await decider.on_control(cmd)
 
+    @bus.subscriber(
+        subjects.GOVERNANCE_PARAMETERS,
+        f"{DURABLE_PREFIX}_parameters",
+        deliver_policy=DeliverPolicy.NEW,
+        description="a governance change of a strategy number (all are read from the chain "
+        "at start): decided with from then on",
+    )
+    async def on_parameter(event: StrategyParameterChanged) -> None:
+        decider.on_parameter(event)
+
     bus.publisher(subjects.INTERVENTION_DECIDED, InterventionDecision, "act, or blocked and why")
     bus.publisher(subjects.INTERVENTION_EXECUTED, InterventionExecuted, "terminal outcome")
     bus.publisher(subjects.AUTOMATION_EXECUTED, AutomationAction, "automation outcome")
     return {"state": on_state, "automation": on_automation, "etf": on_etf, "control": on_control,
-            "deposit": on_deposit}
+            "deposit": on_deposit, "parameters": on_parameter}

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from prometheus_client import CollectorRegistry
 
+from ballast.common.evm.parameters import read_parameters
 from ballast.common.messages import ExecutionMode
 from ballast.common.service import Service, ServiceApp
 from ballast.common.settings import load_settings
@@ -27,6 +28,7 @@ from ballast.intervention.executor import Executor
 from ballast.intervention.handlers import register
 from ballast.intervention.metrics import InterventionMetrics
 from ballast.intervention.settings import InterventionSettings
+from ballast.strategy.onchain import LiveParams, key_name
 
 log = logging.getLogger("ballast.intervention")
 
@@ -80,16 +82,20 @@ class InterventionApp(ServiceApp):
         self.chain = Chain(settings.rpc_url, settings.private_rpc_url)
         self.lease = PgLease(settings.database_url.get_secret_value())
         self.repo = Repository(service.db)
+        self.live = LiveParams(settings.strategy_params.params())
         self.decider = Decider(
             self.repo, settings.policy(), settings.mode, service.bus.publish,
             automation=automation_config(settings), operators=settings.operator_identities,
             metrics=self.metrics, crash=checkpoint,
+            live=self.live if settings.strategy_parameters_address else None,
         )
         self.executor = Executor(
             self.repo, self.chain, self.signer, service.bus.publish, settings.exec_config(),
             crash=checkpoint, metrics=self.metrics, tracer=service.tracer,
         )
+        self.decider.on_params = self.executor.use_params
         register(service.bus, self.decider)
+        service.on_start(self._read_parameters)
         service.on_start(self._ready)
         service.on_stop(self._close)
         if settings.executor_enabled:
@@ -102,6 +108,19 @@ class InterventionApp(ServiceApp):
             extra={"mode": self.settings.mode.value,
                    "account": self.signer.address if self.signer else None},
         )
+
+    async def _read_parameters(self) -> None:
+        """Every strategy number from StrategyParameters, before the first decision; the
+        environment's values stay when the chain's are inconsistent."""
+        address = self.settings.strategy_parameters_address
+        if address is None:
+            return
+        block, values = await read_parameters(self.chain.w3, address)
+        refused = self.live.load({key_name(k): v for k, v in values.items()}, block)
+        self.executor.use_params(self.live.params)
+        log.log(logging.ERROR if refused else logging.INFO, "strategy parameters read",
+                extra={"address": address, "block": block, "keys": len(values),
+                       "refused": refused, "fingerprint": self.live.params.fingerprint()})
 
     async def _close(self) -> None:
         await self.lease.release()

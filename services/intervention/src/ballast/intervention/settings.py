@@ -92,6 +92,12 @@ class InterventionSettings(ServiceSettings):
         '"token0", "token1", "fee", "tick_spacing", "position_manager", "router"}}; a liquidity '
         "action naming one mints the ±10% band there; from the deployment file when unset",
     )
+    strategy_parameters_address: str | None = Field(
+        default=None, pattern=ADDRESS,
+        description="StrategyParameters (governance-owned strategy numbers): read at start and "
+        "followed on governance.parameters; BALLAST_STRATEGY_* are then only the bootstrap "
+        "defaults. From deployment.json (governance.parameters) when unset",
+    )
     deployment_file: Path | None = Field(
         default=None,
         description="deployment.json of `ballast deploy devnet` (set by `ballast up`): fills the "
@@ -164,6 +170,8 @@ class InterventionSettings(ServiceSettings):
                 "treasury_address": deployment.get("treasury"),
                 "liquidity_pools": deployment.get("pools") or None,
                 "concentrated_pools": _v3_pools(deployment),
+                "strategy_parameters_address": deployment.get("governance", {}).get(
+                    "parameters"),
             }
         except (OSError, ValueError, KeyError, TypeError) as err:
             raise ValueError(f"DEPLOYMENT_FILE {path}: unreadable ({err!r})") from None

@@ -10,16 +10,19 @@ from ballast.common.messages import (
     ConsensusPrice,
     InterventionDecision,
     InterventionExecuted,
+    StrategyParameterChanged,
     Trade,
 )
 from ballast.common.subjects import (
     AUTOMATION_EXECUTED,
+    GOVERNANCE_PARAMETERS,
     INTERVENTION_DECIDED,
     INTERVENTION_EXECUTED,
     PRICES_CONSENSUS_ALL,
     TRADES_ALL,
 )
 from ballast.treasury.app import Treasury
+from ballast.treasury.parameters import GovernedParams
 
 CONSENSUS_IN_FLIGHT = 256
 """Consensus is pushed (up to this many unacknowledged): a pull with batch 1 cost a fetch round
@@ -51,3 +54,12 @@ def subscribe(bus: Bus, core: Treasury) -> None:
     @bus.subscriber(AUTOMATION_EXECUTED, durable="treasury-automation")
     async def on_automation(action: AutomationAction) -> None:
         await core.on_automation(action)
+
+
+def subscribe_parameters(bus: Bus, governed: GovernedParams) -> None:
+    """Changes after the start's read (which holds everything before): new messages only."""
+
+    @bus.subscriber(GOVERNANCE_PARAMETERS, durable="treasury-parameters",
+                    deliver_policy=DeliverPolicy.NEW)
+    async def on_parameter(event: StrategyParameterChanged) -> None:
+        await governed.on_changed(event)

@@ -35,8 +35,9 @@ from ballast.common.subjects import (
 from ballast.treasury.adapters.chain import ChainLayout, Web3ChainReader
 from ballast.treasury.adapters.repository import Repository
 from ballast.treasury.app import Chain, Clock, Treasury
-from ballast.treasury.handlers import subscribe
+from ballast.treasury.handlers import subscribe, subscribe_parameters
 from ballast.treasury.metrics import TreasuryMetrics
+from ballast.treasury.parameters import GovernedParams
 from ballast.treasury.settings import TreasurySettings
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -100,6 +101,10 @@ class TreasuryApp(ServiceApp):
         for subject, schema, text in PUBLISHES:
             service.bus.publisher(subject, schema, text)
         subscribe(service.bus, self.core)
+        governed = GovernedParams(self.core, settings.rpc_url,
+                                  settings.strategy_parameters_address)
+        subscribe_parameters(service.bus, governed)
+        service.on_start(governed.start)
         service.on_start(self.core.start)
         service.on_stop(self.core.stop)
         self._schedule(settings, clock)

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from ballast.common.deployment import addresses_from_deployment
 from ballast.common.settings import ServiceSettings
 from ballast.strategy.params import StrategyParams
 from ballast.strategy.settings import StrategySettings, strategy_from_env
@@ -65,6 +66,17 @@ class TreasurySettings(ServiceSettings):
     rpc_url: str | None = None
     deployment_file: Path | None = Field(default=None, description="deployment.json")
     treasury_address: str | None = Field(default=None, pattern=r"^0x[0-9a-fA-F]{40}$")
+    strategy_parameters_address: str | None = Field(
+        default=None, pattern=r"^0x[0-9a-fA-F]{40}$",
+        description="StrategyParameters (governance-owned strategy numbers): read at start and "
+        "followed on governance.parameters (parameters.py); from deployment.json when unset",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _parameters_from_deployment(cls, data: Any) -> Any:
+        return addresses_from_deployment(
+            data, {"strategy_parameters_address": "governance.parameters"})
 
     def params(self) -> StrategyParams:
         return self.strategy_params.params()

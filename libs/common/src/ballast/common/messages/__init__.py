@@ -25,6 +25,7 @@ from ballast.common.messages.etf import (
     GovernanceProposal,
     InvariantCheck,
     ProposalType,
+    StrategyParameterChanged,
 )
 from ballast.common.messages.intervention import (
     AutomationAction,
@@ -116,6 +117,7 @@ __all__ = [
     "SourceFlag",
     "SourceReading",
     "StateStatus",
+    "StrategyParameterChanged",
     "Symbol",
     "Trade",
     "TradeSide",

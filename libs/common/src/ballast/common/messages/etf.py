@@ -139,3 +139,22 @@ class GovernanceProposal(Message):
     vote_end_at: UtcDatetime | None
     seconds_to_deadline: int | None
     observed_at: UtcDatetime
+
+
+class StrategyParameterChanged(Message):
+    """`governance.parameters`: one confirmed `ParameterChanged` of the StrategyParameters contract
+    (the strategy's numbers, owned by the governance timelock). Values are the contract's: fixed
+    point with 18 decimals (`value` is `new_value` as a decimal). `removed` marks a rollback after
+    a reorg: the key is back at `old_value`."""
+
+    key: str = Field(description="the setting's name (trigger_threshold, tier1_drawdown, ...)")
+    old_value: BaseUnits = Field(description="18-decimal fixed point, as the contract stores it")
+    new_value: BaseUnits = Field(description="18-decimal fixed point, as the contract stores it")
+    value: Dec = Field(description="new_value / 1e18")
+    contract: Address
+    tx_hash: TxHash
+    log_index: int = Field(ge=0)
+    block_number: int = Field(ge=0)
+    block_hash: str
+    removed: bool = False
+    observed_at: UtcDatetime

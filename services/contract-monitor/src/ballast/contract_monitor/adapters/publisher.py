@@ -1,5 +1,6 @@
 """What the monitor publishes (the core's `Publisher`): `etf.events.<kind>`, `etf.metrics`,
-`governance.proposals`.
+`governance.proposals`, `governance.parameters` (each StrategyParameters `ParameterChanged`,
+one JetStream publish each: they are rare, and a service applies them in order).
 
 ETF events of a range go out as plain NATS publishes, the last one as a JetStream publish
 that waits for the stream's ack. The CHAIN stream captures the plain ones too (same subjects),
@@ -21,9 +22,23 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from ballast.common.bus import Bus
-from ballast.common.messages import EtfEvent, EtfEventKind, EtfMetrics, GovernanceProposal
-from ballast.common.subjects import ETF_METRICS, GOVERNANCE_PROPOSALS, etf_event
+from ballast.common.messages import (
+    EtfEvent,
+    EtfEventKind,
+    EtfMetrics,
+    GovernanceProposal,
+    StrategyParameterChanged,
+)
+from ballast.common.subjects import (
+    ETF_METRICS,
+    GOVERNANCE_PARAMETERS,
+    GOVERNANCE_PROPOSALS,
+    etf_event,
+)
 from ballast.contract_monitor.domain.model import StoredLog
+from ballast.strategy.onchain import from_wad, key_name
+
+PARAMETER_CHANGED = "ParameterChanged"
 
 
 def event_msg_id(s: StoredLog, removed: bool, epoch: int = 0) -> str:
@@ -39,6 +54,17 @@ def etf_message(s: StoredLog, removed: bool, observed_at: datetime) -> EtfEvent:
         kind=EtfEventKind(s.kind), event_name=s.log.event_name, contract=s.log.address,
         tx_hash=s.log.tx_hash, log_index=s.log.log_index, block_number=s.log.block_number,
         block_hash=s.log.block_hash, args=s.log.args, removed=removed, observed_at=observed_at,
+    )
+
+
+def parameter_message(s: StoredLog, removed: bool, observed_at: datetime
+                      ) -> StrategyParameterChanged:
+    new = int(s.log.args["newValue"])
+    return StrategyParameterChanged(
+        key=key_name(s.log.args["key"]), old_value=int(s.log.args["oldValue"]), new_value=new,
+        value=from_wad(new), contract=s.log.address, tx_hash=s.log.tx_hash,
+        log_index=s.log.log_index, block_number=s.log.block_number, block_hash=s.log.block_hash,
+        removed=removed, observed_at=observed_at,
     )
 
 
@@ -67,3 +93,15 @@ class FactPublisher:
 
     async def proposal(self, p: GovernanceProposal, msg_id: str) -> None:
         await self.bus.publish(p, GOVERNANCE_PROPOSALS, msg_id=msg_id)
+
+    async def parameters(
+        self, logs: Sequence[StoredLog], observed_at: datetime, *, removed: bool = False,
+        epoch: int = 0,
+    ) -> int:
+        """Publish each StrategyParameters change among `logs`, in order; returns how many."""
+        changes = [s for s in logs
+                   if s.source == "governance" and s.log.event_name == PARAMETER_CHANGED]
+        for s in changes:
+            await self.bus.publish(parameter_message(s, removed, observed_at),
+                                   GOVERNANCE_PARAMETERS, msg_id=event_msg_id(s, removed, epoch))
+        return len(changes)
