@@ -247,6 +247,7 @@ class DeploymentFile(_Lenient):
     etf: dict[str, str] = Field(default_factory=dict[str, str])
     governance: dict[str, str] = Field(default_factory=dict[str, str])
     multicall3: str | None = None
+    custody: CustodyInfo | None = None
 
     @classmethod
     def read(cls, path: Path | str) -> DeploymentFile:

@@ -15,6 +15,7 @@ from pathlib import Path
 from prometheus_client import CollectorRegistry
 
 from ballast.common.messages import ExecutionMode
+from ballast.common.proposals.store import ProposalStore, apply_migrations
 from ballast.common.service import Service, ServiceApp
 from ballast.common.settings import load_settings
 from ballast.intervention.adapters.chain import Chain
@@ -31,6 +32,7 @@ from ballast.intervention.settings import InterventionSettings
 log = logging.getLogger("ballast.intervention")
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+PROPOSALS_RELAY_SECONDS = 5.0
 
 
 def build_signer(settings: InterventionSettings) -> Signer | None:
@@ -85,15 +87,20 @@ class InterventionApp(ServiceApp):
             automation=automation_config(settings), operators=settings.operator_identities,
             metrics=self.metrics, crash=checkpoint,
         )
+        self.proposals = ProposalStore(service.db, service.bus)
         self.executor = Executor(
             self.repo, self.chain, self.signer, service.bus.publish, settings.exec_config(),
             crash=checkpoint, metrics=self.metrics, tracer=service.tracer,
+            proposals=self.proposals,
         )
         register(service.bus, self.decider)
         service.on_start(self._ready)
         service.on_stop(self._close)
         if settings.executor_enabled:
             service.every(settings.executor_interval_seconds, "executor")(self.execute)
+        if settings.custody() is not None:  # the Safe proposals the executor makes (custody.py)
+            service.on_start(self._proposals_ready)
+            service.every(PROPOSALS_RELAY_SECONDS, "proposals-outbox")(self._relay_proposals)
 
     async def _ready(self) -> None:
         self.metrics.paused.set(1 if await self.repo.paused() else 0)
@@ -102,6 +109,14 @@ class InterventionApp(ServiceApp):
             extra={"mode": self.settings.mode.value,
                    "account": self.signer.address if self.signer else None},
         )
+
+    async def _proposals_ready(self) -> None:
+        await apply_migrations(self.service.db)
+        await self._relay_proposals()
+
+    async def _relay_proposals(self) -> None:
+        """What a crash left between a proposal's commit and its publish."""
+        await self.proposals.outbox.relay(self.service.db)
 
     async def _close(self) -> None:
         await self.lease.release()
