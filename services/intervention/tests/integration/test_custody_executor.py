@@ -41,6 +41,7 @@ from ballast.intervention.adapters.chain import Chain
 from ballast.intervention.adapters.repository import Record, Repository
 from ballast.intervention.adapters.signer import LocalSigner
 from ballast.intervention.building import Builder, TxPlan
+from ballast.intervention.custody import explain, with_role
 from ballast.intervention.domain.execution import Phase
 from ballast.intervention.executor import Executor
 from ballast.intervention.settings import InterventionSettings
@@ -258,5 +259,12 @@ async def test_custody__above_the_daily_allowance__one_safe_proposal_nothing_sen
     # a second pass of the executor proposes nothing more
     await w.settle()
     assert len(await ProposalStore(pool).list()) == 1
+    # the chain would have refused it: its revert, as the executor reports one
+    assert w.executor.config.custody is not None
+    wrapped = with_role(w.executor.config.custody, TxPlan(m.to, proposal.call.data))
+    with pytest.raises(Exception) as refused:  # noqa: PT011 - web3's error class varies
+        await w.chain.estimate_gas(w.bot, wrapped.to, wrapped.data)
+    assert explain(refused.value) == ("ConditionViolation(status 17, pump-sold-per-day) from "
+                                      "the Roles modifier")  # Status.AllowanceExceeded
     unsent = await pool.fetchval("SELECT count(*) FROM safe_proposals_outbox WHERE sent_at IS NULL")
     assert unsent == 1  # for the service's relay (no publisher here)
