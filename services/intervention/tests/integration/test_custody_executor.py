@@ -158,6 +158,16 @@ def approve_router(w: World) -> None:
     assert through_role(w, pump.address, data)["status"] == 1
 
 
+def set_pump_allowance(w: World, amount: int) -> None:
+    """The Safe's owners set the bot's daily PUMP allowance (refill and ceiling) to `amount`."""
+    assert w.d.custody is not None
+    owners = SafeOwners(w.w3, contract(w.w3, load_artifact("SafeL2"), w.safe), OWNER_KEYS,
+                        Sender(w.w3, DEPLOYER_KEY))
+    owners.execute(w.d.custody.roles, bytes.fromhex(w.roles().encode_abi(
+        "setAllowance", [PUMP_PER_DAY, amount, amount, amount, 86_400, 0])[2:]))
+    owners.sender.settle()
+
+
 async def test_custody__live_intervention__through_the_modifier_and_the_safe_gets_the_pstr(
     world: World,
 ) -> None:
@@ -230,13 +240,7 @@ async def test_custody__above_the_daily_allowance__one_safe_proposal_nothing_sen
     w = world
     approve_router(w)
     assert w.d.custody is not None
-    # the owners set the bot's daily PUMP to 10 PUMP: the tier-2 decision sells 50
-    owners = SafeOwners(w.w3, contract(w.w3, load_artifact("SafeL2"), w.safe), OWNER_KEYS,
-                        Sender(w.w3, DEPLOYER_KEY))
-    ten = 10 * 10**18
-    owners.execute(w.d.custody.roles, bytes.fromhex(w.roles().encode_abi(
-        "setAllowance", [PUMP_PER_DAY, ten, ten, ten, 86_400, 0])[2:]))
-    owners.sender.settle()
+    set_pump_allowance(w, 10 * 10**18)  # the tier-2 decision sells 50
     nonce_before = w.bot_nonce()
     pstr = w.token("PSTR")
     pstr_before = pstr.functions.balanceOf(w.safe).call()
@@ -268,3 +272,32 @@ async def test_custody__above_the_daily_allowance__one_safe_proposal_nothing_sen
                                       "the Roles modifier")  # Status.AllowanceExceeded
     unsent = await pool.fetchval("SELECT count(*) FROM safe_proposals_outbox WHERE sent_at IS NULL")
     assert unsent == 1  # for the service's relay (no publisher here)
+
+
+async def test_custody__allowance_gone_after_signing__condition_violation_failed_not_retried(
+    world: World,
+) -> None:
+    """The owners take the allowance away between the executor's check and the mining: the
+    modifier reverts the swap, which ends FAILED with the decoded violation, never resent."""
+    w = world
+    approve_router(w)
+    fired: list[str] = []
+
+    def take_it_away(point: str) -> None:
+        if point == "after_sign_persist" and not fired:
+            fired.append(point)
+            set_pump_allowance(w, 0)
+
+    w.executor = replace(w.executor, crash=take_it_away)
+    nonce_before = w.bot_nonce()
+    decision_id = await w.decide()
+    await w.settle()
+    outcome = w.outcome()
+    assert fired and outcome.status is ExecutionStatus.FAILED
+    assert outcome.reason == ("reverted: ConditionViolation(status 17, pump-sold-per-day) from "
+                              "the Roles modifier")
+    record = await w.repo.load(decision_id)
+    assert len(record.execution.attempts) == 1 and w.bot_nonce() == nonce_before + 1
+    await w.settle()
+    assert len(w.published) == 1 and (await w.repo.load(decision_id)).execution.phase is (
+        Phase.FAILED)

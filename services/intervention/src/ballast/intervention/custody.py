@@ -72,8 +72,9 @@ def targets_for(config: ExecConfig) -> Targets:
                    basket=config.basket)
 
 
-def explain(err: Exception) -> str:
-    """A revert's text, with the modifier's ConditionViolation(status, info) decoded."""
+def explain(err: object) -> str:
+    """A revert's text (an error or the text itself), with the modifier's
+    ConditionViolation(status, info) decoded: the role refused the call, a permanent failure."""
     text = str(err)
     marker = "0x" + CONDITION_VIOLATION.hex()
     at = text.find(marker)

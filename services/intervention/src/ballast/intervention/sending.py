@@ -190,7 +190,7 @@ class Steps:
             outcome = self._outcome(
                 record, ExecutionStatus.FAILED, tx_hash=receipt.tx_hash,
                 block=receipt.block_number, gas_used=receipt.gas_used,
-                gas_price=receipt.effective_gas_price, reason=f"reverted: {reason}",
+                gas_price=receipt.effective_gas_price, reason=f"reverted: {explain(reason)}",
             )
             await self.repo.finalize(ex.decision_id, Phase.FAILED, outcome)
             return True
