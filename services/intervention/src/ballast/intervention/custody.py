@@ -36,7 +36,7 @@ from ballast.devnet.bot_role import LIQUIDITY_POOLS, PUMP_PER_DAY, SWAPS_PER_DAY
 from ballast.intervention.adapters.repository import Record
 from ballast.intervention.building import Builder, ExecConfig, TxPlan
 from ballast.intervention.domain.custody import AllowanceState, CustodyConfig, accrued
-from ballast.intervention.domain.execution import Phase
+from ballast.intervention.domain.execution import Execution, Phase
 from ballast.intervention.domain.record import ExecKind
 from ballast.intervention.legs import PoolConfig
 from ballast.intervention.ports import ChainPort
@@ -117,7 +117,8 @@ class Custody:
         _, now, _ = await self.chain.latest_block()
         pump_left, swaps_left = (accrued(ceilings[k], now) for k in keys)
         if ex.kind is ExecKind.INTERVENTION and (
-                record.amount_in_raw > pump_left or swaps_left < 1):
+                record.amount_in_raw > pump_left or swaps_left < 1 or await self._proposed(ex)):
+            # proposed already (a restart between the proposal and the record): never also sent
             why = (f"{record.amount_in_raw} PUMP above the bot's daily allowance ({pump_left} "
                    f"left, {swaps_left} swap(s) left)")
             await self._propose(steps, record, why)
@@ -129,6 +130,10 @@ class Custody:
             return None
         return with_role(self.custody, plan)
 
+    async def _proposed(self, ex: Execution) -> bool:
+        return await self.proposals.db.fetchval(
+            "SELECT 1 FROM safe_proposals WHERE decision_id = $1", ex.decision_id) is not None
+
     async def _propose(self, steps: Steps, record: Record, why: str) -> None:
         ex = record.execution
         long = replace(self.config, deadline_seconds=PROPOSAL_DEADLINE_SECONDS)
@@ -136,6 +141,7 @@ class Custody:
         proposal = await self.proposals.propose(
             self.safe, to=plan.to, value=0, data=plan.data, reason=why,
             decision_id=ex.decision_id, proposed_by=steps.account)
+        steps.crash("after_propose")
         m = proposal.message
         await self._end(steps, record, f"proposed to the Safe: {m.proposal_id} ({why})",
                         extra={"safe_proposal_id": m.proposal_id,

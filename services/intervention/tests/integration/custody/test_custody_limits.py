@@ -1,6 +1,7 @@
 """The executor under custody on anvil, past the pre-send check (the Safe devnet of
 conftest.py): the StakeBasket automation is the Safe's, through the modifier; an allowance the
-owners take away after signing makes the modifier revert, a failure never resent."""
+owners take away after signing makes the modifier revert, a failure never resent; a restart
+after a proposal never also sends the swap."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import asyncpg
+import pytest
+
 from ballast.common.messages import (
     AutomationAction,
     AutomationKind,
@@ -16,6 +20,7 @@ from ballast.common.messages import (
     ExecutionMode,
     ExecutionStatus,
 )
+from ballast.common.proposals.store import ProposalStore
 from ballast.intervention.app import Decider
 from ballast.intervention.domain.execution import Phase
 from ballast.strategy.policy import Policy
@@ -67,3 +72,35 @@ async def test_custody__allowance_gone_after_signing__condition_violation_failed
     await w.settle()
     assert len(w.published) == 1 and (await w.repo.load(decision_id)).execution.phase is (
         Phase.FAILED)
+
+
+class Killed(Exception):  # noqa: N818 - the process's death, in-process
+    pass
+
+
+async def test_custody__restart_between_proposal_and_record__proposed_and_never_sent(
+    world: Any, pool: asyncpg.Pool,
+) -> None:
+    """Killed after the proposal is stored, before the execution ends: on restart the allowance
+    has refilled, yet the decision stays the Safe's proposal and the bot sends nothing."""
+    w = world
+    w.approve_router()
+    w.set_pump_allowance(10 * 10**18)  # the tier-2 decision sells 50
+
+    def die(point: str) -> None:
+        if point == "after_propose":
+            raise Killed
+
+    decision_id = await w.decide()
+    with pytest.raises(Killed):
+        await replace(w.executor, crash=die).drive(decision_id)
+    assert (await w.repo.load(decision_id)).execution.phase is Phase.NONCE_RESERVED
+    w.set_pump_allowance(10**24)  # a new day, a larger allowance: the swap would now pass
+    nonce_before = w.bot_nonce()
+    await w.settle()
+    outcome = w.outcome()
+    assert outcome.status is ExecutionStatus.FAILED and outcome.reason is not None
+    assert outcome.reason.startswith("proposed to the Safe: ")
+    assert w.bot_nonce() == nonce_before
+    (proposal,) = await ProposalStore(pool).list()
+    assert proposal.message.decision_id == decision_id
