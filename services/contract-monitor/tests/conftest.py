@@ -101,12 +101,16 @@ class Seen:
         if ".etf.events." in msg.subject:
             self.events.append(EtfEvent.model_validate_json(msg.data))
             self.event_ids.append(self.msg_ids[-1])
-        elif msg.subject.endswith(".etf.metrics"):
-            self.metrics.append(EtfMetrics.model_validate_json(msg.data))
-        elif msg.subject.endswith(".governance.parameters"):
-            self.parameters.append(StrategyParameterChanged.model_validate_json(msg.data))
-        else:
-            self.proposals.append(GovernanceProposal.model_validate_json(msg.data))
+            return
+        found: list[Any]
+        for suffix, found, model in (
+            (".etf.metrics", self.metrics, EtfMetrics),
+            (".governance.parameters", self.parameters, StrategyParameterChanged),
+            ("", self.proposals, GovernanceProposal),  # governance.proposals.*
+        ):
+            if msg.subject.endswith(suffix):
+                found.append(model.model_validate_json(msg.data))
+                return
 
 
 async def stream_contents(nats_url: str, namespace: str, quiet: float = 0.3) -> Seen:

@@ -80,14 +80,16 @@ class ExecConfig:
     """The liquidity pools by name ("PUMP-WCORE"): liquidity actions name one."""
     owner: str | None = None
     """The treasury account: what a dry run reads balances of (it has no signer)."""
-    params: StrategyParams = field(default_factory=StrategyParams)
-    """The strategy's keys: the asset rebalance's bound (`etf_rebalance_deviation`)."""
     custody: CustodyConfig | None = None
     """A Safe holds the treasury and the bot acts through its Roles modifier (custody.py)."""
+    params: StrategyParams = field(default_factory=StrategyParams)
+    """The strategy's keys: the asset rebalance's bound (`etf_rebalance_deviation`)."""
 
 
 @dataclass(frozen=True)
 class TxPlan:
+    """One transaction to sign: its call, and what it is expected to trade."""
+
     to: str
     data: bytes
     token_in: str | None = None
