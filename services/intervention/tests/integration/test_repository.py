@@ -73,6 +73,31 @@ async def test_decide__acted_yesterday__cooldown_blocks_today(
     assert third.action is DecisionAction.ACT
 
 
+async def test_decide__act_expired_unsigned__next_state_acts_again_in_the_next_slot(
+    repo: Repository, make_state: Callable[..., TreasuryState]
+) -> None:
+    first, _ = await decide(repo, make_state(NOW), NOW)
+    assert first.decision_id == "pstr-20260310-0"
+    expired = InterventionExecuted(
+        decision_id=first.decision_id, status=ExecutionStatus.FAILED, mode=ExecutionMode.LIVE,
+        executed_at=NOW, reason="expired: decided on a state older than 0:00:30, not signed")
+    assert await repo.finalize(first.decision_id, Phase.FAILED, expired)
+    later = NOW + timedelta(minutes=2)
+
+    second, _ = await decide(repo, make_state(later), later)
+
+    # the expired one never reached the chain: no cooldown, not counted; its id stays taken
+    assert second.action is DecisionAction.ACT, second.reasons
+    assert second.decision_id == "pstr-20260310-1"
+    failed = InterventionExecuted(
+        decision_id=second.decision_id, status=ExecutionStatus.FAILED, mode=ExecutionMode.LIVE,
+        executed_at=later, reason="reverted: INSUFFICIENT_OUTPUT_AMOUNT")
+    assert await repo.finalize(second.decision_id, Phase.FAILED, failed)
+    third, _ = await decide(repo, make_state(later + timedelta(minutes=1)),
+                            later + timedelta(minutes=1))
+    assert third.action is DecisionAction.BLOCKED  # a sent one that failed still counts
+
+
 async def test_unique_index__second_act_same_strategy_and_day__refused(
     repo: Repository, pool: asyncpg.Pool, make_state: Callable[..., TreasuryState]
 ) -> None:

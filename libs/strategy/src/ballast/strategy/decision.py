@@ -55,6 +55,13 @@ class History:
 
     last_intervention_at: datetime | None
     interventions_today: int
+    slot: int | None = None
+    """The next free act slot of the day (every acting decision recorded today, an expired one
+    too: its id stays taken); None: `interventions_today`."""
+
+    @property
+    def next_slot(self) -> int:
+        return self.interventions_today if self.slot is None else self.slot
 
 
 def consensus_status(state: TreasuryState) -> ConsensusStatus:
@@ -255,7 +262,7 @@ def evaluate(
     )
     return InterventionDecision(
         decision_id=(
-            act_decision_id(policy, now, history.interventions_today)
+            act_decision_id(policy, now, history.next_slot)
             if act
             else blocked_decision_id(policy, state)
         ),

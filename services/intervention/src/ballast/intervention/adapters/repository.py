@@ -26,6 +26,11 @@ from ballast.intervention.adapters.executions import Executions, Record
 from ballast.intervention.domain.record import ExecKind
 from ballast.strategy.decision import History
 
+# an intervention that expired unsigned (next_step's EXPIRE: no nonce was ever taken) never
+# reached the chain: it uses neither the day's count nor the cooldown, only its id's slot
+_EXPIRED = ("(phase = 'failed' AND nonce IS NULL AND coalesce(outcome->>'reason', '') "
+            "LIKE 'expired:%')")
+
 __all__ = ["Record", "Repository"]
 
 Conn = asyncpg.Connection | asyncpg.pool.PoolConnectionProxy
@@ -54,16 +59,20 @@ class Repository(Executions):
                 "SELECT pg_advisory_xact_lock(hashtext($1))", f"intervention:{strategy}"
             )
             row = await conn.fetchrow(
-                """SELECT
+                f"""SELECT
                      (SELECT payload FROM intervention_decisions
                        WHERE strategy = $1 AND state_key = $3 AND kind = 'intervention'
                        ORDER BY (action = 'act') DESC LIMIT 1) AS seen,
                      (SELECT max(decided_at) FROM intervention_decisions
-                       WHERE kind = 'intervention' AND strategy = $1 AND action = 'act') AS last,
-                     (SELECT count(*) FROM intervention_decisions
+                       WHERE kind = 'intervention' AND strategy = $1 AND action = 'act'
+                         AND NOT {_EXPIRED}) AS last,
+                     (SELECT count(*) FILTER (WHERE NOT {_EXPIRED}) FROM intervention_decisions
                        WHERE kind = 'intervention' AND strategy = $1 AND action = 'act'
                          AND utc_day = $2) AS today,
-                     (SELECT paused FROM intervention_control WHERE scope = 'global') AS paused""",
+                     (SELECT count(*) FROM intervention_decisions
+                       WHERE kind = 'intervention' AND strategy = $1 AND action = 'act'
+                         AND utc_day = $2) AS slots,
+                     (SELECT paused FROM intervention_control WHERE scope = 'global') AS paused""",  # noqa: S608 - a constant
                 strategy,
                 now.date(),
                 state_key,
@@ -72,7 +81,7 @@ class Repository(Executions):
                 raise RuntimeError("the decision history query returned no row")
             if row["seen"] is not None:
                 return InterventionDecision.model_validate_json(row["seen"]), False
-            history = History(row["last"], int(row["today"]))
+            history = History(row["last"], int(row["today"]), int(row["slots"]))
             decision = evaluate(history, bool(row["paused"]))
             acting = decision.action is DecisionAction.ACT
             inserted = await conn.fetchval(
@@ -87,7 +96,7 @@ class Repository(Executions):
                 strategy,
                 decision.action.value,
                 now.date(),
-                history.interventions_today if acting else 0,
+                history.next_slot if acting else 0,
                 decision.mode.value,
                 decision.decided_at,
                 decision.amount_usd,
