@@ -32,7 +32,11 @@ class GovernedParams:
         """Every value at the latest block, before the first state."""
         if self.rpc_url is None or self.address is None:
             return
-        block, values = await read_parameters(connect(self.rpc_url), self.address)
+        w3 = connect(self.rpc_url)
+        try:
+            block, values = await read_parameters(w3, self.address)
+        finally:
+            await w3.provider.disconnect()  # pyright: ignore[reportUnknownMemberType]
         refused = self.live.load({key_name(k): v for k, v in values.items()}, block)
         self.core.params = self.live.params
         log.log(logging.ERROR if refused else logging.INFO, "strategy parameters read",
