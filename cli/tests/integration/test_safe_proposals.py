@@ -282,8 +282,9 @@ async def test_cli_propose__then_a_later_nonce_waits__and_a_nonce_taken_by_anoth
         await w.store.execute(w.chain, second.message.proposal_id, OWNER_KEYS[2])
 
     # the owners spend nonce `nonce` on something else: the first proposal can never run
-    SafeOwners(w.w3, w.safe(), OWNER_KEYS, Sender(w.w3, OWNER_KEYS[2])).execute(
-        pstr.address, bytes.fromhex(pstr.encode_abi("approve", [w.custody.bot, 0])[2:]))
+    owners = SafeOwners(w.w3, w.safe(), OWNER_KEYS, Sender(w.w3, OWNER_KEYS[2]))
+    owners.execute(pstr.address, bytes.fromhex(pstr.encode_abi("approve", [w.custody.bot, 0])[2:]))
+    owners.sender.pipe.wait()  # mined (the Sender pipelines its sends): the nonce has moved
     sent, stale = await w.store.execute(w.chain, first.message.proposal_id, OWNER_KEYS[2])
     assert not sent and stale.message.status == "stale" and stale.message.exec_tx_hash is None
     # two executors at once: one sends, the other finds it executed
