@@ -116,8 +116,12 @@ class Reports:
         await self.t.publish(state, LIQUIDITY_STATE, f"liquidity-{now.isoformat()}")
         self.t.metrics.observe_liquidity(state)
         for request in requests:
+            # each report's request is a message of its own: the executor keeps the action
+            # once by its request id; a msg-id of the request id alone would let JetStream
+            # drop every repeat for two minutes, so an executor started after the first (a
+            # dry run switched to live) would wait out the duplicate window
             await self.t.publish(request, automation_requested(request.kind.value),
-                                 request.request_id)
+                                 f"{request.request_id}@{now.isoformat()}")
         return state
 
     async def performance_report(self) -> PerformanceReport:
