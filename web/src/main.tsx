@@ -11,9 +11,10 @@ import "./styles.css";
 
 // the investor page carries the chain client (viem): loaded when opened
 const Invest = lazy(() => import("./pages/Invest").then((m) => ({ default: m.Invest })));
+const Custody = lazy(() => import("./pages/Custody").then((m) => ({ default: m.Custody })));
 
 const PAGES = [
-  ["overview", "Overview"], ["risk", "Treasury & risk"], ["interventions", "Interventions & automation"], ["oracle", "Oracle & validators"], ["etf", "ETF"], ["invest", "Invest"],
+  ["overview", "Overview"], ["risk", "Treasury & risk"], ["interventions", "Interventions & automation"], ["oracle", "Oracle & validators"], ["etf", "ETF"], ["custody", "Custody"], ["invest", "Invest"],
 ] as const;
 type Page = (typeof PAGES)[number][0];
 
@@ -60,6 +61,7 @@ function App() {
         {page === "interventions" && <Interventions stream={stream} token={token} operator={operator} />}
         {page === "oracle" && <Oracle stream={stream} token={token} />}
         {page === "etf" && <Etf stream={stream} token={token} />}
+        {page === "custody" && <Suspense fallback={<p>Loading…</p>}><Custody stream={stream} token={token} operator={operator} /></Suspense>}
         {page === "invest" && <Suspense fallback={<p>Loading…</p>}><Invest /></Suspense>}
       </main>
     </>

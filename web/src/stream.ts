@@ -11,7 +11,7 @@ export const SUBJECTS = [
   "prices.consensus.*", "treasury.state", "health.score", "risk.report", "liquidity.state",
   "etf.metrics",
   "etf.events.*", "intervention.decided", "intervention.executed", "automation.executed",
-  "alerts.*",
+  "alerts.*", "custody.proposals",
 ];
 const KEEP = 50;
 const LOGGED = ["etf.events.", "intervention.", "automation.", "alerts."];

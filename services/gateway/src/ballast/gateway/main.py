@@ -22,6 +22,7 @@ from ballast.common.subjects import CONTROL_ALL
 from ballast.gateway import handlers
 from ballast.gateway.adapters.bus_tap import ServiceBusTap
 from ballast.gateway.adapters.control_publisher import JetStreamControlPublisher
+from ballast.gateway.adapters.proposals import GatewayProposals
 from ballast.gateway.adapters.read_model import ReadModel
 from ballast.gateway.adapters.records import GatewayRecords
 from ballast.gateway.adapters.report_source import PooledReportSource
@@ -78,7 +79,8 @@ class Gateway(ServiceApp):
         )
         self.hub = Hub(tap, self.metrics, queue_size=settings.stream_queue_size,
                        max_behind_seconds=settings.stream_max_behind_seconds)
-        self.api_server = ApiServer(create_api(self.app, self.hub, settings),
+        self.proposals = GatewayProposals(service.db, settings.rpc_url)
+        self.api_server = ApiServer(create_api(self.app, self.hub, settings, self.proposals),
                                     settings.api_host, settings.api_port)
         handlers.register(bus, self.app)
         bus.publisher(CONTROL_ALL, _control_schema(), "operator commands")
@@ -97,6 +99,7 @@ class Gateway(ServiceApp):
     async def _close(self) -> None:
         await self.hub.stop()
         await self.api_server.stop()
+        await self.proposals.close()
 
 
 def _control_schema() -> Any:

@@ -10,7 +10,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 from pydantic import SecretStr
 
-from ballast.gateway.api import control, devnet, read, stream
+from ballast.gateway.adapters.proposals import GatewayProposals
+from ballast.gateway.api import control, custody, devnet, read, stream
 from ballast.gateway.app import GatewayApp
 from ballast.gateway.hub import Hub
 from ballast.gateway.settings import GatewaySettings
@@ -29,12 +30,14 @@ then live ones in order. A client that falls behind loses its oldest frames, the
 """
 
 
-def create_api(app: GatewayApp | None, hub: Hub | None, settings: GatewaySettings) -> FastAPI:
+def create_api(app: GatewayApp | None, hub: Hub | None, settings: GatewaySettings,
+               proposals: GatewayProposals | None = None) -> FastAPI:
     api = FastAPI(
         title="Ballast gateway", version="1", description=DESCRIPTION,
         docs_url="/api/docs", redoc_url=None, openapi_url="/api/v1/openapi.json",
     )
     api.state.gateway, api.state.hub, api.state.settings = app, hub, settings
+    api.state.proposals = proposals
     if settings.cors_origins:
         api.add_middleware(
             CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
@@ -44,6 +47,7 @@ def create_api(app: GatewayApp | None, hub: Hub | None, settings: GatewaySetting
     api.include_router(stream.router)
     api.include_router(control.router)
     api.include_router(devnet.router)
+    api.include_router(custody.router)
     api.state.chain_config = devnet.load_chain_config(settings) if app is not None else None
     if settings.static_dir is not None and settings.static_dir.is_dir():
         api.mount("/", StaticFiles(directory=settings.static_dir, html=True), name="console")
