@@ -122,6 +122,7 @@ class Day:
         self.w3.provider.make_request("evm_mine", [])  # type: ignore[attr-defined]
 
 
+@pytest.mark.timeout(600)  # eight phases, each a wait of its own: ~250 s on an idle machine
 async def test_day__each_action_previewed_then_done_once(
     e2e: Any, feeds: Any,
 ) -> None:
