@@ -1,10 +1,11 @@
 """The browser tests' harness: the whole system (as tests/e2e runs it) plus the gateway serving
 the built console (web/dist), driven by Playwright in Debian's chromium.
 
-One stack per module: the four tests walk one story on one devnet (the console shows the
-market, an intervention waits for approval, an investor deposits, then withdraws), so the ~20 s
-of start-up is paid once. Nothing downloads a browser: `make setup` installs Debian's `chromium`
-as root; without it every test fails saying what to install (never skipped).
+One stack for the folder: test_console.py's tests walk one story on one devnet (the console
+shows the market, an intervention waits for approval, an investor deposits, then withdraws), and
+test_custody.py's owners sign a Safe proposal beside it, so the ~20 s of start-up is paid
+once. Nothing downloads a browser: `make setup` installs Debian's `chromium` as root; without
+it every test fails saying what to install (never skipped).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ CONSOLE = ROOT / "web" / "dist" / "index.html"
 CHROMIUM = Path(os.environ.get("BALLAST_CHROMIUM", "/usr/bin/chromium"))
 README_SHOTS = ROOT / "docs" / "img"
 """Where the two screenshots the README shows are written with BALLAST_README_SCREENSHOTS=1;
-otherwise every screenshot goes to the module's temporary directory (a test run leaves the
+otherwise every screenshot goes to the stack's temporary directory (a test run leaves the
 worktree as it found it)."""
 
 
@@ -100,7 +101,7 @@ class Stack:
             await asyncio.sleep(0.2)
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
+@pytest_asyncio.fixture(scope="package", loop_scope="session")
 async def stack(
     tmp_path_factory: pytest.TempPathFactory, nats_server: Any, database_factory: Any,
     bus_session_namespace: str,
