@@ -2,7 +2,7 @@
 // browser wallet's signature (EIP-712, eth_signTypedData_v4) sent to the gateway, which keeps it
 // only if it recovers to an owner of the Safe. `ballast safe sign ID` is the same from a keystore.
 import { useState } from "react";
-import { Address, createWalletClient, custom, Hex } from "viem";
+import { Address, createWalletClient, custom, formatUnits, Hex } from "viem";
 import { postJson } from "../api";
 import { StreamState, Payload } from "../stream";
 import { useApi } from "../useApi";
@@ -45,7 +45,7 @@ function ProposalRow({ p, operator, onSign }: { p: Payload; operator: boolean; o
     <tr data-testid={`proposal-${p.proposal_id}`} data-status={p.status}>
       <td className="mono">{p.proposal_id}<div className="muted small">nonce {p.nonce}</div></td>
       <td>{p.reason || "—"}<div className="muted small">by {p.proposed_by} · {f.time(p.proposed_at)}</div></td>
-      <td className="mono small" title={p.data}>to {p.to}{p.value !== "0" && p.value !== 0 ? ` · value ${p.value}` : ""}</td>
+      <td className="mono small" title={p.data}>to {p.to}{BigInt(p.value) > 0n ? ` · ${formatUnits(BigInt(p.value), 18)} CORE` : ""}</td>
       <td>
         <span data-testid="signatures">{p.signers.length}/{p.threshold}</span>
         {p.signers.map((s: string) => <div key={s} className="mono small">{s}</div>)}
@@ -57,7 +57,7 @@ function ProposalRow({ p, operator, onSign }: { p: Payload; operator: boolean; o
         {p.status === "pending" && !p.ready && operator && (
           <button type="button" onClick={() => onSign(p)}>Sign with wallet</button>
         )}
-        {p.status === "pending" && <div className="muted small mono">ballast safe sign {p.proposal_id}</div>}
+        {p.status === "pending" && <div className="muted small mono">ballast safe {p.ready ? "execute" : "sign"} {p.proposal_id}</div>}
       </td>
     </tr>
   );
