@@ -10,12 +10,14 @@ code, what `anvil_setCode` installs at the Core system addresses).
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 PREBUILT_DIRS = ("uniswap", "safe", "zodiac")
+ARTIFACTS_ENV = "BALLAST_ARTIFACTS_DIR"
 
 
 @dataclass(frozen=True)
@@ -37,8 +39,10 @@ def workspace_root() -> Path:
 
 
 def default_artifacts_dir() -> Path:
-    """contracts/artifacts of the workspace."""
-    return workspace_root() / "contracts" / "artifacts"
+    """`BALLAST_ARTIFACTS_DIR` when set (a service image: its Dockerfile copies them there),
+    else contracts/artifacts of the workspace."""
+    named = os.environ.get(ARTIFACTS_ENV)
+    return Path(named) if named else workspace_root() / "contracts" / "artifacts"
 
 
 @cache
