@@ -153,6 +153,17 @@ def test_deploy__etf_and_governance__wired_to_the_feeds_and_the_timelock(
     assert not timelock.functions.hasRole(b"\0" * 32, deployment.deployer).call()
 
 
+def test_deploy__first_etf_position__both_assets_deposited_in_one_block(
+    w3: Web3, deployment: Deployment
+) -> None:
+    """A reader some blocks behind the head (the contract monitor's confirmations) never sees a
+    basket of CORE alone, which is a 100/0 split an asset rebalance would act on."""
+    basket = contract(w3, load_artifact("StakeBasket"), deployment.etf.stake_basket)
+    deposits = basket.events.Deposited().get_logs(from_block=0, to_block=deployment.block)
+    assert sorted(int(e["args"]["asset"]) for e in deposits) == [0, 1]  # CORE, coreBTC
+    assert len({e["blockNumber"] for e in deposits}) == 1
+
+
 def test_deploy__strategy_parameters__owned_by_the_timelock_with_the_library_defaults(
     w3: Web3, deployment: Deployment
 ) -> None:

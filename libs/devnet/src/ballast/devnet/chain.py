@@ -13,7 +13,8 @@ the receipt of the last one.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, cast
 
 import rlp  # pyright: ignore[reportMissingTypeStubs]
@@ -171,3 +172,16 @@ def code_check(w3: Web3, addresses: Sequence[str]) -> str:
     """One hash over (address, code hash) of every address, in the order given."""
     acc = b"".join(bytes.fromhex(a[2:]) + code_hash(w3, a) for a in addresses)
     return "0x" + keccak(acc).hex()
+
+
+@contextmanager
+def one_block(sender: Sender) -> Iterator[None]:
+    """The sends inside are mined together, in one block, when the block ends: no reader sees
+    half of them. Give each explicit gas (nothing is mined to estimate against until then)."""
+    sender.pipe.wait()
+    rpc(sender.w3, "evm_setAutomine", False)
+    try:
+        yield
+    finally:
+        rpc(sender.w3, "evm_mine")
+        rpc(sender.w3, "evm_setAutomine", True)

@@ -47,7 +47,7 @@ from ballast.common.deployment import (
 )
 from ballast.common.evm.artifacts import Artifact, default_artifacts_dir, load_artifact
 from ballast.devnet import prices as P
-from ballast.devnet.chain import Pipe, Sender, code_check, connect, contract, rpc
+from ballast.devnet.chain import Pipe, Sender, code_check, connect, contract, one_block, rpc
 from ballast.devnet.custody import attach_custody
 from ballast.devnet.oracle import write_oracle_config
 from ballast.devnet.protocol import deploy_etf, deploy_governance, install_core_system
@@ -74,10 +74,9 @@ def deploy(
     rpc_url: str, out: Path, *, artifacts: Path | None = None, offchain_url: str | None = None,
     custody: StrategyParams | None = None,
 ) -> Deployment:
-    """Deploy the devnet to `rpc_url` and write `out` (deployment.json); idempotent. Also (re)writes
-    the oracle's source list for it beside `out` (oracle.py; with the local Hermes and Crossbar
-    when `offchain_url` names the server that will run, ballast.cli.offchain). `custody`: the
-    strategy's params, for a treasury Safe the bot reaches through its role (custody.py)."""
+    """Deploy the devnet to `rpc_url`, write `out` (deployment.json) and beside it the oracle's
+    sources (oracle.py; the local Hermes and Crossbar when `offchain_url` names their server).
+    `custody`: the strategy's params, for a treasury Safe the bot reaches by its role."""
     w3 = connect(rpc_url)
     deployment = current_deployment(w3, out)
     if deployment is None or (custody is not None and deployment.custody is None):
@@ -278,14 +277,15 @@ class Deployer:
         for symbol in ("PSTR", "PUMP", "USDC", "WCORE"):
             t.call(self.token(symbol), "approve", uniswap.router, MAX_UINT)
         # A first ETF position so NAV, AUM and staking are not all zero: the trader deposits CORE
-        # and coreBTC on the 60/40 asset target (prices.py), and the operator stakes 80% of it.
+        # and coreBTC on the 60/40 asset target (prices.py) in one block, so a reader some blocks
+        # behind the head never sees it all CORE; the operator stakes 80% of it.
         basket = self.at("StakeBasket", etf.stake_basket)
-        t.call(basket, "deposit", 0, value=P.ETF_CORE * ETH)
         t.call(self.token("coreBTC"), "mint", t.address, P.ETF_CORE_BTC_SATS)
         t.call(self.token("coreBTC"), "approve", etf.stake_basket, MAX_UINT)
-        t.call(basket, "depositCoreBTC", P.ETF_CORE_BTC_SATS, 0)
-        a.call(basket, "deployLiquidity", P.ETF_CORE * ETH * 8 // 10,
-               P.ETF_CORE_BTC_SATS * 8 // 10)
+        with one_block(t):
+            t.call(basket, "deposit", 0, value=P.ETF_CORE * ETH, gas=10**6)
+            t.call(basket, "depositCoreBTC", P.ETF_CORE_BTC_SATS, 0, gas=10**6)
+        a.call(basket, "deployLiquidity", P.ETF_CORE * ETH * 8 // 10, P.ETF_CORE_BTC_SATS * 8 // 10)
 
 
 def pyth_update_data(mock: Contract, feed_id: str, price: Decimal, publish_time: int) -> bytes:
