@@ -16,11 +16,11 @@ from web3.contract import Contract
 from web3.exceptions import ContractCustomError, ContractLogicError
 
 from ballast.common.evm.artifacts import load_artifact
-from ballast.devnet import Deployment, deploy
+from ballast.devnet import Deployment
 from ballast.devnet.chain import connect, contract
 from ballast.devnet.control import GUARDIAN_KEY
 from ballast.testing.chain import Anvil, RpcError
-from ballast.testing.devnet import reverted
+from ballast.testing.devnet import deployed_devnet, reverted
 from ballast.testing.governance import Governance, Proposal, encode
 
 EMERGENCY = 3  # GovernorCountingQuadratic.ProposalType.EmergencyAction
@@ -39,20 +39,15 @@ PAUSED = selector("EnforcedPause()")
 
 @pytest.fixture(scope="module")
 def deployed(anvil: Anvil, tmp_path_factory: pytest.TempPathFactory) -> Generator[Deployment]:
-    out = tmp_path_factory.mktemp("control") / "deployment.json"
-    with reverted(anvil):
-        yield deploy(anvil.rpc_url, out)
+    """`ballast deploy devnet` without a Safe; each test's changes undone (`w3`)."""
+    with deployed_devnet(anvil, tmp_path_factory.mktemp("control")) as (deployment, _):
+        yield deployment
 
 
 @pytest.fixture
-def chain(deployed: Deployment, anvil: Anvil) -> Generator[Anvil]:
+def w3(deployed: Deployment, anvil: Anvil) -> Generator[Web3]:
     with reverted(anvil):
-        yield anvil
-
-
-@pytest.fixture
-def w3(chain: Anvil) -> Web3:
-    return connect(chain.rpc_url)
+        yield connect(anvil.rpc_url)
 
 
 def at(w3: Web3, name: str, address: str) -> Contract:
@@ -102,7 +97,7 @@ def test_handover__deployed__timelock_admin_guardian_pauser_and_the_deployer_no_
 
 
 def test_guardian__pauses_at_once__only_a_proposal_through_the_timelock_resumes(
-    chain: Anvil, w3: Web3, deployed: Deployment
+    anvil: Anvil, w3: Web3, deployed: Deployment
 ) -> None:
     basket = at(w3, "StakeBasket", deployed.etf.stake_basket)
     b, guardian, trader = basket.functions, str(deployed.guardian), deployed.trader
@@ -113,7 +108,7 @@ def test_guardian__pauses_at_once__only_a_proposal_through_the_timelock_resumes(
     for who in (guardian, deployed.deployer, deployed.treasury):
         refused(lambda who=who: send(w3, b.unpause(), who), UNAUTHORIZED)
 
-    gov = Governance(chain, deployed)
+    gov = Governance(anvil, deployed)
     resume = Proposal([basket.address], [0], [encode("StakeBasket", "unpause")],
                       "Resume the StakeBasket: the incident is over")
     pid = gov.propose(resume, EMERGENCY)
@@ -122,7 +117,7 @@ def test_guardian__pauses_at_once__only_a_proposal_through_the_timelock_resumes(
     assert gov.state(pid) == "queued"
     too_early = "0x" + encode("PstrGovernor", "execute", *resume.call).hex()
     with pytest.raises(RpcError):
-        chain.rpc("eth_call", {"from": trader, "to": gov.governor, "data": too_early}, "latest")
+        anvil.rpc("eth_call", {"from": trader, "to": gov.governor, "data": too_early}, "latest")
     assert b.paused().call()
 
     gov.wait_out_timelock()
