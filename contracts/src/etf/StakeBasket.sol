@@ -46,11 +46,17 @@ import {UnbondingQueue} from "./UnbondingQueue.sol";
 ///      contract bounds `minOut` itself against the oracle (`swapToleranceBps` below the
 ///      PriceFeed value of the input), so neither a manipulated pool quote nor a careless
 ///      operator can sell the basket's assets far below their price.
+///
+///      Roles (issue 21 "Control"): DEFAULT_ADMIN_ROLE, the governor's timelock, sets the router
+///      and tolerance, grants roles and is the only one who unpauses; OPERATOR_ROLE runs the
+///      automation calls; PAUSER_ROLE, the guardian (a Safe), pauses at once and can do no more.
 contract StakeBasket is AccessControl, Pausable, ReentrancyGuard {
     using SafeERC20 for IERC20;
     using Math for uint256;
 
     bytes32 public constant OPERATOR_ROLE = keccak256("OPERATOR_ROLE");
+    /// @notice May `pause`, and nothing else: not `unpause`, not a setter (those are
+    ///         DEFAULT_ADMIN_ROLE's, held by the governor's timelock).
     bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
     bytes32 public constant CORE_SYMBOL = "CORE";
     bytes32 public constant BTC_SYMBOL = "BTC";
@@ -280,11 +286,16 @@ contract StakeBasket is AccessControl, Pausable, ReentrancyGuard {
     /// @notice Stop deposits, withdrawals, claims and liquidity deployment. Recalls, rebalance
     ///         and compound stay available on purpose: during an incident operators must still be
     ///         able to pull stake back and de-risk, and none of them moves value to users.
+    /// @dev PAUSER_ROLE (the guardian) pauses at once, without a vote or a delay.
     function pause() external onlyRole(PAUSER_ROLE) {
         _pause();
     }
 
-    function unpause() external onlyRole(PAUSER_ROLE) {
+    /// @notice Resume the paused flows. Only the admin (DEFAULT_ADMIN_ROLE: the governor's
+    ///         timelock once deployed) may, so a pauser can stop the basket but never restart it:
+    ///         a guardian key, alone or stolen, cannot undo a pause or reopen after an incident
+    ///         without a passed proposal and the timelock's delay.
+    function unpause() external onlyRole(DEFAULT_ADMIN_ROLE) {
         _unpause();
     }
 

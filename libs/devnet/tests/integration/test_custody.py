@@ -18,6 +18,7 @@ from ballast.common.evm.roles import refusal
 from ballast.devnet import Deployment, deploy
 from ballast.devnet.bot_role import PUMP_PER_DAY, SWAP, bot_role, daily_pump_cap, targets
 from ballast.devnet.chain import Sender, connect, contract
+from ballast.devnet.custody import OWNER_KEYS, SafeOwners
 from ballast.devnet.deployer import TREASURY_KEY
 from ballast.strategy.params import StrategyParams
 from ballast.testing.chain import Anvil
@@ -215,3 +216,23 @@ def test_role__liquidity_on_a_configured_pool__to_the_safe_only(
     other = [usdc.address, pump, amount_usdc, 10**18, 0, 0, custody.safe, DEADLINE]
     assert bot.violation(router, "addLiquidity", *other)[0] == OR_VIOLATION
     assert bot.through_role(router, "addLiquidity", *other)["status"] == 0
+
+
+def test_guardian__a_second_safe_of_the_owners__pauses_the_basket_the_bot_cannot(
+    bot: Bot, deployed: Deployment, custody: CustodyInfo
+) -> None:
+    """With `--safe` the guardian is a Safe of its own (ballast.devnet.control): the owners
+    pause through it; the bot's role on the treasury Safe reaches no pause."""
+    w3, guardian = bot.w3, deployed.guardian
+    assert guardian is not None and guardian != custody.safe
+    safe = contract(w3, load_artifact("SafeL2"), guardian)
+    assert safe.functions.getOwners().call() == custody.owners
+    assert safe.functions.getThreshold().call() == custody.threshold
+    assert not safe.functions.isModuleEnabled(custody.roles).call()
+    basket = contract(w3, load_artifact("StakeBasket"), deployed.etf.stake_basket)
+    assert bot.through_role(basket, "pause")["status"] == 0
+    payer = Sender(w3, TREASURY_KEY)
+    SafeOwners(w3, safe, OWNER_KEYS, payer).execute(
+        basket.address, bytes.fromhex(basket.encode_abi("pause", [])[2:]))
+    payer.settle()
+    assert basket.functions.paused().call()

@@ -52,6 +52,7 @@ def test_deployment__dumped__has_exactly_the_documented_keys() -> None:
         "schema_version", "chain_id", "block", "first_block", "deployer", "treasury", "trader",
         "tokens", "uniswap", "pools", "feeds", "pyth", "etf", "core_system", "validators",
         "governance", "multicall3", "reference_prices", "code_check", "uniswap_v3", "custody",
+        "guardian",
     }
     assert doc["schema_version"] == 1
     assert set(doc["uniswap"]) == {"factory", "router", "weth", "fee_bps"}

@@ -54,14 +54,13 @@ async def test_monitor__devnet_staking_manager_delegates__our_delegation_on_ever
     before = {op: app.core.state.validators[op].reading.our_delegation_raw for op in ops}
 
     w3 = Web3(Web3.HTTPProvider(anvil.rpc_url))
-    sm = w3.eth.contract(address=Web3.to_checksum_address(deployment.etf.staking_manager),
-                         abi=_artifact_abi("StakingManager"))
-    admin = Web3.to_checksum_address(deployment.deployer)
-    basket_role = sm.functions.BASKET_ROLE().call()
-    for fn, value in ((sm.functions.grantRole(basket_role, admin), 0),
-                      (sm.functions.delegateCore(), 10 * E18)):
-        tx = fn.transact({"from": admin, "value": value})
-        assert w3.eth.wait_for_transaction_receipt(tx, poll_latency=0.005)["status"] == 1
+    basket = w3.eth.contract(address=Web3.to_checksum_address(deployment.etf.stake_basket),
+                             abi=_artifact_abi("StakeBasket"))
+    # the deployer is an operator (no admin: that is the timelock's): 10 CORE of the basket's
+    # free liquidity go to staking, which the StakingManager delegates by its targets
+    operator = Web3.to_checksum_address(deployment.deployer)
+    tx = basket.functions.deployLiquidity(10 * E18, 0).transact({"from": operator})
+    assert w3.eth.wait_for_transaction_receipt(tx, poll_latency=0.005)["status"] == 1
 
     result = await app.core.poll()
     assert result.statuses == len(ops)

@@ -44,6 +44,7 @@ def describe(deployment: Deployment) -> list[str]:
         f"{'deployer':<24} {deployment.deployer}",
         f"{'treasury':<24} {deployment.treasury}",
         f"{'trader':<24} {deployment.trader}",
+        f"{'guardian (pauser)':<24} {deployment.guardian}",
     ]
     lines += [f"{name:<24} {address}" for name, address in deployment.contract_addresses().items()]
     lines += [f"{'validator ' + str(i):<24} {v.operator} (consensus {v.consensus})"

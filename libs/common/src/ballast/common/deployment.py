@@ -11,9 +11,11 @@ rename or drop them, and bump `schema_version` on an incompatible change.
     schema_version  1
     chain_id, block chain id, and the block at which the deployment was complete
     first_block     the deployment's first block: scan contract events from here
-    deployer        anvil default account 0: deploys, owns the test tokens, admin of everything
+    deployer        anvil default account 0: deploys, owns the test tokens; keeps no admin role
     treasury        anvil default account 1: holds the treasury's PUMP and USDC (see prices.py)
     trader          anvil default account 2: the market scenarios trade and move feeds from it
+    guardian        the StakeBasket's PAUSER_ROLE, nothing more (ballast.devnet.control): a Safe
+                    of the treasury owners with `--safe`, else anvil account 6; absent in old files
     tokens          {symbol: {address, decimals}}  PSTR, PUMP, USDC, WCORE, coreBTC, lstBTC, gPSTR,
                     BASKET
     uniswap         {factory, router, weth, fee_bps}  Uniswap V2 from the npm build artifacts
@@ -26,8 +28,8 @@ rename or drop them, and bump `schema_version` on an incompatible change.
     etf             the StakeBasket suite and its mocks
     core_system     the Core DAO system-contract stand-ins, at their real addresses
     validators      the registered candidates (operator and consensus addresses)
-    governance      {token (gPSTR), governor, timelock, parameters}: `parameters`, the strategy's
-                    numbers the timelock owns (StrategyParameters), absent from older files
+    governance      {token (gPSTR), governor, timelock, parameters}: the timelock is the ETF's
+                    admin, owns the PriceFeed and `parameters` (StrategyParameters, optional)
     multicall3      at the canonical address 0xcA11bde05977b3631167028862bE2a173976CA11
     reference_prices  the USD prices the deployment started from (strings, exact decimals)
     custody         {safe, owners, threshold, roles, role, bot, safe_singleton, safe_proxy_factory,
@@ -38,8 +40,7 @@ rename or drop them, and bump `schema_version` on an incompatible change.
 There is no Switchboard stand-in in contracts/ yet, so there is no `switchboard` key; services
 that read Switchboard use its HTTP API (REFERENCE.md) or skip the source on the devnet.
 
-The private keys of the three accounts are anvil's public default test keys
-(`test test ... junk` mnemonic): known to everyone, for a local chain only.
+Every account's key is one of anvil's public default test keys: for a local chain only.
 """
 
 from __future__ import annotations
@@ -79,8 +80,7 @@ class PoolInfo(_Model):
 
 
 class ConcentratedPoolInfo(_Model):
-    """A Uniswap V3 pool: liquidity is placed in a range of ticks (a position NFT), not full
-    range as in a V2 pair."""
+    """A Uniswap V3 pool: liquidity in a range of ticks (a position NFT), not full range."""
 
     kind: Literal["uniswap_v3"] = "uniswap_v3"
     pool: str
@@ -139,8 +139,7 @@ class GovernanceInfo(_Model):
     token: str
     governor: str
     timelock: str
-    parameters: str | None = None
-    """StrategyParameters (contracts/src/governance), owned by the timelock."""
+    parameters: str | None = None  # StrategyParameters (contracts/src/governance)
 
 
 class CustodyInfo(_Model):
@@ -168,6 +167,7 @@ class Deployment(_Model):
     deployer: str
     treasury: str
     trader: str
+    guardian: str | None = None
     tokens: dict[str, TokenInfo]
     uniswap: UniswapInfo
     pools: dict[str, PoolInfo]

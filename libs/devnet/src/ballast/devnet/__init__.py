@@ -7,6 +7,8 @@ deployed feeds (oracle.py).
 
     deployer.py  the market: tokens, Uniswap V2 pools, aggregators + MockPyth, accounts
     protocol.py  Core system stand-ins, the StakeBasket suite, governance
+    custody.py   the treasury Safe and the bot's Roles modifier (`--safe`)
+    control.py   last: the ETF's admin to the timelock, its pause to the guardian
     prices.py    the starting numbers and why (reserve ratio 3.0)
     chain.py     pipelined signing and sending
 

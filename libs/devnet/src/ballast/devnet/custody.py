@@ -114,15 +114,24 @@ def deploy_safe(admin: Sender, art: Callable[[str], Artifact], owners: Sequence[
     singleton = admin.deploy(art("SafeL2"))
     factory = admin.deploy(art("SafeProxyFactory"))
     handler = admin.deploy(art("CompatibilityFallbackHandler"))
+    safe = create_safe(admin, art, (singleton, factory, handler), owners, threshold,
+                       SAFE_SALT_NONCE)
+    return safe, singleton, factory, handler
+
+
+def create_safe(admin: Sender, art: Callable[[str], Artifact], base: tuple[str, str, str],
+                owners: Sequence[str], threshold: int, salt_nonce: int) -> str:
+    """One more Safe proxy from deployed (singleton, proxy factory, fallback handler)."""
+    singleton, factory, handler = base
     w3 = admin.w3
     setup = contract(w3, art("SafeL2"), singleton).encode_abi("setup", [
         [to_checksum_address(o) for o in owners], threshold, ZERO, b"", handler, ZERO, 0, ZERO])
     proxies = contract(w3, art("SafeProxyFactory"), factory)
     admin.pipe.wait()
-    safe = proxies.functions.createProxyWithNonce(singleton, setup, SAFE_SALT_NONCE).call(
+    safe = proxies.functions.createProxyWithNonce(singleton, setup, salt_nonce).call(
         {"from": admin.address})
-    admin.call(proxies, "createProxyWithNonce", singleton, setup, SAFE_SALT_NONCE)
-    return to_checksum_address(safe), singleton, factory, handler
+    admin.call(proxies, "createProxyWithNonce", singleton, setup, salt_nonce)
+    return to_checksum_address(safe)
 
 
 def install_roles_libraries(admin: Sender, art: Callable[[str], Artifact]) -> None:

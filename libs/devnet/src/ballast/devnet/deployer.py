@@ -15,10 +15,11 @@ What goes on chain (numbers and their reasons: prices.py):
    its asset swaps go through the router's WCORE/coreBTC pool);
 6. governance: gPSTR (PSTR wrapped 1:1), PstrGovernor (square-root power, staked 1.5x, typed
    quorum/approval: the PSTR seed's "Governance Integration") behind a PstrTimelock;
-7. Multicall3 at its canonical address; the treasury and the scenario trader funded.
+7. Multicall3 at its canonical address; the treasury and the scenario trader funded;
+8. last, the ETF's admin roles and the PriceFeed to the timelock, pause to a guardian (control.py).
 
-Accounts are anvil's default, public test keys: 0 deploys and administers, 1 is the treasury,
-2 is the trader the market scenarios use. Never use these keys on a real chain.
+Accounts (anvil's public default test keys, never for a real chain): 0 deploys and keeps no
+admin role, 1 is the treasury, 2 the scenarios' trader, 6 the guardian when there is no Safe.
 
 Idempotent: when `out` already describes this chain (same chain id, and the recorded addresses
 still carry the recorded code) nothing is sent and the recorded deployment is returned.
@@ -48,6 +49,7 @@ from ballast.common.deployment import (
 from ballast.common.evm.artifacts import Artifact, default_artifacts_dir, load_artifact
 from ballast.devnet import prices as P
 from ballast.devnet.chain import Pipe, Sender, code_check, connect, contract, one_block, rpc
+from ballast.devnet.control import hand_over
 from ballast.devnet.custody import attach_custody
 from ballast.devnet.oracle import write_oracle_config
 from ballast.devnet.protocol import deploy_etf, deploy_governance, install_core_system
@@ -79,7 +81,7 @@ def deploy(
     `custody`: the strategy's params, for a treasury Safe the bot reaches by its role."""
     w3 = connect(rpc_url)
     deployment = current_deployment(w3, out)
-    if deployment is None or (custody is not None and deployment.custody is None):
+    if deployment is None or deployment.guardian is None or (custody and not deployment.custody):
         deployment = Deployer(w3, artifacts or default_artifacts_dir(), custody).run()
         deployment.save(out)
     write_oracle_config(deployment, rpc_url, out.with_name(ORACLE_CONFIG), offchain_url)
@@ -149,15 +151,13 @@ class Deployer:
         multicall = self.install_multicall()
         self.fund_accounts(uniswap, etf)
         safe = attach_custody(self, uniswap, pools, etf, self.custody) if self.custody else None
+        guardian = hand_over(self, etf, governance.timelock, safe)
         for sender in (self.admin, self.treasury, self.trader):
             sender.settle()
         deployment = Deployment(
-            chain_id=self.w3.eth.chain_id,
-            block=self.w3.eth.block_number,
-            first_block=first_block,
-            deployer=self.admin.address,
-            treasury=self.treasury.address,
-            trader=self.trader.address,
+            chain_id=self.w3.eth.chain_id, block=self.w3.eth.block_number, first_block=first_block,
+            deployer=self.admin.address, treasury=self.treasury.address,
+            trader=self.trader.address, guardian=guardian,
             tokens=self.tokens,
             uniswap=uniswap,
             pools=pools,

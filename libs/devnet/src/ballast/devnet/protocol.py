@@ -10,7 +10,8 @@ takes the running Deployer and sends through its pipelined senders.
   (constructor-free) goes to CoreAgent's address 0x...1011, funded to pay rewards.
 - StakeBasket: PriceFeed reads the CORE and BTC aggregators and Pyth ids (max age one hour);
   StakingManager delegates to the five validators in equal weights, 60/40 CORE/BTC; the treasury
-  account (the intervention service's signer) gets OPERATOR_ROLE and PAUSER_ROLE on the basket.
+  account (the intervention service's signer) gets OPERATOR_ROLE on the basket. The deployer
+  administers the suite until the last step hands it to the timelock and the guardian (control.py).
 - Governance: gPSTR wraps PSTR; PstrGovernor (square-root power, staked 1.5x, four proposal types:
   the PSTR seed's "Governance Integration") proposes through a PstrTimelock whose deployer admin
   role is renounced, leaving the timelock to administer itself. StrategyParameters, owned by the
@@ -142,10 +143,9 @@ def deploy_etf(
     a.call(uq, "grantRole", uq.functions.BASKET_ROLE().call(), basket)
     sb = d.at("StakeBasket", basket)
     a.call(sb, "setSwapRouter", router)  # swapAssets: the WCORE/coreBTC pool (prices.py)
-    for role in ("OPERATOR_ROLE", "PAUSER_ROLE"):
-        role_id = getattr(sb.functions, role)().call()
-        for holder in (a.address, d.treasury.address):
-            a.call(sb, "grantRole", role_id, holder)
+    operator = sb.functions.OPERATOR_ROLE().call()
+    for holder in (a.address, d.treasury.address):
+        a.call(sb, "grantRole", operator, holder)
     return EtfInfo(stake_basket=basket, token=token, staking_manager=manager,
                    price_feed=price_feed, unbonding_queue=queue, core_agent=core.core_agent,
                    lstbtc=lstbtc, corebtc=corebtc)
