@@ -38,8 +38,7 @@ rename or drop them, and bump `schema_version` on an incompatible change.
 There is no Switchboard stand-in in contracts/ yet, so there is no `switchboard` key; services
 that read Switchboard use its HTTP API (REFERENCE.md) or skip the source on the devnet.
 
-The private keys of the three accounts are anvil's public default test keys
-(`test test ... junk` mnemonic): known to everyone, for a local chain only.
+The three accounts' keys are anvil's public test keys (`test test ... junk`): local chains only.
 """
 
 from __future__ import annotations
@@ -248,6 +247,7 @@ class DeploymentFile(_Lenient):
     etf: dict[str, str] = Field(default_factory=dict[str, str])
     governance: dict[str, str | None] = Field(default_factory=dict[str, str | None])
     multicall3: str | None = None
+    custody: CustodyInfo | None = None
 
     @classmethod
     def read(cls, path: Path | str) -> DeploymentFile:

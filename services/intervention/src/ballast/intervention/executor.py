@@ -22,6 +22,7 @@ from ballast.common.messages import (
     Message,
     utcnow,
 )
+from ballast.common.proposals.store import ProposalStore
 from ballast.common.tracing import resume
 from ballast.intervention.adapters.repository import Record, Repository
 from ballast.intervention.adapters.signer import Signer
@@ -29,6 +30,7 @@ from ballast.intervention.app import Checkpoint, Clock, Publish, no_checkpoint
 from ballast.intervention.asset_legs import AssetRebalance
 from ballast.intervention.building import Builder, ExecConfig
 from ballast.intervention.composite import Legged
+from ballast.intervention.custody import Custody
 from ballast.intervention.domain.execution import Phase, Step, is_stale, next_step
 from ballast.intervention.domain.record import (
     BASKET_MOVERS,
@@ -58,9 +60,15 @@ class Executor(Steps):
     crash: Checkpoint = no_checkpoint
     metrics: InterventionMetrics | None = None
     tracer: trace.Tracer = field(default_factory=lambda: trace.get_tracer("ballast.intervention"))
+    proposals: ProposalStore | None = None
+    """Where an action above the bot's allowance is proposed to the Safe (with custody; default:
+    a store on the executor's database whose outbox the service relays)."""
 
     def __post_init__(self) -> None:
         self.builder = Builder(self.chain, self.config)
+        custody = self.config.custody
+        self.custody = None if custody is None else Custody(
+            self.chain, self.config, custody, self.proposals or ProposalStore(self.repo.pool))
         self.composite = Liquidity(self)
         self.assets = AssetRebalance(self)
 
@@ -186,7 +194,7 @@ class Executor(Steps):
     async def _reserve(self, record: Record) -> bool:
         account = self.account
         for token, amount, spender in self.builder.spending(record):
-            allowance = await self.chain.allowance(token, account, spender)
+            allowance = await self.chain.allowance(token, self.holder, spender)
             if allowance < amount:
                 await ensure_approval(self, token, spender)
                 return False

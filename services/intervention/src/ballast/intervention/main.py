@@ -16,6 +16,7 @@ from prometheus_client import CollectorRegistry
 
 from ballast.common.evm.parameters import read_parameters
 from ballast.common.messages import ExecutionMode
+from ballast.common.proposals.store import ProposalStore, apply_migrations
 from ballast.common.service import Service, ServiceApp
 from ballast.common.settings import load_settings
 from ballast.intervention.adapters.chain import Chain
@@ -33,6 +34,7 @@ from ballast.strategy.onchain import LiveParams, key_name
 log = logging.getLogger("ballast.intervention")
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+PROPOSALS_RELAY_SECONDS = 5.0
 
 
 def build_signer(settings: InterventionSettings) -> Signer | None:
@@ -89,9 +91,11 @@ class InterventionApp(ServiceApp):
             metrics=self.metrics, crash=checkpoint,
             live=self.live if settings.strategy_parameters_address else None,
         )
+        self.proposals = ProposalStore(service.db, service.bus)
         self.executor = Executor(
             self.repo, self.chain, self.signer, service.bus.publish, settings.exec_config(),
             crash=checkpoint, metrics=self.metrics, tracer=service.tracer,
+            proposals=self.proposals,
         )
         self.decider.on_params = self.executor.use_params
         register(service.bus, self.decider)
@@ -100,6 +104,9 @@ class InterventionApp(ServiceApp):
         service.on_stop(self._close)
         if settings.executor_enabled:
             service.every(settings.executor_interval_seconds, "executor")(self.execute)
+        if settings.custody() is not None:  # the Safe proposals the executor makes (custody.py)
+            service.on_start(self._proposals_ready)
+            service.every(PROPOSALS_RELAY_SECONDS, "proposals-outbox")(self._relay_proposals)
 
     async def _ready(self) -> None:
         self.metrics.paused.set(1 if await self.repo.paused() else 0)
@@ -121,6 +128,14 @@ class InterventionApp(ServiceApp):
         log.log(logging.ERROR if refused else logging.INFO, "strategy parameters read",
                 extra={"address": address, "block": block, "keys": len(values),
                        "refused": refused, "fingerprint": self.live.params.fingerprint()})
+
+    async def _proposals_ready(self) -> None:
+        await apply_migrations(self.service.db)
+        await self._relay_proposals()
+
+    async def _relay_proposals(self) -> None:
+        """What a crash left between a proposal's commit and its publish."""
+        await self.proposals.outbox.relay(self.service.db)
 
     async def _close(self) -> None:
         await self.lease.release()
