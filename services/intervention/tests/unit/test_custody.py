@@ -12,8 +12,14 @@ from web3 import Web3
 
 from ballast.common.evm.artifacts import load_artifact
 from ballast.intervention.building import TxPlan
-from ballast.intervention.custody import CONDITION_VIOLATION, explain, with_role
-from ballast.intervention.domain.custody import AllowanceState, CustodyConfig, accrued
+from ballast.intervention.custody import with_role
+from ballast.intervention.domain.custody import (
+    CONDITION_VIOLATION,
+    AllowanceState,
+    CustodyConfig,
+    accrued,
+    explain,
+)
 from ballast.intervention.settings import InterventionSettings
 
 DB = "postgresql://u:p@localhost/db"

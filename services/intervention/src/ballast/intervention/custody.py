@@ -16,6 +16,11 @@ spent, `guard` decides what happens to a planned call:
 - anything else is wrapped for the modifier and sent.
 
 Nonce fillers stay plain transactions of the bot's own account (they move nothing).
+
+This module (with the Safe client and ballast.devnet's role it imports, ~1 s of CPU) is
+imported only when custody is configured (executor.py, main.py): an executor without custody
+starts as fast as before, so its durable consumers exist before the other services' first
+requests (a request published before the consumer exists is not delivered to it).
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from eth_abi.abi import decode, encode
+from eth_abi.abi import encode
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
@@ -49,7 +54,6 @@ CALL = 0
 """Enum.Operation.Call: the modifier never delegate-calls for the bot."""
 ROLES_ABI = [function("allowances", "bytes32 key", "uint128 refill, uint128 maxRefill, "
                       "uint64 period, uint128 balance, uint64 timestamp")]
-CONDITION_VIOLATION = keccak(text="ConditionViolation(uint8,bytes32)")[:4]
 PROPOSAL_DEADLINE_SECONDS = 86_400
 """A proposal's swap deadline: the owners have a day to sign and execute it."""
 UNWRAPPED = frozenset({ExecKind.NONCE_FILL})
@@ -70,21 +74,6 @@ def targets_for(config: ExecConfig) -> Targets:
                   if isinstance(p := config.pools.get(name), PoolConfig))
     return Targets(router=config.router, pump=config.pump, pstr=config.pstr, pools=pools,
                    basket=config.basket)
-
-
-def explain(err: object) -> str:
-    """A revert's text (an error or the text itself), with the modifier's
-    ConditionViolation(status, info) decoded: the role refused the call, a permanent failure."""
-    text = str(err)
-    marker = "0x" + CONDITION_VIOLATION.hex()
-    at = text.find(marker)
-    if at < 0:
-        return text
-    raw = bytes.fromhex(text[at + 10: at + 10 + 128].ljust(128, "0"))
-    status, info = decode(["uint8", "bytes32"], raw)
-    key = bytes(info).rstrip(b"\0")
-    label = key.decode() if key and all(32 < b < 127 for b in key) else "0x" + bytes(info).hex()
-    return f"ConditionViolation(status {status}, {label}) from the Roles modifier"
 
 
 class Custody:

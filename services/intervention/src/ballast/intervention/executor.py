@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import KW_ONLY, dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from opentelemetry import trace
 
@@ -22,7 +23,6 @@ from ballast.common.messages import (
     Message,
     utcnow,
 )
-from ballast.common.proposals.store import ProposalStore
 from ballast.common.tracing import resume
 from ballast.intervention.adapters.repository import Record, Repository
 from ballast.intervention.adapters.signer import Signer
@@ -30,7 +30,7 @@ from ballast.intervention.app import Checkpoint, Clock, Publish, no_checkpoint
 from ballast.intervention.asset_legs import AssetRebalance
 from ballast.intervention.building import Builder, ExecConfig
 from ballast.intervention.composite import Legged
-from ballast.intervention.custody import Custody
+from ballast.intervention.domain.custody import CustodyConfig
 from ballast.intervention.domain.execution import Phase, Step, is_stale, next_step
 from ballast.intervention.domain.record import (
     BASKET_MOVERS,
@@ -44,6 +44,10 @@ from ballast.intervention.metrics import InterventionMetrics
 from ballast.intervention.ports import ChainPort
 from ballast.intervention.sending import Steps
 from ballast.strategy.params import StrategyParams
+
+if TYPE_CHECKING:  # imported only with custody configured (custody.py)
+    from ballast.common.proposals.store import ProposalStore
+    from ballast.intervention.custody import Custody
 
 log = logging.getLogger("ballast.intervention.executor")
 
@@ -66,11 +70,17 @@ class Executor(Steps):
 
     def __post_init__(self) -> None:
         self.builder = Builder(self.chain, self.config)
-        custody = self.config.custody
-        self.custody = None if custody is None else Custody(
-            self.chain, self.config, custody, self.proposals or ProposalStore(self.repo.pool))
+        self.custody = None if self.config.custody is None else self._custody(self.config.custody)
         self.composite = Liquidity(self)
         self.assets = AssetRebalance(self)
+
+    def _custody(self, custody: CustodyConfig) -> Custody:
+        """The custody guard; its module (the Safe client, the role) is imported only here."""
+        from ballast.common.proposals.store import ProposalStore  # noqa: PLC0415 - custody only
+        from ballast.intervention.custody import Custody  # noqa: PLC0415 - custody only
+
+        return Custody(self.chain, self.config, custody,
+                       self.proposals or ProposalStore(self.repo.pool))
 
     def use_params(self, params: StrategyParams) -> None:
         """Governance changed the strategy's numbers: every plan from now on uses them (the

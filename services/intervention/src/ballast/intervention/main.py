@@ -11,12 +11,12 @@ import asyncio
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry
 
 from ballast.common.evm.parameters import read_parameters
 from ballast.common.messages import ExecutionMode
-from ballast.common.proposals.store import ProposalStore, apply_migrations
 from ballast.common.service import Service, ServiceApp
 from ballast.common.settings import load_settings
 from ballast.intervention.adapters.chain import Chain
@@ -30,6 +30,9 @@ from ballast.intervention.handlers import register
 from ballast.intervention.metrics import InterventionMetrics
 from ballast.intervention.settings import InterventionSettings
 from ballast.strategy.onchain import LiveParams, key_name
+
+if TYPE_CHECKING:
+    from ballast.common.proposals.store import ProposalStore
 
 log = logging.getLogger("ballast.intervention")
 
@@ -91,7 +94,12 @@ class InterventionApp(ServiceApp):
             metrics=self.metrics, crash=checkpoint,
             live=self.live if settings.strategy_parameters_address else None,
         )
-        self.proposals = ProposalStore(service.db, service.bus)
+        custody = settings.custody()
+        self.proposals: ProposalStore | None = None
+        if custody is not None:  # the Safe client is imported only with custody (custody.py)
+            from ballast.common.proposals.store import ProposalStore  # noqa: PLC0415
+
+            self.proposals = ProposalStore(service.db, service.bus)
         self.executor = Executor(
             self.repo, self.chain, self.signer, service.bus.publish, settings.exec_config(),
             crash=checkpoint, metrics=self.metrics, tracer=service.tracer,
@@ -104,7 +112,7 @@ class InterventionApp(ServiceApp):
         service.on_stop(self._close)
         if settings.executor_enabled:
             service.every(settings.executor_interval_seconds, "executor")(self.execute)
-        if settings.custody() is not None:  # the Safe proposals the executor makes (custody.py)
+        if custody is not None:  # the Safe proposals the executor makes (custody.py)
             service.on_start(self._proposals_ready)
             service.every(PROPOSALS_RELAY_SECONDS, "proposals-outbox")(self._relay_proposals)
 
@@ -130,12 +138,15 @@ class InterventionApp(ServiceApp):
                        "refused": refused, "fingerprint": self.live.params.fingerprint()})
 
     async def _proposals_ready(self) -> None:
+        from ballast.common.proposals.store import apply_migrations  # noqa: PLC0415
+
         await apply_migrations(self.service.db)
         await self._relay_proposals()
 
     async def _relay_proposals(self) -> None:
         """What a crash left between a proposal's commit and its publish."""
-        await self.proposals.outbox.relay(self.service.db)
+        if self.proposals is not None:
+            await self.proposals.outbox.relay(self.service.db)
 
     async def _close(self) -> None:
         await self.lease.release()

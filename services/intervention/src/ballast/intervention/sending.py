@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eth_account.typed_transactions.typed_transaction import TypedTransaction
 from hexbytes import HexBytes
@@ -20,7 +20,7 @@ from ballast.intervention.adapters.signer import Signer
 from ballast.intervention.app import Checkpoint, Clock
 from ballast.intervention.asset_legs import asset_leg_outcome
 from ballast.intervention.building import Builder, ExecConfig, NotNeeded, book_details
-from ballast.intervention.custody import Custody, explain
+from ballast.intervention.domain.custody import explain
 from ballast.intervention.domain.execution import (
     Attempt,
     ChainView,
@@ -43,6 +43,9 @@ from ballast.intervention.domain.record import (
 )
 from ballast.intervention.metrics import InterventionMetrics
 from ballast.intervention.ports import ChainPort
+
+if TYPE_CHECKING:  # imported only with custody configured (custody.py)
+    from ballast.intervention.custody import Custody
 
 log = logging.getLogger("ballast.intervention.executor")
 

@@ -19,7 +19,8 @@ from ballast.devnet.bot_role import PUMP_PER_DAY
 from ballast.devnet.chain import contract
 from ballast.intervention.adapters.repository import Record
 from ballast.intervention.building import Builder, TxPlan
-from ballast.intervention.custody import explain, with_role
+from ballast.intervention.custody import with_role
+from ballast.intervention.domain.custody import explain
 from ballast.intervention.domain.execution import Phase
 
 

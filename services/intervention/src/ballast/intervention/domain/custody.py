@@ -3,12 +3,17 @@
 With custody the treasury's assets are held by a Safe and the bot's key acts through a Zodiac
 Roles v2 modifier under one role. `accrued` is the modifier's own refill rule for an allowance
 (Roles v2 `AllowanceLoader._accruedAllowance`), so the executor knows what is left today without
-a call that would spend it.
+a call that would spend it. `explain` reads the modifier's refusal in a revert's text.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from eth_abi.abi import decode
+from eth_utils.crypto import keccak
+
+CONDITION_VIOLATION = keccak(text="ConditionViolation(uint8,bytes32)")[:4]
 
 
 @dataclass(frozen=True)
@@ -42,3 +47,18 @@ def accrued(a: AllowanceState, now: int) -> int:
         return a.balance
     periods = (now - a.timestamp) // a.period
     return min(a.balance + a.refill * periods, a.max_refill)
+
+
+def explain(err: object) -> str:
+    """A revert's text (an error or the text itself), with the modifier's
+    ConditionViolation(status, info) decoded: the role refused the call, a permanent failure."""
+    text = str(err)
+    marker = "0x" + CONDITION_VIOLATION.hex()
+    at = text.find(marker)
+    if at < 0:
+        return text
+    raw = bytes.fromhex(text[at + 10: at + 10 + 128].ljust(128, "0"))
+    status, info = decode(["uint8", "bytes32"], raw)
+    key = bytes(info).rstrip(b"\0")
+    label = key.decode() if key and all(32 < b < 127 for b in key) else "0x" + bytes(info).hex()
+    return f"ConditionViolation(status {status}, {label}) from the Roles modifier"
