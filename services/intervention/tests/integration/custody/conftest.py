@@ -80,8 +80,9 @@ class World:
     def bot_nonce(self) -> int:
         return self.w3.eth.get_transaction_count(Web3.to_checksum_address(self.bot), "pending")
 
-    async def decide(self) -> str:
-        state = self.make_state(NOW)
+    async def decide(self, **state_fields: Any) -> str:
+        """Decide on the acting state (tier 2), with `state_fields` replaced (another tier)."""
+        state = self.make_state(NOW, **state_fields)
 
         def run(history: History, paused: bool) -> Any:
             return evaluate(state, Policy(), history, now=NOW, paused=paused,
