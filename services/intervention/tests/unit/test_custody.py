@@ -4,6 +4,8 @@ bot sends to the Roles modifier, and the decoded ConditionViolation."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -90,3 +92,15 @@ def test_explain__condition_violation__status_and_key() -> None:
     text = explain(RuntimeError(f"execution reverted: custom error {data}"))
     assert text == "ConditionViolation(status 17, pump-sold-per-day) from the Roles modifier"
     assert explain(RuntimeError("execution reverted: EXPIRED")) == "execution reverted: EXPIRED"
+
+
+def test_service_without_custody__imports_no_safe_client_nor_devnet() -> None:
+    """The Safe client (safe_eth, py-evm) and ballast.devnet cost ~1 s of CPU at start: loaded
+    always, they made the service's durable consumers late for the treasury's first requests
+    in the compressed-day e2e (a request published before a consumer exists is not its)."""
+    probe = ("import sys, ballast.intervention.main; print(sorted(m for m in sys.modules if "
+             "m.startswith(('safe_eth', 'eth.', 'ballast.devnet', "
+             "'ballast.intervention.custody', 'ballast.common.proposals')))[:5])")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         timeout=120, check=True)
+    assert out.stdout.strip() == "[]", out.stdout
