@@ -37,8 +37,7 @@ rename or drop them, and bump `schema_version` on an incompatible change.
                     through; only with `--safe` (else the treasury is the `treasury` account)
     code_check      keccak of every recorded address with its code hash: the idempotence check
 
-There is no Switchboard stand-in in contracts/ yet, so there is no `switchboard` key; services
-that read Switchboard use its HTTP API (REFERENCE.md) or skip the source on the devnet.
+No Switchboard stand-in yet (no `switchboard` key): its readers use its HTTP API (REFERENCE.md).
 
 Every account's key is one of anvil's public default test keys: for a local chain only.
 """
@@ -248,6 +247,7 @@ class DeploymentFile(_Lenient):
     etf: dict[str, str] = Field(default_factory=dict[str, str])
     governance: dict[str, str | None] = Field(default_factory=dict[str, str | None])
     multicall3: str | None = None
+    custody: CustodyInfo | None = None
 
     @classmethod
     def read(cls, path: Path | str) -> DeploymentFile:

@@ -201,7 +201,8 @@ class _Deployer(Protocol):
 def attach_custody(d: _Deployer, uniswap: UniswapInfo, pools: dict[str, PoolInfo], etf: EtfInfo,
                    params: StrategyParams) -> CustodyInfo:
     """Safe + Roles for the devnet's treasury; the treasury account (the bot's key) moves its
-    PUMP and USDC into the Safe and keeps only gas."""
+    PUMP and USDC into the Safe and keeps only gas; the Safe gets the StakeBasket's OPERATOR_ROLE
+    (the basket calls of the bot's role are the Safe's)."""
     d.admin.settle()
     t = targets_of(uniswap, d.tokens, pools, etf)
     pump = d.token("PUMP")
@@ -213,4 +214,8 @@ def attach_custody(d: _Deployer, uniswap: UniswapInfo, pools: dict[str, PoolInfo
         amount = int(token.functions.balanceOf(d.treasury.address).call())
         d.treasury.call(token, "transfer", info.safe, amount)
     d.treasury.settle()
+    # the basket automation the role allows is called by the Safe (through the modifier)
+    basket = contract(d.w3, d.art("StakeBasket"), etf.stake_basket)
+    d.admin.call(basket, "grantRole", basket.functions.OPERATOR_ROLE().call(), info.safe)
+    d.admin.settle()
     return info

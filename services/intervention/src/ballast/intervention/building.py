@@ -26,6 +26,7 @@ from ballast.common.messages import (
 from ballast.intervention.adapters import basket as basket_books
 from ballast.intervention.adapters.repository import Record
 from ballast.intervention.asset_legs import asset_leg_plan
+from ballast.intervention.domain.custody import CustodyConfig
 from ballast.intervention.domain.execution import Fees, amount_out_min, swap_result
 from ballast.intervention.domain.record import (
     ASSET_LEG_KINDS,
@@ -79,6 +80,8 @@ class ExecConfig:
     """The liquidity pools by name ("PUMP-WCORE"): liquidity actions name one."""
     owner: str | None = None
     """The treasury account: what a dry run reads balances of (it has no signer)."""
+    custody: CustodyConfig | None = None
+    """A Safe holds the treasury and the bot acts through its Roles modifier (custody.py)."""
     params: StrategyParams = field(default_factory=StrategyParams)
     """The strategy's keys: the asset rebalance's bound (`etf_rebalance_deviation`)."""
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import KW_ONLY, dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from opentelemetry import trace
 
@@ -29,6 +30,7 @@ from ballast.intervention.app import Checkpoint, Clock, Publish, no_checkpoint
 from ballast.intervention.asset_legs import AssetRebalance
 from ballast.intervention.building import Builder, ExecConfig
 from ballast.intervention.composite import Legged
+from ballast.intervention.domain.custody import CustodyConfig
 from ballast.intervention.domain.execution import Phase, Step, is_stale, next_step
 from ballast.intervention.domain.record import (
     BASKET_MOVERS,
@@ -42,6 +44,10 @@ from ballast.intervention.metrics import InterventionMetrics
 from ballast.intervention.ports import ChainPort
 from ballast.intervention.sending import Steps
 from ballast.strategy.params import StrategyParams
+
+if TYPE_CHECKING:  # imported only with custody configured (custody.py)
+    from ballast.common.proposals.store import ProposalStore
+    from ballast.intervention.custody import Custody
 
 log = logging.getLogger("ballast.intervention.executor")
 
@@ -58,11 +64,23 @@ class Executor(Steps):
     crash: Checkpoint = no_checkpoint
     metrics: InterventionMetrics | None = None
     tracer: trace.Tracer = field(default_factory=lambda: trace.get_tracer("ballast.intervention"))
+    proposals: ProposalStore | None = None
+    """Where an action above the bot's allowance is proposed to the Safe (with custody; default:
+    a store on the executor's database whose outbox the service relays)."""
 
     def __post_init__(self) -> None:
         self.builder = Builder(self.chain, self.config)
+        self.custody = None if self.config.custody is None else self._custody(self.config.custody)
         self.composite = Liquidity(self)
         self.assets = AssetRebalance(self)
+
+    def _custody(self, custody: CustodyConfig) -> Custody:
+        """The custody guard; its module (the Safe client, the role) is imported only here."""
+        from ballast.common.proposals.store import ProposalStore  # noqa: PLC0415 - custody only
+        from ballast.intervention.custody import Custody  # noqa: PLC0415 - custody only
+
+        return Custody(self.chain, self.config, custody,
+                       self.proposals or ProposalStore(self.repo.pool))
 
     def use_params(self, params: StrategyParams) -> None:
         """Governance changed the strategy's numbers: every plan from now on uses them (the
@@ -186,7 +204,7 @@ class Executor(Steps):
     async def _reserve(self, record: Record) -> bool:
         account = self.account
         for token, amount, spender in self.builder.spending(record):
-            allowance = await self.chain.allowance(token, account, spender)
+            allowance = await self.chain.allowance(token, self.holder, spender)
             if allowance < amount:
                 await ensure_approval(self, token, spender)
                 return False

@@ -16,6 +16,7 @@ from ballast.common.messages import (
     EtfMetrics,
     InterventionDecision,
     InterventionExecuted,
+    SafeProposal,
     StrategyParameterChanged,
     TreasuryState,
 )
@@ -91,5 +92,7 @@ def register(bus: Bus, decider: Decider, batch_size: int = 16) -> dict[str, Any]
     bus.publisher(subjects.INTERVENTION_DECIDED, InterventionDecision, "act, or blocked and why")
     bus.publisher(subjects.INTERVENTION_EXECUTED, InterventionExecuted, "terminal outcome")
     bus.publisher(subjects.AUTOMATION_EXECUTED, AutomationAction, "automation outcome")
+    bus.publisher(subjects.CUSTODY_PROPOSALS, SafeProposal,
+                  "an intervention above the bot's role allowance, proposed to the Safe")
     return {"state": on_state, "automation": on_automation, "etf": on_etf, "control": on_control,
             "deposit": on_deposit, "parameters": on_parameter}

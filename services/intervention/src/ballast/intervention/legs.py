@@ -60,7 +60,7 @@ class Composite(Legged):
         pool = self.pool(record)
         base = {"pair": pool.pair, "token0": pool.token0, "token1": pool.token1}
         if leg == "remove":
-            lp = await self.ex.chain.balance_of(pool.pair, self.ex.account)
+            lp = await self.ex.chain.balance_of(pool.pair, self.ex.holder)
             if lp == 0:
                 raise ValueError("the treasury holds no LP tokens of this pool")
             return LegSpec(lp, base)

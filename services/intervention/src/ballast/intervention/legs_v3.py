@@ -105,7 +105,7 @@ class Liquidity(Composite):
             return await super().spec(record, leg, progress)
         base = pool.details()
         if leg == "remove":  # every position the treasury holds in the pool
-            held = await self.held(pool, self.ex.account)
+            held = await self.held(pool, self.ex.holder)
             if not held:
                 raise ValueError("the treasury holds no position in this pool")
             return LegSpec(
@@ -146,7 +146,7 @@ class Liquidity(Composite):
         d = add.payload["details"]
         minted = [
             p
-            for p in await self.held(pool, self.ex.account)
+            for p in await self.held(pool, self.ex.holder)
             if (p.tick_lower, p.tick_upper) == (int(d["tick_lower"]), int(d["tick_upper"]))
         ]
         found = {"dex": DEX, "tick_lower": d["tick_lower"], "tick_upper": d["tick_upper"]}

@@ -11,6 +11,7 @@ import asyncio
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry
 
@@ -30,9 +31,13 @@ from ballast.intervention.metrics import InterventionMetrics
 from ballast.intervention.settings import InterventionSettings
 from ballast.strategy.onchain import LiveParams, key_name
 
+if TYPE_CHECKING:
+    from ballast.common.proposals.store import ProposalStore
+
 log = logging.getLogger("ballast.intervention")
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+PROPOSALS_RELAY_SECONDS = 5.0
 
 
 def build_signer(settings: InterventionSettings) -> Signer | None:
@@ -89,9 +94,16 @@ class InterventionApp(ServiceApp):
             metrics=self.metrics, crash=checkpoint,
             live=self.live if settings.strategy_parameters_address else None,
         )
+        custody = settings.custody()
+        self.proposals: ProposalStore | None = None
+        if custody is not None:  # the Safe client is imported only with custody (custody.py)
+            from ballast.common.proposals.store import ProposalStore  # noqa: PLC0415
+
+            self.proposals = ProposalStore(service.db, service.bus)
         self.executor = Executor(
             self.repo, self.chain, self.signer, service.bus.publish, settings.exec_config(),
             crash=checkpoint, metrics=self.metrics, tracer=service.tracer,
+            proposals=self.proposals,
         )
         self.decider.on_params = self.executor.use_params
         register(service.bus, self.decider)
@@ -100,6 +112,9 @@ class InterventionApp(ServiceApp):
         service.on_stop(self._close)
         if settings.executor_enabled:
             service.every(settings.executor_interval_seconds, "executor")(self.execute)
+        if custody is not None:  # the Safe proposals the executor makes (custody.py)
+            service.on_start(self._proposals_ready)
+            service.every(PROPOSALS_RELAY_SECONDS, "proposals-outbox")(self._relay_proposals)
 
     async def _ready(self) -> None:
         self.metrics.paused.set(1 if await self.repo.paused() else 0)
@@ -121,6 +136,17 @@ class InterventionApp(ServiceApp):
         log.log(logging.ERROR if refused else logging.INFO, "strategy parameters read",
                 extra={"address": address, "block": block, "keys": len(values),
                        "refused": refused, "fingerprint": self.live.params.fingerprint()})
+
+    async def _proposals_ready(self) -> None:
+        from ballast.common.proposals.store import apply_migrations  # noqa: PLC0415
+
+        await apply_migrations(self.service.db)
+        await self._relay_proposals()
+
+    async def _relay_proposals(self) -> None:
+        """What a crash left between a proposal's commit and its publish."""
+        if self.proposals is not None:
+            await self.proposals.outbox.relay(self.service.db)
 
     async def _close(self) -> None:
         await self.lease.release()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eth_account.typed_transactions.typed_transaction import TypedTransaction
 from hexbytes import HexBytes
@@ -20,6 +20,7 @@ from ballast.intervention.adapters.signer import Signer
 from ballast.intervention.app import Checkpoint, Clock
 from ballast.intervention.asset_legs import asset_leg_outcome
 from ballast.intervention.building import Builder, ExecConfig, NotNeeded, book_details
+from ballast.intervention.domain.custody import explain
 from ballast.intervention.domain.execution import (
     Attempt,
     ChainView,
@@ -43,6 +44,9 @@ from ballast.intervention.domain.record import (
 from ballast.intervention.metrics import InterventionMetrics
 from ballast.intervention.ports import ChainPort
 
+if TYPE_CHECKING:  # imported only with custody configured (custody.py)
+    from ballast.intervention.custody import Custody
+
 log = logging.getLogger("ballast.intervention.executor")
 
 
@@ -55,6 +59,7 @@ class Steps:
     clock: Clock
     crash: Checkpoint
     metrics: InterventionMetrics | None
+    custody: Custody | None
 
     @property
     def live_signer(self) -> Signer:
@@ -66,6 +71,11 @@ class Steps:
     def account(self) -> str:
         return self.live_signer.address
 
+    @property
+    def holder(self) -> str:
+        """Who holds the treasury: the custody Safe, else the signing account itself."""
+        return self.config.custody.safe if self.config.custody else self.account
+
     def _outcome(self, record: Record, status: ExecutionStatus, **details: Any) -> Message:
         return self.builder.outcome(self.clock(), record, status, **details)
 
@@ -74,7 +84,8 @@ class Steps:
         nonce = ex.reserved_nonce
         account = self.account
         try:
-            plan = await self.builder.plan(record, account)
+            plan = await self.builder.plan(
+                record, account if ex.kind is ExecKind.NONCE_FILL else self.holder)
         except NotNeeded as err:  # the books moved since the decision: nothing to send
             self._observe_unfundable(ex.kind)
             outcome = self._outcome(record, ExecutionStatus.FAILED, reason=f"not needed: {err}")
@@ -88,6 +99,9 @@ class Steps:
             await self.repo.finalize(ex.decision_id, Phase.FAILED, outcome, release_nonce=True)
             return True
         self._observe_unfundable(ex.kind)
+        if self.custody is not None and (plan := await self.custody.guard(self, record, plan)
+                                         ) is None:
+            return True  # refused or proposed to the Safe: ended, nothing signed
         _, _, base_fee = await self.chain.latest_block()
         tip = min(await self.chain.priority_fee(), self.config.max_priority_fee_wei)
         fees = initial_fees(base_fee, tip, self.config.max_fee_per_gas_wei)
@@ -97,7 +111,8 @@ class Steps:
         try:
             gas = await self.chain.estimate_gas(account, plan.to, plan.data)
         except Exception as err:  # noqa: BLE001 - a revert now means it would revert on-chain
-            outcome = self._outcome(record, ExecutionStatus.FAILED, reason=f"would revert: {err}")
+            outcome = self._outcome(record, ExecutionStatus.FAILED,
+                                    reason=f"would revert: {explain(err)}")
             await self.repo.finalize(ex.decision_id, Phase.FAILED, outcome, release_nonce=True)
             return True
         gas_limit = int(Decimal(gas) * self.config.gas_margin) + self.config.gas_headroom
@@ -178,7 +193,7 @@ class Steps:
             outcome = self._outcome(
                 record, ExecutionStatus.FAILED, tx_hash=receipt.tx_hash,
                 block=receipt.block_number, gas_used=receipt.gas_used,
-                gas_price=receipt.effective_gas_price, reason=f"reverted: {reason}",
+                gas_price=receipt.effective_gas_price, reason=f"reverted: {explain(reason)}",
             )
             await self.repo.finalize(ex.decision_id, Phase.FAILED, outcome)
             return True
@@ -230,7 +245,7 @@ class Steps:
         if ex.kind in SWAP_KINDS:
             path = self.builder.path(ex.kind)
             token_in, token_out = path[0], path[-1]
-            flows = await self.chain.token_flows(tx_hash, self.account, token_in, token_out)
+            flows = await self.chain.token_flows(tx_hash, self.holder, token_in, token_out)
             amount_out = flows.amount_out
         elif ex.kind in BOOK_KINDS:  # the two amounts the signed call moved
             data = bytes(TypedTransaction.from_bytes(HexBytes(ex.attempts[-1].raw))
@@ -242,7 +257,7 @@ class Steps:
                                                         tx_hash)
         elif ex.kind in LEG_KINDS:  # what the leg moved: the next leg is built from it
             for token, (sent, received) in (
-                await self.chain.transfers(tx_hash, self.account)
+                await self.chain.transfers(tx_hash, self.holder)
             ).items():
                 extra[f"sent:{token}"], extra[f"recv:{token}"] = str(sent), str(received)
         outcome = self._outcome(

@@ -19,6 +19,7 @@ from ballast.common.deployment import DeploymentFile
 from ballast.common.messages import ExecutionMode
 from ballast.common.settings import ServiceSettings
 from ballast.intervention.building import ExecConfig
+from ballast.intervention.domain.custody import CustodyConfig
 from ballast.intervention.domain.routing import route
 from ballast.intervention.legs import PoolConfig
 from ballast.intervention.legs_v3 import ConcentratedPool
@@ -47,6 +48,13 @@ def _v3_pools(deployment: dict[str, Any]) -> dict[str, dict[str, Any]] | None:
         return None
     contracts = {"position_manager": v3["position_manager"], "router": v3["router"]}
     return {name: {**pool, **contracts} for name, pool in v3["pools"].items()} or None
+
+
+def _custody(deployment: dict[str, Any]) -> dict[str, Any]:
+    c = deployment.get("custody") or {}
+    return {"custody_safe_address": c.get("safe"), "custody_roles_address": c.get("roles"),
+            "custody_role": c.get("role")}
+
 
 class InterventionSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="BALLAST_INTERVENTION_")
@@ -81,6 +89,12 @@ class InterventionSettings(ServiceSettings):
     treasury_address: str | None = Field(
         default=None, pattern=ADDRESS, description="the treasury account a dry run reads"
     )
+    custody_safe_address: str | None = Field(
+        default=None, pattern=ADDRESS, description="the Safe holding the treasury: with the "
+        "Roles modifier and role, the key acts only through the modifier (deployment `custody`)",
+    )
+    custody_roles_address: str | None = Field(default=None, pattern=ADDRESS)
+    custody_role: str | None = Field(default=None, min_length=1, max_length=32)
     liquidity_pools: dict[str, dict[str, str]] = Field(
         default_factory=dict[str, dict[str, str]],
         description='liquidity pools by name: {"PUMP-WCORE": {"pair", "token0", "token1"}} '
@@ -172,6 +186,7 @@ class InterventionSettings(ServiceSettings):
                 "concentrated_pools": _v3_pools(deployment),
                 "strategy_parameters_address": deployment.get("governance", {}).get(
                     "parameters"),
+                **_custody(deployment),
             }
         except (OSError, ValueError, KeyError, TypeError) as err:
             raise ValueError(f"DEPLOYMENT_FILE {path}: unreadable ({err!r})") from None
@@ -195,6 +210,20 @@ class InterventionSettings(ServiceSettings):
             if getattr(self, name) is None:
                 raise ValueError(f"mode=live needs {name.upper()}")
         return self
+
+    @model_validator(mode="after")
+    def _custody_whole(self) -> InterventionSettings:
+        given = [self.custody_safe_address, self.custody_roles_address, self.custody_role]
+        if any(v is not None for v in given) and None in given:
+            raise ValueError("custody needs CUSTODY_SAFE_ADDRESS, CUSTODY_ROLES_ADDRESS and "
+                             "CUSTODY_ROLE together")
+        return self
+
+    def custody(self) -> CustodyConfig | None:
+        if not (self.custody_safe_address and self.custody_roles_address and self.custody_role):
+            return None
+        return CustodyConfig(self.custody_safe_address, self.custody_roles_address,
+                             self.custody_role)
 
     def policy(self) -> Policy:
         return Policy(
@@ -239,7 +268,8 @@ class InterventionSettings(ServiceSettings):
                                           str(p["position_manager"]), str(p["router"]))
                    for name, p in self.concentrated_pools.items()},
             },
-            owner=self.treasury_address,
+            owner=self.custody_safe_address or self.treasury_address,
             params=self.strategy_params.params(),
+            custody=self.custody(),
             buffer_share=self.etf_buffer_share,
         )
