@@ -78,11 +78,16 @@ class ReceivedMetrics(typing.Protocol):
 
 
 def payload_model(handler: Handler) -> tuple[type[Message], bool]:
-    """The handler's payload model (its first parameter's annotation) and whether it takes a
-    second parameter (the Delivery)."""
-    params = list(inspect.signature(handler).parameters)
-    hints = typing.get_type_hints(handler)
-    model = hints.get(params[0]) if params else None
+    """The handler's payload model (its first parameter's annotation, a name resolved in the
+    handler's globals and closure) and whether it takes a second parameter (the Delivery)."""
+    params = list(inspect.signature(handler).parameters.values())
+    model: Any = params[0].annotation if params else None
+    if isinstance(model, str):
+        names = {**handler.__globals__, **inspect.getclosurevars(handler).nonlocals}
+        head, *rest = model.split(".")
+        model = names.get(head)
+        for attr in rest:
+            model = getattr(model, attr, None)
     if not (isinstance(model, type) and issubclass(model, Message)):
         raise TypeError(f"{handler.__qualname__}: annotate the first parameter with its model")
     return model, len(params) > 1
