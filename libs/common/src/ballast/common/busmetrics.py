@@ -75,26 +75,14 @@ class BusMetrics:
             "bus_received_processed_messages",
             "Count of received processed messages by broker, handler and status",
             [*handler, "status"])
-        self.processed_duration: Histogram = m.histogram(
-            "bus_received_processed_messages_duration_seconds",
-            "Histogram of received processed messages duration in seconds by broker and handler",
-            handler, buckets=Histogram.DEFAULT_BUCKETS)
-        self.processed_exceptions: Counter = m.counter(
-            "bus_received_processed_messages_exceptions",
-            "Count of received processed messages exceptions by broker, handler and "
-            "exception_type", [*handler, "exception_type"])
+        self.processed_duration, self.processed_exceptions = _timed(
+            m, "bus_received_processed_messages", "received processed messages", handler)
         destination = ["app_name", "broker", "destination"]
         self.published_messages: Counter = m.counter(
             "bus_published_messages", "Count of published messages by destination and status",
             [*destination, "status"])
-        self.publish_duration: Histogram = m.histogram(
-            "bus_published_messages_duration_seconds",
-            "Histogram of published messages duration in seconds by broker and destination",
-            destination, buckets=Histogram.DEFAULT_BUCKETS)
-        self.publish_exceptions: Counter = m.counter(
-            "bus_published_messages_exceptions",
-            "Count of published messages exceptions by broker, destination and exception_type",
-            [*destination, "exception_type"])
+        self.publish_duration, self.publish_exceptions = _timed(
+            m, "bus_published_messages", "published messages", destination)
         self._handlers: dict[str, HandlerMetrics] = {}
         self._publishes: dict[str, tuple[Counter, Histogram]] = {}
 
@@ -117,3 +105,18 @@ class BusMetrics:
     def publish_failed(self, destination: str, error: BaseException) -> None:
         self.publish_exceptions.labels(
             self.app_name, BROKER, destination, type(error).__name__).inc()
+
+
+def _timed(
+    m: MetricFamily, name: str, what: str, labels: list[str]
+) -> tuple[Histogram, Counter]:
+    """`<name>_duration_seconds` and `<name>_exceptions_total`, as FastStream named them."""
+    by = labels[-1]
+    return (
+        m.histogram(f"{name}_duration_seconds",
+                    f"Histogram of {what} duration in seconds by broker and {by}", labels,
+                    buckets=Histogram.DEFAULT_BUCKETS),
+        m.counter(f"{name}_exceptions",
+                  f"Count of {what} exceptions by broker, {by} and exception_type",
+                  [*labels, "exception_type"]),
+    )
