@@ -1,12 +1,15 @@
 """Bus benchmark: a typed message through the common bus path next to raw nats-py.
 
-Both paths use the same JetStream stream semantics (publish awaiting the stream ack, durable
-pull consumer, explicit ack) and the same payload bytes (a ConsensusPrice with three sources).
-The common path adds what every service gets: pydantic encode/validate, FastStream, Prometheus
-and OpenTelemetry middlewares, the dead-letter guard.
+Both paths use the same JetStream stream semantics and delivery guarantees: publish awaiting the
+stream ack with a `Nats-Msg-Id` (dedup) and a W3C `traceparent` header, a durable pull consumer
+fetching 256 at a time, explicit ack; and the same payload bytes (a ConsensusPrice with three
+sources). The common path adds what every service gets: pydantic encode/validate, a recording
+OpenTelemetry span per publish and per handled message (a service's tracer provider, without an
+exporter), the Prometheus families, the dead-letter guard.
 
 Prints messages/s (N messages published with a window of concurrent publishes, until the last
-one is handled) and publish->handled latency p50/p99 at a fixed rate. Figures, not a verdict.
+one is handled), the common path's share of the raw rate, and publish->handled latency p50/p99
+at a fixed rate. Figures, not a verdict.
 
     .venv/bin/python bench/bus.py            # NATS_URL, else a private nats-server
     BENCH_MESSAGES=20000 .venv/bin/python bench/bus.py
@@ -27,11 +30,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import nats
+from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import AckPolicy, ConsumerConfig
 from prometheus_client import CollectorRegistry
 
-from ballast.common.bus import Bus, BusConfig, ensure_streams
+from ballast.common.bus import MSG_ID_HEADER, Bus, BusConfig, ensure_streams
 from ballast.common.messages import ConsensusPrice, ConsensusStatus, SourceReading
+from ballast.common.observability import build_tracer_provider
 from ballast.common.subjects import Namespace, prices_consensus
 from ballast.devstack.nats import nats_url_or_private
 from ballast.testing.natsserver import delete_namespace
@@ -40,6 +45,8 @@ MESSAGES = int(os.environ.get("BENCH_MESSAGES", "5000"))
 WINDOW = 256
 RATE = int(os.environ.get("BENCH_RATE", "500"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "3"))
+TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+"""The raw path's trace header: the same bytes a traced publish carries."""
 
 
 def payload(seq: int) -> ConsensusPrice:
@@ -61,11 +68,11 @@ def payload(seq: int) -> ConsensusPrice:
     )
 
 
-def percentile(values: list[float], q: float) -> float:
+def percentile(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else 0
 
 
-async def run_windowed(count: int, publish: Callable[[int], Awaitable[None]]) -> None:
+async def run_windowed(count: int, publish: Callable[[int], Awaitable[object]]) -> None:
     for start in range(0, count, WINDOW):
         await asyncio.gather(*(publish(i) for i in range(start, min(start + WINDOW, count))))
 
@@ -83,7 +90,8 @@ async def paced(publish: Callable[[int], Awaitable[None]]) -> int:
 
 async def bench_common(url: str) -> tuple[float, list[float]]:
     ns = Namespace("bench" + uuid.uuid4().hex[:6])
-    bus = Bus(BusConfig(service="bench", nats_url=url, namespace=ns), CollectorRegistry())
+    bus = Bus(BusConfig(service="bench", nats_url=url, namespace=ns), CollectorRegistry(),
+              build_tracer_provider("bench", None))
     sent: dict[int, float] = {}
     latencies: list[float] = []
     received = 0
@@ -102,7 +110,8 @@ async def bench_common(url: str) -> tuple[float, list[float]]:
     await bus.start()
     try:
         t0 = time.perf_counter()
-        await run_windowed(MESSAGES, lambda i: bus.publish(payload(i), prices_consensus("PSTR")))
+        await run_windowed(MESSAGES, lambda i: bus.publish(
+            payload(i), prices_consensus("PSTR"), msg_id=f"bench-{i}"))
         await asyncio.wait_for(done.wait(), 120)
         rate = MESSAGES / (time.perf_counter() - t0)
 
@@ -112,7 +121,7 @@ async def bench_common(url: str) -> tuple[float, list[float]]:
         async def timed(i: int) -> None:
             seq = 10_000_000 + i
             sent[seq] = time.perf_counter()
-            await bus.publish(payload(seq), prices_consensus("PSTR"))
+            await bus.publish(payload(seq), prices_consensus("PSTR"), msg_id=f"bench-{seq}")
 
         target = int(RATE * SECONDS)
         await paced(timed)
@@ -141,7 +150,7 @@ async def bench_raw(url: str) -> tuple[float, list[float]]:
         while got < count:
             try:
                 batch = await sub.fetch(256, timeout=1)
-            except nats.errors.TimeoutError:
+            except NatsTimeoutError:
                 continue
             for msg in batch:
                 key = msg.headers.get("seq") if msg.headers else None
@@ -153,7 +162,8 @@ async def bench_raw(url: str) -> tuple[float, list[float]]:
     try:
         consumer = asyncio.create_task(consume(MESSAGES))
         t0 = time.perf_counter()
-        await run_windowed(MESSAGES, lambda i: js.publish(subject, bodies[i]))
+        await run_windowed(MESSAGES, lambda i: js.publish(subject, bodies[i], headers={
+            MSG_ID_HEADER: f"raw-{i}", "traceparent": TRACEPARENT}))
         await asyncio.wait_for(consumer, 120)
         rate = MESSAGES / (time.perf_counter() - t0)
 
@@ -162,7 +172,8 @@ async def bench_raw(url: str) -> tuple[float, list[float]]:
         async def timed(i: int) -> None:
             key = str(i)
             sent[key.encode()] = time.perf_counter()
-            await js.publish(subject, body, headers={"seq": key})
+            await js.publish(subject, body, headers={
+                "seq": key, MSG_ID_HEADER: f"raw-t{i}", "traceparent": TRACEPARENT})
 
         consumer = asyncio.create_task(consume(int(RATE * SECONDS)))
         await paced(timed)
@@ -188,8 +199,12 @@ async def main() -> None:
             size = len(payload(0).model_dump_json())
             print(f"bus benchmark: {MESSAGES} messages of {size} bytes, window {WINDOW}, "
                   f"NATS at {url}")
-            report("raw nats-py (JetStream, no model)", *await bench_raw(url))
-            report("common bus (typed, FastStream)", *await bench_common(url))
+            raw, raw_latencies = await bench_raw(url)
+            report("raw nats-py (JetStream, no model)", raw, raw_latencies)
+            typed, typed_latencies = await bench_common(url)
+            report("common bus (typed, traced)", typed, typed_latencies)
+            print(f"common bus / raw nats-py: {typed / raw:.0%} of the raw rate "
+                  f"(issue 23 goal: at least 50%)")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

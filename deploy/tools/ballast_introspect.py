@@ -4,8 +4,8 @@ Every service listed in `ballast.cli.registry.SERVICES` is built offline with it
 `build_app(settings)` (the composition root `python -m ballast.<service>` runs): nothing connects,
 so this works on a laptop, in CI and in a Docker build alike. From the built app we read
 
-- its FastStream broker: each durable pull consumer (subject pattern, stream, durable name) and
-  each declared publisher (subject pattern);
+- its bus: each durable consumer (subject pattern, stream, durable name: `Bus.subscribers`) and
+  each publisher declared on its FastStream broker (subject pattern);
 - its injected CollectorRegistry: every metric family it registered, with its type.
 
 The NATS permissions (deploy/tools/nats_permissions.py) and the test that every metric a dashboard
@@ -97,7 +97,7 @@ def build_service(spec: ServiceSpec, **overrides: Any) -> Any:
 def bus_use(spec: ServiceSpec, service: Any) -> BusUse:
     broker = service.bus.broker
     consumers: list[Consumer] = []
-    for sub in broker.subscribers:
+    for sub in service.bus.subscribers:
         stream = getattr(sub, "stream", None)
         durable = getattr(getattr(sub, "config", None), "durable_name", None)
         if stream is None or durable is None:

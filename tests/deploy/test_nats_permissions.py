@@ -138,7 +138,7 @@ async def test_service_identity__its_own_bus__starts_without_violations(
         started = utcnow()
         beat = build_heartbeat(spec.name, "test", started, 0.0, {"nats": True}, 10.0)
         await bus.publish(beat, heartbeat(spec.name))
-        for sub in bus.broker.subscribers:  # every durable consumer exists on the server
+        for sub in bus.subscribers:  # every durable consumer exists on the server
             js = transport.jetstream(bus.broker)
             info = await js.consumer_info(sub.stream.name, sub.config.durable_name)
             assert info.config.durable_name == sub.config.durable_name

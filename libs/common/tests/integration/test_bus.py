@@ -14,7 +14,7 @@ import nats
 import pytest
 from prometheus_client import CollectorRegistry
 
-from ballast.common.bus import Bus, BusConfig, ensure_streams
+from ballast.common.bus import Bus, BusConfig, Delivery, ensure_streams
 from ballast.common.messages import ConsensusPrice, DeadLetter
 from ballast.common.subjects import Namespace, prices_consensus
 from ballast.testing.messages import consensus
@@ -154,3 +154,51 @@ async def test_ensure_streams__run_twice_and_concurrently__idempotent(
         )
     ]
     assert info.config.duplicate_window == 120
+
+
+async def test_bus__publish_then_handle__one_trace_and_the_delivery_names_the_subject(
+    nats_server: Any, bus_namespace: str
+) -> None:
+    from opentelemetry.sdk.trace import TracerProvider  # noqa: PLC0415
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor  # noqa: PLC0415
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import (  # noqa: PLC0415
+        InMemorySpanExporter,
+    )
+
+    spans = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(spans))
+    registry = CollectorRegistry()
+    bus = Bus(BusConfig(service="test", nats_url=nats_server.url,
+                        namespace=Namespace(bus_namespace)), registry, provider)
+    seen: list[tuple[str, str]] = []
+
+    @bus.subscriber("prices.consensus.*", durable="traced")
+    async def on_consensus(price: ConsensusPrice, delivery: Delivery) -> None:
+        subject = bus.ns.unprefix(delivery.raw_message.subject)
+        seen.append((subject, delivery.raw_message.headers["traceparent"]))
+        if subject == "prices.consensus.PSTR":  # the next hop continues the trace
+            await bus.publish(consensus(price="5", sequence=price.sequence + 1, computed_at=NOW),
+                              "prices.consensus.NEXT", msg_id=f"next-{price.sequence}")
+
+    await bus.start()
+    try:
+        await bus.publish(consensus(price="4", sequence=1, computed_at=NOW),
+                          prices_consensus("PSTR"), msg_id="t-1")
+        await eventually(lambda: len(seen) == 2)
+    finally:
+        await bus.stop()
+
+    assert [subject for subject, _ in seen] == ["prices.consensus.PSTR", "prices.consensus.NEXT"]
+    finished = spans.get_finished_spans()
+    assert len({s.context.trace_id for s in finished}) == 1
+    by_name = {s.name: s for s in finished}
+    first = by_name[f"{bus.ns.subject('prices.consensus.PSTR')} publish"]
+    handled = by_name[f"{bus.ns.subject('prices.consensus.PSTR')} process"]
+    assert handled.parent is not None and handled.parent.span_id == first.context.span_id
+    assert f"{first.context.span_id:016x}" in seen[0][1]
+    labels = {"app_name": "test", "broker": "nats",
+              "handler": bus.ns.subject("prices.consensus.PSTR")}
+    assert registry.get_sample_value("ballast_bus_received_messages_total", labels) == 1.0
+    assert registry.get_sample_value(
+        "ballast_bus_received_processed_messages_total", {**labels, "status": "acked"}) == 1.0

@@ -1,9 +1,15 @@
-"""The broker every service uses: FastStream's NatsBroker plus Ballast's bus rules.
+"""The bus every service uses: Ballast's bus rules over one nats-py connection.
 
-- Prometheus and OpenTelemetry middlewares on every broker, so each hop is counted and traced
-  (the trace context rides in message headers, giving one trace from price to page).
+FastStream's NatsBroker holds the connection (identity, TLS, reconnects) and the publisher
+declarations the AsyncAPI document and the NATS permissions are read from; messages do not go
+through FastStream's per-message machinery (its subscriber cost about six times the raw consume:
+docs/perf/bus-profile-before.txt). Subscribers are `consumer.TypedConsumer`s on nats-py.
+
+- Every hop is counted (busmetrics.py: the `ballast_bus_*` families, FastStream's names) and
+  traced: a publish is a PRODUCER span whose W3C `traceparent` rides in the headers, a handler
+  runs in a CONSUMER span under it, giving one trace from price to page.
 - JetStream streams (ballast.common.subjects.STREAMS) are created or updated idempotently at start.
-- Subscribers are durable pull consumers with explicit ack (NACK on error, redelivery with backoff).
+- Subscribers are durable consumers with explicit ack (NACK on error, redelivery with backoff).
 - Publishes that can be retried carry `Nats-Msg-Id`, so the stream drops the duplicate.
 - Dead letters: a message that fails validation, or still fails at its last delivery, is published
   to `deadletter.<original subject>` with the error and the original bytes, logged, counted in
@@ -20,21 +26,20 @@ from __future__ import annotations
 
 import base64
 import logging
-import warnings
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
-from faststream import AckPolicy
-from faststream.nats import ConsumerConfig, DeliverPolicy, JStream, NatsBroker, NatsMessage, PullSub
-from faststream.nats.opentelemetry import NatsTelemetryMiddleware
-from faststream.nats.prometheus import NatsPrometheusMiddleware
-from opentelemetry import propagate
+from faststream.nats import DeliverPolicy, NatsBroker
+from nats.js.api import ConsumerConfig
+from opentelemetry import propagate, trace
 from prometheus_client import CollectorRegistry
 
 from ballast.common import transport
+from ballast.common.busmetrics import BusMetrics, HandlerMetrics
+from ballast.common.consumer import Delivery, TypedConsumer
 from ballast.common.messages import DeadLetter, Message, utcnow
-from ballast.common.metrics import MetricFamily
 from ballast.common.subjects import Namespace, deadletter, stream_for
 from ballast.common.transport import (
     NatsTap,
@@ -49,13 +54,12 @@ if TYPE_CHECKING:
     from opentelemetry.trace import TracerProvider
 
 __all__ = [
-    "MSG_ID_HEADER", "Bus", "BusConfig", "BusMetrics", "NatsTap", "OnMessage", "StreamAck",
-    "Unsubscribe", "ensure_streams", "stream_config",
+    "MSG_ID_HEADER", "Bus", "BusConfig", "BusMetrics", "Delivery", "NatsTap", "OnMessage",
+    "StreamAck", "TypedConsumer", "Unsubscribe", "ensure_streams", "stream_config",
 ]
 
 log = logging.getLogger("ballast.bus")
 
-M = TypeVar("M", bound=Message)
 MSG_ID_HEADER = "Nats-Msg-Id"
 
 
@@ -75,23 +79,8 @@ class BusConfig:
     redelivery_backoff_seconds: float = 1.0
 
 
-class BusMetrics:
-    """Bus counters, built against the service's injected registry."""
-
-    def __init__(self, registry: CollectorRegistry) -> None:
-        m = MetricFamily(registry, "ballast")
-        self.deadletters = m.counter(
-            "deadletter", "Messages sent to the dead-letter path, by original subject", ["subject"])
-        self.published = m.counter(
-            "bus_published", "Messages published through the common bus path, by stream",
-            ["stream"])
-        self.permission_denied = m.counter(
-            "bus_permission_denied",
-            "Publishes and subscriptions the NATS server refused, by operation", ["operation"])
-
-
 class Bus:
-    """One per service process. Wraps a FastStream NatsBroker; see the module docstring."""
+    """One per service process; see the module docstring."""
 
     def __init__(
         self,
@@ -101,19 +90,13 @@ class Bus:
     ) -> None:
         self.config = config
         self.ns = config.namespace
-        self.metrics = BusMetrics(registry)
+        self.metrics = BusMetrics(registry, config.service)
+        self.tracer = trace.get_tracer("ballast.bus", tracer_provider=tracer_provider)
         self._subjects: dict[str, str] = {}
-        middlewares: list[Any] = [
-            NatsPrometheusMiddleware(
-                registry=registry, app_name=config.service, metrics_prefix="ballast_bus"
-            ),
-            NatsTelemetryMiddleware(tracer_provider=tracer_provider),
-            transport.dead_letter_middleware(self),
-        ]
+        self._consumers: list[TypedConsumer] = []
         self.broker = NatsBroker(
             servers=config.nats_url,
             name=config.service,
-            middlewares=middlewares,
             log_level=logging.DEBUG,
             graceful_timeout=10.0,
             error_cb=self._on_error,
@@ -125,10 +108,15 @@ class Bus:
     async def start(self) -> None:
         """Connect, make sure every stream exists with its current limits, start subscribers."""
         await self.broker.connect()
-        await ensure_streams(transport.jetstream(self.broker), self.ns)
+        js = transport.jetstream(self.broker)
+        await ensure_streams(js, self.ns)
         await self.broker.start()
+        for consumer in self._consumers:
+            await consumer.start(js)
 
     async def stop(self) -> None:
+        for consumer in self._consumers:
+            await consumer.stop()
         await self.broker.stop()
 
     async def _on_error(self, error: Exception) -> None:
@@ -163,13 +151,27 @@ class Bus:
         await self.publish_json(payload.model_dump_json().encode(), subject, msg_id=msg_id)
 
     async def publish_json(self, data: bytes, subject: str, *, msg_id: str | None) -> None:
-        """Publish an already serialised message (the outbox's rows) with its msg-id."""
+        """Publish an already serialised message (the outbox's rows) with its msg-id, in a
+        PRODUCER span whose trace context rides in the headers."""
         spec = stream_for(subject)
+        destination = self.ns.subject(subject)
         headers = {"content-type": "application/json"}
         if msg_id is not None:
             headers[MSG_ID_HEADER] = msg_id
-        await self.broker.publish(
-            data, self.ns.subject(subject), headers=headers, stream=self.ns.stream(spec.name))
+        started = time.perf_counter()
+        with self.tracer.start_as_current_span(
+            f"{destination} publish", kind=trace.SpanKind.PRODUCER,
+            attributes={"messaging.system": "nats", "messaging.operation": "publish",
+                        "messaging.destination.name": destination},
+        ):
+            propagate.inject(headers)
+            try:
+                await transport.jetstream(self.broker).publish(
+                    destination, data, stream=self.ns.stream(spec.name), headers=headers)
+            except Exception as err:
+                self.metrics.publish_failed(destination, err)
+                raise
+        self.metrics.observe_publish(destination, time.perf_counter() - started)
         self.metrics.published.labels(spec.name).inc()
 
     async def publish_many(self, items: Sequence[tuple[Message, str, str]]) -> None:
@@ -231,43 +233,43 @@ class Bus:
     ) -> Callable[[Callable[..., Awaitable[Any]]], Any]:
         """Decorator: a durable consumer on `subject` (a pattern from subjects.py).
 
-        The handler is typed with the payload model; FastStream validates it. Explicit ack after
-        the handler returns; a raised error is NACKed with a delay and redelivered, up to
-        `max_deliver`, then dead-lettered.
+        The handler's first parameter is annotated with the payload model (validated from the
+        bytes); a second parameter, if any, gets the `Delivery`. Explicit ack after the handler
+        returns; a raised error is NACKed with a delay and redelivered, up to `max_deliver`, then
+        dead-lettered; a payload that fails validation is dead-lettered at once.
 
         Pull (the default) fetches `batch_size` at a time. `push=True` makes it a push consumer
         (the server delivers to an inbox as messages arrive, at most `batch_size` unacked): for a
         high-rate subject whose latency matters, where a fetch round trip per message (batch 1)
         caps the rate and a bigger batch makes a lone message wait for company.
+        `title` and `description` document the handler in the code only.
         """
+        del title, description
         spec = stream_for(subject.replace(">", "x").replace("*", "x"))
-        # A push consumer delivers to a group named like the durable: a restarted process binds
-        # again at once (a plain push consumer refuses a new subscriber while the server still
-        # counts the old one: "consumer is already bound", seen as a hung restart test), and
-        # replicas would share its messages like a pull consumer's.
-        flow: dict[str, Any] = (
-            {"queue": self.ns.durable(durable)} if push
-            else {"pull_sub": PullSub(batch_size=batch_size, timeout=1.0)}
+        config = ConsumerConfig(
+            durable_name=self.ns.durable(durable),
+            deliver_policy=deliver_policy,
+            max_deliver=self.config.max_deliver,
+            ack_wait=self.config.ack_wait_seconds,
+            max_ack_pending=batch_size if push else None,
         )
-        subscriber: Any = self.broker.subscriber
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", "The JetStream Push consumer", RuntimeWarning)
-            decorator: Callable[[Callable[..., Awaitable[Any]]], Any] = subscriber(
-                self.ns.subject(subject),
-                stream=JStream(self.ns.stream(spec.name), declare=False),
-                durable=self.ns.durable(durable),
-                config=ConsumerConfig(
-                    max_deliver=self.config.max_deliver,
-                    ack_wait=self.config.ack_wait_seconds,
-                    deliver_policy=deliver_policy,
-                    max_ack_pending=batch_size if push else None,
-                ),
-                ack_policy=AckPolicy.NACK_ON_ERROR,
-                title=title,
-                description=description,
-                **flow,
-            )
-        return decorator
+
+        def register(handler: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+            self._consumers.append(TypedConsumer(
+                subject=self.ns.subject(subject), stream=self.ns.stream(spec.name),
+                config=config, batch_size=batch_size, push=push, handler=handler, sink=self,
+                tracer=self.tracer))
+            return handler
+
+        return register
+
+    @property
+    def subscribers(self) -> list[TypedConsumer]:
+        """Every durable consumer declared (`.subject`, `.stream.name`, `.config.durable_name`)."""
+        return list(self._consumers)
+
+    def received(self, subject: str) -> HandlerMetrics:
+        return self.metrics.handler(subject)
 
     def publisher(self, subject: str, schema: type[Message], description: str = "") -> Any:
         """Declare a publisher for the AsyncAPI document (the Bus.publish call does the work)."""
@@ -276,9 +278,7 @@ class Bus:
         )
 
     # ------------------------------------------------------------------ dead letters
-    async def dead_letter(
-        self, message: NatsMessage, error: BaseException, deliveries: int
-    ) -> None:
+    async def dead_letter(self, message: Delivery, error: BaseException, deliveries: int) -> None:
         raw = message.raw_message
         original = self.ns.unprefix(raw.subject)
         letter = DeadLetter(

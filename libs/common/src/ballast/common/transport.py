@@ -3,7 +3,6 @@
 What FastStream does not offer publicly and Ballast needs:
 - the broker's nats-py connection and JetStream context (`connection`, `jetstream`: the latter
   is `broker.config.connection_state.stream`, an internal path);
-- a middleware class (`faststream._internal.middlewares.BaseMiddleware`) for dead letters;
 - publishes FastStream's publisher does not do: many messages to one stream waiting only for
   the last ack (`publish_pipelined`), a core publish without headers (`publish_fact`), a
   JetStream publish that returns the stream's ack (`publish_acked`);
@@ -24,10 +23,9 @@ import logging
 import ssl
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
-from faststream._internal.middlewares import BaseMiddleware
-from faststream.nats import NatsBroker, NatsCredentials, NatsMessage, NatsUserPassword
+from faststream.nats import NatsBroker, NatsCredentials, NatsUserPassword
 from faststream.security import BaseSecurity
 from nats.aio.client import Client
 from nats.aio.msg import Msg
@@ -42,7 +40,6 @@ from nats.js.api import (
     StreamConfig,
 )
 from nats.js.errors import BadRequestError
-from pydantic import ValidationError
 
 from ballast.common.subjects import STREAMS, Namespace, StreamSpec, subject_intersection
 from ballast.common.tlsfailure import TlsRefusedError, server_of, tls_failure
@@ -240,57 +237,3 @@ async def ensure_streams(
         except BadRequestError:
             # exists with another configuration: bring it to the current definition
             await js.update_stream(config)  # pyright: ignore[reportUnknownMemberType]
-
-
-# ---------------------------------------------------------------------- dead letters
-class DeadLetterSink(Protocol):
-    @property
-    def max_deliver(self) -> int: ...
-
-    @property
-    def redelivery_backoff_seconds(self) -> float: ...
-
-    async def dead_letter(
-        self, message: NatsMessage, error: BaseException, deliveries: int) -> None: ...
-
-
-def dead_letter_middleware(sink: DeadLetterSink) -> Callable[..., BaseMiddleware[Any, Any]]:
-    """A FastStream middleware factory: a message that fails validation, or still fails at its
-    last delivery, goes to `sink.dead_letter` and is acked; else it is NACKed with a delay."""
-
-    def make(msg: Any, /, *, context: Any) -> BaseMiddleware[Any, Any]:
-        return _DeadLetterMiddleware(msg, context=context, sink=sink)
-
-    return make
-
-
-class _DeadLetterMiddleware(BaseMiddleware[Any, Any]):
-    def __init__(self, msg: Any, /, *, context: Any, sink: DeadLetterSink) -> None:
-        super().__init__(msg, context=context)
-        self.sink = sink
-
-    async def consume_scope(self, call_next: Callable[[Any], Awaitable[Any]], msg: Any) -> Any:
-        try:
-            return await call_next(msg)
-        except ValidationError as err:
-            await self.sink.dead_letter(msg, err, _deliveries(msg))
-            return None
-        except Exception as err:
-            deliveries = _deliveries(msg)
-            if deliveries >= self.sink.max_deliver:
-                await self.sink.dead_letter(msg, err, deliveries)
-                return None
-            log.warning(
-                "handler failed, will retry",
-                extra={"subject": getattr(msg.raw_message, "subject", "?"), "error": repr(err),
-                       "delivery": deliveries},
-            )
-            await msg.nack(delay=self.sink.redelivery_backoff_seconds * deliveries)
-            raise
-
-
-def _deliveries(msg: Any) -> int:
-    try:
-        return int(msg.raw_message.metadata.num_delivered)
-    except Exception:  # noqa: BLE001 - core NATS messages have no JetStream metadata
-        return 1
