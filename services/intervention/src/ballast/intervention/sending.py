@@ -44,10 +44,10 @@ from ballast.intervention.domain.record import (
 from ballast.intervention.metrics import InterventionMetrics
 from ballast.intervention.ports import ChainPort
 
+log = logging.getLogger("ballast.intervention.executor")  # the executor's sending half
+
 if TYPE_CHECKING:  # imported only with custody configured (custody.py)
     from ballast.intervention.custody import Custody
-
-log = logging.getLogger("ballast.intervention.executor")
 
 
 class Steps:
