@@ -97,7 +97,9 @@ def view(p: Proposal) -> dict[str, Any]:
     wallet's `eth_signTypedData_v4` signs; integers as decimal strings, JSON numbers lose
     precision past 2^53) and `ready` (the threshold is met)."""
     typed = p.call.typed_data()
-    message = {k: str(v) if isinstance(v, int) else v for k, v in typed["message"].items()}
-    domain = {k: str(v) if isinstance(v, int) else v for k, v in typed["domain"].items()}
-    return {**p.message.model_dump(mode="json"), "ready": p.ready,
-            "typed_data": {**typed, "domain": domain, "message": message}}
+    typed.update({part: _decimal_strings(typed[part]) for part in ("domain", "message")})
+    return {**p.message.model_dump(mode="json"), "ready": p.ready, "typed_data": typed}
+
+
+def _decimal_strings(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: str(v) if isinstance(v, int) else v for k, v in values.items()}
