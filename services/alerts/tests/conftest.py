@@ -23,7 +23,9 @@ class Facts:
     """Each builder returns (subject, fact): valid payloads with only the rule's field varied."""
 
     @staticmethod
-    def treasury(rr: str | None = "3.0", pump: str | None = "0.5") -> tuple[str, m.Message]:
+    def treasury(rr: str | None = "3.0", pump: str | None = "0.5", *, min_rr: str = "1.5",
+                 reduced_rr: str = "2.0") -> tuple[str, m.Message]:
+        """The governed limits default to the seed's (min_rr_threshold 1.5, reduced 2.0)."""
         return "treasury.state", m.TreasuryState(
             computed_at=T0,
             status=m.StateStatus.OK,
@@ -41,6 +43,8 @@ class Facts:
             safety_mode=m.SafetyMode.NORMAL,
             pump_concentration=None if pump is None else Decimal(pump),
             pump_concentration_limit=Decimal("0.8"),
+            min_rr_threshold=Decimal(min_rr),
+            reduced_rr_threshold=Decimal(reduced_rr),
             inputs=[],
         )
 

@@ -60,6 +60,22 @@ def test_lifecycle__value_in_dead_band__stays_firing_until_clear(facts: Any) -> 
     assert ("reserve_ratio_critical", "firing") in summary(again)
 
 
+def test_lifecycle__governance_lowers_min_rr__threshold_and_clear_follow_the_state(
+    facts: Any,
+) -> None:
+    engine = engine_with()
+    # governance moved the emergency stop to 1.3: 1.45 is no longer critical
+    quiet = feed(engine, facts.treasury(rr="1.45", min_rr="1.3"), 0)
+    assert "reserve_ratio_critical" not in [rule for rule, _ in summary(quiet)]
+    fired = feed(engine, facts.treasury(rr="1.29", min_rr="1.3"), 1)
+    assert ("reserve_ratio_critical", "firing") in summary(fired)
+    assert "1.3" in next(n.alert.summary for n in fired if n.alert.rule == "reserve_ratio_critical")
+    # the clear is the margin past the governed threshold (1.35), not the seed's 1.55
+    assert feed(engine, facts.treasury(rr="1.34", min_rr="1.3"), 2) == []
+    resolved = feed(engine, facts.treasury(rr="1.36", min_rr="1.3"), 3)
+    assert ("reserve_ratio_critical", "resolved") in summary(resolved)
+
+
 def test_lifecycle__value_worse_by_step__renotified_only_then(facts: Any) -> None:
     engine = engine_with()
     first = feed(engine, facts.treasury(rr="1.45"), 0)

@@ -38,7 +38,8 @@ def treasury(rr: str = "1.423789123456789012345678901", conc: str = "0.5") -> Fa
         reserve_ratio=D(rr), daily_budget_usd=D("2465.753424657534246575342466"),
         intervention_capacity_usd=D("48000"), vwap_30d=D("1.02"), drawdown=D("0.1769"), tier=1,
         deployment_share=D("0.15"), safety_mode=m.SafetyMode.EMERGENCY_STOP,
-        pump_concentration=D(conc), pump_concentration_limit=D("0.8"), inputs=[],
+        pump_concentration=D(conc), pump_concentration_limit=D("0.8"), min_rr_threshold=D("1.5"),
+        reduced_rr_threshold=D("2.0"), inputs=[],
     )  # fmt: skip
 
 

@@ -160,6 +160,17 @@ def test_parse_rules__unknown_key__error_names_the_rule() -> None:
         parse_rules(raw)
 
 
+@pytest.mark.parametrize(("extra", "why"), [
+    ({"clear": "1.6", "clear_margin": "0.1"}, "clear and clear_margin: give one"),
+    ({"op": "eq", "clear_margin": "0.1"}, "clear_margin needs op lt, le, gt or ge"),
+])
+def test_parse_rules__clear_margin_misused__error_says_why(extra: dict[str, str], why: str) -> None:
+    rule = {"name": "x", "subject": "treasury.state", "severity": "info", "field": "reserve_ratio",
+            "op": "lt", "threshold_field": "min_rr_threshold", **extra}
+    with pytest.raises(RulesError, match=why):
+        parse_rules({"rules": [rule]})
+
+
 def test_parse_rules__subject_not_on_the_bus__rejected() -> None:
     raw = {"rules": [{"name": "x", "subject": "nope.nothing", "severity": "info", "field": "a"}]}
     with pytest.raises(RulesError, match="nope.nothing"):

@@ -64,6 +64,8 @@ def test_build_state__tier1_inputs__hand_computed_fields() -> None:
     assert state.pump_concentration == D("0.8")
     assert state.pump_concentration_limit == D("0.80")
     assert state.daily_budget_usd.quantize(D("0.01")) == D("2465.75")
+    # the governed limits the alerts compare with
+    assert (state.min_rr_threshold, state.reduced_rr_threshold) == (D("1.5"), D("2.0"))
     assert [i.symbol for i in state.inputs] == ["PSTR", "PUMP", "USDC"]
 
 

@@ -74,6 +74,12 @@ class TreasuryState(Message):
     safety_mode: SafetyMode
     pump_concentration: Dec | None
     pump_concentration_limit: Dec
+    min_rr_threshold: Dec | None = Field(
+        default=None, description="the reserve ratio under which interventions stop (governed)"
+    )
+    reduced_rr_threshold: Dec | None = Field(
+        default=None, description="the reserve ratio under which deployment is reduced (governed)"
+    )
     inputs: list[InputStatus]
     reasons: list[str] = Field(default_factory=list[str])
     strategy_fingerprint: str | None = Field(

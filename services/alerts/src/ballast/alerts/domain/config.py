@@ -132,6 +132,7 @@ class Rule(BaseModel):
     threshold_field: str | None = None
     threshold_factor: Number = Decimal(1)
     clear: Number | None = None
+    clear_margin: Number | None = None
     renotify_step: Number | None = None
     where: tuple[Condition, ...] = ()
     labels: Pairs = ()
@@ -162,9 +163,28 @@ class Rule(BaseModel):
             return {**values, "summary": values["name"]}
         return values
 
+    @model_validator(mode="after")
+    def _one_clear(self) -> Rule:
+        if self.clear is not None and self.clear_margin is not None:
+            raise ValueError("clear and clear_margin: give one (a fixed value, or a margin past "
+                             "the threshold)")
+        if self.clear_margin is not None and self.op not in LOWER_IS_WORSE | HIGHER_IS_WORSE:
+            raise ValueError(f"clear_margin needs op lt, le, gt or ge, not {self.op.value}")
+        return self
+
     @property
     def route_name(self) -> str:
         return self.route or self.severity.value
+
+    def clear_at(self, threshold: Value) -> Value:
+        """Where a firing alert resolves: `clear`, else `clear_margin` back past the threshold
+        (above it for lt/le, below it for gt/ge), else the threshold itself."""
+        if self.clear is not None:
+            return self.clear
+        margin = self.clear_margin
+        if margin is None or not isinstance(threshold, Decimal):
+            return threshold
+        return threshold + margin if self.op in LOWER_IS_WORSE else threshold - margin
 
     def worse_by_step(self, last: Value | None, value: Value | None) -> bool:
         """Has `value` moved at least `renotify_step` the bad way from `last` (the value last

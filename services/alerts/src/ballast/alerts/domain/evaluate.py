@@ -192,8 +192,7 @@ class Evaluator:
                 return None
             threshold = limit * rule.threshold_factor
         active = where_ok and compare(value, rule.op, threshold)
-        clear_at: Value = rule.clear if rule.clear is not None else threshold
-        cleared = not where_ok or not compare(value, rule.op, clear_at)
+        cleared = not where_ok or not compare(value, rule.op, rule.clear_at(threshold))
         kept: Decimal | str = value if isinstance(value, Decimal | str) else _text(value)
         summary, details = _say(rule, shown, value, threshold)
         return Observation(rule.name, labels, active, cleared, kept, summary, now, details)
@@ -268,8 +267,7 @@ def _crossing(
 ) -> Observation:
     """Active past the threshold; cleared only back past `clear` (the threshold without one)."""
     active = compare(value, rule.op, rule.threshold)
-    clear_at: Value = rule.clear if rule.clear is not None else rule.threshold
-    cleared = not compare(value, rule.op, clear_at)
+    cleared = not compare(value, rule.op, rule.clear_at(rule.threshold))
     summary, details = _say(rule, shown, value, rule.threshold)
     return Observation(rule.name, labels, active, cleared, value, summary, now, details)
 

@@ -211,6 +211,8 @@ def build_state(  # noqa: C901 - one straight assembly of the seed's formulas
         safety_mode=mode,
         pump_concentration=pump_conc,
         pump_concentration_limit=params.max_pump_concentration,
+        min_rr_threshold=params.min_rr_threshold,
+        reduced_rr_threshold=params.reduced_rr_threshold,
         inputs=inputs,
         reasons=reasons,
         strategy_fingerprint=params.fingerprint(),
