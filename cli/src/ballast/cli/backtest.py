@@ -20,7 +20,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         description="Replay minute bars through the same policy code as the live services "
         "(consensus, VWAP, treasury state, tiers, health, risk, the intervention decision, "
         "accumulation) with a simulated constant-product pool. Strategy settings come from "
-        "BALLAST_STRATEGY_* like the services', then --set.")
+        "BALLAST_STRATEGY_* like the services', then with --chain the StrategyParameters "
+        "contract's values (what governance has set and the live services decide with), "
+        "then --set.")
     src = p.add_mutually_exclusive_group()
     src.add_argument("--scenario", choices=list(SCENARIOS), help="a built-in scenario "
                      "(default calm)")
@@ -32,6 +34,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                    help="a strategy key (trigger_threshold, max_deployment, ...) or a market "
                    "key (pool_pump, fee_bps, gas_usd, impact_half_life_hours, ...)")
+    p.add_argument("--chain", metavar="RPC_URL", help="read the governed strategy values from "
+                   "the StrategyParameters contract on this chain (latest block)")
+    p.add_argument("--deployment", type=Path, help="with --chain: where the contract's address "
+                   "is (default: .ballast/deployment.json)")
     p.add_argument("--sweep", action="append", default=[], metavar="KEY=V1,V2,...",
                    help="run the grid of these values in a process pool")
     p.add_argument("--workers", type=int, help="sweep processes (default: one per core)")
@@ -51,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
                     warmup_days=args.warmup_days)
     try:
         sets = split_sets(args.sets)
-        params, account = resolve(sets)
+        params, account = resolve(sets, _governed(args.chain, args.deployment))
         grid = parse_grid(args.sweep)
         if args.workers is not None and args.workers < 1:
             raise ValueError("--workers must be at least 1")
@@ -61,6 +67,9 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as err:
         console.print(f"[red]ballast backtest: {err}[/red]")
         return 2
+    if args.chain:
+        console.print(f"strategy: the governed values of StrategyParameters on {args.chain} "
+                      f"(fingerprint {params.fingerprint()})")
     args.out.mkdir(parents=True, exist_ok=True)
     columns = (TextColumn("{task.description}"), BarColumn(),
                TextColumn("{task.percentage:>3.0f}%"), TimeRemainingColumn())
@@ -94,6 +103,42 @@ def run(args: argparse.Namespace) -> int:
     print(json.dumps({k: summary[k] for k in ("pstr_max_drawdown", "min_reserve_ratio",
                                               "interventions_confirmed", "pump_spent")}))
     return 0
+
+
+def _governed(rpc_url: str | None, deployment: Path | None) -> dict[str, int] | None:
+    """name -> WAD of every StrategyParameters value now, or None without --chain; ValueError
+    (one line) when the file, the contract or the chain cannot be read."""
+    if rpc_url is None:
+        return None
+    import asyncio  # noqa: PLC0415
+
+    from ballast.cli.devnet.command import default_deployment_path  # noqa: PLC0415
+    from ballast.common.deployment import DeploymentFile, DeploymentFileError  # noqa: PLC0415
+    from ballast.common.evm.parameters import read_parameters  # noqa: PLC0415
+    from ballast.common.evm.provider import connect  # noqa: PLC0415
+    from ballast.strategy.onchain import key_name  # noqa: PLC0415
+
+    path = deployment or default_deployment_path()
+    try:
+        address = DeploymentFile.read(path).address("governance.parameters")
+    except DeploymentFileError as err:
+        raise ValueError(f"--deployment {err}") from None
+    if not address:
+        raise ValueError(f"--deployment {path}: no governance.parameters (StrategyParameters)")
+
+    async def read() -> dict[bytes, int]:
+        w3 = connect(rpc_url, timeout=10, retry=False)
+        try:
+            return (await read_parameters(w3, address))[1]
+        finally:
+            await w3.provider.disconnect()  # pyright: ignore[reportUnknownMemberType]
+
+    try:
+        values = asyncio.run(read())
+    except Exception as err:  # noqa: BLE001 - any failure to read is one line for the user
+        raise ValueError(f"--chain {rpc_url}: cannot read StrategyParameters at {address}: "
+                         f"{type(err).__name__}: {err}") from None
+    return {key_name(k): v for k, v in values.items()}
 
 
 def _points(grid: dict[str, list[str]]) -> list[dict[str, str]]:

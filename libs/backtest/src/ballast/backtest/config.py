@@ -1,9 +1,11 @@
 """What a run is made of: the input (a scenario or a CSV), the strategy settings (the live services'
-own `StrategySettings`: `BALLAST_STRATEGY_*` from the environment, then `--set key=value`), and the
+own `StrategySettings`: `BALLAST_STRATEGY_*` from the environment, then with `--chain` the values
+governance has set in the StrategyParameters contract, then `--set key=value`), and the
 simulated market (`ballast.backtest.book.Account`, also settable with `--set`)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -12,6 +14,7 @@ from ballast.backtest.book import Account
 from ballast.backtest.csvin import load_csv
 from ballast.backtest.scenarios import scenario
 from ballast.backtest.tape import Tape
+from ballast.strategy.onchain import LiveParams, encode
 from ballast.strategy.params import StrategyParams
 from ballast.strategy.settings import StrategySettings, strategy_from_env
 
@@ -66,11 +69,25 @@ def _market_value(key: str, text: str, current: object) -> object:
         raise ValueError(f"--set {key}={text}: not a valid {type(current).__name__}") from None
 
 
-def resolve(sets: dict[str, str]) -> tuple[StrategyParams, Account]:
-    """Strategy params (environment, then the overrides; the live validation and consistency
-    check) and the market. ValueError with one line when something is wrong."""
+def resolve(sets: dict[str, str], governed: Mapping[str, int] | None = None,
+            ) -> tuple[StrategyParams, Account]:
+    """Strategy params (environment, then the values of the StrategyParameters contract when
+    `governed` has them (name -> WAD, as `ballast.strategy.onchain` reads them), then the
+    overrides; the live validation and consistency check) and the market. ValueError with one
+    line when something is wrong."""
     strategy = {k: v for k, v in sets.items() if k in STRATEGY_KEYS}
     params = strategy_from_env(**strategy).params()
+    if governed is not None:
+        bootstrap = strategy_from_env().params()
+        # every key the overrides moved, with what they derive (trigger_threshold -> tier 1)
+        before, after = encode(bootstrap), encode(params)
+        overrides = {k: v for k, v in after.items() if k in strategy or before[k] != v}
+        live = LiveParams(bootstrap)
+        refused = live.load({**governed, **overrides})
+        if refused:
+            raise ValueError("the governed parameters with --set are refused: "
+                             + "; ".join(refused))
+        params = live.params
     account = Account()
     changes = {k: _market_value(k, v, getattr(account, k))
                for k, v in sets.items() if k in MARKET_KEYS}
