@@ -12,6 +12,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     up = sub.add_parser("up", help="run NATS, Postgres, anvil and every service, with a live view")
     up.add_argument("--no-services", action="store_true", help="infrastructure only")
+    up.add_argument("--safe", action="store_true",
+                    help="hold the treasury in a Safe (2 of 3 devnet owners); the intervention "
+                    "service acts through a Zodiac Roles modifier with the strategy's role")
     up.add_argument("--scenario", default="calm",
                     help="market scenario driving the devnet (default calm; 'none' for none)")
     sub.add_parser("status", help="print the view of a stack that is already up, once")
@@ -84,7 +87,8 @@ def main(argv: list[str] | None = None) -> None:
 
             if scenario not in SCENARIOS:
                 parser.error(f"unknown scenario {scenario!r}; known: {', '.join(SCENARIOS)}")
-        sys.exit(up.up(with_services=not args.no_services, scenario=scenario))
+        sys.exit(up.up(with_services=not args.no_services, scenario=scenario,
+                       safe=args.safe))
     if args.command == "status":
         from ballast.cli.status import status  # noqa: PLC0415
 

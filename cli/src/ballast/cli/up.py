@@ -38,6 +38,7 @@ from ballast.devstack.anvil import run_anvil
 from ballast.devstack.nats import NatsUnavailableError, require_jetstream
 from ballast.devstack.postgres import EmbeddedPostgres, EmbeddedPostgresError
 from ballast.devstack.processes import ManagedProcess, repo_root, start_process
+from ballast.strategy.settings import strategy_from_env
 
 console = Console(stderr=True)
 
@@ -115,7 +116,7 @@ def service_env(stack: Stack, spec: ServiceSpec, port: int) -> dict[str, str]:
     return env
 
 
-def start_stack(root: Path, *, with_services: bool = True) -> Stack:
+def start_stack(root: Path, *, with_services: bool = True, safe: bool = False) -> Stack:
     data_dir = data_dir_for(root)
     data_dir.mkdir(parents=True, exist_ok=True)
     stack = Stack(root=root, data_dir=data_dir)
@@ -161,7 +162,7 @@ def start_stack(root: Path, *, with_services: bool = True) -> Stack:
         stack.infra_pids += [anvil.pid] if anvil.pid else []
         stack.anvil_running = True
         console.print(f"anvil        {stack.rpc_url}  ({time.monotonic() - t0:.2f}s)")
-        stack.deployment = deploy_devnet(stack, offchain_url(port := pick_port(8710)))
+        stack.deployment = deploy_devnet(stack, offchain_url(port := pick_port(8710)), safe=safe)
         t0 = time.monotonic()  # the local Pyth Hermes + Switchboard Crossbar
         stack.offchain = stack.infra.enter_context(start_offchain(
             stack.rpc_url, stack.deployment, port, data_dir / "logs" / "offchain.log",
@@ -188,13 +189,16 @@ def start_stack(root: Path, *, with_services: bool = True) -> Stack:
     return stack
 
 
-def deploy_devnet(stack: Stack, offchain_url: str | None = None) -> Path:
+def deploy_devnet(stack: Stack, offchain_url: str | None = None, *, safe: bool = False) -> Path:
     """Deploy the devnet contracts (ballast.devnet); the oracle's devnet sources include the
-    off-chain server at `offchain_url`."""
+    off-chain server at `offchain_url`. `safe`: the treasury is held by a Safe and the bot acts
+    through its Roles modifier, with the role the strategy settings generate."""
     t0 = time.monotonic()
     path = stack.data_dir / "deployment.json"
-    deploy(stack.rpc_url, path, offchain_url=offchain_url)
-    console.print(f"devnet       deployed, {path}  ({time.monotonic() - t0:.2f}s)")
+    custody = strategy_from_env().params() if safe else None
+    deployment = deploy(stack.rpc_url, path, offchain_url=offchain_url, custody=custody)
+    held = f"treasury Safe {deployment.custody.safe}" if deployment.custody else "treasury EOA"
+    console.print(f"devnet       deployed, {held}, {path}  ({time.monotonic() - t0:.2f}s)")
     return path
 
 
@@ -210,11 +214,11 @@ def start_scenario(stack: Stack, name: str | None) -> Callable[[], None]:
     return start_background(stack.rpc_url, stack.deployment, name, log)
 
 
-def up(*, with_services: bool = True, scenario: str | None = "calm") -> int:
+def up(*, with_services: bool = True, scenario: str | None = "calm", safe: bool = False) -> int:
     root = repo_root()
     t0 = time.monotonic()
     try:
-        stack = start_stack(root, with_services=with_services)
+        stack = start_stack(root, with_services=with_services, safe=safe)
     except KeyboardInterrupt:  # start_stack has already stopped what it started
         console.print("interrupted while starting: stopped, no process left behind.")
         return 130

@@ -36,6 +36,19 @@ def test_from_deployment__treasury_override__used(tmp_path: Path) -> None:
     assert layout.treasury == "0x" + "8" * 40 and layout.pools == ()
 
 
+def test_from_deployment__custody__the_safe_is_the_holder(tmp_path: Path) -> None:
+    path = tmp_path / "deployment.json"
+    custody = {name: "0x" + c * 40 for name, c in (
+        ("safe", "5"), ("roles", "6"), ("bot", "9"), ("safe_singleton", "7"),
+        ("safe_proxy_factory", "8"), ("fallback_handler", "a"))}
+    path.write_text(json.dumps({"treasury": "0x" + "9" * 40, "tokens": {
+        "PSTR": {"address": A["PSTR"], "decimals": 18}}, "pools": {},
+        "custody": custody | {"owners": ["0x" + "b" * 40], "threshold": 1, "role": "bot"}}))
+    assert ChainLayout.from_deployment(path).treasury == "0x" + "5" * 40
+    # an explicit treasury address still wins
+    assert ChainLayout.from_deployment(path, treasury=A["PUMP"]).treasury == A["PUMP"]
+
+
 def test_from_deployment__v3_pool_named__read_with_its_manager_and_tokens(tmp_path: Path) -> None:
     path = tmp_path / "deployment.json"
     v3_pool = {"pool": "0x" + "c" * 40, "token0": A["PSTR"], "token1": A["USDC"], "fee": 3000,

@@ -66,8 +66,9 @@ class ChainLayout:
         cls, path: Path, treasury: str | None = None, symbols: tuple[str, ...] = (),
         concentrated: tuple[str, ...] = (),
     ) -> ChainLayout:
-        """Read deployment.json: `treasury`, `tokens` {symbol: {address, decimals}}, `pools`
-        {"A-B": {pair, token0, token1}} (token addresses in the pair's order) and, of
+        """Read deployment.json: the holder (`custody.safe`, else `treasury`), `tokens`
+        {symbol: {address, decimals}}, `pools` {"A-B": {pair, token0, token1}} (token addresses
+        in the pair's order) and, of
         `uniswap_v3.pools`, those named in `concentrated` (the V3 pools the treasury manages)."""
         doc = DeploymentFile.read(path)
         tokens = {s: Token(s, t.address, t.decimals) for s, t in doc.tokens.items()}
@@ -77,7 +78,8 @@ class ChainLayout:
             for name, p in doc.pools.items()
         )
         held = tuple(t for s, t in tokens.items() if not symbols or s in symbols)
-        owner = treasury or doc.treasury
+        # under custody the Safe holds the treasury; the bot's account keeps only gas
+        owner = treasury or (doc.custody.safe if doc.custody else doc.treasury)
         if owner is None:
             raise DeploymentFileError(f"{path}: no treasury")
         named: list[ConcentratedPool] = []
