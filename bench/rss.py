@@ -80,8 +80,9 @@ def main() -> None:
     with infrastructure() as (nats_url, admin):
         db = f"bench_rss_{secrets.token_hex(4)}"
         asyncio.run(exec_admin(admin, f'CREATE DATABASE "{db}"'))
-        system = System(work, nats_url, admin.rsplit("/", 1)[0] + f"/{db}",
-                        namespace=f"rss{secrets.token_hex(3)}")
+        # a namespace only on a shared server: production's permissions name bare subjects
+        prefix = f"rss{secrets.token_hex(3)}" if nats_url else ""
+        system = System(work, nats_url, admin.rsplit("/", 1)[0] + f"/{db}", namespace=prefix)
         try:
             t0 = time.perf_counter()
             system.start()
