@@ -5,29 +5,33 @@ Prints figures, never a verdict (issue #10 goal: p99 <= 20 ms at 1,000 ticks/s).
 The system is what the e2e tests run (ballast.cli.system.System): an anvil with the devnet,
 and the six services as processes on NATS and Postgres. PSTR's price comes from one Pyth Hermes
 source, a local server speaking Hermes' SSE stream (`data: {"binary":..., "parsed": [...]}`),
-and nothing else (min_sources 1), so every tick moves the consensus. Tick k is priced
-1 + k * 1e-8 USD, so any message downstream tells which tick it reflects:
+and nothing else (min_sources 1). Every tick moves the price: every MOVE_EVERY-th tick (100th)
+by 0.1% (a move), the others by 1e-10 USD (noise, far under the oracle's
+`consensus_min_change`, 1 bp, so the oracle takes them all but publishes none until they add
+up or the heartbeat is due). Tick k is priced 1 + (k // MOVE_EVERY) * 0.001 + k * 1e-10 USD,
+so any message downstream tells which tick it reflects. The latency figures are the moves':
 
     tick (SSE event written) -> oracle: prices.consensus.PSTR -> treasury: treasury.state
     -> intervention: intervention.decided (blocked by the trigger rule, the common case; the
     evaluation and its Postgres transaction cost the same as an acting one)
 
-A tick's latency is the time from its SSE write to the first intervention.decided that reflects
+A move's latency is the time from its SSE write to the first intervention.decided that reflects
 it or a later tick: the path coalesces (the treasury recomputes from the newest prices once the
 previous recompute is done), so a tick superseded in flight is answered by the decision on its
 successor. The same is measured at every hop. The treasury runs with state_debounce_seconds 0:
 its default 0.25 s quiet period, meant to fold a burst into one state, adds 250 ms to every
 figure here.
 
-Phase 1: ticks at RATE/s for SECONDS. Phase 2: the rate doubles from RATE until the path stops
-keeping up (p99 above 1 s or the last tick not answered within 5 s): the highest rate it kept up
-with is the maximum sustained rate; decisions/s is what the treasury and intervention produced.
+Phase 1: ticks at RATE/s for SECONDS (RATE / MOVE_EVERY moves a second). Phase 2: the rate
+doubles from RATE until the path stops keeping up (p99 above 1 s or the last move not answered
+within 5 s): the highest rate it kept up with is the maximum sustained rate; decisions/s is
+what the treasury and intervention produced.
 
     .venv/bin/python bench/path.py          # NATS_URL else a private nats-server with
                                             # production's users (the System's; we read as
                                             # the observer);
                                             # DATABASE_URL (admin) else embedded Postgres
-    BENCH_RATE=1000 BENCH_SECONDS=10 .venv/bin/python bench/path.py
+    BENCH_RATE=1000 BENCH_SECONDS=30 BENCH_MOVE_EVERY=100 .venv/bin/python bench/path.py
 """
 
 from __future__ import annotations
@@ -57,8 +61,11 @@ from ballast.common.subjects import Namespace
 from ballast.testing.receivers import LoopbackApp
 
 RATE = int(os.environ.get("BENCH_RATE", "1000"))
-SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
+SECONDS = float(os.environ.get("BENCH_SECONDS", "30"))
 MAX_RATE = int(os.environ.get("BENCH_MAX_RATE", "16000"))
+MOVE_EVERY = int(os.environ.get("BENCH_MOVE_EVERY", "100"))
+EXPO = -10
+MOVE_UNITS = 10**7  # 0.001 USD at expo -10: a 0.1% move
 FEED = "ab" * 32
 HOPS = ("prices.consensus.PSTR", "treasury.state", "intervention.decided")
 
@@ -78,7 +85,8 @@ class HermesTicks(LoopbackApp):
 
     def payload(self, seq: int) -> bytes:
         now = int(time.time())
-        entry = {"price": str(100_000_000 + seq), "conf": "10000", "expo": -8,
+        entry = {"price": str(10**-EXPO + (seq // MOVE_EVERY) * MOVE_UNITS + seq),
+                 "conf": "1000000", "expo": EXPO,
                  "publish_time": now}
         body = {"binary": {"encoding": "hex", "data": []},
                 "parsed": [{"id": FEED, "price": entry, "ema_price": entry,
@@ -121,7 +129,7 @@ class Hops:
         if price is None:
             return
         now = time.perf_counter()
-        seq = int((Decimal(str(price)) - 1) * 100_000_000)
+        seq = int((Decimal(str(price)) - 1).scaleb(-EXPO)) % MOVE_UNITS
         self.count[hop] += 1
         answered = self.answered[hop]
         for k in range(self.newest[hop] + 1, seq + 1):
@@ -129,8 +137,14 @@ class Hops:
         self.newest[hop] = max(self.newest[hop], seq)
 
     def latencies(self, hop: str, first: int, last: int) -> list[float]:
+        """Of the moves among ticks first..last."""
         sent, answered = self.ticks.sent, self.answered[hop]
-        return [answered[k] - sent[k] for k in range(first, last + 1) if k in answered]
+        return [answered[k] - sent[k] for k in moves(first, last) if k in answered]
+
+
+def moves(first: int, last: int) -> range:
+    """The ticks first..last that move the price by 0.1%."""
+    return range(first + (-first) % MOVE_EVERY, last + 1, MOVE_EVERY)
 
 
 def price_of(hop: str, body: dict[str, Any]) -> Any:
@@ -160,7 +174,8 @@ async def run_rate(ticks: HermesTicks, hops: Hops, rate: int, seconds: float) ->
         await asyncio.sleep(0.001)
     last = ticks.seq
     deadline = time.perf_counter() + 5
-    while hops.newest["intervention.decided"] < last and time.perf_counter() < deadline:
+    last_move = moves(first, last)[-1]
+    while hops.newest["intervention.decided"] < last_move and time.perf_counter() < deadline:
         await asyncio.sleep(0.01)
     return first, last
 
@@ -178,10 +193,12 @@ def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
 
 def report(hops: Hops, first: int, last: int, rate: int) -> float:
     decided = hops.latencies("intervention.decided", first, last)
-    print(f"  ticks {last - first + 1} at {rate}/s; answered by a decision: {len(decided)}")
+    n = len(moves(first, last))
+    print(f"  ticks {last - first + 1} at {rate}/s, {n} of them moves of 0.1%; moves answered "
+          f"by a decision: {len(decided)}")
     for hop in HOPS:
-        print(f"    tick -> {hop:<22} {pct(hops.latencies(hop, first, last))}")
-    if not decided or hops.newest["intervention.decided"] < last:
+        print(f"    move -> {hop:<22} {pct(hops.latencies(hop, first, last))}")
+    if not decided or hops.newest["intervention.decided"] < moves(first, last)[-1]:
         return float("inf")
     return statistics.quantiles(decided, n=100, method="inclusive")[98]
 
@@ -257,13 +274,15 @@ async def main() -> None:
         ticks, hops, system = run.ticks, run.hops, run.system
         await run_rate(ticks, hops, 50, 2)  # warm-up: connections, caches, first states
         print(f"phase 1: {RATE} ticks/s for {SECONDS:.0f}s")
-        c0 = hops.count["intervention.decided"]
+        c0, k0 = hops.count["intervention.decided"], hops.count["prices.consensus.PSTR"]
         pids = {name: proc.pid for name, proc in system.processes.items()}
         cpu0, wall0 = cpu_seconds(pids), time.perf_counter()
         first, last = await run_rate(ticks, hops, RATE, SECONDS)
         cpu1, wall = cpu_seconds(pids), time.perf_counter() - wall0
         report(hops, first, last, RATE)
-        print(f"  decisions/s {(hops.count['intervention.decided'] - c0) / SECONDS:.0f}")
+        print(f"  decisions/s {(hops.count['intervention.decided'] - c0) / SECONDS:.0f}; "
+              f"consensus published/s "
+              f"{(hops.count['prices.consensus.PSTR'] - k0) / SECONDS:.0f}")
         busy = {n: (cpu1[n] - cpu0[n]) / wall for n in cpu1 if n in cpu0}
         print("  CPU of the services (cores): " + ", ".join(
             f"{n} {c:.2f}" for n, c in sorted(busy.items(), key=lambda x: -x[1])) +

@@ -1,9 +1,9 @@
 """Soak: every service under 1,000 ticks/s for 30 minutes (issue #22). Goal: RSS growth
 under 10 % per service, no errors.
 
-Per window (5 minutes): p50/p99 tick -> intervention.decided, unanswered ticks, error log lines
-and dead letters so far, each service's RSS; at the end a verdict line: RSS growth per service
-(start of the soak to its end), error log lines, dead letters.
+Per window (5 minutes): p50/p99 move -> intervention.decided (path.py), unanswered moves, error
+log lines and dead letters so far, each service's RSS; at the end a verdict line: RSS growth per
+service (start of the soak to its end), error log lines, dead letters.
 
 System and tick path are bench/path.py's (the e2e System: anvil with the devnet, every service
 as a process; PSTR priced by one local Hermes SSE stream, tick k at 1 + k * 1e-8 USD; latency
@@ -32,7 +32,7 @@ import sys
 import time
 from typing import Any
 
-from path import HOPS, HermesTicks, Hops, path_system
+from path import HOPS, HermesTicks, Hops, moves, path_system
 from rss import memory
 
 from ballast.cli.system import System
@@ -138,7 +138,7 @@ def window_figures(ticks: HermesTicks, hops: Hops, first: int, last: int) -> tup
     """'p50 p99' of tick -> decided over ticks first..last, and how many went unanswered; the
     ticks' records are dropped after (30 minutes of them would be the bench's own leak)."""
     lat = hops.latencies(DECIDED, first, last)
-    unanswered = (last - first + 1) - len(lat)
+    unanswered = len(moves(first, last)) - len(lat)
     if len(lat) >= 2:
         qs = statistics.quantiles(lat, n=100, method="inclusive")
         text = f"{qs[49] * 1e3:8.1f} {qs[98] * 1e3:8.1f}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from ballast.common.messages import ConsensusStatus, PriceObservation, SourceFlag
+from ballast.common.messages import ConsensusPrice, ConsensusStatus, PriceObservation, SourceFlag
 from ballast.oracle.domain.consensus import SourceInput, compute, same_outcome
 from ballast.oracle.domain.jump_guard import JumpState
 from ballast.oracle.domain.policy import ConsensusConfig, SourcePolicy
@@ -149,3 +149,17 @@ def test_same_outcome__only_timestamps_differ__true() -> None:
                 NOW + timedelta(seconds=5), JumpState()).price
     c = compute("PSTR", inputs(obs("a", "2"), obs("b", "2")), CONFIG, NOW, JumpState()).price
     assert same_outcome(a, b) and not same_outcome(a, c) and not same_outcome(None, a)
+
+
+def test_same_outcome__move_under_min_change__same_until_it_adds_up() -> None:
+    def at(price: str) -> ConsensusPrice:
+        return compute("PSTR", inputs(obs("a", price), obs("b", price)), CONFIG, NOW,
+                       JumpState()).price
+
+    published, bp = at("1"), Decimal("0.0001")
+    assert same_outcome(published, at("1.00009"), bp)  # 0.9 bp from the last published
+    assert not same_outcome(published, at("1.0001"), bp)  # 1 bp: new
+    assert not same_outcome(published, at("0.9999"), bp)  # either way
+    assert not same_outcome(published, at("1.00009"))  # without a minimum, any move is new
+    halted = compute("PSTR", inputs(obs("a", "1")), CONFIG, NOW, JumpState()).price
+    assert not same_outcome(published, halted, bp)  # a status change is always new

@@ -75,6 +75,7 @@ class Oracle:
         *,
         operators: Collection[str] = (),
         heartbeat_seconds: float = 30.0,
+        min_change: Decimal = Decimal(0),
         clock: Callable[[], datetime] = utcnow,
         startup_grace_seconds: float = 0.0,
     ) -> None:
@@ -82,6 +83,7 @@ class Oracle:
         self.sequences = sequences
         self.operators = tuple(operators)
         self.heartbeat_seconds = heartbeat_seconds
+        self.min_change = min_change
         self.startup_grace_seconds = startup_grace_seconds
         self._started = time.monotonic()
         self.clock = clock
@@ -249,7 +251,7 @@ class Oracle:
         for check in result.checks:
             self.metrics.checks_failed.labels(symbol, check).inc()
         due = time.monotonic() - state.last_published >= self.heartbeat_seconds
-        if same_outcome(state.last, result.price) and not (heartbeat and due):
+        if same_outcome(state.last, result.price, self.min_change) and not (heartbeat and due):
             return None
         state.sequence += 1
         state.last = result.price

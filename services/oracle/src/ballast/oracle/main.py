@@ -46,6 +46,7 @@ class OracleApp(ServiceApp):
             symbol_specs(settings), BusPublisher(service.bus), self.history, reader, self.metrics,
             operators=settings.operator_identities,
             heartbeat_seconds=settings.consensus_heartbeat_seconds,
+            min_change=settings.consensus_min_change,
             startup_grace_seconds=settings.startup_grace_seconds)
         self.feeds = FeedSupervisor(settings, self.core, self.metrics, reader)
         bus = service.bus

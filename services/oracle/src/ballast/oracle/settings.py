@@ -212,6 +212,11 @@ class OracleSettings(ServiceSettings):
     symbols: dict[Token, SymbolSettings] = Field(default_factory=dict[str, SymbolSettings])
     evaluate_seconds: float = Field(default=1.0, gt=0, description="staleness re-check period")
     consensus_heartbeat_seconds: float = Field(default=30.0, gt=0)
+    consensus_min_change: Decimal = Field(
+        default=Decimal("0.0001"), ge=0, lt=1,
+        description="publish a consensus whose price moved at least this much (relative, 1 bp "
+        "by default) from the last published one, or whose status or sources changed; smaller "
+        "moves wait for the heartbeat. 0 publishes every move")
     startup_grace_seconds: float = Field(
         default=10.0, ge=0,
         description="after a start, no consensus until every source answered once or this long")

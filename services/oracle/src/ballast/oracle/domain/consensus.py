@@ -278,13 +278,20 @@ def _halted(
     )
 
 
-def same_outcome(a: ConsensusPrice | None, b: ConsensusPrice) -> bool:
-    """Whether `b` says nothing new over `a` (publish on change, else on the heartbeat)."""
+def same_outcome(a: ConsensusPrice | None, b: ConsensusPrice,
+                 min_change: Decimal = Decimal(0)) -> bool:
+    """Whether `b` says nothing new over `a`, the last published (publish on change, else on the
+    heartbeat): the same status, sources and flags, and a price that moved less than
+    `min_change` (relative) from `a`'s; with `min_change` 0, any move is new."""
     if a is None:
         return False
+    if a.price != b.price:
+        if a.price is None or b.price is None or a.price == 0:
+            return False
+        if abs(b.price - a.price) >= min_change * abs(a.price) or min_change == 0:
+            return False
     return (
-        a.price == b.price
-        and a.status == b.status
+        a.status == b.status
         and a.sources_used == b.sources_used
         and [(s.source, s.used, s.flags) for s in a.sources]
         == [(s.source, s.used, s.flags) for s in b.sources]
