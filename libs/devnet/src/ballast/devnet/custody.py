@@ -30,7 +30,14 @@ from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract import Contract
 
-from ballast.common.deployment import CustodyInfo, EtfInfo, PoolInfo, TokenInfo, UniswapInfo
+from ballast.common.deployment import (
+    CustodyInfo,
+    EtfInfo,
+    PoolInfo,
+    TokenInfo,
+    UniswapInfo,
+    UniswapV3Info,
+)
 from ballast.common.evm.artifacts import Artifact
 from ballast.common.evm.roles import RolePlan, flatten
 from ballast.common.evm.safe_tx import pack, sign_hash
@@ -199,12 +206,12 @@ class _Deployer(Protocol):
 
 
 def attach_custody(d: _Deployer, uniswap: UniswapInfo, pools: dict[str, PoolInfo], etf: EtfInfo,
-                   params: StrategyParams) -> CustodyInfo:
+                   params: StrategyParams, v3: UniswapV3Info | None = None) -> CustodyInfo:
     """Safe + Roles for the devnet's treasury; the treasury account (the bot's key) moves its
     PUMP and USDC into the Safe and keeps only gas; the Safe gets the StakeBasket's OPERATOR_ROLE
     (the basket calls of the bot's role are the Safe's)."""
     d.admin.settle()
-    t = targets_of(uniswap, d.tokens, pools, etf)
+    t = targets_of(uniswap, d.tokens, pools, etf, v3=v3)
     pump = d.token("PUMP")
     held = int(pump.functions.balanceOf(d.treasury.address).call())
     plan = bot_role(params, t, d.treasury.address, held)

@@ -37,13 +37,21 @@ from ballast.common.evm.roles import Allowance, RolePlan, bytes32, refusal
 from ballast.common.messages import ExecutionStatus
 from ballast.common.proposals.chain import SafeOnChain
 from ballast.common.proposals.store import ProposalStore
-from ballast.devnet.bot_role import LIQUIDITY_POOLS, PUMP_PER_DAY, SWAPS_PER_DAY, Targets, bot_role
+from ballast.devnet.bot_role import (
+    ALLOWANCE_KEYS,
+    LIQUIDITY_POOLS,
+    PUMP_PER_DAY,
+    SWAPS_PER_DAY,
+    Targets,
+    bot_role,
+)
 from ballast.intervention.adapters.repository import Record
 from ballast.intervention.building import Builder, ExecConfig, TxPlan
 from ballast.intervention.domain.custody import AllowanceState, CustodyConfig, accrued
 from ballast.intervention.domain.execution import Execution, Phase
 from ballast.intervention.domain.record import ExecKind
 from ballast.intervention.legs import PoolConfig
+from ballast.intervention.legs_v3 import ConcentratedPool
 from ballast.intervention.ports import ChainPort
 
 if TYPE_CHECKING:
@@ -72,8 +80,13 @@ def targets_for(config: ExecConfig) -> Targets:
     the deployment file the configuration was filled from)."""
     pools = tuple((p.pair, p.token0, p.token1) for name in LIQUIDITY_POOLS
                   if isinstance(p := config.pools.get(name), PoolConfig))
+    v3 = [p for p in config.pools.values() if isinstance(p, ConcentratedPool)]
+    quote = config.accumulate_token
     return Targets(router=config.router, pump=config.pump, pstr=config.pstr, pools=pools,
-                   basket=config.basket)
+                   basket=config.basket,
+                   accumulate=(quote, *config.accumulate_via, config.pump) if quote else (),
+                   position_manager=v3[0].position_manager if v3 else None,
+                   v3_pools=tuple((p.token0, p.token1, p.fee) for p in v3))
 
 
 class Custody:
@@ -94,17 +107,17 @@ class Custody:
         """The deployed role: bot_role over the configured targets, the ceilings the chain has."""
         plan = bot_role(self.config.params, targets_for(self.config), bot, 0)
         return replace(plan, allowances=tuple(
-            Allowance(a.key, ceilings[a.key].max_refill, a.period) for a in plan.allowances))
+            Allowance(a.key, ceilings[a.key].max_refill, a.period) for a in plan.allowances
+            if a.key in ceilings))
 
     async def guard(self, steps: Steps, record: Record, plan: TxPlan) -> TxPlan | None:
         """The plan to sign (wrapped for the modifier), or None: the execution has ended."""
         ex = record.execution
         if ex.kind in UNWRAPPED:
             return plan
-        keys = (PUMP_PER_DAY, SWAPS_PER_DAY)
-        ceilings = {k: await self.allowance(k) for k in keys}
+        ceilings = {k: await self.allowance(k) for k in ALLOWANCE_KEYS}
         _, now, _ = await self.chain.latest_block()
-        pump_left, swaps_left = (accrued(ceilings[k], now) for k in keys)
+        pump_left, swaps_left = (accrued(ceilings[k], now) for k in (PUMP_PER_DAY, SWAPS_PER_DAY))
         if ex.kind is ExecKind.INTERVENTION and (
                 record.amount_in_raw > pump_left or swaps_left < 1 or await self._proposed(ex)):
             # proposed already (a restart between the proposal and the record): never also sent
