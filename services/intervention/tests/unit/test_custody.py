@@ -94,6 +94,13 @@ def test_explain__condition_violation__status_and_key() -> None:
     assert explain(RuntimeError("execution reverted: EXPIRED")) == "execution reverted: EXPIRED"
 
 
+def test_explain__or_violation__says_no_branch_holds() -> None:
+    data = "0x" + (CONDITION_VIOLATION + encode(["uint8", "bytes32"], [5, bytes(32)])).hex()
+    assert explain(f"execution reverted: {data}") == (
+        "ConditionViolation(status 5, no branch holds: an allowance spent or a parameter outside "
+        "every branch) from the Roles modifier")
+
+
 def test_service_without_custody__imports_no_safe_client_nor_devnet() -> None:
     """The Safe client (safe_eth, py-evm) and ballast.devnet cost ~1 s of CPU at start: loaded
     always, they made the service's durable consumers late for the treasury's first requests

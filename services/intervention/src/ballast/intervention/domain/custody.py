@@ -14,6 +14,9 @@ from eth_abi.abi import decode
 from eth_utils.crypto import keccak
 
 CONDITION_VIOLATION = keccak(text="ConditionViolation(uint8,bytes32)")[:4]
+OR_VIOLATION = 5
+"""Roles v2 `Status.OrViolation`: no branch of an either-condition holds; the modifier names no
+parameter or allowance (the bot's swap is either the intervention's or the accumulation's)."""
 
 
 @dataclass(frozen=True)
@@ -61,4 +64,6 @@ def explain(err: object) -> str:
     status, info = decode(["uint8", "bytes32"], raw)
     key = bytes(info).rstrip(b"\0")
     label = key.decode() if key and all(32 < b < 127 for b in key) else "0x" + bytes(info).hex()
+    if status == OR_VIOLATION and not key:
+        label = "no branch holds: an allowance spent or a parameter outside every branch"
     return f"ConditionViolation(status {status}, {label}) from the Roles modifier"
