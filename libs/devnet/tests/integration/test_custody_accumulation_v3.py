@@ -1,14 +1,17 @@
 """The bot's role on anvil beyond the intervention (issue 21 "Custody"): the hourly accumulation's
 USDC -> WCORE -> PUMP swap and a Uniswap V3 position's mint, decrease and collect go through the
-modifier to the Safe; the same calls with the bot as recipient revert on chain."""
+modifier to the Safe, the V3 remove also as one MultiSendCallOnly batch the modifier unwraps;
+the same calls with the bot as recipient revert on chain."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from hexbytes import HexBytes
 from web3.contract import Contract
 
 from ballast.common.deployment import CustodyInfo
+from ballast.common.evm.multisend import Inner
 from ballast.common.evm.roles import refusal
 from ballast.common.evm.uniswap_v3 import MAX_UINT128, POOL_ABI, POSITION_MANAGER_ABI
 from ballast.devnet import Deployment
@@ -62,12 +65,13 @@ def manager(bot: Bot, d: Deployment) -> Contract:
     return bot.w3.eth.contract(address=d.uniswap_v3.position_manager, abi=POSITION_MANAGER_ABI)
 
 
-def test_role__v3_mint_decrease_collect__to_the_safe_only(
-    bot: Bot, deployed: Deployment, custody: CustodyInfo
-) -> None:
-    assert deployed.uniswap_v3 is not None
-    pool = deployed.uniswap_v3.pools["PSTR-USDC-V3"]
-    npm = manager(bot, deployed)
+def mint_in_the_safe(bot: Bot, d: Deployment, custody: CustodyInfo) -> tuple[
+        Contract, list[Contract], Any]:
+    """(manager, [token0, token1], mint(to) -> receipt) of the PSTR-USDC V3 pool, the Safe
+    holding PSTR and USDC and the manager approved on both."""
+    assert d.uniswap_v3 is not None
+    pool = d.uniswap_v3.pools["PSTR-USDC-V3"]
+    npm = manager(bot, d)
     assert bot.through_role(bot.router(), "swapExactTokensForTokens",
                             *bot.swap_args(10_000 * 10**18, custody.safe))["status"] == 1
     token0, token1 = (bot.token(s) for s in ("PSTR", "USDC"))
@@ -78,13 +82,24 @@ def test_role__v3_mint_decrease_collect__to_the_safe_only(
     tick = int(bot.w3.eth.contract(address=pool.pool, abi=POOL_ABI).functions.slot0().call()[1])
     lower = tick // pool.tick_spacing * pool.tick_spacing - 10 * pool.tick_spacing
     upper = lower + 21 * pool.tick_spacing
-    desired = [10**18 if t.address == bot.d.tokens["PSTR"].address else 10**6
+    desired = [10**18 if t.address == d.tokens["PSTR"].address else 10**6
                for t in (token0, token1)]
 
     def mint(to: str) -> dict[str, Any]:
         params = (pool.token0, pool.token1, pool.fee, lower, upper, *desired, 0, 0, to, DEADLINE)
         return bot.through_role(npm, "mint", params)
 
+    return npm, [token0, token1], mint
+
+
+def balances(tokens: list[Contract], holder: str) -> list[int]:
+    return [t.functions.balanceOf(holder).call() for t in tokens]
+
+
+def test_role__v3_mint_decrease_collect__to_the_safe_only(
+    bot: Bot, deployed: Deployment, custody: CustodyInfo
+) -> None:
+    npm, tokens, mint = mint_in_the_safe(bot, deployed, custody)
     assert mint(custody.bot)["status"] == 0
     assert npm.functions.balanceOf(custody.bot).call() == 0
     assert mint(custody.safe)["status"] == 1
@@ -93,11 +108,40 @@ def test_role__v3_mint_decrease_collect__to_the_safe_only(
     assert liquidity > 0
     assert bot.through_role(npm, "decreaseLiquidity",
                             (token_id, liquidity, 0, 0, DEADLINE))["status"] == 1
-    held = [t.functions.balanceOf(custody.safe).call() for t in (token0, token1)]
+    held = balances(tokens, custody.safe)
     assert bot.through_role(npm, "collect", (token_id, custody.bot, MAX_UINT128,
                                              MAX_UINT128))["status"] == 0
     assert bot.through_role(npm, "collect", (token_id, custody.safe, MAX_UINT128,
                                              MAX_UINT128))["status"] == 1
-    after = [t.functions.balanceOf(custody.safe).call() for t in (token0, token1)]
+    after = balances(tokens, custody.safe)
     assert after[0] > held[0] and after[1] > held[1]
-    assert [t.functions.balanceOf(custody.bot).call() for t in (token0, token1)] == [0, 0]
+    assert balances(tokens, custody.bot) == [0, 0]
+
+
+def test_role__v3_remove_as_one_batch__each_call_checked_tokens_to_the_safe(
+    bot: Bot, deployed: Deployment, custody: CustodyInfo
+) -> None:
+    """The executor's V3 remove under custody: decreaseLiquidity + collect + burn as one
+    MultiSendCallOnly batch the modifier unwraps; the manager's own multicall of the same calls
+    is refused, and so is a batch whose collect pays the bot."""
+    npm, tokens, mint = mint_in_the_safe(bot, deployed, custody)
+    assert mint(custody.safe)["status"] == 1
+    token_id = npm.functions.tokenOfOwnerByIndex(custody.safe, 0).call()
+    liquidity = npm.functions.positions(token_id).call()[7]
+
+    def calls(to: str) -> list[bytes]:
+        return [bytes(HexBytes(npm.encode_abi(fn, [args]))) for fn, args in (
+            ("decreaseLiquidity", (token_id, liquidity, 0, 0, DEADLINE)),
+            ("collect", (token_id, to, MAX_UINT128, MAX_UINT128)), ("burn", token_id))]
+
+    held = balances(tokens, custody.safe)
+    assert bot.through_role(npm, "multicall", calls(custody.safe))["status"] == 0
+    assert bot.batch([Inner(npm.address, c) for c in calls(custody.bot)])["status"] == 0
+    as_delegate = [Inner(npm.address, c, operation=1) for c in calls(custody.safe)]
+    assert bot.batch(as_delegate)["status"] == 0
+    assert npm.functions.positions(token_id).call()[7] == liquidity  # nothing moved yet
+    assert bot.batch([Inner(npm.address, c) for c in calls(custody.safe)])["status"] == 1
+    after = balances(tokens, custody.safe)
+    assert after[0] > held[0] and after[1] > held[1]
+    assert balances(tokens, custody.bot) == [0, 0]
+    assert npm.functions.balanceOf(custody.safe).call() == 0  # the emptied NFT burned

@@ -12,10 +12,13 @@ from eth_abi.abi import encode
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
+from ballast.common.evm.multisend import Inner, from_multicall, pack, unpack
+from ballast.common.evm.multisend import refusal as batch_refusal
 from ballast.common.evm.roles import Op, ParamType, RolePlan, flatten, refusal
 from ballast.devnet.bot_role import (
     ADD_LIQUIDITY,
     APPROVE,
+    BURN,
     BUYS_A_DAY,
     BUYS_PER_DAY,
     COLLECT,
@@ -204,3 +207,30 @@ def test_approvals__router_and_position_manager_for_the_pool_tokens_only() -> No
             assert refusal(PLAN, SAFE, token, calldata(APPROVE, spender, 2**256 - 1)) is None
     assert refusal(PLAN, SAFE, PUMP, calldata(APPROVE, MANAGER, 1)) is not None
     assert refusal(PLAN, SAFE, USDC, calldata(APPROVE, BOT, 1)) is not None
+
+
+def test_v3_remove_as_a_batch__each_call_checked() -> None:
+    """The executor's V3 remove under custody: the manager's multicall becomes a MultiSendCallOnly
+    batch of its calls, allowed only when each call is (multisend.refusal, as the modifier's
+    unwrapper)."""
+    owed = 2**128 - 1
+
+    def remove(to: str) -> list[bytes]:
+        return [calldata(DECREASE_LIQUIDITY, (7, 10**12, 0, 0, DEADLINE)),
+                calldata(COLLECT, (7, to, owed, owed)), calldata(BURN, 7)]
+
+    multicall = calldata("multicall(bytes[])", remove(SAFE))
+    calls = from_multicall(MANAGER, multicall)
+    assert calls is not None and [c.data for c in calls] == remove(SAFE)
+    assert unpack(pack(calls)) == calls
+    assert batch_refusal(PLAN, SAFE, pack(calls)) is None
+    paid_to_bot = pack([Inner(MANAGER, c) for c in remove(BOT)])
+    assert "call 1: " in (batch_refusal(PLAN, SAFE, paid_to_bot) or "")
+    delegate = pack([Inner(MANAGER, c, operation=1) for c in remove(SAFE)])
+    assert "delegate call" in (batch_refusal(PLAN, SAFE, delegate) or "")
+    with_increase = pack([*calls, Inner(MANAGER, calldata(
+        "increaseLiquidity((uint256,uint256,uint256,uint256,uint256,uint256))",
+        (7, 1, 1, 0, 0, DEADLINE)))])
+    assert "call 3: " in (batch_refusal(PLAN, SAFE, with_increase) or "")
+    assert batch_refusal(PLAN, SAFE, pack([])) == "multiSend: no calls"
+    assert from_multicall(MANAGER, calldata(BURN, 7)) is None

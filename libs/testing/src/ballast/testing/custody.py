@@ -12,6 +12,7 @@ from web3.types import RPCEndpoint
 
 from ballast.common.deployment import CustodyInfo
 from ballast.common.evm.artifacts import load_artifact
+from ballast.common.evm.multisend import DELEGATE_CALL, Inner, pack
 from ballast.devnet import Deployment
 from ballast.devnet.chain import Sender, contract
 from ballast.devnet.deployer import TREASURY_KEY
@@ -45,6 +46,14 @@ class Bot:
         data = bytes.fromhex(target.encode_abi(fn, args=list(args))[2:])
         self.sender.call(self.roles, "execTransactionWithRole", target.address, 0, data, 0,
                          self.role, True, gas=GAS)
+        return self.sender.settle(strict=False)[-1]
+
+    def batch(self, calls: list[Inner]) -> dict[str, Any]:
+        """The calls as one MultiSendCallOnly batch the Safe delegate-calls, through the modifier
+        (which unwraps it and checks each call); the mined receipt."""
+        assert self.custody.multisend is not None
+        self.sender.call(self.roles, "execTransactionWithRole", self.custody.multisend, 0,
+                         pack(calls), DELEGATE_CALL, self.role, True, gas=GAS)
         return self.sender.settle(strict=False)[-1]
 
     def swap_args(self, amount_in: int, to: str) -> list[Any]:

@@ -13,6 +13,9 @@ spent, `guard` decides what happens to a planned call:
   role is the one the deployer applied (ballast.devnet.bot_role from the strategy settings and
   the configured targets, with the modifier's own allowance ceilings), checked by
   ballast.common.evm.roles.refusal as the modifier checks it;
+- a position manager `multicall` (the V3 remove) becomes a batch to MultiSendCallOnly, which
+  the modifier unwraps and checks call by call (`batched`): decreaseLiquidity, collect to the
+  Safe, burn: each in the role; the Safe delegate-calls the batch, which makes only calls;
 - anything else is wrapped for the modifier and sent.
 
 Nonce fillers stay plain transactions of the bot's own account (they move nothing).
@@ -33,6 +36,8 @@ from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
 from ballast.common.evm.abi import function
+from ballast.common.evm.multisend import CALL, DELEGATE_CALL, from_multicall, pack
+from ballast.common.evm.multisend import refusal as batch_refusal
 from ballast.common.evm.roles import Allowance, RolePlan, bytes32, refusal
 from ballast.common.messages import ExecutionStatus
 from ballast.common.proposals.chain import SafeOnChain
@@ -58,8 +63,6 @@ if TYPE_CHECKING:
     from ballast.intervention.sending import Steps
 
 EXEC_WITH_ROLE = "execTransactionWithRole(address,uint256,bytes,uint8,bytes32,bool)"
-CALL = 0
-"""Enum.Operation.Call: the modifier never delegate-calls for the bot."""
 ROLES_ABI = [function("allowances", "bytes32 key", "uint128 refill, uint128 maxRefill, "
                       "uint64 period, uint128 balance, uint64 timestamp")]
 PROPOSAL_DEADLINE_SECONDS = 86_400
@@ -68,11 +71,27 @@ UNWRAPPED = frozenset({ExecKind.NONCE_FILL})
 
 
 def with_role(custody: CustodyConfig, plan: TxPlan) -> TxPlan:
-    """`plan` as the bot sends it: to the modifier, the call inside execTransactionWithRole."""
+    """`plan` as the bot sends it: to the modifier, the call inside execTransactionWithRole (a
+    batch to MultiSendCallOnly is delegate-called by the Safe, as multiSend must be)."""
+    operation = DELEGATE_CALL if _is_batch(custody, plan) else CALL
     data = keccak(text=EXEC_WITH_ROLE)[:4] + encode(
         ["address", "uint256", "bytes", "uint8", "bytes32", "bool"],
-        [to_checksum_address(plan.to), 0, plan.data, CALL, bytes32(custody.role), True])
+        [to_checksum_address(plan.to), 0, plan.data, operation, bytes32(custody.role), True])
     return replace(plan, to=custody.roles, data=data)
+
+
+def batched(custody: CustodyConfig, plan: TxPlan) -> TxPlan:
+    """A `multicall` (the V3 remove: decreaseLiquidity, collect, burn) as a MultiSendCallOnly
+    batch of the same calls, which the modifier checks one by one (a multicall it cannot look
+    into: the role has none); any other plan, or no MultiSendCallOnly configured, as it is."""
+    calls = from_multicall(plan.to, plan.data)
+    if custody.multisend is None or calls is None:
+        return plan
+    return replace(plan, to=custody.multisend, data=pack(calls))
+
+
+def _is_batch(custody: CustodyConfig, plan: TxPlan) -> bool:
+    return custody.multisend is not None and plan.to.lower() == custody.multisend.lower()
 
 
 def targets_for(config: ExecConfig) -> Targets:
@@ -125,8 +144,9 @@ class Custody:
                    f"left, {swaps_left} swap(s) left)")
             await self._propose(steps, record, why)
             return None
-        role = self.role_plan(steps.account, ceilings)
-        why = refusal(role, self.custody.safe, plan.to, plan.data)
+        role, plan = self.role_plan(steps.account, ceilings), batched(self.custody, plan)
+        why = (batch_refusal(role, self.custody.safe, plan.data) if _is_batch(self.custody, plan)
+               else refusal(role, self.custody.safe, plan.to, plan.data))
         if why is not None:
             await self._end(steps, record, f"refused: outside the bot's role: {why}"[:500])
             return None

@@ -23,11 +23,13 @@ parameter or allowance (the bot's swap is either the intervention's or the accum
 class CustodyConfig:
     """`safe` holds the treasury: every call is made for it (recipient, balances); the bot's
     transactions go to the Zodiac Roles modifier `roles` under the role key `role`, as text
-    (`ballast-bot`: left-aligned in bytes32 on chain)."""
+    (`ballast-bot`: left-aligned in bytes32 on chain). `multisend`: the MultiSendCallOnly the
+    modifier unwraps (a batch of calls, each checked against the role), None when there is none."""
 
     safe: str
     roles: str
     role: str
+    multisend: str | None = None
 
 
 @dataclass(frozen=True)
