@@ -5,8 +5,6 @@ for the Safe. The position is the band around the price now, so no balancing swa
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 from web3 import Web3
@@ -15,18 +13,10 @@ from web3.contract import Contract
 from ballast.common.evm.artifacts import load_artifact
 from ballast.common.evm.multisend import unpack
 from ballast.common.evm.uniswap_v3 import POOL_ABI, POSITION_MANAGER_ABI
-from ballast.common.messages import (
-    AutomationAction,
-    AutomationKind,
-    AutomationRequest,
-    ExecutionMode,
-    ExecutionStatus,
-)
+from ballast.common.messages import AutomationKind, ExecutionStatus
 from ballast.devnet.chain import contract
-from ballast.intervention.domain.record import ExecKind
 from ballast.strategy.concentrated import band_ticks, price_of_sqrt
 
-NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)  # the world's clock (conftest)
 NAME = "PSTR-USDC-V3"
 DEADLINE = 2**40
 
@@ -69,15 +59,7 @@ async def test_custody__v3_rebalance__the_remove_through_the_modifier_tokens_to_
     pool = w.d.uniswap_v3.pools[NAME]
     tokens = [w.w3.eth.contract(address=Web3.to_checksum_address(t), abi=w.token("PSTR").abi)
               for t in (pool.token0, pool.token1)]
-    request = AutomationRequest(request_id="v3-r1", kind=AutomationKind.LIQUIDITY_REBALANCE,
-                                amount_usd=Decimal(0), reason="test", requested_at=NOW,
-                                details={"pair": NAME})
-    created, _ = await w.repo.create_automation(
-        "rebalance-v3-r1", ExecKind.LIQUIDITY_REBALANCE, mode=ExecutionMode.LIVE, now=NOW,
-        amount_usd=Decimal(0), amount_in_raw=0, payload=request)
-    assert created
-    await w.settle(passes=20)
-    (done,) = [m for m in w.published if isinstance(m, AutomationAction)]
+    done = await w.automate(AutomationKind.LIQUIDITY_REBALANCE, "v3-r1", details={"pair": NAME})
     assert done.status is ExecutionStatus.CONFIRMED, done.reason
     assert "swap_skipped" in done.details  # the band's ratio already: no V3 swap needed
     # the remove: the bot's transaction to the modifier, the tokens collected by the Safe
@@ -89,7 +71,7 @@ async def test_custody__v3_rebalance__the_remove_through_the_modifier_tokens_to_
         bytes.fromhex(npm.encode_abi(fn, args)[2:10]) for fn, args in (
             ("decreaseLiquidity", [(old, 1, 0, 0, 0)]), ("collect", [(old, w.safe, 0, 0)]),
             ("burn", [old]))]
-    remove = await w.repo.load("rebalance-v3-r1.remove")
+    remove = await w.repo.load("liquidity_rebalance-v3-r1.remove")
     received = [int(remove.outcome["details"][f"recv:{t.address.lower()}"]) for t in tokens]
     assert received[0] > 0 and received[1] > 0
     assert [t.functions.balanceOf(w.bot).call() for t in tokens] == [0, 0]
