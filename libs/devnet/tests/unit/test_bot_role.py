@@ -12,6 +12,7 @@ from eth_abi.abi import encode
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
+from ballast.common.deployment import PoolInfo, TokenInfo
 from ballast.common.evm.multisend import Inner, from_multicall, pack, unpack
 from ballast.common.evm.multisend import refusal as batch_refusal
 from ballast.common.evm.roles import Op, ParamType, RolePlan, flatten, refusal
@@ -29,6 +30,7 @@ from ballast.devnet.bot_role import (
     SWAP,
     SWAPS_PER_DAY,
     Targets,
+    accumulation_path,
     bot_role,
     daily_pump_cap,
     daily_quote_cap,
@@ -234,3 +236,18 @@ def test_v3_remove_as_a_batch__each_call_checked() -> None:
     assert "call 3: " in (batch_refusal(PLAN, SAFE, with_increase) or "")
     assert batch_refusal(PLAN, SAFE, pack([])) == "multiSend: no calls"
     assert from_multicall(MANAGER, calldata(BURN, 7)) is None
+
+
+def test_accumulation_path__the_executors_route__first_intermediate_in_pool_order() -> None:
+    """The role's path is the one the executor's settings find (ballast.strategy.routing): with
+    two possible intermediates the first pool's, never through PSTR."""
+    other = to_checksum_address(addr(12))
+    tokens = {s: TokenInfo(address=to_checksum_address(a), decimals=6 if s == "USDC" else 18)
+              for s, a in (("USDC", USDC), ("PUMP", PUMP), ("PSTR", PSTR), ("WCORE", WCORE))}
+    pools = {f"P{i}": PoolInfo(pair=addr(20 + i), token0=a, token1=b) for i, (a, b) in enumerate((
+        (USDC, PSTR), (PSTR, PUMP), (USDC, other), (other, PUMP), (USDC, WCORE), (WCORE, PUMP)))}
+    assert accumulation_path(tokens, pools) == (
+        to_checksum_address(USDC), other, to_checksum_address(PUMP))
+    without = {k: p for k, p in pools.items() if k not in ("P2", "P3")}
+    assert accumulation_path(tokens, without)[1] == to_checksum_address(WCORE)
+    assert accumulation_path(tokens, {k: pools[k] for k in ("P0", "P1")}) == ()

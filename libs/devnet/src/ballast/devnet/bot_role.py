@@ -45,6 +45,7 @@ from ballast.common.evm import roles
 from ballast.common.evm.roles import Allowance, Condition, RolePlan, Scope
 from ballast.strategy.accumulation import daily_budget
 from ballast.strategy.params import StrategyParams
+from ballast.strategy.routing import route
 
 ROLE = roles.bytes32("ballast-bot")
 PUMP_PER_DAY = roles.bytes32("pump-sold-per-day")
@@ -95,17 +96,13 @@ class Targets:
 
 def accumulation_path(tokens: dict[str, TokenInfo], pool_infos: dict[str, PoolInfo]) -> tuple[
         str, ...]:
-    """USDC -> PUMP directly, or through one pool's other token (not PSTR); () when no route."""
+    """The executor's accumulation route (ballast.strategy.routing, as its settings find it):
+    USDC -> PUMP directly or through one pool's other token, never PSTR; () when none."""
     if "USDC" not in tokens:
         return ()
-    usdc, pump, pstr = (tokens[s].address.lower() for s in ("USDC", "PUMP", "PSTR"))
-    pairs = {frozenset((p.token0.lower(), p.token1.lower())) for p in pool_infos.values()}
-    if frozenset((usdc, pump)) in pairs:
-        return (tokens["USDC"].address, tokens["PUMP"].address)
-    via = [x for pair in pairs if usdc in pair for x in pair
-           if x not in (usdc, pstr) and frozenset((x, pump)) in pairs]
-    return (tokens["USDC"].address, to_checksum_address(via[0]), tokens["PUMP"].address) if via \
-        else ()
+    path = route([(p.token0, p.token1) for p in pool_infos.values()], tokens["USDC"].address,
+                 tokens["PUMP"].address, avoid=[tokens["PSTR"].address])
+    return tuple(to_checksum_address(x) for x in path) if path else ()
 
 
 def targets(deployment: Deployment, pools: tuple[str, ...] = LIQUIDITY_POOLS) -> Targets:

@@ -20,11 +20,11 @@ from ballast.common.messages import ExecutionMode
 from ballast.common.settings import ServiceSettings
 from ballast.intervention.building import ExecConfig
 from ballast.intervention.domain.custody import CustodyConfig
-from ballast.intervention.domain.routing import route
 from ballast.intervention.legs import PoolConfig
 from ballast.intervention.legs_v3 import ConcentratedPool
 from ballast.strategy.basket import INSTANT_BUFFER_SHARE
 from ballast.strategy.policy import Policy
+from ballast.strategy.routing import route
 from ballast.strategy.settings import StrategySettings, strategy_from_env
 
 ADDRESS = r"^0x[0-9a-fA-F]{40}$"
