@@ -17,7 +17,7 @@ from ballast.common.evm.uniswap_v3 import MAX_UINT128, POOL_ABI, POSITION_MANAGE
 from ballast.devnet import Deployment
 from ballast.devnet.bot_role import QUOTE_PER_DAY, bot_role, daily_quote_cap, targets
 from ballast.strategy.params import StrategyParams
-from ballast.testing.custody import DEADLINE, Bot
+from ballast.testing.custody import DEADLINE, OR_VIOLATION, Bot
 
 PARAMS = StrategyParams()
 
@@ -58,6 +58,26 @@ def test_role__accumulation_swap__to_the_safe_only(
     data = bytes.fromhex(router.encode_abi("swapExactTokensForTokens", [
         amount, 1, path(deployed), custody.safe, DEADLINE])[2:])
     assert refusal(plan, custody.safe, router.address, data) is None
+
+
+def test_role__accumulation_off_its_path_or_above_the_days_quote__reverts(
+    bot: Bot, deployed: Deployment, custody: CustodyInfo
+) -> None:
+    router, usdc = bot.router(), bot.token("USDC")
+    assert bot.through_role(usdc, "approve", router.address, 2**256 - 1)["status"] == 1
+    cap = bot.roles.functions.allowances(QUOTE_PER_DAY).call()[3]
+    assert usdc.functions.balanceOf(custody.safe).call() > cap  # the Safe could pay more
+    usdc_, pstr, pump = (deployed.tokens[s].address for s in ("USDC", "PSTR", "PUMP"))
+    through_pstr = [10**6, 1, [usdc_, pstr, pump], custody.safe, DEADLINE]
+    assert bot.violation(router, "swapExactTokensForTokens", *through_pstr)[0] == OR_VIOLATION
+    assert bot.through_role(router, "swapExactTokensForTokens", *through_pstr)["status"] == 0
+    assert bot.goes_through(router, "swapExactTokensForTokens", cap, 1, path(deployed),
+                            custody.safe, DEADLINE)
+    above = [cap + 1, 1, path(deployed), custody.safe, DEADLINE]
+    assert bot.violation(router, "swapExactTokensForTokens", *above)[0] == OR_VIOLATION
+    held = usdc.functions.balanceOf(custody.safe).call()
+    assert bot.through_role(router, "swapExactTokensForTokens", *above)["status"] == 0
+    assert usdc.functions.balanceOf(custody.safe).call() == held
 
 
 def manager(bot: Bot, d: Deployment) -> Contract:
