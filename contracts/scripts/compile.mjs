@@ -63,6 +63,7 @@ const SAFE = [
   ['SafeL2', `${SAFE_BUILD}/SafeL2.sol/SafeL2.json`, '@safe-global/safe-contracts/contracts/SafeL2.sol'],
   ['SafeProxyFactory', `${SAFE_BUILD}/proxies/SafeProxyFactory.sol/SafeProxyFactory.json`, '@safe-global/safe-contracts/contracts/proxies/SafeProxyFactory.sol'],
   ['CompatibilityFallbackHandler', `${SAFE_BUILD}/handler/CompatibilityFallbackHandler.sol/CompatibilityFallbackHandler.json`, '@safe-global/safe-contracts/contracts/handler/CompatibilityFallbackHandler.sol'],
+  ['MultiSendCallOnly', `${SAFE_BUILD}/libraries/MultiSendCallOnly.sol/MultiSendCallOnly.json`, '@safe-global/safe-contracts/contracts/libraries/MultiSendCallOnly.sol'],
 ];
 
 /**
@@ -77,6 +78,8 @@ const ROLES_ABI = '@gnosis.pm/zodiac/dist/cjs/abi/RolesV2.json';
 const ROLES_LIBRARIES = [
   ['Integrity', 'zodiac-roles-sdk/typechain#contracts/Integrity.sol'],
   ['Packer', 'zodiac-roles-sdk/typechain#contracts/packers/Packer.sol'],
+  // not a library: the adapter Roles unwraps a MultiSendCallOnly batch with (each call checked)
+  ['MultiSendUnwrapper', 'zodiac-roles-sdk/typechain#contracts/periphery/MultiSendUnwrapper.sol'],
 ];
 
 /** The Roles mastercopy's creation code without the constructor arguments it was published with. */

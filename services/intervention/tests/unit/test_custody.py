@@ -6,15 +6,19 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from eth_abi.abi import encode
+from hexbytes import HexBytes
 from web3 import Web3
 
+from ballast.common.evm.abi import function
 from ballast.common.evm.artifacts import load_artifact
+from ballast.common.evm.multisend import Inner, unpack
 from ballast.intervention.building import TxPlan
-from ballast.intervention.custody import with_role
+from ballast.intervention.custody import batched, with_role
 from ballast.intervention.domain.custody import (
     CONDITION_VIOLATION,
     AllowanceState,
@@ -94,6 +98,13 @@ def test_explain__condition_violation__status_and_key() -> None:
     assert explain(RuntimeError("execution reverted: EXPIRED")) == "execution reverted: EXPIRED"
 
 
+def test_explain__or_violation__says_no_branch_holds() -> None:
+    data = "0x" + (CONDITION_VIOLATION + encode(["uint8", "bytes32"], [5, bytes(32)])).hex()
+    assert explain(f"execution reverted: {data}") == (
+        "ConditionViolation(status 5, no branch holds: an allowance spent or a parameter outside "
+        "every branch) from the Roles modifier")
+
+
 def test_service_without_custody__imports_no_safe_client_nor_devnet() -> None:
     """The Safe client (safe_eth, py-evm) and ballast.devnet cost ~1 s of CPU at start: loaded
     always, they made the service's durable consumers late for the treasury's first requests
@@ -104,3 +115,23 @@ def test_service_without_custody__imports_no_safe_client_nor_devnet() -> None:
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                          timeout=120, check=True)
     assert out.stdout.strip() == "[]", out.stdout
+
+
+def test_batched__a_multicall_becomes_a_multisend_batch_delegate_called() -> None:
+    multisend = Web3.to_checksum_address(f"0x{'d' * 40}")
+    calls = [b"\x11" * 36, b"\x22" * 68]
+    multicall = Web3().eth.contract(abi=[function("multicall", "bytes[] data", "bytes[] r",
+                                                  mutable=True)])
+    plan = TxPlan(TARGET, bytes(HexBytes(multicall.encode_abi("multicall", [calls]))))
+    custody = CustodyConfig(SAFE, ROLES, "ballast-bot", multisend)
+    batch = batched(custody, plan)
+    assert batch.to == multisend
+    assert unpack(batch.data) == [Inner(TARGET, c) for c in calls]
+    roles = Web3().eth.contract(abi=load_artifact("Roles").abi)
+    fn, args = roles.decode_function_input(with_role(custody, batch).data)
+    assert (args["to"], args["operation"]) == (multisend, 1)  # the Safe delegate-calls multiSend
+    # no MultiSendCallOnly configured, or no multicall: the plan as it is (a Call)
+    assert batched(replace(custody, multisend=None), plan) == plan
+    single = TxPlan(TARGET, b"\x12\x34\x56\x78")
+    assert batched(custody, single) == single
+    assert roles.decode_function_input(with_role(custody, single).data)[1]["operation"] == 0

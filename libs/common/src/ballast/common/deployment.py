@@ -154,6 +154,10 @@ class CustodyInfo(_Model):
     safe_singleton: str
     safe_proxy_factory: str
     fallback_handler: str
+    multisend: str | None = None
+    """MultiSendCallOnly: a batch the modifier unwraps, each call checked against the role (the
+    V3 remove: decreaseLiquidity, collect, burn); None before it was deployed."""
+    multisend_unwrapper: str | None = None
 
 
 class Deployment(_Model):

@@ -9,8 +9,18 @@ lets it make exactly these calls, each with the Safe as the only possible recipi
   `max_daily_interventions x max_deployment x the PUMP held` (an intervention deploys at most
   `max_deployment` of its capacity, and capacity is at most the PUMP held: ballast.strategy.sizing),
   and each swap spends one of `max_daily_interventions` calls a day. Both refill at 00:00 UTC.
+- the router's `swapExactTokensForTokens` along the hourly accumulation's path (the quote token,
+  USDC, through WCORE to PUMP: `Targets.accumulate`), to the Safe, `amountOutMin` > 0; the quote
+  token paid spends the daily allowance `accumulation.daily_budget` at a quote price down to
+  `1 - slippage_cap` (the budget is in USD, the allowance in token units: a buy priced within the
+  cap of the peg fits the day), and each buy one of 24 calls a day (the buy is hourly);
+- the V3 position manager's `mint` of the configured V3 pools' (token0, token1, fee) with the
+  Safe as `recipient`, `collect` to the Safe, `decreaseLiquidity` and `burn` (the manager lets
+  only the NFT's owner, the Safe, make these). `increaseLiquidity` stays out: the manager lets
+  anyone add to any position, so it could move the Safe's tokens into a position the bot owns;
 - the router's `addLiquidity` / `removeLiquidity` on the configured pools' token pairs, to the Safe;
-- `approve(router, ...)` on the pools' tokens and LP tokens (the router pulls what it trades);
+- `approve(router, ...)` on the pools' tokens and LP tokens (the router pulls what it trades),
+  `approve(position manager, ...)` on the V3 pools' tokens;
 - the StakeBasket automation calls (rebalance, compound, deploy/recall liquidity, swapAssets).
 
 `bot_role` is the one function that says so; `ballast custody roles` prints or applies it.
@@ -23,14 +33,28 @@ from decimal import ROUND_DOWN, Decimal
 
 from eth_utils.address import to_checksum_address
 
-from ballast.common.deployment import Deployment, EtfInfo, PoolInfo, TokenInfo, UniswapInfo
+from ballast.common.deployment import (
+    Deployment,
+    EtfInfo,
+    PoolInfo,
+    TokenInfo,
+    UniswapInfo,
+    UniswapV3Info,
+)
 from ballast.common.evm import roles
 from ballast.common.evm.roles import Allowance, Condition, RolePlan, Scope
+from ballast.strategy.accumulation import daily_budget
 from ballast.strategy.params import StrategyParams
+from ballast.strategy.routing import route
 
 ROLE = roles.bytes32("ballast-bot")
 PUMP_PER_DAY = roles.bytes32("pump-sold-per-day")
 SWAPS_PER_DAY = roles.bytes32("pump-swaps-per-day")
+QUOTE_PER_DAY = roles.bytes32("quote-paid-per-day")
+BUYS_PER_DAY = roles.bytes32("accumulation-buys-per-day")
+ALLOWANCE_KEYS = (PUMP_PER_DAY, SWAPS_PER_DAY, QUOTE_PER_DAY, BUYS_PER_DAY)
+BUYS_A_DAY = 24
+"""The accumulation buys hourly (PSTR seed 2)."""
 
 SWAP = "swapExactTokensForTokens(uint256,uint256,address[],address,uint256)"
 ADD_LIQUIDITY = "addLiquidity(address,address,uint256,uint256,uint256,uint256,address,uint256)"
@@ -43,6 +67,11 @@ BASKET_CALLS = (
     "recallLiquidity(uint256,uint256)",
     "swapAssets(uint8,uint256,uint256,uint256)",
 )
+MINT = ("mint((address,address,uint24,int24,int24,uint256,uint256,uint256,uint256,address,"
+        "uint256))")
+COLLECT = "collect((uint256,address,uint128,uint128))"
+DECREASE_LIQUIDITY = "decreaseLiquidity((uint256,uint128,uint256,uint256,uint256))"
+BURN = "burn(uint256)"
 LIQUIDITY_POOLS = ("PSTR-PUMP", "PSTR-USDC")
 """The V2 pools the intervention provides liquidity to (PSTR seed 6: the primary and the stable)."""
 
@@ -57,15 +86,34 @@ class Targets:
     pools: tuple[tuple[str, str, str], ...]
     """(pair, token0, token1) of each pool the bot may add liquidity to and remove it from."""
     basket: str | None = None
+    accumulate: tuple[str, ...] = ()
+    """The accumulation's router path (quote token first, PUMP last); () when none."""
+    accumulate_decimals: int = 6
+    position_manager: str | None = None
+    v3_pools: tuple[tuple[str, str, int], ...] = ()
+    """(token0, token1, fee) of each V3 pool the bot may mint positions in."""
+
+
+def accumulation_path(tokens: dict[str, TokenInfo], pool_infos: dict[str, PoolInfo]) -> tuple[
+        str, ...]:
+    """The executor's accumulation route (ballast.strategy.routing, as its settings find it):
+    USDC -> PUMP directly or through one pool's other token, never PSTR; () when none."""
+    if "USDC" not in tokens:
+        return ()
+    path = route([(p.token0, p.token1) for p in pool_infos.values()], tokens["USDC"].address,
+                 tokens["PUMP"].address, avoid=[tokens["PSTR"].address])
+    return tuple(to_checksum_address(x) for x in path) if path else ()
 
 
 def targets(deployment: Deployment, pools: tuple[str, ...] = LIQUIDITY_POOLS) -> Targets:
     d = deployment
-    return targets_of(d.uniswap, d.tokens, d.pools, d.etf, pools)
+    return targets_of(d.uniswap, d.tokens, d.pools, d.etf, pools, d.uniswap_v3)
 
 
 def targets_of(uniswap: UniswapInfo, tokens: dict[str, TokenInfo], pool_infos: dict[str, PoolInfo],
-               etf: EtfInfo | None, pools: tuple[str, ...] = LIQUIDITY_POOLS) -> Targets:
+               etf: EtfInfo | None, pools: tuple[str, ...] = LIQUIDITY_POOLS,
+               v3: UniswapV3Info | None = None) -> Targets:
+    usdc = tokens.get("USDC")
     return Targets(
         router=uniswap.router,
         pump=tokens["PUMP"].address,
@@ -73,6 +121,10 @@ def targets_of(uniswap: UniswapInfo, tokens: dict[str, TokenInfo], pool_infos: d
         pools=tuple((p.pair, p.token0, p.token1)
                     for name in pools if (p := pool_infos.get(name)) is not None),
         basket=etf.stake_basket if etf else None,
+        accumulate=accumulation_path(tokens, pool_infos),
+        accumulate_decimals=usdc.decimals if usdc else 6,
+        position_manager=v3.position_manager if v3 else None,
+        v3_pools=tuple((p.token0, p.token1, p.fee) for p in v3.pools.values()) if v3 else (),
     )
 
 
@@ -80,6 +132,13 @@ def daily_pump_cap(params: StrategyParams, pump_held_raw: int) -> int:
     """The most PUMP (base units) the policy can sell in one UTC day."""
     share = Decimal(params.max_daily_interventions) * params.max_deployment
     return int((share * pump_held_raw).to_integral_value(rounding=ROUND_DOWN))
+
+
+def daily_quote_cap(params: StrategyParams, decimals: int) -> int:
+    """The most quote token (base units) the accumulation pays in one UTC day: the daily budget
+    (USD) at a quote price down to 1 - slippage_cap."""
+    floor = 1 - params.slippage_cap
+    return int((daily_budget(params) / floor).scaleb(decimals).to_integral_value(ROUND_DOWN))
 
 
 def _pair_calls(pools: tuple[tuple[str, str, str], ...], tail: list[Condition]) -> Condition:
@@ -93,13 +152,13 @@ def _pair_calls(pools: tuple[tuple[str, str, str], ...], tail: list[Condition]) 
 
 def bot_role(params: StrategyParams, t: Targets, bot: str, pump_held_raw: int) -> RolePlan:
     """The bot's permission set on the Safe that holds `pump_held_raw` PUMP."""
-    swap = roles.call(
-        roles.within(PUMP_PER_DAY),  # amountIn
-        roles.above(0),  # amountOutMin
-        roles.array(roles.equal("address", t.pump), roles.equal("address", t.pstr)),  # path
-        roles.avatar(),  # to
-        roles.calls_within(SWAPS_PER_DAY),
-    )
+    swap = _swap(PUMP_PER_DAY, (t.pump, t.pstr), SWAPS_PER_DAY)
+    allowances = [Allowance(PUMP_PER_DAY, daily_pump_cap(params, pump_held_raw)),
+                  Allowance(SWAPS_PER_DAY, params.max_daily_interventions)]
+    if t.accumulate:
+        swap = roles.either(swap, _swap(QUOTE_PER_DAY, t.accumulate, BUYS_PER_DAY))
+        allowances += [Allowance(QUOTE_PER_DAY, daily_quote_cap(params, t.accumulate_decimals)),
+                       Allowance(BUYS_PER_DAY, BUYS_A_DAY)]
     add = _pair_calls(t.pools, [roles.anything()] * 4 + [roles.avatar()])
     remove = _pair_calls(t.pools, [roles.anything()] * 3 + [roles.avatar()])
     scopes = [
@@ -107,13 +166,45 @@ def bot_role(params: StrategyParams, t: Targets, bot: str, pump_held_raw: int) -
         Scope(t.router, ADD_LIQUIDITY, add),
         Scope(t.router, REMOVE_LIQUIDITY, remove),
     ]
-    spendable = {t.pump, t.pstr} | {x for pool in t.pools for x in pool}
-    scopes += [Scope(token, APPROVE, roles.call(roles.equal("address", t.router)))
-               for token in sorted(spendable, key=str.lower)]
+    spenders: dict[str, list[str]] = {}
+    for token in {t.pump, t.pstr, *t.accumulate[:1]} | {x for pool in t.pools for x in pool}:
+        spenders.setdefault(token.lower(), [t.router])
+    if t.position_manager is not None and t.v3_pools:
+        scopes += _v3_scopes(t.position_manager, t.v3_pools)
+        for t0, t1, _ in t.v3_pools:
+            for token in (t0, t1):
+                spenders.setdefault(token.lower(), []).append(t.position_manager)
+    scopes += [Scope(to_checksum_address(token), APPROVE, _one_of(
+        [roles.call(roles.equal("address", s)) for s in spenders[token]]))
+        for token in sorted(spenders)]
     if t.basket is not None:
         scopes += [Scope(t.basket, fn) for fn in BASKET_CALLS]
-    allowances = (
-        Allowance(PUMP_PER_DAY, daily_pump_cap(params, pump_held_raw)),
-        Allowance(SWAPS_PER_DAY, params.max_daily_interventions),
+    return RolePlan(ROLE, (to_checksum_address(bot),), tuple(scopes), tuple(allowances))
+
+
+def _one_of(branches: list[Condition]) -> Condition:
+    return branches[0] if len(branches) == 1 else roles.either(*branches)
+
+
+def _swap(spent: bytes, path: tuple[str, ...], calls: bytes) -> Condition:
+    """swapExactTokensForTokens of at most the allowance `spent` along exactly `path`, to the
+    Safe, amountOutMin > 0, each call one of the allowance `calls`."""
+    return roles.call(
+        roles.within(spent),  # amountIn
+        roles.above(0),  # amountOutMin
+        roles.array(*(roles.equal("address", x) for x in path)),  # path
+        roles.avatar(),  # to
+        roles.calls_within(calls),
     )
-    return RolePlan(ROLE, (to_checksum_address(bot),), tuple(scopes), allowances)
+
+
+def _v3_scopes(manager: str, pools: tuple[tuple[str, str, int], ...]) -> list[Scope]:
+    """mint in the pools (their tokens and fee) to the Safe; collect to the Safe; decrease and
+    burn (the manager allows them only to the position's owner or approved: the Safe)."""
+    mint = _one_of([roles.call(roles.fields(
+        roles.equal("address", t0), roles.equal("address", t1), roles.equal("uint24", fee),
+        *[roles.anything()] * 6, roles.avatar(), roles.anything())) for t0, t1, fee in pools])
+    collect = roles.call(roles.fields(roles.anything(), roles.avatar(), roles.anything(),
+                                      roles.anything()))
+    return [Scope(manager, MINT, mint), Scope(manager, COLLECT, collect),
+            Scope(manager, DECREASE_LIQUIDITY), Scope(manager, BURN)]

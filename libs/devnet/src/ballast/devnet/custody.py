@@ -8,7 +8,9 @@
 2. Zodiac Roles v2 (the audited mastercopy's code) with the Safe as avatar and target, after what
    it needs at fixed addresses: its Integrity and Packer libraries and the ERC-2470 factory its
    WriteOnce store uses (SingletonFactory.sol); then the bot's role (`ballast.devnet.bot_role`)
-   applied while the deployer still owns the modifier;
+   applied while the deployer still owns the modifier, and Safe's MultiSendCallOnly with Roles'
+   MultiSendUnwrapper set as its transaction unwrapper: a batch the bot sends there is checked
+   call by call against the role (ballast.common.evm.multisend; the V3 remove);
 3. ownership of the modifier to the Safe, and the modifier enabled as a module of the Safe by a
    Safe transaction the owners sign. From then on only the owners change the role.
 
@@ -30,8 +32,16 @@ from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract import Contract
 
-from ballast.common.deployment import CustodyInfo, EtfInfo, PoolInfo, TokenInfo, UniswapInfo
+from ballast.common.deployment import (
+    CustodyInfo,
+    EtfInfo,
+    PoolInfo,
+    TokenInfo,
+    UniswapInfo,
+    UniswapV3Info,
+)
 from ballast.common.evm.artifacts import Artifact
+from ballast.common.evm.multisend import MULTI_SEND
 from ballast.common.evm.roles import RolePlan, flatten
 from ballast.common.evm.safe_tx import pack, sign_hash
 from ballast.devnet.bot_role import bot_role, targets_of
@@ -168,6 +178,9 @@ def deploy_custody(
     roles = contract(admin.w3, art("Roles"), roles_address)
     for data in role_calls(roles, plan):
         admin.send(roles_address, data, label="Roles setup")
+    multisend, unwrapper = admin.deploy(art("MultiSendCallOnly")), admin.deploy(
+        art("MultiSendUnwrapper"))
+    admin.call(roles, "setTransactionUnwrapper", multisend, MULTI_SEND, unwrapper)
     admin.call(roles, "transferOwnership", safe)
     safe_contract = contract(admin.w3, art("SafeL2"), safe)
     SafeOwners(admin.w3, safe_contract, owner_keys, admin).execute(
@@ -176,7 +189,8 @@ def deploy_custody(
     return CustodyInfo(safe=safe, owners=owners, threshold=threshold, roles=roles_address,
                        role=plan.role.rstrip(b"\0").decode(), bot=plan.members[0],
                        safe_singleton=singleton, safe_proxy_factory=factory,
-                       fallback_handler=handler)
+                       fallback_handler=handler, multisend=multisend,
+                       multisend_unwrapper=unwrapper)
 
 
 def exec_with_role(bot: Sender, roles: Contract, role: bytes, to: str, data: bytes) -> HexBytes:
@@ -199,12 +213,12 @@ class _Deployer(Protocol):
 
 
 def attach_custody(d: _Deployer, uniswap: UniswapInfo, pools: dict[str, PoolInfo], etf: EtfInfo,
-                   params: StrategyParams) -> CustodyInfo:
+                   params: StrategyParams, v3: UniswapV3Info | None = None) -> CustodyInfo:
     """Safe + Roles for the devnet's treasury; the treasury account (the bot's key) moves its
     PUMP and USDC into the Safe and keeps only gas; the Safe gets the StakeBasket's OPERATOR_ROLE
     (the basket calls of the bot's role are the Safe's)."""
     d.admin.settle()
-    t = targets_of(uniswap, d.tokens, pools, etf)
+    t = targets_of(uniswap, d.tokens, pools, etf, v3=v3)
     pump = d.token("PUMP")
     held = int(pump.functions.balanceOf(d.treasury.address).call())
     plan = bot_role(params, t, d.treasury.address, held)

@@ -143,14 +143,14 @@ class Deployer:
         self.deploy_tokens()
         uniswap = self.deploy_uniswap()
         pools = self.seed_pools(uniswap)
-        uniswap_v3 = self.seed_v3_pools(uniswap)
+        v3 = self.seed_v3_pools(uniswap)
         pyth, feeds = self.deploy_feeds()
         core_system, vals = install_core_system(self)
         etf = deploy_etf(self, pyth, feeds, core_system, vals, uniswap.router)
         governance = deploy_governance(self)
         multicall = self.install_multicall()
         self.fund_accounts(uniswap, etf)
-        safe = attach_custody(self, uniswap, pools, etf, self.custody) if self.custody else None
+        safe = attach_custody(self, uniswap, pools, etf, self.custody, v3) if self.custody else None
         guardian = hand_over(self, etf, governance.timelock, safe)
         for sender in (self.admin, self.treasury, self.trader):
             sender.settle()
@@ -161,7 +161,7 @@ class Deployer:
             tokens=self.tokens,
             uniswap=uniswap,
             pools=pools,
-            uniswap_v3=uniswap_v3,
+            uniswap_v3=v3,
             feeds=feeds,
             pyth=pyth,
             etf=etf,

@@ -13,6 +13,9 @@ spent, `guard` decides what happens to a planned call:
   role is the one the deployer applied (ballast.devnet.bot_role from the strategy settings and
   the configured targets, with the modifier's own allowance ceilings), checked by
   ballast.common.evm.roles.refusal as the modifier checks it;
+- a position manager `multicall` (the V3 remove) becomes a batch to MultiSendCallOnly, which
+  the modifier unwraps and checks call by call (`batched`): decreaseLiquidity, collect to the
+  Safe, burn: each in the role; the Safe delegate-calls the batch, which makes only calls;
 - anything else is wrapped for the modifier and sent.
 
 Nonce fillers stay plain transactions of the bot's own account (they move nothing).
@@ -33,25 +36,33 @@ from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
 from ballast.common.evm.abi import function
+from ballast.common.evm.multisend import CALL, DELEGATE_CALL, from_multicall, pack
+from ballast.common.evm.multisend import refusal as batch_refusal
 from ballast.common.evm.roles import Allowance, RolePlan, bytes32, refusal
 from ballast.common.messages import ExecutionStatus
 from ballast.common.proposals.chain import SafeOnChain
 from ballast.common.proposals.store import ProposalStore
-from ballast.devnet.bot_role import LIQUIDITY_POOLS, PUMP_PER_DAY, SWAPS_PER_DAY, Targets, bot_role
+from ballast.devnet.bot_role import (
+    ALLOWANCE_KEYS,
+    LIQUIDITY_POOLS,
+    PUMP_PER_DAY,
+    SWAPS_PER_DAY,
+    Targets,
+    bot_role,
+)
 from ballast.intervention.adapters.repository import Record
 from ballast.intervention.building import Builder, ExecConfig, TxPlan
 from ballast.intervention.domain.custody import AllowanceState, CustodyConfig, accrued
 from ballast.intervention.domain.execution import Execution, Phase
 from ballast.intervention.domain.record import ExecKind
 from ballast.intervention.legs import PoolConfig
+from ballast.intervention.legs_v3 import ConcentratedPool
 from ballast.intervention.ports import ChainPort
 
 if TYPE_CHECKING:
     from ballast.intervention.sending import Steps
 
 EXEC_WITH_ROLE = "execTransactionWithRole(address,uint256,bytes,uint8,bytes32,bool)"
-CALL = 0
-"""Enum.Operation.Call: the modifier never delegate-calls for the bot."""
 ROLES_ABI = [function("allowances", "bytes32 key", "uint128 refill, uint128 maxRefill, "
                       "uint64 period, uint128 balance, uint64 timestamp")]
 PROPOSAL_DEADLINE_SECONDS = 86_400
@@ -60,11 +71,27 @@ UNWRAPPED = frozenset({ExecKind.NONCE_FILL})
 
 
 def with_role(custody: CustodyConfig, plan: TxPlan) -> TxPlan:
-    """`plan` as the bot sends it: to the modifier, the call inside execTransactionWithRole."""
+    """`plan` as the bot sends it: to the modifier, the call inside execTransactionWithRole (a
+    batch to MultiSendCallOnly is delegate-called by the Safe, as multiSend must be)."""
+    operation = DELEGATE_CALL if _is_batch(custody, plan) else CALL
     data = keccak(text=EXEC_WITH_ROLE)[:4] + encode(
         ["address", "uint256", "bytes", "uint8", "bytes32", "bool"],
-        [to_checksum_address(plan.to), 0, plan.data, CALL, bytes32(custody.role), True])
+        [to_checksum_address(plan.to), 0, plan.data, operation, bytes32(custody.role), True])
     return replace(plan, to=custody.roles, data=data)
+
+
+def batched(custody: CustodyConfig, plan: TxPlan) -> TxPlan:
+    """A `multicall` (the V3 remove: decreaseLiquidity, collect, burn) as a MultiSendCallOnly
+    batch of the same calls, which the modifier checks one by one (a multicall it cannot look
+    into: the role has none); any other plan, or no MultiSendCallOnly configured, as it is."""
+    calls = from_multicall(plan.to, plan.data)
+    if custody.multisend is None or calls is None:
+        return plan
+    return replace(plan, to=custody.multisend, data=pack(calls))
+
+
+def _is_batch(custody: CustodyConfig, plan: TxPlan) -> bool:
+    return custody.multisend is not None and plan.to.lower() == custody.multisend.lower()
 
 
 def targets_for(config: ExecConfig) -> Targets:
@@ -72,8 +99,13 @@ def targets_for(config: ExecConfig) -> Targets:
     the deployment file the configuration was filled from)."""
     pools = tuple((p.pair, p.token0, p.token1) for name in LIQUIDITY_POOLS
                   if isinstance(p := config.pools.get(name), PoolConfig))
+    v3 = [p for p in config.pools.values() if isinstance(p, ConcentratedPool)]
+    quote = config.accumulate_token
     return Targets(router=config.router, pump=config.pump, pstr=config.pstr, pools=pools,
-                   basket=config.basket)
+                   basket=config.basket,
+                   accumulate=(quote, *config.accumulate_via, config.pump) if quote else (),
+                   position_manager=v3[0].position_manager if v3 else None,
+                   v3_pools=tuple((p.token0, p.token1, p.fee) for p in v3))
 
 
 class Custody:
@@ -94,17 +126,17 @@ class Custody:
         """The deployed role: bot_role over the configured targets, the ceilings the chain has."""
         plan = bot_role(self.config.params, targets_for(self.config), bot, 0)
         return replace(plan, allowances=tuple(
-            Allowance(a.key, ceilings[a.key].max_refill, a.period) for a in plan.allowances))
+            Allowance(a.key, ceilings[a.key].max_refill, a.period) for a in plan.allowances
+            if a.key in ceilings))
 
     async def guard(self, steps: Steps, record: Record, plan: TxPlan) -> TxPlan | None:
         """The plan to sign (wrapped for the modifier), or None: the execution has ended."""
         ex = record.execution
         if ex.kind in UNWRAPPED:
             return plan
-        keys = (PUMP_PER_DAY, SWAPS_PER_DAY)
-        ceilings = {k: await self.allowance(k) for k in keys}
+        ceilings = {k: await self.allowance(k) for k in ALLOWANCE_KEYS}
         _, now, _ = await self.chain.latest_block()
-        pump_left, swaps_left = (accrued(ceilings[k], now) for k in keys)
+        pump_left, swaps_left = (accrued(ceilings[k], now) for k in (PUMP_PER_DAY, SWAPS_PER_DAY))
         if ex.kind is ExecKind.INTERVENTION and (
                 record.amount_in_raw > pump_left or swaps_left < 1 or await self._proposed(ex)):
             # proposed already (a restart between the proposal and the record): never also sent
@@ -112,8 +144,9 @@ class Custody:
                    f"left, {swaps_left} swap(s) left)")
             await self._propose(steps, record, why)
             return None
-        role = self.role_plan(steps.account, ceilings)
-        why = refusal(role, self.custody.safe, plan.to, plan.data)
+        role, plan = self.role_plan(steps.account, ceilings), batched(self.custody, plan)
+        why = (batch_refusal(role, self.custody.safe, plan.data) if _is_batch(self.custody, plan)
+               else refusal(role, self.custody.safe, plan.to, plan.data))
         if why is not None:
             await self._end(steps, record, f"refused: outside the bot's role: {why}"[:500])
             return None

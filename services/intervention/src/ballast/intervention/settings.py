@@ -20,11 +20,11 @@ from ballast.common.messages import ExecutionMode
 from ballast.common.settings import ServiceSettings
 from ballast.intervention.building import ExecConfig
 from ballast.intervention.domain.custody import CustodyConfig
-from ballast.intervention.domain.routing import route
 from ballast.intervention.legs import PoolConfig
 from ballast.intervention.legs_v3 import ConcentratedPool
 from ballast.strategy.basket import INSTANT_BUFFER_SHARE
 from ballast.strategy.policy import Policy
+from ballast.strategy.routing import route
 from ballast.strategy.settings import StrategySettings, strategy_from_env
 
 ADDRESS = r"^0x[0-9a-fA-F]{40}$"
@@ -53,7 +53,7 @@ def _v3_pools(deployment: dict[str, Any]) -> dict[str, dict[str, Any]] | None:
 def _custody(deployment: dict[str, Any]) -> dict[str, Any]:
     c = deployment.get("custody") or {}
     return {"custody_safe_address": c.get("safe"), "custody_roles_address": c.get("roles"),
-            "custody_role": c.get("role")}
+            "custody_role": c.get("role"), "custody_multisend_address": c.get("multisend")}
 
 
 class InterventionSettings(ServiceSettings):
@@ -95,6 +95,9 @@ class InterventionSettings(ServiceSettings):
     )
     custody_roles_address: str | None = Field(default=None, pattern=ADDRESS)
     custody_role: str | None = Field(default=None, min_length=1, max_length=32)
+    custody_multisend_address: str | None = Field(
+        default=None, pattern=ADDRESS, description="MultiSendCallOnly, unwrapped by the modifier: "
+        "the V3 remove goes there as a batch checked call by call (without it: refused)")
     liquidity_pools: dict[str, dict[str, str]] = Field(
         default_factory=dict[str, dict[str, str]],
         description='liquidity pools by name: {"PUMP-WCORE": {"pair", "token0", "token1"}} '
@@ -223,7 +226,7 @@ class InterventionSettings(ServiceSettings):
         if not (self.custody_safe_address and self.custody_roles_address and self.custody_role):
             return None
         return CustodyConfig(self.custody_safe_address, self.custody_roles_address,
-                             self.custody_role)
+                             self.custody_role, self.custody_multisend_address)
 
     def policy(self) -> Policy:
         return Policy(

@@ -8,6 +8,7 @@ import asyncio
 from collections.abc import AsyncGenerator, Callable, Generator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,15 @@ from web3.contract import Contract
 
 from ballast.common import subjects
 from ballast.common.evm.artifacts import load_artifact
-from ballast.common.messages import ExecutionMode, InterventionExecuted, Message, TreasuryState
+from ballast.common.messages import (
+    AutomationAction,
+    AutomationKind,
+    AutomationRequest,
+    ExecutionMode,
+    InterventionExecuted,
+    Message,
+    TreasuryState,
+)
 from ballast.common.proposals.store import apply_migrations
 from ballast.devnet import Deployment, deploy
 from ballast.devnet.bot_role import PUMP_PER_DAY
@@ -31,6 +40,7 @@ from ballast.devstack.anvil import Anvil
 from ballast.intervention.adapters.chain import Chain
 from ballast.intervention.adapters.repository import Repository
 from ballast.intervention.adapters.signer import LocalSigner
+from ballast.intervention.domain.record import ExecKind
 from ballast.intervention.executor import Executor
 from ballast.intervention.settings import InterventionSettings
 from ballast.strategy.decision import History, evaluate
@@ -106,6 +116,21 @@ class World:
 
     def set_pump_allowance(self, amount: int) -> None:
         set_pump_allowance(self, amount)
+
+    async def automate(self, kind: AutomationKind, request_id: str, *, amount_in_raw: int = 0,
+                       amount_usd: Decimal = Decimal(0), details: dict[str, str] | None = None
+                       ) -> AutomationAction:
+        """A request of `kind` recorded (id `<kind>-<request_id>`, as the decider's) and driven to
+        its end: its one published outcome."""
+        request = AutomationRequest(request_id=request_id, kind=kind, amount_usd=amount_usd,
+                                    reason="test", requested_at=NOW, details=details or {})
+        created, _ = await self.repo.create_automation(
+            f"{kind}-{request_id}", ExecKind(kind), mode=ExecutionMode.LIVE, now=NOW,
+            amount_usd=amount_usd, amount_in_raw=amount_in_raw, payload=request)
+        assert created
+        await self.settle(passes=20)
+        (done,) = [m for m in self.published if isinstance(m, AutomationAction) and m.kind is kind]
+        return done
 
     def outcome(self) -> InterventionExecuted:
         (m,) = self.published

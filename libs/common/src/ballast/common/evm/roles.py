@@ -100,6 +100,11 @@ def array(*elements: Condition) -> Condition:
     return Condition(ParamType.ARRAY, Op.MATCHES, children=elements)
 
 
+def fields(*members: Condition) -> Condition:
+    """A tuple (struct) parameter of exactly these members, in order."""
+    return Condition(ParamType.TUPLE, Op.MATCHES, children=members)
+
+
 def call(*params: Condition) -> Condition:
     """The calldata's parameters, in order (trailing ones may be left out: anything)."""
     return Condition(ParamType.CALLDATA, Op.MATCHES, children=params)
@@ -271,6 +276,11 @@ class _Ctx:
         if c.op is Op.WITHIN_ALLOWANCE:
             ceiling = self.ceilings.get(c.value, 0)
             return None if int(v) <= ceiling else f"{v} is above the daily allowance {ceiling}"
+        if c.op is Op.MATCHES and c.param is ParamType.TUPLE:
+            members = _split(abi_type[1:-1])
+            return next((f".{i} {r}" for i, (ch, t, x) in enumerate(zip(c.children, members, v,
+                                                                          strict=True))
+                         if (r := self.check(ch, t, x))), None)
         if c.op is Op.MATCHES and c.param is ParamType.ARRAY:
             element = abi_type[: abi_type.rindex("[")]
             if len(v) != len(c.children):

@@ -14,17 +14,22 @@ from eth_abi.abi import decode
 from eth_utils.crypto import keccak
 
 CONDITION_VIOLATION = keccak(text="ConditionViolation(uint8,bytes32)")[:4]
+OR_VIOLATION = 5
+"""Roles v2 `Status.OrViolation`: no branch of an either-condition holds; the modifier names no
+parameter or allowance (the bot's swap is either the intervention's or the accumulation's)."""
 
 
 @dataclass(frozen=True)
 class CustodyConfig:
     """`safe` holds the treasury: every call is made for it (recipient, balances); the bot's
     transactions go to the Zodiac Roles modifier `roles` under the role key `role`, as text
-    (`ballast-bot`: left-aligned in bytes32 on chain)."""
+    (`ballast-bot`: left-aligned in bytes32 on chain). `multisend`: the MultiSendCallOnly the
+    modifier unwraps (a batch of calls, each checked against the role), None when there is none."""
 
     safe: str
     roles: str
     role: str
+    multisend: str | None = None
 
 
 @dataclass(frozen=True)
@@ -61,4 +66,6 @@ def explain(err: object) -> str:
     status, info = decode(["uint8", "bytes32"], raw)
     key = bytes(info).rstrip(b"\0")
     label = key.decode() if key and all(32 < b < 127 for b in key) else "0x" + bytes(info).hex()
+    if status == OR_VIOLATION and not key:
+        label = "no branch holds: an allowance spent or a parameter outside every branch"
     return f"ConditionViolation(status {status}, {label}) from the Roles modifier"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ballast.intervention.domain.routing import route
+from ballast.strategy.routing import route
 
 DEVNET = [("PSTR", "PUMP"), ("PSTR", "USDC"), ("WCORE", "PUMP"), ("USDC", "WCORE")]
 
