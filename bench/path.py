@@ -19,18 +19,14 @@ A move's latency is the time from its SSE write to the first intervention.decide
 it or a later tick: the path coalesces (the treasury recomputes from the newest prices once the
 previous recompute is done), so a tick superseded in flight is answered by the decision on its
 successor. The same is measured at every hop. The treasury runs with state_debounce_seconds 0:
-its default 0.25 s quiet period, meant to fold a burst into one state, adds 250 ms to every
-figure here.
+its default 0.25 s quiet period (folding a burst into one state) would add 250 ms to each.
 
 Phase 1: ticks at RATE/s for SECONDS (RATE / MOVE_EVERY moves a second). Phase 2: the rate
-doubles from RATE until the path stops keeping up (p99 above 1 s or the last move not answered
-within 5 s): the highest rate it kept up with is the maximum sustained rate; decisions/s is
-what the treasury and intervention produced.
+doubles until the path stops keeping up (p99 over 1 s or the last move unanswered after 5 s):
+the highest rate kept up with is the maximum sustained rate; decisions/s as produced.
 
-    .venv/bin/python bench/path.py          # NATS_URL else a private nats-server with
-                                            # production's users (the System's; we read as
-                                            # the observer);
-                                            # DATABASE_URL (admin) else embedded Postgres
+    .venv/bin/python bench/path.py   # NATS_URL else a private nats-server with production's
+                                     # users (we read as the observer); DATABASE_URL else embedded
     BENCH_RATE=1000 BENCH_SECONDS=30 BENCH_MOVE_EVERY=100 .venv/bin/python bench/path.py
 """
 
@@ -54,6 +50,7 @@ from typing import Any
 import asyncpg
 import nats
 from aiohttp import web
+from gateway import cpu_seconds as cpu_of
 
 from ballast.cli.busauth import OBSERVER
 from ballast.cli.system import System, infrastructure
@@ -182,12 +179,10 @@ async def run_rate(ticks: HermesTicks, hops: Hops, rate: int, seconds: float) ->
 
 def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
     """User + system CPU seconds of each process so far (Linux /proc)."""
-    tick = os.sysconf("SC_CLK_TCK")
     out: dict[str, float] = {}
     for name, pid in pids.items():
         with contextlib.suppress(OSError):
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            out[name] = (int(fields[11]) + int(fields[12])) / tick
+            out[name] = cpu_of(pid)
     return out
 
 

@@ -33,7 +33,8 @@ rename or drop them, and bump `schema_version` on an incompatible change.
     multicall3      at the canonical address 0xcA11bde05977b3631167028862bE2a173976CA11
     reference_prices  the USD prices the deployment started from (strings, exact decimals)
     custody         {safe, owners, threshold, roles, role, bot, safe_singleton, safe_proxy_factory,
-                    fallback_handler}: the treasury Safe and the Roles modifier the bot acts
+                    fallback_handler, multisend (a batch the modifier unwraps: the V3 remove),
+                    multisend_unwrapper}: the treasury Safe and the Roles modifier the bot acts
                     through; only with `--safe` (else the treasury is the `treasury` account)
     code_check      keccak of every recorded address with its code hash: the idempotence check
 
@@ -155,8 +156,6 @@ class CustodyInfo(_Model):
     safe_proxy_factory: str
     fallback_handler: str
     multisend: str | None = None
-    """MultiSendCallOnly: a batch the modifier unwraps, each call checked against the role (the
-    V3 remove: decreaseLiquidity, collect, burn); None before it was deployed."""
     multisend_unwrapper: str | None = None
 
 
@@ -201,15 +200,11 @@ class Deployment(_Model):
 
     def contract_addresses(self) -> dict[str, str]:
         """Every recorded contract, by a dotted name (`tokens.PSTR`, `pools.PSTR-USDC`, ...)."""
-        found: dict[str, str] = {}
-        for symbol, token in self.tokens.items():
-            found[f"tokens.{symbol}"] = token.address
+        found = {f"tokens.{symbol}": token.address for symbol, token in self.tokens.items()}
         for name in ("factory", "router", "weth"):
             found[f"uniswap.{name}"] = getattr(self.uniswap, name)
-        for name, pool in self.pools.items():
-            found[f"pools.{name}"] = pool.pair
-        for symbol, feed in self.feeds.items():
-            found[f"feeds.{symbol}"] = feed.aggregator
+        found |= {f"pools.{name}": pool.pair for name, pool in self.pools.items()}
+        found |= {f"feeds.{symbol}": feed.aggregator for symbol, feed in self.feeds.items()}
         if self.uniswap_v3 is not None:
             for name in ("factory", "position_manager", "router"):
                 found[f"uniswap_v3.{name}"] = getattr(self.uniswap_v3, name)
