@@ -28,7 +28,7 @@ import base64
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from faststream.nats import DeliverPolicy, NatsBroker
@@ -37,10 +37,12 @@ from opentelemetry import propagate, trace
 from prometheus_client import CollectorRegistry
 
 from ballast.common import transport
-from ballast.common.busmetrics import BusMetrics, HandlerMetrics
+from ballast.common.busconfig import BusConfig
+from ballast.common.busmetrics import BusMetrics, HandlerMetrics, PublishMetrics
+from ballast.common.bustrace import BusTracer
 from ballast.common.consumer import Delivery, TypedConsumer
 from ballast.common.messages import DeadLetter, Message, utcnow
-from ballast.common.subjects import Namespace, deadletter, stream_for
+from ballast.common.subjects import deadletter, stream_for
 from ballast.common.transport import (
     NatsTap,
     OnMessage,
@@ -51,6 +53,7 @@ from ballast.common.transport import (
 )
 
 if TYPE_CHECKING:
+    from nats.js import JetStreamContext
     from opentelemetry.trace import TracerProvider
 
 __all__ = [
@@ -63,20 +66,13 @@ log = logging.getLogger("ballast.bus")
 MSG_ID_HEADER = "Nats-Msg-Id"
 
 
-@dataclass(frozen=True)
-class BusConfig:
-    """What a Bus needs to connect; built from service settings."""
+@dataclass(frozen=True, slots=True)
+class _Route:
+    """Where a publish to one subject goes, resolved once: the prefixed subject, its stream."""
 
-    service: str
-    nats_url: str
-    namespace: Namespace = Namespace()
-    credentials_file: str | None = None
-    user: str | None = None
-    password: str | None = field(default=None, repr=False)
-    tls_ca_file: str | None = None
-    max_deliver: int = 5
-    ack_wait_seconds: float = 30.0
-    redelivery_backoff_seconds: float = 1.0
+    destination: str
+    stream: str
+    metrics: PublishMetrics
 
 
 class Bus:
@@ -91,8 +87,10 @@ class Bus:
         self.config = config
         self.ns = config.namespace
         self.metrics = BusMetrics(registry, config.service)
-        self.tracer = trace.get_tracer("ballast.bus", tracer_provider=tracer_provider)
+        self.trace = BusTracer(trace.get_tracer("ballast.bus", tracer_provider=tracer_provider))
         self._subjects: dict[str, str] = {}
+        self._routes: dict[str, _Route] = {}
+        self._js: JetStreamContext | None = None
         self._consumers: list[TypedConsumer] = []
         self.broker = NatsBroker(
             servers=config.nats_url,
@@ -108,7 +106,7 @@ class Bus:
     async def start(self) -> None:
         """Connect, make sure every stream exists with its current limits, start subscribers."""
         await self.broker.connect()
-        js = transport.jetstream(self.broker)
+        js = self._js = transport.jetstream(self.broker)
         await ensure_streams(js, self.ns)
         await self.broker.start()
         for consumer in self._consumers:
@@ -117,6 +115,7 @@ class Bus:
     async def stop(self) -> None:
         for consumer in self._consumers:
             await consumer.stop()
+        self._js = None
         await self.broker.stop()
 
     async def _on_error(self, error: Exception) -> None:
@@ -148,31 +147,33 @@ class Bus:
         `msg_id` makes the publish safe to retry: JetStream drops a second message with the same
         id inside the stream's duplicate window.
         """
-        await self.publish_json(payload.model_dump_json().encode(), subject, msg_id=msg_id)
+        await self.publish_json(payload.__pydantic_serializer__.to_json(payload), subject,
+                                msg_id=msg_id)  # model_dump_json() as bytes, without the str
 
     async def publish_json(self, data: bytes, subject: str, *, msg_id: str | None) -> None:
         """Publish an already serialised message (the outbox's rows) with its msg-id, in a
         PRODUCER span whose trace context rides in the headers."""
-        spec = stream_for(subject)
-        destination = self.ns.subject(subject)
+        route = self._routes.get(subject) or self._route(subject)
         headers = {"content-type": "application/json"}
         if msg_id is not None:
             headers[MSG_ID_HEADER] = msg_id
         started = time.perf_counter()
-        with self.tracer.start_as_current_span(
-            f"{destination} publish", kind=trace.SpanKind.PRODUCER,
-            attributes={"messaging.system": "nats", "messaging.operation": "publish",
-                        "messaging.destination.name": destination},
-        ):
-            propagate.inject(headers)
-            try:
-                await transport.jetstream(self.broker).publish(
-                    destination, data, stream=self.ns.stream(spec.name), headers=headers)
-            except Exception as err:
-                self.metrics.publish_failed(destination, err)
-                raise
-        self.metrics.observe_publish(destination, time.perf_counter() - started)
-        self.metrics.published.labels(spec.name).inc()
+        span = self.trace.publish(route.destination, headers)
+        try:
+            await (self._js or transport.jetstream(self.broker)).publish(
+                route.destination, data, stream=route.stream, headers=headers)
+        except Exception as err:
+            route.metrics.failed(err)
+            self.trace.fail(span, err)
+            raise
+        finally:
+            self.trace.end(span)
+        route.metrics.observe(time.perf_counter() - started)
+
+    def _route(self, subject: str) -> _Route:
+        dest, stream = self.ns.subject(subject), stream_for(subject).name
+        return self._routes.setdefault(subject, _Route(
+            dest, self.ns.stream(stream), self.metrics.publisher(dest, stream)))
 
     async def publish_many(self, items: Sequence[tuple[Message, str, str]]) -> None:
         """(payload, subject, msg_id) in order, all to one stream, waiting for the stream's ack
@@ -258,7 +259,7 @@ class Bus:
             self._consumers.append(TypedConsumer(
                 subject=self.ns.subject(subject), stream=self.ns.stream(spec.name),
                 config=config, batch_size=batch_size, push=push, handler=handler, sink=self,
-                tracer=self.tracer))
+                tracer=self.trace))
             return handler
 
         return register

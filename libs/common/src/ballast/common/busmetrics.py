@@ -84,7 +84,6 @@ class BusMetrics:
         self.publish_duration, self.publish_exceptions = _timed(
             m, "bus_published_messages", "published messages", destination)
         self._handlers: dict[str, HandlerMetrics] = {}
-        self._publishes: dict[str, tuple[Counter, Histogram]] = {}
 
     def handler(self, subject: str) -> HandlerMetrics:
         found = self._handlers.get(subject)
@@ -92,19 +91,29 @@ class BusMetrics:
             found = self._handlers[subject] = HandlerMetrics(self, subject)
         return found
 
-    def observe_publish(self, destination: str, seconds: float) -> None:
-        found = self._publishes.get(destination)
-        if found is None:
-            labels = (self.app_name, BROKER, destination)
-            found = self._publishes[destination] = (
-                self.published_messages.labels(*labels, "success"),
-                self.publish_duration.labels(*labels))
-        found[0].inc()
-        found[1].observe(seconds)
+    def publisher(self, destination: str, stream: str) -> PublishMetrics:
+        """The publish families' children for one destination subject (of `stream`)."""
+        return PublishMetrics(self, destination, stream)
 
-    def publish_failed(self, destination: str, error: BaseException) -> None:
-        self.publish_exceptions.labels(
-            self.app_name, BROKER, destination, type(error).__name__).inc()
+
+class PublishMetrics:
+    """What a publish to one destination records: the children, made once."""
+
+    def __init__(self, families: BusMetrics, destination: str, stream: str) -> None:
+        labels = (families.app_name, BROKER, destination)
+        self._families = families
+        self._labels = labels
+        self.succeeded = families.published_messages.labels(*labels, "success")
+        self.duration = families.publish_duration.labels(*labels)
+        self.published = families.published.labels(stream)
+
+    def observe(self, seconds: float) -> None:
+        self.succeeded.inc()
+        self.duration.observe(seconds)
+        self.published.inc()
+
+    def failed(self, error: BaseException) -> None:
+        self._families.publish_exceptions.labels(*self._labels, type(error).__name__).inc()
 
 
 def _timed(

@@ -7,7 +7,8 @@ path keeps every promise the bus makes and does only that, per message:
 - decode: the handler's payload model, resolved once from its annotation, `model_validate_json`
   on the bytes; a `ValidationError` is a dead letter (logged, counted, acked);
 - trace: the W3C context in the headers is the parent of a CONSUMER span `<subject> process`,
-  current while the handler runs, so a publish it makes continues the trace;
+  current while the handler runs, so a publish it makes continues the trace (bustrace.py; a
+  failed handler's error is recorded on it);
 - metrics: the `ballast_bus_received_*` families FastStream's Prometheus middleware declared
   (same names and labels: app_name, broker, handler = the subject), label children cached;
 - ack after the handler returns; a raised error is NACKed with a delay growing with the delivery
@@ -35,9 +36,9 @@ from nats.errors import ConnectionClosedError
 from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig
 from nats.js.errors import ServiceUnavailableError
-from opentelemetry import propagate, trace
 from pydantic import ValidationError
 
+from ballast.common.bustrace import BusTracer
 from ballast.common.messages import Message
 
 log = logging.getLogger("ballast.bus")
@@ -99,7 +100,7 @@ class TypedConsumer:
     def __init__(
         self, *, subject: str, stream: str, config: ConsumerConfig,
         batch_size: int, push: bool, handler: Handler, sink: ConsumerSink,
-        tracer: trace.Tracer,
+        tracer: BusTracer,
     ) -> None:
         self.subject = subject
         self.stream = StreamRef(stream)
@@ -109,7 +110,7 @@ class TypedConsumer:
         self.handler = handler
         self.model, self._with_delivery = payload_model(handler)
         self._sink = sink
-        self._tracer = tracer
+        self._trace = tracer
         self._sub: Any = None
         self._task: asyncio.Task[None] | None = None
         self._running = False
@@ -172,18 +173,15 @@ class TypedConsumer:
         metrics.start()
         started = time.perf_counter()
         error: BaseException | None = None
-        headers = msg.headers
-        parent = propagate.extract(headers) if headers else None
-        with self._tracer.start_as_current_span(
-            f"{msg.subject} process", context=parent, kind=trace.SpanKind.CONSUMER,
-            attributes={"messaging.system": "nats", "messaging.operation": "process",
-                        "messaging.destination_publish.name": msg.subject},
-        ):
-            try:
-                await self._call(msg)
-            except Exception as err:  # noqa: BLE001 - settled below, never kills the loop
-                if await self._settle_failure(msg, err):
-                    error = err  # counted as a handler exception, as FastStream counted it
+        span, token = self._trace.process(msg.subject, msg.headers)
+        try:
+            await self._call(msg)
+        except Exception as err:  # noqa: BLE001 - settled below, never kills the loop
+            self._trace.fail(span, err)
+            if await self._settle_failure(msg, err):
+                error = err  # counted as a handler exception, as FastStream counted it
+        finally:
+            self._trace.end(span, token)
         metrics.observe(len(msg.data), time.perf_counter() - started, error)
 
     async def _call(self, msg: Msg) -> None:
