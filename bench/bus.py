@@ -3,9 +3,10 @@
 Both paths use the same JetStream stream semantics and delivery guarantees: publish awaiting the
 stream ack with a `Nats-Msg-Id` (dedup) and a W3C `traceparent` header, a durable pull consumer
 fetching 256 at a time, explicit ack; and the same payload bytes (a ConsensusPrice with three
-sources). The common path adds what every service gets: pydantic encode/validate, a recording
-OpenTelemetry span per publish and per handled message (a service's tracer provider, without an
-exporter), the Prometheus families, the dead-letter guard.
+sources), made before the clock starts on both sides: the raw path's bytes, the common path's
+models (which the bus serialises on the clock). The common path adds what every service gets:
+pydantic encode/validate, a recording OpenTelemetry span per publish and per handled message (a
+service's tracer provider, without an exporter), the Prometheus families, the dead-letter guard.
 
 Prints messages/s (N messages published with a window of concurrent publishes, until the last
 one is handled), the common path's share of the raw rate, and publish->handled latency p50/p99
@@ -107,11 +108,12 @@ async def bench_common(url: str) -> tuple[float, list[float]]:
         if received >= target:
             done.set()
 
+    models = [payload(i) for i in range(MESSAGES)]  # as the raw path's bytes, before the clock
     await bus.start()
     try:
         t0 = time.perf_counter()
         await run_windowed(MESSAGES, lambda i: bus.publish(
-            payload(i), prices_consensus("PSTR"), msg_id=f"bench-{i}"))
+            models[i], prices_consensus("PSTR"), msg_id=f"bench-{i}"))
         await asyncio.wait_for(done.wait(), 120)
         rate = MESSAGES / (time.perf_counter() - t0)
 
@@ -120,8 +122,9 @@ async def bench_common(url: str) -> tuple[float, list[float]]:
 
         async def timed(i: int) -> None:
             seq = 10_000_000 + i
+            model = payload(seq)
             sent[seq] = time.perf_counter()
-            await bus.publish(payload(seq), prices_consensus("PSTR"), msg_id=f"bench-{seq}")
+            await bus.publish(model, prices_consensus("PSTR"), msg_id=f"bench-{seq}")
 
         target = int(RATE * SECONDS)
         await paced(timed)
