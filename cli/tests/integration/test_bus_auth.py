@@ -97,7 +97,7 @@ async def test_service__publish_outside_its_permissions__refused_counted_logged(
         await bus.publish(beat, heartbeat(spec.name))
         assert denied(service) == 0
 
-        await bus.publish_fact(foreign_subject(spec), b"{}")
+        await bus.publish_facts([(foreign_subject(spec), b"{}")])
         for _ in range(50):
             if denied(service):
                 break

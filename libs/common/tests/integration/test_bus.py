@@ -202,3 +202,28 @@ async def test_bus__publish_then_handle__one_trace_and_the_delivery_names_the_su
     assert registry.get_sample_value("ballast_bus_received_messages_total", labels) == 1.0
     assert registry.get_sample_value(
         "ballast_bus_received_processed_messages_total", {**labels, "status": "acked"}) == 1.0
+
+
+async def test_publish_facts__batch__every_fact_delivered_in_order_and_stored(
+    nats_server: Any, bus_namespace: str, raw_nats: nats.NATS
+) -> None:
+    bus = make_bus(nats_server.url, bus_namespace, CollectorRegistry())
+    await bus.start()
+    got: list[tuple[str, bytes]] = []
+
+    async def on_fact(msg: Any) -> None:
+        got.append((msg.subject, msg.data))
+
+    await raw_nats.subscribe(bus.ns.subject("prices.observed.>"), cb=on_fact)
+    await raw_nats.flush()
+    facts = [(f"prices.observed.{src}.PSTR", json.dumps({"i": i}).encode())
+             for i in range(500) for src in ("pyth", "dex")]
+    try:
+        await bus.publish_facts(facts[:1])
+        await bus.publish_facts(iter(facts[1:]))
+        await eventually(lambda: len(got) == len(facts))
+        info = await raw_nats.jetstream().stream_info(bus.ns.stream("PRICES"))
+    finally:
+        await bus.stop()
+    assert got == [(bus.ns.subject(s), d) for s, d in facts]
+    assert info.state.messages == len(facts)

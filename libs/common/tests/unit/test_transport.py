@@ -57,3 +57,12 @@ def test_security__user_and_password_first__none_without_any() -> None:
     user = security("oracle", "pw", "/x.creds", None)
     assert isinstance(user, NatsUserPassword) and user.username == "oracle"
     assert user.ssl_context is None  # a tls:// URL alone: nats-py uses the system's CAs
+
+
+def test_nats_py__installed_version__the_one_facts_was_checked_against() -> None:
+    from ballast.common import facts  # noqa: PLC0415
+
+    assert version("nats-py") == facts.NATS_PY_CHECKED, (
+        "nats-py changed: read ballast/common/facts.py again (Client._send_command, "
+        "_flush_queue, _flush_pending, stats), then bump NATS_PY_CHECKED"
+    )

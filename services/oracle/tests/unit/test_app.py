@@ -39,7 +39,9 @@ class FakePublisher:
     got_trades: list[Trade] = field(default_factory=list[Trade])
     fail: bool = False
 
-    async def observations(self, batch: Sequence[PriceObservation]) -> None:
+    async def observations(self, batch: Sequence[PriceObservation],
+                           encoded: Sequence[bytes]) -> None:
+        assert [PriceObservation.model_validate_json(e) for e in encoded] == list(batch)
         self.got_observed.extend(batch)
 
     async def consensus(self, price: ConsensusPrice) -> None:
@@ -62,8 +64,8 @@ class FakeHistory:
     rows: list[Row] = field(default_factory=list[Row])
     flushed: list[Row] = field(default_factory=list[Row])
 
-    def add_observation(self, o: PriceObservation) -> None:
-        self.rows.append(o)
+    def add_observations(self, encoded: Sequence[bytes]) -> None:
+        self.rows.extend(PriceObservation.model_validate_json(e) for e in encoded)
 
     def add_consensus(self, c: ConsensusPrice) -> None:
         self.rows.append(c)

@@ -27,7 +27,7 @@ from __future__ import annotations
 import base64
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -36,7 +36,7 @@ from nats.js.api import ConsumerConfig
 from opentelemetry import propagate, trace
 from prometheus_client import CollectorRegistry
 
-from ballast.common import transport
+from ballast.common import facts, transport
 from ballast.common.busconfig import BusConfig
 from ballast.common.busmetrics import BusMetrics, HandlerMetrics, PublishMetrics
 from ballast.common.bustrace import BusTracer
@@ -190,13 +190,12 @@ class Bus:
         )
         self.metrics.published.labels(spec.name).inc(len(items))
 
-    async def publish_fact(self, subject: str, data: bytes) -> None:
+    async def publish_facts(self, items: Iterable[tuple[str, bytes]]) -> None:
         """Core NATS, no headers, no ack, not counted: for high-rate facts a reader may miss
-        (`subject` un-prefixed, `data` the serialised message)."""
-        ns_subject = self._subjects.get(subject)
-        if ns_subject is None:
-            ns_subject = self._subjects[subject] = self.ns.subject(subject)
-        await transport.publish_fact(transport.connection(self.broker), ns_subject, data)
+        ((un-prefixed subject, serialised message) pairs, in order)."""
+        known, prefixed = self._subjects, self.ns.subject
+        await facts.publish_facts(transport.connection(self.broker), (
+            (known.get(s) or known.setdefault(s, prefixed(s)), data) for s, data in items))
 
     async def publish_acked(
         self, payload: Message, subject: str, *, msg_id: str, wait_seconds: float = 5.0

@@ -4,7 +4,7 @@ What FastStream does not offer publicly and Ballast needs:
 - the broker's nats-py connection and JetStream context (`connection`, `jetstream`: the latter
   is `broker.config.connection_state.stream`, an internal path);
 - publishes FastStream's publisher does not do: many messages to one stream waiting only for
-  the last ack (`publish_pipelined`), a core publish without headers (`publish_fact`), a
+  the last ack (`publish_pipelined`), a core publish without headers (`facts.publish_facts`), a
   JetStream publish that returns the stream's ack (`publish_acked`);
 - reads it has no API for: a core subscription tap and last-per-subject reads (`NatsTap`);
 - the connection's identity and TLS (`security`) and what a refusal looks like on nats-py's error
@@ -144,11 +144,6 @@ async def publish_pipelined(
         await nc.publish(subject, data, headers=dict(headers))
     subject, data, headers = items[-1]
     await js.publish(subject, data, stream=stream, headers=dict(headers))
-
-
-async def publish_fact(nc: Client, subject: str, data: bytes) -> None:
-    """Core NATS, no headers, no ack: for high-rate, lossy facts."""
-    await nc.publish(subject, data)
 
 
 async def publish_acked(

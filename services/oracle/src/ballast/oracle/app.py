@@ -37,18 +37,21 @@ from ballast.oracle.metrics import OracleMetrics
 
 log = logging.getLogger("ballast.oracle.engine")
 control_log = logging.getLogger("ballast.oracle.control")
+encode = PriceObservation.__pydantic_serializer__.to_json  # model_dump_json() as bytes
 
 
 class Publisher(Protocol):
-    async def observations(self, batch: Sequence[PriceObservation]) -> None: ...
+    async def observations(self, batch: Sequence[PriceObservation],
+                           encoded: Sequence[bytes]) -> None: ...
     async def consensus(self, price: ConsensusPrice) -> None: ...
     async def trade(self, trade: Trade) -> None: ...
 
 
 class History(Protocol):
-    """The record (Postgres): rows buffered by the core, written by `flush`."""
+    """The record (Postgres): rows buffered by the core, written by `flush`; readings as their
+    JSON (`encode`), the same bytes the bus gets."""
 
-    def add_observation(self, o: PriceObservation) -> None: ...
+    def add_observations(self, encoded: Sequence[bytes]) -> None: ...
     def add_consensus(self, c: ConsensusPrice) -> None: ...
     def add_trade(self, t: Trade) -> None: ...
     async def flush(self) -> None: ...
@@ -210,10 +213,10 @@ class Oracle:
         observations, self._observations = self._observations, []
         trades, self._trades = self._trades, []
         if observations:
-            for o in observations:
-                self.history.add_observation(o)
+            encoded = [encode(o) for o in observations]  # once each, for the bus and the record
+            self.history.add_observations(encoded)
             try:
-                await self.publisher.observations(observations)
+                await self.publisher.observations(observations, encoded)
             except Exception as err:  # noqa: BLE001 - the bus may be away; Postgres has them
                 log.warning("observation publish failed", extra={"error": repr(err),
                                                                  "count": len(observations)})

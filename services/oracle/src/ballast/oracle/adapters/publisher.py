@@ -25,8 +25,6 @@ from ballast.common.bus import Bus
 from ballast.common.messages import ConsensusPrice, PriceObservation, Trade
 from ballast.common.subjects import prices_consensus, prices_observed, trades
 
-_OBSERVATION = PriceObservation.__pydantic_serializer__
-
 
 def consensus_id(c: ConsensusPrice, boot: str = "") -> str:
     return f"consensus:{c.symbol}:{boot}:{c.sequence}"
@@ -44,16 +42,18 @@ class BusPublisher:
         self._subjects: dict[tuple[str, str], str] = {}
         self.boot = secrets.token_hex(4)
 
-    async def observations(self, batch: Sequence[PriceObservation]) -> None:
-        publish = self.bus.publish_fact
+    async def observations(self, batch: Sequence[PriceObservation],
+                           encoded: Sequence[bytes]) -> None:
+        """Each reading with its JSON (made once by the core, for the bus and the record), in
+        order, in one call to the bus."""
         subjects = self._subjects
-        encode = _OBSERVATION.to_json  # what model_dump_json() does, without the str round trip
-        for o in batch:
-            key = (o.source, o.symbol)
-            subject = subjects.get(key)
-            if subject is None:
-                subject = subjects[key] = prices_observed(*key)
-            await publish(subject, encode(o))
+        await self.bus.publish_facts(
+            (subjects.get((o.source, o.symbol)) or self._subject(o), data)
+            for o, data in zip(batch, encoded, strict=True))
+
+    def _subject(self, o: PriceObservation) -> str:
+        subject = self._subjects[(o.source, o.symbol)] = prices_observed(o.source, o.symbol)
+        return subject
 
     async def consensus(self, price: ConsensusPrice) -> None:
         await self.bus.publish(price, prices_consensus(price.symbol),

@@ -5,9 +5,9 @@ Why not asyncpg's binary `copy_records_to_table`: the binary path encodes each D
 timestamp in Python on the event loop (measured ~20 µs per reading row, ~55 µs per consensus
 row with its JSON), which stalled the loop for milliseconds per flush and showed up in the
 reading -> consensus p99. Consensus rows and trades go as CSV COPY (a few µs a line, the csv
-module is C). Readings, the high-rate table, are kept as they arrive (no work per reading on
-the hot path) and written per flush as one JSON array (pydantic's serializer, one call for the
-batch, ~2 µs a row against ~5 µs for a CSV line built from Python values) that Postgres turns
+module is C). Readings, the high-rate table, are kept as the JSON the bus got (the core
+serialises each reading once, for both) and written per flush as one JSON array joined from
+them (no second serialisation: it cost ~2-5 µs a row, docs/perf/oracle.md) that Postgres turns
 into rows itself (`json_to_recordset`, in its own process; bench/oracle.py). Rows wait in
 memory for at most one flush interval; a failed flush keeps them (bounded) and retries on the
 next one, so a Postgres blip loses nothing and never stops the prices on the bus.
@@ -20,6 +20,7 @@ import io
 import itertools
 import logging
 from collections import deque
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -28,7 +29,7 @@ import asyncpg
 from pydantic import TypeAdapter
 
 from ballast.common.db import Postgres
-from ballast.common.messages import ConsensusPrice, PriceObservation, SourceReading, Trade
+from ballast.common.messages import ConsensusPrice, SourceReading, Trade
 from ballast.oracle.metrics import OracleMetrics
 
 log = logging.getLogger("ballast.oracle.history")
@@ -81,7 +82,6 @@ FROM json_to_recordset($1::json) AS o(symbol text, source text, price numeric, c
 OBSERVATIONS_PER_STATEMENT = 20_000  # a bounded parameter even after a long Postgres outage
 
 _SOURCES = TypeAdapter(list[SourceReading])
-_OBSERVATIONS = TypeAdapter(list[PriceObservation])
 
 
 def _array(items: list[str]) -> str:
@@ -90,9 +90,10 @@ def _array(items: list[str]) -> str:
     return "{" + ",".join(quoted) + "}"
 
 
-def observations_json(batch: list[PriceObservation]) -> str:
-    """Readings as the JSON array `_INSERT_OBSERVATIONS` reads (the bus's own encoding)."""
-    return _OBSERVATIONS.dump_json(batch).decode()
+def observations_json(batch: list[bytes]) -> str:
+    """Readings (each its JSON, the bus's own encoding) as the array `_INSERT_OBSERVATIONS`
+    reads."""
+    return (b"[" + b",".join(batch) + b"]").decode()
 
 
 def consensus_row(c: ConsensusPrice) -> tuple[Any, ...]:
@@ -116,7 +117,7 @@ def to_csv(rows: list[tuple[Any, ...]]) -> io.BytesIO:
 
 class HistoryWriter:
     """Buffers rows and writes them in batches on `flush()` (driven by a periodic job).
-    Readings are buffered as they are (PriceObservation), the rest as rows."""
+    Readings are buffered as their JSON (the bytes the bus got), the rest as rows."""
 
     def __init__(self, pool: Postgres, metrics: OracleMetrics, *,
                  max_buffered: int = 500_000) -> None:
@@ -126,21 +127,22 @@ class HistoryWriter:
         self._rows: dict[str, deque[Any]] = {
             "oracle_observations": deque(), "oracle_consensus": deque(), "oracle_trades": deque()}
 
-    def add_observation(self, o: PriceObservation) -> None:
-        self._add("oracle_observations", o)
+    def add_observations(self, encoded: Sequence[bytes]) -> None:
+        self._add("oracle_observations", encoded)
 
     def add_consensus(self, c: ConsensusPrice) -> None:
-        self._add("oracle_consensus", consensus_row(c))
+        self._add("oracle_consensus", [consensus_row(c)])
 
     def add_trade(self, t: Trade) -> None:
-        self._add("oracle_trades", trade_row(t))
+        self._add("oracle_trades", [trade_row(t)])
 
-    def _add(self, table: str, row: Any) -> None:
+    def _add(self, table: str, new: Sequence[Any]) -> None:
         rows = self._rows[table]
-        if len(rows) >= self.max_buffered:
-            rows.popleft()  # Postgres has been away too long: keep the newest, count the loss
-            self.metrics.db_errors.labels(table).inc()
-        rows.append(row)
+        rows.extend(new)
+        if (over := len(rows) - self.max_buffered) > 0:  # Postgres has been away too long:
+            for _ in range(over):  # keep the newest, count the loss
+                rows.popleft()
+            self.metrics.db_errors.labels(table).inc(over)
 
     @property
     def pending(self) -> int:
