@@ -21,13 +21,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
-from ballast.common.messages import (
-    ConsensusPrice,
-    ControlCommand,
-    PriceObservation,
-    Trade,
-    utcnow,
-)
+from ballast.common.messages import ConsensusPrice, ControlCommand, PriceObservation, Trade, utcnow
 from ballast.oracle.domain.anchor import confirm as confirm_move
 from ballast.oracle.domain.book import SourceState, SymbolState, is_news
 from ballast.oracle.domain.consensus import SourceInput, compute, same_outcome
@@ -48,8 +42,7 @@ class Publisher(Protocol):
 
 
 class History(Protocol):
-    """The record (Postgres): rows buffered by the core, written by `flush`; readings as their
-    JSON (`encode`), the same bytes the bus gets."""
+    """The record (Postgres): rows buffered by the core, written by `flush` (readings as JSON)."""
 
     def add_observations(self, encoded: Sequence[bytes]) -> None: ...
     def add_consensus(self, c: ConsensusPrice) -> None: ...
