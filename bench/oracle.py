@@ -92,6 +92,7 @@ def oracle_settings(url: str, prefix: str, db: str) -> OracleSettings:
     values: dict[str, Any] = dict(
         nats_url=url, bus_prefix=prefix, database_url=db, http_port=0, http_host="127.0.0.1",
         log_level="WARNING", evaluate_seconds=1.0, consensus_heartbeat_seconds=60,
+        consensus_min_change=0,  # every move published: the readings here move < 1 bp
         db_flush_seconds=0.25,
         symbols={
             "PSTR": {"min_sources": 2, "jump_threshold": "0.5", "sources": [
