@@ -93,6 +93,7 @@ def test_refusal__wrong_signer_or_unsigned__refused_with_the_reason() -> None:
     assert refusal(by_other, [SIGNER], NOW) == f"unknown signer {by_other.signer}"
     assert (refusal(COMMAND, [SIGNER], NOW) or "").startswith("unsigned")
     assert refusal(COMMAND, ["vera"], NOW) == "not an operator identity"
+    assert refusal(COMMAND, ["vera", SIGNER], NOW) == "unsigned, and not an operator identity"
 
 
 def test_refusal__name_identity__issued_by_as_before_signatures() -> None:

@@ -159,6 +159,8 @@ def refusal(cmd: ControlCommand, identities: Collection[str], now: datetime) -> 
         return None
     if cmd.signer is not None:
         return f"unknown signer {cmd.signer}"
-    if addresses:
+    if not addresses:
+        return "not an operator identity"
+    if all(is_address(i) for i in identities):
         return "unsigned: the operator identities are addresses (sign with --keystore)"
-    return "not an operator identity"
+    return "unsigned, and not an operator identity"
