@@ -46,7 +46,8 @@ class Stack:
 async def stack(database_url: str, nats_server: Any, bus_namespace: str) -> AsyncIterator[Stack]:
     settings = GatewaySettings(
         database_url=database_url, nats_url=nats_server.url, bus_prefix=bus_namespace,
-        http_host="127.0.0.1", http_port=0, api_host="127.0.0.1", api_port=0)
+        http_host="127.0.0.1", http_port=0, api_host="127.0.0.1", api_port=0,
+        control_burst=20)  # a test sends up to a dozen commands at once
     tokens = TokenTable([
         TokenEntry("olga", Role.OPERATOR, hash_token(OPERATOR_TOKEN).removeprefix("sha256:")),
         TokenEntry("vera", Role.VIEWER, hash_token(VIEWER_TOKEN).removeprefix("sha256:")),
@@ -212,6 +213,14 @@ async def test_control__signed_with_a_keystore__only_the_configured_key_pauses(
         pause = stack.seen[2]
         assert (pause.signer, pause.issued_by, pause.reason) == (address, "olga", "drill")
         assert (await _answers(app, [pause.command_id]))[0] == (True, "paused")
+        for verb in (["silence", "--match", "rule=oracle_deviation"],  # the default 2 h
+                     ["silence", "--target", "oracle_stale|PSTR", "--for", "30m"],
+                     ["approve", "dec-7", "--target", "oracle", "--match", "symbol=PSTR"],
+                     ["ack", "oracle_stale|PSTR"]):
+            assert (await ballast([*base, *verb, *signed("ops")], capsys))[0] == 0, verb
+        await eventually(lambda: len(stack.seen) == 7)
+        assert {c.signer for c in stack.seen[3:]} == {address}
+        assert stack.seen[3].expires_at == stack.seen[3].issued_at + timedelta(hours=2)
         code, _, err = await ballast([*base, "pause", "--keystore", str(tmp_path / "ops"),
                                       "--password-file", str(tmp_path / "other")], capsys)
         assert code == 1 and "wrong password" in err
