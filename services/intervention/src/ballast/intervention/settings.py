@@ -160,8 +160,8 @@ class InterventionSettings(ServiceSettings):
 
     # --- control
     operator_identities: tuple[str, ...] = Field(
-        default=(), description="issued_by values allowed to send control.* (with NATS perms)"
-    )
+        default=(), description="who may pause, resume, approve: 0x addresses (the command "
+        "signed by that key, ballast.common.operators) or issued_by names (the gateway token)")
 
     @model_validator(mode="before")
     @classmethod

@@ -216,7 +216,8 @@ class OracleSettings(ServiceSettings):
         default=10.0, ge=0,
         description="after a start, no consensus until every source answered once or this long")
     operator_identities: tuple[str, ...] = Field(
-        default=(), description="issued_by values whose control.approve confirms a moved price")
+        default=(), description="who may confirm a moved price over control.approve: 0x addresses "
+        "(signed by that key, ballast.common.operators) or issued_by names")
     db_flush_seconds: float = Field(default=0.5, gt=0)
     db_batch_rows: int = Field(default=5000, ge=1)
     db_max_buffered_rows: int = Field(default=500_000, ge=1)
