@@ -44,15 +44,21 @@ async def post(harness: Any, verb: str, doc: dict[str, Any]) -> tuple[int, Any]:
         return resp.status, await resp.json()
 
 
+async def published(harness: Any) -> list[ControlCommand]:
+    """Every command the gateway publishes from now on, as it arrives."""
+    seen: list[ControlCommand] = []
+
+    async def add(msg: Any) -> None:
+        seen.append(ControlCommand.model_validate_json(msg.data))
+
+    await harness.nc.subscribe(harness.ns.subject("control.*"), cb=add)
+    return seen
+
+
 async def test_signed_control__good_signature__published_unchanged_issued_by_the_token(
     harness: Any,
 ) -> None:
-    seen: list[ControlCommand] = []
-
-    async def on(msg: Any) -> None:
-        seen.append(ControlCommand.model_validate_json(msg.data))
-
-    await harness.nc.subscribe(harness.ns.subject("control.*"), cb=on)
+    seen = await published(harness)
     cmd = signed()
     status, answer = await post(harness, "silence", body(cmd))
     assert status == 200, answer
@@ -78,12 +84,7 @@ async def roomy(gateway_factory: Any) -> AsyncIterator[Any]:
 
 async def test_signed_control__tampered_stale_or_half__422_with_the_reason(roomy: Any) -> None:
     harness = roomy
-    seen: list[bytes] = []
-
-    async def on(msg: Any) -> None:
-        seen.append(msg.data)
-
-    await harness.nc.subscribe(harness.ns.subject("control.*"), cb=on)
+    seen = await published(harness)
     pause = signed(ControlVerb.PAUSE, target="intervention")
     status, answer = await post(harness, "pause", body(pause, target="oracle"))
     assert (status, answer["detail"]) == (

@@ -100,66 +100,65 @@ async def outcomes(app: OracleApp, refused: float, applied: float | None = None)
             await asyncio.sleep(0.02)
 
 
-async def test_control_approve__operator_confirms_a_pumped_price__ok_at_it_others_refused(
-    oracle: OracleApp, nats_server: Any, bus_namespace: str,
-) -> None:
+class Pumped:
+    """PSTR held DEGRADED by a correlated move (1.30 against the anchor's 1.00), and the way to
+    send `control.approve` to the oracle."""
+
+    def __init__(self, got: Consensus, js: Any, subject: str, held: ConsensusPrice) -> None:
+        self.got, self.js, self.subject, self.held = got, js, subject, held
+
+    async def send(self, cmd: ControlCommand) -> None:
+        await self.js.publish(self.subject, cmd.model_dump_json().encode())
+
+
+@pytest.fixture
+async def pumped(oracle: OracleApp, nats_server: Any, bus_namespace: str
+                 ) -> AsyncIterator[Pumped]:
     nc = await nats.connect(nats_server.url)
     got = Consensus()
     await nc.subscribe(f"{bus_namespace}.prices.consensus.PSTR", cb=got.on_msg)
-    js = nc.jetstream()
-    try:
-        for source, price in (("pyth", "1.30"), ("switchboard", "1.30"), ("chainlink", "1.00")):
-            observe(oracle, source, price)
-        held = await got.wait(lambda c: c.status is ConsensusStatus.DEGRADED)
-        assert held.reasons[0].startswith("correlated move: consensus 1.30 is 30.00% from the "
-                                          "anchor chainlink 1.00")
+    for source, price in (("pyth", "1.30"), ("switchboard", "1.30"), ("chainlink", "1.00")):
+        observe(oracle, source, price)
+    held = await got.wait(lambda c: c.status is ConsensusStatus.DEGRADED)
+    yield Pumped(got, nc.jetstream(), f"{bus_namespace}.control.approve", held)
+    await nc.drain()
 
-        subject = f"{bus_namespace}.control.approve"
-        stranger = approve("mallory", "c-1", symbol="PSTR", price="1.30")
-        await js.publish(subject, stranger.model_dump_json().encode())
-        await outcomes(oracle, refused=1)
-        assert oracle.core.latest("PSTR").status is ConsensusStatus.DEGRADED  # type: ignore[union-attr]
 
-        operator = approve("ops@ballast", "c-2", symbol="PSTR", price="1.30")
-        await js.publish(subject, operator.model_dump_json().encode())
-        ok = await got.wait(lambda c: c.status is ConsensusStatus.OK)
-        assert ok.price == Decimal("1.30")
-        await outcomes(oracle, refused=1, applied=1)
-        failed = oracle.service.registry.get_sample_value(
-            "ballast_oracle_consensus_checks_failed_total",
-            {"symbol": "PSTR", "check": "correlated_move"})
-        assert failed is not None and failed >= 1
-    finally:
-        await nc.drain()
+async def test_control_approve__operator_confirms_a_pumped_price__ok_at_it_others_refused(
+    oracle: OracleApp, pumped: Pumped,
+) -> None:
+    assert pumped.held.reasons[0].startswith("correlated move: consensus 1.30 is 30.00% from the "
+                                             "anchor chainlink 1.00")
+    await pumped.send(approve("mallory", "c-1", symbol="PSTR", price="1.30"))
+    await outcomes(oracle, refused=1)
+    assert oracle.core.latest("PSTR").status is ConsensusStatus.DEGRADED  # type: ignore[union-attr]
+
+    await pumped.send(approve("ops@ballast", "c-2", symbol="PSTR", price="1.30"))
+    ok = await pumped.got.wait(lambda c: c.status is ConsensusStatus.OK)
+    assert ok.price == Decimal("1.30")
+    await outcomes(oracle, refused=1, applied=1)
+    failed = oracle.service.registry.get_sample_value(
+        "ballast_oracle_consensus_checks_failed_total",
+        {"symbol": "PSTR", "check": "correlated_move"})
+    assert failed is not None and failed >= 1
 
 
 @pytest.mark.parametrize("identities", [(ADDRESS,)])
 async def test_control_approve__address_identity__only_its_signature_confirms_once(
-    oracle: OracleApp, nats_server: Any, bus_namespace: str,
+    oracle: OracleApp, pumped: Pumped,
 ) -> None:
-    nc = await nats.connect(nats_server.url)
-    got = Consensus()
-    await nc.subscribe(f"{bus_namespace}.prices.consensus.PSTR", cb=got.on_msg)
-    js = nc.jetstream()
-    subject = f"{bus_namespace}.control.approve"
-    try:
-        for source, price in (("pyth", "1.30"), ("switchboard", "1.30"), ("chainlink", "1.00")):
-            observe(oracle, source, price)
-        await got.wait(lambda c: c.status is ConsensusStatus.DEGRADED)
-        refused = [approve("ops@ballast", "u-1", symbol="PSTR", price="1.30"),
-                   sign(approve("ops@ballast", "o-1", symbol="PSTR", price="1.30"), OTHER),
-                   sign(approve("ops@ballast", "t-1", symbol="PSTR", price="9"), KEY)
-                   .model_copy(update={"matchers": {"symbol": "PSTR", "price": "1.30"}})]
-        for cmd in refused:
-            await js.publish(subject, cmd.model_dump_json().encode())
-        await outcomes(oracle, refused=3)
-        assert oracle.core.latest("PSTR").status is ConsensusStatus.DEGRADED  # type: ignore[union-attr]
+    refused = [approve("ops@ballast", "u-1", symbol="PSTR", price="1.30"),
+               sign(approve("ops@ballast", "o-1", symbol="PSTR", price="1.30"), OTHER),
+               sign(approve("ops@ballast", "t-1", symbol="PSTR", price="9"), KEY)
+               .model_copy(update={"matchers": {"symbol": "PSTR", "price": "1.30"}})]
+    for cmd in refused:
+        await pumped.send(cmd)
+    await outcomes(oracle, refused=3)
+    assert oracle.core.latest("PSTR").status is ConsensusStatus.DEGRADED  # type: ignore[union-attr]
 
-        signed = sign(approve("ops@ballast", "s-1", symbol="PSTR", price="1.30"), KEY)
-        await js.publish(subject, signed.model_dump_json().encode())
-        ok = await got.wait(lambda c: c.status is ConsensusStatus.OK)
-        assert ok.price == Decimal("1.30")
-        assert oracle.core.control(signed) == "ignored: already applied"
-        await outcomes(oracle, refused=4, applied=1)
-    finally:
-        await nc.drain()
+    signed = sign(approve("ops@ballast", "s-1", symbol="PSTR", price="1.30"), KEY)
+    await pumped.send(signed)
+    ok = await pumped.got.wait(lambda c: c.status is ConsensusStatus.OK)
+    assert ok.price == Decimal("1.30")
+    assert oracle.core.control(signed) == "ignored: already applied"
+    await outcomes(oracle, refused=4, applied=1)
