@@ -8,12 +8,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from eth_account import Account
+from pydantic import TypeAdapter, ValidationError
 
 from ballast.common.messages import ControlCommand, ControlVerb
 from ballast.common.operators import (
     CLOCK_SKEW,
     SIGNED_COMMAND_WINDOW,
     NotCanonical,
+    OperatorIdentities,
     digest,
     recover,
     refusal,
@@ -105,3 +107,10 @@ def test_refusal__name_identity__issued_by_as_before_signatures() -> None:
     # a token named like an address vouches for nothing: only a signature stands for an address
     as_address = COMMAND.model_copy(update={"issued_by": SIGNER})
     assert (refusal(as_address, [SIGNER], NOW) or "").startswith("unsigned")
+
+
+def test_operator_identities__a_mistyped_address__an_error_not_a_name() -> None:
+    adapter = TypeAdapter(OperatorIdentities)
+    assert adapter.validate_python([SIGNER, "ops@ballast"]) == (SIGNER, "ops@ballast")
+    with pytest.raises(ValidationError, match="0x123: an address identity is 0x and 40 hex"):
+        adapter.validate_python(["ops@ballast", "0x123"])

@@ -34,13 +34,14 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
 from eth_account import Account
 from eth_account.messages import SignableMessage, encode_typed_data
 from eth_keys.exceptions import BadSignature
 from eth_utils.crypto import keccak
 from eth_utils.exceptions import ValidationError
+from pydantic import AfterValidator
 
 from ballast.common.messages import ControlCommand
 
@@ -74,6 +75,18 @@ class NotCanonical(ValueError):
 
 def is_address(identity: str) -> bool:
     return bool(_ADDRESS.match(identity))
+
+
+def _checked(identities: tuple[str, ...]) -> tuple[str, ...]:
+    bad = [i for i in identities if i.lower().startswith("0x") and not is_address(i)]
+    if bad:
+        raise ValueError(f"{', '.join(bad)}: an address identity is 0x and 40 hex digits")
+    return identities
+
+
+OperatorIdentities = Annotated[tuple[str, ...], AfterValidator(_checked)]
+"""A service's operator identities (settings): 0x addresses and names; a mistyped address is an
+error at start, not a name that nobody's token carries."""
 
 
 def _seconds(at: datetime, name: str) -> int:
