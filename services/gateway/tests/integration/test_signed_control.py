@@ -106,6 +106,9 @@ async def test_signed_control__tampered_stale_or_half__422_with_the_reason(roomy
                                                    pause.issued_at.isoformat()})
     assert (status, answer["detail"]) == (
         400, "command_id and issued_at come only with a signature")
+    late = body(signed(), issued_at="9999-12-31T23:00:00Z", duration_seconds=7200)
+    status, answer = await post(harness, "silence", late)
+    assert (status, answer["detail"]) == (400, "issued_at + duration_seconds is past the year 9999")
     status, _ = await post(harness, "pause", body(pause, signature="0xnot-hex"))
     assert status == 422  # the body's own validation
     await asyncio.sleep(0.3)

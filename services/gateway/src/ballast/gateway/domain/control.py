@@ -74,7 +74,10 @@ def build_command(
                     if request.duration_seconds is not None else DEFAULT_SILENCE)
         if duration > MAX_SILENCE or duration <= timedelta(0):
             raise ControlError("duration_seconds: more than 0, at most 7 days")
-        expires_at = now + duration
+        try:
+            expires_at = now + duration
+        except OverflowError:  # a signed issued_at near the end of the calendar
+            raise ControlError("issued_at + duration_seconds is past the year 9999") from None
     return ControlCommand(
         command_id=request.command_id or str(uuid.uuid4()), command=command,
         issued_by=issued_by, issued_at=now,
