@@ -4,12 +4,15 @@ on `control.<verb>`, the gateway's refusals, and an intervention service that pa
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import nats
 import pytest
+from eth_account import Account
 
 from ballast.cli.main import main
 from ballast.common import subjects
@@ -22,6 +25,8 @@ from ballast.testing.waiting import eventually
 
 OPERATOR_TOKEN = "operator-token-for-cli-tests"
 VIEWER_TOKEN = "viewer-token-for-cli-tests"
+SIGNER_KEY = bytes.fromhex("5e" * 32)
+OTHER_KEY = bytes.fromhex("07" * 32)
 
 
 class Stack:
@@ -41,7 +46,8 @@ class Stack:
 async def stack(database_url: str, nats_server: Any, bus_namespace: str) -> AsyncIterator[Stack]:
     settings = GatewaySettings(
         database_url=database_url, nats_url=nats_server.url, bus_prefix=bus_namespace,
-        http_host="127.0.0.1", http_port=0, api_host="127.0.0.1", api_port=0)
+        http_host="127.0.0.1", http_port=0, api_host="127.0.0.1", api_port=0,
+        control_burst=20)  # a test sends up to a dozen commands at once
     tokens = TokenTable([
         TokenEntry("olga", Role.OPERATOR, hash_token(OPERATOR_TOKEN).removeprefix("sha256:")),
         TokenEntry("vera", Role.VIEWER, hash_token(VIEWER_TOKEN).removeprefix("sha256:")),
@@ -164,6 +170,74 @@ async def test_control__pause_then_resume__intervention_service_applies_them(
         await _until(paused, False)
     finally:
         await app.stop()
+
+
+@pytest.mark.usefixtures("operator")
+async def test_control__signed_with_a_keystore__only_the_configured_key_pauses(
+    stack: Stack, capsys: pytest.CaptureFixture[str], database_url: str, nats_server: Any,
+    bus_namespace: str, tmp_path: Path,
+) -> None:
+    from ballast.intervention.main import build_app as intervention  # noqa: PLC0415
+    from ballast.intervention.settings import InterventionSettings  # noqa: PLC0415
+
+    password = "correct horse battery staple"  # noqa: S105 - a test keystore's
+    (tmp_path / "pw").write_text(password + "\n")
+    for name, key in (("ops", SIGNER_KEY), ("other", OTHER_KEY)):
+        (tmp_path / name).write_text(json.dumps(Account.encrypt(key, password, iterations=2)))
+    address = Account.from_key(SIGNER_KEY).address
+    app = intervention(InterventionSettings(
+        database_url=database_url, nats_url=nats_server.url, bus_prefix=bus_namespace,
+        http_port=0, executor_enabled=False, operator_identities=(address,)))
+    await app.start()
+    try:
+        base = ["control", "--gateway-url", stack.url]
+
+        def signed(keystore: str) -> list[str]:
+            return ["--keystore", str(tmp_path / keystore), "--password-file", str(tmp_path / "pw")]
+
+        assert (await ballast([*base, "pause", "--reason", "unsigned"], capsys))[0] == 0
+        code, out, _ = await ballast([*base, "pause", *signed("other")], capsys)
+        assert code == 0 and "signed by 0x" in out
+        await eventually(lambda: len(stack.seen) == 2)
+        answers = await _answers(app, [c.command_id for c in stack.seen])
+        assert answers == [(False, "unsigned: the operator identities are addresses (sign with "
+                                   "--keystore)"),
+                           (False, f"unknown signer {stack.seen[1].signer}")]
+        assert not await app.repo.paused()
+
+        code, out, err = await ballast([*base, "pause", "--reason", "drill", *signed("ops")],
+                                       capsys)
+        assert code == 0 and f"signed by {address}" in out
+        assert password not in out + err and SIGNER_KEY.hex() not in out + err
+        await _until(app.repo.paused, True)
+        pause = stack.seen[2]
+        assert (pause.signer, pause.issued_by, pause.reason) == (address, "olga", "drill")
+        assert (await _answers(app, [pause.command_id]))[0] == (True, "paused")
+        for verb in (["silence", "--match", "rule=oracle_deviation"],  # the default 2 h
+                     ["silence", "--target", "oracle_stale|PSTR", "--for", "30m"],
+                     ["approve", "dec-7", "--target", "oracle", "--match", "symbol=PSTR"],
+                     ["ack", "oracle_stale|PSTR"]):
+            assert (await ballast([*base, *verb, *signed("ops")], capsys))[0] == 0, verb
+        await eventually(lambda: len(stack.seen) == 7)
+        assert {c.signer for c in stack.seen[3:]} == {address}
+        assert stack.seen[3].expires_at == stack.seen[3].issued_at + timedelta(hours=2)
+        code, _, err = await ballast([*base, "pause", "--keystore", str(tmp_path / "ops"),
+                                      "--password-file", str(tmp_path / "other")], capsys)
+        assert code == 1 and "wrong password" in err
+    finally:
+        await app.stop()
+
+
+async def _answers(app: Any, command_ids: list[str]) -> list[tuple[bool, str]]:
+    """The intervention service's record of each command: accepted, and why (waits for it)."""
+    async with asyncio.timeout(15):
+        while True:
+            found = await app.repo.pool.fetch(
+                "SELECT command_id, accepted, detail FROM intervention_commands")
+            rows = {r["command_id"]: (r["accepted"], r["detail"]) for r in found}
+            if all(c in rows for c in command_ids):
+                return [rows[c] for c in command_ids]
+            await asyncio.sleep(0.05)
 
 
 async def _until(paused: Any, value: bool, within: float = 15.0) -> None:

@@ -5,6 +5,11 @@ The gateway stamps the command with the token's name as `issued_by`; the interve
 applies pause, resume and approve only when that name is in its `OPERATOR_IDENTITIES`. The token
 comes from `BALLAST_TOKEN` (or, for the local stack of `ballast up`, its `.ballast/gateway/token`)
 and is never printed.
+
+With `--keystore FILE` (and `--password-file FILE`, else a prompt) the command is built here, with
+its own command_id and issued_at, and signed with the keystore's key (EIP-712, ballast.common.
+operators): a service whose `OPERATOR_IDENTITIES` lists that key's address obeys it, and nothing
+else on its behalf. Neither the key nor the password is printed.
 """
 
 from __future__ import annotations
@@ -34,6 +39,10 @@ def add_parser(sub: Any) -> None:
     def verb(name: str, help_text: str) -> argparse.ArgumentParser:
         p = verbs.add_parser(name, help=help_text)
         p.add_argument("--reason", default="", help="why (kept with the command)")
+        p.add_argument("--keystore", type=Path, help="sign the command with this encrypted "
+                       "keystore's key (services configured with its address obey only that)")
+        p.add_argument("--password-file", type=Path,
+                       help="the keystore's password (default: asked at the terminal)")
         return p
 
     for name, text in (("pause", "stop interventions"), ("resume", "resume interventions")):
@@ -80,6 +89,29 @@ def body_of(args: argparse.Namespace) -> dict[str, Any]:
     if getattr(args, "match", None):
         body["matchers"] = _matchers(args.match)
     return body
+
+
+def signed_body(args: argparse.Namespace, body: dict[str, Any]) -> dict[str, Any]:
+    """`body` with the command's own command_id and issued_at, and the keystore key's signature
+    (KeystoreError, or the gateway's ControlError for a command it would refuse)."""
+    import uuid  # noqa: PLC0415
+
+    from eth_account import Account  # noqa: PLC0415
+
+    from ballast.cli.safe import load_key  # noqa: PLC0415
+    from ballast.common.messages import utcnow  # noqa: PLC0415
+    from ballast.common.operators import sign  # noqa: PLC0415
+    from ballast.gateway.domain.control import ControlRequest, build_command  # noqa: PLC0415
+
+    key = load_key(args.keystore, args.password_file)
+    now = utcnow().replace(microsecond=0)  # a signed command's times are whole seconds
+    request = ControlRequest(
+        body.get("target"), body.get("decision_id"), body.get("matchers", {}),
+        body.get("duration_seconds"), body["reason"], command_id=str(uuid.uuid4()),
+        issued_at=now, signer=Account.from_key(key).address)
+    cmd = sign(build_command(args.verb, request, "-", now), key)
+    return {**body, **cmd.model_dump(mode="json", include={"command_id", "issued_at", "signer",
+                                                           "signature"})}
 
 
 def gateway_url(explicit: str | None, data_dir: Path) -> tuple[str, bool]:
@@ -141,6 +173,15 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
     except ValueError as err:
         print(err, file=sys.stderr)
         return 2
+    if args.keystore is not None:
+        from ballast.cli.safe import KeystoreError  # noqa: PLC0415
+        from ballast.gateway.domain.control import ControlError  # noqa: PLC0415
+
+        try:
+            body = signed_body(args, body)
+        except (KeystoreError, ControlError) as err:
+            print(f"refused: {err}", file=sys.stderr)
+            return 1
     base, local = gateway_url(args.gateway_url, data_dir)
     token = operator_token(local, data_dir)
     if token is None:
@@ -152,8 +193,10 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
         print(answer["error"], file=sys.stderr)
         return code
     cmd = answer.get("command", {})
+    signer = f", signed by {cmd['signer']}" if cmd.get("signer") else ""
     print(f"{cmd.get('command')} sent: command {cmd.get('command_id')} issued by "
-          f"{cmd.get('issued_by')}, on stream {answer.get('stream')} seq {answer.get('seq')}")
+          f"{cmd.get('issued_by')}{signer}, on stream {answer.get('stream')} seq "
+          f"{answer.get('seq')}")
     details = {k: cmd[k] for k in ("target", "decision_id", "matchers", "expires_at") if cmd.get(k)}
     if details:
         print("  " + json.dumps(details))

@@ -92,9 +92,14 @@ class MemoryDecisions:
         return True
 
     async def record_command(self, cmd: m.ControlCommand, accepted: bool, detail: str) -> bool:
-        new = cmd.command_id not in self.commands
-        self.commands.setdefault(cmd.command_id, (accepted, detail))
+        new = cmd.command_id not in self.commands or (
+            accepted and not self.commands[cmd.command_id][0])
+        if new:
+            self.commands[cmd.command_id] = (accepted, detail)
         return new
+
+    async def command_applied(self, command_id: str) -> bool:
+        return self.commands.get(command_id, (False, ""))[0]
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from typing import Any
 
 import nats
 import pytest
+from eth_account import Account
 
 from ballast.common.messages import (
     ConsensusPrice,
@@ -20,10 +21,14 @@ from ballast.common.messages import (
     PriceObservation,
     utcnow,
 )
+from ballast.common.operators import sign
 from ballast.oracle.main import OracleApp, build_app
 from ballast.oracle.settings import OracleSettings
 
 FEED = "0x" + "ab" * 32
+KEY = bytes.fromhex("c3" * 32)
+OTHER = bytes.fromhex("d4" * 32)
+ADDRESS = Account.from_key(KEY).address
 SOURCES = [
     {"kind": "pyth_hermes", "endpoint": "http://127.0.0.1:9", "feed_id": FEED},
     {"kind": "switchboard_crossbar", "endpoint": "http://127.0.0.1:9", "feed_hash": FEED},
@@ -49,13 +54,19 @@ class Consensus:
 
 
 @pytest.fixture
-async def oracle(nats_server: Any, bus_namespace: str, database_url: str
-                 ) -> AsyncIterator[OracleApp]:
+def identities() -> tuple[str, ...]:
+    """The oracle's operator_identities (a test parametrizes `identities` for others)."""
+    return ("ops@ballast",)
+
+
+@pytest.fixture
+async def oracle(identities: tuple[str, ...], nats_server: Any, bus_namespace: str,
+                 database_url: str) -> AsyncIterator[OracleApp]:
     settings = OracleSettings(
         nats_url=nats_server.url, bus_prefix=bus_namespace, database_url=database_url,
         http_port=0, http_host="127.0.0.1", evaluate_seconds=0.05,
         consensus_heartbeat_seconds=0.5, db_flush_seconds=0.05, startup_grace_seconds=0,
-        operator_identities=("ops@ballast",),
+        operator_identities=identities,
         symbols={"PSTR": {"min_sources": 2, "sources": SOURCES}},
     )
     app = build_app(settings, run_feeds=False)
@@ -72,44 +83,82 @@ def observe(app: OracleApp, source: str, price: str) -> None:
 
 def approve(by: str, command_id: str, **matchers: str) -> ControlCommand:
     return ControlCommand(command_id=command_id, command=ControlVerb.APPROVE, issued_by=by,
-                          issued_at=utcnow(), target="oracle", matchers=matchers)
+                          issued_at=utcnow().replace(microsecond=0), target="oracle",
+                          matchers=matchers)
 
 
-async def test_control_approve__operator_confirms_a_pumped_price__ok_at_it_others_refused(
-    oracle: OracleApp, nats_server: Any, bus_namespace: str,
-) -> None:
+async def outcomes(app: OracleApp, refused: float, applied: float | None = None) -> None:
+    """Until the confirmations counter shows `refused` refusals (and `applied`, if given)."""
+    registry = app.service.registry
+
+    def count(outcome: str) -> float | None:
+        return registry.get_sample_value("ballast_oracle_operator_confirmations_total",
+                                         {"symbol": "PSTR", "outcome": outcome})
+
+    async with asyncio.timeout(10):
+        while count("refused") != refused or (applied is not None and count("applied") != applied):
+            await asyncio.sleep(0.02)
+
+
+class Pumped:
+    """PSTR held DEGRADED by a correlated move (1.30 against the anchor's 1.00), and the way to
+    send `control.approve` to the oracle."""
+
+    def __init__(self, got: Consensus, js: Any, subject: str, held: ConsensusPrice) -> None:
+        self.got, self.js, self.subject, self.held = got, js, subject, held
+
+    async def send(self, cmd: ControlCommand) -> None:
+        await self.js.publish(self.subject, cmd.model_dump_json().encode())
+
+
+@pytest.fixture
+async def pumped(oracle: OracleApp, nats_server: Any, bus_namespace: str
+                 ) -> AsyncIterator[Pumped]:
     nc = await nats.connect(nats_server.url)
     got = Consensus()
     await nc.subscribe(f"{bus_namespace}.prices.consensus.PSTR", cb=got.on_msg)
-    js = nc.jetstream()
-    try:
-        for source, price in (("pyth", "1.30"), ("switchboard", "1.30"), ("chainlink", "1.00")):
-            observe(oracle, source, price)
-        held = await got.wait(lambda c: c.status is ConsensusStatus.DEGRADED)
-        assert held.reasons[0].startswith("correlated move: consensus 1.30 is 30.00% from the "
-                                          "anchor chainlink 1.00")
+    for source, price in (("pyth", "1.30"), ("switchboard", "1.30"), ("chainlink", "1.00")):
+        observe(oracle, source, price)
+    held = await got.wait(lambda c: c.status is ConsensusStatus.DEGRADED)
+    yield Pumped(got, nc.jetstream(), f"{bus_namespace}.control.approve", held)
+    await nc.drain()
 
-        subject = f"{bus_namespace}.control.approve"
-        stranger = approve("mallory", "c-1", symbol="PSTR", price="1.30")
-        await js.publish(subject, stranger.model_dump_json().encode())
-        registry = oracle.service.registry
-        labels = {"symbol": "PSTR", "outcome": "refused"}
-        async with asyncio.timeout(10):
-            while not registry.get_sample_value(
-                    "ballast_oracle_operator_confirmations_total", labels):
-                await asyncio.sleep(0.02)
-        assert oracle.core.latest("PSTR").status is ConsensusStatus.DEGRADED  # type: ignore[union-attr]
 
-        operator = approve("ops@ballast", "c-2", symbol="PSTR", price="1.30")
-        await js.publish(subject, operator.model_dump_json().encode())
-        ok = await got.wait(lambda c: c.status is ConsensusStatus.OK)
-        assert ok.price == Decimal("1.30")
-        assert registry.get_sample_value(
-            "ballast_oracle_operator_confirmations_total",
-            {"symbol": "PSTR", "outcome": "applied"}) == 1
-        failed = registry.get_sample_value(
-            "ballast_oracle_consensus_checks_failed_total",
-            {"symbol": "PSTR", "check": "correlated_move"})
-        assert failed is not None and failed >= 1
-    finally:
-        await nc.drain()
+async def test_control_approve__operator_confirms_a_pumped_price__ok_at_it_others_refused(
+    oracle: OracleApp, pumped: Pumped,
+) -> None:
+    assert pumped.held.reasons[0].startswith("correlated move: consensus 1.30 is 30.00% from the "
+                                             "anchor chainlink 1.00")
+    await pumped.send(approve("mallory", "c-1", symbol="PSTR", price="1.30"))
+    await outcomes(oracle, refused=1)
+    assert oracle.core.latest("PSTR").status is ConsensusStatus.DEGRADED  # type: ignore[union-attr]
+
+    await pumped.send(approve("ops@ballast", "c-2", symbol="PSTR", price="1.30"))
+    ok = await pumped.got.wait(lambda c: c.status is ConsensusStatus.OK)
+    assert ok.price == Decimal("1.30")
+    await outcomes(oracle, refused=1, applied=1)
+    failed = oracle.service.registry.get_sample_value(
+        "ballast_oracle_consensus_checks_failed_total",
+        {"symbol": "PSTR", "check": "correlated_move"})
+    assert failed is not None and failed >= 1
+
+
+@pytest.mark.parametrize("identities", [(ADDRESS,)])
+async def test_control_approve__address_identity__only_its_signature_confirms_once(
+    oracle: OracleApp, pumped: Pumped,
+) -> None:
+    refused = [approve("ops@ballast", "u-1", symbol="PSTR", price="1.30"),
+               sign(approve("ops@ballast", "o-1", symbol="PSTR", price="1.30"), OTHER),
+               sign(approve("ops@ballast", "t-1", symbol="PSTR", price="9"), KEY)
+               .model_copy(update={"matchers": {"symbol": "PSTR", "price": "1.30"}})]
+    for cmd in refused:
+        await pumped.send(cmd)
+    await outcomes(oracle, refused=3)
+    assert oracle.core.latest("PSTR").status is ConsensusStatus.DEGRADED  # type: ignore[union-attr]
+
+    signed = sign(approve("ops@ballast", "s-1", symbol="PSTR", price="1.30"), KEY)
+    await pumped.send(signed)
+    ok = await pumped.got.wait(lambda c: c.status is ConsensusStatus.OK)
+    assert ok.price == Decimal("1.30")
+    assert oracle.core.control(signed) == "ignored: already applied"
+    await outcomes(oracle, refused=4, applied=1)

@@ -21,9 +21,15 @@ from ballast.common.messages import (
     RiskReport,
     utcnow,
 )
+from ballast.common.operators import signature_problem
 from ballast.common.subjects import control
 from ballast.gateway.domain.access import Principal, TokenTable
-from ballast.gateway.domain.control import ControlRequest, build_command
+from ballast.gateway.domain.control import (
+    ControlRequest,
+    DuplicateCommand,
+    SignatureRefused,
+    build_command,
+)
 from ballast.gateway.domain.queue import QueuedRequest, queue_positions
 from ballast.gateway.domain.ratelimit import RateLimiter
 from ballast.gateway.domain.report import StatusReport, render
@@ -56,7 +62,7 @@ class ReportPort(Protocol):
 class RecordsPort(Protocol):
     async def store_report(self, kind: str, computed_at: datetime, report: Any) -> bool: ...
     async def reports(self, kind: str, since: datetime, limit: int) -> list[dict[str, Any]]: ...
-    async def command_issued(self, cmd: ControlCommand) -> None: ...
+    async def command_issued(self, cmd: ControlCommand) -> bool: ...
     async def command_answered(
         self, command_id: str, stream: str | None, seq: int | None, error: str | None
     ) -> None: ...
@@ -157,9 +163,14 @@ class GatewayApp:
         self, principal: Principal, verb: str, request: ControlRequest
     ) -> dict[str, Any]:
         """Record, publish, record the answer: a command that failed to publish is still on
-        record with its error, and the caller gets the error."""
-        cmd = build_command(verb, request, principal.name, self.clock())
-        await self.records.command_issued(cmd)
+        record with its error, and the caller gets the error. A signed command is checked first
+        (ballast.common.operators) and published as signed; a command_id is published once."""
+        now = self.clock()
+        cmd = build_command(verb, request, principal.name, now)
+        if (problem := signature_problem(cmd, now)) is not None:
+            raise SignatureRefused(problem)
+        if not await self.records.command_issued(cmd):
+            raise DuplicateCommand(f"command {cmd.command_id} was already sent")
         try:
             ack = await self.publisher.publish(cmd, control(cmd.command.value))
         except Exception as err:

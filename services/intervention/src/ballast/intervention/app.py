@@ -25,7 +25,6 @@ from ballast.common.messages import (
     AutomationKind,
     AutomationRequest,
     ControlCommand,
-    ControlVerb,
     DecisionAction,
     ExecutionMode,
     ExecutionStatus,
@@ -44,6 +43,7 @@ from ballast.intervention.domain.automation import (
 )
 from ballast.intervention.domain.record import ExecKind
 from ballast.intervention.metrics import InterventionMetrics
+from ballast.intervention.operator_control import OperatorControl
 from ballast.strategy import accumulation
 from ballast.strategy.decision import History, evaluate
 from ballast.strategy.onchain import LiveParams
@@ -101,9 +101,11 @@ class Decisions(Protocol):
 
     async def record_command(self, cmd: ControlCommand, accepted: bool, detail: str) -> bool: ...
 
+    async def command_applied(self, command_id: str) -> bool: ...
+
 
 @dataclass(eq=False)
-class Decider(BasketDecisions):
+class Decider(BasketDecisions, OperatorControl):
     repo: Decisions
     policy: Policy
     mode: ExecutionMode
@@ -243,37 +245,3 @@ class Decider(BasketDecisions):
             reason=reason, executed_at=now,
         )
         await self.publish(action, subjects.AUTOMATION_EXECUTED, msg_id=f"refused-{decision_id}")
-
-    # ------------------------------------------------------------------ control
-    async def on_control(self, cmd: ControlCommand) -> str:
-        """Apply pause, resume or approve from an operator. Anything else is not ours."""
-        if cmd.command not in (ControlVerb.PAUSE, ControlVerb.RESUME, ControlVerb.APPROVE):
-            return "ignored: not an intervention command"
-        if cmd.target not in (None, "intervention", self.policy.strategy):
-            return "ignored: another target"
-        if cmd.issued_by not in self.operators:
-            await self.repo.record_command(cmd, False, "not an operator identity")
-            log.warning("control command refused", extra={"command_id": cmd.command_id,
-                                                          "issued_by": cmd.issued_by})
-            self._count(cmd, False)
-            return "refused: not an operator identity"
-        if cmd.command is ControlVerb.APPROVE:
-            if not cmd.decision_id:
-                return "refused: approve needs a decision_id"
-            applied = await self.repo.approve(cmd.decision_id, cmd.issued_by, cmd.issued_at)
-            detail = "approved" if applied else "nothing to approve"
-        else:
-            paused = cmd.command is ControlVerb.PAUSE
-            await self.repo.set_paused(paused, cmd)
-            if self.metrics is not None:
-                self.metrics.paused.set(1 if await self.repo.paused() else 0)
-            detail = "paused" if paused else "resumed"
-        await self.repo.record_command(cmd, True, detail)
-        self._count(cmd, True)
-        log.info("control command applied", extra={"command_id": cmd.command_id,
-                                                   "detail": detail})
-        return detail
-
-    def _count(self, cmd: ControlCommand, accepted: bool) -> None:
-        if self.metrics is not None:
-            self.metrics.control.labels(cmd.command.value, str(accepted).lower()).inc()

@@ -17,6 +17,7 @@ from pydantic_settings import SettingsConfigDict
 
 from ballast.common.deployment import DeploymentFile
 from ballast.common.messages import ExecutionMode
+from ballast.common.operators import OperatorIdentities
 from ballast.common.settings import ServiceSettings
 from ballast.intervention.building import ExecConfig
 from ballast.intervention.domain.custody import CustodyConfig
@@ -162,9 +163,9 @@ class InterventionSettings(ServiceSettings):
     fund_interval_seconds: int = Field(default=300, gt=0)
 
     # --- control
-    operator_identities: tuple[str, ...] = Field(
-        default=(), description="issued_by values allowed to send control.* (with NATS perms)"
-    )
+    operator_identities: OperatorIdentities = Field(
+        default=(), description="who may pause, resume, approve: 0x addresses (the command "
+        "signed by that key, ballast.common.operators) or issued_by names (the gateway token)")
 
     @model_validator(mode="before")
     @classmethod

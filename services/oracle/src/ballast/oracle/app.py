@@ -28,6 +28,7 @@ from ballast.oracle.domain.consensus import SourceInput, compute, same_outcome
 from ballast.oracle.domain.control import confirmation, is_oracle_command
 from ballast.oracle.domain.policy import ConsensusConfig, SourcePolicy
 from ballast.oracle.metrics import OracleMetrics
+from ballast.oracle.operator_gate import OperatorGate
 
 log = logging.getLogger("ballast.oracle.engine")
 control_log = logging.getLogger("ballast.oracle.control")
@@ -77,7 +78,7 @@ class Oracle:
     ) -> None:
         self.publisher, self.metrics, self.history = publisher, metrics, history
         self.sequences = sequences
-        self.operators = tuple(operators)
+        self.gate = OperatorGate(operators, clock)
         self.heartbeat_seconds = heartbeat_seconds
         self.min_change = min_change
         self.startup_grace_seconds = startup_grace_seconds
@@ -163,18 +164,20 @@ class Oracle:
         """An operator's command (domain/control.py); what it did, in words (log and tests)."""
         if not is_oracle_command(cmd):
             return "ignored: not an oracle command"
-        asked = confirmation(cmd, self.operators)
+        asked = self.gate.refused(cmd) or confirmation(cmd)
         if isinstance(asked, str):
             outcome, detail = "refused", asked
         elif (confirmed := self.confirm(asked.symbol, asked.price)) is None:
             outcome, detail = "refused", f"refused: no consensus price for {asked.symbol}"
         else:
             outcome, detail = "applied", f"confirmed {asked.symbol} at {confirmed}"
+            self.gate.applied(cmd)
         symbol = cmd.matchers.get("symbol", "")
         self.metrics.confirmations.labels(symbol or "-", outcome).inc()
         control_log.log(logging.INFO if outcome == "applied" else logging.WARNING,
                         "price confirmation %s", outcome,
                         extra={"command_id": cmd.command_id, "issued_by": cmd.issued_by,
+                               "signer": cmd.signer,
                                "symbol": symbol, "detail": detail})
         return detail
 

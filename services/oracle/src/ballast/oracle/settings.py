@@ -28,6 +28,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from ballast.common.operators import OperatorIdentities
 from ballast.common.settings import ServiceSettings, from_json_file
 from ballast.oracle.domain.policy import AnchorConfig, ConsensusConfig, SourcePolicy
 
@@ -220,8 +221,9 @@ class OracleSettings(ServiceSettings):
     startup_grace_seconds: float = Field(
         default=10.0, ge=0,
         description="after a start, no consensus until every source answered once or this long")
-    operator_identities: tuple[str, ...] = Field(
-        default=(), description="issued_by values whose control.approve confirms a moved price")
+    operator_identities: OperatorIdentities = Field(
+        default=(), description="who may confirm a moved price over control.approve: 0x addresses "
+        "(signed by that key, ballast.common.operators) or issued_by names")
     db_flush_seconds: float = Field(default=0.5, gt=0)
     db_batch_rows: int = Field(default=5000, ge=1)
     db_max_buffered_rows: int = Field(default=500_000, ge=1)

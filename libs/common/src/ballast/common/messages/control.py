@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from pydantic import Field
 
-from ballast.common.messages._base import Message, UtcDatetime
+from ballast.common.messages._base import Address, Message, UtcDatetime
 
 
 class ControlVerb(StrEnum):
@@ -27,3 +27,8 @@ class ControlCommand(Message):
     matchers: dict[str, str] = Field(default_factory=dict[str, str])
     expires_at: UtcDatetime | None = None
     reason: str = ""
+    signer: Address | None = Field(
+        default=None, description="the operator key that signed the command (ballast.common."
+        "operators: EIP-712 typed data over every field but issued_by)")
+    signature: str | None = Field(default=None, pattern=r"^0x[0-9a-fA-F]{130}$",
+                                  description="65 bytes r, s, v; with signer")

@@ -39,13 +39,16 @@ class GatewayRecords:
         )
         return [json.loads(r["payload"]) for r in rows]
 
-    async def command_issued(self, cmd: ControlCommand) -> None:
-        await self.pool.execute(
+    async def command_issued(self, cmd: ControlCommand) -> bool:
+        """False when this command_id is already on record (a signed command sent twice)."""
+        status = await self.pool.execute(
             "INSERT INTO gateway_control_commands (command_id, verb, issued_by, issued_at, "
-            "target, decision_id, command) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)",
+            "target, decision_id, command) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb) "
+            "ON CONFLICT (command_id) DO NOTHING",
             cmd.command_id, cmd.command.value, cmd.issued_by, cmd.issued_at, cmd.target,
             cmd.decision_id, cmd.model_dump_json(),
         )
+        return status.endswith(" 1")
 
     async def command_answered(
         self, command_id: str, stream: str | None, seq: int | None, error: str | None

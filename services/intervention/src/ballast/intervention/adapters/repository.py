@@ -209,10 +209,14 @@ class Repository(Executions):
             return await _paused(conn)
 
     async def record_command(self, cmd: ControlCommand, accepted: bool, detail: str) -> bool:
-        """Idempotent by command id: False if this command was already applied."""
+        """Idempotent by command id: False if this command was already on record (a refusal is
+        replaced by an acceptance, never the other way)."""
         inserted = await self.pool.fetchval(
             """INSERT INTO intervention_commands (command_id, command, issued_by, accepted, detail)
-               VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING 1""",
+               VALUES ($1, $2, $3, $4, $5)
+               ON CONFLICT (command_id) DO UPDATE SET accepted = true, detail = EXCLUDED.detail
+                   WHERE EXCLUDED.accepted AND NOT intervention_commands.accepted
+               RETURNING 1""",
             cmd.command_id,
             cmd.command.value,
             cmd.issued_by,
@@ -220,6 +224,11 @@ class Repository(Executions):
             detail,
         )
         return inserted is not None
+
+    async def command_applied(self, command_id: str) -> bool:
+        """True when this command id was accepted and applied before (a replay is not)."""
+        return bool(await self.pool.fetchval(
+            "SELECT accepted FROM intervention_commands WHERE command_id = $1", command_id))
 
     async def set_paused(self, paused: bool, cmd: ControlCommand) -> None:
         """Persisted; the newest command (by issued_at) wins even if redelivered out of order."""

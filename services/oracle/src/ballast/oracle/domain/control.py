@@ -9,13 +9,14 @@ confirms it. An operator does that with
      "issued_by": "ops@ballast", ...}
 
 on `control.approve`. `price` is optional (default: the latest consensus price). Only
-`operator_identities` are obeyed (the NATS permissions let only the operator user publish
-`control.*`, as for the intervention service); every other command is not the oracle's.
+`operator_identities` are obeyed: the app layer asks ballast.common.operators first
+(operator_gate.py: a 0x address identity needs the command signed by that key, a name is the
+gateway token's name), then this module reads what is asked; every other command is not the
+oracle's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -36,10 +37,8 @@ def is_oracle_command(cmd: ControlCommand) -> bool:
     return cmd.command is ControlVerb.APPROVE and cmd.target == TARGET
 
 
-def confirmation(cmd: ControlCommand, operators: Collection[str]) -> Confirmation | str:
-    """The confirmation asked for, or the refusal in words."""
-    if cmd.issued_by not in operators:
-        return "refused: not an operator identity"
+def confirmation(cmd: ControlCommand) -> Confirmation | str:
+    """The confirmation asked for by an operator's command, or the refusal in words."""
     symbol = cmd.matchers.get("symbol", "")
     if not symbol:
         return "refused: matchers.symbol is required"
