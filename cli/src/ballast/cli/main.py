@@ -12,9 +12,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     up = sub.add_parser("up", help="run NATS, Postgres, anvil and every service, with a live view")
     up.add_argument("--no-services", action="store_true", help="infrastructure only")
-    up.add_argument("--safe", action="store_true",
-                    help="hold the treasury in a Safe (2 of 3 devnet owners); the intervention "
-                    "service acts through a Zodiac Roles modifier with the strategy's role")
+    up.add_argument("--no-safe", dest="safe", action="store_false",
+                    help="hold the treasury in an account whose key the intervention service "
+                    "holds, instead of (the default) a Safe of 2 of 3 devnet owners that the "
+                    "service reaches only through a Zodiac Roles modifier with the strategy's role")
     up.add_argument("--scenario", default="calm",
                     help="market scenario driving the devnet (default calm; 'none' for none)")
     sub.add_parser("status", help="print the view of a stack that is already up, once")

@@ -116,7 +116,7 @@ def service_env(stack: Stack, spec: ServiceSpec, port: int) -> dict[str, str]:
     return env
 
 
-def start_stack(root: Path, *, with_services: bool = True, safe: bool = False) -> Stack:
+def start_stack(root: Path, *, with_services: bool = True, safe: bool = True) -> Stack:
     data_dir = data_dir_for(root)
     data_dir.mkdir(parents=True, exist_ok=True)
     stack = Stack(root=root, data_dir=data_dir)
@@ -214,7 +214,7 @@ def start_scenario(stack: Stack, name: str | None) -> Callable[[], None]:
     return start_background(stack.rpc_url, stack.deployment, name, log)
 
 
-def up(*, with_services: bool = True, scenario: str | None = "calm", safe: bool = False) -> int:
+def up(*, with_services: bool = True, scenario: str | None = "calm", safe: bool = True) -> int:
     root = repo_root()
     t0 = time.monotonic()
     try:
