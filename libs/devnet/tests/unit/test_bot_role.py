@@ -107,7 +107,8 @@ def test_daily_allowance__from_the_policy__max_deployment_of_the_pump_per_interv
                                  or "")
     two = StrategyParams(max_daily_interventions=2, max_deployment=Decimal("0.25"))
     allowances = {a.key: a.refill for a in plan(two).allowances}
-    assert allowances == {PUMP_PER_DAY: HELD // 2, SWAPS_PER_DAY: 2}
+    assert {k: allowances[k] for k in (PUMP_PER_DAY, SWAPS_PER_DAY)} == {
+        PUMP_PER_DAY: HELD // 2, SWAPS_PER_DAY: 2}
 
 
 def test_no_interventions_a_day__no_swap_passes_the_check() -> None:
