@@ -41,6 +41,7 @@ lets it make exactly these calls, each with the Safe as the only possible recipi
 
 from __future__ import annotations
 
+from base64 import urlsafe_b64encode
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
@@ -190,8 +191,9 @@ def daily_balancing_cap(params: StrategyParams, decimals: int, price_usd: Decima
 
 
 def balancing_key(token: str) -> bytes:
-    """The allowance a balancing swap selling `token` spends (its address in the key)."""
-    return roles.bytes32("lp-swap-" + token.lower()[2:26])
+    """The allowance a balancing swap selling `token` spends: "lp-" and the token's 20 address
+    bytes in URL-safe base64 (the whole address: 40 hex digits would not fit in 32 bytes)."""
+    return roles.bytes32("lp-" + urlsafe_b64encode(bytes.fromhex(token[2:])).decode())
 
 
 def _pair_calls(pools: tuple[tuple[str, str, str], ...], tail: list[Condition]) -> Condition:
