@@ -8,10 +8,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from decimal import Decimal
-from typing import Any
-
-from eth_abi.abi import encode
-from eth_utils.crypto import keccak
 
 from ballast.common.evm.roles import refusal
 from ballast.devnet.bot_role import (
@@ -25,11 +21,7 @@ from ballast.devnet.bot_role import (
     daily_balancing_cap,
 )
 from ballast.strategy.params import StrategyParams
-
-
-def addr(n: int) -> str:
-    return "0x" + f"{n:040x}"
-
+from ballast.testing.calls import addr, calldata
 
 SAFE, BOT, ROUTER, PUMP, PSTR, USDC, PAIR, PAIR2, MANAGER, V3_ROUTER = (
     addr(i) for i in range(1, 11))
@@ -41,12 +33,6 @@ T = Targets(router=ROUTER, pump=PUMP, pstr=PSTR,
             prices=((PUMP, 18, Decimal("0.5")), (PSTR, 18, Decimal(1)), (USDC, 6, Decimal(1))))
 PLAN = bot_role(PARAMS, T, BOT, 10**24)
 USDC_CAP = 100_000 * 10**6
-
-
-def calldata(signature: str, *args: Any) -> bytes:
-    inside = signature[signature.index("(") + 1 : -1]
-    types = [inside] if inside.startswith("(") else inside.split(",")
-    return keccak(text=signature)[:4] + encode(types, list(args))
 
 
 def v2(amount: int, path: list[str], to: str = SAFE, min_out: int = 1) -> bytes:
