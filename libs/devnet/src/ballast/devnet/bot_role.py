@@ -19,8 +19,21 @@ lets it make exactly these calls, each with the Safe as the only possible recipi
   only the NFT's owner, the Safe, make these). `increaseLiquidity` stays out: the manager lets
   anyone add to any position, so it could move the Safe's tokens into a position the bot owns;
 - the router's `addLiquidity` / `removeLiquidity` on the configured pools' token pairs, to the Safe;
+- a liquidity action's balancing swap (ballast.strategy.liquidity / concentrated
+  `balancing_swap`), to the Safe, `amountOutMin` > 0: on a configured V2 pool the router's
+  `swapExactTokensForTokensSupportingFeeOnTransferTokens` along exactly [token0, token1] or
+  [token1, token0]; on a configured V3 pool the V3 SwapRouter's `exactInputSingle` of its tokens
+  and fee, either way. The token sold spends that token's daily allowance (`balancing_key`,
+  `daily_balancing_cap`: one per input token, shared by V2 and V3). The V2 balancing swap has a
+  selector of its own on purpose: a PUMP -> PSTR balancing swap on the PSTR-PUMP pool has the
+  intervention's calldata exactly, and the modifier's Or commits the first branch that holds, so
+  one function could not tell them apart: either the balancing swap would spend the
+  intervention's PUMP and swap-count allowances, or an intervention above its allowance would
+  pass on the balancing one. With its own selector a `swapExactTokensForTokens` is always an
+  intervention or a buy, a fee-on-transfer swap always a balancing swap (for the devnet's plain
+  ERC-20s the router's two functions move the same amounts);
 - `approve(router, ...)` on the pools' tokens and LP tokens (the router pulls what it trades),
-  `approve(position manager, ...)` on the V3 pools' tokens;
+  `approve(position manager, ...)` and `approve(V3 router, ...)` on the V3 pools' tokens;
 - the StakeBasket automation calls (rebalance, compound, deploy/recall liquidity, swapAssets).
 
 `bot_role` is the one function that says so; `ballast custody roles` prints or applies it.
@@ -28,6 +41,8 @@ lets it make exactly these calls, each with the Safe as the only possible recipi
 
 from __future__ import annotations
 
+from base64 import urlsafe_b64encode
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 
@@ -43,9 +58,12 @@ from ballast.common.deployment import (
 )
 from ballast.common.evm import roles
 from ballast.common.evm.roles import Allowance, Condition, RolePlan, Scope
+from ballast.devnet.prices import FEED_PRICES_USD
 from ballast.strategy.accumulation import daily_budget
+from ballast.strategy.liquidity import liquidity_budget_usd
 from ballast.strategy.params import StrategyParams
 from ballast.strategy.routing import route
+from ballast.strategy.sizing import raw_amount
 
 ROLE = roles.bytes32("ballast-bot")
 PUMP_PER_DAY = roles.bytes32("pump-sold-per-day")
@@ -57,6 +75,10 @@ BUYS_A_DAY = 24
 """The accumulation buys hourly (PSTR seed 2)."""
 
 SWAP = "swapExactTokensForTokens(uint256,uint256,address[],address,uint256)"
+BALANCING_SWAP = ("swapExactTokensForTokensSupportingFeeOnTransferTokens(uint256,uint256,"
+                  "address[],address,uint256)")
+EXACT_INPUT_SINGLE = ("exactInputSingle((address,address,uint24,address,uint256,uint256,uint256,"
+                      "uint160))")
 ADD_LIQUIDITY = "addLiquidity(address,address,uint256,uint256,uint256,uint256,address,uint256)"
 REMOVE_LIQUIDITY = "removeLiquidity(address,address,uint256,uint256,uint256,address,uint256)"
 APPROVE = "approve(address,uint256)"
@@ -91,7 +113,11 @@ class Targets:
     accumulate_decimals: int = 6
     position_manager: str | None = None
     v3_pools: tuple[tuple[str, str, int], ...] = ()
-    """(token0, token1, fee) of each V3 pool the bot may mint positions in."""
+    """(token0, token1, fee) of each V3 pool the bot may mint positions in and swap through."""
+    v3_router: str | None = None
+    prices: tuple[tuple[str, int, Decimal], ...] = ()
+    """(token, decimals, USD price) the balancing allowances are sized at; a pool token without
+    one gets a zero allowance (the executor's plan: it reads the chain's ceilings instead)."""
 
 
 def accumulation_path(tokens: dict[str, TokenInfo], pool_infos: dict[str, PoolInfo]) -> tuple[
@@ -112,7 +138,10 @@ def targets(deployment: Deployment, pools: tuple[str, ...] = LIQUIDITY_POOLS) ->
 
 def targets_of(uniswap: UniswapInfo, tokens: dict[str, TokenInfo], pool_infos: dict[str, PoolInfo],
                etf: EtfInfo | None, pools: tuple[str, ...] = LIQUIDITY_POOLS,
-               v3: UniswapV3Info | None = None) -> Targets:
+               v3: UniswapV3Info | None = None,
+               prices_usd: Mapping[str, Decimal] = FEED_PRICES_USD) -> Targets:
+    """The role's targets; the balancing allowances sized at `prices_usd` (by symbol; the
+    devnet's starting prices unless given)."""
     usdc = tokens.get("USDC")
     return Targets(
         router=uniswap.router,
@@ -125,6 +154,9 @@ def targets_of(uniswap: UniswapInfo, tokens: dict[str, TokenInfo], pool_infos: d
         accumulate_decimals=usdc.decimals if usdc else 6,
         position_manager=v3.position_manager if v3 else None,
         v3_pools=tuple((p.token0, p.token1, p.fee) for p in v3.pools.values()) if v3 else (),
+        v3_router=v3.router if v3 else None,
+        prices=tuple((info.address, info.decimals, prices_usd[symbol])
+                     for symbol, info in tokens.items() if symbol in prices_usd),
     )
 
 
@@ -139,6 +171,29 @@ def daily_quote_cap(params: StrategyParams, decimals: int) -> int:
     (USD) at a quote price down to 1 - slippage_cap."""
     floor = 1 - params.slippage_cap
     return int((daily_budget(params) / floor).scaleb(decimals).to_integral_value(ROUND_DOWN))
+
+
+def daily_balancing_cap(params: StrategyParams, decimals: int, price_usd: Decimal) -> int:
+    """The most of one token (base units) the liquidity actions' balancing swaps sell in one UTC
+    day: the whole liquidity allocation (capital x liquidity_allocation,
+    ballast.strategy.liquidity.liquidity_budget_usd) at the token's USD price when the role is
+    applied.
+
+    The policy has no bound of its own on a balancing swap, so this is derived from the settings
+    the liquidity policy sizes its actions with: a balancing swap sells part of one action's
+    value (V2: half the excess of one token; V3: the excess over the band's ratio), and an action
+    moves one pool's budget (an add funds exactly its budget, a rebalance moves the position an
+    add made), which is its split share of the allocation. The whole allocation a day leaves room
+    for a pool's add and rebalance on one day and for the price to fall since the role was
+    applied; the owners re-apply the role (`ballast custody roles --apply`) after a larger move,
+    as for the PUMP allowance."""
+    return raw_amount(liquidity_budget_usd(params), price_usd, decimals)
+
+
+def balancing_key(token: str) -> bytes:
+    """The allowance a balancing swap selling `token` spends: "lp-" and the token's 20 address
+    bytes in URL-safe base64 (the whole address: 40 hex digits would not fit in 32 bytes)."""
+    return roles.bytes32("lp-" + urlsafe_b64encode(bytes.fromhex(token[2:])).decode())
 
 
 def _pair_calls(pools: tuple[tuple[str, str, str], ...], tail: list[Condition]) -> Condition:
@@ -166,14 +221,24 @@ def bot_role(params: StrategyParams, t: Targets, bot: str, pump_held_raw: int) -
         Scope(t.router, ADD_LIQUIDITY, add),
         Scope(t.router, REMOVE_LIQUIDITY, remove),
     ]
+    if t.pools:
+        scopes.append(Scope(t.router, BALANCING_SWAP, _balancing_v2(t.pools)))
     spenders: dict[str, list[str]] = {}
     for token in {t.pump, t.pstr, *t.accumulate[:1]} | {x for pool in t.pools for x in pool}:
         spenders.setdefault(token.lower(), [t.router])
+    sold = {x.lower() for _, t0, t1 in t.pools for x in (t0, t1)}
     if t.position_manager is not None and t.v3_pools:
         scopes += _v3_scopes(t.position_manager, t.v3_pools)
+        v3_spenders = [t.position_manager, *([t.v3_router] if t.v3_router else [])]
+        if t.v3_router is not None:
+            scopes.append(Scope(t.v3_router, EXACT_INPUT_SINGLE, _balancing_v3(t.v3_pools)))
+            sold |= {x.lower() for t0, t1, _ in t.v3_pools for x in (t0, t1)}
         for t0, t1, _ in t.v3_pools:
             for token in (t0, t1):
-                spenders.setdefault(token.lower(), []).append(t.position_manager)
+                spenders.setdefault(token.lower(), []).extend(v3_spenders)
+    priced = {a.lower(): (decimals, price) for a, decimals, price in t.prices}
+    allowances += [Allowance(balancing_key(token), daily_balancing_cap(params, *priced[token])
+                             if token in priced else 0) for token in sorted(sold)]
     scopes += [Scope(to_checksum_address(token), APPROVE, _one_of(
         [roles.call(roles.equal("address", s)) for s in spenders[token]]))
         for token in sorted(spenders)]
@@ -196,6 +261,24 @@ def _swap(spent: bytes, path: tuple[str, ...], calls: bytes) -> Condition:
         roles.avatar(),  # to
         roles.calls_within(calls),
     )
+
+
+def _balancing_v2(pools: tuple[tuple[str, str, str], ...]) -> Condition:
+    """The V2 balancing swap: a configured pool's pair either way, the token sold within its
+    daily allowance, amountOutMin > 0, to the Safe."""
+    return roles.either(*[roles.call(
+        roles.within(balancing_key(a)), roles.above(0),
+        roles.array(roles.equal("address", a), roles.equal("address", b)), roles.avatar())
+        for _, t0, t1 in pools for a, b in ((t0, t1), (t1, t0))])
+
+
+def _balancing_v3(pools: tuple[tuple[str, str, int], ...]) -> Condition:
+    """exactInputSingle through a configured V3 pool (its tokens and fee) either way, to the
+    Safe, amountIn within the sold token's daily allowance, amountOutMinimum > 0."""
+    return roles.either(*[roles.call(roles.fields(
+        roles.equal("address", a), roles.equal("address", b), roles.equal("uint24", fee),
+        roles.avatar(), roles.anything(), roles.within(balancing_key(a)), roles.above(0),
+        roles.anything())) for t0, t1, fee in pools for a, b in ((t0, t1), (t1, t0))])
 
 
 def _v3_scopes(manager: str, pools: tuple[tuple[str, str, int], ...]) -> list[Scope]:

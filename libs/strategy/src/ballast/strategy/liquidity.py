@@ -23,11 +23,16 @@ BALANCE_TOLERANCE = Decimal("0.01")
 """An imbalance under 1% of the position's value is not worth a swap (its fee and gas)."""
 
 
+def liquidity_budget_usd(params: StrategyParams) -> Decimal:
+    """USD the liquidity policy provides over all its pools: capital x liquidity_allocation."""
+    return params.total_capital * params.liquidity_allocation
+
+
 def pool_budgets_usd(pools: tuple[str, ...], params: StrategyParams) -> dict[str, Decimal]:
     """USD to provide per pool: capital x liquidity_allocation x the pool's split weight."""
     if len(pools) != len(params.liquidity_split):
         raise ValueError(f"{len(pools)} pools for {len(params.liquidity_split)} split weights")
-    total = params.total_capital * params.liquidity_allocation
+    total = liquidity_budget_usd(params)
     return {p: total * w for p, w in zip(pools, params.liquidity_split, strict=True)}
 
 

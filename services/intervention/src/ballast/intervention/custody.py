@@ -11,7 +11,8 @@ spent, `guard` decides what happens to a planned call:
   idempotency key), and the execution ends FAILED "proposed to the Safe: <id>": nothing is sent;
 - a call outside the role ends FAILED "refused: outside the bot's role: ...", nothing sent: the
   role is the one the deployer applied (ballast.devnet.bot_role from the strategy settings and
-  the configured targets, with the modifier's own allowance ceilings), checked by
+  the configured targets, with the modifier's own allowance ceilings: every allowance the plan
+  names, the balancing swaps' per-token ones too), checked by
   ballast.common.evm.roles.refusal as the modifier checks it;
 - a position manager `multicall` (the V3 remove) becomes a batch to MultiSendCallOnly, which
   the modifier unwraps and checks call by call (`batched`): decreaseLiquidity, collect to the
@@ -105,7 +106,8 @@ def targets_for(config: ExecConfig) -> Targets:
                    basket=config.basket,
                    accumulate=(quote, *config.accumulate_via, config.pump) if quote else (),
                    position_manager=v3[0].position_manager if v3 else None,
-                   v3_pools=tuple((p.token0, p.token1, p.fee) for p in v3))
+                   v3_pools=tuple((p.token0, p.token1, p.fee) for p in v3),
+                   v3_router=v3[0].router if v3 else None)
 
 
 class Custody:
@@ -122,9 +124,12 @@ class Custody:
                                            abi=ROLES_ABI)
         return AllowanceState(*(int(v) for v in await roles.functions.allowances(key).call()))
 
-    def role_plan(self, bot: str, ceilings: dict[bytes, AllowanceState]) -> RolePlan:
-        """The deployed role: bot_role over the configured targets, the ceilings the chain has."""
+    def role_plan(self, bot: str, ceilings: dict[bytes, AllowanceState] | None) -> RolePlan:
+        """The deployed role: bot_role over the configured targets, the ceilings the chain has
+        (None: the plan's own allowance keys, their ceilings not yet read)."""
         plan = bot_role(self.config.params, targets_for(self.config), bot, 0)
+        if ceilings is None:
+            return plan
         return replace(plan, allowances=tuple(
             Allowance(a.key, ceilings[a.key].max_refill, a.period) for a in plan.allowances
             if a.key in ceilings))
@@ -134,7 +139,8 @@ class Custody:
         ex = record.execution
         if ex.kind in UNWRAPPED:
             return plan
-        ceilings = {k: await self.allowance(k) for k in ALLOWANCE_KEYS}
+        keys = {*ALLOWANCE_KEYS, *(a.key for a in self.role_plan(steps.account, None).allowances)}
+        ceilings = {k: await self.allowance(k) for k in keys}
         _, now, _ = await self.chain.latest_block()
         pump_left, swaps_left = (accrued(ceilings[k], now) for k in (PUMP_PER_DAY, SWAPS_PER_DAY))
         if ex.kind is ExecKind.INTERVENTION and (

@@ -149,8 +149,8 @@ async def leg_plan(executor_chain: ChainPort, config: ExecConfig, record: Record
         path = [d["token_in"], d["token_out"]]
         quoted = await executor_chain.quote(config.router, record.amount_in_raw, path)
         min_out = amount_out_min(quoted, slip)
-        data = executor_chain.swap_calldata(config.router, record.amount_in_raw, min_out, path,
-                                            account, deadline)
+        data = pairs.balancing_swap_calldata(executor_chain, config.router, record.amount_in_raw,
+                                             min_out, path, account, deadline)
         return TxPlan(config.router, data, path[0], path[1], quoted, min_out, deadline)
     state = await pairs.pair_state(executor_chain, d["pair"])
     tokens = (d["token0"], d["token1"])

@@ -23,6 +23,9 @@ ROUTER_LIQUIDITY_ABI: list[dict[str, Any]] = [
              "address tokenA, address tokenB, uint256 liquidity, uint256 amountAMin, "
              "uint256 amountBMin, address to, uint256 deadline",
              "uint256 amountA, uint256 amountB", mutable=True),
+    function("swapExactTokensForTokensSupportingFeeOnTransferTokens",
+             "uint256 amountIn, uint256 amountOutMin, address[] path, address to, "
+             "uint256 deadline", mutable=True),
 ]
 PAIR_ABI: list[dict[str, Any]] = [
     function("getReserves", "",
@@ -67,5 +70,22 @@ def remove_liquidity_calldata(
     data = contract.encode_abi("removeLiquidity", [
         to_checksum_address(tokens[0]), to_checksum_address(tokens[1]), liquidity, mins[0],
         mins[1], to_checksum_address(to), deadline,
+    ])
+    return bytes(HexBytes(data))
+
+
+def balancing_swap_calldata(
+    chain: ChainPort, router: str, amount_in: int, min_out: int, path: list[str], to: str,
+    deadline: int,
+) -> bytes:
+    """A liquidity leg's balancing swap: the router's fee-on-transfer swap function (the same
+    amounts as `swapExactTokensForTokens` for plain tokens, the same INSUFFICIENT_OUTPUT_AMOUNT
+    and EXPIRED reverts), so the custody role tells it from an intervention's swap by its
+    selector (ballast.devnet.bot_role)."""
+    contract = chain.w3.eth.contract(address=to_checksum_address(router),
+                                     abi=ROUTER_LIQUIDITY_ABI)
+    data = contract.encode_abi("swapExactTokensForTokensSupportingFeeOnTransferTokens", [
+        amount_in, min_out, [to_checksum_address(p) for p in path], to_checksum_address(to),
+        deadline,
     ])
     return bytes(HexBytes(data))
