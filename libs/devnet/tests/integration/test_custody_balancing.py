@@ -1,8 +1,8 @@
 """A liquidity action's balancing swap through the bot's role on anvil (issue 21 "Custody"): on a
 configured V2 pool (the router's fee-on-transfer swap) and through the configured V3 pool
 (`exactInputSingle`), to the Safe, within the sold token's daily allowance; to the bot, on a pool
-the role does not name, or above the day's allowance, the modifier reverts. A PUMP -> PSTR
-balancing swap spends the balancing allowance, never the intervention's."""
+the role does not name, or above the day's allowance, the modifier reverts. A balancing swap
+selling PUMP spends the balancing allowance, never the intervention's."""
 
 from __future__ import annotations
 
@@ -66,36 +66,39 @@ def test_v2_balancing_swap__configured_pair_to_the_safe__within_the_days_allowan
     above = swap(cap - 10**9 + 1, custody.safe)
     assert bot.violation(router, FOT, *above)[0] == OR_VIOLATION
     assert bot.through_role(router, FOT, *above)["status"] == 0
-    # a pool the role does not name (PUMP-WCORE exists on the devnet), or a longer path
-    pump, wcore = deployed.tokens["PUMP"].address, deployed.tokens["WCORE"].address
+    # a pool the role does not name (PSTR-PUMP: the intervention's pair, not a liquidity pool),
+    # or a longer path
+    pump = deployed.tokens["PUMP"].address
     approved(bot, "PUMP", router.address)
-    assert bot.violation(router, FOT, *swap(10**18, custody.safe, [pump, wcore]))[0] == (
+    assert bot.violation(router, FOT, *swap(10**18, custody.safe, [pump, pstr.address]))[0] == (
         OR_VIOLATION)
-    assert bot.through_role(router, FOT, *swap(10**18, custody.safe, [pump, wcore]))[
+    assert bot.through_role(router, FOT, *swap(10**18, custody.safe, [pump, pstr.address]))[
         "status"] == 0
     three = [usdc.address, pstr.address, pump]
     assert bot.through_role(router, FOT, *swap(10**6, custody.safe, three))["status"] == 0
 
 
-def test_v2_balancing_swap__pump_to_pstr__spends_the_balancing_allowance_not_the_interventions(
-    bot: Bot, custody: CustodyInfo
+def test_v2_balancing_swap__pump_to_wcore__spends_the_balancing_allowance_not_the_interventions(
+    bot: Bot, deployed: Deployment, custody: CustodyInfo
 ) -> None:
-    """The intervention's path exactly, on the PSTR-PUMP pool: as a balancing swap (its own
-    selector) it is the balancing allowance's; the intervention's PUMP and swap count stay."""
-    router, pump = bot.router(), bot.token("PUMP")
+    """PUMP sold on the PUMP-WCORE pool (the primary liquidity pool) spends PUMP's balancing
+    allowance; the intervention's PUMP and swap count stay, and the intervention's own swap
+    spends those, never the balancing allowance."""
+    router = bot.router()
+    pump, wcore = approved(bot, "PUMP", router.address), deployed.tokens["WCORE"].address
     pump_left, swaps_left = left(bot, PUMP_PER_DAY), left(bot, SWAPS_PER_DAY)
     key = balancing_key(pump.address)
-    assert left(bot, key) == daily_balancing_cap(PARAMS, 18, FEED_PRICES_USD["PUMP"])
-    args = bot.swap_args(1_000 * 10**18, custody.safe)
-    assert bot.through_role(router, FOT, *args)["status"] == 1
-    assert left(bot, key) == daily_balancing_cap(PARAMS, 18, FEED_PRICES_USD["PUMP"]) - (
-        1_000 * 10**18)
+    cap = daily_balancing_cap(PARAMS, 18, FEED_PRICES_USD["PUMP"])
+    assert left(bot, key) == cap
+    sold = 1_000 * 10**18
+    assert bot.through_role(router, FOT, sold, 1, [pump.address, wcore], custody.safe,
+                            DEADLINE)["status"] == 1
+    assert left(bot, key) == cap - sold
     assert (left(bot, PUMP_PER_DAY), left(bot, SWAPS_PER_DAY)) == (pump_left, swaps_left)
-    # and the intervention's swap spends the intervention's, never the balancing allowance
+    args = bot.swap_args(sold, custody.safe)
     assert bot.through_role(router, "swapExactTokensForTokens", *args)["status"] == 1
-    assert left(bot, PUMP_PER_DAY) == pump_left - 1_000 * 10**18
-    assert left(bot, key) == daily_balancing_cap(PARAMS, 18, FEED_PRICES_USD["PUMP"]) - (
-        1_000 * 10**18)
+    assert left(bot, PUMP_PER_DAY) == pump_left - sold
+    assert left(bot, key) == cap - sold
 
 
 def v3_router(bot: Bot, d: Deployment) -> Contract:

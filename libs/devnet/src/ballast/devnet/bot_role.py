@@ -60,7 +60,7 @@ from ballast.common.evm import roles
 from ballast.common.evm.roles import Allowance, Condition, RolePlan, Scope
 from ballast.devnet.prices import FEED_PRICES_USD
 from ballast.strategy.accumulation import daily_budget
-from ballast.strategy.liquidity import liquidity_budget_usd
+from ballast.strategy.liquidity import LIQUIDITY_POOLS, liquidity_budget_usd
 from ballast.strategy.params import StrategyParams
 from ballast.strategy.routing import route
 from ballast.strategy.sizing import raw_amount
@@ -94,8 +94,6 @@ MINT = ("mint((address,address,uint24,int24,int24,uint256,uint256,uint256,uint25
 COLLECT = "collect((uint256,address,uint128,uint128))"
 DECREASE_LIQUIDITY = "decreaseLiquidity((uint256,uint128,uint256,uint256,uint256))"
 BURN = "burn(uint256)"
-LIQUIDITY_POOLS = ("PSTR-PUMP", "PSTR-USDC")
-"""The V2 pools the intervention provides liquidity to (PSTR seed 6: the primary and the stable)."""
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,11 @@ from decimal import ROUND_DOWN, Decimal
 
 from ballast.strategy.params import StrategyParams
 
+LIQUIDITY_POOLS = ("PUMP-WCORE", "PSTR-USDC")
+"""The V2 pools the treasury provides liquidity to, in `liquidity_split`'s order: the seed's
+primary pair (SOL there, WCORE on Core) and its stable pair (USDC). The treasury's default, and
+the pools the bot's on-chain role may add to, remove from and balance for."""
+
 BALANCE_TOLERANCE = Decimal("0.01")
 """An imbalance under 1% of the position's value is not worth a swap (its fee and gas)."""
 

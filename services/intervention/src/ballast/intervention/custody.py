@@ -45,7 +45,6 @@ from ballast.common.proposals.chain import SafeOnChain
 from ballast.common.proposals.store import ProposalStore
 from ballast.devnet.bot_role import (
     ALLOWANCE_KEYS,
-    LIQUIDITY_POOLS,
     PUMP_PER_DAY,
     SWAPS_PER_DAY,
     Targets,
@@ -59,6 +58,7 @@ from ballast.intervention.domain.record import ExecKind
 from ballast.intervention.legs import PoolConfig
 from ballast.intervention.legs_v3 import ConcentratedPool
 from ballast.intervention.ports import ChainPort
+from ballast.strategy.liquidity import LIQUIDITY_POOLS
 
 if TYPE_CHECKING:
     from ballast.intervention.sending import Steps

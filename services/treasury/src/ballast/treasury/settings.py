@@ -15,6 +15,7 @@ from pydantic_settings import SettingsConfigDict
 
 from ballast.common.deployment import addresses_from_deployment
 from ballast.common.settings import ServiceSettings
+from ballast.strategy.liquidity import LIQUIDITY_POOLS
 from ballast.strategy.params import StrategyParams
 from ballast.strategy.settings import StrategySettings, strategy_from_env
 from ballast.treasury.domain.state import Symbols
@@ -55,7 +56,7 @@ class TreasurySettings(ServiceSettings):
     risk_min_samples: int = Field(default=20, ge=2)
     success_window_hours: float = Field(default=24, gt=0)
     liquidity_pools: tuple[str, str] = Field(
-        default=("PUMP-WCORE", "PSTR-USDC"),
+        default=LIQUIDITY_POOLS,
         description="the seed's primary (SOL, here WCORE) and stable (USDC) pools, in the order "
         "of the strategy's liquidity_split (60/40); a concentrated-liquidity pool the deployment "
         "names under uniswap_v3 (the devnet's PSTR-USDC-V3) may take a place: its position NFTs "
