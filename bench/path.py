@@ -156,7 +156,8 @@ def pct(values: list[float]) -> str:
     if len(values) < 2:
         return f"n={len(values)}"
     qs = statistics.quantiles(values, n=100, method="inclusive")
-    return f"p50 {qs[49] * 1e3:8.2f} ms  p99 {qs[98] * 1e3:8.2f} ms  (n={len(values)})"
+    return (f"p50 {qs[49] * 1e3:8.2f} ms  p99 {qs[98] * 1e3:8.2f} ms  max {max(values) * 1e3:8.2f}"
+            f" ms  over 20 ms: {sum(v > 0.020 for v in values)}  (n={len(values)})")
 
 
 async def run_rate(ticks: HermesTicks, hops: Hops, rate: int, seconds: float) -> tuple[int, int]:
