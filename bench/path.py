@@ -147,9 +147,7 @@ def moves(first: int, last: int) -> range:
 def price_of(hop: str, body: dict[str, Any]) -> Any:
     if hop == "prices.consensus.PSTR":
         return body["price"] if body.get("status") == "OK" else None
-    if hop == "treasury.state":
-        return body.get("pstr_price")
-    return body["inputs"].get("price")
+    return body.get("pstr_price") if hop == "treasury.state" else body["inputs"].get("price")
 
 
 def pct(values: list[float]) -> str:
@@ -269,6 +267,7 @@ async def main() -> None:
     async with path_system("path") as run:
         ticks, hops, system = run.ticks, run.hops, run.system
         await run_rate(ticks, hops, 50, 2)  # warm-up: connections, caches, first states
+        system.check_alive()  # a service that died at start (a port taken) fails the bench here
         print(f"phase 1: {RATE} ticks/s for {SECONDS:.0f}s")
         c0, k0 = hops.count["intervention.decided"], hops.count["prices.consensus.PSTR"]
         pids = {name: proc.pid for name, proc in system.processes.items()}
