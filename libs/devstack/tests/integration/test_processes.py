@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from ballast.devstack.processes import (
+    LISTEN_PORTS_FROM,
     ProcessDiedError,
     ProcessGroup,
     free_port,
@@ -36,6 +37,14 @@ def test_free_port__returned__bindable() -> None:
     port = free_port()
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", port))
+
+
+def test_free_port__linux__below_the_ephemeral_range() -> None:
+    """An outbound connection never takes it between the pick and the child's bind."""
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    ports = {free_port() for _ in range(20)}
+    assert all(LISTEN_PORTS_FROM <= p < low for p in ports), ports
+    assert len(ports) > 1  # random, not one port for every caller
 
 
 def test_repo_root__from_this_file__holds_uv_lock() -> None:

@@ -19,6 +19,7 @@ import contextlib
 import ctypes
 import os
 import pwd
+import random
 import signal
 import socket
 import subprocess
@@ -34,12 +35,30 @@ TAIL_LINES = 40
 PR_SET_PDEATHSIG = 1
 
 
+LISTEN_PORTS_FROM = 20_000
+"""free_port picks from here up to the kernel's ephemeral range (outbound connections' ports)."""
+EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+
+
 def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port nobody listens on right now (the kernel picks it; racy but good enough)."""
+    """A TCP port nobody listens on right now, below the kernel's ephemeral range: a port the
+    kernel picks (bind to 0) is an ephemeral one, which the next outbound connection of any
+    process may take before the caller's child binds it (seen: a service dying at start with
+    "address already in use"). Random tries, each checked by a bind; the kernel's pick only
+    where the range is unknown or full. Still racy against another free_port caller, rarely."""
+    rng = random.SystemRandom()
+    with contextlib.suppress(OSError, ValueError):
+        low = int(EPHEMERAL_RANGE.read_text().split()[0])
+        for _ in range(50) if low > LISTEN_PORTS_FROM else ():
+            port = rng.randrange(LISTEN_PORTS_FROM, low)
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock, \
+                    contextlib.suppress(OSError):
+                sock.bind((host, port))
+                return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
-        port: int = sock.getsockname()[1]
-        return port
+        picked: int = sock.getsockname()[1]
+        return picked
 
 
 def port_open(host: str, port: int, timeout: float = 0.2) -> bool:
