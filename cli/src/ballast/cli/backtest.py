@@ -114,8 +114,7 @@ def _governed(rpc_url: str | None, deployment: Path | None) -> dict[str, int] | 
 
     from ballast.cli.devnet.command import default_deployment_path  # noqa: PLC0415
     from ballast.common.deployment import DeploymentFile, DeploymentFileError  # noqa: PLC0415
-    from ballast.common.evm.parameters import read_parameters  # noqa: PLC0415
-    from ballast.common.evm.provider import connect  # noqa: PLC0415
+    from ballast.common.evm.parameters import read_parameters_at  # noqa: PLC0415
     from ballast.strategy.onchain import key_name  # noqa: PLC0415
 
     path = deployment or default_deployment_path()
@@ -126,15 +125,9 @@ def _governed(rpc_url: str | None, deployment: Path | None) -> dict[str, int] | 
     if not address:
         raise ValueError(f"--deployment {path}: no governance.parameters (StrategyParameters)")
 
-    async def read() -> dict[bytes, int]:
-        w3 = connect(rpc_url, timeout=10, retry=False)
-        try:
-            return (await read_parameters(w3, address))[1]
-        finally:
-            await w3.provider.disconnect()  # pyright: ignore[reportUnknownMemberType]
-
     try:
-        values = asyncio.run(read())
+        _, values = asyncio.run(read_parameters_at(rpc_url, address, request_seconds=10,
+                                                     retry=False))
     except Exception as err:  # noqa: BLE001 - any failure to read is one line for the user
         raise ValueError(f"--chain {rpc_url}: cannot read StrategyParameters at {address}: "
                          f"{type(err).__name__}: {err}") from None

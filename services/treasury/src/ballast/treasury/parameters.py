@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from ballast.common.evm.parameters import read_parameters
-from ballast.common.evm.provider import connect
+from ballast.common.evm.parameters import read_parameters_at
 from ballast.common.messages import StrategyParameterChanged
 from ballast.strategy.onchain import LiveParams, key_name
 from ballast.treasury.app import Treasury
@@ -32,11 +31,7 @@ class GovernedParams:
         """Every value at the latest block, before the first state."""
         if self.rpc_url is None or self.address is None:
             return
-        w3 = connect(self.rpc_url)
-        try:
-            block, values = await read_parameters(w3, self.address)
-        finally:
-            await w3.provider.disconnect()  # pyright: ignore[reportUnknownMemberType]
+        block, values = await read_parameters_at(self.rpc_url, self.address)
         refused = self.live.load({key_name(k): v for k, v in values.items()}, block)
         self.core.params = self.live.params
         log.log(logging.ERROR if refused else logging.INFO, "strategy parameters read",

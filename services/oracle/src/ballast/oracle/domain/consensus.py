@@ -285,11 +285,11 @@ def same_outcome(a: ConsensusPrice | None, b: ConsensusPrice,
     `min_change` (relative) from `a`'s; with `min_change` 0, any move is new."""
     if a is None:
         return False
-    if a.price != b.price:
-        if a.price is None or b.price is None or a.price == 0:
-            return False
-        if abs(b.price - a.price) >= min_change * abs(a.price) or min_change == 0:
-            return False
+    if a.price != b.price and (
+        a.price is None or b.price is None or a.price == 0
+        or abs(b.price - a.price) >= min_change * abs(a.price) or min_change == 0
+    ):
+        return False
     return (
         a.status == b.status
         and a.sources_used == b.sources_used
