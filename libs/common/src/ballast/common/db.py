@@ -10,6 +10,7 @@ synchronous engine to every service.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import re
@@ -77,11 +78,45 @@ def load_migrations(directory: Path) -> list[Migration]:
     return found
 
 
+async def _no_session_state(_: asyncpg.Connection) -> None:
+    """The pool's reset of a connection given back: nothing to send. asyncpg's default sends
+    `SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL` on every release, one
+    more round trip per use (about a tenth of a treasury.state's or a decision's Postgres time:
+    docs/perf/path.md), to undo session state Ballast never makes: its settings are `SET LOCAL`,
+    its advisory locks transaction-scoped, no LISTEN, no cursor outside a transaction. An open
+    transaction is still rolled back before this runs (asyncpg does that itself)."""
+
+
+_LOCK_KEYS: dict[str, int] = {}
+
+
+@asynccontextmanager
+async def locked_transaction(conn: Any, name: str) -> AsyncGenerator[None]:
+    """A transaction that holds the advisory lock `hashtext(name)` from its start, committed on
+    a normal exit and rolled back on an error. BEGIN and the lock go in one round trip
+    (`conn.transaction()` sends BEGIN alone, then the lock is a second): on the price ->
+    decision path every round trip counts (docs/perf/path.md). The key is the server's
+    `hashtext`, asked once per name, so a replica taking the lock the old way still excludes."""
+    key = _LOCK_KEYS.get(name)
+    if key is None:
+        key = _LOCK_KEYS[name] = int(await conn.fetchval("SELECT hashtext($1)", name))
+    await conn.execute(f"BEGIN; SELECT pg_advisory_xact_lock({key:d})")
+    try:
+        yield
+    except BaseException:
+        if not conn.is_closed() and conn.is_in_transaction():
+            with contextlib.suppress(Exception):  # a broken connection: the pool drops it
+                await conn.execute("ROLLBACK")
+        raise
+    await conn.execute("COMMIT")
+
+
 async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
     """A pool on `dsn` (TLS per its `sslmode` and `sslrootcert`); a TLS handshake that fails is
     TlsRefusedError, one line naming the server and DATABASE_URL's settings."""
     try:
-        return await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size)
+        return await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size,
+                                         reset=_no_session_state)
     except ssl.SSLError as err:
         line = tls_failure(err, server_of(dsn), "DATABASE_URL's sslrootcert (and sslmode)")
         log.error("database TLS refused", extra={"error": line})

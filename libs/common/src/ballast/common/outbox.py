@@ -72,6 +72,12 @@ def ddl(table: str) -> str:
     )
 
 
+def rows_args(pending: Sequence[Pending]) -> tuple[list[str], ...] | tuple[list[str | None], ...]:
+    """`Outbox.insert_sql`'s parameters: msg_id, subject, payload and traceparent columns."""
+    return ([p.msg_id for p in pending], [p.subject for p in pending],
+            [p.payload for p in pending], [p.traceparent for p in pending])
+
+
 def _check(table: str) -> None:
     if not _TABLE.match(table):
         raise ValueError(f"outbox table name must match {_TABLE.pattern}: {table!r}")
@@ -85,13 +91,22 @@ class Outbox:
 
     async def add(self, conn: Conn, message: Message, subject: str, msg_id: str) -> Pending:
         """Write `message` in the caller's transaction. A msg_id already there is kept as is."""
-        pending = Pending(msg_id, subject, message.model_dump_json(), current_traceparent())
-        await conn.execute(
-            f"INSERT INTO {self.table} (msg_id, subject, payload, traceparent) "  # noqa: S608 - checked name
-            "VALUES ($1, $2, $3, $4) ON CONFLICT (msg_id) DO NOTHING",
-            pending.msg_id, pending.subject, pending.payload, pending.traceparent,
-        )
+        pending = self.pending(message, subject, msg_id)
+        await conn.execute(self.insert_sql(1), *rows_args([pending]))
         return pending
+
+    @staticmethod
+    def pending(message: Message, subject: str, msg_id: str) -> Pending:
+        """The row `add` writes, for a caller that writes it inside a statement of its own
+        (`insert_sql`, `rows_args`): one round trip for its rows and the outbox's."""
+        return Pending(msg_id, subject, message.model_dump_json(), current_traceparent())
+
+    def insert_sql(self, first: int) -> str:
+        """The INSERT of `rows_args`'s four arrays as parameters $first..$first+3 (a statement
+        alone, or a data-modifying WITH of a bigger one). A msg_id already there is kept."""
+        a, b, c, d = (f"${first + i}::text[]" for i in range(4))
+        return (f"INSERT INTO {self.table} (msg_id, subject, payload, traceparent) "  # noqa: S608 - checked name
+                f"SELECT * FROM unnest({a}, {b}, {c}, {d}) ON CONFLICT (msg_id) DO NOTHING")
 
     async def flush(self, pool: Postgres, pending: Sequence[Pending]) -> None:
         """Publish what a transaction just committed, in order, then mark it sent; from the

@@ -19,9 +19,11 @@ from pathlib import Path
 from opentelemetry import trace
 from prometheus_client import CollectorRegistry
 
+from ballast.common import gcpause
 from ballast.common.bus import Bus, BusConfig
 from ballast.common.cancel import stopping
 from ballast.common.db import PROBE_SECONDS, Database
+from ballast.common.gcpause import GcPauses
 from ballast.common.heartbeat import heartbeat_loop
 from ballast.common.observability import OpsServer, build_tracer_provider, configure_logging
 from ballast.common.schedule import Clock, Schedule, ensure_table, wall_clock
@@ -88,6 +90,7 @@ class Service:
         self._on_stop: list[Job] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
+        self.gc_pauses = GcPauses(self.registry)
 
     # ------------------------------------------------------------------ registration
     def every(self, seconds: float, name: str, *, aligned: bool = False) -> Callable[[Job], Job]:
@@ -172,7 +175,9 @@ class Service:
             self._tasks.append(asyncio.create_task(scheduled.run(), name=name))
         for name, work in self._supervised:
             self._tasks.append(asyncio.create_task(self._restart(name, work), name=name))
-        log.info("service started", extra={"http_port": self.ops.bound_port})
+        self.gc_pauses.install()
+        frozen = gcpause.freeze()  # what start made lives until stop: out of the collector's walk
+        log.info("service started", extra={"http_port": self.ops.bound_port, "gc_frozen": frozen})
 
     async def stop(self) -> None:
         """Stop in reverse order. Every phase is bounded (STOP_PHASE_SECONDS): a task or a hook
@@ -191,6 +196,7 @@ class Service:
         await self._bounded("database", self.database.close())
         await self.ops.stop()
         self.tracer_provider.shutdown()
+        self.gc_pauses.uninstall()
         log.info("service stopped")
 
     async def _bounded(self, what: str, step: Awaitable[None]) -> None:

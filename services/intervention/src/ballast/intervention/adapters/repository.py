@@ -14,6 +14,7 @@ from decimal import Decimal
 
 import asyncpg
 
+from ballast.common.db import locked_transaction
 from ballast.common.messages import (
     ControlCommand,
     DecisionAction,
@@ -54,10 +55,8 @@ class Repository(Executions):
         (same `state_key`: a redelivery) returns the recorded decision. A unique-key conflict on
         an acting decision (another process got there first) returns it as blocked.
         """
-        async with self.pool.acquire() as conn, conn.transaction():
-            await conn.execute(
-                "SELECT pg_advisory_xact_lock(hashtext($1))", f"intervention:{strategy}"
-            )
+        async with self.pool.acquire() as conn, locked_transaction(
+                conn, f"intervention:{strategy}"):
             row = await conn.fetchrow(
                 f"""SELECT
                      (SELECT payload FROM intervention_decisions

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 
@@ -19,7 +20,7 @@ from ballast.common.messages import (
     Message,
     TreasuryState,
 )
-from ballast.common.outbox import Outbox, Pending
+from ballast.common.outbox import Outbox, Pending, rows_args
 from ballast.treasury.adapters.history import History
 from ballast.treasury.domain.vwap import Bucket
 
@@ -105,24 +106,21 @@ class Repository(History):
         messages: Sequence[tuple[Message, str, str]] = (),
     ) -> list[Pending]:
         """The state and health, the consensus prices received since the last write, and the
-        messages to publish for them (message, subject, msg-id) in the outbox: one transaction.
-        Publish the returned messages with `publish_pending` once this returns."""
-        pending: list[Pending] = []
-        async with self.pool.acquire() as conn, conn.transaction():
-            if self.outbox is not None:
-                for message, subject, msg_id in messages:
-                    pending.append(await self.outbox.add(conn, message, subject, msg_id))
-            await _derived_rows(conn)
-            await _write_prices(conn, prices)
-            await conn.execute(
-                "INSERT INTO treasury_snapshots (computed_at, status, treasury_value_usd, "
-                "reserve_ratio, tier, safety_mode, health_score, health_level, state, health) "
-                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::jsonb)",
-                state.computed_at, state.status.value, state.treasury_value_usd,
-                state.reserve_ratio, state.tier, state.safety_mode.value,
-                health.score if health else None, health.level.value if health else None,
-                state.model_dump_json(), health.model_dump_json() if health else None,
-            )
+        messages to publish for them (message, subject, msg-id) in the outbox: one statement,
+        so one transaction and one round trip (the recompute is on the price -> decision path:
+        docs/perf/path.md). Publish the returned messages with `publish_pending` once this
+        returns."""
+        outbox = self.outbox
+        pending = [outbox.pending(m, s, i) for m, s, i in messages] if outbox is not None else []
+        in_outbox = outbox.insert_sql(17) if outbox is not None and pending else None
+        await self.pool.execute(
+            _snapshot_sql(in_outbox),
+            state.computed_at, state.status.value, state.treasury_value_usd,
+            state.reserve_ratio, state.tier, state.safety_mode.value,
+            health.score if health else None, health.level.value if health else None,
+            state.model_dump_json(), health.model_dump_json() if health else None,
+            *_price_columns(prices), *(rows_args(pending) if in_outbox else ()),
+        )
         return pending
 
     async def latest_snapshot(self) -> tuple[TreasuryState, HealthScore | None] | None:
@@ -226,20 +224,52 @@ async def _derived_rows(conn: Conn) -> None:
     await conn.execute("SET LOCAL synchronous_commit TO off")
 
 
-async def _write_prices(conn: Conn, prices: Sequence[ConsensusPrice]) -> None:
-    if not prices:
-        return
-    await conn.executemany(
-        "INSERT INTO treasury_latest_prices (symbol, computed_at, message) "
-        "VALUES ($1, $2, $3::jsonb) ON CONFLICT (symbol) DO UPDATE SET "
+def _prices_sql(first: int) -> tuple[str, str]:
+    """The upserts of `_price_columns`'s columns as parameters from $first: the latest price
+    per symbol ($first..+2) and the minute prices ($first+3..+5), two statements to put in one
+    (the first as a data-modifying WITH)."""
+    a, b, c, d, e, f = (f"${first + i}" for i in range(6))
+    return (  # parameter numbers, nothing else, go into the text
+        "INSERT INTO treasury_latest_prices (symbol, computed_at, message) "  # noqa: S608
+        f"SELECT * FROM unnest({a}::text[], {b}::timestamptz[], {c}::jsonb[]) "
+        "ON CONFLICT (symbol) DO UPDATE SET "
         "computed_at = EXCLUDED.computed_at, message = EXCLUDED.message "
         "WHERE treasury_latest_prices.computed_at <= EXCLUDED.computed_at",
-        [(p.symbol, p.computed_at, p.model_dump_json()) for p in prices],
-    )
-    minutes = [(p.symbol, p.computed_at.replace(second=0, microsecond=0), p.price)
-               for p in prices if p.price is not None]
-    await conn.executemany(
-        "INSERT INTO treasury_price_minutes (symbol, minute, price) VALUES ($1, $2, $3) "
+        "INSERT INTO treasury_price_minutes (symbol, minute, price) "  # noqa: S608
+        f"SELECT * FROM unnest({d}::text[], {e}::timestamptz[], {f}::numeric[]) "
         "ON CONFLICT (symbol, minute) DO UPDATE SET price = EXCLUDED.price",
-        minutes,
     )
+
+
+def _snapshot_sql(outbox_insert: str | None) -> str:
+    """The snapshot ($1-$10), `_prices_sql(11)`, and the outbox's rows ($17-$20) if any, in one
+    statement. Derived rows committed without waiting for the WAL flush (`_derived_rows`:
+    `set_config(..., true)` is the statement's SET LOCAL, read when its transaction commits)."""
+    latest, minutes = _prices_sql(11)
+    outbox = f", outbox AS ({outbox_insert})" if outbox_insert else ""
+    return (  # this module's statements, nothing else, go into the text
+        "WITH relaxed AS (SELECT set_config('synchronous_commit', 'off', true)), "  # noqa: S608
+        f"latest AS ({latest}), minutes AS ({minutes}){outbox} "
+        "INSERT INTO treasury_snapshots (computed_at, status, treasury_value_usd, "
+        "reserve_ratio, tier, safety_mode, health_score, health_level, state, health) "
+        "SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::jsonb FROM relaxed")
+
+
+def _price_columns(prices: Sequence[ConsensusPrice]) -> list[list[Any]]:
+    """`_prices_sql`'s six columns: the newest price per symbol, and per (symbol, minute) (an
+    upsert of many rows may touch each row once)."""
+    newest: dict[str, ConsensusPrice] = {}
+    minute: dict[tuple[str, datetime], Decimal] = {}
+    for p in sorted(prices, key=lambda p: p.computed_at):
+        newest[p.symbol] = p
+        if p.price is not None:
+            minute[(p.symbol, p.computed_at.replace(second=0, microsecond=0))] = p.price
+    return [[p.symbol for p in newest.values()], [p.computed_at for p in newest.values()],
+            [p.model_dump_json() for p in newest.values()],
+            [s for s, _ in minute], [m for _, m in minute], list(minute.values())]
+
+
+async def _write_prices(conn: Conn, prices: Sequence[ConsensusPrice]) -> None:
+    if prices:
+        latest, minutes = _prices_sql(1)
+        await conn.execute(f"WITH latest AS ({latest}) {minutes}", *_price_columns(prices))
