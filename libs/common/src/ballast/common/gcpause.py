@@ -39,7 +39,7 @@ class GcPauses:
             "ballast_gc_pause_seconds",
             "Time the event loop stood still in one garbage collection, by generation",
             ["generation"], registry=registry, buckets=PAUSE_BUCKETS)
-        self._by_generation = [self.histogram.labels(str(g)) for g in range(3)]
+        self._by_generation: list[Histogram] = [self.histogram.labels(str(g)) for g in range(3)]
         self._started = 0.0
 
     def install(self) -> None:
