@@ -54,5 +54,6 @@ class GcPauses:
         if phase == "start":
             self._started = time.perf_counter()
         elif self._started:
-            self._by_generation[info["generation"]].observe(time.perf_counter() - self._started)
+            generation: int = info["generation"]
+            self._by_generation[generation].observe(time.perf_counter() - self._started)
             self._started = 0.0
