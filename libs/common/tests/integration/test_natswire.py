@@ -1,0 +1,107 @@
+"""The bus's lean JetStream publish and batch ack against a real NATS: what nats-py's own
+publish and ack did, with the same errors."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import nats
+import pytest
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js.errors import BadRequestError, NoStreamResponseError
+
+from ballast.common.natswire import StreamPublisher, ack_all
+from ballast.common.subjects import Namespace
+from ballast.common.transport import ensure_streams
+
+
+@pytest.fixture
+async def wire(nats_server: Any, bus_namespace: str) -> AsyncIterator[tuple[Any, Namespace]]:
+    nc = await nats.connect(nats_server.url)
+    ns = Namespace(bus_namespace)
+    await ensure_streams(nc.jetstream(), ns)
+    yield nc, ns
+    await nc.drain()
+
+
+async def started(nc: Any, ack_seconds: float = 5.0) -> StreamPublisher:
+    publisher = StreamPublisher(ack_seconds)
+    await publisher.start(nc)
+    return publisher
+
+
+async def test_publish__acked__the_stream_holds_the_bytes_and_every_header(
+    wire: tuple[Any, Namespace]
+) -> None:
+    nc, ns = wire
+    publisher = await started(nc)
+    subject = ns.subject("prices.consensus.PSTR")
+    await publisher.publish(subject, b'{"a": 1}', {"Nats-Msg-Id": "m-1", "x-line": "a\r\nb"},
+                            ns.stream("PRICES"))
+    await publisher.stop()
+
+    stored = await nc.jetstream().get_last_msg(ns.stream("PRICES"), subject)
+    assert stored.data == b'{"a": 1}'
+    assert stored.headers == {"Nats-Msg-Id": "m-1", "x-line": "a  b",
+                              "Nats-Expected-Stream": ns.stream("PRICES")}
+
+
+async def test_publish__same_msg_id_twice__acked_both_times_stored_once(
+    wire: tuple[Any, Namespace]
+) -> None:
+    nc, ns = wire
+    publisher = await started(nc)
+    for _ in range(2):
+        await publisher.publish(ns.subject("prices.consensus.PSTR"), b"{}", {"Nats-Msg-Id": "d"})
+    await publisher.stop()
+    assert (await nc.jetstream().stream_info(ns.stream("PRICES"))).state.messages == 1
+
+
+async def test_publish__no_stream_on_the_subject__no_stream_response(
+    wire: tuple[Any, Namespace]
+) -> None:
+    nc, ns = wire
+    publisher = await started(nc)
+    with pytest.raises(NoStreamResponseError):
+        await publisher.publish(ns.subject("nobody.listens"), b"{}", {})
+    await publisher.stop()
+
+
+async def test_publish__another_stream_expected__the_streams_error(
+    wire: tuple[Any, Namespace]
+) -> None:
+    nc, ns = wire
+    publisher = await started(nc)
+    with pytest.raises(BadRequestError, match="expected stream"):
+        await publisher.publish(ns.subject("prices.consensus.PSTR"), b"{}", {}, "NOT_IT")
+    await publisher.stop()
+
+
+async def test_publish__no_ack_in_time__nats_timeout(wire: tuple[Any, Namespace]) -> None:
+    nc, ns = wire
+    publisher = await started(nc, ack_seconds=0.0)
+    with pytest.raises(NatsTimeoutError):
+        await publisher.publish(ns.subject("prices.consensus.PSTR"), b"{}", {})
+    await publisher.stop()
+
+
+async def test_publish__not_started__connection_closed() -> None:
+    with pytest.raises(nats.errors.ConnectionClosedError):
+        await StreamPublisher().publish("a.b", b"{}", {})
+
+
+async def test_ack_all__a_fetched_batch__every_message_acked(wire: tuple[Any, Namespace]) -> None:
+    nc, ns = wire
+    js = nc.jetstream()
+    subject = ns.subject("prices.consensus.PSTR")
+    for n in range(3):
+        await js.publish(subject, b"%d" % n)
+    sub = await js.pull_subscribe(subject, durable="acked", stream=ns.stream("PRICES"))
+    msgs = await sub.fetch(3, timeout=2)
+
+    await ack_all(nc, [m.reply for m in msgs])
+    await nc.flush()
+
+    info = await sub.consumer_info()
+    assert (len(msgs), info.num_ack_pending, info.num_pending) == (3, 0, 0)
