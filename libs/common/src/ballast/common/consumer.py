@@ -15,7 +15,9 @@ path keeps every promise the bus makes and does only that, per message:
   count, and dead-lettered at `max_deliver` (the ConsumerSink, the Bus, sends it).
 
 Pull consumers fetch `batch_size` at a time and run a batch's handlers concurrently, as
-FastStream did; push consumers (a deliver group named like the durable) are called in order by
+FastStream did, then ack the batch's handled messages in one write (`natswire.ack_all`: one
+`+ACK` per message, once the batch's slowest handler returns; the received and in-process
+counters move once a batch, the size and duration histograms once a message); push consumers (a deliver group named like the durable) are called in order by
 nats-py. A handler taking a second parameter gets a `Delivery` (`.raw_message` is the nats Msg).
 """
 
@@ -27,6 +29,7 @@ import inspect
 import logging
 import time
 import typing
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +43,7 @@ from pydantic import ValidationError
 
 from ballast.common.bustrace import BusTracer
 from ballast.common.messages import Message
+from ballast.common.natswire import ack_all
 
 log = logging.getLogger("ballast.bus")
 
@@ -73,9 +77,11 @@ class ConsumerSink(typing.Protocol):
 
 
 class ReceivedMetrics(typing.Protocol):
-    def start(self) -> None: ...
+    def start(self, count: int) -> None: ...
 
     def observe(self, size: int, seconds: float, error: BaseException | None) -> None: ...
+
+    def done(self, count: int) -> None: ...
 
 
 def payload_model(handler: Handler) -> tuple[type[Message], bool]:
@@ -160,22 +166,52 @@ class TypedConsumer:
                 continue
             self._busy = True
             try:
-                if len(msgs) == 1:
-                    await self.handle(msgs[0])
-                else:
-                    await asyncio.gather(*(self.handle(m) for m in msgs))
+                await self.handle_batch(msgs)
             finally:
                 self._busy = False
 
+    async def handle_batch(self, msgs: list[Msg]) -> None:
+        """A fetched batch: its handlers run concurrently, then the messages they settled are
+        acked in one write (an explicit ack each); the received counters move once a batch."""
+        if not msgs:
+            return
+        counts = Counter(m.subject for m in msgs)
+        for subject, n in counts.items():
+            self._sink.received(subject).start(n)
+        settled = await asyncio.gather(*(self._handle(m) for m in msgs))
+        acked = [m for m, ack in zip(msgs, settled, strict=True) if ack]
+        for subject, n in counts.items():
+            self._sink.received(subject).done(n)
+        try:
+            await ack_all(msgs[0]._client, [m.reply for m in acked])  # pyright: ignore[reportPrivateUsage]
+        except Exception:  # noqa: BLE001 - the server redelivers after ack_wait
+            log.exception("bus could not ack a batch", extra={"subject": self.subject})
+            return
+        for m in acked:
+            m._ackd = True  # pyright: ignore[reportPrivateUsage]
+
     async def handle(self, msg: Msg) -> None:
-        """Decode, trace, call the handler, ack (or NACK / dead-letter); never raises."""
+        """One message (a push consumer's callback): handle, ack; never raises."""
         metrics = self._sink.received(msg.subject)
-        metrics.start()
+        metrics.start(1)
+        ack = await self._handle(msg)
+        metrics.done(1)
+        if ack:
+            try:
+                await msg.ack()
+            except Exception:  # noqa: BLE001 - the server redelivers after ack_wait
+                log.exception("bus could not ack", extra={"subject": msg.subject})
+
+    async def _handle(self, msg: Msg) -> bool:
+        """Decode, trace, call the handler; True when the message is to be acked (handled, or
+        dead-lettered at once as invalid); a failure is NACKed or dead-lettered and acked here."""
+        metrics = self._sink.received(msg.subject)
         started = time.perf_counter()
         error: BaseException | None = None
+        ack = False
         span, token = self._trace.process(msg.subject, msg.headers)
         try:
-            await self._call(msg)
+            ack = await self._call(msg)
         except Exception as err:  # noqa: BLE001 - settled below, never kills the loop
             self._trace.fail(span, err)
             if await self._settle_failure(msg, err):
@@ -183,19 +219,19 @@ class TypedConsumer:
         finally:
             self._trace.end(span, token)
         metrics.observe(len(msg.data), time.perf_counter() - started, error)
+        return ack
 
-    async def _call(self, msg: Msg) -> None:
+    async def _call(self, msg: Msg) -> bool:
         try:
             body = self.model.model_validate_json(msg.data)
         except ValidationError as err:
             await self._sink.dead_letter(Delivery(msg), err, _deliveries(msg))
-            await msg.ack()
-            return
+            return True
         if self._with_delivery:
             await self.handler(body, Delivery(msg))
         else:
             await self.handler(body)
-        await msg.ack()
+        return True
 
     async def _settle_failure(self, msg: Msg, err: Exception) -> bool:
         """Dead-letter (a handler's own ValidationError, or the last delivery) or NACK with a
