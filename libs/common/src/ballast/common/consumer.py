@@ -17,8 +17,10 @@ path keeps every promise the bus makes and does only that, per message:
 Pull consumers fetch `batch_size` at a time and run a batch's handlers concurrently, as
 FastStream did, then ack the batch's handled messages in one write (`natswire.ack_all`: one
 `+ACK` per message, once the batch's slowest handler returns; the received and in-process
-counters move once a batch, the size and duration histograms once a message); push consumers (a deliver group named like the durable) are called in order by
-nats-py. A handler taking a second parameter gets a `Delivery` (`.raw_message` is the nats Msg).
+counters move once a batch, the size and duration histograms once a message); the fetch is
+`pullfeed.PullFeed`'s (nats-py's pull requests, without its per-message layers). Push consumers
+(a deliver group named like the durable) are called in order by nats-py. A handler taking a
+second parameter gets a `Delivery` (`.raw_message` is the nats Msg).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from pydantic import ValidationError
 from ballast.common.bustrace import BusTracer
 from ballast.common.messages import Message
 from ballast.common.natswire import ack_all
+from ballast.common.pullfeed import PullFeed
 
 log = logging.getLogger("ballast.bus")
 
@@ -119,6 +122,7 @@ class TypedConsumer:
         self._trace = tracer
         self._sub: Any = None
         self._task: asyncio.Task[None] | None = None
+        self._feed: PullFeed | None = None
         self._running = False
         self._busy = False
 
@@ -136,6 +140,7 @@ class TypedConsumer:
             return
         self._sub = await js.pull_subscribe(  # pyright: ignore[reportUnknownMemberType]
             self.subject, durable=durable, stream=self.stream.name, config=self.config)
+        self._feed = PullFeed(self._sub)
         self._task = asyncio.create_task(self._pull(), name=f"bus-consumer-{durable}")
 
     async def stop(self, graceful_seconds: float = 10.0) -> None:
@@ -148,15 +153,19 @@ class TypedConsumer:
             with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                 await asyncio.wait_for(task, graceful_seconds)
         sub, self._sub = self._sub, None
+        feed, self._feed = self._feed, None
+        if feed is not None:
+            feed.close()
         if sub is not None:
             with contextlib.suppress(Exception):  # the connection may be gone already
                 await sub.unsubscribe()
 
     async def _pull(self) -> None:
-        sub = self._sub
+        feed = self._feed
+        assert feed is not None
         while self._running:
             try:
-                msgs = await sub.fetch(self.batch_size, timeout=1.0)
+                msgs = await feed.fetch(self.batch_size, seconds=1.0)
             except (TimeoutError, ConnectionClosedError, ServiceUnavailableError):
                 continue
             except Exception:  # noqa: BLE001 - a reconnect in progress: try again shortly
