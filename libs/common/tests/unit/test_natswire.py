@@ -40,3 +40,12 @@ def test_check_ack__refused__the_kind_nats_py_raised(
 ) -> None:
     with pytest.raises(kind):
         check_ack(answer, status)
+
+
+def test_parse_headers__lines_and_a_status_line__as_nats_py_reads_them() -> None:
+    from ballast.common.pullfeed import parse_headers  # noqa: PLC0415
+
+    block = b"NATS/1.0\r\ntraceparent: 00-ab-cd-01\r\nk:v:w\r\nbad name: x\r\n\r\n"
+    assert parse_headers(block) == {"traceparent": "00-ab-cd-01", "k": "v:w"}
+    assert parse_headers(b"NATS/1.0 404 No Messages\r\n\r\n") == {
+        "Status": "404", "Description": "No Messages"}
