@@ -8,6 +8,7 @@ from typing import Any
 
 import nats
 import pytest
+from nats.errors import BadSubjectError, MaxPayloadError
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.errors import BadRequestError, NoStreamResponseError
 
@@ -75,6 +76,20 @@ async def test_publish__another_stream_expected__the_streams_error(
     publisher = await started(nc)
     with pytest.raises(BadRequestError, match="expected stream"):
         await publisher.publish(ns.subject("prices.consensus.PSTR"), b"{}", {}, "NOT_IT")
+    await publisher.stop()
+
+
+async def test_publish__a_space_in_the_subject_or_too_big__refused_before_the_wire(
+    wire: tuple[Any, Namespace]
+) -> None:
+    nc, ns = wire
+    publisher = await started(nc)
+    with pytest.raises(BadSubjectError):
+        await publisher.publish(ns.subject("prices.consensus.P STR"), b"{}", {})
+    too_big = b"x" * (nc.max_payload + 1)
+    with pytest.raises(MaxPayloadError):
+        await publisher.publish(ns.subject("prices.consensus.PSTR"), too_big, {})
+    await publisher.publish(ns.subject("prices.consensus.PSTR"), b"{}", {})  # still connected
     await publisher.stop()
 
 

@@ -25,11 +25,18 @@ import asyncio
 import contextlib
 import itertools
 import json
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from nats.aio.client import Client
-from nats.errors import ConnectionClosedError, ConnectionDrainingError
+from nats.errors import (
+    BadSubjectError,
+    ConnectionClosedError,
+    ConnectionDrainingError,
+    MaxPayloadError,
+    OutboundBufferLimitError,
+)
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.errors import APIError, NoStreamResponseError
 
@@ -41,6 +48,7 @@ EXPECTED_STREAM = "Nats-Expected-Stream"
 OnFrame = Callable[[bytes, bytes, bytes, "bytes | None"], None]
 """(subject, reply, data, header block or None), called by the protocol parser, in order."""
 
+_BAD_SUBJECT = re.compile(r"\s")
 _NEWLINES = str.maketrans({"\r": " ", "\n": " "})
 _ROUTES = "_ballast_routes"
 
@@ -85,11 +93,16 @@ def header_block(headers: dict[str, str]) -> bytes:
 
 
 async def send(nc: Client, command: bytes, messages: int = 1, size: int = 0) -> None:
-    """Queue a protocol command on the connection and kick its flusher, as `publish` does."""
+    """Queue a protocol command on the connection and kick its flusher, as `publish` does
+    (with its refusals: closed, draining, reconnecting with the buffer full)."""
     if nc.is_closed:
         raise ConnectionClosedError
     if nc.is_draining_pubs:
         raise ConnectionDrainingError
+    if not nc.is_connected:
+        limit = nc._max_pending_size  # pyright: ignore[reportPrivateUsage]
+        if limit <= 0 or len(command) + nc._pending_data_size > limit:  # pyright: ignore[reportPrivateUsage]
+            raise OutboundBufferLimitError
     stats = nc.stats
     stats["out_msgs"] += messages
     stats["out_bytes"] += size
@@ -114,15 +127,16 @@ class StreamPublisher:
         self.timeout = timeout
         self._waiting: dict[bytes, asyncio.Future[tuple[bytes, bytes | None]]] = {}
         self._tokens = itertools.count(1)
-        self._prefix = ""
+        self._reply = b""
         self._skip = 0
+        self._subjects: dict[str, bytes] = {}
         self._sub: Any = None
 
     async def start(self, nc: Client) -> None:
         """Subscribe the reply inbox on `nc` (publishes before this raise ConnectionClosedError)."""
-        self._prefix = nc.new_inbox() + "."
-        self._skip = len(self._prefix)
-        self._sub = await nc.subscribe(self._prefix + "*")  # pyright: ignore[reportUnknownMemberType]
+        prefix = nc.new_inbox() + "."
+        self._reply, self._skip = prefix.encode(), len(prefix)
+        self._sub = await nc.subscribe(prefix + "*")  # pyright: ignore[reportUnknownMemberType]
         route_sid(nc, self._sub._id, self._on_ack)  # pyright: ignore[reportPrivateUsage]
         self.nc = nc
 
@@ -150,13 +164,19 @@ class StreamPublisher:
         nc = self.nc
         if nc is None:
             raise ConnectionClosedError
+        if len(data) > nc.max_payload:
+            raise MaxPayloadError
+        if subject not in self._subjects:
+            if not subject or _BAD_SUBJECT.search(subject):  # a space or CRLF breaks the frame
+                raise BadSubjectError
+            self._subjects[subject] = subject.encode()
         if stream is not None:
             headers[EXPECTED_STREAM] = stream
         token = b"%x" % next(self._tokens)
         head = header_block(headers)
         size = len(head) + len(data)
         command = b"HPUB %s %s%s %d %d\r\n%s%s\r\n" % (
-            subject.encode(), self._prefix.encode(), token, len(head), size, head, data)
+            self._subjects[subject], self._reply, token, len(head), size, head, data)
         loop = asyncio.get_running_loop()
         waiting: asyncio.Future[tuple[bytes, bytes | None]] = loop.create_future()
         self._waiting[token] = waiting
