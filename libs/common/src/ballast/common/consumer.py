@@ -15,9 +15,9 @@ path keeps every promise the bus makes and does only that, per message:
   count, and dead-lettered at `max_deliver` (the ConsumerSink, the Bus, sends it).
 
 Pull consumers fetch `batch_size` at a time and run a batch's handlers concurrently, as
-FastStream did, then ack the batch's handled messages in one write (`natswire.ack_all`: one
-`+ACK` per message, once the batch's slowest handler returns; the received and in-process
-counters move once a batch, the size and duration histograms once a message); the fetch is
+FastStream did, each message acked once its handler returns, the `+ACK`s of handlers returning
+in the same loop turn in one write (`natswire.ack_all`); the received and in-process counters
+move once a batch, the size and duration histograms once a message; the fetch is
 `pullfeed.PullFeed`'s (nats-py's pull requests, without its per-message layers). Push consumers
 (a deliver group named like the durable) are called in order by nats-py. A handler taking a
 second parameter gets a `Delivery` (`.raw_message` is the nats Msg).
@@ -180,24 +180,25 @@ class TypedConsumer:
                 self._busy = False
 
     async def handle_batch(self, msgs: list[Msg]) -> None:
-        """A fetched batch: its handlers run concurrently, then the messages they settled are
-        acked in one write (an explicit ack each); the received counters move once a batch."""
+        """A fetched batch: its handlers run concurrently, each message acked once its handler
+        returns, the acks of handlers returning together in one write (`_Acks`); the received
+        counters move once a batch."""
         if not msgs:
             return
         counts = Counter(m.subject for m in msgs)
         for subject, n in counts.items():
             self._sink.received(subject).start(n)
-        settled = await asyncio.gather(*(self._handle(m) for m in msgs))
-        acked = [m for m, ack in zip(msgs, settled, strict=True) if ack]
-        for subject, n in counts.items():
-            self._sink.received(subject).done(n)
+        acks = _Acks(msgs[0]._client, self.subject)  # pyright: ignore[reportPrivateUsage]
+
+        async def one(msg: Msg) -> None:
+            if await self._handle(msg):
+                await acks.ack(msg)
+
         try:
-            await ack_all(msgs[0]._client, [m.reply for m in acked])  # pyright: ignore[reportPrivateUsage]
-        except Exception:  # noqa: BLE001 - the server redelivers after ack_wait
-            log.exception("bus could not ack a batch", extra={"subject": self.subject})
-            return
-        for m in acked:
-            m._ackd = True  # pyright: ignore[reportPrivateUsage]
+            await asyncio.gather(*(one(m) for m in msgs))
+        finally:
+            for subject, n in counts.items():
+                self._sink.received(subject).done(n)
 
     async def handle(self, msg: Msg) -> None:
         """One message (a push consumer's callback): handle, ack; never raises."""
@@ -257,6 +258,29 @@ class TypedConsumer:
         except Exception:  # noqa: BLE001 - the server redelivers after ack_wait
             log.exception("bus could not settle a failed message", extra={"subject": msg.subject})
         return True
+
+
+class _Acks:
+    """Acks of one batch: the first handler to return waits one loop turn for the others
+    returning with it, then writes every ack gathered so far in one command."""
+
+    def __init__(self, nc: Any, subject: str) -> None:
+        self._nc, self._subject = nc, subject
+        self._waiting: list[Msg] = []
+
+    async def ack(self, msg: Msg) -> None:
+        self._waiting.append(msg)
+        if len(self._waiting) > 1:
+            return  # an earlier one writes it
+        await asyncio.sleep(0)
+        batch, self._waiting = self._waiting, []
+        try:
+            await ack_all(self._nc, [m.reply for m in batch])
+        except Exception:  # noqa: BLE001 - the server redelivers after ack_wait
+            log.exception("bus could not ack", extra={"subject": self._subject})
+            return
+        for m in batch:
+            m._ackd = True  # pyright: ignore[reportPrivateUsage]
 
 
 def _deliveries(msg: Msg) -> int:
