@@ -59,23 +59,19 @@ async def test_publish__same_msg_id_twice__acked_both_times_stored_once(
     assert (await nc.jetstream().stream_info(ns.stream("PRICES"))).state.messages == 1
 
 
-async def test_publish__no_stream_on_the_subject__no_stream_response(
-    wire: tuple[Any, Namespace]
+@pytest.mark.parametrize(("subject", "stream", "ack_seconds", "kind"), [
+    ("nobody.listens", None, 5.0, NoStreamResponseError),  # no stream on the subject
+    ("prices.consensus.PSTR", "NOT_IT", 5.0, BadRequestError),  # "expected stream" mismatch
+    ("prices.consensus.PSTR", None, 0.0, NatsTimeoutError),  # no ack in time
+])
+async def test_publish__not_stored__the_error_nats_py_raised(
+    wire: tuple[Any, Namespace], subject: str, stream: str | None, ack_seconds: float,
+    kind: type[Exception],
 ) -> None:
     nc, ns = wire
-    publisher = await started(nc)
-    with pytest.raises(NoStreamResponseError):
-        await publisher.publish(ns.subject("nobody.listens"), b"{}", {})
-    await publisher.stop()
-
-
-async def test_publish__another_stream_expected__the_streams_error(
-    wire: tuple[Any, Namespace]
-) -> None:
-    nc, ns = wire
-    publisher = await started(nc)
-    with pytest.raises(BadRequestError, match="expected stream"):
-        await publisher.publish(ns.subject("prices.consensus.PSTR"), b"{}", {}, "NOT_IT")
+    publisher = await started(nc, ack_seconds)
+    with pytest.raises(kind):
+        await publisher.publish(ns.subject(subject), b"{}", {}, stream)
     await publisher.stop()
 
 
@@ -90,14 +86,6 @@ async def test_publish__a_space_in_the_subject_or_too_big__refused_before_the_wi
     with pytest.raises(MaxPayloadError):
         await publisher.publish(ns.subject("prices.consensus.PSTR"), too_big, {})
     await publisher.publish(ns.subject("prices.consensus.PSTR"), b"{}", {})  # still connected
-    await publisher.stop()
-
-
-async def test_publish__no_ack_in_time__nats_timeout(wire: tuple[Any, Namespace]) -> None:
-    nc, ns = wire
-    publisher = await started(nc, ack_seconds=0.0)
-    with pytest.raises(NatsTimeoutError):
-        await publisher.publish(ns.subject("prices.consensus.PSTR"), b"{}", {})
     await publisher.stop()
 
 
