@@ -3,6 +3,7 @@ publish and ack did, with the same errors."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -87,6 +88,18 @@ async def test_publish__a_space_in_the_subject_or_too_big__refused_before_the_wi
         await publisher.publish(ns.subject("prices.consensus.PSTR"), too_big, {})
     await publisher.publish(ns.subject("prices.consensus.PSTR"), b"{}", {})  # still connected
     await publisher.stop()
+
+
+async def test_stop__a_publish_waiting_for_its_ack__fails_as_closed(
+    wire: tuple[Any, Namespace]
+) -> None:
+    nc, ns = wire
+    publisher = await started(nc)
+    waiting = asyncio.create_task(publisher.publish(ns.subject("prices.consensus.PSTR"), b"{}", {}))
+    await asyncio.sleep(0)  # sent, its ack not read yet
+    await publisher.stop()
+    with pytest.raises(nats.errors.ConnectionClosedError):
+        await waiting
 
 
 async def test_publish__not_started__connection_closed() -> None:

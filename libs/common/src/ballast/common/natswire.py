@@ -147,8 +147,9 @@ class StreamPublisher:
             if not nc.is_closed:
                 with contextlib.suppress(Exception):  # a connection on its way down
                     await sub.unsubscribe()
-        for waiting in self._waiting.values():
-            waiting.cancel()
+        for waiting in self._waiting.values():  # their publishes fail as on a closed connection
+            if not waiting.done():
+                waiting.set_exception(ConnectionClosedError())
 
     def _on_ack(self, subject: bytes, reply: bytes, data: bytes, headers: bytes | None) -> None:
         del reply
