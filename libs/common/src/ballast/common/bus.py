@@ -3,7 +3,8 @@
 FastStream's NatsBroker holds the connection (identity, TLS, reconnects) and the publisher
 declarations the AsyncAPI document and the NATS permissions are read from; messages do not go
 through FastStream's per-message machinery (its subscriber cost about six times the raw consume:
-docs/perf/bus-profile-before.txt). Subscribers are `consumer.TypedConsumer`s on nats-py.
+docs/perf/bus-profile-before.txt). Subscribers are `consumer.TypedConsumer`s on nats-py; publishes,
+fetches and acks skip nats-py's per-message layers too (natswire.py, pullfeed.py).
 
 - Every hop is counted (busmetrics.py: the `ballast_bus_*` families, FastStream's names) and
   traced: a publish is a PRODUCER span whose W3C `traceparent` rides in the headers, a handler
