@@ -3,7 +3,8 @@
 FastStream's NatsBroker holds the connection (identity, TLS, reconnects) and the publisher
 declarations the AsyncAPI document and the NATS permissions are read from; messages do not go
 through FastStream's per-message machinery (its subscriber cost about six times the raw consume:
-docs/perf/bus-profile-before.txt). Subscribers are `consumer.TypedConsumer`s on nats-py.
+docs/perf/bus-profile-before.txt). Subscribers are `consumer.TypedConsumer`s on nats-py; publishes,
+fetches and acks skip nats-py's per-message layers too (natswire.py, pullfeed.py).
 
 - Every hop is counted (busmetrics.py: the `ballast_bus_*` families, FastStream's names) and
   traced: a publish is a PRODUCER span whose W3C `traceparent` rides in the headers, a handler
@@ -42,6 +43,7 @@ from ballast.common.busmetrics import BusMetrics, HandlerMetrics, PublishMetrics
 from ballast.common.bustrace import BusTracer
 from ballast.common.consumer import Delivery, TypedConsumer
 from ballast.common.messages import DeadLetter, Message, utcnow
+from ballast.common.natswire import StreamPublisher
 from ballast.common.subjects import deadletter, stream_for
 from ballast.common.transport import (
     NatsTap,
@@ -53,7 +55,6 @@ from ballast.common.transport import (
 )
 
 if TYPE_CHECKING:
-    from nats.js import JetStreamContext
     from opentelemetry.trace import TracerProvider
 
 __all__ = [
@@ -90,7 +91,7 @@ class Bus:
         self.trace = BusTracer(trace.get_tracer("ballast.bus", tracer_provider=tracer_provider))
         self._subjects: dict[str, str] = {}
         self._routes: dict[str, _Route] = {}
-        self._js: JetStreamContext | None = None
+        self._stream_publisher = StreamPublisher()
         self._consumers: list[TypedConsumer] = []
         self.broker = NatsBroker(
             servers=config.nats_url,
@@ -106,8 +107,9 @@ class Bus:
     async def start(self) -> None:
         """Connect, make sure every stream exists with its current limits, start subscribers."""
         await self.broker.connect()
-        js = self._js = transport.jetstream(self.broker)
+        js = transport.jetstream(self.broker)
         await ensure_streams(js, self.ns)
+        await self._stream_publisher.start(transport.connection(self.broker))
         await self.broker.start()
         for consumer in self._consumers:
             await consumer.start(js)
@@ -115,7 +117,7 @@ class Bus:
     async def stop(self) -> None:
         for consumer in self._consumers:
             await consumer.stop()
-        self._js = None
+        await self._stream_publisher.stop()
         await self.broker.stop()
 
     async def _on_error(self, error: Exception) -> None:
@@ -160,8 +162,7 @@ class Bus:
         started = time.perf_counter()
         span = self.trace.publish(route.destination, headers)
         try:
-            await (self._js or transport.jetstream(self.broker)).publish(
-                route.destination, data, stream=route.stream, headers=headers)
+            await self._stream_publisher.publish(route.destination, data, headers, route.stream)
         except Exception as err:
             route.metrics.failed(err)
             self.trace.fail(span, err)

@@ -32,12 +32,13 @@ class HandlerMetrics:
         self.acked = families.processed.labels(*labels[:3], "acked")
         self.nacked = families.processed.labels(*labels[:3], "nacked")
 
-    def start(self) -> None:
-        self.received.inc()
-        self.in_process.inc()
+    def start(self, count: int = 1) -> None:
+        """`count` messages received (a fetched batch's, counted once)."""
+        self.received.inc(count)
+        self.in_process.inc(count)
 
     def observe(self, size: int, seconds: float, error: BaseException | None) -> None:
-        self.in_process.dec()
+        """One message handled: its size, time and outcome."""
         self.size.observe(size)
         self.duration.observe(seconds)
         if error is None:
@@ -45,6 +46,10 @@ class HandlerMetrics:
             return
         self.nacked.inc()
         self._families.processed_exceptions.labels(*self._labels, type(error).__name__).inc()
+
+    def done(self, count: int = 1) -> None:
+        """`count` messages no longer in process (the batch's, once all are handled)."""
+        self.in_process.dec(count)
 
 
 class BusMetrics:

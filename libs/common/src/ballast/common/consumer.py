@@ -15,8 +15,12 @@ path keeps every promise the bus makes and does only that, per message:
   count, and dead-lettered at `max_deliver` (the ConsumerSink, the Bus, sends it).
 
 Pull consumers fetch `batch_size` at a time and run a batch's handlers concurrently, as
-FastStream did; push consumers (a deliver group named like the durable) are called in order by
-nats-py. A handler taking a second parameter gets a `Delivery` (`.raw_message` is the nats Msg).
+FastStream did, each message acked once its handler returns, the `+ACK`s of handlers returning
+in the same loop turn in one write (`natswire.ack_all`); the received and in-process counters
+move once a batch, the size and duration histograms once a message; the fetch is
+`pullfeed.PullFeed`'s (nats-py's pull requests, without its per-message layers). Push consumers
+(a deliver group named like the durable) are called in order by nats-py. A handler taking a
+second parameter gets a `Delivery` (`.raw_message` is the nats Msg).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import inspect
 import logging
 import time
 import typing
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +45,8 @@ from pydantic import ValidationError
 
 from ballast.common.bustrace import BusTracer
 from ballast.common.messages import Message
+from ballast.common.natswire import ack_all
+from ballast.common.pullfeed import PullFeed
 
 log = logging.getLogger("ballast.bus")
 
@@ -73,9 +80,11 @@ class ConsumerSink(typing.Protocol):
 
 
 class ReceivedMetrics(typing.Protocol):
-    def start(self) -> None: ...
+    def start(self, count: int) -> None: ...
 
     def observe(self, size: int, seconds: float, error: BaseException | None) -> None: ...
+
+    def done(self, count: int) -> None: ...
 
 
 def payload_model(handler: Handler) -> tuple[type[Message], bool]:
@@ -113,6 +122,7 @@ class TypedConsumer:
         self._trace = tracer
         self._sub: Any = None
         self._task: asyncio.Task[None] | None = None
+        self._feed: PullFeed | None = None
         self._running = False
         self._busy = False
 
@@ -130,6 +140,7 @@ class TypedConsumer:
             return
         self._sub = await js.pull_subscribe(  # pyright: ignore[reportUnknownMemberType]
             self.subject, durable=durable, stream=self.stream.name, config=self.config)
+        self._feed = PullFeed(self._sub)
         self._task = asyncio.create_task(self._pull(), name=f"bus-consumer-{durable}")
 
     async def stop(self, graceful_seconds: float = 10.0) -> None:
@@ -142,15 +153,19 @@ class TypedConsumer:
             with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                 await asyncio.wait_for(task, graceful_seconds)
         sub, self._sub = self._sub, None
+        feed, self._feed = self._feed, None
+        if feed is not None:
+            feed.close()
         if sub is not None:
             with contextlib.suppress(Exception):  # the connection may be gone already
                 await sub.unsubscribe()
 
     async def _pull(self) -> None:
-        sub = self._sub
+        feed = self._feed
+        assert feed is not None
         while self._running:
             try:
-                msgs = await sub.fetch(self.batch_size, timeout=1.0)
+                msgs = await feed.fetch(self.batch_size, seconds=1.0)
             except (TimeoutError, ConnectionClosedError, ServiceUnavailableError):
                 continue
             except Exception:  # noqa: BLE001 - a reconnect in progress: try again shortly
@@ -160,22 +175,53 @@ class TypedConsumer:
                 continue
             self._busy = True
             try:
-                if len(msgs) == 1:
-                    await self.handle(msgs[0])
-                else:
-                    await asyncio.gather(*(self.handle(m) for m in msgs))
+                await self.handle_batch(msgs)
             finally:
                 self._busy = False
 
+    async def handle_batch(self, msgs: list[Msg]) -> None:
+        """A fetched batch: its handlers run concurrently, each message acked once its handler
+        returns, the acks of handlers returning together in one write (`_Acks`); the received
+        counters move once a batch."""
+        if not msgs:
+            return
+        counts = Counter(m.subject for m in msgs)
+        for subject, n in counts.items():
+            self._sink.received(subject).start(n)
+        acks = _Acks(msgs[0]._client, self.subject)  # pyright: ignore[reportPrivateUsage]
+
+        async def one(msg: Msg) -> None:
+            if await self._handle(msg):
+                await acks.ack(msg)
+
+        try:
+            await asyncio.gather(*(one(m) for m in msgs))
+        finally:
+            for subject, n in counts.items():
+                self._sink.received(subject).done(n)
+
     async def handle(self, msg: Msg) -> None:
-        """Decode, trace, call the handler, ack (or NACK / dead-letter); never raises."""
+        """One message (a push consumer's callback): handle, ack; never raises."""
         metrics = self._sink.received(msg.subject)
-        metrics.start()
+        metrics.start(1)
+        ack = await self._handle(msg)
+        metrics.done(1)
+        if ack:
+            try:
+                await msg.ack()
+            except Exception:  # noqa: BLE001 - the server redelivers after ack_wait
+                log.exception("bus could not ack", extra={"subject": msg.subject})
+
+    async def _handle(self, msg: Msg) -> bool:
+        """Decode, trace, call the handler; True when the message is to be acked (handled, or
+        dead-lettered at once as invalid); a failure is NACKed or dead-lettered and acked here."""
+        metrics = self._sink.received(msg.subject)
         started = time.perf_counter()
         error: BaseException | None = None
+        ack = False
         span, token = self._trace.process(msg.subject, msg.headers)
         try:
-            await self._call(msg)
+            ack = await self._call(msg)
         except Exception as err:  # noqa: BLE001 - settled below, never kills the loop
             self._trace.fail(span, err)
             if await self._settle_failure(msg, err):
@@ -183,19 +229,19 @@ class TypedConsumer:
         finally:
             self._trace.end(span, token)
         metrics.observe(len(msg.data), time.perf_counter() - started, error)
+        return ack
 
-    async def _call(self, msg: Msg) -> None:
+    async def _call(self, msg: Msg) -> bool:
         try:
             body = self.model.model_validate_json(msg.data)
         except ValidationError as err:
             await self._sink.dead_letter(Delivery(msg), err, _deliveries(msg))
-            await msg.ack()
-            return
+            return True
         if self._with_delivery:
             await self.handler(body, Delivery(msg))
         else:
             await self.handler(body)
-        await msg.ack()
+        return True
 
     async def _settle_failure(self, msg: Msg, err: Exception) -> bool:
         """Dead-letter (a handler's own ValidationError, or the last delivery) or NACK with a
@@ -212,6 +258,29 @@ class TypedConsumer:
         except Exception:  # noqa: BLE001 - the server redelivers after ack_wait
             log.exception("bus could not settle a failed message", extra={"subject": msg.subject})
         return True
+
+
+class _Acks:
+    """Acks of one batch: the first handler to return waits one loop turn for the others
+    returning with it, then writes every ack gathered so far in one command."""
+
+    def __init__(self, nc: Any, subject: str) -> None:
+        self._nc, self._subject = nc, subject
+        self._waiting: list[Msg] = []
+
+    async def ack(self, msg: Msg) -> None:
+        self._waiting.append(msg)
+        if len(self._waiting) > 1:
+            return  # an earlier one writes it
+        await asyncio.sleep(0)
+        batch, self._waiting = self._waiting, []
+        try:
+            await ack_all(self._nc, [m.reply for m in batch])
+        except Exception:  # noqa: BLE001 - the server redelivers after ack_wait
+            log.exception("bus could not ack", extra={"subject": self._subject})
+            return
+        for m in batch:
+            m._ackd = True  # pyright: ignore[reportPrivateUsage]
 
 
 def _deliveries(msg: Msg) -> int:
