@@ -145,6 +145,10 @@ def _word_reader(kind: str) -> Callable[[str], str]:
     return lambda w: "0x" + w[: 2 * size]
 
 
+_PLAIN = ("uint", "int", "address", "bool")
+"""Word types whose decoded text is digits, `0x` and hex, or true/false: nothing to escape."""
+
+
 @dataclass(frozen=True)
 class _Event:
     name: str
@@ -153,6 +157,13 @@ class _Event:
     static: bool  # every data argument is one word
     topic_readers: tuple[tuple[str, Callable[[str], str] | None], ...] = ()
     data_readers: tuple[tuple[str, Callable[[str], str], int], ...] = ()  # (name, parse, offset)
+    template: str = ""  # the args' JSON with %s for each value, when every one is _PLAIN
+
+
+def _template(args: Sequence[tuple[str, str]]) -> str:
+    if not all(t.startswith(_PLAIN) and not t.endswith("]") for _, t in args):
+        return ""
+    return "{" + ",".join(encode_basestring(n).replace("%", "%%") + ':"%s"' for n, _ in args) + "}"
 
 
 class LogDecoder:
@@ -178,6 +189,7 @@ class LogDecoder:
                     tuple((n, _word_reader(t) if _one_word(t) else None) for n, t in indexed),
                     tuple((n, _word_reader(t), 2 + 64 * i) for i, (n, t) in enumerate(data))
                     if static else (),
+                    _template(indexed + data) if static else "",
                 )
 
     def decode(self, raw: Sequence[dict[str, Any]]) -> list[DecodedLog]:
@@ -187,28 +199,34 @@ class LogDecoder:
         topics: list[str] = entry["topics"]
         event = self.events.get(topics[0]) if topics else None
         hexdata: str = entry["data"]
-        args: dict[str, str]
-        if event is None:
-            name = "unknown"
-            args = {"topics": json.dumps(topics), "data": hexdata}
-        else:
-            name = event.name
+        if event is not None and event.template and len(topics) == len(event.indexed) + 1:
             args = {}
-            for (arg, read), topic in zip(event.topic_readers, topics[1:], strict=False):
-                args[arg] = read(topic[2:]) if read is not None else topic
-            if event.static:
-                for arg, read, at in event.data_readers:
-                    args[arg] = read(hexdata[at : at + 64])
-            elif event.data:
-                values = decode([t for _, t in event.data], bytes.fromhex(hexdata[2:]))
-                for (arg, _), value in zip(event.data, values, strict=True):
-                    args[arg] = to_text(value)
+            for (arg, read), topic in zip(event.topic_readers, topics[1:], strict=True):
+                args[arg] = read(topic[2:])  # pyright: ignore[reportOptionalCall] - _PLAIN
+            for arg, read, at in event.data_readers:
+                args[arg] = read(hexdata[at : at + 64])
+            text = event.template % tuple(args.values())
+        else:
+            args = self._args(event, topics, hexdata)
+            text = args_json(args)
         return DecodedLog(
-            address=checksum(entry["address"]),
-            event_name=name,
-            args=args,
-            block_number=int(entry["blockNumber"], 16),
-            block_hash=entry["blockHash"],
-            tx_hash=entry["transactionHash"],
-            log_index=int(entry["logIndex"], 16),
+            checksum(entry["address"]), "unknown" if event is None else event.name, args,
+            int(entry["blockNumber"], 16), entry["blockHash"], entry["transactionHash"],
+            int(entry["logIndex"], 16), text,
         )
+
+    @staticmethod
+    def _args(event: _Event | None, topics: list[str], hexdata: str) -> dict[str, str]:
+        if event is None:
+            return {"topics": json.dumps(topics), "data": hexdata}
+        args: dict[str, str] = {}
+        for (arg, read), topic in zip(event.topic_readers, topics[1:], strict=False):
+            args[arg] = read(topic[2:]) if read is not None else topic
+        if event.static:
+            for arg, read, at in event.data_readers:
+                args[arg] = read(hexdata[at : at + 64])
+        elif event.data:
+            values = decode([t for _, t in event.data], bytes.fromhex(hexdata[2:]))
+            for (arg, _), value in zip(event.data, values, strict=True):
+                args[arg] = to_text(value)
+        return args
