@@ -42,6 +42,8 @@ async def publish_facts(nc: Client, items: Iterable[tuple[str, bytes]]) -> None:
 
 
 _HEADERS = b"NATS/1.0\r\nNats-Msg-Id: %s\r\ncontent-type: application/json\r\n\r\n"
+_HPUB = b"HPUB %s %d %d\r\n" + _HEADERS + b"%s\r\n"
+_HEADERS_SIZE = len(_HEADERS % b"")
 
 
 async def publish_with_ids(nc: Client, items: Sequence[tuple[str, bytes, str]]) -> None:
@@ -52,22 +54,22 @@ async def publish_with_ids(nc: Client, items: Sequence[tuple[str, bytes, str]]) 
     does, and for an id nats-py would rewrite (empty, surrounding blanks, a line break)."""
     if not items:
         return
-    limit = nc.max_payload
-    ids = [m for _, _, m in items]
-    every = "\n".join(ids)
-    headers = [_HEADERS % m.encode() for m in ids]
-    if (not nc.is_connected or nc.is_draining_pubs or "\r" in every
-            or every.count("\n") != len(ids) - 1
-            or any(not m or m != m.strip() for m in ids)
-            or any(len(d) + len(h) > limit for (_, d, _), h in zip(items, headers, strict=True))):
+    limit = nc.max_payload - _HEADERS_SIZE
+    ids = [m.encode() for _, _, m in items]
+    every = b"\n".join(ids)
+    if (not nc.is_connected or nc.is_draining_pubs or b"\r" in every
+            or every.count(b"\n") != len(ids) - 1
+            or any(not m or m != m.strip() for _, _, m in items)
+            or any(len(d) + len(m) > limit for (_, d, _), m in zip(items, ids, strict=True))):
         for subject, data, msg_id in items:
             await nc.publish(subject, data, headers={
                 "Nats-Msg-Id": msg_id, "content-type": "application/json"})
         return
     _check_subjects({s for s, _, _ in items})
+    size = _HEADERS_SIZE
     frames = b"".join([
-        b"HPUB %s %d %d\r\n%s%s\r\n" % (s.encode(), len(h), len(h) + len(d), h, d)
-        for (s, d, _), h in zip(items, headers, strict=True)])
+        _HPUB % (s.encode(), size + len(m), size + len(m) + len(d), m, d)
+        for (s, d, _), m in zip(items, ids, strict=True)])
     await _write(nc, frames, len(items), sum(len(d) for _, d, _ in items))
 
 
