@@ -21,6 +21,7 @@ from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
 from ballast.common.evm.artifacts import load_abi
+from ballast.contract_monitor.adapters.plainlogs import PlainDecoder, compile_plain
 from ballast.contract_monitor.domain.model import DecodedLog
 
 ABI_DIR = Path(__file__).parent / "abi"
@@ -145,10 +146,6 @@ def _word_reader(kind: str) -> Callable[[str], str]:
     return lambda w: "0x" + w[: 2 * size]
 
 
-_PLAIN = ("uint", "int", "address", "bool")
-"""Word types whose decoded text is digits, `0x` and hex, or true/false: nothing to escape."""
-
-
 @dataclass(frozen=True)
 class _Event:
     name: str
@@ -157,13 +154,6 @@ class _Event:
     static: bool  # every data argument is one word
     topic_readers: tuple[tuple[str, Callable[[str], str] | None], ...] = ()
     data_readers: tuple[tuple[str, Callable[[str], str], int], ...] = ()  # (name, parse, offset)
-    template: str = ""  # the args' JSON with %s for each value, when every one is _PLAIN
-
-
-def _template(args: Sequence[tuple[str, str]]) -> str:
-    if not all(t.startswith(_PLAIN) and not t.endswith("]") for _, t in args):
-        return ""
-    return "{" + ",".join(encode_basestring(n).replace("%", "%%") + ':"%s"' for n, _ in args) + "}"
 
 
 class LogDecoder:
@@ -172,6 +162,7 @@ class LogDecoder:
 
     def __init__(self, contracts: Iterable[str]) -> None:
         self.events: dict[str, _Event] = {}
+        self.plain: dict[str, PlainDecoder] = {}  # plainlogs.py: most events, decoded faster
         for contract in contracts:
             for entry in load(contract):
                 if entry.get("type") != "event" or entry.get("anonymous"):
@@ -189,30 +180,29 @@ class LogDecoder:
                     tuple((n, _word_reader(t) if _one_word(t) else None) for n, t in indexed),
                     tuple((n, _word_reader(t), 2 + 64 * i) for i, (n, t) in enumerate(data))
                     if static else (),
-                    _template(indexed + data) if static else "",
                 )
+                fast = compile_plain(entry["name"], indexed, data, checksum)
+                if fast is not None:
+                    self.plain[topic0] = fast
 
     def decode(self, raw: Sequence[dict[str, Any]]) -> list[DecodedLog]:
-        return [self.decode_one(entry) for entry in raw]
+        plain, out = self.plain, list[DecodedLog]()
+        for entry in raw:
+            topics = entry["topics"]
+            fast = plain.get(topics[0]) if topics else None
+            found = fast(entry) if fast is not None else None
+            out.append(found if found is not None else self.decode_one(entry))
+        return out
 
     def decode_one(self, entry: dict[str, Any]) -> DecodedLog:
+        """The generic path: any layout (eth_abi for dynamic data), args JSON by args_json."""
         topics: list[str] = entry["topics"]
         event = self.events.get(topics[0]) if topics else None
-        hexdata: str = entry["data"]
-        if event is not None and event.template and len(topics) == len(event.indexed) + 1:
-            args = {}
-            for (arg, read), topic in zip(event.topic_readers, topics[1:], strict=True):
-                args[arg] = read(topic[2:])  # pyright: ignore[reportOptionalCall] - _PLAIN
-            for arg, read, at in event.data_readers:
-                args[arg] = read(hexdata[at : at + 64])
-            text = event.template % tuple(args.values())
-        else:
-            args = self._args(event, topics, hexdata)
-            text = args_json(args)
+        args = self._args(event, topics, entry["data"])
         return DecodedLog(
             checksum(entry["address"]), "unknown" if event is None else event.name, args,
             int(entry["blockNumber"], 16), entry["blockHash"], entry["transactionHash"],
-            int(entry["logIndex"], 16), text,
+            int(entry["logIndex"], 16), args_json(args),
         )
 
     @staticmethod
