@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 from pathlib import Path
 from typing import Any
 
@@ -103,19 +102,9 @@ class ContractMonitorApp(ServiceApp):
                       "each confirmed ParameterChanged of StrategyParameters; removed=true when "
                       "a reorg undid it")
         service.on_start(self.core.start)
-        service.on_start(_freeze_heap)
         service.on_stop(self.rpc.close)
         if poll:
             service.every(s.poll_interval_seconds, "contract-poll")(self.core.poll)
-
-
-async def _freeze_heap() -> None:
-    """What start made stays for the life of the process: out of the collector's generations
-    (gc.freeze), so a full collection during a backfill, which allocates some ten objects per
-    log, scans only what the poll made (a quarter of the backfill's CPU otherwise:
-    docs/perf/contract-monitor.md)."""
-    gc.collect()
-    gc.freeze()
 
 
 def build_app(settings: ContractMonitorSettings, **overrides: Any) -> ContractMonitorApp:
