@@ -227,3 +227,29 @@ async def test_publish_facts__batch__every_fact_delivered_in_order_and_stored(
         await bus.stop()
     assert got == [(bus.ns.subject(s), d) for s, d in facts]
     assert info.state.messages == len(facts)
+
+
+async def test_publish_many__models_and_json__stored_in_order_with_ids_and_a_repeat_dropped(
+    nats_server: Any, bus_namespace: str, raw_nats: nats.NATS
+) -> None:
+    bus = make_bus(nats_server.url, bus_namespace, CollectorRegistry())
+    await bus.start()
+    models = [consensus(price=str(i + 1), sequence=i, computed_at=NOW) for i in range(300)]
+    items: list[tuple[ConsensusPrice | bytes, str, str]] = [
+        (m if i % 2 else m.model_dump_json().encode(), prices_consensus("PSTR"), f"many-{i}")
+        for i, m in enumerate(models)]
+    stream = bus.ns.stream("PRICES")
+    try:
+        await bus.publish_many(items)
+        stored = (await raw_nats.jetstream().stream_info(stream)).state.messages
+        await bus.publish_many(items)  # a restart's repeat: every id already in the stream
+        again = (await raw_nats.jetstream().stream_info(stream)).state.messages
+        got = [await raw_nats.jetstream().get_msg(stream, seq) for seq in range(1, 301)]
+    finally:
+        await bus.stop()
+    assert stored == again == len(items)
+    assert got[-1].headers and got[-1].headers.pop("Nats-Expected-Stream") == stream  # acked one
+    assert [(g.subject, g.data, dict(g.headers or {})) for g in got] == [
+        (bus.ns.subject(prices_consensus("PSTR")), m.model_dump_json().encode(),
+         {"Nats-Msg-Id": f"many-{i}", "content-type": "application/json"})
+        for i, m in enumerate(models)]

@@ -41,6 +41,7 @@ from nats.js.api import (
 )
 from nats.js.errors import BadRequestError
 
+from ballast.common import facts
 from ballast.common.subjects import STREAMS, Namespace, StreamSpec, subject_intersection
 from ballast.common.tlsfailure import TlsRefusedError, server_of, tls_failure
 
@@ -132,18 +133,18 @@ class StreamAck:
 
 # ---------------------------------------------------------------------- publishes
 async def publish_pipelined(
-    nc: Client, js: JetStreamContext, stream: str,
-    items: Sequence[tuple[str, bytes, Mapping[str, str]]],
+    nc: Client, js: JetStreamContext, stream: str, items: Sequence[tuple[str, bytes, str]],
 ) -> None:
-    """(subject, data, headers) in order, to subjects of `stream`: every one but the last as a
-    core publish (the stream stores it all the same), the last as a JetStream publish whose ack
-    says the stream has them all (one connection keeps the order)."""
+    """(subject, JSON data, msg id) in order, to subjects of `stream`: every one but the last as
+    a core publish with its `Nats-Msg-Id` (facts.publish_with_ids: the stream stores it all the
+    same), the last as a JetStream publish whose ack says the stream has them all (one
+    connection keeps the order)."""
     if not items:
         return
-    for subject, data, headers in items[:-1]:
-        await nc.publish(subject, data, headers=dict(headers))
-    subject, data, headers = items[-1]
-    await js.publish(subject, data, stream=stream, headers=dict(headers))
+    await facts.publish_with_ids(nc, items[:-1])
+    subject, data, msg_id = items[-1]
+    await js.publish(subject, data, stream=stream, headers={
+        "Nats-Msg-Id": msg_id, "content-type": "application/json"})
 
 
 async def publish_acked(

@@ -26,7 +26,7 @@ from ballast.contract_monitor.adapters.abi import LogDecoder
 from ballast.contract_monitor.adapters.governance import Created
 from ballast.contract_monitor.adapters.suite import ReadError
 from ballast.contract_monitor.domain.etf import build_metrics
-from ballast.contract_monitor.domain.events import GOVERNANCE_EVENTS, classify
+from ballast.contract_monitor.domain.events import GOVERNANCE_EVENTS, Classifier
 from ballast.contract_monitor.domain.governance import ProposalView
 from ballast.contract_monitor.domain.model import EtfReading, MonitorConfig, StoredLog
 from ballast.contract_monitor.domain.reorg import fork_point
@@ -113,8 +113,8 @@ class ContractMonitor:
         self.chain, self.logs, self.etf, self.proposals = chain, logs, etf, proposals
         self.store, self.publisher, self.metrics, self.config = store, publisher, metrics, config
         self.decoder = LogDecoder(ETF_CONTRACTS + (GOVERNANCE_CONTRACTS if proposals else ()))
-        self._source = {a.lower(): "etf" for a in config.etf_addresses} | {
-            a.lower(): "governance" for a in config.governance_addresses}
+        self.classify = Classifier({a.lower(): "etf" for a in config.etf_addresses} | {
+            a.lower(): "governance" for a in config.governance_addresses})
         self.chain_id = 0
         self.stored = self.published = -1
         self.reorgs = 0  # rolled back so far: part of message ids (publisher.event_msg_id)
@@ -188,7 +188,7 @@ class ContractMonitor:
     async def _fetch(self, low: int, high: int) -> tuple[list[StoredLog], list[tuple[int, str]]]:
         """A range's logs, decoded, and the block hashes to keep (reorg checks)."""
         raw, header = await self.logs.fetch(low, high)
-        logs = [classify(d, self._source) for d in self.decoder.decode(raw)]
+        logs = self.classify(self.decoder.decode(raw))
         checkpoints = {s.log.block_number: s.log.block_hash for s in logs}
         if header is not None:
             checkpoints[high] = header["hash"]

@@ -21,6 +21,7 @@ from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
 from ballast.common.evm.artifacts import load_abi
+from ballast.contract_monitor.adapters.plainlogs import PlainDecoder, compile_plain
 from ballast.contract_monitor.domain.model import DecodedLog
 
 ABI_DIR = Path(__file__).parent / "abi"
@@ -161,6 +162,7 @@ class LogDecoder:
 
     def __init__(self, contracts: Iterable[str]) -> None:
         self.events: dict[str, _Event] = {}
+        self.plain: dict[str, PlainDecoder] = {}  # plainlogs.py: most events, decoded faster
         for contract in contracts:
             for entry in load(contract):
                 if entry.get("type") != "event" or entry.get("anonymous"):
@@ -179,36 +181,42 @@ class LogDecoder:
                     tuple((n, _word_reader(t), 2 + 64 * i) for i, (n, t) in enumerate(data))
                     if static else (),
                 )
+                fast = compile_plain(entry["name"], indexed, data, checksum)
+                if fast is not None:
+                    self.plain[topic0] = fast
 
     def decode(self, raw: Sequence[dict[str, Any]]) -> list[DecodedLog]:
-        return [self.decode_one(entry) for entry in raw]
+        plain, out = self.plain, list[DecodedLog]()
+        for entry in raw:
+            topics = entry["topics"]
+            fast = plain.get(topics[0]) if topics else None
+            found = fast(entry) if fast is not None else None
+            out.append(found if found is not None else self.decode_one(entry))
+        return out
 
     def decode_one(self, entry: dict[str, Any]) -> DecodedLog:
+        """The generic path: any layout (eth_abi for dynamic data), args JSON by args_json."""
         topics: list[str] = entry["topics"]
         event = self.events.get(topics[0]) if topics else None
-        hexdata: str = entry["data"]
-        args: dict[str, str]
-        if event is None:
-            name = "unknown"
-            args = {"topics": json.dumps(topics), "data": hexdata}
-        else:
-            name = event.name
-            args = {}
-            for (arg, read), topic in zip(event.topic_readers, topics[1:], strict=False):
-                args[arg] = read(topic[2:]) if read is not None else topic
-            if event.static:
-                for arg, read, at in event.data_readers:
-                    args[arg] = read(hexdata[at : at + 64])
-            elif event.data:
-                values = decode([t for _, t in event.data], bytes.fromhex(hexdata[2:]))
-                for (arg, _), value in zip(event.data, values, strict=True):
-                    args[arg] = to_text(value)
+        args = self._args(event, topics, entry["data"])
         return DecodedLog(
-            address=checksum(entry["address"]),
-            event_name=name,
-            args=args,
-            block_number=int(entry["blockNumber"], 16),
-            block_hash=entry["blockHash"],
-            tx_hash=entry["transactionHash"],
-            log_index=int(entry["logIndex"], 16),
+            checksum(entry["address"]), "unknown" if event is None else event.name, args,
+            int(entry["blockNumber"], 16), entry["blockHash"], entry["transactionHash"],
+            int(entry["logIndex"], 16), args_json(args),
         )
+
+    @staticmethod
+    def _args(event: _Event | None, topics: list[str], hexdata: str) -> dict[str, str]:
+        if event is None:
+            return {"topics": json.dumps(topics), "data": hexdata}
+        args: dict[str, str] = {}
+        for (arg, read), topic in zip(event.topic_readers, topics[1:], strict=False):
+            args[arg] = read(topic[2:]) if read is not None else topic
+        if event.static:
+            for arg, read, at in event.data_readers:
+                args[arg] = read(hexdata[at : at + 64])
+        elif event.data:
+            values = decode([t for _, t in event.data], bytes.fromhex(hexdata[2:]))
+            for (arg, _), value in zip(event.data, values, strict=True):
+                args[arg] = to_text(value)
+        return args

@@ -18,16 +18,22 @@ restored by a second reorg is published again).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
+from json.encoder import encode_basestring
+
+from pydantic import TypeAdapter
 
 from ballast.common.bus import Bus
 from ballast.common.messages import (
+    SCHEMA_VERSION,
     EtfEvent,
     EtfEventKind,
     EtfMetrics,
     GovernanceProposal,
     StrategyParameterChanged,
+    UtcDatetime,
 )
 from ballast.common.subjects import (
     ETF_METRICS,
@@ -35,6 +41,7 @@ from ballast.common.subjects import (
     GOVERNANCE_PROPOSALS,
     etf_event,
 )
+from ballast.contract_monitor.adapters.abi import args_json
 from ballast.contract_monitor.domain.model import StoredLog
 from ballast.strategy.onchain import from_wad, key_name
 
@@ -55,6 +62,41 @@ def etf_message(s: StoredLog, removed: bool, observed_at: datetime) -> EtfEvent:
         tx_hash=s.log.tx_hash, log_index=s.log.log_index, block_number=s.log.block_number,
         block_hash=s.log.block_hash, args=s.log.args, removed=removed, observed_at=observed_at,
     )
+
+
+_SUBJECTS = {k.value: etf_event(k.value) for k in EtfEventKind}
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}").fullmatch
+_TX_HASH = re.compile(r"0x[0-9a-fA-F]{64}").fullmatch
+_INSTANT = TypeAdapter(UtcDatetime)
+_HEAD = (f'{{"schema_version":{SCHEMA_VERSION:d},"kind":"%s","event_name":%s,"contract":"%s",'
+         '"tx_hash":"%s","log_index":%d,"block_number":%d,"block_hash":%s,"args":%s')
+
+
+def etf_payloads(logs: Sequence[StoredLog], removed: bool, observed_at: datetime, epoch: int
+                 ) -> list[tuple[bytes, str, str]]:
+    """(JSON, subject, msg id) of each ETF log: the bytes `etf_message(...).model_dump_json()`
+    gives, written field by field (a backfill's largest cost was the model: validation and
+    serialisation per log). A log whose fields the model would refuse or whose text needs more
+    than JSON escaping goes through the model, which raises as it did."""
+    instant = _INSTANT.dump_json(_INSTANT.validate_python(observed_at)).decode()
+    tail = f',"removed":{"true" if removed else "false"},"observed_at":{instant}}}'
+    head, subjects, q = _HEAD + tail, _SUBJECTS, encode_basestring
+    out: list[tuple[bytes, str, str]] = []
+    for s in logs:
+        log = s.log
+        subject = subjects.get(s.kind)
+        try:
+            if (subject is None or log.log_index < 0 or log.block_number < 0
+                    or not _ADDRESS(log.address) or not _TX_HASH(log.tx_hash)):
+                raise ValueError
+            data = (head % (s.kind, q(log.event_name), log.address, log.tx_hash, log.log_index,
+                            log.block_number, q(log.block_hash),
+                            log.args_json or args_json(log.args))).encode()
+        except (ValueError, TypeError):  # UnicodeEncodeError is a ValueError
+            data = etf_message(s, removed, observed_at).model_dump_json().encode()
+            subject = etf_event(s.kind)
+        out.append((data, subject, event_msg_id(s, removed, epoch)))
+    return out
 
 
 def parameter_message(s: StoredLog, removed: bool, observed_at: datetime
@@ -81,11 +123,7 @@ class FactPublisher:
         etf = [s for s in logs if s.source == "etf"]
         if not etf:
             return 0
-        await self.bus.publish_many([
-            (etf_message(s, removed, observed_at), etf_event(s.kind),
-             event_msg_id(s, removed, epoch))
-            for s in etf
-        ])
+        await self.bus.publish_many(etf_payloads(etf, removed, observed_at, epoch))
         return len(etf)
 
     async def metrics(self, m: EtfMetrics, block_hash: str) -> None:

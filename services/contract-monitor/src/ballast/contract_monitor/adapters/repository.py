@@ -44,11 +44,7 @@ _COLUMNS = ("tx_hash", "log_index", "block_number", "block_hash", "contract", "s
 async def _insert_logs(conn: Any, logs: Sequence[StoredLog]) -> None:
     """COPY when none of the logs is stored yet (the normal forward case, ~10x an INSERT);
     a replayed range hits the unique key and goes through INSERT ... ON CONFLICT DO NOTHING."""
-    records = [
-        (s.log.tx_hash, s.log.log_index, s.log.block_number, s.log.block_hash, s.log.address,
-         s.source, s.log.event_name, s.kind, args_json(s.log.args))
-        for s in logs
-    ]
+    records = _records(logs)
     try:
         async with conn.transaction():  # a savepoint: a failed COPY leaves the outer one usable
             await conn.copy_records_to_table("contract_events", records=records, columns=_COLUMNS)
@@ -56,6 +52,13 @@ async def _insert_logs(conn: Any, logs: Sequence[StoredLog]) -> None:
     except asyncpg.UniqueViolationError:
         pass
     await conn.execute(_INSERT, *(list(col) for col in zip(*records, strict=True)))
+
+
+def _records(logs: Sequence[StoredLog]) -> list[tuple[Any, ...]]:
+    """The rows of `logs` in _COLUMNS order; args as the decoder's JSON when it wrote it."""
+    return [(log.tx_hash, log.log_index, log.block_number, log.block_hash, log.address,
+             s.source, log.event_name, s.kind, log.args_json or args_json(log.args))
+            for s in logs for log in (s.log,)]
 
 
 def _row(r: Any) -> StoredLog:

@@ -3,7 +3,7 @@ which governance event (`GovernanceProposal.event`) each Governor event is."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from ballast.common.messages import EtfEventKind
 from ballast.contract_monitor.domain.model import DecodedLog, StoredLog
@@ -50,3 +50,23 @@ def classify(d: DecodedLog, sources: Mapping[str, str]) -> StoredLog:
     kind = etf_kind(d.event_name).value if source == "etf" else \
         GOVERNANCE_EVENTS.get(d.event_name, "other")
     return StoredLog(d, source, kind)
+
+
+class Classifier:
+    """`classify` over many logs, each (address, event name)'s answer worked out once (the
+    watched contracts emit a few dozen kinds of event, a backfill thousands of logs)."""
+
+    def __init__(self, sources: Mapping[str, str]) -> None:
+        self.sources = sources
+        self._known: dict[tuple[str, str], tuple[str, str]] = {}
+
+    def __call__(self, logs: Sequence[DecodedLog]) -> list[StoredLog]:
+        known = self._known
+        out: list[StoredLog] = []
+        for d in logs:
+            found = known.get((d.address, d.event_name))
+            if found is None:
+                s = classify(d, self.sources)
+                found = known[d.address, d.event_name] = (s.source, s.kind)
+            out.append(StoredLog(d, found[0], found[1]))
+        return out

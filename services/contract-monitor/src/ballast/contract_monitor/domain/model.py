@@ -19,6 +19,9 @@ class DecodedLog:
     block_hash: str
     tx_hash: str
     log_index: int
+    args_json: str = ""
+    """`args` as compact JSON when the decoder wrote it already (the store's jsonb and the bus
+    message both use it); empty: not written yet (abi.args_json writes it)."""
 
 
 @dataclass(frozen=True, slots=True)
