@@ -19,7 +19,6 @@ fetches and acks skip nats-py's per-message layers too (natswire.py, pullfeed.py
   optional; a certificate it cannot verify stops the start: TlsRefusedError, one line). A
   publish or subscription the server refuses is logged and counted in
   `ballast_bus_permission_denied_total{operation}` (nats-py reports it to the error callback).
-
 Services see only this class: what FastStream and nats-py do underneath is in transport.py.
 """
 
