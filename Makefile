@@ -103,9 +103,9 @@ contracts: $(NPM_DONE)
 	cd contracts && node scripts/compile.mjs
 
 generate: docs
+	$(BIN)/python deploy/tools/nats_permissions.py > deploy/nats/accounts.conf
 	$(BIN)/python deploy/tools/k8s_manifests.py deploy/k8s/base
 	$(BIN)/python deploy/tools/dockerfiles.py
-	$(BIN)/python deploy/tools/nats_permissions.py > deploy/nats/accounts.conf
 
 docs: setup
 	$(BIN)/python -m ballast.common.asyncapi > docs/asyncapi.yaml

@@ -25,6 +25,15 @@ from ballast.intervention.app import Decider
 DURABLE_PREFIX = "intervention"
 
 
+STATES_IN_FLIGHT = 16
+"""treasury.state is pushed (at most this many unacknowledged), as the treasury's consensus is:
+through a pull consumer a lone state waited about 110 ms now and then (a tenth of the moves of
+bench/path.py's 1,000 ticks/s phase, every run after another bench), handled in 2-8 ms once
+delivered; pushed, none did (docs/perf/path.md). The durable has a name of its own: a pull
+durable cannot become a push one, and a new one starts at new states, which is what states
+need (the treasury publishes one on each change and every 5 minutes)."""
+
+
 def register(bus: Bus, decider: Decider, batch_size: int = 16) -> dict[str, Any]:
     """Durable consumers for the four inputs; publishers declared for the AsyncAPI document.
 
@@ -36,9 +45,10 @@ def register(bus: Bus, decider: Decider, batch_size: int = 16) -> dict[str, Any]
 
     @bus.subscriber(
         subjects.TREASURY_STATE,
-        f"{DURABLE_PREFIX}_state",
+        f"{DURABLE_PREFIX}_state_push",
         deliver_policy=DeliverPolicy.NEW,
-        batch_size=batch_size,
+        batch_size=STATES_IN_FLIGHT,
+        push=True,
         description="evaluate every rule; record and publish intervention.decided",
     )
     async def on_state(state: TreasuryState) -> None:
