@@ -90,7 +90,8 @@ class Bus:
         self.trace = BusTracer(trace.get_tracer("ballast.bus", tracer_provider=tracer_provider))
         self._subjects: dict[str, str] = {}
         self._routes: dict[str, _Route] = {}
-        self._stream_publisher = StreamPublisher()
+        self._stream_publisher = StreamPublisher(
+            connection=lambda: transport.connection_or_none(self.broker))
         self._consumers: list[TypedConsumer] = []
         self.broker = NatsBroker(
             servers=config.nats_url,
@@ -136,10 +137,8 @@ class Bus:
 
     @property
     def connected(self) -> bool:
-        try:
-            return bool(self.broker.connection.is_connected)
-        except Exception:  # noqa: BLE001 - not connected yet
-            return False
+        nc = transport.connection_or_none(self.broker)
+        return nc is not None and bool(nc.is_connected)
 
     # ------------------------------------------------------------------ publish
     async def publish(self, payload: Message, subject: str, *, msg_id: str | None = None) -> None:

@@ -122,9 +122,17 @@ async def ack_all(nc: Client, replies: Iterable[str]) -> None:
 class StreamPublisher:
     """JetStream publishes awaiting the stream's ack over one reply inbox (module docstring)."""
 
-    def __init__(self, timeout: float = PUBLISH_TIMEOUT_SECONDS) -> None:
+    def __init__(
+        self, timeout: float = PUBLISH_TIMEOUT_SECONDS,
+        connection: Callable[[], Client | None] | None = None,
+    ) -> None:
         self.nc: Client | None = None
         self.timeout = timeout
+        self._connection = connection
+        """The connection to bind to on a publish before `start` (a service's start hooks run
+        between its connect and the bus's start: the outbox relay publishes there); None when
+        there is none yet."""
+        self._starting = asyncio.Lock()
         self._waiting: dict[bytes, asyncio.Future[tuple[bytes, bytes | None]]] = {}
         self._tokens = itertools.count(1)
         self._reply = b""
@@ -133,12 +141,23 @@ class StreamPublisher:
         self._sub: Any = None
 
     async def start(self, nc: Client) -> None:
-        """Subscribe the reply inbox on `nc` (publishes before this raise ConnectionClosedError)."""
-        prefix = nc.new_inbox() + "."
-        self._reply, self._skip = prefix.encode(), len(prefix)
-        self._sub = await nc.subscribe(prefix + "*")  # pyright: ignore[reportUnknownMemberType]
-        route_sid(nc, self._sub._id, self._on_ack)  # pyright: ignore[reportPrivateUsage]
-        self.nc = nc
+        """Subscribe the reply inbox on `nc`, once (a publish before this binds to `connection`
+        if it gives one, else raises ConnectionClosedError)."""
+        async with self._starting:
+            if self.nc is nc:
+                return
+            prefix = nc.new_inbox() + "."
+            self._reply, self._skip = prefix.encode(), len(prefix)
+            self._sub = await nc.subscribe(prefix + "*")  # pyright: ignore[reportUnknownMemberType]
+            route_sid(nc, self._sub._id, self._on_ack)  # pyright: ignore[reportPrivateUsage]
+            self.nc = nc
+
+    async def _bind(self) -> Client:
+        nc = self._connection() if self._connection is not None else None
+        if nc is None or not nc.is_connected:
+            raise ConnectionClosedError
+        await self.start(nc)
+        return nc
 
     async def stop(self) -> None:
         nc, sub, self.nc, self._sub = self.nc, self._sub, None, None
@@ -162,9 +181,7 @@ class StreamPublisher:
     ) -> None:
         """Publish `data` with `headers` (and `Nats-Expected-Stream: stream`); return when the
         stream has stored it, raise as `JetStreamContext.publish` does when it has not."""
-        nc = self.nc
-        if nc is None:
-            raise ConnectionClosedError
+        nc = self.nc or await self._bind()
         if len(data) > nc.max_payload:
             raise MaxPayloadError
         if subject not in self._subjects:

@@ -119,6 +119,14 @@ def connection(broker: NatsBroker) -> Client:
     return broker.connection
 
 
+def connection_or_none(broker: NatsBroker) -> Client | None:
+    """The broker's connection once it has made one; None before (FastStream raises then)."""
+    try:
+        return broker.connection
+    except Exception:  # noqa: BLE001 - not connected yet
+        return None
+
+
 def jetstream(broker: NatsBroker) -> JetStreamContext:
     return broker.config.connection_state.stream
 
