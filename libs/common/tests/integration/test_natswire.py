@@ -9,7 +9,7 @@ from typing import Any
 
 import nats
 import pytest
-from nats.errors import BadSubjectError, MaxPayloadError
+from nats.errors import BadSubjectError, ConnectionClosedError, MaxPayloadError
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.errors import BadRequestError, NoStreamResponseError
 
@@ -110,3 +110,24 @@ async def test_ack_all__a_fetched_batch__every_message_acked(wire: tuple[Any, Na
 
     info = await sub.consumer_info()
     assert (len(msgs), info.num_ack_pending, info.num_pending) == (3, 0, 0)
+
+
+async def test_publish__before_start__binds_to_the_connection_once_or_refuses_without_one(
+    wire: tuple[Any, Namespace]
+) -> None:
+    nc, ns = wire
+    subject = ns.subject("prices.consensus.PSTR")
+    with pytest.raises(ConnectionClosedError):
+        await StreamPublisher(connection=lambda: None).publish(subject, b"{}", {})
+    subscriptions = len(nc._subs)  # pyright: ignore[reportPrivateUsage]
+    publisher = StreamPublisher(connection=lambda: nc)  # a start hook's publish, before start
+    await asyncio.gather(*(publisher.publish(subject, b"{}", {"Nats-Msg-Id": f"b-{i}"})
+                           for i in range(3)))
+    inbox = publisher._sub  # pyright: ignore[reportPrivateUsage]
+    await publisher.start(nc)  # the bus's start afterwards: already bound, nothing new
+    await publisher.publish(subject, b"{}", {"Nats-Msg-Id": "b-3"})
+    same = publisher._sub is inbox  # pyright: ignore[reportPrivateUsage]
+    added = len(nc._subs) - subscriptions  # pyright: ignore[reportPrivateUsage]
+    await publisher.stop()
+    assert (same, added) == (True, 1)  # one reply inbox for the concurrent first publishes
+    assert (await nc.jetstream().stream_info(ns.stream("PRICES"))).state.messages == 4
