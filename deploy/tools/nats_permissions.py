@@ -39,6 +39,7 @@ committed file equals a fresh generation, another starts nats-server with it.
 from __future__ import annotations
 
 import json
+import secrets
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -69,6 +70,14 @@ HEADER = (
 
 def password_variable(user: str) -> str:
     return "BALLAST_NATS_PASSWORD_" + user.upper().replace("-", "_")
+
+
+def new_password() -> str:
+    """A random password for `password_variable`'s environment variable. nats-server reads the
+    variable's value as a config token: one of only digits (token_hex can give one) is an
+    integer and stops the server ("interface conversion: interface {} is int64, not string",
+    seen once in CI), so it starts with a letter."""
+    return "p" + secrets.token_hex(16)
 
 
 def stream_api() -> list[str]:

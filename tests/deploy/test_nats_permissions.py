@@ -14,7 +14,6 @@ deploy/nats/accounts.conf unchanged (with `sync_interval: always`, as in product
 from __future__ import annotations
 
 import asyncio
-import secrets
 import shutil
 from collections.abc import AsyncIterator, Generator
 from dataclasses import dataclass
@@ -63,7 +62,7 @@ def secured(tmp_path_factory: pytest.TempPathFactory) -> Generator[SecuredServer
         "include ./accounts.conf\n"
     )
     users = [spec.name for spec in SERVICES] + [nats_permissions.OPERATOR]
-    passwords = {user: secrets.token_hex(12) for user in users}
+    passwords = {user: nats_permissions.new_password() for user in users}
     env = {nats_permissions.password_variable(u): p for u, p in passwords.items()}
     log = work / "nats-server.log"
     argv = [nats_server_binary(), "-c", work / "server.conf"]
@@ -233,7 +232,7 @@ async def test_external_consumer__from_consumers_yaml__reads_its_durable_only(
         f'listen: 127.0.0.1:{port}\njetstream {{ store_dir: "{tmp_path / "js"}" }}\n'
         "include ./accounts.conf\n"
     )
-    passwords = {user: secrets.token_hex(8) for user in table}
+    passwords = {user: nats_permissions.new_password() for user in table}
     env = {nats_permissions.password_variable(u): p for u, p in passwords.items()}
     argv = [nats_server_binary(), "-c", tmp_path / "server.conf"]
     with start_process(argv, name="nats-server", log_path=tmp_path / "log", env=env) as proc:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import functools
 import importlib
 import os
-import secrets
 import sys
 from collections.abc import Generator
 from contextlib import contextmanager
@@ -106,7 +105,7 @@ def run_authenticated_nats(
     an ack means the message is on disk, so a SIGKILLed server loses nothing it acked."""
     gen = generator()
     table = local_users()
-    passwords = {user: secrets.token_hex(16) for user in table}
+    passwords = {user: gen.new_password() for user in table}
     secrets_dir = workdir / "secrets"
     secrets_dir.mkdir(parents=True, exist_ok=True)
     secrets_dir.chmod(0o700)
