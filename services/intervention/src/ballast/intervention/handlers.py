@@ -34,7 +34,7 @@ durable cannot become a push one, and a new one starts at new states, which is w
 need (the treasury publishes one on each change and every 5 minutes)."""
 
 
-def register(bus: Bus, decider: Decider, batch_size: int = 16) -> dict[str, Any]:
+def register(bus: Bus, decider: Decider) -> dict[str, Any]:
     """Durable consumers for the four inputs; publishers declared for the AsyncAPI document.
 
     A new durable consumer starts at new messages for states, metrics and requests (the streams

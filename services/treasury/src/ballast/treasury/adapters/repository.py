@@ -8,8 +8,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import asyncpg
-
 from ballast.common.db import Postgres, load_migrations, migrate
 from ballast.common.messages import (
     AutomationRequest,
@@ -25,7 +23,6 @@ from ballast.treasury.adapters.history import History
 from ballast.treasury.domain.vwap import Bucket
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
-Conn = asyncpg.Connection | asyncpg.pool.PoolConnectionProxy
 
 
 class Repository(History):
@@ -90,9 +87,11 @@ class Repository(History):
 
     # ------------------------------------------------------------------ prices
     async def save_prices(self, prices: Sequence[ConsensusPrice]) -> None:
-        async with self.pool.acquire() as conn, conn.transaction():
-            await _derived_rows(conn)
-            await _write_prices(conn, prices)
+        if prices:
+            latest, minutes = _prices_sql(1)
+            await self.pool.execute(  # this module's statements only
+                f"WITH {_RELAXED}, latest AS ({latest}), minutes AS ({minutes}) "  # noqa: S608
+                "SELECT 1 FROM relaxed", *_price_columns(prices))
 
     async def latest_prices(self) -> dict[str, ConsensusPrice]:
         rows = await self.pool.fetch("SELECT message::text AS m FROM treasury_latest_prices")
@@ -217,11 +216,12 @@ class Repository(History):
                 )
             return inserted is not None
 
-async def _derived_rows(conn: Conn) -> None:
-    """Prices and snapshots are derived rows (the oracle's record and the streams hold their
-    inputs): committed without waiting for the WAL flush, so a state costs no fsync. A crash of
-    Postgres itself may lose the last fraction of a second of them; nothing else is relaxed."""
-    await conn.execute("SET LOCAL synchronous_commit TO off")
+_RELAXED = "relaxed AS (SELECT set_config('synchronous_commit', 'off', true))"
+"""A WITH item to reference from a statement that writes derived rows: prices and snapshots
+(the oracle's record and the streams hold their inputs) are committed without waiting for the WAL
+flush, so a state costs no fsync. A crash of Postgres itself may lose the last fraction of a
+second of them; nothing else is relaxed. `set_config(..., true)` is the statement's SET LOCAL,
+read when its transaction commits."""
 
 
 def _prices_sql(first: int) -> tuple[str, str]:
@@ -243,12 +243,11 @@ def _prices_sql(first: int) -> tuple[str, str]:
 
 def _snapshot_sql(outbox_insert: str | None) -> str:
     """The snapshot ($1-$10), `_prices_sql(11)`, and the outbox's rows ($17-$20) if any, in one
-    statement. Derived rows committed without waiting for the WAL flush (`_derived_rows`:
-    `set_config(..., true)` is the statement's SET LOCAL, read when its transaction commits)."""
+    statement, committed as derived rows (`_RELAXED`)."""
     latest, minutes = _prices_sql(11)
     outbox = f", outbox AS ({outbox_insert})" if outbox_insert else ""
     return (  # this module's statements, nothing else, go into the text
-        "WITH relaxed AS (SELECT set_config('synchronous_commit', 'off', true)), "  # noqa: S608
+        f"WITH {_RELAXED}, "  # noqa: S608
         f"latest AS ({latest}), minutes AS ({minutes}){outbox} "
         "INSERT INTO treasury_snapshots (computed_at, status, treasury_value_usd, "
         "reserve_ratio, tier, safety_mode, health_score, health_level, state, health) "
@@ -267,9 +266,3 @@ def _price_columns(prices: Sequence[ConsensusPrice]) -> list[list[Any]]:
     return [[p.symbol for p in newest.values()], [p.computed_at for p in newest.values()],
             [p.model_dump_json() for p in newest.values()],
             [s for s, _ in minute], [m for _, m in minute], list(minute.values())]
-
-
-async def _write_prices(conn: Conn, prices: Sequence[ConsensusPrice]) -> None:
-    if prices:
-        latest, minutes = _prices_sql(1)
-        await conn.execute(f"WITH latest AS ({latest}) {minutes}", *_price_columns(prices))
